@@ -1,0 +1,131 @@
+/**
+ * The Electron shell: one window, the renderer served from the `onbrand://` scheme, images from
+ * `onbrand-media://`, and the API over one IPC channel whose sender is checked. All behaviour
+ * lives in src-main/core; this file only adapts it.
+ */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { app, BrowserWindow, dialog, ipcMain, net, protocol, session, shell, type IpcMainInvokeEvent } from 'electron';
+import { toApiError } from '../core/api/index.js';
+import { resolveConfig } from '../core/config.js';
+import { isInside } from '../core/images/index.js';
+import { createRpc, type Rpc } from '../core/rpc.js';
+import { contentSecurityPolicy } from '../core/security.js';
+import { createServices, type Services } from '../core/services.js';
+import { appPackage } from '../core/util/app-root.js';
+import { APP_SCHEME, CHANNEL_EVENT, CHANNEL_INVOKE, MEDIA_SCHEME, type BridgeResult } from './bridge.js';
+
+const APP_ORIGIN = `${APP_SCHEME}://app`;
+const rendererDir = path.join(appPackage().root, 'dist', 'renderer');
+const preloadPath = path.join(appPackage().root, 'dist', 'main', 'app', 'preload.cjs');
+
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+  { scheme: MEDIA_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true } },
+]);
+
+let services: Services | undefined;
+let rpc: Rpc | undefined;
+
+function isTrustedSender(event: IpcMainInvokeEvent): boolean {
+  const url = event.senderFrame?.url;
+  return typeof url === 'string' && url.startsWith(`${APP_ORIGIN}/`);
+}
+
+function createWindow(): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1440,
+    height: 960,
+    minWidth: 800,
+    minHeight: 560,
+    backgroundColor: '#111214',
+    title: 'Onbrand',
+    show: false,
+    webPreferences: {
+      preload: preloadPath,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      spellcheck: false,
+    },
+  });
+  win.once('ready-to-show', () => win.show());
+  // The window only ever shows the app; links open in the user's browser.
+  win.webContents.on('will-navigate', (event, url) => {
+    if (!url.startsWith(`${APP_ORIGIN}/`)) event.preventDefault();
+  });
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    if (url.startsWith('https://')) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  void win.loadURL(`${APP_ORIGIN}/index.html`);
+  return win;
+}
+
+async function start(): Promise<void> {
+  services = createServices(resolveConfig());
+  rpc = createRpc(services, 'electron');
+  const csp = contentSecurityPolicy({ mediaOrigin: `${MEDIA_SCHEME}:` });
+
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+
+  protocol.handle(APP_SCHEME, async (request) => {
+    const url = new URL(request.url);
+    const file = path.join(rendererDir, decodeURIComponent(url.pathname));
+    if (url.host !== 'app' || !isInside(rendererDir, file)) return new Response('Not found', { status: 404 });
+    const response = await net.fetch(pathToFileURL(file).toString());
+    const headers = new Headers(response.headers);
+    headers.set('Content-Security-Policy', csp);
+    return new Response(response.body, { status: response.status, headers });
+  });
+
+  protocol.handle(MEDIA_SCHEME, async (request) => {
+    try {
+      const requested = new URL(request.url).searchParams.get('path') ?? '';
+      const file = await services!.media.resolve(requested);
+      return net.fetch(pathToFileURL(file.path).toString());
+    } catch (error) {
+      const apiError = toApiError(error);
+      return new Response(apiError.message, { status: apiError.code === 'not_found' ? 404 : 403 });
+    }
+  });
+
+  ipcMain.handle(CHANNEL_INVOKE, async (event, method: unknown, input: unknown): Promise<BridgeResult> => {
+    if (!isTrustedSender(event)) return { ok: false, error: { code: 'unauthorized', message: 'Untrusted sender.' } };
+    try {
+      return { ok: true, result: await rpc!.invoke(String(method), input) };
+    } catch (error) {
+      return { ok: false, error: toApiError(error).toJSON() };
+    }
+  });
+
+  services.events.subscribe((event) => {
+    for (const win of BrowserWindow.getAllWindows()) {
+      if (!win.isDestroyed()) win.webContents.send(CHANNEL_EVENT, event);
+    }
+  });
+
+  createWindow();
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+  });
+}
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', () => BrowserWindow.getAllWindows()[0]?.focus());
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.on('will-quit', () => services?.close());
+  app
+    .whenReady()
+    .then(start)
+    .catch((error: unknown) => {
+      // A catalogue from a newer Onbrand or a corrupt one: say so plainly, touch nothing.
+      dialog.showErrorBox('Onbrand cannot start', (error as Error).message);
+      app.exit(1);
+    });
+}

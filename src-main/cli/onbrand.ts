@@ -1,0 +1,199 @@
+/** `onbrand`: the command line. The same services and API contract as the app, no UI. */
+import path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ApiError, type ImportReport, type Project } from '../core/api/index.js';
+import { resolveConfig } from '../core/config.js';
+import { createRpc, type Rpc } from '../core/rpc.js';
+import { createServices, type Services } from '../core/services.js';
+import { appPackage } from '../core/util/app-root.js';
+
+const GLOBAL_OPTIONS = `Global options:
+  --data-dir DIR      catalogue and caches (default: the platform's app-data folder; env ONBRAND_DATA_DIR)
+  --projects-dir DIR  where new project folders go (default ~/Onbrand; env ONBRAND_PROJECTS_DIR)
+  --json              print machine-readable JSON
+  -h, --help          help for the command`;
+
+const HELP: Record<string, string> = {
+  main: `Usage: onbrand <command> [options]
+
+Onbrand: from blank page to on-brand visuals, from the command line.
+
+Commands:
+  projects                      list projects
+  projects create NAME          create a project (--folder DIR, --mood TEXT, --aspect W:H)
+  projects rename PROJECT NAME  rename a project
+  import PROJECT PATH...        import image files or folders (PNG, JPEG, WebP) into a project
+
+PROJECT is a project's name or id. Run "onbrand <command> --help" for details.
+
+${GLOBAL_OPTIONS}
+  --version           print the version`,
+  projects: `Usage: onbrand projects [list]
+       onbrand projects create NAME [--folder DIR] [--mood TEXT] [--aspect W:H]
+       onbrand projects rename PROJECT NEW_NAME
+
+Lists, creates or renames projects. A new project's folder defaults to PROJECTS-DIR/NAME.
+
+${GLOBAL_OPTIONS}`,
+  import: `Usage: onbrand import PROJECT PATH...
+
+Imports image files and folders (searched recursively) into PROJECT. Files are copied into the
+project's imports/ folder and get thumbnails. Files that are not PNG, JPEG or WebP images, are
+damaged, or are already in the project are reported by name and skipped.
+
+Exit status: 0 all imported, 3 finished but some files were skipped, 1 error.
+
+${GLOBAL_OPTIONS}`,
+};
+
+const OPTIONS = {
+  'data-dir': { type: 'string' },
+  'projects-dir': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+  folder: { type: 'string' },
+  mood: { type: 'string' },
+  aspect: { type: 'string' },
+} satisfies ParseArgsConfig['options'];
+
+class UsageError extends Error {}
+
+export async function run(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    err.write(`onbrand: ${(error as Error).message}\nRun "onbrand --help" for usage.\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  const print = (text: string): void => void out.write(text.endsWith('\n') ? text : `${text}\n`);
+
+  if (values.version) {
+    print(appPackage().version);
+    return 0;
+  }
+  if (!command || command === 'help') {
+    print(HELP[rest[0] ?? 'main'] ?? HELP.main!);
+    return 0;
+  }
+  if (!(command in HELP) || command === 'main') {
+    err.write(`onbrand: unknown command "${command}". Commands: projects, import. Run "onbrand --help".\n`);
+    return 2;
+  }
+  if (values.help) {
+    print(HELP[command]!);
+    return 0;
+  }
+
+  let services: Services | undefined;
+  try {
+    const config = resolveConfig({
+      ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
+      ...(values['projects-dir'] ? { projectsDir: values['projects-dir'] } : {}),
+    });
+    services = createServices(config);
+    const rpc = createRpc(services, 'cli');
+    const json = values.json === true;
+    switch (command) {
+      case 'projects':
+        return await projectsCommand(rpc, services, rest, values, json, print);
+      case 'import':
+        return await importCommand(rpc, services, rest, json, print, err);
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      err.write(`onbrand ${command}: ${error.message}\nRun "onbrand ${command} --help" for usage.\n`);
+      return 2;
+    }
+    err.write(`onbrand ${command}: ${error instanceof ApiError || error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  } finally {
+    services?.close();
+  }
+}
+
+async function projectsCommand(
+  rpc: Rpc,
+  services: Services,
+  args: string[],
+  values: { folder?: string; mood?: string; aspect?: string },
+  json: boolean,
+  print: (text: string) => void,
+): Promise<number> {
+  const [sub = 'list', ...rest] = args;
+  if (sub === 'list') {
+    if (rest.length) throw new UsageError(`"projects list" takes no arguments`);
+    const projects = (await rpc.invoke('projects.list', {})) as Project[];
+    if (json) print(JSON.stringify(projects, null, 2));
+    else if (projects.length === 0) print('No projects yet. Create one with: onbrand projects create NAME');
+    else print(table(['ID', 'NAME', 'IMAGES', 'FOLDER'], projects.map((p) => [String(p.id), p.name, String(p.imageCount), p.folder])));
+    return 0;
+  }
+  if (sub === 'create') {
+    if (rest.length !== 1) throw new UsageError('give exactly one NAME (quote names with spaces)');
+    const project = (await rpc.invoke('projects.create', {
+      name: rest[0],
+      ...(values.folder ? { folder: path.resolve(values.folder) } : {}),
+      ...(values.mood !== undefined ? { mood: values.mood } : {}),
+      ...(values.aspect ? { aspect: values.aspect } : {}),
+    })) as Project;
+    print(json ? JSON.stringify(project, null, 2) : `Created project "${project.name}" (id ${project.id}) in ${project.folder}`);
+    return 0;
+  }
+  if (sub === 'rename') {
+    if (rest.length !== 2) throw new UsageError('give PROJECT and NEW_NAME');
+    const project = services.projects.find(rest[0]!);
+    const renamed = (await rpc.invoke('projects.rename', { projectId: project.id, name: rest[1] })) as Project;
+    print(json ? JSON.stringify(renamed, null, 2) : `Renamed "${project.name}" to "${renamed.name}"`);
+    return 0;
+  }
+  throw new UsageError(`unknown subcommand "${sub}" (list, create, rename)`);
+}
+
+async function importCommand(
+  rpc: Rpc,
+  services: Services,
+  args: string[],
+  json: boolean,
+  print: (text: string) => void,
+  err: NodeJS.WritableStream,
+): Promise<number> {
+  if (args.length < 2) throw new UsageError('give a PROJECT and at least one PATH');
+  const [projectName, ...paths] = args;
+  const project = services.projects.find(projectName!);
+  const interactive = !json && 'isTTY' in err && err.isTTY === true;
+  const stop = services.events.subscribe((event) => {
+    if (event.type === 'import.progress' && interactive) {
+      err.write(`\r${event.payload.done}/${event.payload.total} ${path.basename(event.payload.current)}`.padEnd(70).slice(0, 79));
+    }
+  });
+  let report: ImportReport;
+  try {
+    report = (await rpc.invoke('images.import', { projectId: project.id, paths: paths.map((p) => path.resolve(p)) })) as ImportReport;
+  } finally {
+    stop();
+    if (interactive) err.write('\r'.padEnd(80) + '\r');
+  }
+  if (json) {
+    print(JSON.stringify(report, null, 2));
+  } else {
+    print(
+      `Imported ${report.imported.length} image${report.imported.length === 1 ? '' : 's'} into "${project.name}" in ${(report.elapsedMs / 1000).toFixed(1)} s` +
+        (report.duplicates.length ? `; ${report.duplicates.length} already there` : '') +
+        (report.skipped.length ? `; ${report.skipped.length} skipped:` : '.'),
+    );
+    for (const s of report.skipped) print(`  skipped ${s.message}`);
+  }
+  return report.skipped.length > 0 ? 3 : 0;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return [line(header), ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,194 @@
+/**
+ * The Onbrand API contract: every request (method) and every event, with its zod schema and type.
+ *
+ * The Electron main process, the browser host and the CLI validate inputs with these schemas; the
+ * renderer imports only the types (`import type`). A request that is valid in one place is valid
+ * in all, and bad input gets the same error everywhere.
+ */
+import { z } from 'zod';
+
+// ---- Shared shapes -------------------------------------------------------------------------
+
+const id = z.number({ error: 'must be a number' }).int('must be a whole number').positive('must be positive');
+const hexColour = z.string().regex(/^#[0-9A-Fa-f]{6}$/, 'must be a colour like #FE2C54');
+
+export const brandColourSchema = z.object({
+  name: z.string().trim().min(1, 'must not be empty').max(40, 'must be at most 40 characters'),
+  hex: hexColour,
+});
+export type BrandColour = z.infer<typeof brandColourSchema>;
+
+/** The designers' own palette: the default for a new project. */
+export const DEFAULT_PALETTE: readonly BrandColour[] = [
+  { name: 'magenta', hex: '#FE2C54' },
+  { name: 'teal', hex: '#00E0FF' },
+  { name: 'yellow', hex: '#FFD500' },
+];
+
+const projectName = z
+  .string({ error: 'must be text' })
+  .trim()
+  .min(1, 'must not be empty')
+  .max(120, 'must be at most 120 characters')
+  .refine((s) => !/[\\/:*?"<>|\u0000-\u001f]/.test(s), 'must not contain / \\ : * ? " < > | or control characters');
+
+const aspect = z.string().regex(/^\d{1,2}:\d{1,2}$/, 'must look like 9:16');
+const absolutePath = z
+  .string({ error: 'must be a path' })
+  .min(1, 'must not be empty')
+  .max(4096, 'is too long')
+  .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+
+export interface Project {
+  id: number;
+  name: string;
+  /** Absolute path of the project folder, where its images live as ordinary files. */
+  folder: string;
+  palette: BrandColour[];
+  mood: string;
+  aspect: string;
+  imageCount: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type ImageFlag = 'none' | 'pick' | 'reject';
+
+/** One image as the grid needs it: small, so a 10,000-image project lists fast. */
+export interface ImageSummary {
+  id: number;
+  projectId: number;
+  /** Absolute path of the full-resolution file. */
+  path: string;
+  fileName: string;
+  /** Absolute path of the cached thumbnail, or null while it is being made. */
+  thumbPath: string | null;
+  width: number;
+  height: number;
+  rating: number;
+  flag: ImageFlag;
+  seed: number | null;
+  createdAt: string;
+}
+
+export type SkipReason = 'not_found' | 'not_an_image' | 'unsupported_format' | 'unreadable' | 'too_large' | 'duplicate';
+
+export interface ImportSkip {
+  /** The file as the user named it (or as found inside a folder). */
+  path: string;
+  reason: SkipReason;
+  /** One line a designer can act on, naming the file. */
+  message: string;
+}
+
+export interface ImportReport {
+  importId: string;
+  projectId: number;
+  imported: ImageSummary[];
+  /** Files that are already in the project (same content); not stored twice. */
+  duplicates: ImportSkip[];
+  /** Files that could not be imported, each with the reason. */
+  skipped: ImportSkip[];
+  elapsedMs: number;
+}
+
+export interface AppInfo {
+  version: string;
+  shell: 'electron' | 'browser' | 'cli';
+  dataDir: string;
+  projectsDir: string;
+  catalogPath: string;
+}
+
+// ---- Requests ------------------------------------------------------------------------------
+
+const empty = z.object({}).strict();
+
+/**
+ * Every method: its input schema and (as a phantom) its output type.
+ * Add a method here, implement it in `core/rpc.ts`, and every shell exposes it.
+ */
+export const requests = {
+  'app.info': { input: empty, output: null as unknown as AppInfo },
+  'projects.list': { input: empty, output: null as unknown as Project[] },
+  'projects.get': { input: z.object({ projectId: id }).strict(), output: null as unknown as Project },
+  'projects.create': {
+    input: z
+      .object({
+        name: projectName,
+        /** Where the project's files go; defaults to `<projects dir>/<name>`. */
+        folder: absolutePath.optional(),
+        mood: z.string().max(500, 'must be at most 500 characters').optional(),
+        aspect: aspect.optional(),
+        palette: z.array(brandColourSchema).min(1, 'must have at least one colour').max(16, 'must have at most 16 colours').optional(),
+      })
+      .strict(),
+    output: null as unknown as Project,
+  },
+  'projects.rename': {
+    input: z.object({ projectId: id, name: projectName }).strict(),
+    output: null as unknown as Project,
+  },
+  'images.list': { input: z.object({ projectId: id }).strict(), output: null as unknown as ImageSummary[] },
+  'images.import': {
+    input: z
+      .object({
+        projectId: id,
+        paths: z.array(absolutePath).min(1, 'must name at least one file or folder').max(10_000, 'must name at most 10,000 paths'),
+      })
+      .strict(),
+    output: null as unknown as ImportReport,
+  },
+} as const;
+
+export type Requests = typeof requests;
+export type Method = keyof Requests;
+export type RequestInput<M extends Method> = z.input<Requests[M]['input']>;
+export type ParsedInput<M extends Method> = z.output<Requests[M]['input']>;
+export type RequestOutput<M extends Method> = Requests[M]['output'];
+
+export const methods = Object.keys(requests) as Method[];
+
+export function isMethod(value: unknown): value is Method {
+  return typeof value === 'string' && Object.hasOwn(requests, value);
+}
+
+// ---- Events --------------------------------------------------------------------------------
+
+const imageSummarySchema: z.ZodType<ImageSummary> = z.object({
+  id,
+  projectId: id,
+  path: z.string(),
+  fileName: z.string(),
+  thumbPath: z.string().nullable(),
+  width: z.number().int(),
+  height: z.number().int(),
+  rating: z.number().int().min(0).max(5),
+  flag: z.enum(['none', 'pick', 'reject']),
+  seed: z.number().int().nullable(),
+  createdAt: z.string(),
+});
+
+/** Events pushed from the core to every window (IPC) and WebSocket client. */
+export const events = {
+  /** Import progress: one event per file handled. */
+  'import.progress': z.object({
+    importId: z.string(),
+    projectId: id,
+    done: z.number().int().nonnegative(),
+    total: z.number().int().nonnegative(),
+    current: z.string(),
+  }),
+  /** Images that became part of a project (imported or generated). */
+  'images.added': z.object({ projectId: id, images: z.array(imageSummarySchema) }),
+  /** A thumbnail landed in the cache. */
+  'thumbnail.ready': z.object({ projectId: id, imageId: id, thumbPath: z.string() }),
+  /** The project list changed (created, renamed). */
+  'projects.changed': z.object({ projectId: id }),
+} as const;
+
+export type Events = typeof events;
+export type EventType = keyof Events;
+export type EventPayload<E extends EventType> = z.output<Events[E]>;
+/** A tagged union of every event, as it travels over IPC and WebSocket. */
+export type AppEvent = { [E in EventType]: { type: E; payload: EventPayload<E> } }[EventType];

@@ -1,0 +1,62 @@
+import type { z } from 'zod';
+
+/** What kind of failure an API call had; the UI and the CLI switch on this, never on messages. */
+export type ApiErrorCode =
+  | 'invalid_input'
+  | 'unknown_method'
+  | 'not_found'
+  | 'conflict'
+  | 'io'
+  | 'unauthorized'
+  | 'internal';
+
+export interface ApiErrorShape {
+  code: ApiErrorCode;
+  message: string;
+  /** Dotted path of the offending input field, when one field is to blame. */
+  field?: string;
+}
+
+/** The one error type that crosses the API boundary (IPC, HTTP, CLI). */
+export class ApiError extends Error {
+  readonly code: ApiErrorCode;
+  readonly field: string | undefined;
+
+  constructor(code: ApiErrorCode, message: string, field?: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.field = field;
+  }
+
+  toJSON(): ApiErrorShape {
+    return this.field === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, field: this.field };
+  }
+
+  static is(value: unknown): value is ApiError {
+    return value instanceof ApiError;
+  }
+
+  /** Rebuilds an ApiError from its JSON form (HTTP and IPC transports). */
+  static fromShape(shape: ApiErrorShape): ApiError {
+    return new ApiError(shape.code, shape.message, shape.field);
+  }
+}
+
+/** Turns a zod failure into an error that names the first wrong field in plain words. */
+export function invalidInput(method: string, error: z.ZodError): ApiError {
+  const issue = error.issues[0];
+  const field = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : undefined;
+  const what = issue?.message ?? 'invalid input';
+  const message = field ? `${method}: ${field}: ${what}` : `${method}: ${what}`;
+  return new ApiError('invalid_input', message, field);
+}
+
+/** Any thrown value as an ApiError; unexpected errors keep their message but are marked internal. */
+export function toApiError(value: unknown): ApiError {
+  if (value instanceof ApiError) return value;
+  if (value instanceof Error) return new ApiError('internal', value.message);
+  return new ApiError('internal', String(value));
+}

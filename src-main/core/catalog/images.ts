@@ -1,0 +1,110 @@
+import path from 'node:path';
+import type { ImageFlag, ImageSummary } from '../api/index.js';
+import type { CatalogDb } from './database.js';
+
+interface ImageRow {
+  id: number;
+  project_id: number;
+  path: string;
+  width: number;
+  height: number;
+  rating: number;
+  flag: ImageFlag;
+  seed: number | null;
+  thumb_path: string | null;
+  created_at: string;
+  folder: string;
+}
+
+export interface NewImage {
+  projectId: number;
+  /** Relative to the project folder. */
+  path: string;
+  contentHash: string;
+  width: number;
+  height: number;
+  format: string;
+  byteSize: number;
+  sourcePath?: string | null;
+  seed?: number | null;
+  params?: unknown;
+  createdAt?: string;
+}
+
+const SELECT = `
+  SELECT i.id, i.project_id, i.path, i.width, i.height, i.rating, i.flag, i.seed, i.thumb_path, i.created_at, p.folder
+  FROM images i JOIN projects p ON p.id = i.project_id`;
+
+/** Images in the catalogue. Paths are stored relative (project folder, data folder) and returned absolute. */
+export class ImageRepository {
+  constructor(
+    private readonly db: CatalogDb,
+    /** The data folder, which thumbnail paths are relative to. */
+    private readonly dataDir: string,
+  ) {}
+
+  list(projectId: number): ImageSummary[] {
+    const rows = this.db.prepare(`${SELECT} WHERE i.project_id = ? ORDER BY i.created_at, i.id`).all(projectId) as ImageRow[];
+    return rows.map((r) => this.toSummary(r));
+  }
+
+  get(id: number): ImageSummary | undefined {
+    const row = this.db.prepare(`${SELECT} WHERE i.id = ?`).get(id) as ImageRow | undefined;
+    return row && this.toSummary(row);
+  }
+
+  findByHash(projectId: number, contentHash: string): ImageSummary | undefined {
+    const row = this.db.prepare(`${SELECT} WHERE i.project_id = ? AND i.content_hash = ?`).get(projectId, contentHash) as
+      | ImageRow
+      | undefined;
+    return row && this.toSummary(row);
+  }
+
+  /** Relative paths already used in a project (to pick a free file name). */
+  hasPath(projectId: number, relativePath: string): boolean {
+    return this.db.prepare('SELECT 1 FROM images WHERE project_id = ? AND path = ?').get(projectId, relativePath) !== undefined;
+  }
+
+  insert(image: NewImage): ImageSummary {
+    const info = this.db
+      .prepare(
+        `INSERT INTO images (project_id, path, content_hash, width, height, format, byte_size, source_path, seed, params, created_at)
+         VALUES (@projectId, @path, @contentHash, @width, @height, @format, @byteSize, @sourcePath, @seed, @params, @createdAt)`,
+      )
+      .run({
+        projectId: image.projectId,
+        path: image.path,
+        contentHash: image.contentHash,
+        width: image.width,
+        height: image.height,
+        format: image.format,
+        byteSize: image.byteSize,
+        sourcePath: image.sourcePath ?? null,
+        seed: image.seed ?? null,
+        params: image.params === undefined ? null : JSON.stringify(image.params),
+        createdAt: image.createdAt ?? new Date().toISOString(),
+      });
+    return this.get(Number(info.lastInsertRowid))!;
+  }
+
+  /** Records where an image's thumbnail sits (relative to the data folder). */
+  setThumbnail(id: number, relativeThumbPath: string): void {
+    this.db.prepare('UPDATE images SET thumb_path = ? WHERE id = ?').run(relativeThumbPath, id);
+  }
+
+  private toSummary(row: ImageRow): ImageSummary {
+    return {
+      id: row.id,
+      projectId: row.project_id,
+      path: path.join(row.folder, row.path),
+      fileName: path.basename(row.path),
+      thumbPath: row.thumb_path === null ? null : path.join(this.dataDir, row.thumb_path),
+      width: row.width,
+      height: row.height,
+      rating: row.rating,
+      flag: row.flag,
+      seed: row.seed,
+      createdAt: row.created_at,
+    };
+  }
+}

@@ -1,0 +1,16 @@
+import { migration0001 } from './0001-projects-images.js';
+import { migration0002 } from './0002-references-jobs.js';
+import { migration0003 } from './0003-sections-exports-timelog.js';
+import type { Migration } from './types.js';
+
+export type { Migration } from './types.js';
+
+/** Every schema step in order. Versions only increase; a shipped step is never edited. */
+export const migrations: readonly Migration[] = [migration0001, migration0002, migration0003];
+
+export const LATEST_VERSION = migrations[migrations.length - 1]!.version;
+
+// Fail at load time, not in a user's catalogue, if the registry is ever out of order.
+migrations.forEach((m, i) => {
+  if (m.version !== i + 1) throw new Error(`migration ${m.name} has version ${m.version}, expected ${i + 1}`);
+});

@@ -1,0 +1,230 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import sharp, { type Metadata } from 'sharp';
+import { ApiError, type ImageSummary, type ImportReport, type ImportSkip, type Project, type SkipReason } from '../api/index.js';
+import type { ImageRepository, ProjectRepository } from '../catalog/index.js';
+import type { EventBus } from '../events.js';
+import { freeFileName, writeAtomically } from '../util/fs-atomic.js';
+import { scanPaths } from './scan.js';
+import { thumbnailExists, thumbnailRelativePath, writeThumbnail } from './thumbnails.js';
+
+/** Formats Onbrand imports; others are reported as unsupported. */
+const SUPPORTED = new Set(['png', 'jpeg', 'webp']);
+/** Larger files are refused: no real reference or generation comes near it. */
+export const MAX_IMPORT_BYTES = 256 * 1024 * 1024;
+/** Imported files are copied here, inside the project folder. */
+export const IMPORTS_FOLDER = 'imports';
+/** Files decoded at once; sharp uses its own threads within each. */
+const CONCURRENCY = 2;
+/** How often the grid is told about new images during a long import. */
+const ADDED_FLUSH_MS = 200;
+
+export interface ImportOptions {
+  signal?: AbortSignal;
+}
+
+interface Prepared {
+  source: string;
+  hash: string;
+  bytes: Buffer;
+  format: string;
+  width: number;
+  height: number;
+  thumbRelative: string;
+}
+
+type Outcome = { ok: Prepared } | { skip: ImportSkip };
+
+/**
+ * Imports image files and folders into a project: each file is read once, hashed, fully decoded
+ * into a cached thumbnail, copied into `<project>/imports/` (temporary name, then renamed) and
+ * recorded. A broken or foreign file is reported by name and skipped; it never stops the import.
+ * The same content is never stored twice in a project.
+ */
+export class ImageImporter {
+  constructor(
+    private readonly projects: ProjectRepository,
+    private readonly images: ImageRepository,
+    private readonly events: EventBus,
+    private readonly dataDir: string,
+  ) {}
+
+  async import(projectId: number, paths: readonly string[], options: ImportOptions = {}): Promise<ImportReport> {
+    const started = performance.now();
+    const project = this.projects.get(projectId);
+    if (!project) throw new ApiError('not_found', `No project with id ${projectId}.`, 'projectId');
+    const importId = crypto.randomUUID();
+
+    // Never import a project's own files into itself.
+    const { files, missing } = await scanPaths(paths, [project.folder]);
+    const skipped: ImportSkip[] = missing.map((p) => skip(p, 'not_found', `${p}: no such file or folder`));
+    const duplicates: ImportSkip[] = [];
+    const imported: ImageSummary[] = [];
+    const seenHashes = new Set<string>();
+
+    let pendingAdded: ImageSummary[] = [];
+    let lastFlush = performance.now();
+    const flush = (force: boolean): void => {
+      if (pendingAdded.length === 0) return;
+      if (!force && performance.now() - lastFlush < ADDED_FLUSH_MS) return;
+      this.events.emit('images.added', { projectId, images: pendingAdded });
+      pendingAdded = [];
+      lastFlush = performance.now();
+    };
+
+    let done = 0;
+    const commit = async (file: string, outcome: Outcome): Promise<void> => {
+      if ('skip' in outcome) {
+        (outcome.skip.reason === 'duplicate' ? duplicates : skipped).push(outcome.skip);
+      } else if (seenHashes.has(outcome.ok.hash) || this.images.findByHash(projectId, outcome.ok.hash)) {
+        duplicates.push(skip(file, 'duplicate', `${path.basename(file)} is already in ${project.name}`));
+      } else {
+        seenHashes.add(outcome.ok.hash);
+        try {
+          const image = await this.store(project, outcome.ok);
+          imported.push(image);
+          pendingAdded.push(image);
+        } catch (error) {
+          skipped.push(skip(file, 'unreadable', `${path.basename(file)} could not be copied into the project: ${(error as Error).message}`));
+        }
+      }
+      done++;
+      this.events.emit('import.progress', { importId, projectId, done, total: files.length, current: file });
+      flush(false);
+    };
+
+    // Decode in parallel, commit in order, so the grid keeps the folder's order.
+    await inOrderPool(files, CONCURRENCY, (file) => this.prepare(file, projectId), commit, options.signal);
+    flush(true);
+    if (imported.length > 0) this.projects.touch(projectId);
+
+    return { importId, projectId, imported, duplicates, skipped, elapsedMs: Math.round(performance.now() - started) };
+  }
+
+  /** Reads, hashes and validates one file and makes its thumbnail. Never throws: failures become skips. */
+  private async prepare(file: string, projectId: number): Promise<Outcome> {
+    const name = path.basename(file);
+    let bytes: Buffer;
+    try {
+      const stat = await fs.stat(file);
+      if (stat.size > MAX_IMPORT_BYTES) {
+        return { skip: skip(file, 'too_large', `${name} is ${(stat.size / 2 ** 20).toFixed(0)} MB, over the ${MAX_IMPORT_BYTES / 2 ** 20} MB limit`) };
+      }
+      bytes = await fs.readFile(file);
+    } catch (error) {
+      return { skip: skip(file, 'unreadable', `${name} could not be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`) };
+    }
+    const hash = crypto.createHash('sha256').update(bytes).digest('hex');
+    if (this.images.findByHash(projectId, hash)) {
+      return { skip: skip(file, 'duplicate', `${name} is already in this project`) };
+    }
+
+    let meta: Metadata;
+    try {
+      meta = await sharp(bytes).metadata();
+    } catch {
+      return { skip: skip(file, 'not_an_image', `${name} is not an image (PNG, JPEG or WebP)`) };
+    }
+    if (!meta.format || !SUPPORTED.has(meta.format)) {
+      return { skip: skip(file, 'unsupported_format', `${name} is ${meta.format?.toUpperCase() ?? 'an unknown format'}; Onbrand imports PNG, JPEG and WebP`) };
+    }
+
+    const thumbRelative = thumbnailRelativePath(hash);
+    const thumbAbsolute = path.join(this.dataDir, thumbRelative);
+    try {
+      // A cached thumbnail means this content decoded cleanly before; skip the work.
+      if (!(await thumbnailExists(thumbAbsolute))) await writeThumbnail(bytes, thumbAbsolute);
+    } catch (error) {
+      return { skip: skip(file, 'unreadable', `${name} is damaged or truncated (${firstLine((error as Error).message)})`) };
+    }
+    const rotated = (meta.orientation ?? 1) >= 5;
+    const width = rotated ? meta.height : meta.width;
+    const height = rotated ? meta.width : meta.height;
+    return { ok: { source: file, hash, bytes, format: meta.format, width, height, thumbRelative } };
+  }
+
+  /** Copies the file into the project (never over an existing file) and records it. */
+  private async store(project: Project, prepared: Prepared): Promise<ImageSummary> {
+    const dir = path.join(project.folder, IMPORTS_FOLDER);
+    await fs.mkdir(dir, { recursive: true });
+    const ext = path.extname(prepared.source);
+    const base = path.basename(prepared.source, ext) + ext.toLowerCase();
+    for (let attempt = 0; ; attempt++) {
+      const fileName = await freeFileName(dir, base, (candidate) =>
+        this.images.hasPath(project.id, path.join(IMPORTS_FOLDER, candidate)),
+      );
+      const target = path.join(dir, fileName);
+      try {
+        await writeAtomically(target, (temp) => fs.writeFile(temp, prepared.bytes), { overwrite: false });
+      } catch (error) {
+        // Someone else took the name between the check and the write: pick the next one.
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST' && attempt < 20) continue;
+        throw error;
+      }
+      try {
+        const image = this.images.insert({
+          projectId: project.id,
+          path: path.join(IMPORTS_FOLDER, fileName),
+          contentHash: prepared.hash,
+          width: prepared.width,
+          height: prepared.height,
+          format: prepared.format,
+          byteSize: prepared.bytes.length,
+          sourcePath: prepared.source,
+        });
+        this.images.setThumbnail(image.id, prepared.thumbRelative);
+        return { ...image, thumbPath: path.join(this.dataDir, prepared.thumbRelative) };
+      } catch (error) {
+        await fs.rm(target, { force: true });
+        throw error;
+      }
+    }
+  }
+}
+
+function skip(p: string, reason: SkipReason, message: string): ImportSkip {
+  return { path: p, reason, message };
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0]!.trim();
+}
+
+/**
+ * Runs `work` on up to `concurrency` items at once and hands results to `commit` strictly in
+ * input order (each commit awaited before the next).
+ */
+async function inOrderPool<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T) => Promise<R>,
+  commit: (item: T, result: R) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<void> {
+  const results = new Map<number, R>();
+  let next = 0;
+  let committed = 0;
+  let committing: Promise<void> = Promise.resolve();
+
+  const drain = async (): Promise<void> => {
+    while (results.has(committed)) {
+      const result = results.get(committed)!;
+      results.delete(committed);
+      await commit(items[committed]!, result);
+      committed++;
+    }
+  };
+
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      signal?.throwIfAborted();
+      const index = next++;
+      results.set(index, await work(items[index]!));
+      committing = committing.then(drain);
+      await committing;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  await committing;
+}

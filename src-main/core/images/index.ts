@@ -1,0 +1,4 @@
+export { ImageImporter, IMPORTS_FOLDER, MAX_IMPORT_BYTES, type ImportOptions } from './import.js';
+export { MediaAccess, isInside, type MediaFile } from './media.js';
+export { scanPaths } from './scan.js';
+export { THUMBNAIL_SIZE, thumbnailRelativePath, writeThumbnail } from './thumbnails.js';

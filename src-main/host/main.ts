@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+/**
+ * `npm run serve`: the browser host. Serves the Onbrand UI and API on 127.0.0.1 and prints the
+ * URL with this run's token.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { resolveConfig } from '../core/config.js';
+import { createServices } from '../core/services.js';
+import { appPackage } from '../core/util/app-root.js';
+import { startHost } from './server.js';
+
+const HELP = `Usage: npm run serve -- [options]
+
+Starts the Onbrand browser host: the whole app in a browser, on this machine.
+
+Options:
+  --port N            port to listen on (default 5317; 0 picks a free one)
+  --host ADDR         interface to bind (default 127.0.0.1; anything else exposes the app to the network)
+  --data-dir DIR      catalogue and thumbnail cache (default: the platform's app-data folder)
+  --projects-dir DIR  where new project folders go (default ~/Onbrand, or DATA-DIR/projects)
+  --token TOKEN       use this token instead of a random one
+  -h, --help          show this help`;
+
+export async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string', default: '5317' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'data-dir': { type: 'string' },
+      'projects-dir': { type: 'string' },
+      token: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a number from 0 to 65535, not "${values.port}"`);
+
+  const config = resolveConfig({
+    ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
+    ...(values['projects-dir'] ? { projectsDir: values['projects-dir'] } : {}),
+  });
+  const services = createServices(config);
+  const host = await startHost({
+    services,
+    host: values.host,
+    port,
+    ...(values.token ? { token: values.token } : {}),
+    rendererDir: path.join(appPackage().root, 'dist', 'renderer'),
+  });
+  if (values.host !== '127.0.0.1' && values.host !== 'localhost' && values.host !== '::1') {
+    console.warn(`Warning: listening on ${values.host}; anyone who can reach it and has the token can use this Onbrand.`);
+  }
+  console.log(`Onbrand browser host: ${host.urlWithToken}`);
+  console.log(`Data: ${config.dataDir}   Projects: ${config.projectsDir}`);
+
+  const stop = (): void => {
+    void host.close().finally(() => {
+      services.close();
+      process.exit(0);
+    });
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  console.error(`onbrand serve: ${(error as Error).message}`);
+  process.exit(1);
+});

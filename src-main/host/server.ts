@@ -1,0 +1,158 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { ApiError, toApiError, type ApiErrorCode } from '../core/api/index.js';
+import { createRpc } from '../core/rpc.js';
+import { contentSecurityPolicy } from '../core/security.js';
+import type { Services } from '../core/services.js';
+
+export interface HostOptions {
+  services: Services;
+  /** Interface to bind; 127.0.0.1 unless the user asks otherwise. */
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** The per-run token; generated when absent. */
+  token?: string;
+  /** The built renderer (dist/renderer). */
+  rendererDir: string;
+  logger?: boolean;
+}
+
+export interface RunningHost {
+  url: string;
+  /** The URL to open: carries the token once; the page keeps it for the session. */
+  urlWithToken: string;
+  token: string;
+  port: number;
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+const STATUS: Record<ApiErrorCode, number> = {
+  invalid_input: 400,
+  unknown_method: 404,
+  not_found: 404,
+  conflict: 409,
+  unauthorized: 403,
+  io: 500,
+  internal: 500,
+};
+
+/**
+ * The browser host: the same API as the Electron shell, over HTTP (POST /api/<method>) and a
+ * WebSocket of events (/api/events), plus the renderer's files and an image route (/media).
+ * Everything but /api/health and the static UI needs the per-run token.
+ */
+export async function startHost(options: HostOptions): Promise<RunningHost> {
+  const { services } = options;
+  const token = options.token ?? crypto.randomBytes(24).toString('hex');
+  const rpc = createRpc(services, 'browser');
+  const csp = contentSecurityPolicy();
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 8 * 1024 * 1024 });
+
+  const tokenOk = (given: unknown): boolean => {
+    if (typeof given !== 'string' || given.length !== token.length) return false;
+    return crypto.timingSafeEqual(Buffer.from(given), Buffer.from(token));
+  };
+  const requestToken = (req: FastifyRequest): unknown => {
+    const header = req.headers['x-onbrand-token'];
+    if (typeof header === 'string') return header;
+    const auth = req.headers.authorization;
+    if (auth?.startsWith('Bearer ')) return auth.slice(7);
+    return (req.query as Record<string, unknown> | undefined)?.token;
+  };
+  const sendError = (reply: FastifyReply, error: ApiError): FastifyReply =>
+    reply.code(STATUS[error.code]).send({ error: error.toJSON() });
+
+  app.addHook('onSend', async (_req, reply) => {
+    reply.header('Content-Security-Policy', csp);
+    reply.header('X-Content-Type-Options', 'nosniff');
+    reply.header('Referrer-Policy', 'no-referrer');
+    reply.header('Cross-Origin-Opener-Policy', 'same-origin');
+  });
+
+  app.get('/api/health', async () => ({ ok: true, version: (await rpc.invoke('app.info', {}) as { version: string }).version }));
+
+  app.post<{ Params: { method: string } }>('/api/:method', async (req, reply) => {
+    if (!tokenOk(requestToken(req))) {
+      return reply.code(401).send({ error: { code: 'unauthorized', message: 'Missing or wrong Onbrand token.' } });
+    }
+    try {
+      return { result: await rpc.invoke(req.params.method, req.body ?? {}) };
+    } catch (error) {
+      return sendError(reply, toApiError(error));
+    }
+  });
+
+  app.get<{ Querystring: { path?: string; token?: string } }>('/media', async (req, reply) => {
+    if (!tokenOk(req.query.token)) {
+      return reply.code(401).send({ error: { code: 'unauthorized', message: 'Missing or wrong Onbrand token.' } });
+    }
+    try {
+      const file = await services.media.resolve(req.query.path ?? '');
+      return reply
+        .header('Content-Type', file.contentType)
+        .header('Content-Length', file.size)
+        .header('Cache-Control', 'private, max-age=3600')
+        .send(fs.createReadStream(file.path));
+    } catch (error) {
+      return sendError(reply, toApiError(error));
+    }
+  });
+
+  if (fs.existsSync(path.join(options.rendererDir, 'index.html'))) {
+    await app.register(fastifyStatic, { root: options.rendererDir, index: ['index.html'], wildcard: false });
+  } else {
+    app.get('/', async (_req, reply) =>
+      reply.code(503).type('text/plain').send(`The UI is not built (${options.rendererDir} is missing). Run: npm run build`),
+    );
+  }
+
+  // Events over a WebSocket; the token comes as a query parameter (browsers cannot set headers).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const sockets = new Set<WebSocket>();
+  const unsubscribe = services.events.subscribe((event) => {
+    const data = JSON.stringify(event);
+    for (const socket of sockets) if (socket.readyState === socket.OPEN) socket.send(data);
+  });
+  app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const origin = req.headers.origin;
+    const sameOrigin = origin === undefined || new URL(origin).host === req.headers.host;
+    if (url.pathname !== '/api/events' || !tokenOk(url.searchParams.get('token')) || !sameOrigin) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      sockets.add(ws);
+      ws.on('close', () => sockets.delete(ws));
+      ws.send(JSON.stringify({ type: 'hello' }));
+    });
+  });
+
+  const host = options.host ?? '127.0.0.1';
+  await app.listen({ host, port: options.port ?? 0 });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  const url = `http://${shownHost}:${port}/`;
+  return {
+    url,
+    urlWithToken: `${url}?token=${token}`,
+    token,
+    port,
+    app,
+    async close() {
+      unsubscribe();
+      for (const socket of sockets) socket.terminate();
+      wss.close();
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,130 @@
+import { useEffect, useState, type DragEvent } from 'react';
+import { createProject, importPaths, renameProject } from '../actions';
+import { getClient } from '../api/client';
+import { handleKey } from '../keyboard';
+import { useStore } from '../store';
+import { FormDialog } from './Dialog';
+import { Grid } from './Grid';
+import { ImportReportPanel } from './ImportReportPanel';
+import { Loupe } from './Loupe';
+import { StatusBar } from './StatusBar';
+import { TopBar, type DialogKind } from './TopBar';
+
+export function App() {
+  const [dialog, setDialog] = useState<DialogKind>(null);
+  const mode = useStore((s) => s.mode);
+  const projects = useStore((s) => s.projects);
+  const currentProjectId = useStore((s) => s.currentProjectId);
+  const imageCount = useStore((s) => s.images.length);
+  const loading = useStore((s) => s.loading);
+  const notice = useStore((s) => s.notice);
+  const dismissNotice = useStore((s) => s.dismissNotice);
+  const current = projects.find((p) => p.id === currentProjectId);
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent): void => {
+      if (dialog) return;
+      const handled = handleKey(event, {
+        newProject: () => setDialog('new-project'),
+        renameProject: () => setDialog('rename-project'),
+        importImages: () => setDialog('import'),
+      });
+      if (handled) event.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [dialog]);
+
+  const onDrop = (event: DragEvent): void => {
+    event.preventDefault();
+    if (currentProjectId === null) return;
+    const client = getClient();
+    const paths = Array.from(event.dataTransfer.files)
+      .map((f) => client.pathForFile(f))
+      .filter((p): p is string => !!p);
+    if (paths.length > 0) void importPaths(paths);
+    else useStore.getState().notify('info', 'This browser cannot tell Onbrand where dropped files are: use Import… and give their folder.');
+  };
+
+  return (
+    <div className="app" onDragOver={(e) => e.preventDefault()} onDrop={onDrop}>
+      <TopBar openDialog={setDialog} />
+      <main className="content">
+        {currentProjectId === null ? (
+          <div className="empty" data-testid="no-project">
+            <h1>Start a project</h1>
+            <p>A project holds one brand loop: its mood board, generations, picks and exports.</p>
+            <button type="button" className="primary" onClick={() => setDialog('new-project')}>
+              + New project
+            </button>
+          </div>
+        ) : imageCount === 0 && !loading ? (
+          <div className="empty" data-testid="empty-project">
+            <h1>{current?.name}</h1>
+            <p>No images yet. Import files or folders of PNG, JPEG or WebP images (Ctrl+I), or drop them here.</p>
+            <button type="button" className="primary" onClick={() => setDialog('import')}>
+              Import…
+            </button>
+          </div>
+        ) : mode === 'loupe' ? (
+          <Loupe />
+        ) : (
+          <Grid />
+        )}
+      </main>
+      <StatusBar />
+      <ImportReportPanel />
+      {notice && (
+        <div className={`notice ${notice.kind}`} role="alert" data-testid="notice">
+          {notice.text}
+          <button type="button" className="link" onClick={dismissNotice} aria-label="Dismiss">
+            ✕
+          </button>
+        </div>
+      )}
+      {dialog === 'new-project' && (
+        <FormDialog
+          title="New project"
+          submitLabel="Create"
+          fields={[
+            { name: 'name', label: 'Name', placeholder: 'Spring campaign' },
+            { name: 'folder', label: 'Folder (optional)', placeholder: 'Default: the Onbrand projects folder', hint: 'An absolute path; created if missing.' },
+          ]}
+          onSubmit={(v) => createProject(v.name ?? '', v.folder ?? '')}
+          onClose={() => setDialog(null)}
+        />
+      )}
+      {dialog === 'rename-project' && current && (
+        <FormDialog
+          title="Rename project"
+          submitLabel="Rename"
+          fields={[{ name: 'name', label: 'Name', initial: current.name }]}
+          onSubmit={(v) => renameProject(current.id, v.name ?? '')}
+          onClose={() => setDialog(null)}
+        />
+      )}
+      {dialog === 'import' && (
+        <FormDialog
+          title={`Import into ${current?.name ?? 'project'}`}
+          submitLabel="Import"
+          fields={[
+            {
+              name: 'paths',
+              label: 'Files or folders',
+              placeholder: '/Users/me/Pictures/references',
+              multiline: true,
+              hint: 'One absolute path per line. Folders are searched recursively; files are copied into the project. Ctrl+Enter imports.',
+            },
+          ]}
+          onSubmit={async (v) => {
+            const paths = (v.paths ?? '').split('\n').map((p) => p.trim()).filter(Boolean);
+            if (paths.length === 0) return 'Give at least one file or folder.';
+            void importPaths(paths);
+            return null;
+          }}
+          onClose={() => setDialog(null)}
+        />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,94 @@
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { getClient } from '../api/client';
+import { useStore } from '../store';
+
+/** Rows rendered above and below the viewport, so fast scrolling shows no gaps. */
+const OVERSCAN_ROWS = 3;
+const GAP = 6;
+
+/**
+ * The thumbnail grid, virtualized: only the rows in view (plus a few) exist in the DOM, so 10,000
+ * images scroll as smoothly as 10.
+ */
+export function Grid() {
+  const images = useStore((s) => s.images);
+  const selected = useStore((s) => s.selected);
+  const cellSize = useStore((s) => s.cellSize);
+  const select = useStore((s) => s.select);
+  const setMode = useStore((s) => s.setMode);
+  const setGridShape = useStore((s) => s.setGridShape);
+  const scroller = useRef<HTMLDivElement>(null);
+  const [viewport, setViewport] = useState({ width: 0, height: 0 });
+  const [scrollTop, setScrollTop] = useState(0);
+  const frame = useRef(0);
+
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const observer = new ResizeObserver(() => setViewport({ width: el.clientWidth, height: el.clientHeight }));
+    observer.observe(el);
+    setViewport({ width: el.clientWidth, height: el.clientHeight });
+    return () => observer.disconnect();
+  }, []);
+
+  const columns = Math.max(1, Math.floor((viewport.width - GAP) / cellSize));
+  const cell = viewport.width > 0 ? Math.floor((viewport.width - GAP) / columns) : cellSize;
+  const rows = Math.ceil(images.length / columns);
+  const visibleRows = Math.max(1, Math.floor(viewport.height / cell));
+
+  useEffect(() => setGridShape(columns, visibleRows), [columns, visibleRows, setGridShape]);
+
+  // Keep the selection in view when it moves by keyboard.
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el || selected < 0) return;
+    const top = Math.floor(selected / columns) * cell;
+    if (top < el.scrollTop) el.scrollTop = top;
+    else if (top + cell > el.scrollTop + el.clientHeight) el.scrollTop = top + cell - el.clientHeight + GAP;
+  }, [selected, columns, cell]);
+
+  const onScroll = useCallback(() => {
+    cancelAnimationFrame(frame.current);
+    frame.current = requestAnimationFrame(() => setScrollTop(scroller.current?.scrollTop ?? 0));
+  }, []);
+
+  const firstRow = Math.max(0, Math.floor(scrollTop / cell) - OVERSCAN_ROWS);
+  const lastRow = Math.min(rows, Math.ceil((scrollTop + viewport.height) / cell) + OVERSCAN_ROWS);
+  const client = getClient();
+  const cells = [];
+  for (let index = firstRow * columns; index < Math.min(images.length, lastRow * columns); index++) {
+    const image = images[index]!;
+    const x = (index % columns) * cell + GAP;
+    const y = Math.floor(index / columns) * cell + GAP;
+    cells.push(
+      <div
+        key={image.id}
+        className={index === selected ? 'cell selected' : 'cell'}
+        style={{ transform: `translate(${x}px, ${y}px)`, width: cell - GAP, height: cell - GAP }}
+        data-index={index}
+        data-image-id={image.id}
+        onClick={() => select(index)}
+        onDoubleClick={() => {
+          select(index);
+          setMode('loupe');
+        }}
+        title={`${image.fileName} — ${image.width}×${image.height}`}
+      >
+        {image.thumbPath ? (
+          <img className="thumb" src={client.mediaUrl(image.thumbPath)} alt={image.fileName} decoding="async" draggable={false} />
+        ) : (
+          <div className="thumb pending" aria-label="Thumbnail pending" />
+        )}
+        <span className="cell-name">{image.fileName}</span>
+      </div>,
+    );
+  }
+
+  return (
+    <div className="grid-scroll" ref={scroller} onScroll={onScroll} data-testid="grid" data-columns={columns}>
+      <div className="grid-canvas" style={{ height: rows * cell + GAP }}>
+        {cells}
+      </div>
+    </div>
+  );
+}

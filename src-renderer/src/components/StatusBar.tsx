@@ -1,0 +1,31 @@
+import { selectedImage, useStore } from '../store';
+
+export function StatusBar() {
+  const count = useStore((s) => s.images.length);
+  const selected = useStore((s) => s.selected);
+  const image = useStore(selectedImage);
+  const progress = useStore((s) => s.progress);
+  const importing = useStore((s) => s.importing);
+  const loading = useStore((s) => s.loading);
+
+  return (
+    <footer className="statusbar" data-testid="statusbar">
+      <span data-testid="image-count">
+        {loading ? 'Loading…' : `${count.toLocaleString()} image${count === 1 ? '' : 's'}`}
+      </span>
+      {image && (
+        <span>
+          {selected + 1} / {count} · {image.fileName} · {image.width}×{image.height}
+        </span>
+      )}
+      <span className="spacer" />
+      {importing && (
+        <span className="import-progress" data-testid="import-progress">
+          Importing {progress ? `${progress.done} / ${progress.total}` : '…'}
+          <progress max={progress?.total ?? 1} value={progress?.done ?? 0} />
+        </span>
+      )}
+      <span className="hint">L loupe · G grid · ←↑→↓ move</span>
+    </footer>
+  );
+}

@@ -1,0 +1,16 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { connectEvents, loadProjects } from './actions';
+import { App } from './components/App';
+import './styles.css';
+
+connectEvents();
+void loadProjects().then(() => {
+  document.documentElement.dataset.ready = 'true';
+});
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);
