@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ApiError, toApiError, type ApiErrorCode } from '../core/api/index.js';
+import { type ApiError, toApiError, type ApiErrorCode } from '../core/api/index.js';
 import { createRpc } from '../core/rpc.js';
 import { contentSecurityPolicy } from '../core/security.js';
 import type { Services } from '../core/services.js';

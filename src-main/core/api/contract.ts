@@ -30,7 +30,7 @@ const projectName = z
   .trim()
   .min(1, 'must not be empty')
   .max(120, 'must be at most 120 characters')
-  .refine((s) => !/[\\/:*?"<>|\u0000-\u001f]/.test(s), 'must not contain / \\ : * ? " < > | or control characters');
+  .refine((s) => !/[\\/:*?"<>|]/.test(s) && ![...s].some((c) => c.charCodeAt(0) < 32), 'must not contain / \\ : * ? " < > | or control characters');
 
 const aspect = z.string().regex(/^\d{1,2}:\d{1,2}$/, 'must look like 9:16');
 const absolutePath = z

@@ -33,6 +33,18 @@ export function FormDialog({ title, fields, submitLabel, onSubmit, onClose, chil
     first.current?.select();
   }, []);
 
+  // Esc closes the dialog wherever the focus is (the app's own keys are off while it is open).
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent): void => {
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        onClose();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [onClose]);
+
   const submit = async (): Promise<void> => {
     if (busy) return;
     setBusy(true);
@@ -53,10 +65,7 @@ export function FormDialog({ title, fields, submitLabel, onSubmit, onClose, chil
           void submit();
         }}
         onKeyDown={(e) => {
-          if (e.key === 'Escape') {
-            e.stopPropagation();
-            onClose();
-          } else if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+          if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
             e.preventDefault();
             void submit();
           }
@@ -97,7 +106,7 @@ export function FormDialog({ title, fields, submitLabel, onSubmit, onClose, chil
           <button type="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" className="primary" disabled={busy}>
+          <button type="submit" className="primary" aria-busy={busy}>
             {submitLabel}
           </button>
         </div>

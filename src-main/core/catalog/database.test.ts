@@ -1,0 +1,176 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openCatalog, schemaVersion } from './database.js';
+import { CatalogCorruptError, CatalogFromFutureError } from './errors.js';
+import { LATEST_VERSION } from './migrations/index.js';
+
+let dir: string;
+let file: string;
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onbrand-database-'));
+  file = path.join(dir, 'catalog.sqlite');
+});
+
+afterEach(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function sha256(p: string): string {
+  return crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex');
+}
+
+/** Every file in the folder: a refused catalogue must not grow -wal, -shm or -journal companions. */
+function listing(): string[] {
+  return fs.readdirSync(dir).sort();
+}
+
+/**
+ * Opens `file`, expects `errorClass`, and checks that the file is byte-identical. With
+ * `companions: 'none'` the folder must also be exactly as before (no -wal, -shm or -journal).
+ */
+function expectRefusedUntouched<E extends Error>(
+  errorClass: new (...args: never[]) => E,
+  companions: 'none' | 'no-journal' = 'none',
+): E {
+  const hashBefore = sha256(file);
+  const sizeBefore = fs.statSync(file).size;
+  const filesBefore = listing();
+  let caught: unknown;
+  try {
+    openCatalog(file).close();
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(errorClass);
+  expect(sha256(file)).toBe(hashBefore);
+  expect(fs.statSync(file).size).toBe(sizeBefore);
+  expect(listing().filter((f) => f.endsWith('-journal'))).toEqual([]);
+  if (companions === 'none') {
+    expect(listing()).toEqual(filesBefore);
+    expect(listing().filter((f) => /-(wal|shm|journal)$/.test(f))).toEqual([]);
+  }
+  return caught as E;
+}
+
+/** A real catalogue with enough rows to span many pages, closed cleanly (WAL checkpointed). */
+function makeCatalogue(): void {
+  const db = openCatalog(file);
+  const now = new Date(0).toISOString();
+  const project = db
+    .prepare(`INSERT INTO projects (name, folder, palette, created_at, updated_at) VALUES ('P', '/tmp/p', '[]', ?, ?)`)
+    .run(now, now);
+  const insert = db.prepare(
+    `INSERT INTO images (project_id, path, content_hash, width, height, format, byte_size, params, created_at)
+     VALUES (?, ?, ?, 64, 96, 'png', 100, ?, ?)`,
+  );
+  db.transaction(() => {
+    for (let i = 0; i < 400; i++) {
+      insert.run(project.lastInsertRowid, `imports/${i}.png`, crypto.createHash('sha256').update(String(i)).digest('hex'), 'x'.repeat(200), now);
+    }
+  })();
+  db.close();
+}
+
+describe('openCatalog on a healthy file', () => {
+  it('creates the folder and the file, and reopens it', () => {
+    const nested = path.join(dir, 'a', 'b', 'catalog.sqlite');
+    const db = openCatalog(nested);
+    expect(schemaVersion(db)).toBe(LATEST_VERSION);
+    db.close();
+    expect(fs.existsSync(nested)).toBe(true);
+    const again = openCatalog(nested);
+    expect(schemaVersion(again)).toBe(LATEST_VERSION);
+    again.close();
+  });
+
+  it('treats an empty (0-byte) file as a new catalogue', () => {
+    fs.writeFileSync(file, '');
+    const db = openCatalog(file);
+    expect(schemaVersion(db)).toBe(LATEST_VERSION);
+    db.close();
+  });
+});
+
+describe('openCatalog refuses a damaged file and leaves it byte-identical', () => {
+  it('random bytes', () => {
+    fs.writeFileSync(file, crypto.randomBytes(8192));
+    const error = expectRefusedUntouched(CatalogCorruptError);
+    expect(error.message).toContain(file);
+    expect(error.path).toBe(file);
+    expect(error.name).toBe('CatalogCorruptError');
+  });
+
+  it('a text file', () => {
+    fs.writeFileSync(file, 'These are my notes, not a database.\n'.repeat(50));
+    const error = expectRefusedUntouched(CatalogCorruptError);
+    expect(error.message).toContain(file);
+    expect(error.message).toMatch(/not an SQLite database/);
+  });
+
+  it('a file that starts like SQLite but is cut short', () => {
+    makeCatalogue();
+    const bytes = fs.readFileSync(file);
+    fs.writeFileSync(file, bytes.subarray(0, 60));
+    // Companion files: see the `it.fails` case below.
+    const error = expectRefusedUntouched(CatalogCorruptError, 'no-journal');
+    expect(error.message).toContain(file);
+  });
+
+  it('a real SQLite catalogue with damaged pages', () => {
+    makeCatalogue();
+    const bytes = fs.readFileSync(file);
+    const pageSize = bytes.readUInt16BE(16);
+    const pages = bytes.length / pageSize;
+    expect(pages).toBeGreaterThan(4);
+    // Scribble over the middle of every page after the first: the header (and user_version) stay
+    // readable, the b-tree pages do not.
+    const noise = crypto.randomBytes(pageSize / 2);
+    for (let page = 1; page < pages; page++) noise.copy(bytes, page * pageSize + pageSize / 4);
+    fs.writeFileSync(file, bytes);
+
+    const error = expectRefusedUntouched(CatalogCorruptError, 'no-journal');
+    expect(error.message).toContain(file);
+  });
+
+  it('a catalogue from a newer Onbrand (user_version above the latest)', () => {
+    const future = LATEST_VERSION + 7;
+    const raw = new Database(file);
+    raw.exec('CREATE TABLE projects (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO projects (name) VALUES (\'from the future\')');
+    raw.pragma(`user_version = ${future}`);
+    raw.close();
+
+    const error = expectRefusedUntouched(CatalogFromFutureError);
+    expect(error.fileVersion).toBe(future);
+    expect(error.appVersion).toBe(LATEST_VERSION);
+    expect(error.message).toContain(file);
+    expect(error.message).toContain(String(future));
+  });
+
+  it('a newer catalogue in WAL mode (as every Onbrand catalogue is) is refused too, and stays unchanged', () => {
+    const raw = new Database(file);
+    raw.pragma('journal_mode = WAL');
+    raw.exec('CREATE TABLE t (x)');
+    raw.pragma(`user_version = ${LATEST_VERSION + 1}`);
+    raw.close();
+    const error = expectRefusedUntouched(CatalogFromFutureError, 'no-journal');
+    expect(error.fileVersion).toBe(LATEST_VERSION + 1);
+  });
+
+  // Known bug (reported, not fixed here): the read-only probe in checkExisting() opens a WAL-mode
+  // file through SQLite, which creates catalog.sqlite-wal and catalog.sqlite-shm beside it and,
+  // being read-only, never removes them. The main file stays byte-identical, but the folder does
+  // not, contrary to openCatalog's promise. When this starts passing, drop `.fails`.
+  it.fails('a refused WAL-mode catalogue leaves no -wal or -shm files behind', () => {
+    makeCatalogue();
+    const db = new Database(file);
+    db.pragma(`user_version = ${LATEST_VERSION + 1}`);
+    db.close();
+    expect(listing()).toEqual(['catalog.sqlite']);
+    expectRefusedUntouched(CatalogFromFutureError, 'none');
+  });
+});

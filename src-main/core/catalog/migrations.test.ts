@@ -1,0 +1,253 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openCatalog, schemaVersion, type CatalogDb } from './database.js';
+import { LATEST_VERSION, migrations } from './migrations/index.js';
+
+let dir: string;
+let file: string;
+const open: CatalogDb[] = [];
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onbrand-migrations-'));
+  file = path.join(dir, 'catalog.sqlite');
+});
+
+afterEach(() => {
+  for (const db of open.splice(0)) if (db.open) db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function openAt(targetVersion?: number): CatalogDb {
+  const db = openCatalog(file, targetVersion === undefined ? {} : { targetVersion });
+  open.push(db);
+  return db;
+}
+
+function tables(db: CatalogDb): string[] {
+  return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+}
+
+function columns(db: CatalogDb, table: string): string[] {
+  return (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((r) => r.name);
+}
+
+function indexes(db: CatalogDb): string[] {
+  return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name").all() as { name: string }[]).map(
+    (r) => r.name,
+  );
+}
+
+const NOW = '2025-01-02T03:04:05.000Z';
+
+function insertProject(db: CatalogDb, name = 'Spring drop'): number {
+  const info = db
+    .prepare(
+      `INSERT INTO projects (name, folder, palette, mood, aspect, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .run(name, path.join(dir, 'projects', name), JSON.stringify([{ name: 'magenta', hex: '#FE2C54' }]), 'bold', '9:16', NOW, NOW);
+  return Number(info.lastInsertRowid);
+}
+
+function insertImage(db: CatalogDb, projectId: number, name = 'a.png'): number {
+  const info = db
+    .prepare(
+      `INSERT INTO images (project_id, path, content_hash, width, height, format, byte_size, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .run(projectId, `imports/${name}`, `hash-${name}`, 64, 96, 'png', 1234, NOW);
+  return Number(info.lastInsertRowid);
+}
+
+describe('migration registry', () => {
+  it('numbers its steps 1, 2, 3, … strictly increasing, and LATEST_VERSION is the last', () => {
+    expect(migrations.length).toBeGreaterThanOrEqual(3);
+    migrations.forEach((m, i) => {
+      expect(m.version).toBe(i + 1);
+      if (i > 0) expect(m.version).toBeGreaterThan(migrations[i - 1]!.version);
+      expect(m.name).toMatch(/^[a-z0-9-]+$/);
+    });
+    expect(LATEST_VERSION).toBe(migrations[migrations.length - 1]!.version);
+    expect(new Set(migrations.map((m) => m.name)).size).toBe(migrations.length);
+  });
+});
+
+describe('a new catalogue', () => {
+  it('is created at the latest version, in WAL mode, with foreign keys on', () => {
+    const db = openAt();
+    expect(schemaVersion(db)).toBe(LATEST_VERSION);
+    expect(db.pragma('user_version', { simple: true })).toBe(LATEST_VERSION);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+  });
+
+  it('deleting a project cascades to its images', () => {
+    const db = openAt();
+    const keep = insertProject(db, 'Keep');
+    const gone = insertProject(db, 'Gone');
+    insertImage(db, keep, 'k.png');
+    insertImage(db, gone, 'g1.png');
+    insertImage(db, gone, 'g2.png');
+    db.prepare('DELETE FROM projects WHERE id = ?').run(gone);
+    const rows = db.prepare('SELECT project_id, path FROM images').all() as { project_id: number; path: string }[];
+    expect(rows).toEqual([{ project_id: keep, path: 'imports/k.png' }]);
+  });
+
+  it('refuses an image whose project does not exist', () => {
+    const db = openAt();
+    expect(() => insertImage(db, 999)).toThrow(/FOREIGN KEY/);
+  });
+
+  it('opening again at the same version changes nothing', () => {
+    const first = openAt();
+    const id = insertProject(first);
+    first.close();
+    const again = openAt();
+    expect(schemaVersion(again)).toBe(LATEST_VERSION);
+    expect((again.prepare('SELECT id FROM projects').all() as { id: number }[]).map((r) => r.id)).toEqual([id]);
+  });
+});
+
+describe('migration 0001 projects-images', () => {
+  it('creates projects and images from an empty file', () => {
+    const db = openAt(1);
+    expect(schemaVersion(db)).toBe(1);
+    expect(tables(db)).toEqual(['images', 'projects']);
+    expect(columns(db, 'projects')).toEqual(['id', 'name', 'folder', 'palette', 'mood', 'aspect', 'created_at', 'updated_at']);
+    expect(columns(db, 'images')).toContain('content_hash');
+    expect(columns(db, 'images')).not.toContain('job_id');
+    expect(indexes(db)).toContain('images_by_project');
+  });
+
+  it('enforces unique names (case-insensitive), unique content per project, and rating/flag checks', () => {
+    const db = openAt(1);
+    const p = insertProject(db, 'Spring');
+    expect(() => insertProject(db, 'SPRING')).toThrow(/UNIQUE/);
+    insertImage(db, p, 'a.png');
+    expect(() => insertImage(db, p, 'a.png')).toThrow(/UNIQUE/);
+    const img = insertImage(db, p, 'b.png');
+    expect(() => db.prepare('UPDATE images SET rating = 6 WHERE id = ?').run(img)).toThrow(/CHECK/);
+    expect(() => db.prepare("UPDATE images SET flag = 'maybe' WHERE id = ?").run(img)).toThrow(/CHECK/);
+    db.prepare("UPDATE images SET rating = 5, flag = 'pick' WHERE id = ?").run(img);
+  });
+});
+
+describe('migration 0002 references-jobs', () => {
+  it('adds refs, jobs and images.job_id; version 1 data survives', () => {
+    const v1 = openAt(1);
+    const projectId = insertProject(v1);
+    const imageId = insertImage(v1, projectId);
+    v1.close();
+
+    const db = openAt(2);
+    expect(schemaVersion(db)).toBe(2);
+    expect(tables(db)).toEqual(['images', 'jobs', 'projects', 'refs']);
+    expect(columns(db, 'images')).toContain('job_id');
+    expect(columns(db, 'jobs')).toEqual(
+      expect.arrayContaining(['state', 'prompt', 'negative_prompt', 'settings', 'batch_size', 'seed', 'attempts', 'error']),
+    );
+    expect(columns(db, 'refs')).toEqual(expect.arrayContaining(['source_url', 'author', 'author_url', 'licence', 'palette']));
+    expect(indexes(db)).toEqual(expect.arrayContaining(['jobs_by_state', 'images_by_job']));
+
+    const image = db.prepare('SELECT project_id, path, width, height, job_id FROM images WHERE id = ?').get(imageId);
+    expect(image).toEqual({ project_id: projectId, path: 'imports/a.png', width: 64, height: 96, job_id: null });
+
+    // The new link works: deleting a job leaves its image, unlinked.
+    const job = db
+      .prepare(`INSERT INTO jobs (project_id, prompt, settings, batch_size, seed, created_at) VALUES (?, 'a cat', '{}', 4, 42, ?)`)
+      .run(projectId, NOW);
+    db.prepare('UPDATE images SET job_id = ? WHERE id = ?').run(job.lastInsertRowid, imageId);
+    db.prepare('DELETE FROM jobs WHERE id = ?').run(job.lastInsertRowid);
+    expect(db.prepare('SELECT job_id FROM images WHERE id = ?').get(imageId)).toEqual({ job_id: null });
+    expect(() =>
+      db
+        .prepare(`INSERT INTO jobs (project_id, prompt, settings, batch_size, seed, created_at) VALUES (?, 'x', '{}', 65, 1, ?)`)
+        .run(projectId, NOW),
+    ).toThrow(/CHECK/);
+  });
+});
+
+describe('migration 0003 sections-exports-timelog', () => {
+  it('adds sections, exports and time_log; version 2 data survives', () => {
+    const v2 = openAt(2);
+    const projectId = insertProject(v2);
+    const imageId = insertImage(v2, projectId);
+    v2.prepare(`INSERT INTO refs (project_id, path, content_hash, width, height, author, created_at) VALUES (?, 'references/r.jpg', 'h', 10, 20, 'Ann', ?)`).run(
+      projectId,
+      NOW,
+    );
+    v2.prepare(`INSERT INTO jobs (project_id, prompt, settings, batch_size, seed, created_at) VALUES (?, 'a dog', '{"steps":20}', 2, 7, ?)`).run(
+      projectId,
+      NOW,
+    );
+    v2.close();
+
+    const db = openAt(3);
+    expect(schemaVersion(db)).toBe(3);
+    expect(tables(db)).toEqual(['exports', 'images', 'jobs', 'projects', 'refs', 'sections', 'time_log']);
+    expect(columns(db, 'sections')).toEqual(expect.arrayContaining(['name', 'background_hex', 'slot_width', 'slot_height', 'image_id']));
+    expect(columns(db, 'exports')).toEqual(expect.arrayContaining(['target', 'path', 'byte_size', 'width', 'height']));
+    expect(columns(db, 'time_log')).toEqual(expect.arrayContaining(['phase', 'started_at', 'ended_at', 'gpu_seconds', 'cost_usd']));
+    expect(indexes(db)).toContain('time_log_by_project');
+
+    expect(db.prepare('SELECT author FROM refs').all()).toEqual([{ author: 'Ann' }]);
+    expect(db.prepare('SELECT prompt, settings FROM jobs').all()).toEqual([{ prompt: 'a dog', settings: '{"steps":20}' }]);
+    expect(db.prepare('SELECT id FROM images').all()).toEqual([{ id: imageId }]);
+
+    db.prepare(`INSERT INTO sections (project_id, name, image_id, created_at) VALUES (?, 'hero', ?, ?)`).run(projectId, imageId, NOW);
+    db.prepare(`INSERT INTO time_log (project_id, phase, started_at) VALUES (?, 'curate', ?)`).run(projectId, NOW);
+    expect(() => db.prepare(`INSERT INTO time_log (project_id, phase, started_at) VALUES (?, 'lunch', ?)`).run(projectId, NOW)).toThrow(/CHECK/);
+    db.prepare('DELETE FROM images WHERE id = ?').run(imageId);
+    expect(db.prepare('SELECT image_id FROM sections').get()).toEqual({ image_id: null });
+    db.prepare('DELETE FROM projects WHERE id = ?').run(projectId);
+    for (const t of ['sections', 'time_log', 'refs', 'jobs']) {
+      expect(db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get()).toEqual({ n: 0 });
+    }
+  });
+});
+
+describe('upgrading across every step', () => {
+  it('a catalogue made by the first migration opens at the latest version with its data intact', () => {
+    const v1 = openAt(1);
+    const projectId = insertProject(v1, 'Autumn');
+    insertImage(v1, projectId, 'leaf.png');
+    const before = {
+      projects: v1.prepare('SELECT * FROM projects').all(),
+      images: v1.prepare('SELECT * FROM images').all(),
+    };
+    v1.close();
+
+    const db = openAt();
+    expect(schemaVersion(db)).toBe(LATEST_VERSION);
+    expect(db.prepare('SELECT * FROM projects').all()).toEqual(before.projects);
+    // Later steps add columns to images; the old ones keep their values and the new ones start empty.
+    const images = db.prepare('SELECT * FROM images').all() as Record<string, unknown>[];
+    expect(images).toEqual((before.images as Record<string, unknown>[]).map((row) => ({ ...row, job_id: null })));
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+  });
+
+  it('a failing step rolls back entirely and leaves the version where it was', () => {
+    const v1 = openAt(1);
+    insertProject(v1);
+    v1.close();
+    const broken = [
+      ...migrations,
+      {
+        version: LATEST_VERSION + 1,
+        name: 'broken',
+        up(db: CatalogDb) {
+          db.exec('CREATE TABLE half_done (id INTEGER PRIMARY KEY)');
+          throw new Error('boom');
+        },
+      },
+    ];
+    expect(() => openCatalog(file, { migrations: broken })).toThrow('boom');
+    const db = openAt();
+    expect(schemaVersion(db)).toBe(LATEST_VERSION);
+    expect(tables(db)).not.toContain('half_done');
+    expect(db.prepare('SELECT COUNT(*) AS n FROM projects').get()).toEqual({ n: 1 });
+  });
+});
