@@ -137,6 +137,23 @@ describe('openCatalog refuses a damaged file and leaves it byte-identical', () =
     expect(error.message).toContain(file);
   });
 
+  it('a catalogue whose header and schema read fine but one table page is garbage (caught by the integrity check)', () => {
+    makeCatalogue();
+    const bytes = fs.readFileSync(file);
+    const pageSize = bytes.readUInt16BE(16);
+    const pages = bytes.length / pageSize;
+    // One page in the middle of the images table; page 1 (header, schema) stays intact, so only
+    // SQLite's integrity check can tell.
+    const page = Math.floor(pages / 2);
+    expect(page).toBeGreaterThan(1);
+    crypto.randomBytes(pageSize).copy(bytes, (page - 1) * pageSize);
+    fs.writeFileSync(file, bytes);
+
+    const error = expectRefusedUntouched(CatalogCorruptError, 'no-journal');
+    expect(error.message).toContain(file);
+    expect(error.message).toMatch(/integrity check/);
+  });
+
   it('a catalogue from a newer Onbrand (user_version above the latest)', () => {
     const future = LATEST_VERSION + 7;
     const raw = new Database(file);
