@@ -59,7 +59,7 @@ const OPTIONS = {
 
 class UsageError extends Error {}
 
-export async function run(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
+export async function run(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
@@ -76,10 +76,10 @@ export async function run(argv: string[], out = process.stdout, err = process.st
     return 0;
   }
   if (!command || command === 'help') {
-    print(HELP[rest[0] ?? 'main'] ?? HELP.main!);
+    print((rest[0] && Object.hasOwn(HELP, rest[0]) ? HELP[rest[0]] : HELP.main)!);
     return 0;
   }
-  if (!(command in HELP) || command === 'main') {
+  if (!Object.hasOwn(HELP, command) || command === 'main') {
     err.write(`onbrand: unknown command "${command}". Commands: projects, import. Run "onbrand --help".\n`);
     return 2;
   }

@@ -49,7 +49,7 @@ export class ProjectService {
   create(input: CreateProject): Project {
     const name = input.name.trim();
     if (this.repo.findByName(name)) throw new ApiError('conflict', `A project named "${name}" already exists.`, 'name');
-    const folder = path.resolve(input.folder ?? path.join(this.projectsDir, name));
+    const folder = input.folder ? path.resolve(input.folder) : this.defaultFolder(name);
     const owner = this.repo.findByFolder(folder);
     if (owner) throw new ApiError('conflict', `The folder ${folder} already belongs to the project "${owner.name}".`, 'folder');
     try {
@@ -66,6 +66,17 @@ export class ProjectService {
     });
     this.events.emit('projects.changed', { projectId: project.id });
     return project;
+  }
+
+  /**
+   * `<projects dir>/<name>`, or `<name> (2)`, … when a renamed project still owns that folder:
+   * a project keeps its folder when renamed, so a new project under the old name needs another.
+   */
+  private defaultFolder(name: string): string {
+    for (let n = 1; ; n++) {
+      const folder = path.join(this.projectsDir, n === 1 ? name : `${name} (${n})`);
+      if (!this.repo.findByFolder(folder)) return folder;
+    }
   }
 
   /** Renames the project in the catalogue; its folder stays where it is (links to it keep working). */

@@ -57,8 +57,10 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: 8 * 1024 * 1024 });
 
   const tokenOk = (given: unknown): boolean => {
-    if (typeof given !== 'string' || given.length !== token.length) return false;
-    return crypto.timingSafeEqual(Buffer.from(given), Buffer.from(token));
+    if (typeof given !== 'string') return false;
+    const a = Buffer.from(given);
+    const b = Buffer.from(token);
+    return a.length === b.length && crypto.timingSafeEqual(a, b);
   };
   const requestToken = (req: FastifyRequest): unknown => {
     const header = req.headers['x-onbrand-token'];
@@ -75,6 +77,13 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     reply.header('X-Content-Type-Options', 'nosniff');
     reply.header('Referrer-Policy', 'no-referrer');
     reply.header('Cross-Origin-Opener-Policy', 'same-origin');
+  });
+
+  // Fastify's own failures (a body that is not JSON, too large) in the contract's error shape.
+  app.setErrorHandler((error: { statusCode?: number; message: string }, _req, reply) => {
+    const status = error.statusCode ?? 500;
+    const code: ApiErrorCode = status === 413 || (status >= 400 && status < 500) ? 'invalid_input' : 'internal';
+    return reply.code(status).send({ error: { code, message: `Bad request: ${error.message}` } });
   });
 
   app.get('/api/health', async () => ({ ok: true, version: (await rpc.invoke('app.info', {}) as { version: string }).version }));
@@ -124,7 +133,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const origin = req.headers.origin;
-    const sameOrigin = origin === undefined || new URL(origin).host === req.headers.host;
+    const sameOrigin = origin === undefined || (URL.canParse(origin) && new URL(origin).host === req.headers.host);
     if (url.pathname !== '/api/events' || !tokenOk(url.searchParams.get('token')) || !sameOrigin) {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
       return;

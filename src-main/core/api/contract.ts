@@ -37,7 +37,9 @@ const absolutePath = z
   .string({ error: 'must be a path' })
   .min(1, 'must not be empty')
   .max(4096, 'is too long')
-  .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+  .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters')
+  // POSIX (/…), Windows drive (C:\… or C:/…) or UNC (\\server\share): never relative to a process's cwd.
+  .refine((s) => /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(s), 'must be an absolute path');
 
 export interface Project {
   id: number;

@@ -48,7 +48,10 @@ export class ApiError extends Error {
 /** Turns a zod failure into an error that names the first wrong field in plain words. */
 export function invalidInput(method: string, error: z.ZodError): ApiError {
   const issue = error.issues[0];
-  const field = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : undefined;
+  const path = issue ? issue.path.map(String) : [];
+  // An unknown key has an empty path in zod; name the key itself.
+  if (issue?.code === 'unrecognized_keys' && issue.keys.length > 0) path.push(issue.keys[0]!);
+  const field = path.length > 0 ? path.join('.') : undefined;
   const what = issue?.message ?? 'invalid input';
   const message = field ? `${method}: ${field}: ${what}` : `${method}: ${what}`;
   return new ApiError('invalid_input', message, field);

@@ -71,6 +71,9 @@ function checkExisting(file: string, latest: number): void {
   }
   if (!head.equals(SQLITE_MAGIC)) throw new CatalogCorruptError(file, 'not an SQLite database');
 
+  // SQLite's read-only open of a WAL-mode file creates -wal and -shm beside it. When the file is
+  // refused, remove the ones this check created, so a refused catalogue is left exactly as found.
+  const companions = ['-wal', '-shm'].map((suffix) => file + suffix).filter((f) => !fs.existsSync(f));
   let probe: Database.Database | undefined;
   try {
     probe = new Database(file, { readonly: true, fileMustExist: true });
@@ -79,6 +82,9 @@ function checkExisting(file: string, latest: number): void {
     const check = probe.pragma('quick_check(1)', { simple: true }) as string;
     if (check !== 'ok') throw new CatalogCorruptError(file, `integrity check: ${check}`);
   } catch (error) {
+    probe?.close();
+    probe = undefined;
+    for (const companion of companions) fs.rmSync(companion, { force: true });
     if (error instanceof CatalogFromFutureError || error instanceof CatalogCorruptError) throw error;
     throw new CatalogCorruptError(file, (error as Error).message);
   } finally {

@@ -24,8 +24,11 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  services.close();
-  fs.rmSync(root, { recursive: true, force: true });
+  try {
+    services.close();
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 });
 
 // ---- Making real image files ----------------------------------------------------------------

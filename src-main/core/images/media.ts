@@ -32,16 +32,19 @@ export class MediaAccess {
     const contentType = MEDIA_TYPES[path.extname(requested).toLowerCase()];
     if (!contentType) throw new ApiError('unauthorized', `Only images are served: ${requested}`, 'path');
 
+    const outside = (): ApiError => new ApiError('unauthorized', `${requested} is outside the catalogue's folders`, 'path');
+    const roots = this.roots().map((r) => path.resolve(r));
+    const realRoots = await Promise.all(roots.map((r) => fs.realpath(r).catch(() => r)));
+    // Refuse by the path as written first, so the answer never tells whether a file exists outside.
+    const written = path.resolve(requested);
+    if (![...roots, ...realRoots].some((root) => isInside(root, written))) throw outside();
     let real: string;
     try {
       real = await fs.realpath(requested);
     } catch {
       throw new ApiError('not_found', `No such image: ${requested}`, 'path');
     }
-    const roots = await Promise.all(this.roots().map((r) => fs.realpath(r).catch(() => path.resolve(r))));
-    if (!roots.some((root) => isInside(root, real))) {
-      throw new ApiError('unauthorized', `${requested} is outside the catalogue's folders`, 'path');
-    }
+    if (!realRoots.some((root) => isInside(root, real))) throw outside();
     const stat = await fs.stat(real);
     if (!stat.isFile()) throw new ApiError('not_found', `Not a file: ${requested}`, 'path');
     return { path: real, contentType, size: stat.size };
