@@ -38,7 +38,10 @@ export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
     'projects.rename': ({ projectId, name }) => services.projects.rename(projectId, name),
     'images.list': ({ projectId }) => {
       services.projects.get(projectId);
-      return services.images.list(projectId);
+      const images = services.images.list(projectId);
+      // Missing thumbnails are re-made in the background; the grid hears of each one.
+      void services.thumbnails.repair(projectId, images);
+      return images;
     },
     'images.import': ({ projectId, paths }) => services.importer.import(projectId, paths),
   };

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { ImageRepository, ProjectRepository, openCatalog, type CatalogDb } from './catalog/index.js';
 import type { OnbrandConfig } from './config.js';
 import { EventBus } from './events.js';
-import { ImageImporter, MediaAccess } from './images/index.js';
+import { ImageImporter, MediaAccess, ThumbnailRepair } from './images/index.js';
 import { ProjectService } from './projects.js';
 
 export interface Services {
@@ -13,6 +13,7 @@ export interface Services {
   projects: ProjectService;
   images: ImageRepository;
   importer: ImageImporter;
+  thumbnails: ThumbnailRepair;
   media: MediaAccess;
   close(): void;
 }
@@ -26,6 +27,7 @@ export function createServices(config: OnbrandConfig): Services {
   const images = new ImageRepository(db, config.dataDir);
   const projects = new ProjectService(projectRepo, events, config.projectsDir);
   const importer = new ImageImporter(projectRepo, images, events, config.dataDir);
+  const thumbnails = new ThumbnailRepair(images, events, config.dataDir);
   const media = new MediaAccess(() => [...projectRepo.folders(), path.join(config.dataDir, 'thumbnails')]);
   let closed = false;
   return {
@@ -36,6 +38,7 @@ export function createServices(config: OnbrandConfig): Services {
     projects,
     images,
     importer,
+    thumbnails,
     media,
     close() {
       if (closed) return;

@@ -2,3 +2,4 @@ export { ImageImporter, IMPORTS_FOLDER, MAX_IMPORT_BYTES, type ImportOptions } f
 export { MediaAccess, isInside, type MediaFile } from './media.js';
 export { scanPaths } from './scan.js';
 export { THUMBNAIL_SIZE, thumbnailRelativePath, writeThumbnail } from './thumbnails.js';
+export { ThumbnailRepair } from './thumbnail-repair.js';

@@ -17,6 +17,7 @@ export function Grid() {
   const select = useStore((s) => s.select);
   const setMode = useStore((s) => s.setMode);
   const setGridShape = useStore((s) => s.setGridShape);
+  const thumbRevisions = useStore((s) => s.thumbRevisions);
   const scroller = useRef<HTMLDivElement>(null);
   const [viewport, setViewport] = useState({ width: 0, height: 0 });
   const [scrollTop, setScrollTop] = useState(0);
@@ -75,7 +76,9 @@ export function Grid() {
         title={`${image.fileName} — ${image.width}×${image.height}`}
       >
         {image.thumbPath ? (
-          <img className="thumb" src={client.mediaUrl(image.thumbPath)} alt={image.fileName} decoding="async" draggable={false} />
+          <img
+            className="thumb"
+            src={client.mediaUrl(image.thumbPath) + (thumbRevisions[image.id] ? `&v=${thumbRevisions[image.id]}` : '')} alt={image.fileName} decoding="async" draggable={false} />
         ) : (
           <div className="thumb pending" aria-label="Thumbnail pending" />
         )}

@@ -11,6 +11,7 @@ export const createImagesSlice: Slice<ImagesSlice> = (set) => ({
   images: [],
   selected: -1,
   loading: false,
+  thumbRevisions: {},
   setImages: (images) => set({ images, selected: images.length > 0 ? 0 : -1 }),
   addImages: (added) =>
     set((state) => {
@@ -21,7 +22,10 @@ export const createImagesSlice: Slice<ImagesSlice> = (set) => ({
       return { images, selected: state.selected < 0 ? 0 : state.selected };
     }),
   setThumbnail: (imageId, thumbPath) =>
-    set((state) => ({ images: state.images.map((i) => (i.id === imageId ? { ...i, thumbPath } : i)) })),
+    set((state) => ({
+      images: state.images.map((i) => (i.id === imageId ? { ...i, thumbPath } : i)),
+      thumbRevisions: { ...state.thumbRevisions, [imageId]: (state.thumbRevisions[imageId] ?? 0) + 1 },
+    })),
   select: (index) =>
     set((state) => (state.images.length === 0 ? { selected: -1 } : { selected: Math.max(0, Math.min(state.images.length - 1, index)) })),
   setLoading: (loading) => set({ loading }),

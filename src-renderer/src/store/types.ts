@@ -15,6 +15,8 @@ export interface ImagesSlice {
   /** Index into `images` of the selected image, or -1. */
   selected: number;
   loading: boolean;
+  /** Bumped when an image's thumbnail is re-made, so the grid reloads it. */
+  thumbRevisions: Record<number, number>;
   setImages(images: ImageSummary[]): void;
   /** Appends images that arrived (import, generation) without moving the selection. */
   addImages(images: ImageSummary[]): void;
