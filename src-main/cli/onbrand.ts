@@ -6,6 +6,7 @@ import { resolveConfig } from '../core/config.js';
 import { createRpc, type Rpc } from '../core/rpc.js';
 import { createServices, type Services } from '../core/services.js';
 import { appPackage } from '../core/util/app-root.js';
+import { ArgumentError, GENERATE_HELP, generateCommand } from './generate.js';
 
 const GLOBAL_OPTIONS = `Global options:
   --data-dir DIR      catalogue and caches (default: the platform's app-data folder; env ONBRAND_DATA_DIR)
@@ -23,6 +24,7 @@ Commands:
   projects create NAME          create a project (--folder DIR, --mood TEXT, --aspect W:H)
   projects rename PROJECT NAME  rename a project
   import PROJECT PATH...        import image files or folders (PNG, JPEG, WebP) into a project
+  generate --model DIR --prompt TEXT --out DIR   generate images with Stable Diffusion
 
 PROJECT is a project's name or id. Run "onbrand <command> --help" for details.
 
@@ -44,6 +46,9 @@ damaged, or are already in the project are reported by name and skipped.
 Exit status: 0 all imported, 3 finished but some files were skipped, 1 error.
 
 ${GLOBAL_OPTIONS}`,
+  generate: `${GENERATE_HELP}
+
+${GLOBAL_OPTIONS}`,
 };
 
 const OPTIONS = {
@@ -55,6 +60,22 @@ const OPTIONS = {
   folder: { type: 'string' },
   mood: { type: 'string' },
   aspect: { type: 'string' },
+  model: { type: 'string' },
+  prompt: { type: 'string' },
+  negative: { type: 'string' },
+  seed: { type: 'string' },
+  steps: { type: 'string' },
+  cfg: { type: 'string' },
+  sampler: { type: 'string' },
+  width: { type: 'string' },
+  height: { type: 'string' },
+  ar: { type: 'string' },
+  batch: { type: 'string' },
+  'lora-dir': { type: 'string' },
+  init: { type: 'string' },
+  strength: { type: 'string' },
+  provider: { type: 'string' },
+  out: { type: 'string' },
 } satisfies ParseArgsConfig['options'];
 
 class UsageError extends Error {}
@@ -80,12 +101,38 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
     return 0;
   }
   if (!Object.hasOwn(HELP, command) || command === 'main') {
-    err.write(`onbrand: unknown command "${command}". Commands: projects, import. Run "onbrand --help".\n`);
+    err.write(`onbrand: unknown command "${command}". Commands: projects, import, generate. Run "onbrand --help".\n`);
     return 2;
   }
   if (values.help) {
     print(HELP[command]!);
     return 0;
+  }
+
+  if (command === 'generate') {
+    const json = values.json === true;
+    const interactive = !json && 'isTTY' in err && err.isTTY === true;
+    try {
+      if (positionals.length > 1) throw new ArgumentError(`unexpected argument "${positionals[1]}" (quote the prompt: --prompt "…")`);
+      const config = resolveConfig({});
+      const result = await generateCommand(
+        values,
+        config.modelsDir,
+        (line) => (json ? err.write(`${line}\n`) : print(line)),
+        interactive ? (line) => err.write(`\r${line}`.padEnd(60)) : null,
+      );
+      if (interactive) err.write('\r'.padEnd(60) + '\r');
+      if (json) print(JSON.stringify(result, null, 2));
+      else print(`Generated ${result.files.length} image${result.files.length === 1 ? '' : 's'} in ${(result.elapsedMs / 1000).toFixed(1)} s (seed ${result.seed}).`);
+      return 0;
+    } catch (error) {
+      if (error instanceof ArgumentError) {
+        err.write(`onbrand generate: ${error.message}\nRun "onbrand generate --help" for usage.\n`);
+        return 2;
+      }
+      err.write(`onbrand generate: ${(error as Error).message}\n`);
+      return 1;
+    }
   }
 
   let services: Services | undefined;

@@ -1,0 +1,182 @@
+/** `onbrand generate`: Stable Diffusion from the command line, every image reproducible by its seed. */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PROVIDERS, type ProviderChoice } from '../core/diffusion/backend.js';
+import { checkSettings, DiffusionEngine, GenerationError, type GenerateSettings } from '../core/diffusion/engine.js';
+import { parseSamplerName } from '../core/diffusion/samplers.js';
+import { sizeForAspect } from '../core/diffusion/sizes.js';
+import { freeFileName, writeAtomically } from '../core/util/fs-atomic.js';
+
+export const GENERATE_HELP = `Usage: onbrand generate --model DIR --prompt TEXT --out DIR [options]
+
+Generates images with a Stable Diffusion model in the diffusers ONNX layout. Image i of a batch
+uses seed + i and equals that seed generated alone. Each PNG carries its parameters (A1111 format).
+
+Options:
+  --model DIR          model folder (or the name of a folder in native-models/)
+  --prompt TEXT        the prompt; (word) and (word:1.3) add emphasis, [word] lowers it, BREAK starts a new chunk
+  --negative TEXT      negative prompt (default: none)
+  --seed N             0 to 4294967295 (default: random, printed and recorded)
+  --steps N            sampling steps (default 25)
+  --cfg X              classifier-free guidance scale (default 7)
+  --sampler NAME       Euler, "Euler a", "DPM++ 2M", "DPM++ 2M Karras" (default), "DPM++ SDE Karras", DDIM, LCM
+  --width W --height H size in pixels, multiples of 8
+  --ar W:H             aspect instead of a size: 9:16 (default), 4:5, 1:1, 16:9, or any ratio
+  --batch N            images in one batch (default 1)
+  --lora-dir DIR       LoRA folder (default native-models/loras)
+  --init IMG           img2img: start from this image
+  --strength X         img2img: how much to repaint, above 0 to 1 (default 0.75)
+  --provider NAME      auto (default), cpu, cuda, dml or coreml
+  --out DIR            where the PNGs go (created if missing; nothing is overwritten)
+  --json               print one JSON object listing every file with its seed`;
+
+export interface GenerateArgs {
+  model?: string | undefined;
+  prompt?: string | undefined;
+  negative?: string | undefined;
+  seed?: string | undefined;
+  steps?: string | undefined;
+  cfg?: string | undefined;
+  sampler?: string | undefined;
+  width?: string | undefined;
+  height?: string | undefined;
+  ar?: string | undefined;
+  batch?: string | undefined;
+  'lora-dir'?: string | undefined;
+  init?: string | undefined;
+  strength?: string | undefined;
+  provider?: string | undefined;
+  out?: string | undefined;
+}
+
+/** A bad argument; the message names it. */
+export class ArgumentError extends Error {}
+
+function integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^-?\d+$/.test(raw.trim()) || value < min || value > max) throw new ArgumentError(`--${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
+  return value;
+}
+
+function decimal(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max) throw new ArgumentError(`--${name} must be a number from ${min} to ${max}, not "${raw}"`);
+  return value;
+}
+
+/** Resolves `--model`: a folder path, or a folder name inside the models folder. */
+function modelDir(raw: string | undefined, modelsDir: string): string {
+  if (!raw) throw new ArgumentError('--model is required: a model folder in the diffusers ONNX layout');
+  const direct = path.resolve(raw);
+  if (fs.existsSync(direct)) return direct;
+  const named = path.join(modelsDir, raw);
+  if (fs.existsSync(named)) return named;
+  throw new ArgumentError(`--model: no such folder: ${raw} (looked in ${process.cwd()} and ${modelsDir})`);
+}
+
+export interface GenerateResult {
+  model: string;
+  provider: string;
+  providerFallbacks: { provider: string; error: string }[];
+  sampler: string;
+  steps: number;
+  cfg: number;
+  width: number;
+  height: number;
+  seed: number;
+  elapsedMs: number;
+  files: { path: string; seed: number }[];
+}
+
+export async function generateCommand(
+  args: GenerateArgs,
+  modelsDir: string,
+  log: (line: string) => void,
+  progress: ((line: string) => void) | null,
+  signal?: AbortSignal,
+): Promise<GenerateResult> {
+  if (!args.prompt) throw new ArgumentError('--prompt is required');
+  if (!args.out) throw new ArgumentError('--out is required: the folder for the images');
+  const dir = modelDir(args.model, modelsDir);
+  const provider = (args.provider ?? 'auto') as ProviderChoice;
+  if (provider !== 'auto' && !PROVIDERS.includes(provider)) throw new ArgumentError(`--provider must be auto, ${PROVIDERS.join(', ')}, not "${args.provider}"`);
+  let sampler;
+  try {
+    sampler = parseSamplerName(args.sampler ?? 'DPM++ 2M Karras');
+  } catch (error) {
+    throw new ArgumentError(`--sampler: ${(error as Error).message}`);
+  }
+  if ((args.width === undefined) !== (args.height === undefined)) throw new ArgumentError('--width and --height go together (or use --ar)');
+  if (args.width !== undefined && args.ar !== undefined) throw new ArgumentError('give either --width/--height or --ar, not both');
+  if (args.strength !== undefined && args.init === undefined) throw new ArgumentError('--strength needs --init IMG');
+  if (args.init !== undefined && !fs.existsSync(args.init)) throw new ArgumentError(`--init: no such file: ${args.init}`);
+  const seed = args.seed === undefined || args.seed === '-1' ? crypto.randomBytes(4).readUInt32BE() : integer('seed', args.seed, 0, 0, 0xffffffff);
+
+  const started = performance.now();
+  const engine = new DiffusionEngine();
+  try {
+    const model = await engine.load(dir, provider);
+    for (const attempt of model.attempts) log(`Provider ${attempt.provider} unavailable (${attempt.error}); trying the next.`);
+    log(`Model ${model.folder.name} on ${model.provider.toUpperCase()}`);
+
+    let size: { width: number; height: number };
+    try {
+      size =
+        args.width !== undefined
+          ? { width: integer('width', args.width, 0, 64, 4096), height: integer('height', args.height, 0, 64, 4096) }
+          : sizeForAspect(args.ar ?? '9:16', model.family);
+    } catch (error) {
+      throw error instanceof ArgumentError ? error : new ArgumentError((error as Error).message);
+    }
+    const settings: GenerateSettings = {
+      prompt: args.prompt,
+      negativePrompt: args.negative ?? '',
+      seed,
+      steps: integer('steps', args.steps, 25, 1, 150),
+      cfg: decimal('cfg', args.cfg, 7, 0, 30),
+      sampler,
+      width: size.width,
+      height: size.height,
+      batchSize: integer('batch', args.batch, 1, 1, 16),
+      ...(args.init ? { init: { image: path.resolve(args.init), strength: decimal('strength', args.strength, 0.75, 0.01, 1) } } : {}),
+    };
+    checkSettings(settings);
+    const outDir = path.resolve(args.out);
+    fs.mkdirSync(outDir, { recursive: true });
+    const files: { path: string; seed: number }[] = [];
+    await engine.generate(settings, {
+      ...(signal ? { signal } : {}),
+      previewEvery: 0,
+      onProgress: (p) => progress?.(`step ${p.step}/${p.steps}, about ${Math.ceil(p.etaMs / 1000)} s left`),
+      onImage: async (image) => {
+        // Each image is written as soon as it is decoded: a later failure loses nothing finished.
+        const name = await freeFileName(outDir, `${image.seed}.png`);
+        const file = path.join(outDir, name);
+        await writeAtomically(file, (temp) => fs.promises.writeFile(temp, image.png), { overwrite: false });
+        files.push({ path: file, seed: image.seed });
+        log(`Wrote ${file} (seed ${image.seed})`);
+      },
+    });
+    return {
+      model: model.folder.dir,
+      provider: model.provider,
+      providerFallbacks: model.attempts,
+      sampler,
+      steps: settings.steps,
+      cfg: settings.cfg,
+      width: settings.width,
+      height: settings.height,
+      seed,
+      elapsedMs: Math.round(performance.now() - started),
+      files,
+    };
+  } catch (error) {
+    if (error instanceof GenerationError && error.code === 'invalid_settings') throw new ArgumentError(error.message);
+    throw error;
+  } finally {
+    await engine.dispose();
+  }
+}

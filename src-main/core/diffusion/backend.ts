@@ -1,0 +1,181 @@
+/**
+ * The one file that imports onnxruntime-node: sessions, execution providers with explicit
+ * fallback, and tensors in and out (float16 converted at the boundary, integer inputs in the
+ * width the graph asks for). Everything above it works with Float32Array and plain numbers.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { float16ToFloat32, float32ToFloat16 } from './float16.js';
+
+// onnxruntime's own logger would print every failed provider probe to stderr; failures reach the
+// user through the errors this module returns instead.
+ort.env.logLevel = 'fatal';
+
+export type ProviderName = 'cuda' | 'dml' | 'coreml' | 'cpu';
+export type ProviderChoice = 'auto' | ProviderName;
+export const PROVIDERS: readonly ProviderName[] = ['cuda', 'dml', 'coreml', 'cpu'];
+
+/** A provider that was tried and failed, with onnxruntime's reason. */
+export interface ProviderAttempt {
+  provider: ProviderName;
+  error: string;
+}
+
+/** The order to try providers in: the platform's GPU provider first, then the CPU. */
+export function providerOrder(choice: ProviderChoice, platform: NodeJS.Platform = process.platform): ProviderName[] {
+  if (choice !== 'auto') return [choice];
+  switch (platform) {
+    case 'linux':
+      return ['cuda', 'cpu'];
+    case 'win32':
+      return ['dml', 'cpu'];
+    case 'darwin':
+      return ['coreml', 'cpu'];
+    default:
+      return ['cpu'];
+  }
+}
+
+export interface TensorSpec {
+  name: string;
+  /** onnxruntime's type name: float32, float16, int64, int32, … */
+  type: string;
+  /** Numbers for fixed dimensions, names for dynamic ones. */
+  shape: readonly (number | string)[];
+}
+
+export interface Feed {
+  /** Float data for float inputs (converted to float16 when the graph wants it); integers for int inputs. */
+  data: Float32Array | readonly number[];
+  dims: readonly number[];
+}
+
+export interface Output {
+  data: Float32Array;
+  dims: number[];
+}
+
+/** A part of a model failed to load or run; the message names the file. */
+export class ModelPartError extends Error {
+  constructor(
+    message: string,
+    readonly file: string,
+    readonly kind: 'missing' | 'invalid' | 'provider' | 'out_of_memory' | 'run',
+  ) {
+    super(message);
+    this.name = 'ModelPartError';
+  }
+}
+
+const OOM = /out of memory|failed to allocate|bad_alloc|CUDNN_STATUS_ALLOC_FAILED|CUBLAS_STATUS_ALLOC_FAILED|E_OUTOFMEMORY|0x8007000E/i;
+
+/** True when an onnxruntime error is an allocation failure (the GPU or RAM ran out). */
+export function isOutOfMemory(error: unknown): boolean {
+  return OOM.test(error instanceof Error ? error.message : String(error));
+}
+
+function sessionOptions(provider: ProviderName): ort.InferenceSession.SessionOptions {
+  const executionProviders: ort.InferenceSession.ExecutionProviderConfig[] =
+    provider === 'cuda' ? [{ name: 'cuda', deviceId: 0 }] : provider === 'dml' ? [{ name: 'dml', deviceId: 0 }] : [provider];
+  // Fatal only: a provider that fails to load is reported through the error we return, not on stderr.
+  return { executionProviders, graphOptimizationLevel: 'all', logSeverityLevel: 4 };
+}
+
+/** One ONNX graph in a session that stays warm until disposed. */
+export class OnnxSession {
+  readonly inputs: TensorSpec[];
+  readonly outputs: TensorSpec[];
+
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly file: string,
+    readonly provider: ProviderName,
+  ) {
+    this.inputs = session.inputMetadata.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, type: 'unknown', shape: [] }));
+    this.outputs = session.outputMetadata.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, type: 'unknown', shape: [] }));
+  }
+
+  /**
+   * Loads `file`, trying each provider in order. A provider that fails is recorded and the next
+   * one is tried; when none works the error lists every attempt.
+   */
+  static async load(file: string, providers: readonly ProviderName[]): Promise<{ session: OnnxSession; attempts: ProviderAttempt[] }> {
+    if (!fs.existsSync(file)) throw new ModelPartError(`${file} is missing`, file, 'missing');
+    const attempts: ProviderAttempt[] = [];
+    for (const provider of providers) {
+      try {
+        // Loading by path lets onnxruntime find external weight files beside model.onnx.
+        const session = await ort.InferenceSession.create(file, sessionOptions(provider));
+        return { session: new OnnxSession(session, file, provider), attempts };
+      } catch (error) {
+        const message = firstLine(error);
+        if (/protobuf|parse|invalid model|load model|ShapeInference|not a valid/i.test(message) && provider === providers[providers.length - 1]) {
+          throw new ModelPartError(`${path.basename(path.dirname(file))}/${path.basename(file)} cannot be loaded: ${message}`, file, 'invalid');
+        }
+        attempts.push({ provider, error: message });
+      }
+    }
+    const tried = attempts.map((a) => `${a.provider}: ${a.error}`).join('; ');
+    throw new ModelPartError(`No execution provider could load ${file} (${tried})`, file, 'provider');
+  }
+
+  input(name: string): TensorSpec | undefined {
+    return this.inputs.find((i) => i.name === name);
+  }
+
+  /** Runs the graph; float outputs come back as float32 whatever the model's precision. */
+  async run(feeds: Record<string, Feed>): Promise<Record<string, Output>> {
+    const tensors: Record<string, ort.Tensor> = {};
+    for (const [name, feed] of Object.entries(feeds)) {
+      const spec = this.input(name);
+      if (!spec) throw new ModelPartError(`${this.file} has no input named ${name}`, this.file, 'run');
+      tensors[name] = toTensor(spec, feed);
+    }
+    let results: ort.InferenceSession.ReturnType;
+    try {
+      results = await this.session.run(tensors);
+    } catch (error) {
+      if (isOutOfMemory(error)) throw new ModelPartError(`Out of memory running ${this.file}: ${firstLine(error)}`, this.file, 'out_of_memory');
+      throw new ModelPartError(`Running ${this.file} failed: ${firstLine(error)}`, this.file, 'run');
+    } finally {
+      for (const t of Object.values(tensors)) t.dispose();
+    }
+    const out: Record<string, Output> = {};
+    for (const [name, tensor] of Object.entries(results)) {
+      const data =
+        tensor.type === 'float16'
+          ? float16ToFloat32(tensor.data as Uint16Array)
+          : tensor.type === 'float32'
+            ? new Float32Array(tensor.data as Float32Array)
+            : Float32Array.from(tensor.data as ArrayLike<number | bigint>, Number);
+      out[name] = { data, dims: tensor.dims.map(Number) };
+      tensor.dispose();
+    }
+    return out;
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+function toTensor(spec: TensorSpec, feed: Feed): ort.Tensor {
+  const dims = [...feed.dims];
+  switch (spec.type) {
+    case 'float32':
+      return new ort.Tensor('float32', feed.data instanceof Float32Array ? feed.data : Float32Array.from(feed.data), dims);
+    case 'float16':
+      return new ort.Tensor('float16', float32ToFloat16(feed.data), dims);
+    case 'int64':
+      return new ort.Tensor('int64', BigInt64Array.from(Array.from(feed.data, (v) => BigInt(Math.round(v)))), dims);
+    case 'int32':
+      return new ort.Tensor('int32', Int32Array.from(feed.data, (v) => Math.round(v)), dims);
+    default:
+      throw new Error(`input ${spec.name} has type ${spec.type}, which Onbrand does not feed`);
+  }
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!.trim();
+}

@@ -1,0 +1,440 @@
+/**
+ * The Stable Diffusion engine: a model folder's sessions kept warm, and txt2img / img2img with
+ * k-diffusion samplers, classifier-free guidance in one UNet batch, PyTorch-compatible CPU noise
+ * per image (image i = seed + i, alone or in a batch), progress with latent previews, cancel
+ * between steps, and PNGs that carry A1111's `parameters`.
+ */
+import sharp from 'sharp';
+import { appPackage } from '../util/app-root.js';
+import { ModelPartError, OnnxSession, providerOrder, type ProviderAttempt, type ProviderChoice, type ProviderName } from './backend.js';
+import { applyEmphasis, padChunks, promptChunks } from './conditioning.js';
+import { modelHash, readModelFolder, type ModelFolder } from './model-folder.js';
+import { formatParameters } from './parameters.js';
+import { addPngText } from './png-text.js';
+import { extractLoraTags } from './prompt-syntax.js';
+import { imageSeed, TorchGenerator } from './rng.js';
+import { sample, samplerSigmas, type SamplerName } from './samplers.js';
+import { DiscreteSchedule } from './schedule.js';
+import { checkDimension, type ModelFamily } from './sizes.js';
+import { ClipTokenizer } from './tokenizer.js';
+
+export interface GenerateSettings {
+  prompt: string;
+  negativePrompt: string;
+  /** Unsigned 32-bit; image i uses seed + i. */
+  seed: number;
+  steps: number;
+  cfg: number;
+  sampler: SamplerName;
+  width: number;
+  height: number;
+  batchSize: number;
+  /** img2img: the starting image (file path or encoded bytes) and how much of it to repaint (0..1]. */
+  init?: { image: string | Buffer; strength: number };
+}
+
+export interface GeneratedImage {
+  index: number;
+  seed: number;
+  width: number;
+  height: number;
+  /** PNG bytes with the `parameters` text chunk. */
+  png: Buffer;
+  parameters: string;
+}
+
+export interface GenerateProgress {
+  /** 1-based sampling step. */
+  step: number;
+  steps: number;
+  /** Estimated milliseconds left for sampling and decoding. */
+  etaMs: number;
+  /** A cheap RGB preview of image 0 at latent resolution (width/8 × height/8). */
+  preview: { width: number; height: number; rgb: Uint8Array } | null;
+}
+
+export interface GenerateOptions {
+  signal?: AbortSignal;
+  onProgress?(progress: GenerateProgress): void;
+  /** Each image as soon as it is decoded, before the next one: a crash later loses nothing finished. */
+  onImage?(image: GeneratedImage): void | Promise<void>;
+  /** Build a preview every this many steps (0 = never). */
+  previewEvery?: number;
+}
+
+/** A clear, user-facing failure: bad settings, a model that does not fit, out of memory. */
+export class GenerationError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'invalid_settings' | 'out_of_memory' | 'unsupported' | 'model',
+  ) {
+    super(message);
+    this.name = 'GenerationError';
+  }
+}
+
+export interface LoadedModel {
+  folder: ModelFolder;
+  provider: ProviderName;
+  /** Providers that were tried first and failed, with the reason (shown to the user). */
+  attempts: ProviderAttempt[];
+  family: ModelFamily;
+  hash: string;
+}
+
+interface Sessions {
+  textEncoder: OnnxSession;
+  unet: OnnxSession;
+  vaeDecoder: OnnxSession;
+  vaeEncoder: OnnxSession | null;
+}
+
+const VERSION = appPackage().version;
+
+/** SD 1.x latent → RGB approximation (A1111's "cheap approximation"), for previews. */
+const PREVIEW_COEFFICIENTS = [
+  [0.298, 0.207, 0.208],
+  [0.187, 0.286, 0.173],
+  [-0.158, 0.189, 0.264],
+  [-0.184, -0.271, -0.473],
+] as const;
+
+export class DiffusionEngine {
+  private loaded: { key: string; model: LoadedModel; sessions: Sessions; tokenizer: ClipTokenizer; schedule: DiscreteSchedule } | undefined;
+  private loading: Promise<LoadedModel> | undefined;
+
+  /** Loads a model folder (once; the sessions stay warm). A different model or provider disposes the old sessions first. */
+  async load(modelDir: string, provider: ProviderChoice = 'auto'): Promise<LoadedModel> {
+    const folder = readModelFolder(modelDir);
+    const key = `${folder.dir}|${provider}`;
+    if (this.loaded?.key === key) return this.loaded.model;
+    if (this.loading) await this.loading.catch(() => undefined);
+    if (this.loaded?.key === key) return this.loaded.model;
+    await this.dispose();
+    this.loading = this.open(folder, key, provider);
+    try {
+      return await this.loading;
+    } finally {
+      this.loading = undefined;
+    }
+  }
+
+  get model(): LoadedModel | undefined {
+    return this.loaded?.model;
+  }
+
+  private async open(folder: ModelFolder, key: string, choice: ProviderChoice): Promise<LoadedModel> {
+    const tokenizer = await ClipTokenizer.fromFiles(folder.tokenizerDir);
+    // The UNet decides the provider (it does nearly all the work); the other parts follow it.
+    const unet = await OnnxSession.load(folder.parts.unet, providerOrder(choice));
+    const provider = unet.session.provider;
+    const follow: ProviderName[] = provider === 'cpu' ? ['cpu'] : [provider, 'cpu'];
+    const opened: OnnxSession[] = [unet.session];
+    try {
+      const textEncoder = (await OnnxSession.load(folder.parts.text_encoder, follow)).session;
+      opened.push(textEncoder);
+      const vaeDecoder = (await OnnxSession.load(folder.parts.vae_decoder, follow)).session;
+      opened.push(vaeDecoder);
+      const vaeEncoder = folder.parts.vae_encoder ? (await OnnxSession.load(folder.parts.vae_encoder, follow)).session : null;
+      if (vaeEncoder) opened.push(vaeEncoder);
+      checkInputs(folder, unet.session, textEncoder, vaeDecoder);
+      const hiddenDim = Number(unet.session.input('encoder_hidden_states')?.shape[2]);
+      const model: LoadedModel = {
+        folder,
+        provider,
+        attempts: unet.attempts,
+        family: hiddenDim === 1024 ? 'sd2' : 'sd1',
+        hash: await modelHash(folder),
+      };
+      this.loaded = { key, model, sessions: { textEncoder, unet: unet.session, vaeDecoder, vaeEncoder }, tokenizer, schedule: new DiscreteSchedule(folder.schedule) };
+      return model;
+    } catch (error) {
+      await Promise.all(opened.map((s) => s.dispose()));
+      throw error;
+    }
+  }
+
+  async dispose(): Promise<void> {
+    const current = this.loaded;
+    this.loaded = undefined;
+    if (current) {
+      const { textEncoder, unet, vaeDecoder, vaeEncoder } = current.sessions;
+      await Promise.all([textEncoder, unet, vaeDecoder, ...(vaeEncoder ? [vaeEncoder] : [])].map((s) => s.dispose()));
+    }
+  }
+
+  /** Generates `batchSize` images; resolves to them in order. */
+  async generate(settings: GenerateSettings, options: GenerateOptions = {}): Promise<GeneratedImage[]> {
+    const loaded = this.loaded;
+    if (!loaded) throw new GenerationError('No model is loaded', 'model');
+    checkSettings(settings);
+    const { sessions, tokenizer, schedule, model } = loaded;
+    const { signal } = options;
+
+    for (const text of [settings.prompt, settings.negativePrompt]) {
+      const { loras } = extractLoraTags(text);
+      if (loras.length > 0) {
+        throw new GenerationError(
+          `LoRA tags are not supported yet (${loras.map((l) => `<lora:${l.name}:${l.weight}>`).join(', ')}): remove them from the prompt`,
+          'unsupported',
+        );
+      }
+    }
+
+    // Conditioning: 75-token chunks, emphasis, cond and uncond padded to the same length.
+    const [condChunks, uncondChunks] = padChunks(tokenizer, promptChunks(tokenizer, settings.prompt), promptChunks(tokenizer, settings.negativePrompt));
+    const cond = await this.encode(sessions.textEncoder, condChunks);
+    const uncond = await this.encode(sessions.textEncoder, uncondChunks);
+
+    const batch = settings.batchSize;
+    const h = settings.height / 8;
+    const w = settings.width / 8;
+    const perImage = 4 * h * w;
+    const generators = Array.from({ length: batch }, (_, i) => new TorchGenerator(imageSeed(settings.seed, i)));
+    const drawNoise = (): Float32Array => {
+      const out = new Float32Array(batch * perImage);
+      generators.forEach((g, i) => out.set(g.randn([1, 4, h, w]), i * perImage));
+      return out;
+    };
+
+    let sigmas = samplerSigmas(settings.sampler, schedule, settings.steps);
+    let x: Float32Array;
+    const initialNoise = drawNoise();
+    if (settings.init) {
+      const x0 = await this.encodeImage(sessions, settings.init.image, settings.width, settings.height, model.folder.vaeScale);
+      const tEnc = Math.floor(Math.min(settings.init.strength, 0.999) * settings.steps);
+      sigmas = sigmas.slice(settings.steps - tEnc - 1);
+      x = new Float32Array(batch * perImage);
+      for (let i = 0; i < x.length; i++) x[i] = x0[i % perImage]! + initialNoise[i]! * sigmas[0]!;
+    } else {
+      x = initialNoise.map((v) => v * sigmas[0]!);
+    }
+
+    const timestepIsInt = sessions.unet.input('timestep')?.type.startsWith('int') ?? false;
+    const hidden = [uncond, cond];
+    const stepTimes: number[] = [];
+    let stepStarted = performance.now();
+
+    const denoise = async (latents: Float32Array, sigma: number): Promise<Float32Array> => {
+      const cIn = 1 / Math.sqrt(sigma * sigma + 1);
+      const t = schedule.sigmaToT(sigma, timestepIsInt);
+      const guided = settings.cfg !== 1;
+      const halves = guided ? hidden : [cond];
+      const unetBatch = batch * halves.length;
+      const input = new Float32Array(unetBatch * perImage);
+      for (let half = 0; half < halves.length; half++) for (let i = 0; i < latents.length; i++) input[half * latents.length + i] = latents[i]! * cIn;
+      const seq = cond.tokens;
+      const dim = cond.dim;
+      const ehs = new Float32Array(unetBatch * seq * dim);
+      halves.forEach((hState, half) => {
+        for (let i = 0; i < batch; i++) ehs.set(hState.data, (half * batch + i) * seq * dim);
+      });
+      const out = await this.runUnet(sessions.unet, input, [unetBatch, 4, h, w], t, ehs, [unetBatch, seq, dim], batch, settings);
+      const predicted = (half: number, i: number): number => {
+        const o = out[half * latents.length + i]!;
+        const xi = latents[i]!;
+        if (model.folder.predictionType === 'v_prediction') {
+          const s2 = sigma * sigma + 1;
+          return xi / s2 - (o * sigma) / Math.sqrt(s2);
+        }
+        return xi - sigma * o;
+      };
+      const denoised = new Float32Array(latents.length);
+      for (let i = 0; i < latents.length; i++) {
+        if (!guided) denoised[i] = predicted(0, i);
+        else {
+          const u = predicted(0, i);
+          denoised[i] = u + settings.cfg * (predicted(1, i) - u);
+        }
+      }
+      return denoised;
+    };
+
+    const previewEvery = options.previewEvery ?? 1;
+    const final = await sample(settings.sampler, x, sigmas, {
+      denoise,
+      noise: drawNoise,
+      ...(signal ? { signal } : {}),
+      onStep: (step, total, _x, denoised) => {
+        const now = performance.now();
+        stepTimes.push(now - stepStarted);
+        stepStarted = now;
+        const perStep = stepTimes.reduce((a, b) => a + b, 0) / stepTimes.length;
+        // Decoding an image costs about two steps' worth on the tiny and real models alike.
+        const etaMs = Math.round(perStep * (total - step - 1 + 2 * batch));
+        const preview = previewEvery > 0 && ((step + 1) % previewEvery === 0 || step + 1 === total) ? latentPreview(denoised, w, h) : null;
+        options.onProgress?.({ step: step + 1, steps: total, etaMs, preview });
+      },
+    });
+
+    const hash = model.hash;
+    const images: GeneratedImage[] = [];
+    for (let i = 0; i < batch; i++) {
+      signal?.throwIfAborted();
+      const latent = final.subarray(i * perImage, (i + 1) * perImage);
+      const scaled = latent.map((v) => v / model.folder.vaeScale);
+      const decoded = await sessions.vaeDecoder.run({ [sessions.vaeDecoder.inputs[0]!.name]: { data: scaled, dims: [1, 4, h, w] } });
+      const sampleOut = decoded.sample ?? Object.values(decoded)[0]!;
+      const rgb = toRgb(sampleOut.data, settings.width, settings.height);
+      const seed = imageSeed(settings.seed, i);
+      const parameters = formatParameters({
+        prompt: settings.prompt,
+        negativePrompt: settings.negativePrompt,
+        steps: settings.steps,
+        sampler: settings.sampler,
+        cfg: settings.cfg,
+        seed,
+        width: settings.width,
+        height: settings.height,
+        modelHash: hash,
+        modelName: model.folder.name,
+        ...(settings.init ? { denoisingStrength: settings.init.strength } : {}),
+        version: VERSION,
+      });
+      const png = addPngText(await sharp(rgb, { raw: { width: settings.width, height: settings.height, channels: 3 } }).png().toBuffer(), 'parameters', parameters);
+      const image: GeneratedImage = { index: i, seed, width: settings.width, height: settings.height, png, parameters };
+      images.push(image);
+      await options.onImage?.(image);
+    }
+    return images;
+  }
+
+  /** Runs the UNet, splitting the batch when the graph has a fixed batch size; out-of-memory becomes a clear error. */
+  private async runUnet(
+    unet: OnnxSession,
+    sample: Float32Array,
+    dims: number[],
+    t: number,
+    ehs: Float32Array,
+    ehsDims: number[],
+    imagesPerBatch: number,
+    settings: GenerateSettings,
+  ): Promise<Float32Array> {
+    const total = dims[0]!;
+    const fixed = unet.input('sample')?.shape[0];
+    const group = typeof fixed === 'number' && fixed > 0 ? fixed : total;
+    const per = sample.length / total;
+    const perEhs = ehs.length / total;
+    const timestepSpec = unet.input('timestep');
+    const out = new Float32Array(sample.length);
+    for (let start = 0; start < total; start += group) {
+      const n = Math.min(group, total - start);
+      const tDims = timestepSpec && timestepSpec.shape.length === 0 ? [] : timestepSpec && timestepSpec.shape[0] === 1 ? [1] : [n];
+      try {
+        const result = await unet.run({
+          sample: { data: sample.subarray(start * per, (start + n) * per), dims: [n, ...dims.slice(1)] },
+          timestep: { data: new Array<number>(tDims.length === 0 ? 1 : tDims[0]!).fill(t), dims: tDims },
+          encoder_hidden_states: { data: ehs.subarray(start * perEhs, (start + n) * perEhs), dims: [n, ...ehsDims.slice(1)] },
+        });
+        out.set((result.out_sample ?? Object.values(result)[0]!).data, start * per);
+      } catch (error) {
+        if (error instanceof ModelPartError && error.kind === 'out_of_memory') {
+          const smaller = Math.max(1, Math.floor(imagesPerBatch / 2));
+          throw new GenerationError(
+            `Out of memory generating ${imagesPerBatch} image${imagesPerBatch === 1 ? '' : 's'} at ${settings.width}×${settings.height}: try a batch of ${smaller}` +
+              (imagesPerBatch === 1 ? ' or a smaller size' : '') +
+              '.',
+            'out_of_memory',
+          );
+        }
+        throw error;
+      }
+    }
+    return out;
+  }
+
+  /** Encodes prompt chunks with the text encoder and applies emphasis; chunks are concatenated along the sequence. */
+  private async encode(encoder: OnnxSession, chunks: { ids: Int32Array; weights: Float32Array }[]): Promise<{ data: Float32Array; tokens: number; dim: number }> {
+    const inputName = encoder.input('input_ids')?.name ?? encoder.inputs[0]!.name;
+    const parts: Float32Array[] = [];
+    let dim = 0;
+    for (const chunk of chunks) {
+      const result = await encoder.run({ [inputName]: { data: Array.from(chunk.ids), dims: [1, chunk.ids.length] } });
+      const hiddenState = result.last_hidden_state ?? Object.values(result)[0]!;
+      dim = hiddenState.dims[2]!;
+      parts.push(applyEmphasis(hiddenState.data, chunk.weights, chunk.ids.length, dim));
+    }
+    const tokens = chunks.reduce((n, c) => n + c.ids.length, 0);
+    const data = new Float32Array(tokens * dim);
+    let offset = 0;
+    for (const part of parts) {
+      data.set(part, offset);
+      offset += part.length;
+    }
+    return { data, tokens, dim };
+  }
+
+  /** img2img: the init image resized to cover the size, through the VAE encoder, scaled into latent space. */
+  private async encodeImage(sessions: Sessions, image: string | Buffer, width: number, height: number, scale: number): Promise<Float32Array> {
+    if (!sessions.vaeEncoder) throw new GenerationError('This model has no vae_encoder/model.onnx, which img2img needs', 'model');
+    let raw: Buffer;
+    try {
+      raw = await sharp(image).removeAlpha().resize(width, height, { fit: 'cover' }).raw().toBuffer();
+    } catch (error) {
+      throw new GenerationError(`The init image cannot be read: ${(error as Error).message}`, 'invalid_settings');
+    }
+    const plane = width * height;
+    const chw = new Float32Array(3 * plane);
+    for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) chw[c * plane + p] = (raw[p * 3 + c]! / 255) * 2 - 1;
+    const result = await sessions.vaeEncoder.run({ [sessions.vaeEncoder.inputs[0]!.name]: { data: chw, dims: [1, 3, height, width] } });
+    const latent = result.latent_sample ?? Object.values(result)[0]!;
+    // Exports that return the distribution's mean and log-variance (8 channels): take the mean.
+    const perChannel = (height / 8) * (width / 8);
+    return latent.data.subarray(0, 4 * perChannel).map((v) => v * scale);
+  }
+}
+
+/** Throws a GenerationError naming the first bad setting. */
+export function checkSettings(s: GenerateSettings): void {
+  const fail = (message: string): never => {
+    throw new GenerationError(message, 'invalid_settings');
+  };
+  checkDimensionOrFail('width', s.width, fail);
+  checkDimensionOrFail('height', s.height, fail);
+  if (!Number.isInteger(s.steps) || s.steps < 1 || s.steps > 150) fail(`steps must be a whole number from 1 to 150, not ${s.steps}`);
+  if (!Number.isFinite(s.cfg) || s.cfg < 0 || s.cfg > 30) fail(`cfg must be from 0 to 30, not ${s.cfg}`);
+  if (!Number.isInteger(s.batchSize) || s.batchSize < 1 || s.batchSize > 16) fail(`batch must be a whole number from 1 to 16, not ${s.batchSize}`);
+  if (!Number.isInteger(s.seed) || s.seed < 0 || s.seed > 0xffffffff) fail(`seed must be an unsigned 32-bit integer, not ${s.seed}`);
+  if (s.init && !(s.init.strength > 0 && s.init.strength <= 1)) fail(`strength must be above 0 and at most 1, not ${s.init.strength}`);
+}
+
+function checkDimensionOrFail(name: string, value: number, fail: (message: string) => never): void {
+  try {
+    checkDimension(name, value);
+  } catch (error) {
+    fail((error as Error).message);
+  }
+}
+
+/** The graphs must have the inputs the pipeline feeds; say which one is missing. */
+function checkInputs(folder: ModelFolder, unet: OnnxSession, textEncoder: OnnxSession, vaeDecoder: OnnxSession): void {
+  for (const name of ['sample', 'timestep', 'encoder_hidden_states']) {
+    if (!unet.input(name)) throw new GenerationError(`${folder.parts.unet} has no "${name}" input (inputs: ${unet.inputs.map((i) => i.name).join(', ')})`, 'model');
+  }
+  if (textEncoder.inputs.length === 0) throw new GenerationError(`${folder.parts.text_encoder} has no inputs`, 'model');
+  if (vaeDecoder.inputs.length === 0) throw new GenerationError(`${folder.parts.vae_decoder} has no inputs`, 'model');
+}
+
+/** VAE output [1, 3, H, W] in -1..1 → interleaved RGB bytes. */
+function toRgb(chw: Float32Array, width: number, height: number): Buffer {
+  const plane = width * height;
+  const rgb = Buffer.alloc(plane * 3);
+  for (let p = 0; p < plane; p++) {
+    for (let c = 0; c < 3; c++) rgb[p * 3 + c] = Math.round(Math.min(1, Math.max(0, (chw[c * plane + p]! + 1) / 2)) * 255);
+  }
+  return rgb;
+}
+
+/** Image 0's denoised latents → RGB at latent resolution, by a fixed 4×3 matrix. */
+function latentPreview(latents: Float32Array, w: number, h: number): { width: number; height: number; rgb: Uint8Array } {
+  const plane = w * h;
+  const rgb = new Uint8Array(plane * 3);
+  for (let p = 0; p < plane; p++) {
+    for (let c = 0; c < 3; c++) {
+      let v = 0;
+      for (let l = 0; l < 4; l++) v += latents[l * plane + p]! * PREVIEW_COEFFICIENTS[l]![c]!;
+      rgb[p * 3 + c] = Math.round(Math.min(1, Math.max(0, (v + 1) / 2)) * 255);
+    }
+  }
+  return { width: w, height: h, rgb };
+}

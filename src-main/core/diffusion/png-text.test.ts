@@ -1,0 +1,36 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { addPngText, readPngText } from './png-text.js';
+
+const png = (): Promise<Buffer> => sharp({ create: { width: 8, height: 8, channels: 3, background: '#FE2C54' } }).png().toBuffer();
+const exiftool = spawnSync('exiftool', ['-ver']).status === 0;
+
+describe('PNG text chunks', () => {
+  it('round-trips Latin-1 and UTF-8 parameters and keeps the image decodable', async () => {
+    for (const text of ['a portrait, magenta light\nNegative prompt: text\nSteps: 25, Seed: 1', 'café ☕ neon 東京\nSteps: 25']) {
+      const tagged = addPngText(await png(), 'parameters', text);
+      expect(readPngText(tagged).parameters).toBe(text);
+      const meta = await sharp(tagged).metadata();
+      expect([meta.width, meta.height]).toEqual([8, 8]);
+      const { data } = await sharp(tagged).raw().toBuffer({ resolveWithObject: true });
+      expect([...data.subarray(0, 3)]).toEqual([0xfe, 0x2c, 0x54]);
+    }
+  });
+
+  it.skipIf(!exiftool)('is read by exiftool as the PNG Parameters tag (as other tools read A1111 files)', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'onbrand-png-')), 'a.png');
+    fs.writeFileSync(file, addPngText(await png(), 'parameters', 'hello world\nSteps: 25, Seed: 42'));
+    const out = execFileSync('exiftool', ['-s', '-Parameters', file], { encoding: 'utf8' });
+    expect(out).toContain('hello world');
+    expect(out).toContain('Seed: 42');
+  });
+
+  it('refuses a file that is not a PNG', () => {
+    expect(() => addPngText(Buffer.from('not a png'), 'parameters', 'x')).toThrow(/not a PNG/);
+    expect(() => readPngText(Buffer.from('GIF89a'))).toThrow(/not a PNG/);
+  });
+});
