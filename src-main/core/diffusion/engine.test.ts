@@ -129,6 +129,17 @@ describe('DiffusionEngine on a tiny model', () => {
     expect((await pixels(plain!)).equals(await pixels(weighted!))).toBe(false);
   });
 
+  it('runs prompt and negative prompt of different lengths in separate UNet calls, as A1111 does by default', async () => {
+    await engine.load(modelDir);
+    const long = Array.from({ length: 80 }, (_, i) => `w${i}`).join(' ');
+    const [a] = await engine.generate({ ...base, prompt: long, negativePrompt: 'text' });
+    const [b] = await engine.generate({ ...base, prompt: long, negativePrompt: 'text' });
+    expect((await pixels(a!)).equals(await pixels(b!))).toBe(true);
+    // Changing only the negative prompt changes the image: the uncond branch is used.
+    const [c] = await engine.generate({ ...base, prompt: long, negativePrompt: 'blurry' });
+    expect((await pixels(a!)).equals(await pixels(c!))).toBe(false);
+  });
+
   it('cancels between steps, keeping nothing half-made', async () => {
     await engine.load(modelDir);
     const controller = new AbortController();

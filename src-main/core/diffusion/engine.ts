@@ -7,7 +7,7 @@
 import sharp from 'sharp';
 import { appPackage } from '../util/app-root.js';
 import { ModelPartError, OnnxSession, providerOrder, type ProviderAttempt, type ProviderChoice, type ProviderName } from './backend.js';
-import { applyEmphasis, padChunks, promptChunks } from './conditioning.js';
+import { applyEmphasis, promptChunks } from './conditioning.js';
 import { modelHash, readModelFolder, type ModelFolder } from './model-folder.js';
 import { formatParameters } from './parameters.js';
 import { addPngText } from './png-text.js';
@@ -181,10 +181,10 @@ export class DiffusionEngine {
       }
     }
 
-    // Conditioning: 75-token chunks, emphasis, cond and uncond padded to the same length.
-    const [condChunks, uncondChunks] = padChunks(tokenizer, promptChunks(tokenizer, settings.prompt), promptChunks(tokenizer, settings.negativePrompt));
-    const cond = await this.encode(sessions.textEncoder, condChunks);
-    const uncond = await this.encode(sessions.textEncoder, uncondChunks);
+    // Conditioning: 75-token chunks with emphasis. As A1111 by default, prompt and negative prompt
+    // of different lengths are not padded: they go through the UNet in separate calls.
+    const cond = await this.encode(sessions.textEncoder, promptChunks(tokenizer, settings.prompt));
+    const uncond = await this.encode(sessions.textEncoder, promptChunks(tokenizer, settings.negativePrompt));
 
     const batch = settings.batchSize;
     const h = settings.height / 8;
@@ -220,16 +220,22 @@ export class DiffusionEngine {
       const t = schedule.sigmaToT(sigma, timestepIsInt);
       const guided = settings.cfg !== 1;
       const halves = guided ? hidden : [cond];
-      const unetBatch = batch * halves.length;
-      const input = new Float32Array(unetBatch * perImage);
-      for (let half = 0; half < halves.length; half++) for (let i = 0; i < latents.length; i++) input[half * latents.length + i] = latents[i]! * cIn;
-      const seq = cond.tokens;
-      const dim = cond.dim;
-      const ehs = new Float32Array(unetBatch * seq * dim);
-      halves.forEach((hState, half) => {
-        for (let i = 0; i < batch; i++) ehs.set(hState.data, (half * batch + i) * seq * dim);
-      });
-      const out = await this.runUnet(sessions.unet, input, [unetBatch, 4, h, w], t, ehs, [unetBatch, seq, dim], batch, settings);
+      const scaled = latents.map((v) => v * cIn);
+      // One UNet batch for [uncond…, cond…] when their lengths match; otherwise one call each.
+      const groups = guided && uncond.tokens !== cond.tokens ? halves.map((hs) => [hs]) : [halves];
+      const parts: Float32Array[] = [];
+      for (const group of groups) {
+        const unetBatch = batch * group.length;
+        const input = new Float32Array(unetBatch * perImage);
+        group.forEach((_, g) => input.set(scaled, g * scaled.length));
+        const { tokens: seq, dim } = group[0]!;
+        const ehs = new Float32Array(unetBatch * seq * dim);
+        group.forEach((hState, g) => {
+          for (let i = 0; i < batch; i++) ehs.set(hState.data, (g * batch + i) * seq * dim);
+        });
+        parts.push(await this.runUnet(sessions.unet, input, [unetBatch, 4, h, w], t, ehs, [unetBatch, seq, dim], batch, settings));
+      }
+      const out = parts.length === 1 ? parts[0]! : concat(parts);
       const predicted = (half: number, i: number): number => {
         const o = out[half * latents.length + i]!;
         const xi = latents[i]!;
@@ -354,14 +360,7 @@ export class DiffusionEngine {
       dim = hiddenState.dims[2]!;
       parts.push(applyEmphasis(hiddenState.data, chunk.weights, chunk.ids.length, dim));
     }
-    const tokens = chunks.reduce((n, c) => n + c.ids.length, 0);
-    const data = new Float32Array(tokens * dim);
-    let offset = 0;
-    for (const part of parts) {
-      data.set(part, offset);
-      offset += part.length;
-    }
-    return { data, tokens, dim };
+    return { data: concat(parts), tokens: chunks.reduce((n, c) => n + c.ids.length, 0), dim };
   }
 
   /** img2img: the init image resized to cover the size, through the VAE encoder, scaled into latent space. */
@@ -413,6 +412,16 @@ function checkInputs(folder: ModelFolder, unet: OnnxSession, textEncoder: OnnxSe
   }
   if (textEncoder.inputs.length === 0) throw new GenerationError(`${folder.parts.text_encoder} has no inputs`, 'model');
   if (vaeDecoder.inputs.length === 0) throw new GenerationError(`${folder.parts.vae_decoder} has no inputs`, 'model');
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
 }
 
 /** VAE output [1, 3, H, W] in -1..1 → interleaved RGB bytes. */
