@@ -96,10 +96,13 @@ describe('onbrand generate', () => {
     expect(fs.existsSync(path.join(root, 'bad'))).toBe(false);
   });
 
-  it('a LoRA tag is a clear error (exit 1) until LoRA support lands', async () => {
-    const result = await cli(['generate', '--model', model, '--prompt', '<lora:FluxPortraitTrainer:0.8>, portrait', '--width', '64', '--height', '64', '--out', path.join(root, 'lora')]);
-    expect(result.code).toBe(1);
-    expect(result.err).toMatch(/LoRA tags are not supported yet/);
+  it('an unknown LoRA is a clear error naming close matches (exit 2)', async () => {
+    const loras = path.join(root, 'loras');
+    fs.mkdirSync(loras, { recursive: true });
+    fs.writeFileSync(path.join(loras, 'FluxPortraitTrainer.safetensors'), '');
+    const result = await cli(['generate', '--model', model, '--prompt', '<lora:FluxPortrait:0.8>, portrait', '--width', '64', '--height', '64', '--lora-dir', loras, '--out', path.join(root, 'lora')]);
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(/No LoRA named "FluxPortrait".*Did you mean: FluxPortraitTrainer\?/);
   });
 
   it('--help documents every option', async () => {

@@ -116,7 +116,7 @@ export async function generateCommand(
   const seed = args.seed === undefined || args.seed === '-1' ? crypto.randomBytes(4).readUInt32BE() : integer('seed', args.seed, 0, 0, 0xffffffff);
 
   const started = performance.now();
-  const engine = new DiffusionEngine();
+  const engine = new DiffusionEngine({ loraDir: path.resolve(args['lora-dir'] ?? path.join(modelsDir, 'loras')) });
   try {
     const model = await engine.load(dir, provider);
     for (const attempt of model.attempts) log(`Provider ${attempt.provider} unavailable (${attempt.error}); trying the next.`);
@@ -150,6 +150,7 @@ export async function generateCommand(
     await engine.generate(settings, {
       ...(signal ? { signal } : {}),
       previewEvery: 0,
+      onWarning: (message) => log(`Warning: ${message}`),
       onProgress: (p) => progress?.(`step ${p.step}/${p.steps}, about ${Math.ceil(p.etaMs / 1000)} s left`),
       onImage: async (image) => {
         // Each image is written as soon as it is decoded: a later failure loses nothing finished.

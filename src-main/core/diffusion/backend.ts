@@ -120,6 +120,29 @@ export class OnnxSession {
     throw new ModelPartError(`No execution provider could load ${file} (${tried})`, file, 'provider');
   }
 
+  /**
+   * Builds a session from a model held in memory (a graph plus its weight buffers), trying the
+   * providers in order like `load`. `label` names the model in errors.
+   */
+  static async fromMemory(
+    built: { model: Uint8Array; externalData: { path: string; data: Uint8Array }[] },
+    label: string,
+    providers: readonly ProviderName[],
+  ): Promise<{ session: OnnxSession; attempts: ProviderAttempt[] }> {
+    const attempts: ProviderAttempt[] = [];
+    for (const provider of providers) {
+      try {
+        const session = await ort.InferenceSession.create(built.model, { ...sessionOptions(provider), externalData: built.externalData });
+        return { session: new OnnxSession(session, label, provider), attempts };
+      } catch (error) {
+        if (isOutOfMemory(error)) throw new ModelPartError(`Out of memory loading ${label}: ${firstLine(error)}`, label, 'out_of_memory');
+        attempts.push({ provider, error: firstLine(error) });
+      }
+    }
+    const tried = attempts.map((a) => `${a.provider}: ${a.error}`).join('; ');
+    throw new ModelPartError(`No execution provider could load ${label} (${tried})`, label, 'provider');
+  }
+
   input(name: string): TensorSpec | undefined {
     return this.inputs.find((i) => i.name === name);
   }

@@ -181,10 +181,6 @@ describe('DiffusionEngine on a tiny model', () => {
     }
   });
 
-  it('refuses LoRA tags with a clear error until LoRA support exists', async () => {
-    await engine.load(modelDir);
-    await expect(engine.generate({ ...base, prompt: 'portrait <lora:FluxPortraitTrainer:0.8>' })).rejects.toThrow(/LoRA.*FluxPortraitTrainer/);
-  });
 });
 
 describe('model variants', () => {

@@ -4,10 +4,13 @@
  * per image (image i = seed + i, alone or in a batch), progress with latent previews, cancel
  * between steps, and PNGs that carry A1111's `parameters`.
  */
+import path from 'node:path';
 import sharp from 'sharp';
 import { appPackage } from '../util/app-root.js';
 import { ModelPartError, OnnxSession, providerOrder, type ProviderAttempt, type ProviderChoice, type ProviderName } from './backend.js';
 import { applyEmphasis, promptChunks } from './conditioning.js';
+import { LoraLibrary, mergeLoras } from './lora.js';
+import { OnnxGraph, type WeightTarget } from './onnx-graph.js';
 import { modelHash, readModelFolder, type ModelFolder } from './model-folder.js';
 import { formatParameters } from './parameters.js';
 import { addPngText } from './png-text.js';
@@ -60,6 +63,20 @@ export interface GenerateOptions {
   onImage?(image: GeneratedImage): void | Promise<void>;
   /** Build a preview every this many steps (0 = never). */
   previewEvery?: number;
+  /** Something the user should know that does not stop generation (LoRA keys not understood, …). */
+  onWarning?(message: string): void;
+}
+
+export interface EngineOptions {
+  /** Where `<lora:name:weight>` files are looked up (default native-models/loras). */
+  loraDir?: string;
+}
+
+/** The merged state of the text encoder and UNet: which LoRAs at which weights. */
+interface LoraState {
+  key: string;
+  hashes: { name: string; hash: string }[];
+  warnings: string[];
 }
 
 /** A clear, user-facing failure: bad settings, a model that does not fit, out of memory. */
@@ -99,9 +116,27 @@ const PREVIEW_COEFFICIENTS = [
   [-0.184, -0.271, -0.473],
 ] as const;
 
+interface Loaded {
+  key: string;
+  model: LoadedModel;
+  sessions: Sessions;
+  tokenizer: ClipTokenizer;
+  schedule: DiscreteSchedule;
+  /** Text encoder and UNet weights in memory: sessions are built from these, with LoRAs merged in. */
+  graphs: { textEncoder: OnnxGraph; unet: OnnxGraph };
+  targets: Map<string, { part: 'textEncoder' | 'unet'; target: WeightTarget }>;
+  providers: ProviderName[];
+  lora: LoraState;
+}
+
 export class DiffusionEngine {
-  private loaded: { key: string; model: LoadedModel; sessions: Sessions; tokenizer: ClipTokenizer; schedule: DiscreteSchedule } | undefined;
+  private loaded: Loaded | undefined;
   private loading: Promise<LoadedModel> | undefined;
+  readonly loras: LoraLibrary;
+
+  constructor(options: EngineOptions = {}) {
+    this.loras = new LoraLibrary(options.loraDir ?? path.join(appPackage().root, 'native-models', 'loras'));
+  }
 
   /** Loads a model folder (once; the sessions stay warm). A different model or provider disposes the old sessions first. */
   async load(modelDir: string, provider: ProviderChoice = 'auto'): Promise<LoadedModel> {
@@ -125,13 +160,21 @@ export class DiffusionEngine {
 
   private async open(folder: ModelFolder, key: string, choice: ProviderChoice): Promise<LoadedModel> {
     const tokenizer = await ClipTokenizer.fromFiles(folder.tokenizerDir);
+    // The text encoder's and UNet's weights stay in memory (read once) so LoRAs merge without
+    // re-reading the model; their sessions are built from memory.
+    let graphs: Loaded['graphs'];
+    try {
+      graphs = { unet: await OnnxGraph.load(folder.parts.unet), textEncoder: await OnnxGraph.load(folder.parts.text_encoder) };
+    } catch (error) {
+      throw new ModelPartError((error as Error).message, folder.parts.unet, 'invalid');
+    }
     // The UNet decides the provider (it does nearly all the work); the other parts follow it.
-    const unet = await OnnxSession.load(folder.parts.unet, providerOrder(choice));
+    const unet = await OnnxSession.fromMemory(graphs.unet.build(), folder.parts.unet, providerOrder(choice));
     const provider = unet.session.provider;
     const follow: ProviderName[] = provider === 'cpu' ? ['cpu'] : [provider, 'cpu'];
     const opened: OnnxSession[] = [unet.session];
     try {
-      const textEncoder = (await OnnxSession.load(folder.parts.text_encoder, follow)).session;
+      const textEncoder = (await OnnxSession.fromMemory(graphs.textEncoder.build(), folder.parts.text_encoder, follow)).session;
       opened.push(textEncoder);
       const vaeDecoder = (await OnnxSession.load(folder.parts.vae_decoder, follow)).session;
       opened.push(vaeDecoder);
@@ -146,12 +189,52 @@ export class DiffusionEngine {
         family: hiddenDim === 1024 ? 'sd2' : 'sd1',
         hash: await modelHash(folder),
       };
-      this.loaded = { key, model, sessions: { textEncoder, unet: unet.session, vaeDecoder, vaeEncoder }, tokenizer, schedule: new DiscreteSchedule(folder.schedule) };
+      const targets: Loaded['targets'] = new Map();
+      for (const [k, target] of graphs.unet.targets('lora_unet_')) targets.set(k, { part: 'unet', target });
+      for (const [k, target] of graphs.textEncoder.targets('lora_te_')) targets.set(k, { part: 'textEncoder', target });
+      this.loaded = {
+        key,
+        model,
+        sessions: { textEncoder, unet: unet.session, vaeDecoder, vaeEncoder },
+        tokenizer,
+        schedule: new DiscreteSchedule(folder.schedule),
+        graphs,
+        targets,
+        providers: follow,
+        lora: { key: '[]', hashes: [], warnings: [] },
+      };
       return model;
     } catch (error) {
       await Promise.all(opened.map((s) => s.dispose()));
       throw error;
     }
+  }
+
+  /**
+   * Merges `loras` into the text encoder and UNet: W' = W + Σ weight · (alpha / rank) · (up · down).
+   * The same set at the same weights costs nothing; a changed weight re-merges from the LoRA
+   * factors already in memory (files are read once); weight 0 leaves the model exactly as it is.
+   */
+  async applyLoras(loras: readonly { name: string; weight: number }[]): Promise<LoraState> {
+    const loaded = this.loaded;
+    if (!loaded) throw new GenerationError('No model is loaded', 'model');
+    const active = loras.filter((l) => l.weight !== 0);
+    const resolved = await Promise.all(active.map(async (l) => ({ ...l, lora: await this.loras.get(l.name) })));
+    const key = JSON.stringify(resolved.map((r) => [r.lora.file, r.lora.hash, r.weight]));
+    if (key === loaded.lora.key) return loaded.lora;
+
+    const { overrides, warnings } = await mergeLoras(this.loras, resolved, loaded.targets, (part, name) => loaded.graphs[part].readFloat32(name), loaded.model.folder.name);
+
+    // Rebuild only the parts whose weights change; release the old session first to bound memory.
+    for (const part of ['textEncoder', 'unet'] as const) {
+      const before = loaded.lora.key !== '[]' || overrides[part].size > 0;
+      if (!before) continue;
+      await loaded.sessions[part].dispose();
+      const file = part === 'unet' ? loaded.model.folder.parts.unet : loaded.model.folder.parts.text_encoder;
+      loaded.sessions[part] = (await OnnxSession.fromMemory(loaded.graphs[part].build(overrides[part]), file, loaded.providers)).session;
+    }
+    loaded.lora = { key, hashes: resolved.map((r) => ({ name: r.lora.name, hash: r.lora.hash })), warnings };
+    return loaded.lora;
   }
 
   async dispose(): Promise<void> {
@@ -171,20 +254,23 @@ export class DiffusionEngine {
     const { sessions, tokenizer, schedule, model } = loaded;
     const { signal } = options;
 
-    for (const text of [settings.prompt, settings.negativePrompt]) {
-      const { loras } = extractLoraTags(text);
-      if (loras.length > 0) {
-        throw new GenerationError(
-          `LoRA tags are not supported yet (${loras.map((l) => `<lora:${l.name}:${l.weight}>`).join(', ')}): remove them from the prompt`,
-          'unsupported',
-        );
-      }
+    // <lora:name:weight> tags leave the text and set the merged weights (as A1111, from the prompt;
+    // tags in the negative prompt are removed and ignored).
+    const positive = extractLoraTags(settings.prompt);
+    const negative = extractLoraTags(settings.negativePrompt);
+    let loraState: LoraState;
+    try {
+      loraState = await this.applyLoras(positive.loras);
+    } catch (error) {
+      throw new GenerationError((error as Error).message, 'invalid_settings');
     }
+    for (const warning of loraState.warnings) options.onWarning?.(warning);
+    if (negative.loras.length > 0) options.onWarning?.('LoRA tags in the negative prompt are ignored.');
 
     // Conditioning: 75-token chunks with emphasis. As A1111 by default, prompt and negative prompt
     // of different lengths are not padded: they go through the UNet in separate calls.
-    const cond = await this.encode(sessions.textEncoder, promptChunks(tokenizer, settings.prompt));
-    const uncond = await this.encode(sessions.textEncoder, promptChunks(tokenizer, settings.negativePrompt));
+    const cond = await this.encode(sessions.textEncoder, promptChunks(tokenizer, positive.text));
+    const uncond = await this.encode(sessions.textEncoder, promptChunks(tokenizer, negative.text));
 
     const batch = settings.batchSize;
     const h = settings.height / 8;
@@ -293,6 +379,7 @@ export class DiffusionEngine {
         width: settings.width,
         height: settings.height,
         modelHash: hash,
+        ...(loraState.hashes.length ? { loraHashes: loraState.hashes.map((l) => `${l.name}: ${l.hash}`).join(', ') } : {}),
         modelName: model.folder.name,
         ...(settings.init ? { denoisingStrength: settings.init.strength } : {}),
         version: VERSION,

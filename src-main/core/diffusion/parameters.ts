@@ -13,6 +13,8 @@ export interface GenerationParameters {
   modelName: string;
   /** img2img only. */
   denoisingStrength?: number;
+  /** A1111's `Lora hashes`: `name: hash, name2: hash2`. */
+  loraHashes?: string;
   version: string;
 }
 
@@ -28,6 +30,7 @@ export function formatParameters(p: GenerationParameters): string {
     ['Model', p.modelName],
   ];
   if (p.denoisingStrength !== undefined) pairs.push(['Denoising strength', p.denoisingStrength]);
+  if (p.loraHashes) pairs.push(['Lora hashes', p.loraHashes]);
   pairs.push(['RNG', 'CPU'], ['Version', `onbrand ${p.version}`]);
   const line = pairs.map(([k, v]) => `${k}: ${quote(String(v))}`).join(', ');
   return [p.prompt, ...(p.negativePrompt ? [`Negative prompt: ${p.negativePrompt}`] : []), line].join('\n');

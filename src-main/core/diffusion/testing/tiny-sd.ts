@@ -68,7 +68,7 @@ function int64Tensor(name: string, values: number[]): ITensor {
   return onnx.TensorProto.create({ name, dims: [values.length], dataType: INT64, rawData: new Uint8Array(raw.buffer) });
 }
 
-function node(op: string, inputs: string[], outputs: string[], attributes: Record<string, number | number[] | string> = {}): INode {
+function node(op: string, inputs: string[], outputs: string[], attributes: Record<string, number | number[] | string> = {}, name?: string): INode {
   const attribute = Object.entries(attributes).map(([name, value]) => {
     if (typeof value === 'string') return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(value) });
     if (Array.isArray(value)) return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: value });
@@ -76,7 +76,7 @@ function node(op: string, inputs: string[], outputs: string[], attributes: Recor
       ? onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i: value })
       : onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.FLOAT, f: value });
   });
-  return onnx.NodeProto.create({ opType: op, input: inputs, output: outputs, name: `/${outputs[0]}/${op}`, attribute });
+  return onnx.NodeProto.create({ opType: op, input: inputs, output: outputs, name: name ?? `/${outputs[0]}/${op}`, attribute });
 }
 
 function valueInfo(name: string, elemType: number, dims: (number | string)[]): IValueInfo {
@@ -240,12 +240,16 @@ export function writeTinySd(dir: string, options: TinySdOptions = {}): string {
         nodes: [
           node('Gather', ['token_embedding', 'input_ids'], ['tokens']),
           node('Add', ['tokens', 'position_embedding'], ['embedded']),
-          node('Tanh', ['embedded'], ['last_hidden_state']),
+          // Named like a real export's attention projection, so LoRA keys find it.
+          node('MatMul', ['embedded', 'onnx::MatMul_201'], ['q'], {}, '/text_model/encoder/layers.0/self_attn/q_proj/MatMul'),
+          node('Add', ['embedded', 'q'], ['residual']),
+          node('Tanh', ['residual'], ['last_hidden_state']),
           node('ReduceMean', ['last_hidden_state'], ['pooler_output'], { axes: [1], keepdims: 0 }),
         ],
         initializers: [
           floatTensor('token_embedding', [vocabSize, dim], weights(rand, [vocabSize, dim], 1)),
           floatTensor('position_embedding', [77, dim], weights(rand, [77, dim], 0.1)),
+          floatTensor('onnx::MatMul_201', [dim, dim], weights(rand, [dim, dim], 0.2)),
         ],
         inputs: [valueInfo('input_ids', idsType, ['batch', 'sequence'])],
         outputs: [valueInfo('last_hidden_state', FLOAT, ['batch', 'sequence', dim]), valueInfo('pooler_output', FLOAT, ['batch', dim])],
@@ -264,29 +268,31 @@ export function writeTinySd(dir: string, options: TinySdOptions = {}): string {
     withDtype(
       {
         nodes: [
-          node('Conv', ['sample', 'conv_in.weight', 'conv_in.bias'], ['h0'], { pads: [1, 1, 1, 1] }),
+          // Node names follow diffusers' ONNX exports; weights of MatMul lose their names as there.
+          node('Conv', ['sample', 'conv_in.weight', 'conv_in.bias'], ['h0'], { pads: [1, 1, 1, 1] }, '/conv_in/Conv'),
           node('ReduceMean', ['encoder_hidden_states'], ['context'], { axes: [1], keepdims: 0 }),
-          node('MatMul', ['context', 'context_proj.weight'], ['context_4']),
+          node('MatMul', ['context', 'onnx::MatMul_101'], ['context_4'], {}, '/down_blocks.0/attentions.0/transformer_blocks.0/attn2/to_k/MatMul'),
           node('Reshape', ['context_4', 'shape_b411'], ['context_map']),
           node('Cast', ['timestep'], ['t_float'], { to: FLOAT }),
           node('Div', ['t_float', 'thousand'], ['t_unit']),
-          node('Reshape', ['t_unit', 'shape_b111'], ['t_map']),
-          node('Mul', ['t_map', 'time_proj.weight'], ['time_map']),
+          node('Reshape', ['t_unit', 'shape_b1'], ['t_column']),
+          node('Gemm', ['t_column', 'time_embedding.linear_1.weight'], ['t_embedded'], { transB: 1 }, '/time_embedding/linear_1/Gemm'),
+          node('Reshape', ['t_embedded', 'shape_b411'], ['time_map']),
           node('Add', ['h0', 'context_map'], ['h1']),
           node('Add', ['h1', 'time_map'], ['h2']),
           node('Tanh', ['h2'], ['h3']),
-          node('Conv', ['h3', 'conv_out.weight', 'conv_out.bias'], ['out_sample']),
+          node('Conv', ['h3', 'conv_out.weight', 'conv_out.bias'], ['out_sample'], {}, '/conv_out/Conv'),
         ],
         initializers: [
           floatTensor('conv_in.weight', [4, 4, 3, 3], weights(rand, [4, 4, 3, 3], 0.3)),
           floatTensor('conv_in.bias', [4], weights(rand, [4], 0.1)),
-          floatTensor('context_proj.weight', [dim, 4], weights(rand, [dim, 4], 0.5)),
-          floatTensor('time_proj.weight', [1, 4, 1, 1], weights(rand, [1, 4, 1, 1], 0.5)),
+          floatTensor('onnx::MatMul_101', [dim, 4], weights(rand, [dim, 4], 0.5)),
+          floatTensor('time_embedding.linear_1.weight', [4, 1], weights(rand, [4, 1], 0.5)),
           floatTensor('conv_out.weight', [4, 4, 1, 1], weights(rand, [4, 4, 1, 1], 0.8)),
           floatTensor('conv_out.bias', [4], weights(rand, [4], 0.05)),
           floatTensor('thousand', [], Float32Array.of(1000)),
           int64Tensor('shape_b411', [-1, 4, 1, 1]),
-          int64Tensor('shape_b111', [-1, 1, 1, 1]),
+          int64Tensor('shape_b1', [-1, 1]),
         ],
         inputs: [
           valueInfo('sample', FLOAT, ['batch', 4, 'height', 'width']),
