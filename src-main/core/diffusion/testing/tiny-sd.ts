@@ -35,6 +35,53 @@ export interface TinySdOptions {
   tokenizerFrom?: string;
   /** Seed of the weights. */
   seed?: number;
+  /**
+   * Add Stable Diffusion 1.5's LoRA-targeted layers (192 UNet projections in 16 transformer
+   * blocks, 72 text-encoder projections in 12 layers) as small MatMuls with the real node names,
+   * so LoRA merging is measured at SD 1.5's layer count.
+   */
+  sd15LayerCount?: boolean;
+}
+
+/** SD 1.5's transformer blocks (diffusers names) and the projections a LoRA trains in each. */
+export function sd15UnetModules(): string[] {
+  const blocks: string[] = [];
+  for (const [d, n] of [[0, 2], [1, 2], [2, 2]] as const) for (let a = 0; a < n; a++) blocks.push(`down_blocks.${d}/attentions.${a}`);
+  blocks.push('mid_block/attentions.0');
+  for (const u of [1, 2, 3]) for (let a = 0; a < 3; a++) blocks.push(`up_blocks.${u}/attentions.${a}`);
+  const modules: string[] = [];
+  for (const block of blocks) {
+    modules.push(`${block}/proj_in`, `${block}/proj_out`);
+    for (const p of ['attn1/to_q', 'attn1/to_k', 'attn1/to_v', 'attn1/to_out.0', 'attn2/to_q', 'attn2/to_k', 'attn2/to_v', 'attn2/to_out.0', 'ff/net.0/proj', 'ff/net.2']) {
+      modules.push(`${block}/transformer_blocks.0/${p}`);
+    }
+  }
+  return modules;
+}
+
+/** SD 1.5's CLIP text encoder projections (12 layers × q, k, v, out, fc1, fc2). */
+export function sd15TextModules(): string[] {
+  const modules: string[] = [];
+  for (let l = 0; l < 12; l++) {
+    for (const p of ['self_attn/q_proj', 'self_attn/k_proj', 'self_attn/v_proj', 'self_attn/out_proj', 'mlp/fc1', 'mlp/fc2']) modules.push(`text_model/encoder/layers.${l}/${p}`);
+  }
+  return modules;
+}
+
+/** A residual chain of small MatMuls named after `modules`, from `input` to `output`. */
+function projectionChain(modules: string[], input: string, output: string, dim: number, rand: () => number, prefix: string): { nodes: INode[]; initializers: ITensor[] } {
+  const nodes: INode[] = [];
+  const initializers: ITensor[] = [];
+  let current = input;
+  modules.forEach((module, i) => {
+    const weight = `onnx::MatMul_${prefix}${i}`;
+    initializers.push(floatTensor(weight, [dim, dim], weights(rand, [dim, dim], 0.05)));
+    nodes.push(node('MatMul', [current, weight], [`${prefix}_p${i}`], {}, `/${module}/MatMul`));
+    const next = i === modules.length - 1 ? output : `${prefix}_r${i}`;
+    nodes.push(node('Add', [current, `${prefix}_p${i}`], [next]));
+    current = next;
+  });
+  return { nodes, initializers };
 }
 
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
@@ -231,6 +278,9 @@ export function writeTinySd(dir: string, options: TinySdOptions = {}): string {
   );
 
   // Text encoder.
+  const none = { nodes: [], initializers: [] };
+  const textChain = options.sd15LayerCount ? projectionChain(sd15TextModules(), 'embedded', 'residual', dim, rand, 'te') : none;
+  const unetChain = options.sd15LayerCount ? projectionChain(sd15UnetModules(), 'context', 'context_deep', dim, rand, 'unet') : none;
   const idsType = options.inputIds === 'int32' ? INT32 : INT64;
   writeModel(
     path.join(dir, 'text_encoder', 'model.onnx'),
@@ -241,8 +291,9 @@ export function writeTinySd(dir: string, options: TinySdOptions = {}): string {
           node('Gather', ['token_embedding', 'input_ids'], ['tokens']),
           node('Add', ['tokens', 'position_embedding'], ['embedded']),
           // Named like a real export's attention projection, so LoRA keys find it.
-          node('MatMul', ['embedded', 'onnx::MatMul_201'], ['q'], {}, '/text_model/encoder/layers.0/self_attn/q_proj/MatMul'),
-          node('Add', ['embedded', 'q'], ['residual']),
+          ...textChain.nodes,
+          ...(options.sd15LayerCount ? [] : [node('MatMul', ['embedded', 'onnx::MatMul_201'], ['q'], {}, '/text_model/encoder/layers.0/self_attn/q_proj/MatMul')]),
+          ...(options.sd15LayerCount ? [] : [node('Add', ['embedded', 'q'], ['residual'])]),
           node('Tanh', ['residual'], ['last_hidden_state']),
           node('ReduceMean', ['last_hidden_state'], ['pooler_output'], { axes: [1], keepdims: 0 }),
         ],
@@ -250,6 +301,7 @@ export function writeTinySd(dir: string, options: TinySdOptions = {}): string {
           floatTensor('token_embedding', [vocabSize, dim], weights(rand, [vocabSize, dim], 1)),
           floatTensor('position_embedding', [77, dim], weights(rand, [77, dim], 0.1)),
           floatTensor('onnx::MatMul_201', [dim, dim], weights(rand, [dim, dim], 0.2)),
+          ...textChain.initializers,
         ],
         inputs: [valueInfo('input_ids', idsType, ['batch', 'sequence'])],
         outputs: [valueInfo('last_hidden_state', FLOAT, ['batch', 'sequence', dim]), valueInfo('pooler_output', FLOAT, ['batch', dim])],
@@ -271,7 +323,8 @@ export function writeTinySd(dir: string, options: TinySdOptions = {}): string {
           // Node names follow diffusers' ONNX exports; weights of MatMul lose their names as there.
           node('Conv', ['sample', 'conv_in.weight', 'conv_in.bias'], ['h0'], { pads: [1, 1, 1, 1] }, '/conv_in/Conv'),
           node('ReduceMean', ['encoder_hidden_states'], ['context'], { axes: [1], keepdims: 0 }),
-          node('MatMul', ['context', 'onnx::MatMul_101'], ['context_4'], {}, '/down_blocks.0/attentions.0/transformer_blocks.0/attn2/to_k/MatMul'),
+          ...unetChain.nodes,
+          node('MatMul', [options.sd15LayerCount ? 'context_deep' : 'context', 'onnx::MatMul_101'], ['context_4'], {}, options.sd15LayerCount ? '/context_out/MatMul' : '/down_blocks.0/attentions.0/transformer_blocks.0/attn2/to_k/MatMul'),
           node('Reshape', ['context_4', 'shape_b411'], ['context_map']),
           node('Cast', ['timestep'], ['t_float'], { to: FLOAT }),
           node('Div', ['t_float', 'thousand'], ['t_unit']),
@@ -287,6 +340,7 @@ export function writeTinySd(dir: string, options: TinySdOptions = {}): string {
           floatTensor('conv_in.weight', [4, 4, 3, 3], weights(rand, [4, 4, 3, 3], 0.3)),
           floatTensor('conv_in.bias', [4], weights(rand, [4], 0.1)),
           floatTensor('onnx::MatMul_101', [dim, 4], weights(rand, [dim, 4], 0.5)),
+          ...unetChain.initializers,
           floatTensor('time_embedding.linear_1.weight', [4, 1], weights(rand, [4, 1], 0.5)),
           floatTensor('conv_out.weight', [4, 4, 1, 1], weights(rand, [4, 4, 1, 1], 0.8)),
           floatTensor('conv_out.bias', [4], weights(rand, [4], 0.05)),
