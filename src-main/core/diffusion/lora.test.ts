@@ -257,6 +257,25 @@ describe('LoRA in the engine', () => {
   });
 });
 
+describe('LoRA on a float16 model with external weight files', () => {
+  it('merges into float16 weights read from the external data file', async () => {
+    const dir = writeTinySd(path.join(root, 'half-external'), { dtype: 'float16', externalData: true, halfWeights: true, dim: 16 });
+    const graph = await OnnxGraph.load(path.join(dir, 'unet', 'model.onnx'));
+    const toK = graph.targets('lora_unet_').get('lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn2_to_k')!;
+    expect(graph.initializers.get(toK.initializer)).toMatchObject({ dataType: 10, location: 'weights.pb' }); // FLOAT16, external
+    const engine = new DiffusionEngine({ loraDir });
+    try {
+      await engine.load(dir, 'cpu');
+      const image = async (prompt: string): Promise<Buffer> => sharp((await engine.generate({ ...settings, prompt }))[0]!.png).raw().toBuffer();
+      const base = await image('portrait');
+      expect((await image('portrait <lora:portrait:0>')).equals(base)).toBe(true);
+      expect((await image('portrait <lora:portrait:1.5>')).equals(base)).toBe(false);
+    } finally {
+      await engine.dispose();
+    }
+  });
+});
+
 describe('helpers', () => {
   it('close matches and the field-note hints', () => {
     expect(closeMatches('FluxPortrait', ['FluxPortraitTrainer', 'TypoTexture', 'fluxportrait_v2']).sort()).toEqual(['FluxPortraitTrainer', 'fluxportrait_v2']);

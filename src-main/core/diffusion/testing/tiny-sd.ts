@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pkg from 'onnx-proto';
+import { float32ToFloat16 } from '../float16.js';
 
 const { onnx } = pkg;
 type INode = InstanceType<typeof onnx.NodeProto>;
@@ -41,6 +42,8 @@ export interface TinySdOptions {
    * so LoRA merging is measured at SD 1.5's layer count.
    */
   sd15LayerCount?: boolean;
+  /** Store the attention projection's weight as float16 and compute it in float16, as float16 exports do. */
+  halfWeights?: boolean;
 }
 
 /** SD 1.5's transformer blocks (diffusers names) and the projections a LoRA trains in each. */
@@ -104,6 +107,11 @@ function random(seed: number): () => number {
 function weights(rand: () => number, dims: number[], scale: number): Float32Array {
   const n = dims.reduce((a, b) => a * b, 1);
   return Float32Array.from({ length: n }, () => (rand() * 2 - 1) * scale);
+}
+
+function halfTensor(name: string, dims: number[], values: Float32Array): ITensor {
+  const half = float32ToFloat16(values);
+  return onnx.TensorProto.create({ name, dims, dataType: FLOAT16, rawData: new Uint8Array(half.buffer) });
 }
 
 function floatTensor(name: string, dims: number[], values: Float32Array): ITensor {
@@ -183,7 +191,7 @@ function writeModel(file: string, name: string, graph: Graph, externalData = fal
     initializers = graph.initializers.map((t) => {
       const raw = t.rawData!;
       // As exporters do: only sizeable weights go out; shapes and scalars stay inline.
-      if (t.dataType !== FLOAT || raw.length < 256) return t;
+      if ((t.dataType !== FLOAT && t.dataType !== FLOAT16) || raw.length < 128) return t;
       chunks.push(raw);
       const entry = onnx.TensorProto.create({
         name: t.name,
@@ -324,7 +332,15 @@ export function writeTinySd(dir: string, options: TinySdOptions = {}): string {
           node('Conv', ['sample', 'conv_in.weight', 'conv_in.bias'], ['h0'], { pads: [1, 1, 1, 1] }, '/conv_in/Conv'),
           node('ReduceMean', ['encoder_hidden_states'], ['context'], { axes: [1], keepdims: 0 }),
           ...unetChain.nodes,
-          node('MatMul', [options.sd15LayerCount ? 'context_deep' : 'context', 'onnx::MatMul_101'], ['context_4'], {}, options.sd15LayerCount ? '/context_out/MatMul' : '/down_blocks.0/attentions.0/transformer_blocks.0/attn2/to_k/MatMul'),
+          ...(options.halfWeights
+            ? [
+                node('Cast', ['context'], ['context_half'], { to: FLOAT16 }),
+                node('MatMul', ['context_half', 'onnx::MatMul_101'], ['context_4_half'], {}, '/down_blocks.0/attentions.0/transformer_blocks.0/attn2/to_k/MatMul'),
+                node('Cast', ['context_4_half'], ['context_4'], { to: FLOAT }),
+              ]
+            : [
+                node('MatMul', [options.sd15LayerCount ? 'context_deep' : 'context', 'onnx::MatMul_101'], ['context_4'], {}, options.sd15LayerCount ? '/context_out/MatMul' : '/down_blocks.0/attentions.0/transformer_blocks.0/attn2/to_k/MatMul'),
+              ]),
           node('Reshape', ['context_4', 'shape_b411'], ['context_map']),
           node('Cast', ['timestep'], ['t_float'], { to: FLOAT }),
           node('Div', ['t_float', 'thousand'], ['t_unit']),
@@ -339,7 +355,7 @@ export function writeTinySd(dir: string, options: TinySdOptions = {}): string {
         initializers: [
           floatTensor('conv_in.weight', [4, 4, 3, 3], weights(rand, [4, 4, 3, 3], 0.3)),
           floatTensor('conv_in.bias', [4], weights(rand, [4], 0.1)),
-          floatTensor('onnx::MatMul_101', [dim, 4], weights(rand, [dim, 4], 0.5)),
+          options.halfWeights ? halfTensor('onnx::MatMul_101', [dim, 4], weights(rand, [dim, 4], 0.5)) : floatTensor('onnx::MatMul_101', [dim, 4], weights(rand, [dim, 4], 0.5)),
           ...unetChain.initializers,
           floatTensor('time_embedding.linear_1.weight', [4, 1], weights(rand, [4, 1], 0.5)),
           floatTensor('conv_out.weight', [4, 4, 1, 1], weights(rand, [4, 4, 1, 1], 0.8)),
