@@ -65,6 +65,8 @@ function createWindow(): BrowserWindow {
 
 async function start(): Promise<void> {
   services = createServices(resolveConfig());
+  const recovered = services.queue.start();
+  for (const bad of recovered.unreadable) console.warn(`onbrand: job ${bad.id} cannot be read (${bad.reason}); marked failed.`);
   rpc = createRpc(services, 'electron');
   const csp = contentSecurityPolicy({ mediaOrigin: `${MEDIA_SCHEME}:` });
 
@@ -119,7 +121,7 @@ if (!app.requestSingleInstanceLock()) {
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
-  app.on('will-quit', () => services?.close());
+  app.on('will-quit', () => void services?.close());
   app
     .whenReady()
     .then(start)

@@ -7,10 +7,12 @@ import { createRpc, type Rpc } from '../core/rpc.js';
 import { createServices, type Services } from '../core/services.js';
 import { appPackage } from '../core/util/app-root.js';
 import { ArgumentError, GENERATE_HELP, generateCommand } from './generate.js';
+import { QUEUE_HELP, QueueUsageError, queueCommand } from './queue.js';
 
 const GLOBAL_OPTIONS = `Global options:
   --data-dir DIR      catalogue and caches (default: the platform's app-data folder; env ONBRAND_DATA_DIR)
   --projects-dir DIR  where new project folders go (default ~/Onbrand; env ONBRAND_PROJECTS_DIR)
+  --models-dir DIR    Stable Diffusion models and loras/ (default native-models/; env ONBRAND_MODELS_DIR)
   --json              print machine-readable JSON
   -h, --help          help for the command`;
 
@@ -25,6 +27,7 @@ Commands:
   projects rename PROJECT NAME  rename a project
   import PROJECT PATH...        import image files or folders (PNG, JPEG, WebP) into a project
   generate --model DIR --prompt TEXT --out DIR   generate images with Stable Diffusion
+  queue add|list|cancel|retry|run                the generation queue of the app, headless
 
 PROJECT is a project's name or id. Run "onbrand <command> --help" for details.
 
@@ -44,6 +47,9 @@ project's imports/ folder and get thumbnails. Files that are not PNG, JPEG or We
 damaged, or are already in the project are reported by name and skipped.
 
 Exit status: 0 all imported, 3 finished but some files were skipped, 1 error.
+
+${GLOBAL_OPTIONS}`,
+  queue: `${QUEUE_HELP}
 
 ${GLOBAL_OPTIONS}`,
   generate: `${GENERATE_HELP}
@@ -76,6 +82,9 @@ const OPTIONS = {
   strength: { type: 'string' },
   provider: { type: 'string' },
   out: { type: 'string' },
+  preset: { type: 'string' },
+  batches: { type: 'string' },
+  'models-dir': { type: 'string' },
 } satisfies ParseArgsConfig['options'];
 
 class UsageError extends Error {}
@@ -101,7 +110,7 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
     return 0;
   }
   if (!Object.hasOwn(HELP, command) || command === 'main') {
-    err.write(`onbrand: unknown command "${command}". Commands: projects, import, generate. Run "onbrand --help".\n`);
+    err.write(`onbrand: unknown command "${command}". Commands: projects, import, generate, queue. Run "onbrand --help".\n`);
     return 2;
   }
   if (values.help) {
@@ -114,7 +123,7 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
     const interactive = !json && 'isTTY' in err && err.isTTY === true;
     try {
       if (positionals.length > 1) throw new ArgumentError(`unexpected argument "${positionals[1]}" (quote the prompt: --prompt "…")`);
-      const config = resolveConfig({});
+      const config = resolveConfig(values['models-dir'] ? { modelsDir: values['models-dir'] } : {});
       const result = await generateCommand(
         values,
         config.modelsDir,
@@ -140,8 +149,11 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
     const config = resolveConfig({
       ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
       ...(values['projects-dir'] ? { projectsDir: values['projects-dir'] } : {}),
+      ...(values['models-dir'] ? { modelsDir: values['models-dir'] } : {}),
     });
-    services = createServices(config);
+    const provider = values.provider ?? 'auto';
+    if (!['auto', 'cpu', 'cuda', 'dml', 'coreml'].includes(provider)) throw new UsageError(`--provider must be auto, cpu, cuda, dml or coreml, not "${provider}"`);
+    services = createServices(config, { provider: provider as 'auto' });
     const rpc = createRpc(services, 'cli');
     const json = values.json === true;
     switch (command) {
@@ -149,18 +161,20 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
         return await projectsCommand(rpc, services, rest, values, json, print);
       case 'import':
         return await importCommand(rpc, services, rest, json, print, err);
+      case 'queue':
+        return await queueCommand(rpc, services, rest, values, json, print);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof QueueUsageError) {
       err.write(`onbrand ${command}: ${error.message}\nRun "onbrand ${command} --help" for usage.\n`);
       return 2;
     }
     err.write(`onbrand ${command}: ${error instanceof ApiError || error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   } finally {
-    services?.close();
+    await services?.close();
   }
 }
 

@@ -21,9 +21,9 @@ beforeEach(() => {
   services.events.subscribe((event) => events.push(event));
 });
 
-afterEach(() => {
+afterEach(async () => {
   try {
-    services.close();
+    await services.close();
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }

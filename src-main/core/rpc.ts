@@ -1,3 +1,4 @@
+import path from 'node:path';
 import {
   ApiError,
   invalidInput,
@@ -5,10 +6,13 @@ import {
   requests,
   toApiError,
   type AppInfo,
+  BRAND_LOOP_PRESET,
   type Method,
   type ParsedInput,
   type RequestOutput,
 } from './api/index.js';
+import { listModels } from './models.js';
+import { lintSettings } from './prompt/settings-linter.js';
 import type { Services } from './services.js';
 import { appPackage } from './util/app-root.js';
 
@@ -43,7 +47,57 @@ export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
       void services.thumbnails.repair(projectId, images);
       return images;
     },
-    'images.import': ({ projectId, paths }) => services.importer.import(projectId, paths),
+    'images.import': async ({ projectId, paths }) => {
+      services.projects.get(projectId);
+      services.timelog.activity(projectId, 'mood');
+      const report = await services.importer.import(projectId, paths);
+      services.timelog.activity(projectId, 'mood');
+      return report;
+    },
+    'models.list': () => listModels(services.config.modelsDir, path.join(services.config.modelsDir, 'loras')),
+    'engine.status': () => services.queue.engineStatus(),
+    'queue.add': ({ projectId, prompt, negativePrompt, settings, batches, seed }) => services.queue.add(projectId, prompt, negativePrompt, settings, batches, seed),
+    'queue.list': ({ projectId }) => services.queue.list(projectId),
+    'queue.cancel': ({ jobId }) => services.queue.cancel(jobId),
+    'queue.retry': ({ jobId }) => services.queue.retry(jobId),
+    'queue.move': ({ jobId, position }) => services.queue.move(jobId, position),
+    'queue.pause': () => services.queue.pause(),
+    'queue.resume': () => services.queue.resume(),
+    'presets.list': ({ projectId }) => {
+      services.projects.get(projectId);
+      return services.presets.list(projectId);
+    },
+    'presets.save': ({ projectId, name, settings, negativePrompt }) => {
+      services.projects.get(projectId);
+      if (name.toLowerCase() === BRAND_LOOP_PRESET.name.toLowerCase()) {
+        throw new ApiError('conflict', `"${BRAND_LOOP_PRESET.name}" is the built-in preset; save under another name.`, 'name');
+      }
+      return services.presets.save(projectId, name, settings, negativePrompt);
+    },
+    'settings.hints': ({ prompt, settings }) => lintSettings(prompt, settings),
+    'timelog.get': ({ projectId }) => {
+      services.projects.get(projectId);
+      return services.timelog.snapshot(projectId);
+    },
+    'timelog.activity': ({ projectId, phase }) => {
+      services.projects.get(projectId);
+      services.timelog.activity(projectId, phase);
+      return { ok: true as const };
+    },
+    'timelog.correct': ({ projectId, phase, minutes }) => {
+      services.projects.get(projectId);
+      services.timelog.correct(projectId, phase, minutes);
+      return services.timelog.snapshot(projectId);
+    },
+    'timelog.export': ({ projectId, format }) => {
+      const project = services.projects.get(projectId);
+      const slug = project.name.replace(/[^\w-]+/g, '-').toLowerCase();
+      return { text: services.timelog.export(projectId, format), fileName: `${slug}-time-cost.${format === 'csv' ? 'csv' : 'md'}` };
+    },
+    'settings.setCost': ({ gpuCostPerHour }) => {
+      services.timelog.setGpuCostPerHour(gpuCostPerHour);
+      return { gpuCostPerHour };
+    },
   };
 
   return {

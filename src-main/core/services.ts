@@ -1,9 +1,11 @@
 import path from 'node:path';
-import { ImageRepository, ProjectRepository, openCatalog, type CatalogDb } from './catalog/index.js';
+import { AppSettings, ImageRepository, PresetRepository, ProjectRepository, openCatalog, type CatalogDb } from './catalog/index.js';
 import type { OnbrandConfig } from './config.js';
 import { EventBus } from './events.js';
 import { ImageImporter, MediaAccess, ThumbnailRepair } from './images/index.js';
+import { GenerationQueue, JobRepository } from './jobs/index.js';
 import { ProjectService } from './projects.js';
+import { TimeLog } from './timelog/index.js';
 
 export interface Services {
   config: OnbrandConfig;
@@ -15,11 +17,21 @@ export interface Services {
   importer: ImageImporter;
   thumbnails: ThumbnailRepair;
   media: MediaAccess;
-  close(): void;
+  jobs: JobRepository;
+  queue: GenerationQueue;
+  presets: PresetRepository;
+  settings: AppSettings;
+  timelog: TimeLog;
+  close(): Promise<void>;
 }
 
-/** The composition root: every service, built from one config. */
-export function createServices(config: OnbrandConfig): Services {
+export interface ServiceOptions {
+  /** Execution provider for generation (default auto). */
+  provider?: 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
+}
+
+/** The composition root: every service, built from one config. Nothing runs until a shell starts the queue. */
+export function createServices(config: OnbrandConfig, options: ServiceOptions = {}): Services {
   const catalogPath = path.join(config.dataDir, 'catalog.sqlite');
   const db = openCatalog(catalogPath);
   const events = new EventBus();
@@ -29,6 +41,15 @@ export function createServices(config: OnbrandConfig): Services {
   const importer = new ImageImporter(projectRepo, images, events, config.dataDir);
   const thumbnails = new ThumbnailRepair(images, events, config.dataDir);
   const media = new MediaAccess(() => [...projectRepo.folders(), path.join(config.dataDir, 'thumbnails')]);
+  const settings = new AppSettings(db);
+  const timelog = new TimeLog(db, settings, events);
+  const jobs = new JobRepository(db);
+  const queue = new GenerationQueue(jobs, images, projectRepo, settings, events, timelog, {
+    modelsDir: config.modelsDir,
+    loraDir: path.join(config.modelsDir, 'loras'),
+    dataDir: config.dataDir,
+    ...(options.provider ? { provider: options.provider } : {}),
+  });
   let closed = false;
   return {
     config,
@@ -40,9 +61,15 @@ export function createServices(config: OnbrandConfig): Services {
     importer,
     thumbnails,
     media,
-    close() {
+    jobs,
+    queue,
+    presets: new PresetRepository(db),
+    settings,
+    timelog,
+    async close() {
       if (closed) return;
       closed = true;
+      await queue.close();
       db.close();
     },
   };

@@ -19,6 +19,8 @@ Options:
   --host ADDR         interface to bind (default 127.0.0.1; anything else exposes the app to the network)
   --data-dir DIR      catalogue and thumbnail cache (default: the platform's app-data folder)
   --projects-dir DIR  where new project folders go (default ~/Onbrand, or DATA-DIR/projects)
+  --models-dir DIR    Stable Diffusion models (default native-models/; env ONBRAND_MODELS_DIR)
+  --provider NAME     execution provider for generation: auto (default), cpu, cuda, dml, coreml
   --token TOKEN       use this token instead of a random one
   -h, --help          show this help`;
 
@@ -30,6 +32,8 @@ export async function main(argv: string[]): Promise<void> {
       host: { type: 'string', default: '127.0.0.1' },
       'data-dir': { type: 'string' },
       'projects-dir': { type: 'string' },
+      'models-dir': { type: 'string' },
+      provider: { type: 'string', default: 'auto' },
       token: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -45,8 +49,14 @@ export async function main(argv: string[]): Promise<void> {
   const config = resolveConfig({
     ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
     ...(values['projects-dir'] ? { projectsDir: values['projects-dir'] } : {}),
+    ...(values['models-dir'] ? { modelsDir: values['models-dir'] } : {}),
   });
-  const services = createServices(config);
+  const provider = values.provider as 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
+  if (!['auto', 'cpu', 'cuda', 'dml', 'coreml'].includes(provider)) throw new Error(`--provider must be auto, cpu, cuda, dml or coreml, not "${provider}"`);
+  const services = createServices(config, { provider });
+  const recovered = services.queue.start();
+  for (const bad of recovered.unreadable) console.warn(`Job ${bad.id} cannot be read (${bad.reason}); marked failed.`);
+  if (recovered.resumed.length) console.log(`Resuming interrupted job${recovered.resumed.length === 1 ? '' : 's'} ${recovered.resumed.join(', ')}.`);
   const host = await startHost({
     services,
     host: values.host,
@@ -61,10 +71,10 @@ export async function main(argv: string[]): Promise<void> {
   console.log(`Data: ${config.dataDir}   Projects: ${config.projectsDir}`);
 
   const stop = (): void => {
-    void host.close().finally(() => {
-      services.close();
-      process.exit(0);
-    });
+    void host
+      .close()
+      .then(() => services.close())
+      .finally(() => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

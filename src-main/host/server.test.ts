@@ -36,7 +36,7 @@ afterEach(async () => {
     // stop the temp folder from being removed.
     await Promise.race([host.close(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
   } finally {
-    services.close();
+    await services.close();
     fs.rmSync(root, { recursive: true, force: true });
   }
 });

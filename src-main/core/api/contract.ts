@@ -6,6 +6,7 @@
  * in all, and bad input gets the same error everywhere.
  */
 import { z } from 'zod';
+import { generationEvents, generationRequests } from './generation.js';
 
 // ---- Shared shapes -------------------------------------------------------------------------
 
@@ -141,6 +142,7 @@ export const requests = {
       .strict(),
     output: null as unknown as ImportReport,
   },
+  ...generationRequests,
 } as const;
 
 export type Requests = typeof requests;
@@ -187,6 +189,7 @@ export const events = {
   'thumbnail.ready': z.object({ projectId: id, imageId: id, thumbPath: z.string() }),
   /** The project list changed (created, renamed). */
   'projects.changed': z.object({ projectId: id }),
+  ...generationEvents,
 } as const;
 
 export type Events = typeof events;

@@ -1,3 +1,4 @@
 export * from './contract.js';
+export * from './generation.js';
 export * from './errors.js';
 export type * from './bridge.js';

@@ -29,6 +29,9 @@ export interface NewImage {
   seed?: number | null;
   params?: unknown;
   createdAt?: string;
+  /** The generation job that made the image, and its index in the job's batch. */
+  jobId?: number | null;
+  batchIndex?: number | null;
 }
 
 const SELECT = `
@@ -68,8 +71,8 @@ export class ImageRepository {
   insert(image: NewImage): ImageSummary {
     const info = this.db
       .prepare(
-        `INSERT INTO images (project_id, path, content_hash, width, height, format, byte_size, source_path, seed, params, created_at)
-         VALUES (@projectId, @path, @contentHash, @width, @height, @format, @byteSize, @sourcePath, @seed, @params, @createdAt)`,
+        `INSERT INTO images (project_id, path, content_hash, width, height, format, byte_size, source_path, seed, params, created_at, job_id, batch_index)
+         VALUES (@projectId, @path, @contentHash, @width, @height, @format, @byteSize, @sourcePath, @seed, @params, @createdAt, @jobId, @batchIndex)`,
       )
       .run({
         projectId: image.projectId,
@@ -83,8 +86,16 @@ export class ImageRepository {
         seed: image.seed ?? null,
         params: image.params === undefined ? null : JSON.stringify(image.params),
         createdAt: image.createdAt ?? new Date().toISOString(),
+        jobId: image.jobId ?? null,
+        batchIndex: image.batchIndex ?? null,
       });
     return this.get(Number(info.lastInsertRowid))!;
+  }
+
+  /** Batch indices of a job's images that are recorded. */
+  jobIndices(jobId: number): Set<number> {
+    const rows = this.db.prepare('SELECT batch_index FROM images WHERE job_id = ? AND batch_index IS NOT NULL').all(jobId) as { batch_index: number }[];
+    return new Set(rows.map((r) => r.batch_index));
   }
 
   /** Records where an image's thumbnail sits (relative to the data folder). */

@@ -3,3 +3,5 @@ export { CatalogCorruptError, CatalogFromFutureError } from './errors.js';
 export { LATEST_VERSION, migrations, type Migration } from './migrations/index.js';
 export { ProjectRepository, type NewProject } from './projects.js';
 export { ImageRepository, type NewImage } from './images.js';
+export { AppSettings } from './app-settings.js';
+export { PresetRepository } from './presets.js';

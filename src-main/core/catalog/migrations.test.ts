@@ -208,6 +208,35 @@ describe('migration 0003 sections-exports-timelog', () => {
   });
 });
 
+describe('migration 0004 queue-presets-settings', () => {
+  it('adds jobs.gpu_seconds, images.batch_index (unique per job), presets, app_settings, time_corrections; version 3 data survives', () => {
+    const v3 = openAt(3);
+    const now = '2026-11-25T10:00:00.000Z';
+    v3.prepare("INSERT INTO projects (id, name, folder, palette, created_at, updated_at) VALUES (1, 'P', '/tmp/p', '[]', ?, ?)").run(now, now);
+    v3.prepare("INSERT INTO jobs (id, project_id, prompt, settings, batch_size, seed, created_at) VALUES (1, 1, 'a', '{}', 2, 5, ?)").run(now);
+    v3.prepare(
+      "INSERT INTO images (project_id, path, content_hash, width, height, format, byte_size, job_id, seed, created_at) VALUES (1, 'g/a.png', 'h1', 8, 8, 'png', 1, 1, 5, ?)",
+    ).run(now);
+    v3.close();
+
+    const v4 = openAt(4);
+    expect(schemaVersion(v4)).toBe(4);
+    expect(tables(v4)).toEqual(expect.arrayContaining(['presets', 'app_settings', 'time_corrections']));
+    expect(columns(v4, 'jobs')).toContain('gpu_seconds');
+    expect(columns(v4, 'images')).toContain('batch_index');
+    expect(v4.prepare('SELECT gpu_seconds FROM jobs WHERE id = 1').get()).toEqual({ gpu_seconds: 0 });
+    expect(v4.prepare('SELECT seed, batch_index FROM images').get()).toEqual({ seed: 5, batch_index: null });
+    const insert = v4.prepare(
+      "INSERT INTO images (project_id, path, content_hash, width, height, format, byte_size, job_id, batch_index, created_at) VALUES (1, ?, ?, 8, 8, 'png', 1, 1, ?, ?)",
+    );
+    insert.run('g/b.png', 'h2', 0, now);
+    // The same image of the same job cannot be recorded twice.
+    expect(() => insert.run('g/c.png', 'h3', 0, now)).toThrow(/UNIQUE/);
+    v4.prepare("INSERT INTO presets (project_id, name, settings, created_at) VALUES (1, 'Brand loop v2', '{}', ?)").run(now);
+    expect(() => v4.prepare("INSERT INTO presets (project_id, name, settings, created_at) VALUES (1, 'BRAND LOOP V2', '{}', ?)").run(now)).toThrow(/UNIQUE/);
+  });
+});
+
 describe('upgrading across every step', () => {
   it('a catalogue made by the first migration opens at the latest version with its data intact', () => {
     const v1 = openAt(1);
@@ -224,7 +253,7 @@ describe('upgrading across every step', () => {
     expect(db.prepare('SELECT * FROM projects').all()).toEqual(before.projects);
     // Later steps add columns to images; the old ones keep their values and the new ones start empty.
     const images = db.prepare('SELECT * FROM images').all() as Record<string, unknown>[];
-    expect(images).toEqual((before.images as Record<string, unknown>[]).map((row) => ({ ...row, job_id: null })));
+    expect(images).toEqual((before.images as Record<string, unknown>[]).map((row) => ({ ...row, job_id: null, batch_index: null })));
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
   });

@@ -16,8 +16,8 @@ beforeEach(() => {
   services = createServices(resolveConfig({ dataDir: path.join(root, 'data') }));
 });
 
-afterEach(() => {
-  services.close();
+afterEach(async () => {
+  await services.close();
   fs.rmSync(root, { recursive: true, force: true });
 });
 

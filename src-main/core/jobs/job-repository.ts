@@ -1,0 +1,170 @@
+import { generationSettingsSchema, type GenerationSettings, type Job, type JobState } from '../api/index.js';
+import type { CatalogDb } from '../catalog/index.js';
+
+interface JobRow {
+  id: number;
+  project_id: number;
+  state: JobState;
+  prompt: string;
+  negative_prompt: string;
+  settings: string;
+  batch_size: number;
+  seed: number;
+  position: number;
+  error: string | null;
+  gpu_seconds: number;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  images_done: number;
+}
+
+export interface NewJob {
+  projectId: number;
+  prompt: string;
+  negativePrompt: string;
+  settings: GenerationSettings;
+  seed: number;
+}
+
+const SELECT = `SELECT j.*, (SELECT COUNT(*) FROM images i WHERE i.job_id = j.id) AS images_done FROM jobs j`;
+
+/** A job row whose settings no longer parse (written by another version, or damaged). */
+export interface UnreadableJob {
+  id: number;
+  reason: string;
+}
+
+/** Generation jobs in the catalogue, in queue order. */
+export class JobRepository {
+  constructor(private readonly db: CatalogDb) {}
+
+  insert(job: NewJob): Job {
+    const position = (this.db.prepare('SELECT COALESCE(MAX(position), 0) + 1 AS p FROM jobs').get() as { p: number }).p;
+    const info = this.db
+      .prepare(
+        `INSERT INTO jobs (project_id, state, prompt, negative_prompt, settings, batch_size, seed, position, created_at)
+         VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(job.projectId, job.prompt, job.negativePrompt, JSON.stringify(job.settings), job.settings.batchSize, job.seed, position, new Date().toISOString());
+    return this.get(Number(info.lastInsertRowid))!;
+  }
+
+  get(id: number): Job | undefined {
+    const row = this.db.prepare(`${SELECT} WHERE j.id = ?`).get(id) as JobRow | undefined;
+    if (!row) return undefined;
+    const parsed = toJob(row);
+    return 'job' in parsed ? parsed.job : undefined;
+  }
+
+  /**
+   * Jobs in queue order (optionally of one project). Rows that no longer parse are returned
+   * separately, so the caller can report them; they never break the list.
+   */
+  list(projectId?: number): { jobs: Job[]; unreadable: UnreadableJob[] } {
+    const rows = (
+      projectId === undefined
+        ? this.db.prepare(`${SELECT} ORDER BY j.position, j.id`).all()
+        : this.db.prepare(`${SELECT} WHERE j.project_id = ? ORDER BY j.position, j.id`).all(projectId)
+    ) as JobRow[];
+    const jobs: Job[] = [];
+    const unreadable: UnreadableJob[] = [];
+    for (const row of rows) {
+      const parsed = toJob(row);
+      if ('job' in parsed) jobs.push(parsed.job);
+      else unreadable.push({ id: row.id, reason: parsed.reason });
+    }
+    return { jobs, unreadable };
+  }
+
+  /** Marks a job that cannot be read as failed with the reason, so it is never picked again. */
+  drop(id: number, reason: string): void {
+    this.db.prepare("UPDATE jobs SET state = 'failed', error = ?, finished_at = ? WHERE id = ?").run(`Unreadable job: ${reason}`, new Date().toISOString(), id);
+  }
+
+  /** The next queued job, lowest position first. */
+  nextQueued(): { job?: Job; unreadable: UnreadableJob[] } {
+    const unreadable: UnreadableJob[] = [];
+    for (const row of this.db.prepare(`${SELECT} WHERE j.state = 'queued' ORDER BY j.position, j.id`).all() as JobRow[]) {
+      const parsed = toJob(row);
+      if ('job' in parsed) return { job: parsed.job, unreadable };
+      unreadable.push({ id: row.id, reason: parsed.reason });
+    }
+    return { unreadable };
+  }
+
+  setState(id: number, state: JobState, fields: { error?: string | null; gpuSeconds?: number } = {}): Job | undefined {
+    const now = new Date().toISOString();
+    const started = state === 'running' ? now : null;
+    const finished = state === 'done' || state === 'failed' || state === 'cancelled' ? now : null;
+    this.db
+      .prepare(
+        `UPDATE jobs SET state = @state,
+           started_at = COALESCE(@started, started_at),
+           finished_at = CASE WHEN @state IN ('queued', 'running') THEN NULL ELSE COALESCE(@finished, finished_at) END,
+           error = CASE WHEN @hasError THEN @error WHEN @state IN ('queued', 'running') THEN NULL ELSE error END,
+           gpu_seconds = gpu_seconds + @gpu
+         WHERE id = @id`,
+      )
+      .run({ id, state, started, finished, hasError: fields.error !== undefined ? 1 : 0, error: fields.error ?? null, gpu: fields.gpuSeconds ?? 0 });
+    return this.get(id);
+  }
+
+  /** Jobs left `running` by a crash go back to the queue, in front. */
+  requeueInterrupted(): number[] {
+    const ids = (this.db.prepare("SELECT id FROM jobs WHERE state = 'running'").all() as { id: number }[]).map((r) => r.id);
+    this.db.prepare("UPDATE jobs SET state = 'queued' WHERE state = 'running'").run();
+    return ids;
+  }
+
+  /** Moves a job to `position` among the queued jobs (0 = next). */
+  move(id: number, position: number): void {
+    const queued = (this.db.prepare("SELECT id FROM jobs WHERE state = 'queued' ORDER BY position, id").all() as { id: number }[]).map((r) => r.id);
+    const from = queued.indexOf(id);
+    if (from < 0) return;
+    queued.splice(from, 1);
+    queued.splice(Math.min(position, queued.length), 0, id);
+    const base = (this.db.prepare("SELECT COALESCE(MIN(position), 1) AS p FROM jobs WHERE state = 'queued'").get() as { p: number }).p;
+    const update = this.db.prepare('UPDATE jobs SET position = ? WHERE id = ?');
+    this.db.transaction(() => queued.forEach((jobId, i) => update.run(base + i, jobId)))();
+  }
+
+  /** Puts a job at the end of the queue (retry). */
+  toBack(id: number): void {
+    this.db.prepare('UPDATE jobs SET position = (SELECT COALESCE(MAX(position), 0) + 1 FROM jobs) WHERE id = ?').run(id);
+  }
+}
+
+function toJob(row: JobRow): { job: Job } | { reason: string } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(row.settings);
+  } catch {
+    return { reason: 'its settings are not JSON' };
+  }
+  const parsed = generationSettingsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return { reason: `settings ${issue?.path.join('.') || ''} ${issue?.message ?? 'invalid'}`.replace(/\s+/g, ' ').trim() };
+  }
+  if (!Number.isInteger(row.seed) || row.seed < 0 || row.seed > 0xffffffff) return { reason: `seed ${row.seed} is not an unsigned 32-bit integer` };
+  return {
+    job: {
+      id: row.id,
+      projectId: row.project_id,
+      state: row.state,
+      prompt: row.prompt,
+      negativePrompt: row.negative_prompt,
+      settings: parsed.data,
+      seed: row.seed,
+      batchSize: row.batch_size,
+      position: row.position,
+      imagesDone: row.images_done,
+      error: row.error,
+      gpuSeconds: row.gpu_seconds,
+      createdAt: row.created_at,
+      startedAt: row.started_at,
+      finishedAt: row.finished_at,
+    },
+  };
+}

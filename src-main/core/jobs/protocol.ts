@@ -1,0 +1,39 @@
+/** Messages between the queue (main thread) and the engine's worker thread. */
+import type { GenerationSettings } from '../api/index.js';
+
+export interface RunRequest {
+  type: 'run';
+  jobId: number;
+  modelDir: string;
+  loraDir: string;
+  provider: 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
+  prompt: string;
+  negativePrompt: string;
+  settings: GenerationSettings;
+  /** The job's first seed; image i has seed + i. */
+  seed: number;
+  /** The batch indices still to make (all of them, or the missing ones when resuming). */
+  indices: number[];
+}
+
+export type ToWorker = RunRequest | { type: 'cancel'; jobId: number };
+
+export type FromWorker =
+  | { type: 'status'; state: 'loading' | 'running' | 'idle'; model: string | null; provider: string | null; fallbacks: string[] }
+  | { type: 'progress'; jobId: number; index: number; step: number; steps: number; etaMs: number; preview: string | null }
+  | { type: 'image'; jobId: number; index: number; seed: number; png: Uint8Array; parameters: string; width: number; height: number }
+  | { type: 'warning'; jobId: number; message: string }
+  | { type: 'done'; jobId: number; gpuSeconds: number }
+  | { type: 'cancelled'; jobId: number; gpuSeconds: number }
+  | { type: 'failed'; jobId: number; gpuSeconds: number; message: string };
+
+/** Splits sorted indices into runs of consecutive ones: [0,1,2,5,6] → [[0,3],[5,2]] as [start, length]. */
+export function contiguousRuns(indices: readonly number[]): [number, number][] {
+  const runs: [number, number][] = [];
+  for (const i of [...indices].sort((a, b) => a - b)) {
+    const last = runs.at(-1);
+    if (last && last[0] + last[1] === i) last[1]++;
+    else runs.push([i, 1]);
+  }
+  return runs;
+}

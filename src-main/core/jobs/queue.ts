@@ -1,0 +1,398 @@
+/**
+ * The generation queue: persistent jobs in the catalogue, one GPU consumer (the engine in a
+ * worker thread), and crash safety. Each finished image is written to a temporary name, renamed
+ * into `generations/YYYYMMDD/`, then recorded; on start a job left running is resumed from its
+ * first missing image and image files that exist but were not recorded are adopted.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import sharp from 'sharp';
+import { ApiError, type EngineStatus, type GenerationSettings, type Job } from '../api/index.js';
+import type { AppSettings, ImageRepository, ProjectRepository } from '../catalog/index.js';
+import { readPngText } from '../diffusion/png-text.js';
+import type { EventBus } from '../events.js';
+import { thumbnailRelativePath, writeThumbnail } from '../images/index.js';
+import type { TimeLog } from '../timelog/index.js';
+import { appPackage } from '../util/app-root.js';
+import { writeAtomically } from '../util/fs-atomic.js';
+import type { JobRepository } from './job-repository.js';
+import type { FromWorker, RunRequest } from './protocol.js';
+
+export interface QueueOptions {
+  modelsDir: string;
+  loraDir: string;
+  dataDir: string;
+  provider?: RunRequest['provider'];
+  /** The worker script; defaults to the built one in dist/. */
+  workerFile?: string;
+}
+
+/** Where a job's image goes: the job's day folder, a name that says job, index and seed. */
+export function generationFileName(job: Pick<Job, 'id' | 'createdAt'>, index: number, seed: number): string {
+  const day = localDay(new Date(job.createdAt));
+  return path.join('generations', day, `job${job.id}_${String(index + 1).padStart(2, '0')}_${seed}.png`);
+}
+
+function localDay(date: Date): string {
+  return `${date.getFullYear()}${String(date.getMonth() + 1).padStart(2, '0')}${String(date.getDate()).padStart(2, '0')}`;
+}
+
+/** Resolves a job's model: a folder name in the models folder, or an absolute path. */
+export function resolveModelDir(model: string, modelsDir: string): string {
+  return path.isAbsolute(model) ? model : path.join(modelsDir, model);
+}
+
+export class GenerationQueue {
+  private worker: Worker | undefined;
+  private current: { job: Job; done: Promise<void>; resolve: () => void } | undefined;
+  private status: EngineStatus = { state: 'idle', model: null, provider: null, fallbacks: [] };
+  private pumping = false;
+  private closed = false;
+  /** Jobs only run once a shell has started the queue (the CLI's `queue add` only records them). */
+  private started = false;
+  private readonly idleWaiters: (() => void)[] = [];
+  /** Writes of finished images, in order, so `done` is handled after every image is recorded. */
+  private writes: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly jobs: JobRepository,
+    private readonly images: ImageRepository,
+    private readonly projects: ProjectRepository,
+    private readonly settings: AppSettings,
+    private readonly events: EventBus,
+    private readonly timelog: TimeLog,
+    private readonly options: QueueOptions,
+  ) {
+    if (this.settings.get('queue.paused', false)) this.status = { ...this.status, state: 'paused' };
+  }
+
+  /** Recovers from a crash (interrupted jobs, unrecorded files, stray temp files), then starts working. */
+  start(): { resumed: number[]; adopted: number; unreadable: { id: number; reason: string }[] } {
+    this.started = true;
+    const resumed = this.jobs.requeueInterrupted();
+    let adopted = 0;
+    const { jobs, unreadable } = this.jobs.list();
+    for (const bad of unreadable) this.jobs.drop(bad.id, bad.reason);
+    for (const job of jobs) if (job.state === 'queued' || resumed.includes(job.id)) adopted += this.adopt(job);
+    this.removeStrayTempFiles();
+    void this.pump();
+    return { resumed, adopted, unreadable };
+  }
+
+  engineStatus(): EngineStatus {
+    return this.status;
+  }
+
+  add(projectId: number, prompt: string, negativePrompt: string, settings: GenerationSettings, batches: number, seed?: number): Job[] {
+    if (!this.projects.get(projectId)) throw new ApiError('not_found', `No project with id ${projectId}.`, 'projectId');
+    const modelDir = resolveModelDir(settings.model, this.options.modelsDir);
+    if (!fs.existsSync(path.join(modelDir, 'model_index.json'))) {
+      throw new ApiError('invalid_input', `No model "${settings.model}" in ${this.options.modelsDir} (a folder with model_index.json).`, 'settings.model');
+    }
+    const first = seed ?? crypto.randomBytes(4).readUInt32BE();
+    const created: Job[] = [];
+    for (let b = 0; b < batches; b++) {
+      // Batches follow on: 3 batches of 6 from seed S use S … S+17.
+      const job = this.jobs.insert({ projectId, prompt, negativePrompt, settings, seed: (first + b * settings.batchSize) >>> 0 });
+      created.push(job);
+      this.events.emit('job.updated', job);
+    }
+    this.timelog.activity(projectId, 'prompt');
+    void this.pump();
+    return created;
+  }
+
+  list(projectId?: number): Job[] {
+    return this.jobs.list(projectId).jobs;
+  }
+
+  cancel(jobId: number): Job {
+    const job = this.require(jobId);
+    if (job.state === 'queued') return this.update(jobId, 'cancelled');
+    if (job.state === 'running' && this.current?.job.id === jobId) {
+      this.worker?.postMessage({ type: 'cancel', jobId });
+      return job;
+    }
+    throw new ApiError('conflict', `Job ${jobId} is ${job.state}; only queued or running jobs can be cancelled.`, 'jobId');
+  }
+
+  /** A failed or cancelled job goes back to the end of the queue; it makes only its missing images. */
+  retry(jobId: number): Job {
+    const job = this.require(jobId);
+    if (job.state !== 'failed' && job.state !== 'cancelled') throw new ApiError('conflict', `Job ${jobId} is ${job.state}; only failed or cancelled jobs can be retried.`, 'jobId');
+    this.jobs.toBack(jobId);
+    const updated = this.update(jobId, 'queued');
+    void this.pump();
+    return updated;
+  }
+
+  move(jobId: number, position: number): Job[] {
+    const job = this.require(jobId);
+    if (job.state !== 'queued') throw new ApiError('conflict', `Job ${jobId} is ${job.state}; only queued jobs can be moved.`, 'jobId');
+    this.jobs.move(jobId, position);
+    const jobs = this.jobs.list(job.projectId).jobs;
+    for (const j of jobs) if (j.state === 'queued') this.events.emit('job.updated', j);
+    return jobs;
+  }
+
+  pause(): EngineStatus {
+    this.settings.set('queue.paused', true);
+    return this.setStatus({ ...this.status, state: this.current ? this.status.state : 'paused' });
+  }
+
+  resume(): EngineStatus {
+    this.settings.set('queue.paused', false);
+    const status = this.setStatus({ ...this.status, state: this.current ? 'running' : 'idle' });
+    void this.pump();
+    return status;
+  }
+
+  /** Resolves when nothing is running and nothing runnable is queued (the CLI's `queue run`). */
+  whenIdle(): Promise<void> {
+    if (!this.current && (this.paused || !this.jobs.nextQueued().job)) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.writes;
+    await this.worker?.terminate();
+    this.worker = undefined;
+  }
+
+  private get paused(): boolean {
+    return this.settings.get('queue.paused', false);
+  }
+
+  private require(jobId: number): Job {
+    const job = this.jobs.get(jobId);
+    if (!job) throw new ApiError('not_found', `No job with id ${jobId}.`, 'jobId');
+    return job;
+  }
+
+  private update(jobId: number, state: Job['state'], fields: { error?: string | null; gpuSeconds?: number } = {}): Job {
+    const job = this.jobs.setState(jobId, state, fields)!;
+    this.events.emit('job.updated', job);
+    return job;
+  }
+
+  private setStatus(status: EngineStatus): EngineStatus {
+    this.status = status;
+    this.events.emit('engine.status', status);
+    return status;
+  }
+
+  /** Starts the next queued job when the worker is free and the queue is not paused. */
+  private async pump(): Promise<void> {
+    if (this.pumping || this.closed || !this.started) return;
+    this.pumping = true;
+    try {
+      while (!this.current && !this.closed && !this.paused) {
+        const { job, unreadable } = this.jobs.nextQueued();
+        for (const bad of unreadable) {
+          this.jobs.drop(bad.id, bad.reason);
+          const dropped = this.jobs.get(bad.id);
+          if (dropped) this.events.emit('job.updated', dropped);
+        }
+        if (!job) break;
+        await this.run(job);
+      }
+    } finally {
+      this.pumping = false;
+    }
+    if (!this.current) {
+      if (this.paused && this.status.state !== 'paused') this.setStatus({ ...this.status, state: 'paused' });
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  private async run(job: Job): Promise<void> {
+    const project = this.projects.get(job.projectId);
+    const recorded = this.images.jobIndices(job.id);
+    const indices = Array.from({ length: job.batchSize }, (_, i) => i).filter((i) => !recorded.has(i));
+    if (!project) {
+      this.update(job.id, 'failed', { error: 'Its project no longer exists.' });
+      return;
+    }
+    if (indices.length === 0) {
+      this.update(job.id, 'done');
+      return;
+    }
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
+    const running = this.update(job.id, 'running');
+    this.current = { job: running, done, resolve };
+    this.timelog.activity(job.projectId, 'generate');
+    this.ensureWorker().postMessage({
+      type: 'run',
+      jobId: job.id,
+      modelDir: resolveModelDir(job.settings.model, this.options.modelsDir),
+      loraDir: this.options.loraDir,
+      provider: this.options.provider ?? 'auto',
+      prompt: job.prompt,
+      negativePrompt: job.negativePrompt,
+      settings: job.settings,
+      seed: job.seed,
+      indices,
+    } satisfies RunRequest);
+    await done;
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const file = this.options.workerFile ?? path.join(appPackage().root, 'dist', 'main', 'core', 'jobs', 'worker.js');
+    if (!fs.existsSync(file)) throw new Error(`The engine worker ${file} is missing: run "npm run build".`);
+    const worker = new Worker(file);
+    worker.on('message', (message: FromWorker) => this.onMessage(message));
+    worker.on('error', (error) => this.onWorkerExit(`The engine worker failed: ${error.message}`));
+    worker.on('exit', (code) => {
+      if (this.worker === worker) this.worker = undefined;
+      if (code !== 0 && !this.closed) this.onWorkerExit(`The engine worker stopped (exit code ${code}).`);
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  /** A worker that dies takes its job down with it: the job fails with the reason; finished images stay. */
+  private onWorkerExit(message: string): void {
+    const current = this.current;
+    if (!current) return;
+    this.current = undefined;
+    void this.writes.then(() => {
+      this.update(current.job.id, 'failed', { error: message });
+      current.resolve();
+    });
+  }
+
+  private onMessage(message: FromWorker): void {
+    const current = this.current;
+    switch (message.type) {
+      case 'status':
+        this.setStatus({ state: message.state === 'idle' ? (this.paused ? 'paused' : 'idle') : message.state, model: message.model, provider: message.provider, fallbacks: message.fallbacks });
+        return;
+      case 'progress':
+        if (current) this.events.emit('job.progress', { jobId: message.jobId, projectId: current.job.projectId, index: message.index, step: message.step, steps: message.steps, etaMs: message.etaMs, preview: message.preview });
+        return;
+      case 'warning':
+        return;
+      case 'image':
+        if (current) {
+          const job = current.job;
+          this.writes = this.writes.then(() => this.record(job, message)).catch((error: unknown) => {
+            console.error(`onbrand: could not record image ${message.index + 1} of job ${job.id}:`, error);
+          });
+        }
+        return;
+      case 'done':
+      case 'cancelled':
+      case 'failed': {
+        if (!current || current.job.id !== message.jobId) return;
+        void this.writes.then(() => {
+          const state = message.type === 'done' ? 'done' : message.type === 'cancelled' ? 'cancelled' : 'failed';
+          this.update(message.jobId, state, { gpuSeconds: message.gpuSeconds, ...(message.type === 'failed' ? { error: message.message } : {}) });
+          this.timelog.jobFinished(current.job.projectId, message.gpuSeconds);
+          this.current = undefined;
+          current.resolve();
+          void this.pump();
+        });
+        return;
+      }
+    }
+  }
+
+  /** Writes one finished image (temporary name, then rename), makes its thumbnail, records it. */
+  private async record(job: Job, image: Extract<FromWorker, { type: 'image' }>): Promise<void> {
+    const project = this.projects.get(job.projectId);
+    if (!project) return;
+    const relative = generationFileName(job, image.index, image.seed);
+    const file = path.join(project.folder, relative);
+    const bytes = Buffer.from(image.png);
+    try {
+      await writeAtomically(file, (temp) => fs.promises.writeFile(temp, bytes), { overwrite: false });
+    } catch (error) {
+      // A file from an earlier, interrupted run: adopted below if it holds this image.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const recordedBytes = fs.readFileSync(file);
+    await this.insertImage(job, image.index, image.seed, relative, recordedBytes, image.parameters);
+  }
+
+  private async insertImage(job: Job, index: number, seed: number, relative: string, bytes: Buffer, parameters: string | null): Promise<void> {
+    if (this.images.jobIndices(job.id).has(index)) return;
+    const hash = crypto.createHash('sha256').update(bytes).digest('hex');
+    const thumbRelative = thumbnailRelativePath(hash);
+    const thumbAbsolute = path.join(this.options.dataDir, thumbRelative);
+    const info = await writeThumbnail(bytes, thumbAbsolute).then(() => sharp(bytes).metadata());
+    let image;
+    try {
+      image = this.images.insert({
+        projectId: job.projectId,
+        path: relative,
+        contentHash: hash,
+        width: info.width,
+        height: info.height,
+        format: 'png',
+        byteSize: bytes.length,
+        seed,
+        params: parameters === null ? null : { parameters },
+        jobId: job.id,
+        batchIndex: index,
+      });
+    } catch (error) {
+      // The same content already in the project (identical settings and seed queued twice):
+      // the file stays, unrecorded twice is better than recorded twice.
+      if (String(error).includes('UNIQUE')) return;
+      throw error;
+    }
+    this.images.setThumbnail(image.id, thumbRelative);
+    const recorded = { ...image, thumbPath: thumbAbsolute };
+    this.events.emit('images.added', { projectId: job.projectId, images: [recorded] });
+    const updated = this.jobs.get(job.id);
+    if (updated) this.events.emit('job.updated', updated);
+  }
+
+  /** Records image files of a job that exist on disk but not in the catalogue (a crash between rename and record). */
+  private adopt(job: Job): number {
+    const project = this.projects.get(job.projectId);
+    if (!project) return 0;
+    const recorded = this.images.jobIndices(job.id);
+    let adopted = 0;
+    const pending: Promise<void>[] = [];
+    for (let index = 0; index < job.batchSize; index++) {
+      if (recorded.has(index)) continue;
+      const relative = generationFileName(job, index, (job.seed + index) >>> 0);
+      const file = path.join(project.folder, relative);
+      if (!fs.existsSync(file)) continue;
+      const bytes = fs.readFileSync(file);
+      const parameters = readParameters(bytes);
+      adopted++;
+      pending.push(this.insertImage(job, index, (job.seed + index) >>> 0, relative, bytes, parameters));
+    }
+    this.writes = this.writes.then(() => Promise.all(pending)).then(() => undefined);
+    return adopted;
+  }
+
+  /** Temporary files left by a crash mid-write are never shown; remove them. */
+  private removeStrayTempFiles(): void {
+    for (const folder of this.projects.folders()) {
+      const generations = path.join(folder, 'generations');
+      if (!fs.existsSync(generations)) continue;
+      for (const day of fs.readdirSync(generations)) {
+        const dir = path.join(generations, day);
+        if (!fs.statSync(dir).isDirectory()) continue;
+        for (const name of fs.readdirSync(dir)) if (name.startsWith('.') && name.endsWith('.tmp')) fs.rmSync(path.join(dir, name), { force: true });
+      }
+    }
+  }
+}
+
+/** The A1111 parameters text of a PNG made by the engine, if any. */
+function readParameters(png: Buffer): string | null {
+  try {
+    return readPngText(png).parameters ?? null;
+  } catch {
+    return null;
+  }
+}

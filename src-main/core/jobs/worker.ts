@@ -1,0 +1,100 @@
+/**
+ * The engine's worker thread: the one GPU consumer. It owns the onnxruntime sessions so the main
+ * process never waits on inference; the queue sends it jobs and it streams back progress and each
+ * finished image (the PNG bytes; the main thread writes and records them).
+ */
+import { parentPort } from 'node:worker_threads';
+import sharp from 'sharp';
+import { DiffusionEngine, GenerationError } from '../diffusion/engine.js';
+import { contiguousRuns, type FromWorker, type RunRequest, type ToWorker } from './protocol.js';
+
+if (!parentPort) throw new Error('worker.js must run as a worker thread');
+const port = parentPort;
+const post = (message: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
+
+let engine: DiffusionEngine | undefined;
+let engineLoraDir = '';
+const running = new Map<number, AbortController>();
+let chain: Promise<void> = Promise.resolve();
+
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'cancel') running.get(message.jobId)?.abort();
+  else chain = chain.then(() => run(message));
+});
+
+async function run(request: RunRequest): Promise<void> {
+  const controller = new AbortController();
+  running.set(request.jobId, controller);
+  let gpuSeconds = 0;
+  try {
+    if (!engine || engineLoraDir !== request.loraDir) {
+      await engine?.dispose();
+      engine = new DiffusionEngine({ loraDir: request.loraDir });
+      engineLoraDir = request.loraDir;
+    }
+    post({ type: 'status', state: 'loading', model: null, provider: null, fallbacks: [] });
+    const model = await engine.load(request.modelDir, request.provider);
+    const status = { model: model.folder.name, provider: model.provider, fallbacks: model.attempts.map((a) => `${a.provider}: ${a.error}`) };
+    post({ type: 'status', state: 'running', ...status });
+    for (const [start, length] of contiguousRuns(request.indices)) {
+      controller.signal.throwIfAborted();
+      let index = start;
+      const started = performance.now();
+      try {
+        await engine.generate(
+          {
+            prompt: request.prompt,
+            negativePrompt: request.negativePrompt,
+            seed: (request.seed + start) >>> 0,
+            steps: request.settings.steps,
+            cfg: request.settings.cfg,
+            sampler: request.settings.sampler,
+            width: request.settings.width,
+            height: request.settings.height,
+            batchSize: length,
+          },
+          {
+            signal: controller.signal,
+            previewEvery: 2,
+            onWarning: (warning) => post({ type: 'warning', jobId: request.jobId, message: warning }),
+            onProgress: (p) => {
+              void previewUrl(p.preview).then((preview) =>
+                post({ type: 'progress', jobId: request.jobId, index, step: p.step, steps: p.steps, etaMs: p.etaMs, preview }),
+              );
+            },
+            onImage: (image) => {
+              const png = new Uint8Array(image.png);
+              post(
+                { type: 'image', jobId: request.jobId, index: start + image.index, seed: image.seed, png, parameters: image.parameters, width: image.width, height: image.height },
+                [png.buffer as ArrayBuffer],
+              );
+              index = start + image.index + 1;
+            },
+          },
+        );
+      } finally {
+        gpuSeconds += (performance.now() - started) / 1000;
+      }
+    }
+    post({ type: 'done', jobId: request.jobId, gpuSeconds });
+  } catch (error) {
+    if (controller.signal.aborted) post({ type: 'cancelled', jobId: request.jobId, gpuSeconds });
+    else {
+      const message = error instanceof GenerationError || error instanceof Error ? error.message : String(error);
+      post({ type: 'failed', jobId: request.jobId, gpuSeconds, message });
+    }
+  } finally {
+    running.delete(request.jobId);
+    post({ type: 'status', state: 'idle', model: engine?.model?.folder.name ?? null, provider: engine?.model?.provider ?? null, fallbacks: engine?.model?.attempts.map((a) => `${a.provider}: ${a.error}`) ?? [] });
+  }
+}
+
+/** A latent preview as a small PNG data URL (nearest-neighbour upscaled ×4 so it reads at a glance). */
+async function previewUrl(preview: { width: number; height: number; rgb: Uint8Array } | null): Promise<string | null> {
+  if (!preview) return null;
+  const png = await sharp(Buffer.from(preview.rgb), { raw: { width: preview.width, height: preview.height, channels: 3 } })
+    .resize(preview.width * 4, preview.height * 4, { kernel: 'nearest' })
+    .png({ compressionLevel: 1 })
+    .toBuffer();
+  return `data:image/png;base64,${png.toString('base64')}`;
+}

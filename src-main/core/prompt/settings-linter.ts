@@ -1,0 +1,25 @@
+/**
+ * The settings linter: the designers' field notes as hints next to the settings. Never blocking;
+ * each hint says what to try instead.
+ */
+import type { GenerationSettings } from '../api/index.js';
+import { loraHints } from '../diffusion/lora.js';
+import { extractLoraTags } from '../diffusion/prompt-syntax.js';
+
+export function lintSettings(prompt: string, settings: { [K in keyof GenerationSettings]?: GenerationSettings[K] | undefined }): string[] {
+  const hints: string[] = [];
+  if (settings.cfg !== undefined && settings.cfg > 9) hints.push(`CFG ${settings.cfg}: above 9 colours scream but posterise; 7 balances prompt loyalty and pleasant noise.`);
+  if (settings.steps !== undefined && settings.steps > 30) hints.push(`${settings.steps} steps: past 30 returns diminish; 25 keeps edges with DPM++ 2M Karras.`);
+  let loras: { name: string; weight: number }[] = [];
+  try {
+    loras = extractLoraTags(prompt).loras;
+  } catch {
+    // A malformed tag is reported when the job is queued; hints stay quiet about it.
+  }
+  hints.push(...loraHints(loras));
+  const aspect = settings.aspect ?? (settings.width && settings.height ? `${settings.width}:${settings.height}` : undefined);
+  if (/\babstract\b/i.test(prompt) && aspect !== undefined && aspect !== '1:1' && settings.width !== settings.height) {
+    hints.push('Abstract backgrounds: try 1:1; Sora squashes less on scroll.');
+  }
+  return hints;
+}
