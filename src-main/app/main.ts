@@ -66,7 +66,7 @@ function createWindow(): BrowserWindow {
 async function start(): Promise<void> {
   services = createServices(resolveConfig());
   const recovered = services.queue.start();
-  for (const bad of recovered.unreadable) console.warn(`onbrand: job ${bad.id} cannot be read (${bad.reason}); marked failed.`);
+  for (const bad of recovered.unreadable) console.warn(`onbrand: job ${bad.id} cannot be read (${bad.reason}); dropped.`);
   rpc = createRpc(services, 'electron');
   const csp = contentSecurityPolicy({ mediaOrigin: `${MEDIA_SCHEME}:` });
 

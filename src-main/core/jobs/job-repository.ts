@@ -77,9 +77,9 @@ export class JobRepository {
     return { jobs, unreadable };
   }
 
-  /** Marks a job that cannot be read as failed with the reason, so it is never picked again. */
-  drop(id: number, reason: string): void {
-    this.db.prepare("UPDATE jobs SET state = 'failed', error = ?, finished_at = ? WHERE id = ?").run(`Unreadable job: ${reason}`, new Date().toISOString(), id);
+  /** Removes a job that cannot be read (the caller reports it); its images, if any, stay. */
+  drop(id: number): void {
+    this.db.prepare('DELETE FROM jobs WHERE id = ?').run(id);
   }
 
   /** The next queued job, lowest position first. */

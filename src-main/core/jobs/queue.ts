@@ -74,7 +74,7 @@ export class GenerationQueue {
     const resumed = this.jobs.requeueInterrupted();
     let adopted = 0;
     const { jobs, unreadable } = this.jobs.list();
-    for (const bad of unreadable) this.jobs.drop(bad.id, bad.reason);
+    for (const bad of unreadable) this.jobs.drop(bad.id);
     for (const job of jobs) if (job.state === 'queued' || resumed.includes(job.id)) adopted += this.adopt(job);
     this.removeStrayTempFiles();
     void this.pump();
@@ -192,9 +192,8 @@ export class GenerationQueue {
       while (!this.current && !this.closed && !this.paused) {
         const { job, unreadable } = this.jobs.nextQueued();
         for (const bad of unreadable) {
-          this.jobs.drop(bad.id, bad.reason);
-          const dropped = this.jobs.get(bad.id);
-          if (dropped) this.events.emit('job.updated', dropped);
+          console.warn(`onbrand: job ${bad.id} cannot be read (${bad.reason}); dropped.`);
+          this.jobs.drop(bad.id);
         }
         if (!job) break;
         await this.run(job);
