@@ -307,15 +307,15 @@ export class GenerationQueue {
     if (!project) return;
     const relative = generationFileName(job, image.index, image.seed);
     const file = path.join(project.folder, relative);
-    const bytes = Buffer.from(image.png);
+    let bytes = Buffer.from(image.png);
     try {
       await writeAtomically(file, (temp) => fs.promises.writeFile(temp, bytes), { overwrite: false });
     } catch (error) {
-      // A file from an earlier, interrupted run: adopted below if it holds this image.
+      // A file from an earlier, interrupted run (same job, index and seed): record that one.
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      bytes = await fs.promises.readFile(file);
     }
-    const recordedBytes = fs.readFileSync(file);
-    await this.insertImage(job, image.index, image.seed, relative, recordedBytes, image.parameters);
+    await this.insertImage(job, image.index, image.seed, relative, bytes, image.parameters);
   }
 
   private async insertImage(job: Job, index: number, seed: number, relative: string, bytes: Buffer, parameters: string | null): Promise<void> {
@@ -323,7 +323,8 @@ export class GenerationQueue {
     const hash = crypto.createHash('sha256').update(bytes).digest('hex');
     const thumbRelative = thumbnailRelativePath(hash);
     const thumbAbsolute = path.join(this.options.dataDir, thumbRelative);
-    const info = await writeThumbnail(bytes, thumbAbsolute).then(() => sharp(bytes).metadata());
+    await writeThumbnail(bytes, thumbAbsolute);
+    const info = await sharp(bytes).metadata();
     let image;
     try {
       image = this.images.insert({

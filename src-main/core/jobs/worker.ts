@@ -16,6 +16,12 @@ let engine: DiffusionEngine | undefined;
 let engineLoraDir = '';
 const running = new Map<number, AbortController>();
 let chain: Promise<void> = Promise.resolve();
+let lastProgress = 0;
+let lastPreview = 0;
+/** Progress messages at most this often (the last step always). */
+const PROGRESS_INTERVAL_MS = 50;
+/** Latent previews at most this often. */
+const PREVIEW_INTERVAL_MS = 250;
 
 port.on('message', (message: ToWorker) => {
   if (message.type === 'cancel') running.get(message.jobId)?.abort();
@@ -55,10 +61,17 @@ async function run(request: RunRequest): Promise<void> {
           },
           {
             signal: controller.signal,
-            previewEvery: 2,
+            previewEvery: 1,
             onWarning: (warning) => post({ type: 'warning', jobId: request.jobId, message: warning }),
             onProgress: (p) => {
-              void previewUrl(p.preview).then((preview) =>
+              // The UI cannot show more than a few updates a second; encoding previews faster only costs time.
+              const now = performance.now();
+              const last = p.step === p.steps;
+              if (!last && now - lastProgress < PROGRESS_INTERVAL_MS) return;
+              const withPreview = last || now - lastPreview >= PREVIEW_INTERVAL_MS;
+              lastProgress = now;
+              if (withPreview) lastPreview = now;
+              void previewUrl(withPreview ? p.preview : null).then((preview) =>
                 post({ type: 'progress', jobId: request.jobId, index, step: p.step, steps: p.steps, etaMs: p.etaMs, preview }),
               );
             },
