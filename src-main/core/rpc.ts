@@ -43,9 +43,16 @@ export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
     'images.list': ({ projectId }) => {
       services.projects.get(projectId);
       const images = services.images.list(projectId);
-      // Missing thumbnails are re-made in the background; the grid hears of each one.
+      // Missing thumbnails and focus scores are made in the background; the grid hears of each one.
       void services.thumbnails.repair(projectId, images);
+      void services.curation.scoreSharpness(projectId, images);
       return images;
+    },
+    'images.mark': async ({ projectId, changes }) => {
+      services.projects.get(projectId);
+      const changed = await services.curation.mark(projectId, changes);
+      services.timelog.activity(projectId, 'curate');
+      return changed;
     },
     'images.import': async ({ projectId, paths }) => {
       services.projects.get(projectId);

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { AppSettings, ImageRepository, PresetRepository, ProjectRepository, openCatalog, type CatalogDb } from './catalog/index.js';
 import type { OnbrandConfig } from './config.js';
+import { Curation } from './curation/index.js';
 import { EventBus } from './events.js';
 import { ImageImporter, MediaAccess, ThumbnailRepair } from './images/index.js';
 import { GenerationQueue, JobRepository } from './jobs/index.js';
@@ -22,6 +23,7 @@ export interface Services {
   presets: PresetRepository;
   settings: AppSettings;
   timelog: TimeLog;
+  curation: Curation;
   close(): Promise<void>;
 }
 
@@ -50,6 +52,13 @@ export function createServices(config: OnbrandConfig, options: ServiceOptions = 
     dataDir: config.dataDir,
     ...(options.provider ? { provider: options.provider } : {}),
   });
+  const curation = new Curation(images, events);
+  // Moves into or out of "_Rejected/Maybe Later" that a crash interrupted are finished first.
+  curation.reconcile();
+  // New images (imported or generated) get their focus score in the background.
+  events.subscribe((event) => {
+    if (event.type === 'images.added') void curation.scoreSharpness(event.payload.projectId, event.payload.images);
+  });
   let closed = false;
   return {
     config,
@@ -66,6 +75,7 @@ export function createServices(config: OnbrandConfig, options: ServiceOptions = 
     presets: new PresetRepository(db),
     settings,
     timelog,
+    curation,
     async close() {
       if (closed) return;
       closed = true;

@@ -72,6 +72,19 @@ export interface ImageSummary {
   flag: ImageFlag;
   seed: number | null;
   createdAt: string;
+  /** The generation job that made it (null for imports). */
+  jobId: number | null;
+  /** The prompt it was generated from, if known. */
+  prompt: string | null;
+  /** Focus score (variance of the Laplacian on the central region); null until computed. */
+  sharpness: number | null;
+}
+
+/** One rating/flag change; absent fields stay as they are. */
+export interface MarkChange {
+  imageId: number;
+  rating?: number | undefined;
+  flag?: ImageFlag | undefined;
 }
 
 export type SkipReason = 'not_found' | 'not_an_image' | 'unsupported_format' | 'unreadable' | 'too_large' | 'duplicate';
@@ -133,6 +146,26 @@ export const requests = {
     output: null as unknown as Project,
   },
   'images.list': { input: z.object({ projectId: id }).strict(), output: null as unknown as ImageSummary[] },
+  'images.mark': {
+    input: z
+      .object({
+        projectId: id,
+        changes: z
+          .array(
+            z
+              .object({
+                imageId: id,
+                rating: z.number().int('must be a whole number').min(0, 'must be 0 to 5').max(5, 'must be 0 to 5').optional(),
+                flag: z.enum(['none', 'pick', 'reject'], { error: 'must be none, pick or reject' }).optional(),
+              })
+              .strict(),
+          )
+          .min(1, 'must change at least one image')
+          .max(10_000, 'must change at most 10,000 images'),
+      })
+      .strict(),
+    output: null as unknown as ImageSummary[],
+  },
   'images.import': {
     input: z
       .object({
@@ -171,6 +204,9 @@ const imageSummarySchema: z.ZodType<ImageSummary> = z.object({
   flag: z.enum(['none', 'pick', 'reject']),
   seed: z.number().int().nullable(),
   createdAt: z.string(),
+  jobId: z.number().int().nullable(),
+  prompt: z.string().nullable(),
+  sharpness: z.number().nullable(),
 });
 
 /** Events pushed from the core to every window (IPC) and WebSocket client. */
@@ -185,6 +221,8 @@ export const events = {
   }),
   /** Images that became part of a project (imported or generated). */
   'images.added': z.object({ projectId: id, images: z.array(imageSummarySchema) }),
+  /** Images whose rating, flag, file location or sharpness changed. */
+  'images.updated': z.object({ projectId: id, images: z.array(imageSummarySchema) }),
   /** A thumbnail landed in the cache. */
   'thumbnail.ready': z.object({ projectId: id, imageId: id, thumbPath: z.string() }),
   /** The project list changed (created, renamed). */

@@ -14,6 +14,9 @@ interface ImageRow {
   thumb_path: string | null;
   created_at: string;
   folder: string;
+  job_id: number | null;
+  params: string | null;
+  sharpness: number | null;
 }
 
 export interface NewImage {
@@ -35,7 +38,8 @@ export interface NewImage {
 }
 
 const SELECT = `
-  SELECT i.id, i.project_id, i.path, i.width, i.height, i.rating, i.flag, i.seed, i.thumb_path, i.created_at, p.folder
+  SELECT i.id, i.project_id, i.path, i.width, i.height, i.rating, i.flag, i.seed, i.thumb_path, i.created_at, p.folder,
+         i.job_id, i.params, i.sharpness
   FROM images i JOIN projects p ON p.id = i.project_id`;
 
 /** Images in the catalogue. Paths are stored relative (project folder, data folder) and returned absolute. */
@@ -92,6 +96,31 @@ export class ImageRepository {
     return this.get(Number(info.lastInsertRowid))!;
   }
 
+  /** The stored location and marks of an image (paths relative to its project folder). */
+  marks(id: number): { id: number; projectId: number; folder: string; path: string; originalPath: string | null; rating: number; flag: ImageFlag } | undefined {
+    const row = this.db
+      .prepare('SELECT i.id, i.project_id, p.folder, i.path, i.original_path, i.rating, i.flag FROM images i JOIN projects p ON p.id = i.project_id WHERE i.id = ?')
+      .get(id) as { id: number; project_id: number; folder: string; path: string; original_path: string | null; rating: number; flag: ImageFlag } | undefined;
+    return row && { id: row.id, projectId: row.project_id, folder: row.folder, path: row.path, originalPath: row.original_path, rating: row.rating, flag: row.flag };
+  }
+
+  setMarks(id: number, marks: { rating: number; flag: ImageFlag; path: string; originalPath: string | null }): void {
+    this.db.prepare('UPDATE images SET rating = ?, flag = ?, path = ?, original_path = ? WHERE id = ?').run(marks.rating, marks.flag, marks.path, marks.originalPath, id);
+  }
+
+  /** Images whose file was being moved (reject / restore) when the app stopped. */
+  withOriginalPath(): { id: number; folder: string; path: string; originalPath: string; flag: ImageFlag }[] {
+    return (
+      this.db
+        .prepare('SELECT i.id, p.folder, i.path, i.original_path, i.flag FROM images i JOIN projects p ON p.id = i.project_id WHERE i.original_path IS NOT NULL')
+        .all() as { id: number; folder: string; path: string; original_path: string; flag: ImageFlag }[]
+    ).map((r) => ({ id: r.id, folder: r.folder, path: r.path, originalPath: r.original_path, flag: r.flag }));
+  }
+
+  setSharpness(id: number, sharpness: number): void {
+    this.db.prepare('UPDATE images SET sharpness = ? WHERE id = ?').run(sharpness, id);
+  }
+
   /** Batch indices of a job's images that are recorded. */
   jobIndices(jobId: number): Set<number> {
     const rows = this.db.prepare('SELECT batch_index FROM images WHERE job_id = ? AND batch_index IS NOT NULL').all(jobId) as { batch_index: number }[];
@@ -116,6 +145,22 @@ export class ImageRepository {
       flag: row.flag,
       seed: row.seed,
       createdAt: row.created_at,
+      jobId: row.job_id,
+      prompt: promptOf(row.params),
+      sharpness: row.sharpness,
     };
+  }
+}
+
+/** The prompt part of A1111 parameters stored with a generated image. */
+function promptOf(params: string | null): string | null {
+  if (!params) return null;
+  try {
+    const text = (JSON.parse(params) as { parameters?: unknown }).parameters;
+    if (typeof text !== 'string') return null;
+    const end = text.search(/\n(Negative prompt:|Steps: )/);
+    return end < 0 ? text : text.slice(0, end);
+  } catch {
+    return null;
   }
 }

@@ -237,6 +237,20 @@ describe('migration 0004 queue-presets-settings', () => {
   });
 });
 
+describe('migration 0005 curation', () => {
+  it('adds images.sharpness and images.original_path; version 4 data survives', () => {
+    const v4 = openAt(4);
+    const now = '2026-11-25T10:00:00.000Z';
+    v4.prepare("INSERT INTO projects (id, name, folder, palette, created_at, updated_at) VALUES (1, 'P', '/tmp/p', '[]', ?, ?)").run(now, now);
+    v4.prepare("INSERT INTO images (project_id, path, content_hash, width, height, format, byte_size, rating, flag, created_at) VALUES (1, 'a.png', 'h', 8, 8, 'png', 1, 3, 'pick', ?)").run(now);
+    v4.close();
+    const v5 = openAt(5);
+    expect(schemaVersion(v5)).toBe(5);
+    expect(v5.prepare('SELECT rating, flag, sharpness, original_path FROM images').get()).toEqual({ rating: 3, flag: 'pick', sharpness: null, original_path: null });
+    expect(indexes(v5)).toContain('images_by_flag');
+  });
+});
+
 describe('upgrading across every step', () => {
   it('a catalogue made by the first migration opens at the latest version with its data intact', () => {
     const v1 = openAt(1);
@@ -253,7 +267,7 @@ describe('upgrading across every step', () => {
     expect(db.prepare('SELECT * FROM projects').all()).toEqual(before.projects);
     // Later steps add columns to images; the old ones keep their values and the new ones start empty.
     const images = db.prepare('SELECT * FROM images').all() as Record<string, unknown>[];
-    expect(images).toEqual((before.images as Record<string, unknown>[]).map((row) => ({ ...row, job_id: null, batch_index: null })));
+    expect(images).toEqual((before.images as Record<string, unknown>[]).map((row) => ({ ...row, job_id: null, batch_index: null, sharpness: null, original_path: null })));
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
   });

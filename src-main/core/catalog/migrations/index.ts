@@ -2,12 +2,13 @@ import { migration0001 } from './0001-projects-images.js';
 import { migration0002 } from './0002-references-jobs.js';
 import { migration0003 } from './0003-sections-exports-timelog.js';
 import { migration0004 } from './0004-queue-presets-settings.js';
+import { migration0005 } from './0005-curation.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
 
 /** Every schema step in order. Versions only increase; a shipped step is never edited. */
-export const migrations: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004];
+export const migrations: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005];
 
 export const LATEST_VERSION = migrations[migrations.length - 1]!.version;
 

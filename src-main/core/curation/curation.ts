@@ -1,0 +1,122 @@
+/**
+ * Ratings, flags and the "_Rejected/Maybe Later" collection. Every change is stored at once.
+ * Rejecting moves the file into `<project>/_Rejected/Maybe Later/`; un-rejecting moves it back:
+ * never deleted, never overwriting another file. The catalogue is updated before the move and
+ * remembers the other location until the move is done, so a crash in between is finished on the
+ * next start (`reconcile`).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ApiError, type ImageSummary, type MarkChange } from '../api/index.js';
+import type { ImageRepository } from '../catalog/index.js';
+import type { EventBus } from '../events.js';
+import { freeFileName } from '../util/fs-atomic.js';
+import { sharpnessScore } from './sharpness.js';
+
+export const MAYBE_LATER_FOLDER = path.join('_Rejected', 'Maybe Later');
+
+export class Curation {
+  private scoring: Promise<void> = Promise.resolve();
+  private readonly pendingScores = new Set<number>();
+
+  constructor(
+    private readonly images: ImageRepository,
+    private readonly events: EventBus,
+  ) {}
+
+  /** Applies rating/flag changes in order; returns the changed images. */
+  async mark(projectId: number, changes: readonly MarkChange[]): Promise<ImageSummary[]> {
+    const changed: ImageSummary[] = [];
+    for (const change of changes) {
+      const row = this.images.marks(change.imageId);
+      if (!row || row.projectId !== projectId) throw new ApiError('not_found', `No image with id ${change.imageId} in this project.`, 'changes.imageId');
+      const rating = change.rating ?? row.rating;
+      const flag = change.flag ?? row.flag;
+      if (flag === 'reject' && row.flag !== 'reject') {
+        const dir = path.join(row.folder, MAYBE_LATER_FOLDER);
+        await fs.promises.mkdir(dir, { recursive: true });
+        const target = path.join(MAYBE_LATER_FOLDER, await freeFileName(dir, path.basename(row.path)));
+        await this.move(row.id, { rating, flag, path: target, originalPath: row.path }, row.folder, row.path, target, row);
+      } else if (row.flag === 'reject' && flag !== 'reject') {
+        const wanted = row.originalPath ?? path.basename(row.path);
+        const dir = path.join(row.folder, path.dirname(wanted));
+        await fs.promises.mkdir(dir, { recursive: true });
+        const target = path.join(path.dirname(wanted), await freeFileName(dir, path.basename(wanted)));
+        await this.move(row.id, { rating, flag, path: target, originalPath: row.path }, row.folder, row.path, target, row);
+        this.images.setMarks(row.id, { rating, flag, path: target, originalPath: null });
+      } else {
+        this.images.setMarks(row.id, { rating, flag, path: row.path, originalPath: row.originalPath });
+      }
+      changed.push(this.images.get(row.id)!);
+    }
+    if (changed.length) this.events.emit('images.updated', { projectId, images: changed });
+    return changed;
+  }
+
+  /** Records the new location first (remembering the old one), then moves the file; undone if the move fails. */
+  private async move(
+    id: number,
+    marks: { rating: number; flag: ImageSummary['flag']; path: string; originalPath: string | null },
+    folder: string,
+    from: string,
+    to: string,
+    before: { rating: number; flag: ImageSummary['flag']; path: string; originalPath: string | null },
+  ): Promise<void> {
+    this.images.setMarks(id, marks);
+    try {
+      await fs.promises.rename(path.join(folder, from), path.join(folder, to));
+    } catch (error) {
+      this.images.setMarks(id, before);
+      throw new ApiError('io', `Could not move ${from} to ${to}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Finishes moves that a crash interrupted: the file goes where the catalogue says it is. */
+  reconcile(): number {
+    let fixed = 0;
+    for (const row of this.images.withOriginalPath()) {
+      const at = path.join(row.folder, row.path);
+      const other = path.join(row.folder, row.originalPath);
+      if (!fs.existsSync(at) && fs.existsSync(other)) {
+        fs.mkdirSync(path.dirname(at), { recursive: true });
+        fs.renameSync(other, at);
+        fixed++;
+      }
+      if (row.flag !== 'reject') {
+        const current = this.images.marks(row.id)!;
+        this.images.setMarks(row.id, { rating: current.rating, flag: current.flag, path: current.path, originalPath: null });
+      }
+    }
+    return fixed;
+  }
+
+  /** Scores focus in the background for images that have no score yet; `images.updated` as they come. */
+  scoreSharpness(projectId: number, images: readonly ImageSummary[]): Promise<void> {
+    const todo = images.filter((i) => i.sharpness === null && !this.pendingScores.has(i.id));
+    for (const image of todo) this.pendingScores.add(image.id);
+    this.scoring = this.scoring.then(async () => {
+      let batch: ImageSummary[] = [];
+      let last = performance.now();
+      for (const image of todo) {
+        try {
+          const current = this.images.get(image.id);
+          if (current && current.sharpness === null) {
+            this.images.setSharpness(image.id, await sharpnessScore(current.path));
+            batch.push(this.images.get(image.id)!);
+          }
+        } catch {
+          // A file that cannot be read keeps no score; the grid still shows it.
+        } finally {
+          this.pendingScores.delete(image.id);
+        }
+        if (batch.length && performance.now() - last > 250) {
+          this.events.emit('images.updated', { projectId, images: batch });
+          batch = [];
+          last = performance.now();
+        }
+      }
+      if (batch.length) this.events.emit('images.updated', { projectId, images: batch });
+    });
+    return this.scoring;
+  }
+}
