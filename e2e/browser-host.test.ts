@@ -46,6 +46,7 @@ describe('browser host', () => {
     await dialog.getByLabel('Name').fill('Brand loop');
     await dialog.getByRole('button', { name: 'Create' }).click();
     await page.getByTestId('empty-project').waitFor();
+    await dialog.waitFor({ state: 'detached' });
     await expect(page.getByLabel('Project').inputValue()).resolves.not.toBe('');
     await expect(page.locator('select[aria-label="Project"] option').first().textContent()).resolves.toContain('Brand loop');
   });
@@ -57,7 +58,7 @@ describe('browser host', () => {
     await dialog.getByRole('button', { name: 'Create' }).click();
     await expect(dialog.getByRole('alert').textContent()).resolves.toContain('already exists');
     await page.keyboard.press('Escape');
-    await expect(page.getByRole('dialog').count()).resolves.toBe(0);
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
   });
 
   it('imports a folder, skipping and naming the broken image and the text file', async () => {

@@ -1,6 +1,8 @@
 /** What the UI does, as plain functions over the client and the store (callable from keys, buttons, tests). */
 import { ApiCallError, getClient } from './api/client';
+import { loadGenerationChoices } from './generation-actions';
 import { useStore } from './store';
+import { loadTime } from './time-actions';
 
 const LAST_PROJECT_KEY = 'onbrand.lastProject';
 
@@ -28,7 +30,9 @@ export async function openProject(projectId: number): Promise<void> {
   const store = useStore.getState();
   store.setCurrentProject(projectId);
   store.setLoading(true);
+  store.setPresets([]);
   localStorage.setItem(LAST_PROJECT_KEY, String(projectId));
+  if (store.generateOpen) void loadGenerationChoices();
   try {
     const images = await getClient().call('images.list', { projectId });
     // Another project may have been opened while this one loaded: the last request wins.
@@ -94,6 +98,23 @@ export function connectEvents(): () => void {
         break;
       case 'projects.changed':
         void loadProjects();
+        break;
+      case 'job.updated':
+        state.upsertJobs([event.payload]);
+        // The project picker shows image counts; a finished job changed one.
+        if (event.payload.state !== 'queued' && event.payload.state !== 'running') void loadProjects();
+        break;
+      case 'job.progress': {
+        const { jobId, index, step, steps, etaMs, preview } = event.payload;
+        state.setJobProgress(jobId, { index, step, steps, etaMs, preview });
+        break;
+      }
+      case 'engine.status':
+        state.setEngine(event.payload);
+        break;
+      case 'timelog.changed':
+        // Only the open Time + Cost view needs the fresh numbers.
+        if (state.time?.projectId === event.payload.projectId) void loadTime(event.payload.projectId);
         break;
     }
   });

@@ -4,6 +4,7 @@
  * width the graph asks for). Everything above it works with Float32Array and plain numbers.
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { float16ToFloat32, float32ToFloat16 } from './float16.js';
@@ -75,6 +76,23 @@ export function isOutOfMemory(error: unknown): boolean {
   return OOM.test(error instanceof Error ? error.message : String(error));
 }
 
+const require = createRequire(import.meta.url);
+
+/**
+ * Whether onnxruntime-node's CUDA provider library is installed (`npm run setup:cuda`); without
+ * it the CUDA attempt is reported as such instead of as a failed library load.
+ */
+function cudaInstalled(): boolean {
+  try {
+    const dir = path.dirname(require.resolve('onnxruntime-node/package.json'));
+    const binDir = path.join(dir, 'bin', `napi-v6`, process.platform, process.arch);
+    return fs.existsSync(path.join(binDir, process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so'));
+  } catch {
+    return true; // unknown layout: let onnxruntime try and report
+  }
+}
+
+
 function sessionOptions(provider: ProviderName): ort.InferenceSession.SessionOptions {
   const executionProviders: ort.InferenceSession.ExecutionProviderConfig[] =
     provider === 'cuda' ? [{ name: 'cuda', deviceId: 0 }] : provider === 'dml' ? [{ name: 'dml', deviceId: 0 }] : [provider];
@@ -104,6 +122,10 @@ export class OnnxSession {
     if (!fs.existsSync(file)) throw new ModelPartError(`${file} is missing`, file, 'missing');
     const attempts: ProviderAttempt[] = [];
     for (const provider of providers) {
+      if (provider === 'cuda' && !cudaInstalled()) {
+        attempts.push({ provider, error: 'CUDA binaries are not installed (npm run setup:cuda)' });
+        continue;
+      }
       try {
         // Loading by path lets onnxruntime find external weight files beside model.onnx.
         const session = await ort.InferenceSession.create(file, sessionOptions(provider));
@@ -131,6 +153,10 @@ export class OnnxSession {
   ): Promise<{ session: OnnxSession; attempts: ProviderAttempt[] }> {
     const attempts: ProviderAttempt[] = [];
     for (const provider of providers) {
+      if (provider === 'cuda' && !cudaInstalled()) {
+        attempts.push({ provider, error: 'CUDA binaries are not installed (npm run setup:cuda)' });
+        continue;
+      }
       try {
         const session = await ort.InferenceSession.create(built.model, { ...sessionOptions(provider), externalData: built.externalData });
         return { session: new OnnxSession(session, label, provider), attempts };

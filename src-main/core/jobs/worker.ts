@@ -17,6 +17,8 @@ let engineLoraDir = '';
 const running = new Map<number, AbortController>();
 let chain: Promise<void> = Promise.resolve();
 let lastProgress = 0;
+/** Progress posts wait for their preview's encoding; `done` waits for them, so the last preview is never late. */
+let progressPosts: Promise<void> = Promise.resolve();
 let lastPreview = 0;
 /** Progress messages at most this often (the last step always). */
 const PROGRESS_INTERVAL_MS = 50;
@@ -71,9 +73,11 @@ async function run(request: RunRequest): Promise<void> {
               const withPreview = last || now - lastPreview >= PREVIEW_INTERVAL_MS;
               lastProgress = now;
               if (withPreview) lastPreview = now;
-              void previewUrl(withPreview ? p.preview : null).then((preview) =>
-                post({ type: 'progress', jobId: request.jobId, index, step: p.step, steps: p.steps, etaMs: p.etaMs, preview }),
-              );
+              const at = index;
+              progressPosts = progressPosts
+                .then(() => previewUrl(withPreview ? p.preview : null))
+                .then((preview) => post({ type: 'progress', jobId: request.jobId, index: at, step: p.step, steps: p.steps, etaMs: p.etaMs, preview }))
+                .catch(() => undefined);
             },
             onImage: (image) => {
               const png = new Uint8Array(image.png);
@@ -89,6 +93,7 @@ async function run(request: RunRequest): Promise<void> {
         gpuSeconds += (performance.now() - started) / 1000;
       }
     }
+    await progressPosts;
     post({ type: 'done', jobId: request.jobId, gpuSeconds });
   } catch (error) {
     if (controller.signal.aborted) post({ type: 'cancelled', jobId: request.jobId, gpuSeconds });

@@ -1,13 +1,16 @@
 import { useEffect, useState, type DragEvent } from 'react';
 import { createProject, importPaths, renameProject } from '../actions';
 import { getClient } from '../api/client';
+import { savePreset, toggleGenerate } from '../generation-actions';
 import { handleKey } from '../keyboard';
 import { useStore } from '../store';
 import { FormDialog } from './Dialog';
 import { Grid } from './Grid';
 import { ImportReportPanel } from './ImportReportPanel';
 import { Loupe } from './Loupe';
+import { SidePanel } from './SidePanel';
 import { StatusBar } from './StatusBar';
+import { TimeCostDialog } from './TimeCostDialog';
 import { TopBar, type DialogKind } from './TopBar';
 
 export function App() {
@@ -18,6 +21,7 @@ export function App() {
   const imageCount = useStore((s) => s.images.length);
   const loading = useStore((s) => s.loading);
   const notice = useStore((s) => s.notice);
+  const generateOpen = useStore((s) => s.generateOpen);
   const dismissNotice = useStore((s) => s.dismissNotice);
   const current = projects.find((p) => p.id === currentProjectId);
 
@@ -28,6 +32,7 @@ export function App() {
         newProject: () => setDialog('new-project'),
         renameProject: () => setDialog('rename-project'),
         importImages: () => setDialog('import'),
+        timeCost: () => setDialog('time-cost'),
       });
       if (handled) event.preventDefault();
     };
@@ -49,29 +54,39 @@ export function App() {
   return (
     <div className="app" onDragOver={(e) => e.preventDefault()} onDrop={onDrop}>
       <TopBar openDialog={setDialog} />
-      <main className="content">
-        {currentProjectId === null ? (
-          <div className="empty" data-testid="no-project">
-            <h1>Start a project</h1>
-            <p>A project holds one brand loop: its mood board, generations, picks and exports.</p>
-            <button type="button" className="primary" onClick={() => setDialog('new-project')}>
-              + New project
-            </button>
-          </div>
-        ) : imageCount === 0 && !loading ? (
-          <div className="empty" data-testid="empty-project">
-            <h1>{current?.name}</h1>
-            <p>No images yet. Import files or folders of PNG, JPEG or WebP images (Ctrl+I), or drop them here.</p>
-            <button type="button" className="primary" onClick={() => setDialog('import')}>
-              Import…
-            </button>
-          </div>
-        ) : mode === 'loupe' ? (
-          <Loupe />
-        ) : (
-          <Grid />
-        )}
-      </main>
+      <div className="workspace">
+        <main className="content">
+          {currentProjectId === null ? (
+            <div className="empty" data-testid="no-project">
+              <h1>Start a project</h1>
+              <p>A project holds one brand loop: its mood board, generations, picks and exports.</p>
+              <button type="button" className="primary" onClick={() => setDialog('new-project')}>
+                + New project
+              </button>
+            </div>
+          ) : imageCount === 0 && !loading ? (
+            <div className="empty" data-testid="empty-project">
+              <h1>{current?.name}</h1>
+              <p>No images yet. Import files or folders of PNG, JPEG or WebP images (Ctrl+I), drop them here, or generate some (Ctrl+G).</p>
+              <div className="inline">
+                <button type="button" className="primary" onClick={() => setDialog('import')}>
+                  Import…
+                </button>
+                {!generateOpen && (
+                  <button type="button" onClick={() => toggleGenerate(true)}>
+                    Open the Generate panel
+                  </button>
+                )}
+              </div>
+            </div>
+          ) : mode === 'loupe' ? (
+            <Loupe />
+          ) : (
+            <Grid />
+          )}
+        </main>
+        <SidePanel onSavePreset={() => setDialog('save-preset')} />
+      </div>
       <StatusBar />
       <ImportReportPanel />
       {notice && (
@@ -103,6 +118,23 @@ export function App() {
           onClose={() => setDialog(null)}
         />
       )}
+      {dialog === 'save-preset' && (
+        <FormDialog
+          title="Save as preset"
+          submitLabel="Save"
+          fields={[
+            {
+              name: 'name',
+              label: 'Preset name',
+              placeholder: 'Teal portraits',
+              hint: 'Saves the sampler, steps, CFG, size, batch size, LoRA weight and negative prompt for this project.',
+            },
+          ]}
+          onSubmit={(v) => savePreset(v.name ?? '')}
+          onClose={() => setDialog(null)}
+        />
+      )}
+      {dialog === 'time-cost' && <TimeCostDialog onClose={() => setDialog(null)} />}
       {dialog === 'import' && (
         <FormDialog
           title={`Import into ${current?.name ?? 'project'}`}

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { getClient } from '../api/client';
 import { useStore } from '../store';
+import { reportActivity } from '../time-actions';
 
 /** Rows rendered above and below the viewport, so fast scrolling shows no gaps. */
 const OVERSCAN_ROWS = 3;
@@ -68,10 +69,14 @@ export function Grid() {
         style={{ transform: `translate(${x}px, ${y}px)`, width: cell - GAP, height: cell - GAP }}
         data-index={index}
         data-image-id={image.id}
-        onClick={() => select(index)}
+        onClick={() => {
+          select(index);
+          reportActivity('curate');
+        }}
         onDoubleClick={() => {
           select(index);
           setMode('loupe');
+          reportActivity('curate');
         }}
         title={`${image.fileName} — ${image.width}×${image.height}`}
       >

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { getClient } from '../api/client';
 import { selectedImage, useStore } from '../store';
+import { reportActivity } from '../time-actions';
 
 /** One image at full resolution, fit to the window, with its neighbours preloaded for instant stepping. */
 export function Loupe() {
@@ -20,6 +21,10 @@ export function Loupe() {
   }, [selected, images, client]);
 
   if (!image) return <div className="empty">No image selected.</div>;
+  const step = (by: number): void => {
+    select(selected + by);
+    reportActivity('curate');
+  };
   return (
     <div className="loupe" data-testid="loupe" data-image-id={image.id}>
       <div className="loupe-stage">
@@ -41,10 +46,10 @@ export function Loupe() {
         <button type="button" onClick={() => setMode('grid')} title="Back to the grid (G or Esc)">
           ▦ Grid
         </button>
-        <button type="button" onClick={() => select(selected - 1)} disabled={selected <= 0} title="Previous (←)">
+        <button type="button" onClick={() => step(-1)} disabled={selected <= 0} title="Previous (←)">
           ‹ Prev
         </button>
-        <button type="button" onClick={() => select(selected + 1)} disabled={selected >= images.length - 1} title="Next (→)">
+        <button type="button" onClick={() => step(1)} disabled={selected >= images.length - 1} title="Next (→)">
           Next ›
         </button>
         <span className="loupe-info" data-testid="loupe-info">

@@ -1,4 +1,5 @@
 import { selectedImage, useStore } from '../store';
+import { EngineStatusBadge } from './EngineStatusBadge';
 
 export function StatusBar() {
   const count = useStore((s) => s.images.length);
@@ -25,7 +26,8 @@ export function StatusBar() {
           <progress max={progress?.total ?? 1} value={progress?.done ?? 0} />
         </span>
       )}
-      <span className="hint">L loupe · G grid · ←↑→↓ move</span>
+      <span className="hint">L loupe · G grid · ←↑→↓ move · Ctrl+G generate · T time + cost</span>
+      <EngineStatusBadge />
     </footer>
   );
 }

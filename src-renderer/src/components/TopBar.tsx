@@ -1,8 +1,9 @@
 import { useStore } from '../store';
 import { MAX_CELL, MIN_CELL } from '../store/slices';
 import { openProject } from '../actions';
+import { toggleGenerate } from '../generation-actions';
 
-export type DialogKind = 'new-project' | 'rename-project' | 'import' | null;
+export type DialogKind = 'new-project' | 'rename-project' | 'import' | 'save-preset' | 'time-cost' | null;
 
 /** Project picker, import, view switch and grid zoom: every keyboard action also has a control here. */
 export function TopBar({ openDialog }: { openDialog(kind: DialogKind): void }) {
@@ -13,6 +14,7 @@ export function TopBar({ openDialog }: { openDialog(kind: DialogKind): void }) {
   const cellSize = useStore((s) => s.cellSize);
   const setCellSize = useStore((s) => s.setCellSize);
   const importing = useStore((s) => s.importing);
+  const generateOpen = useStore((s) => s.generateOpen);
   const hasProject = currentProjectId !== null;
 
   return (
@@ -42,6 +44,12 @@ export function TopBar({ openDialog }: { openDialog(kind: DialogKind): void }) {
       </button>
       <button type="button" className="primary" onClick={() => openDialog('import')} disabled={!hasProject || importing} title="Import images (Ctrl+I)">
         Import…
+      </button>
+      <button type="button" aria-pressed={generateOpen} onClick={() => toggleGenerate()} disabled={!hasProject} title="Generate panel: prompt, settings and queue (Ctrl+G)">
+        Generate
+      </button>
+      <button type="button" onClick={() => openDialog('time-cost')} disabled={!hasProject} title="Time + Cost of this project (T)">
+        Time + Cost
       </button>
       <div className="spacer" />
       <div className="segmented" role="group" aria-label="View">

@@ -1,8 +1,10 @@
 import { create } from 'zustand';
+import { createGenerationSlice, createQueueSlice, createTimeSlice } from './generation';
 import { createImagesSlice, createImportSlice, createNoticeSlice, createProjectsSlice, createViewSlice } from './slices';
 import type { Store } from './types';
 
-export type { Store, ViewMode } from './types';
+export type { JobProgress, Store, ViewMode } from './types';
+export { movePosition, projectJobs } from './generation';
 
 /** The one bound store, built from typed slices. Actions work outside React too (event handlers). */
 export const useStore = create<Store>()((...a) => ({
@@ -11,6 +13,9 @@ export const useStore = create<Store>()((...a) => ({
   ...createViewSlice(...a),
   ...createImportSlice(...a),
   ...createNoticeSlice(...a),
+  ...createGenerationSlice(...a),
+  ...createQueueSlice(...a),
+  ...createTimeSlice(...a),
 }));
 
 /** The currently selected image, if any. */

@@ -1,5 +1,6 @@
 import type { StateCreator } from 'zustand';
-import type { ImageSummary, ImportReport, Project } from '../../../src-main/core/api/index';
+import type { EngineStatus, ImageSummary, ImportReport, Job, ModelList, Preset, Project, TimeSnapshot } from '../../../src-main/core/api/index';
+import type { Draft } from '../draft';
 
 export interface ProjectsSlice {
   projects: Project[];
@@ -62,5 +63,55 @@ export interface NoticeSlice {
   dismissNotice(): void;
 }
 
-export type Store = ProjectsSlice & ImagesSlice & ViewSlice & ImportSlice & NoticeSlice;
+/** The Generate panel: whether it shows, the form as typed, and what the form offers. */
+export interface GenerationSlice {
+  generateOpen: boolean;
+  draft: Draft;
+  /** Null until `models.list` answers. */
+  models: ModelList | null;
+  /** The current project's presets, the built-in Brand loop first. */
+  presets: Preset[];
+  /** Field-note hints for the settings being edited. */
+  hints: string[];
+  setGenerateOpen(open: boolean): void;
+  editDraft(patch: Partial<Draft>): void;
+  setModels(models: ModelList): void;
+  setPresets(presets: Preset[]): void;
+  setHints(hints: string[]): void;
+}
+
+/** The latest sampling step of a job (kept when it finishes, dropped when it is queued again). */
+export interface JobProgress {
+  /** The image of the batch being sampled (0-based). */
+  index: number;
+  step: number;
+  steps: number;
+  etaMs: number;
+  /** The latest latent preview (a PNG data URL); kept across steps that carry none. */
+  preview: string | null;
+}
+
+/** The generation queue as the core reports it: jobs of every project, the engine's state. */
+export interface QueueSlice {
+  /** Every job the core knows, all projects (the queue is shared); views filter by project. */
+  jobs: Job[];
+  jobProgress: Record<number, JobProgress>;
+  /** Null until `engine.status` answers. */
+  engine: EngineStatus | null;
+  setJobs(jobs: Job[]): void;
+  /** Replaces jobs by id: `job.updated` events, which arrive in order, are the latest word. */
+  upsertJobs(jobs: Job[]): void;
+  /** Adds jobs not known yet; a known one may already be newer (its events came first). */
+  addJobs(jobs: Job[]): void;
+  setJobProgress(jobId: number, progress: Omit<JobProgress, 'preview'> & { preview: string | null }): void;
+  setEngine(status: EngineStatus): void;
+}
+
+/** The Time + Cost view's snapshot while it is open (null when closed). */
+export interface TimeSlice {
+  time: TimeSnapshot | null;
+  setTime(time: TimeSnapshot | null): void;
+}
+
+export type Store = ProjectsSlice & ImagesSlice & ViewSlice & ImportSlice & NoticeSlice & GenerationSlice & QueueSlice & TimeSlice;
 export type Slice<T> = StateCreator<Store, [], [], T>;

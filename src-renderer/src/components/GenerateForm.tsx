@@ -1,0 +1,271 @@
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { ASPECTS, SAMPLERS, applyPreset, aspectOf, matchesPreset, parseDraft, snapTo64, type Draft, type DraftField } from '../draft';
+import { queueDraft, refreshHints } from '../generation-actions';
+import { useStore } from '../store';
+import { reportActivity } from '../time-actions';
+
+/** How long the form must be still before hints are asked for. */
+const HINT_DEBOUNCE_MS = 400;
+
+/**
+ * The Generate form: prompt, negative prompt, model, preset, sampler, steps, CFG, size with aspect
+ * buttons, batch size, batches and seed. Ctrl+Enter anywhere in it queues; Esc leaves the field
+ * so the grid's keys work again.
+ */
+export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
+  const draft = useStore((s) => s.draft);
+  const editDraft = useStore((s) => s.editDraft);
+  const models = useStore((s) => s.models);
+  const presets = useStore((s) => s.presets);
+  const hints = useStore((s) => s.hints);
+  const hasProject = useStore((s) => s.currentProjectId !== null);
+  const [error, setError] = useState<string | null>(null);
+  const [queued, setQueued] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const prompt = useRef<HTMLTextAreaElement>(null);
+
+  useEffect(() => prompt.current?.focus(), []);
+
+  // Hints follow the settings as they are edited, debounced; they never hold up the form.
+  useEffect(() => {
+    const timer = setTimeout(() => void refreshHints(draft), HINT_DEBOUNCE_MS);
+    return () => clearTimeout(timer);
+  }, [draft]);
+
+  const parsed = useMemo(() => parseDraft(draft), [draft]);
+  const preset = presets.find((p) => p.name === draft.preset);
+  const edited = preset !== undefined && !matchesPreset(draft, preset);
+
+  const edit = (patch: Partial<Draft>): void => {
+    editDraft(patch);
+    setError(null);
+    setQueued(null);
+    reportActivity('prompt');
+  };
+
+  const setSize = (field: 'width' | 'height', text: string): void => {
+    const next = { ...draft, [field]: text };
+    edit({ [field]: text, aspect: aspectOf(Number(next.width), Number(next.height), draft.aspect) });
+  };
+  const snapSize = (field: 'width' | 'height'): void => {
+    const value = Number(draft[field]);
+    if (draft[field].trim() === '' || !Number.isFinite(value)) return;
+    const snapped = String(snapTo64(value));
+    if (snapped !== draft[field]) setSize(field, snapped);
+  };
+
+  const submit = async (): Promise<void> => {
+    if (busy) return;
+    setBusy(true);
+    const message = await queueDraft();
+    setBusy(false);
+    setError(message);
+    if (!message) {
+      const batches = Number(draft.batches);
+      const images = batches * Number(draft.batchSize);
+      setQueued(`Queued ${batches} batch${batches === 1 ? '' : 'es'} (${images} images).`);
+    }
+  };
+
+  const onKeyDown = (event: KeyboardEvent<HTMLFormElement>): void => {
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      void submit();
+    } else if (event.key === 'Escape' && event.target instanceof HTMLElement) {
+      event.target.blur();
+    }
+  };
+
+  const fieldError = (name: DraftField): string | undefined => parsed.errors[name];
+  const numberField = (name: 'steps' | 'cfg' | 'batchSize' | 'batches' | 'loraWeight', label: string, attrs: { min: number; max: number; step: number }) => (
+    <label className="field">
+      <span>{label}</span>
+      <input
+        type="number"
+        name={name}
+        inputMode="decimal"
+        {...attrs}
+        value={draft[name]}
+        aria-invalid={fieldError(name) ? true : undefined}
+        title={fieldError(name)}
+        onChange={(e) => edit({ [name]: e.target.value })}
+      />
+    </label>
+  );
+
+  const totalImages = (Number(draft.batches) || 0) * (Number(draft.batchSize) || 0);
+  const noModels = models !== null && models.models.length === 0;
+
+  return (
+    <form
+      className="generate-form"
+      aria-label="Generation settings"
+      onKeyDown={onKeyDown}
+      onSubmit={(e) => {
+        e.preventDefault();
+        void submit();
+      }}
+    >
+      <label className="field">
+        <span>Prompt</span>
+        <textarea
+          ref={prompt}
+          name="prompt"
+          rows={3}
+          placeholder="<lora:FluxPortraitTrainer:0.8>, portrait, looks into the lens, rich teal light, brand colours weaving through scene, 35 mm DSLR"
+          value={draft.prompt}
+          onChange={(e) => edit({ prompt: e.target.value })}
+        />
+      </label>
+      <label className="field">
+        <span>Negative prompt</span>
+        <textarea name="negativePrompt" rows={2} value={draft.negativePrompt} onChange={(e) => edit({ negativePrompt: e.target.value })} />
+      </label>
+
+      <label className="field">
+        <span>Model</span>
+        <select name="model" value={draft.model} onChange={(e) => edit({ model: e.target.value })} disabled={!models || noModels}>
+          {!models && <option value="">Loading models…</option>}
+          {noModels && <option value="">No models</option>}
+          {models?.models.map((m) => (
+            <option key={m.name} value={m.name} title={m.dir}>
+              {m.name}
+            </option>
+          ))}
+        </select>
+        {noModels && <small data-testid="no-models">Put a model folder (diffusers ONNX layout) in {models.modelsDir}.</small>}
+      </label>
+
+      <div className="field">
+        <label htmlFor="generate-preset">
+          Preset {edited && <em className="muted">(edited)</em>}
+        </label>
+        <div className="inline">
+          <select
+            id="generate-preset"
+            name="preset"
+            value={preset ? preset.name : ''}
+            onChange={(e) => {
+              const chosen = presets.find((p) => p.name === e.target.value);
+              if (chosen) edit(applyPreset(draft, chosen));
+            }}
+          >
+            {!preset && <option value="">{presets.length === 0 ? 'Loading presets…' : 'Custom'}</option>}
+            {presets.map((p) => (
+              <option key={p.id ?? `built-in-${p.name}`} value={p.name}>
+                {p.name}
+                {p.builtIn ? ' (built-in)' : ''}
+              </option>
+            ))}
+          </select>
+          <button type="button" onClick={onSavePreset} disabled={!hasProject} title="Save these settings and the negative prompt as a preset of this project">
+            Save as preset…
+          </button>
+        </div>
+      </div>
+
+      <label className="field">
+        <span>Sampler</span>
+        <select name="sampler" value={draft.sampler} onChange={(e) => edit({ sampler: e.target.value as Draft['sampler'] })}>
+          {SAMPLERS.map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
+        </select>
+      </label>
+
+      <div className="field-row">
+        {numberField('steps', 'Steps', { min: 1, max: 150, step: 1 })}
+        {numberField('cfg', 'CFG', { min: 0, max: 30, step: 0.5 })}
+        {numberField('loraWeight', 'LoRA weight', { min: -2, max: 2, step: 0.1 })}
+      </div>
+
+      <div className="field">
+        <span id="generate-size">Size</span>
+        <div className="inline size" role="group" aria-labelledby="generate-size">
+          <input
+            type="number"
+            name="width"
+            aria-label="Width"
+            min={64}
+            max={2048}
+            step={64}
+            value={draft.width}
+            aria-invalid={fieldError('width') ? true : undefined}
+            title={fieldError('width') ?? 'Width: multiples of 64'}
+            onChange={(e) => setSize('width', e.target.value)}
+            onBlur={() => snapSize('width')}
+          />
+          <span aria-hidden="true">×</span>
+          <input
+            type="number"
+            name="height"
+            aria-label="Height"
+            min={64}
+            max={2048}
+            step={64}
+            value={draft.height}
+            aria-invalid={fieldError('height') ? true : undefined}
+            title={fieldError('height') ?? 'Height: multiples of 64'}
+            onChange={(e) => setSize('height', e.target.value)}
+            onBlur={() => snapSize('height')}
+          />
+        </div>
+        <div className="segmented aspects" role="group" aria-label="Aspect">
+          {ASPECTS.map((a) => (
+            <button
+              key={a.aspect}
+              type="button"
+              aria-pressed={draft.aspect === a.aspect}
+              title={`${a.aspect}: ${a.width}×${a.height}`}
+              onClick={() => edit({ aspect: a.aspect, width: String(a.width), height: String(a.height) })}
+            >
+              {a.aspect}
+            </button>
+          ))}
+        </div>
+      </div>
+
+      <div className="field-row">
+        {numberField('batchSize', 'Batch size', { min: 1, max: 16, step: 1 })}
+        {numberField('batches', 'Batches', { min: 1, max: 20, step: 1 })}
+        <label className="field">
+          <span>Seed</span>
+          <input
+            type="text"
+            name="seed"
+            inputMode="numeric"
+            placeholder="random"
+            value={draft.seed}
+            aria-invalid={fieldError('seed') ? true : undefined}
+            title={fieldError('seed') ?? 'Blank: a random seed (recorded). Image i of a batch uses seed + i.'}
+            onChange={(e) => edit({ seed: e.target.value })}
+          />
+        </label>
+      </div>
+
+      {hints.length > 0 && (
+        <ul className="hints" aria-label="Field notes" aria-live="polite" data-testid="hints">
+          {hints.map((hint) => (
+            <li key={hint}>{hint}</li>
+          ))}
+        </ul>
+      )}
+
+      {error && (
+        <p className="form-error" role="alert" data-testid="generate-error">
+          {error}
+        </p>
+      )}
+      <div className="generate-actions">
+        <span className="muted" data-testid="queue-summary" aria-live="polite">
+          {queued ?? (totalImages > 0 ? `${draft.batches} × ${draft.batchSize} = ${totalImages} images` : '')}
+        </span>
+        <button type="submit" className="primary" disabled={!hasProject || busy || noModels} aria-busy={busy} title="Queue these batches (Ctrl+Enter)">
+          Queue
+        </button>
+      </div>
+    </form>
+  );
+}

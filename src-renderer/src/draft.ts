@@ -1,0 +1,214 @@
+/**
+ * The Generate panel's form as the user edits it (text in fields), and its translation into the
+ * contract's generation settings. Pure functions: no store, no client.
+ */
+import type { GenerationSettings, Preset, SamplerLabel } from '../../src-main/core/api/index';
+
+/**
+ * The contract's SAMPLER_NAMES, duplicated: the renderer may import only types from the
+ * contract. `_samplersComplete` below fails to compile if the contract gains a sampler.
+ */
+export const SAMPLERS = ['Euler', 'Euler a', 'DPM++ 2M', 'DPM++ 2M Karras', 'DPM++ SDE Karras', 'DDIM', 'LCM'] as const satisfies readonly SamplerLabel[];
+const _samplersComplete: [Exclude<SamplerLabel, (typeof SAMPLERS)[number]>] extends [never] ? true : false = true;
+void _samplersComplete;
+
+/**
+ * The aspect buttons and their sizes: the engine's SD 1.x table (src-main/core/diffusion/sizes.ts),
+ * duplicated for the same reason. Multiples of 64, as close to the ratio as that allows.
+ */
+export const ASPECTS: readonly { aspect: string; width: number; height: number }[] = [
+  { aspect: '9:16', width: 576, height: 1024 },
+  { aspect: '4:5', width: 512, height: 640 },
+  { aspect: '1:1', width: 512, height: 512 },
+  { aspect: '16:9', width: 1024, height: 576 },
+];
+
+/**
+ * The contract's BRAND_LOOP_PRESET (the designers' loop: DPM++ 2M Karras, 25 steps, CFG 7, batch
+ * of 6, 9:16), duplicated as the form's first values before `presets.list` answers.
+ */
+export const BRAND_LOOP_NAME = 'Brand loop';
+const BRAND_LOOP: Pick<Preset, 'settings' | 'negativePrompt'> = {
+  negativePrompt: 'text, watermark, extra limbs, mushy face',
+  settings: { sampler: 'DPM++ 2M Karras', steps: 25, cfg: 7, width: 576, height: 1024, batchSize: 6, loraWeight: 0.8, aspect: '9:16' },
+};
+
+/** Three batches: "fire off three batches (≈18 images)". */
+export const DEFAULT_BATCHES = 3;
+
+/** The form's fields as typed: numbers stay text until queued, so a field can be cleared while editing. */
+export interface Draft {
+  prompt: string;
+  negativePrompt: string;
+  model: string;
+  /** The preset the settings came from. */
+  preset: string;
+  sampler: SamplerLabel;
+  steps: string;
+  cfg: string;
+  width: string;
+  height: string;
+  aspect: string;
+  batchSize: string;
+  loraWeight: string;
+  batches: string;
+  /** Blank: a random seed, recorded with the job. */
+  seed: string;
+}
+
+export type DraftField = Exclude<keyof Draft, 'prompt' | 'negativePrompt' | 'model' | 'preset' | 'sampler' | 'aspect'>;
+
+/** The form's fields with a preset's settings and negative prompt (the prompt and model stay). */
+export function applyPreset(draft: Draft, preset: Pick<Preset, 'name' | 'settings' | 'negativePrompt'>): Draft {
+  const s = preset.settings;
+  return {
+    ...draft,
+    preset: preset.name,
+    negativePrompt: preset.negativePrompt,
+    sampler: s.sampler,
+    steps: String(s.steps),
+    cfg: String(s.cfg),
+    width: String(s.width),
+    height: String(s.height),
+    aspect: s.aspect,
+    batchSize: String(s.batchSize),
+    loraWeight: String(s.loraWeight),
+  };
+}
+
+export function initialDraft(): Draft {
+  const empty: Draft = {
+    prompt: '',
+    negativePrompt: '',
+    model: '',
+    preset: '',
+    sampler: 'DPM++ 2M Karras',
+    steps: '',
+    cfg: '',
+    width: '',
+    height: '',
+    aspect: '',
+    batchSize: '',
+    loraWeight: '',
+    batches: String(DEFAULT_BATCHES),
+    seed: '',
+  };
+  return applyPreset(empty, { name: BRAND_LOOP_NAME, ...BRAND_LOOP });
+}
+
+/** True when the draft's settings still equal the preset's (so the picker can say "edited"). */
+export function matchesPreset(draft: Draft, preset: Pick<Preset, 'name' | 'settings' | 'negativePrompt'>): boolean {
+  const applied = applyPreset(draft, preset);
+  return (Object.keys(applied) as (keyof Draft)[]).every((k) => k === 'preset' || applied[k] === draft[k]);
+}
+
+/** Rounds a size to the nearest multiple of 64 within the contract's 64–2048. */
+export function snapTo64(value: number): number {
+  if (!Number.isFinite(value)) return 64;
+  return Math.max(64, Math.min(2048, Math.round(value / 64) * 64));
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+/**
+ * The aspect a size has: one of the buttons' when the ratio is within 3 % of it (576×1024 is 9:16,
+ * 512×640 is 4:5), else the reduced ratio when it fits the contract's `NN:NN`, else `fallback`.
+ */
+export function aspectOf(width: number, height: number, fallback: string): string {
+  if (!(width > 0 && height > 0)) return fallback;
+  const ratio = width / height;
+  for (const a of ASPECTS) if (Math.abs(ratio / (a.width / a.height) - 1) < 0.03) return a.aspect;
+  const d = gcd(width, height);
+  const [w, h] = [width / d, height / d];
+  return w < 100 && h < 100 ? `${w}:${h}` : fallback;
+}
+
+/** What the form would queue, or a message per field that is not right yet. */
+export interface ParsedDraft {
+  settings: Partial<GenerationSettings>;
+  batches: number | undefined;
+  seed: number | undefined;
+  errors: Partial<Record<DraftField | 'model' | 'prompt', string>>;
+}
+
+function parseNumber(text: string, label: string, min: number, max: number, integer: boolean): number | string {
+  const trimmed = text.trim();
+  if (trimmed === '') return `${label} is empty`;
+  const value = Number(trimmed);
+  if (!Number.isFinite(value)) return `${label} must be a number`;
+  if (integer && !Number.isInteger(value)) return `${label} must be a whole number`;
+  if (value < min || value > max) return `${label} must be from ${min} to ${max}`;
+  return value;
+}
+
+/** Checks each field as the contract will (so hints get only valid fields and errors name the field). */
+export function parseDraft(draft: Draft): ParsedDraft {
+  const settings: Partial<GenerationSettings> = { sampler: draft.sampler };
+  const errors: ParsedDraft['errors'] = {};
+  const numeric = <K extends DraftField>(field: K, label: string, min: number, max: number, integer: boolean): number | undefined => {
+    const result = parseNumber(draft[field], label, min, max, integer);
+    if (typeof result === 'string') {
+      errors[field] = result;
+      return undefined;
+    }
+    return result;
+  };
+  const steps = numeric('steps', 'Steps', 1, 150, true);
+  const cfg = numeric('cfg', 'CFG', 0, 30, false);
+  const width = numeric('width', 'Width', 64, 2048, true);
+  const height = numeric('height', 'Height', 64, 2048, true);
+  const batchSize = numeric('batchSize', 'Batch size', 1, 16, true);
+  const loraWeight = numeric('loraWeight', 'LoRA weight', -2, 2, false);
+  if (width !== undefined && width % 8 !== 0) errors.width = 'Width must be a multiple of 8 (64 recommended)';
+  if (height !== undefined && height % 8 !== 0) errors.height = 'Height must be a multiple of 8 (64 recommended)';
+  if (steps !== undefined) settings.steps = steps;
+  if (cfg !== undefined) settings.cfg = cfg;
+  if (width !== undefined && !errors.width) settings.width = width;
+  if (height !== undefined && !errors.height) settings.height = height;
+  if (batchSize !== undefined) settings.batchSize = batchSize;
+  if (loraWeight !== undefined) settings.loraWeight = loraWeight;
+  if (/^\d{1,2}:\d{1,2}$/.test(draft.aspect)) settings.aspect = draft.aspect;
+  if (draft.model.trim()) settings.model = draft.model.trim();
+  else errors.model = 'Choose a model';
+  if (!draft.prompt.trim()) errors.prompt = 'Write a prompt';
+  const batches = numeric('batches', 'Batches', 1, 20, true);
+  let seed: number | undefined;
+  if (draft.seed.trim() !== '') seed = numeric('seed', 'Seed', 0, 0xffffffff, true);
+  return { settings, batches, seed, errors };
+}
+
+/** The full settings to queue, when every field is right. */
+export function completeSettings(parsed: ParsedDraft): GenerationSettings | null {
+  if (Object.keys(parsed.errors).length > 0 || parsed.settings.model === undefined) return null;
+  const rest = modelFreeSettings(parsed.settings);
+  return rest && { model: parsed.settings.model, ...rest };
+}
+
+/**
+ * What a preset keeps (every setting but the model), or the first message of a field that is not
+ * right; the prompt, model, batches and seed are no part of a preset.
+ */
+export function presetSettings(draft: Draft): Omit<GenerationSettings, 'model'> | string {
+  const { settings, errors } = parseDraft(draft);
+  const { model: _model, prompt: _prompt, batches: _batches, seed: _seed, ...own } = errors;
+  const first = Object.values(own)[0];
+  if (first) return first;
+  return modelFreeSettings(settings) ?? 'Some settings are missing.';
+}
+
+function modelFreeSettings(s: Partial<GenerationSettings>): Omit<GenerationSettings, 'model'> | null {
+  if (s.sampler === undefined || s.steps === undefined || s.cfg === undefined) return null;
+  if (s.width === undefined || s.height === undefined || s.batchSize === undefined || s.loraWeight === undefined) return null;
+  return {
+    sampler: s.sampler,
+    steps: s.steps,
+    cfg: s.cfg,
+    width: s.width,
+    height: s.height,
+    batchSize: s.batchSize,
+    loraWeight: s.loraWeight,
+    aspect: s.aspect ?? aspectOf(s.width, s.height, '1:1'),
+  };
+}

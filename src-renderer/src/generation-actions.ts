@@ -1,0 +1,150 @@
+/** What the Generate and Queue panels do, as plain functions over the client and the store. */
+import type { Job } from '../../src-main/core/api/index';
+import { ApiCallError, getClient } from './api/client';
+import { completeSettings, parseDraft, presetSettings, type Draft } from './draft';
+import { movePosition, useStore } from './store';
+
+function report(error: unknown): void {
+  const text = error instanceof Error ? error.message : String(error);
+  useStore.getState().notify('error', text);
+}
+
+/** The engine's state for the status bar; later changes arrive as `engine.status` events. */
+export async function loadEngineStatus(): Promise<void> {
+  try {
+    useStore.getState().setEngine(await getClient().call('engine.status', {}));
+  } catch (error) {
+    report(error);
+  }
+}
+
+/** Every job in the queue (all projects: the queue's order is shared). */
+export async function loadJobs(): Promise<void> {
+  try {
+    useStore.getState().setJobs(await getClient().call('queue.list', {}));
+  } catch (error) {
+    report(error);
+  }
+}
+
+/** The models folder's models and LoRAs, and the current project's presets. */
+export async function loadGenerationChoices(): Promise<void> {
+  const projectId = useStore.getState().currentProjectId;
+  try {
+    const [models, presets] = await Promise.all([
+      getClient().call('models.list', {}),
+      projectId === null ? Promise.resolve(null) : getClient().call('presets.list', { projectId }),
+    ]);
+    useStore.getState().setModels(models);
+    if (presets && useStore.getState().currentProjectId === projectId) useStore.getState().setPresets(presets);
+  } catch (error) {
+    report(error);
+  }
+}
+
+/** Shows or hides the Generate panel; it opens only with a project to generate into. */
+export function toggleGenerate(open = !useStore.getState().generateOpen): void {
+  if (open && useStore.getState().currentProjectId === null) return;
+  useStore.getState().setGenerateOpen(open);
+  if (open) void loadGenerationChoices();
+}
+
+let hintRequest = 0;
+
+/**
+ * Field-note hints for what the form holds now. Only fields that are valid are sent, so a field
+ * half-typed never costs the other hints; the last request wins; a failure keeps the old hints.
+ */
+export async function refreshHints(draft: Draft): Promise<void> {
+  const request = ++hintRequest;
+  const { settings } = parseDraft(draft);
+  try {
+    const hints = await getClient().call('settings.hints', { prompt: draft.prompt.slice(0, 4000), settings });
+    if (request === hintRequest) useStore.getState().setHints(hints);
+  } catch {
+    // Hints are advice: never an error the user has to deal with.
+  }
+}
+
+/** Queues the form's batches. Returns an error message for the form, or null when queued. */
+export async function queueDraft(): Promise<string | null> {
+  const { draft, currentProjectId } = useStore.getState();
+  if (currentProjectId === null) return 'Create or open a project first.';
+  const parsed = parseDraft(draft);
+  const firstError = Object.values(parsed.errors)[0];
+  if (firstError) return firstError;
+  const settings = completeSettings(parsed);
+  if (!settings || parsed.batches === undefined) return 'Some settings are missing.';
+  try {
+    const jobs = await getClient().call('queue.add', {
+      projectId: currentProjectId,
+      prompt: draft.prompt,
+      negativePrompt: draft.negativePrompt,
+      settings,
+      batches: parsed.batches,
+      ...(parsed.seed !== undefined ? { seed: parsed.seed } : {}),
+    });
+    // Their `job.updated` events may have come first (and be newer): only add what is missing.
+    useStore.getState().addJobs(jobs);
+    return null;
+  } catch (error) {
+    if (error instanceof ApiCallError && error.field) return `${error.field}: ${error.message}`;
+    return (error as Error).message;
+  }
+}
+
+// Cancel, retry, move, pause and resume show their effect through the `job.updated` and
+// `engine.status` events the core sends for every change: those arrive in order, while a call's
+// own answer can arrive after newer events (a retried job already running) and would turn it back.
+
+export async function cancelJob(job: Job): Promise<void> {
+  try {
+    await getClient().call('queue.cancel', { jobId: job.id });
+  } catch (error) {
+    report(error);
+  }
+}
+
+export async function retryJob(job: Job): Promise<void> {
+  try {
+    await getClient().call('queue.retry', { jobId: job.id });
+  } catch (error) {
+    report(error);
+  }
+}
+
+/** Swaps a queued job with its project's neighbour above (-1) or below (+1). */
+export async function moveJob(job: Job, direction: -1 | 1): Promise<void> {
+  const position = movePosition(useStore.getState().jobs, job, direction);
+  if (position === null) return;
+  try {
+    await getClient().call('queue.move', { jobId: job.id, position });
+  } catch (error) {
+    report(error);
+  }
+}
+
+export async function setQueuePaused(paused: boolean): Promise<void> {
+  try {
+    await getClient().call(paused ? 'queue.pause' : 'queue.resume', {});
+  } catch (error) {
+    report(error);
+  }
+}
+
+/** Saves the form's settings as a named preset of the project. Returns an error message, or null. */
+export async function savePreset(name: string): Promise<string | null> {
+  const { draft, currentProjectId } = useStore.getState();
+  if (currentProjectId === null) return 'Create or open a project first.';
+  const settings = presetSettings(draft);
+  if (typeof settings === 'string') return settings;
+  try {
+    const preset = await getClient().call('presets.save', { projectId: currentProjectId, name, settings, negativePrompt: draft.negativePrompt });
+    const presets = await getClient().call('presets.list', { projectId: currentProjectId });
+    useStore.getState().setPresets(presets);
+    useStore.getState().editDraft({ preset: preset.name });
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
