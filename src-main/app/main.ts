@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, dialog, ipcMain, net, protocol, session, shell, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, nativeImage, net, protocol, session, shell, type IpcMainEvent, type IpcMainInvokeEvent } from 'electron';
 import { toApiError } from '../core/api/index.js';
 import { resolveConfig } from '../core/config.js';
 import { isInside } from '../core/images/index.js';
@@ -13,7 +13,7 @@ import { createRpc, type Rpc } from '../core/rpc.js';
 import { contentSecurityPolicy } from '../core/security.js';
 import { createServices, type Services } from '../core/services.js';
 import { appPackage } from '../core/util/app-root.js';
-import { APP_SCHEME, CHANNEL_EVENT, CHANNEL_INVOKE, MEDIA_SCHEME, type BridgeResult } from './bridge.js';
+import { APP_SCHEME, CHANNEL_DRAG, CHANNEL_EVENT, CHANNEL_INVOKE, MEDIA_SCHEME, type BridgeResult } from './bridge.js';
 
 const APP_ORIGIN = `${APP_SCHEME}://app`;
 const rendererDir = path.join(appPackage().root, 'dist', 'renderer');
@@ -27,7 +27,7 @@ protocol.registerSchemesAsPrivileged([
 let services: Services | undefined;
 let rpc: Rpc | undefined;
 
-function isTrustedSender(event: IpcMainInvokeEvent): boolean {
+function isTrustedSender(event: IpcMainInvokeEvent | IpcMainEvent): boolean {
   const url = event.senderFrame?.url;
   return typeof url === 'string' && url.startsWith(`${APP_ORIGIN}/`);
 }
@@ -100,6 +100,17 @@ async function start(): Promise<void> {
     } catch (error) {
       return { ok: false, error: toApiError(error).toJSON() };
     }
+  });
+
+  // Drag out: the renderer names catalogue files; only files the media rules allow leave the window.
+  ipcMain.on(CHANNEL_DRAG, (event, paths: unknown) => {
+    if (!isTrustedSender(event) || !Array.isArray(paths) || paths.length === 0) return;
+    void Promise.all(paths.filter((p): p is string => typeof p === 'string').map((p) => services!.media.resolve(p).then((f) => f.path, () => null))).then((files) => {
+      const allowed = files.filter((f): f is string => f !== null);
+      if (allowed.length === 0) return;
+      const icon = nativeImage.createFromPath(allowed[0]!).resize({ width: 96 });
+      event.sender.startDrag({ file: allowed[0]!, files: allowed, icon });
+    });
   });
 
   services.events.subscribe((event) => {

@@ -9,6 +9,7 @@ import type { BridgeResult, OnbrandBridge } from '../core/api/bridge.js';
 // Literal copies of bridge.ts's constants: a sandboxed preload cannot require local files.
 const CHANNEL_INVOKE = 'onbrand:invoke';
 const CHANNEL_EVENT = 'onbrand:event';
+const CHANNEL_DRAG = 'onbrand:drag';
 
 const bridge: OnbrandBridge = {
   shell: 'electron',
@@ -24,6 +25,9 @@ const bridge: OnbrandBridge = {
     };
   },
   pathForFile: (file: File) => webUtils.getPathForFile(file),
+  startDrag: (paths: string[]) => {
+    if (Array.isArray(paths) && paths.every((p) => typeof p === 'string')) ipcRenderer.send(CHANNEL_DRAG, paths.slice(0, 500));
+  },
 };
 
 contextBridge.exposeInMainWorld('onbrand', bridge);

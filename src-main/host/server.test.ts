@@ -268,6 +268,14 @@ describe('/media', () => {
     expect(Buffer.from(await res.arrayBuffer()).equals(bytes)).toBe(true);
   });
 
+  it('offers the file as a download with download=1 (the browser stand-in for dragging out)', async () => {
+    const plain = await fetch(mediaUrl(image));
+    expect(plain.headers.get('content-disposition')).toBeNull();
+    const res = await fetch(`${mediaUrl(image)}&download=1`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-disposition')).toBe("attachment; filename*=UTF-8''a.png");
+  });
+
   it('serves an imported image and its thumbnail', async () => {
     const source = path.join(root, 'incoming', 'b.png');
     await png(source, { r: 1, g: 200, b: 3 });

@@ -99,12 +99,14 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     }
   });
 
-  app.get<{ Querystring: { path?: string; token?: string } }>('/media', async (req, reply) => {
+  app.get<{ Querystring: { path?: string; token?: string; download?: string } }>('/media', async (req, reply) => {
     if (!tokenOk(req.query.token)) {
       return reply.code(401).send({ error: { code: 'unauthorized', message: 'Missing or wrong Onbrand token.' } });
     }
     try {
       const file = await services.media.resolve(req.query.path ?? '');
+      // `download=1`: the browser host's stand-in for dragging files out of the window.
+      if (req.query.download === '1') reply.header('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(path.basename(file.path))}`);
       return reply
         .header('Content-Type', file.contentType)
         .header('Content-Length', file.size)

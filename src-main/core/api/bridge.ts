@@ -15,4 +15,9 @@ export interface OnbrandBridge {
   onEvent(listener: (event: AppEvent) => void): () => void;
   /** The absolute path of a file dropped onto the window (Electron's webUtils). */
   pathForFile(file: File): string;
+  /**
+   * Starts dragging these catalogue files out of the window to other apps (Electron's
+   * `startDrag`); call it from a `dragstart` handler. Main checks every path.
+   */
+  startDrag(paths: string[]): void;
 }
