@@ -1,7 +1,7 @@
 /** `onbrand`: the command line. The same services and API contract as the app, no UI. */
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ApiError, type ImportReport, type Project } from '../core/api/index.js';
+import { ApiError, type ImportReport, type Project, type Reference, type ReferenceReport } from '../core/api/index.js';
 import { resolveConfig } from '../core/config.js';
 import { createRpc, type Rpc } from '../core/rpc.js';
 import { createServices, type Services } from '../core/services.js';
@@ -28,6 +28,8 @@ Commands:
   import PROJECT PATH...        import image files or folders (PNG, JPEG, WebP) into a project
   generate --model DIR --prompt TEXT --out DIR   generate images with Stable Diffusion
   queue add|list|cancel|retry|run                the generation queue of the app, headless
+  ref add PROJECT URL|PATH...    add references to a project's mood board (files, folders, image URLs, Unsplash pages)
+  ref list PROJECT               list the mood board with attribution and palettes
 
 PROJECT is a project's name or id. Run "onbrand <command> --help" for details.
 
@@ -47,6 +49,17 @@ project's imports/ folder and get thumbnails. Files that are not PNG, JPEG or We
 damaged, or are already in the project are reported by name and skipped.
 
 Exit status: 0 all imported, 3 finished but some files were skipped, 1 error.
+
+${GLOBAL_OPTIONS}`,
+  ref: `Usage: onbrand ref add PROJECT URL|PATH...
+       onbrand ref list PROJECT
+
+add   copies each file (PNG, JPEG, WebP), folder (searched recursively), image URL or web page
+      (an Unsplash photo page is resolved through its Open Graph image, with the photographer
+      credited) into the project's references/ folder with its palette. Each item that fails
+      (unreachable, no image, not an image, too large, already there) is named and skipped.
+      Exit status: 0 all added, 3 some skipped, 1 error.
+list  the mood board in order: file, size, dominant colours, author, licence, source.
 
 ${GLOBAL_OPTIONS}`,
   queue: `${QUEUE_HELP}
@@ -110,7 +123,7 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
     return 0;
   }
   if (!Object.hasOwn(HELP, command) || command === 'main') {
-    err.write(`onbrand: unknown command "${command}". Commands: projects, import, generate, queue. Run "onbrand --help".\n`);
+    err.write(`onbrand: unknown command "${command}". Commands: projects, import, generate, queue, ref. Run "onbrand --help".\n`);
     return 2;
   }
   if (values.help) {
@@ -163,6 +176,8 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
         return await importCommand(rpc, services, rest, json, print, err);
       case 'queue':
         return await queueCommand(rpc, services, rest, values, json, print);
+      case 'ref':
+        return await refCommand(rpc, services, rest, json, print);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
@@ -248,6 +263,38 @@ async function importCommand(
         (report.duplicates.length ? `; ${report.duplicates.length} already there` : '') +
         (report.skipped.length ? `; ${report.skipped.length} skipped:` : '.'),
     );
+    for (const s of report.skipped) print(`  skipped ${s.message}`);
+  }
+  return report.skipped.length > 0 ? 3 : 0;
+}
+
+async function refCommand(rpc: Rpc, services: Services, args: string[], json: boolean, print: (text: string) => void): Promise<number> {
+  const [sub, projectName, ...items] = args;
+  if (sub !== 'add' && sub !== 'list') throw new UsageError(`unknown subcommand "${sub ?? ''}" (add, list)`);
+  if (!projectName) throw new UsageError('give a PROJECT');
+  const project = services.projects.find(projectName);
+  if (sub === 'list') {
+    const refs = (await rpc.invoke('refs.list', { projectId: project.id })) as Reference[];
+    if (json) print(JSON.stringify(refs, null, 2));
+    else if (refs.length === 0) print(`The mood board of "${project.name}" is empty. Add references with: onbrand ref add "${project.name}" URL|PATH…`);
+    else
+      print(
+        table(
+          ['#', 'FILE', 'SIZE', 'COLOURS', 'AUTHOR', 'LICENCE', 'SOURCE'],
+          refs.map((r, i) => [String(i + 1), r.fileName, `${r.width}×${r.height}`, r.palette.slice(0, 3).map((c) => c.hex).join(' '), r.author ?? '', r.licence ?? '', r.sourceUrl ?? '']),
+        ),
+      );
+    return 0;
+  }
+  if (items.length === 0) throw new UsageError('give at least one URL or PATH');
+  const report = (await rpc.invoke('refs.add', {
+    projectId: project.id,
+    items: items.map((i) => (/^https?:\/\//i.test(i) ? i : path.resolve(i))),
+  })) as ReferenceReport;
+  if (json) print(JSON.stringify(report, null, 2));
+  else {
+    print(`Added ${report.added.length} reference${report.added.length === 1 ? '' : 's'} to "${project.name}"${report.skipped.length ? `; ${report.skipped.length} skipped:` : '.'}`);
+    for (const r of report.added) print(`  ${r.fileName}${r.author ? ` — ${r.author}` : ''}${r.licence ? ` (${r.licence})` : ''}`);
     for (const s of report.skipped) print(`  skipped ${s.message}`);
   }
   return report.skipped.length > 0 ? 3 : 0;

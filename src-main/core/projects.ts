@@ -79,6 +79,14 @@ export class ProjectService {
     }
   }
 
+  /** Sets the mood text and/or the brand palette. */
+  update(id: number, fields: { mood?: string | undefined; palette?: BrandColour[] | undefined }): Project {
+    this.get(id);
+    const project = this.repo.update(id, fields)!;
+    this.events.emit('projects.changed', { projectId: id });
+    return project;
+  }
+
   /** Renames the project in the catalogue; its folder stays where it is (links to it keep working). */
   rename(id: number, name: string): Project {
     this.get(id);

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import {
   ApiError,
@@ -11,6 +12,7 @@ import {
   type ParsedInput,
   type RequestOutput,
 } from './api/index.js';
+import { aggregatePalettes } from './color/index.js';
 import { listModels } from './models.js';
 import { lintSettings } from './prompt/settings-linter.js';
 import type { Services } from './services.js';
@@ -101,6 +103,50 @@ export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
       const slug = project.name.replace(/[^\w-]+/g, '-').toLowerCase();
       return { text: services.timelog.export(projectId, format), fileName: `${slug}-time-cost.${format === 'csv' ? 'csv' : 'md'}` };
     },
+    'refs.list': ({ projectId }) => {
+      services.projects.get(projectId);
+      return services.refs.list(projectId);
+    },
+    'refs.add': async ({ projectId, items }) => {
+      services.projects.get(projectId);
+      services.timelog.activity(projectId, 'mood');
+      const report = await services.references.add(projectId, items);
+      services.timelog.activity(projectId, 'mood');
+      return report;
+    },
+    'refs.remove': async ({ projectId, refIds }) => {
+      services.projects.get(projectId);
+      const removed = services.refs.remove(projectId, refIds);
+      // The cached copies go with them (the originals, wherever they came from, are untouched).
+      await Promise.all(removed.map((r) => fs.promises.rm(r.path, { force: true })));
+      if (removed.length) services.events.emit('refs.changed', { projectId });
+      return { removed: removed.length };
+    },
+    'refs.move': ({ refId, position }) => {
+      const ref = services.refs.get(refId);
+      if (!ref) throw new ApiError('not_found', `No reference with id ${refId}.`, 'refId');
+      const list = services.refs.move(refId, position);
+      services.events.emit('refs.changed', { projectId: ref.projectId });
+      return list;
+    },
+    'refs.palette': ({ projectId }) => {
+      services.projects.get(projectId);
+      return aggregatePalettes(services.refs.list(projectId).map((r) => r.palette));
+    },
+    'projects.update': ({ projectId, mood, palette }) => services.projects.update(projectId, { mood, palette }),
+    'unsplash.search': ({ query, page }) => services.unsplash.search(query, page ?? 1),
+    'unsplash.import': async ({ projectId, photoId }) => {
+      services.projects.get(projectId);
+      const outcome = await services.unsplash.import(services.references, projectId, photoId);
+      if ('reason' in outcome) return { added: [], skipped: [outcome] };
+      services.events.emit('refs.changed', { projectId });
+      return { added: [outcome], skipped: [] };
+    },
+    'settings.setUnsplashKey': ({ key }) => {
+      services.settings.set('unsplash.key', key || null);
+      return { configured: !!key };
+    },
+    'settings.get': () => ({ unsplashConfigured: services.unsplash.configured, gpuCostPerHour: services.timelog.gpuCostPerHour }),
     'settings.setCost': ({ gpuCostPerHour }) => {
       services.timelog.setGpuCostPerHour(gpuCostPerHour);
       return { gpuCostPerHour };

@@ -1,11 +1,12 @@
 import path from 'node:path';
-import { AppSettings, ImageRepository, PresetRepository, ProjectRepository, openCatalog, type CatalogDb } from './catalog/index.js';
+import { AppSettings, ImageRepository, PresetRepository, ProjectRepository, RefRepository, openCatalog, type CatalogDb } from './catalog/index.js';
 import type { OnbrandConfig } from './config.js';
 import { Curation } from './curation/index.js';
 import { EventBus } from './events.js';
 import { ImageImporter, MediaAccess, ThumbnailRepair } from './images/index.js';
 import { GenerationQueue, JobRepository } from './jobs/index.js';
 import { ProjectService } from './projects.js';
+import { ReferenceImporter, UnsplashClient } from './references/index.js';
 import { TimeLog } from './timelog/index.js';
 
 export interface Services {
@@ -24,6 +25,9 @@ export interface Services {
   settings: AppSettings;
   timelog: TimeLog;
   curation: Curation;
+  refs: RefRepository;
+  references: ReferenceImporter;
+  unsplash: UnsplashClient;
   close(): Promise<void>;
 }
 
@@ -53,6 +57,9 @@ export function createServices(config: OnbrandConfig, options: ServiceOptions = 
     ...(options.provider ? { provider: options.provider } : {}),
   });
   const curation = new Curation(images, events);
+  const refs = new RefRepository(db);
+  const references = new ReferenceImporter(projectRepo, refs, events);
+  const unsplash = new UnsplashClient(() => settings.get<string | null>('unsplash.key', null));
   // Moves into or out of "_Rejected/Maybe Later" that a crash interrupted are finished first.
   curation.reconcile();
   // New images (imported or generated) get their focus score in the background.
@@ -76,6 +83,9 @@ export function createServices(config: OnbrandConfig, options: ServiceOptions = 
     settings,
     timelog,
     curation,
+    refs,
+    references,
+    unsplash,
     async close() {
       if (closed) return;
       closed = true;

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { generationEvents, generationRequests } from './generation.js';
+import { referenceEvents, referenceRequests } from './references.js';
 
 // ---- Shared shapes -------------------------------------------------------------------------
 
@@ -176,6 +177,7 @@ export const requests = {
     output: null as unknown as ImportReport,
   },
   ...generationRequests,
+  ...referenceRequests,
 } as const;
 
 export type Requests = typeof requests;
@@ -228,6 +230,7 @@ export const events = {
   /** The project list changed (created, renamed). */
   'projects.changed': z.object({ projectId: id }),
   ...generationEvents,
+  ...referenceEvents,
 } as const;
 
 export type Events = typeof events;

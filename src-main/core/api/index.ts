@@ -1,4 +1,5 @@
 export * from './contract.js';
 export * from './generation.js';
+export * from './references.js';
 export * from './errors.js';
 export type * from './bridge.js';

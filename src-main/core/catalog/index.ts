@@ -5,3 +5,4 @@ export { ProjectRepository, type NewProject } from './projects.js';
 export { ImageRepository, type NewImage } from './images.js';
 export { AppSettings } from './app-settings.js';
 export { PresetRepository } from './presets.js';
+export { RefRepository, type NewReference } from './refs.js';

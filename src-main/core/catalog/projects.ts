@@ -68,6 +68,12 @@ export class ProjectRepository {
     return this.get(id);
   }
 
+  update(id: number, fields: { mood?: string | undefined; palette?: readonly BrandColour[] | undefined }, now = new Date().toISOString()): Project | undefined {
+    if (fields.mood !== undefined) this.db.prepare('UPDATE projects SET mood = ?, updated_at = ? WHERE id = ?').run(fields.mood, now, id);
+    if (fields.palette !== undefined) this.db.prepare('UPDATE projects SET palette = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(fields.palette), now, id);
+    return this.get(id);
+  }
+
   touch(id: number, now = new Date().toISOString()): void {
     this.db.prepare('UPDATE projects SET updated_at = ? WHERE id = ?').run(now, id);
   }
