@@ -1,5 +1,6 @@
 /** The mood board part of the API contract: references with attribution and palettes, Unsplash. */
 import { z } from 'zod';
+import type { Project } from './contract.js';
 
 export interface PaletteEntry {
   hex: string;
@@ -77,7 +78,7 @@ export const referenceRequests = {
           .optional(),
       })
       .strict(),
-    output: null as unknown as import('./contract.js').Project,
+    output: null as unknown as Project,
   },
   'unsplash.search': {
     input: z.object({ query: z.string().trim().min(1, 'must not be empty').max(200), page: z.number().int().min(1).max(50).optional() }).strict(),

@@ -4,10 +4,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { run } from '../../cli/onbrand.js';
 import type { Reference, ReferenceReport } from '../api/index.js';
 import { resolveConfig } from '../config.js';
 import { createRpc } from '../rpc.js';
@@ -197,23 +195,6 @@ describe('Unsplash with an access key', () => {
     const trigger = hits.find((h) => h.url === '/api/photos/XyZ789/download');
     expect(trigger?.auth).toBe('Client-ID test-key');
     await expect(new UnsplashClient(() => null, `${base}/api/`).search('x')).rejects.toThrow(/Unsplash access key/);
-  });
-});
-
-describe('onbrand ref', () => {
-  it('adds and lists references from the command line', async () => {
-    const out = new PassThrough();
-    let text = '';
-    out.on('data', (c: Buffer) => (text += c.toString()));
-    const dataDir = path.join(root, 'data');
-    await services.close();
-    expect(await run(['ref', 'add', 'Mood', `${base}/photos/neon-portrait-AbC123`, `${base}/blog`, '--data-dir', dataDir], out, new PassThrough())).toBe(3);
-    expect(text).toMatch(/Added 1 reference to "Mood"; 1 skipped:/);
-    expect(text).toMatch(/neon-portrait-AbC123\.png — Jane Doe/);
-    text = '';
-    expect(await run(['ref', 'list', 'Mood', '--data-dir', dataDir], out, new PassThrough())).toBe(0);
-    expect(text).toMatch(/neon-portrait-AbC123\.png\s+90×160\s+#00E0FF/);
-    services = createServices(resolveConfig({ dataDir }));
   });
 });
 
