@@ -7,6 +7,7 @@ import { createRpc, type Rpc } from '../core/rpc.js';
 import { createServices, type Services } from '../core/services.js';
 import { appPackage } from '../core/util/app-root.js';
 import { ArgumentError, GENERATE_HELP, generateCommand } from './generate.js';
+import { ColourUsageError, LUT_HELP, PALETTE_HELP, lutCommand, paletteCommand } from './colour.js';
 import { QUEUE_HELP, QueueUsageError, queueCommand } from './queue.js';
 
 const GLOBAL_OPTIONS = `Global options:
@@ -28,6 +29,8 @@ Commands:
   import PROJECT PATH...        import image files or folders (PNG, JPEG, WebP) into a project
   generate --model DIR --prompt TEXT --out DIR   generate images with Stable Diffusion
   queue add|list|cancel|retry|run                the generation queue of the app, headless
+  palette IMAGE [--brand HEX,…]  dominant colours and brand-colour coverage of an image
+  lut apply|snap                 apply a .cube LUT, or write the brand palette-snap LUT
   ref add PROJECT URL|PATH...    add references to a project's mood board (files, folders, image URLs, Unsplash pages)
   ref list PROJECT               list the mood board with attribution and palettes
 
@@ -49,6 +52,12 @@ project's imports/ folder and get thumbnails. Files that are not PNG, JPEG or We
 damaged, or are already in the project are reported by name and skipped.
 
 Exit status: 0 all imported, 3 finished but some files were skipped, 1 error.
+
+${GLOBAL_OPTIONS}`,
+  palette: `${PALETTE_HELP}
+
+${GLOBAL_OPTIONS}`,
+  lut: `${LUT_HELP}
 
 ${GLOBAL_OPTIONS}`,
   ref: `Usage: onbrand ref add PROJECT URL|PATH...
@@ -95,6 +104,11 @@ const OPTIONS = {
   strength: { type: 'string' },
   provider: { type: 'string' },
   out: { type: 'string' },
+  brand: { type: 'string' },
+  threshold: { type: 'string' },
+  cube: { type: 'string' },
+  lift: { type: 'string' },
+  'crush-greens': { type: 'string' },
   preset: { type: 'string' },
   batches: { type: 'string' },
   'models-dir': { type: 'string' },
@@ -123,12 +137,25 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
     return 0;
   }
   if (!Object.hasOwn(HELP, command) || command === 'main') {
-    err.write(`onbrand: unknown command "${command}". Commands: projects, import, generate, queue, ref. Run "onbrand --help".\n`);
+    err.write(`onbrand: unknown command "${command}". Commands: projects, import, generate, queue, ref, palette, lut. Run "onbrand --help".\n`);
     return 2;
   }
   if (values.help) {
     print(HELP[command]!);
     return 0;
+  }
+
+  if (command === 'palette' || command === 'lut') {
+    try {
+      return command === 'palette' ? await paletteCommand(rest, values, values.json === true, print) : await lutCommand(rest, values, print);
+    } catch (error) {
+      if (error instanceof ColourUsageError) {
+        err.write(`onbrand ${command}: ${error.message}\nRun "onbrand ${command} --help" for usage.\n`);
+        return 2;
+      }
+      err.write(`onbrand ${command}: ${(error as Error).message}\n`);
+      return 1;
+    }
   }
 
   if (command === 'generate') {
