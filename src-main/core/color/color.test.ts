@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_PALETTE } from '../api/index.js';
 import { analyseColour, plainColourName } from './brand.js';
 import { ciede2000, rgbToLab } from './ciede2000.js';
-import { applyLut, buildLut, CubeError, formatCube, paletteSnap, parseCube } from './lut.js';
+import { applyLut, buildLut, type CubeError, formatCube, paletteSnap, parseCube } from './lut.js';
 import { rgbToOklab } from './oklab.js';
 
 // Sharma, Wu & Dalal (2005), "The CIEDE2000 color-difference formula: implementation notes,
