@@ -12,7 +12,7 @@ import {
   type ParsedInput,
   type RequestOutput,
 } from './api/index.js';
-import { aggregatePalettes } from './color/index.js';
+import { aggregatePalettes, checkSections } from './color/index.js';
 import { listModels } from './models.js';
 import { lintSettings } from './prompt/settings-linter.js';
 import type { Services } from './services.js';
@@ -147,6 +147,58 @@ export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
       return { configured: !!key };
     },
     'settings.get': () => ({ unsplashConfigured: services.unsplash.configured, gpuCostPerHour: services.timelog.gpuCostPerHour }),
+    'sections.list': ({ projectId }) => {
+      services.projects.get(projectId);
+      return services.sections.list(projectId);
+    },
+    'sections.save': ({ projectId, sectionId, name, backgroundHex, slotWidth, slotHeight }) => {
+      services.projects.get(projectId);
+      const clash = services.sections.findByName(projectId, name);
+      if (clash && clash.id !== sectionId) throw new ApiError('conflict', `A section named "${name}" already exists.`, 'name');
+      const fields = { name, backgroundHex, slotWidth, slotHeight };
+      let section;
+      if (sectionId === undefined) section = services.sections.insert(projectId, fields);
+      else {
+        const existing = services.sections.get(sectionId);
+        if (!existing || existing.projectId !== projectId) throw new ApiError('not_found', `No section with id ${sectionId} in this project.`, 'sectionId');
+        section = services.sections.update(sectionId, fields)!;
+      }
+      services.events.emit('sections.changed', { projectId });
+      return section;
+    },
+    'sections.remove': ({ sectionId }) => {
+      const section = services.sections.get(sectionId);
+      if (!section) throw new ApiError('not_found', `No section with id ${sectionId}.`, 'sectionId');
+      services.sections.remove(sectionId);
+      services.events.emit('sections.changed', { projectId: section.projectId });
+      return { removed: true };
+    },
+    'sections.move': ({ sectionId, position }) => {
+      const section = services.sections.get(sectionId);
+      if (!section) throw new ApiError('not_found', `No section with id ${sectionId}.`, 'sectionId');
+      const list = services.sections.move(sectionId, position);
+      services.events.emit('sections.changed', { projectId: section.projectId });
+      return list;
+    },
+    'sections.pair': ({ sectionId, imageId }) => {
+      const section = services.sections.get(sectionId);
+      if (!section) throw new ApiError('not_found', `No section with id ${sectionId}.`, 'sectionId');
+      if (imageId !== null && services.images.get(imageId)?.projectId !== section.projectId) {
+        throw new ApiError('not_found', `No image with id ${imageId} in this project.`, 'imageId');
+      }
+      const paired = services.sections.pair(sectionId, imageId)!;
+      services.events.emit('sections.changed', { projectId: section.projectId });
+      return paired;
+    },
+    'sections.check': async ({ projectId, tolerance }) => {
+      services.projects.get(projectId);
+      const images = services.images.list(projectId);
+      // Paired images and picks need their colour analysis: make it now if the background has not yet.
+      const needed = new Set(services.sections.list(projectId).map((s) => s.imageId));
+      const missing = images.filter((i) => i.colour === null && (needed.has(i.id) || i.flag === 'pick'));
+      if (missing.length) await services.curation.scoreSharpness(projectId, missing);
+      return checkSections(services.sections.list(projectId), services.images.list(projectId), tolerance);
+    },
     'settings.setCost': ({ gpuCostPerHour }) => {
       services.timelog.setGpuCostPerHour(gpuCostPerHour);
       return { gpuCostPerHour };

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { AppSettings, ImageRepository, PresetRepository, ProjectRepository, RefRepository, openCatalog, type CatalogDb } from './catalog/index.js';
+import { AppSettings, ImageRepository, PresetRepository, ProjectRepository, RefRepository, SectionRepository, openCatalog, type CatalogDb } from './catalog/index.js';
 import type { OnbrandConfig } from './config.js';
 import { Curation } from './curation/index.js';
 import { EventBus } from './events.js';
@@ -28,6 +28,7 @@ export interface Services {
   refs: RefRepository;
   references: ReferenceImporter;
   unsplash: UnsplashClient;
+  sections: SectionRepository;
   close(): Promise<void>;
 }
 
@@ -56,7 +57,7 @@ export function createServices(config: OnbrandConfig, options: ServiceOptions = 
     dataDir: config.dataDir,
     ...(options.provider ? { provider: options.provider } : {}),
   });
-  const curation = new Curation(images, events);
+  const curation = new Curation(images, events, (projectId) => projectRepo.get(projectId)?.palette);
   const refs = new RefRepository(db);
   const references = new ReferenceImporter(projectRepo, refs, events);
   const unsplash = new UnsplashClient(() => settings.get<string | null>('unsplash.key', null));
@@ -65,6 +66,11 @@ export function createServices(config: OnbrandConfig, options: ServiceOptions = 
   // New images (imported or generated) get their focus score in the background.
   events.subscribe((event) => {
     if (event.type === 'images.added') void curation.scoreSharpness(event.payload.projectId, event.payload.images);
+    // A new brand palette makes every cached colour analysis of the project stale.
+    if (event.type === 'projects.changed') {
+      const stale = images.list(event.payload.projectId).filter((i) => i.colour === null);
+      if (stale.length) void curation.scoreSharpness(event.payload.projectId, stale);
+    }
   });
   let closed = false;
   return {
@@ -86,6 +92,7 @@ export function createServices(config: OnbrandConfig, options: ServiceOptions = 
     refs,
     references,
     unsplash,
+    sections: new SectionRepository(db),
     async close() {
       if (closed) return;
       closed = true;

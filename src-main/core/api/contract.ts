@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { generationEvents, generationRequests } from './generation.js';
 import { referenceEvents, referenceRequests } from './references.js';
+import { sectionRequests } from './sections.js';
 
 // ---- Shared shapes -------------------------------------------------------------------------
 
@@ -79,6 +80,16 @@ export interface ImageSummary {
   prompt: string | null;
   /** Focus score (variance of the Laplacian on the central region); null until computed. */
   sharpness: number | null;
+  /** Colour analysis for the project's brand palette; null until computed. */
+  colour: ImageColour | null;
+}
+
+export interface ImageColour {
+  dominant: { hex: string; share: number }[];
+  /** Each brand colour's coverage (share of pixels within the CIEDE2000 threshold) and whether it is clearly present. */
+  brand: { name: string; hex: string; coverage: number; present: boolean }[];
+  /** The name used in file names: the dominant brand colour, else a plain colour name. */
+  colourName: string;
 }
 
 /** One rating/flag change; absent fields stay as they are. */
@@ -178,6 +189,7 @@ export const requests = {
   },
   ...generationRequests,
   ...referenceRequests,
+  ...sectionRequests,
 } as const;
 
 export type Requests = typeof requests;
@@ -209,6 +221,7 @@ const imageSummarySchema: z.ZodType<ImageSummary> = z.object({
   jobId: z.number().int().nullable(),
   prompt: z.string().nullable(),
   sharpness: z.number().nullable(),
+  colour: z.any(),
 });
 
 /** Events pushed from the core to every window (IPC) and WebSocket client. */
@@ -231,6 +244,8 @@ export const events = {
   'projects.changed': z.object({ projectId: id }),
   ...generationEvents,
   ...referenceEvents,
+  /** The sections of a project changed. */
+  'sections.changed': z.object({ projectId: id }),
 } as const;
 
 export type Events = typeof events;

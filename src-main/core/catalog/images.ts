@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { ImageFlag, ImageSummary } from '../api/index.js';
+import type { ImageColour, ImageFlag, ImageSummary } from '../api/index.js';
 import type { CatalogDb } from './database.js';
 
 interface ImageRow {
@@ -14,9 +14,11 @@ interface ImageRow {
   thumb_path: string | null;
   created_at: string;
   folder: string;
+  palette_key: string;
   job_id: number | null;
   params: string | null;
   sharpness: number | null;
+  colour: string | null;
 }
 
 export interface NewImage {
@@ -38,8 +40,8 @@ export interface NewImage {
 }
 
 const SELECT = `
-  SELECT i.id, i.project_id, i.path, i.width, i.height, i.rating, i.flag, i.seed, i.thumb_path, i.created_at, p.folder,
-         i.job_id, i.params, i.sharpness
+  SELECT p.palette AS palette_key, i.id, i.project_id, i.path, i.width, i.height, i.rating, i.flag, i.seed, i.thumb_path, i.created_at, p.folder,
+         i.job_id, i.params, i.sharpness, i.colour
   FROM images i JOIN projects p ON p.id = i.project_id`;
 
 /** Images in the catalogue. Paths are stored relative (project folder, data folder) and returned absolute. */
@@ -117,6 +119,11 @@ export class ImageRepository {
     ).map((r) => ({ id: r.id, folder: r.folder, path: r.path, originalPath: r.original_path, flag: r.flag }));
   }
 
+  /** Stores the colour analysis, tagged with the palette it was made for. */
+  setColour(id: number, colour: ImageColour, paletteKey: string): void {
+    this.db.prepare('UPDATE images SET colour = ? WHERE id = ?').run(JSON.stringify({ ...colour, paletteKey }), id);
+  }
+
   setSharpness(id: number, sharpness: number): void {
     this.db.prepare('UPDATE images SET sharpness = ? WHERE id = ?').run(sharpness, id);
   }
@@ -148,6 +155,7 @@ export class ImageRepository {
       jobId: row.job_id,
       prompt: promptOf(row.params),
       sharpness: row.sharpness,
+      colour: colourOf(row.colour, row.palette_key),
     };
   }
 }
@@ -160,6 +168,17 @@ function promptOf(params: string | null): string | null {
     if (typeof text !== 'string') return null;
     const end = text.search(/\n(Negative prompt:|Steps: )/);
     return end < 0 ? text : text.slice(0, end);
+  } catch {
+    return null;
+  }
+}
+
+/** The cached analysis, if it was made for the project's current palette (else it is stale: null). */
+function colourOf(stored: string | null, palette: string): ImageColour | null {
+  if (!stored) return null;
+  try {
+    const { paletteKey, ...colour } = JSON.parse(stored) as ImageColour & { paletteKey?: string };
+    return paletteKey === palette ? colour : null;
   } catch {
     return null;
   }

@@ -6,3 +6,4 @@ export { ImageRepository, type NewImage } from './images.js';
 export { AppSettings } from './app-settings.js';
 export { PresetRepository } from './presets.js';
 export { RefRepository, type NewReference } from './refs.js';
+export { SectionRepository } from './sections.js';

@@ -251,6 +251,19 @@ describe('migration 0005 curation', () => {
   });
 });
 
+describe('migration 0006 colour', () => {
+  it('adds images.colour; version 5 data survives', () => {
+    const v5 = openAt(5);
+    const now = '2026-11-25T10:00:00.000Z';
+    v5.prepare("INSERT INTO projects (id, name, folder, palette, created_at, updated_at) VALUES (1, 'P', '/tmp/p', '[]', ?, ?)").run(now, now);
+    v5.prepare("INSERT INTO images (project_id, path, content_hash, width, height, format, byte_size, sharpness, created_at) VALUES (1, 'a.png', 'h', 8, 8, 'png', 1, 12.5, ?)").run(now);
+    v5.close();
+    const v6 = openAt(6);
+    expect(schemaVersion(v6)).toBe(6);
+    expect(v6.prepare('SELECT sharpness, colour FROM images').get()).toEqual({ sharpness: 12.5, colour: null });
+  });
+});
+
 describe('upgrading across every step', () => {
   it('a catalogue made by the first migration opens at the latest version with its data intact', () => {
     const v1 = openAt(1);
@@ -267,7 +280,7 @@ describe('upgrading across every step', () => {
     expect(db.prepare('SELECT * FROM projects').all()).toEqual(before.projects);
     // Later steps add columns to images; the old ones keep their values and the new ones start empty.
     const images = db.prepare('SELECT * FROM images').all() as Record<string, unknown>[];
-    expect(images).toEqual((before.images as Record<string, unknown>[]).map((row) => ({ ...row, job_id: null, batch_index: null, sharpness: null, original_path: null })));
+    expect(images).toEqual((before.images as Record<string, unknown>[]).map((row) => ({ ...row, job_id: null, batch_index: null, sharpness: null, original_path: null, colour: null })));
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
   });

@@ -7,7 +7,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ApiError, type ImageSummary, type MarkChange } from '../api/index.js';
+import { ApiError, type BrandColour, type ImageSummary, type MarkChange } from '../api/index.js';
+import { analyseColour } from '../color/index.js';
 import type { ImageRepository } from '../catalog/index.js';
 import type { EventBus } from '../events.js';
 import { freeFileName } from '../util/fs-atomic.js';
@@ -22,6 +23,8 @@ export class Curation {
   constructor(
     private readonly images: ImageRepository,
     private readonly events: EventBus,
+    /** The project's brand palette (colour analysis is made for it). */
+    private readonly paletteOf: (projectId: number) => BrandColour[] | undefined = () => undefined,
   ) {}
 
   /** Applies rating/flag changes in order; returns the changed images. */
@@ -90,20 +93,28 @@ export class Curation {
     return fixed;
   }
 
-  /** Scores focus in the background for images that have no score yet; `images.updated` as they come. */
+  /**
+   * Analyses images in the background: the focus score, and the colour analysis for the project's
+   * brand palette, where missing (or made for an older palette). `images.updated` as they come.
+   */
   scoreSharpness(projectId: number, images: readonly ImageSummary[]): Promise<void> {
-    const todo = images.filter((i) => i.sharpness === null && !this.pendingScores.has(i.id));
+    const todo = images.filter((i) => (i.sharpness === null || i.colour === null) && !this.pendingScores.has(i.id));
     for (const image of todo) this.pendingScores.add(image.id);
-    this.scoring = this.scoring.then(async () => {
+    this.scoring = this.scoring
+      .then(async () => {
       let batch: ImageSummary[] = [];
       let last = performance.now();
+      const palette = this.paletteOf(projectId);
+      const paletteKey = palette ? JSON.stringify(palette) : '';
       for (const image of todo) {
         try {
           const current = this.images.get(image.id);
-          if (current && current.sharpness === null) {
-            this.images.setSharpness(image.id, await sharpnessScore(current.path));
-            batch.push(this.images.get(image.id)!);
+          if (current && current.sharpness === null) this.images.setSharpness(image.id, await sharpnessScore(current.path));
+          if (current && current.colour === null && palette) {
+            const analysis = await analyseColour(current.path, palette);
+            this.images.setColour(image.id, { dominant: analysis.dominant, brand: analysis.brand, colourName: analysis.colourName }, paletteKey);
           }
+          if (current) batch.push(this.images.get(image.id)!);
         } catch {
           // A file that cannot be read keeps no score; the grid still shows it.
         } finally {
@@ -116,7 +127,9 @@ export class Curation {
         }
       }
       if (batch.length) this.events.emit('images.updated', { projectId, images: batch });
-    });
+      })
+      // The catalogue closed while analysing (the app quit): the rest is done on the next start.
+      .catch(() => undefined);
     return this.scoring;
   }
 }
