@@ -71,13 +71,17 @@ export async function fetchLimited(url: string, limits: FetchLimits = DEFAULT_LI
     const chunks: Buffer[] = [];
     let size = 0;
     try {
-      for await (const chunk of response.body ?? []) {
-        size += (chunk as Uint8Array).length;
+      const reader = response.body?.getReader();
+      for (;;) {
+        if (!reader) break;
+        const { done, value } = await reader.read();
+        if (done) break;
+        size += value.length;
         if (size > limits.maxBytes) {
-          await response.body?.cancel().catch(() => undefined);
+          await reader.cancel().catch(() => undefined);
           throw new FetchError('too_large', `${url} is over the ${limits.maxBytes / 2 ** 20} MB limit`);
         }
-        chunks.push(Buffer.from(chunk as Uint8Array));
+        chunks.push(Buffer.from(value));
       }
     } catch (error) {
       if (error instanceof FetchError) throw error;
