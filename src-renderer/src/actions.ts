@@ -1,5 +1,6 @@
 /** What the UI does, as plain functions over the client and the store (callable from keys, buttons, tests). */
 import { ApiCallError, getClient } from './api/client';
+import { takeUpdatedImages } from './curation-actions';
 import { loadGenerationChoices } from './generation-actions';
 import { useStore } from './store';
 import { loadTime } from './time-actions';
@@ -89,6 +90,9 @@ export function connectEvents(): () => void {
     switch (event.type) {
       case 'images.added':
         if (event.payload.projectId === state.currentProjectId) state.addImages(event.payload.images);
+        break;
+      case 'images.updated':
+        if (event.payload.projectId === state.currentProjectId) takeUpdatedImages(event.payload.images);
         break;
       case 'thumbnail.ready':
         if (event.payload.projectId === state.currentProjectId) state.setThumbnail(event.payload.imageId, event.payload.thumbPath);

@@ -1,6 +1,9 @@
+import { mark, redo, toggleCompare, toggleFullscreen, undo } from './curation-actions';
 import { toggleGenerate } from './generation-actions';
+import { actionFor, keyOf, type Action } from './keymap';
 import { useStore } from './store';
 import { reportActivity } from './time-actions';
+import { zoomAtPointer } from './zoom';
 
 /** True when a key press belongs to a text field, not to the app's shortcuts. */
 function typingTarget(target: EventTarget | null): boolean {
@@ -14,103 +17,182 @@ function pressesControl(event: KeyboardEvent): boolean {
   return event.target instanceof HTMLElement && ['BUTTON', 'A', 'SUMMARY'].includes(event.target.tagName);
 }
 
-/** Keys that move through the images: the time log counts them as curation. */
-const NAVIGATION_KEYS = new Set(['l', 'L', 'Enter', 'g', 'G', 'ArrowRight', 'ArrowLeft', 'ArrowDown', 'ArrowUp', 'Home', 'End', 'PageDown', 'PageUp']);
+/** Actions that move through or judge the images: the time log counts them as curation. */
+const CURATION = new Set<Action>(['loupe', 'grid', 'compare', 'zoom', 'next', 'previous', 'rowDown', 'rowUp', 'first', 'last', 'pageDown', 'pageUp']);
 
 export interface ShortcutHandlers {
   newProject(): void;
   renameProject(): void;
   importImages(): void;
   timeCost(): void;
+  cheatSheet(): void;
 }
 
 /**
- * The app's keys, Lightroom-style: L loupe (toggles), G or Esc grid, arrows move (Up/Down by a
- * row in the grid), Home/End, PageUp/PageDown by a screen, - and = zoom the grid, Ctrl+G the
- * Generate panel, T the Time + Cost view. Returns true when the key was handled.
+ * The app's keys, from the keymap (keymap.ts: Onbrand's default or the Lightroom preset, plus the
+ * user's own). Ctrl+G (the Generate panel) is fixed and works from the prompt too. Returns true
+ * when the key was handled.
  */
 export function handleKey(event: KeyboardEvent, handlers: ShortcutHandlers): boolean {
   const mod = event.ctrlKey || event.metaKey;
-  // Ctrl+G works from the prompt too: it opens and closes the panel the user is typing in.
   if (mod && !event.altKey && !event.shiftKey && event.key.toLowerCase() === 'g') {
     toggleGenerate();
     return true;
   }
-  if (typingTarget(event.target) || pressesControl(event) || event.altKey) return false;
-  const handled = handleAppKey(event, handlers, mod);
-  if (handled && !mod && NAVIGATION_KEYS.has(event.key) && useStore.getState().images.length > 0) reportActivity('curate');
+  if (typingTarget(event.target) || pressesControl(event)) return false;
+  const action = actionFor(keyOf(event));
+  if (!action) return false;
+  const handled = runAction(action, handlers);
+  if (handled && CURATION.has(action) && useStore.getState().images.length > 0) reportActivity('curate');
   return handled;
 }
 
-function handleAppKey(event: KeyboardEvent, handlers: ShortcutHandlers, mod: boolean): boolean {
+/** Runs one action (a key or a toolbar button); false when it does not apply here. */
+export function runAction(action: Action, handlers: ShortcutHandlers): boolean {
   const state = useStore.getState();
-  if (mod) {
-    switch (event.key.toLowerCase()) {
-      case 'n':
-        handlers.newProject();
-        return true;
-      case 'i':
-        if (state.currentProjectId !== null) handlers.importImages();
-        return true;
-      default:
-        return false;
-    }
-  }
   const inGrid = state.mode === 'grid';
   const row = inGrid ? state.columns : 1;
   const page = inGrid ? state.columns * state.visibleRows : 1;
-  switch (event.key) {
-    case 'l':
-    case 'L':
+  const hasProject = state.currentProjectId !== null;
+  const rate = (rating: number): boolean => {
+    void mark({ rating });
+    return true;
+  };
+  const filter = (minRating: number): boolean => {
+    state.setFilter({ minRating });
+    return true;
+  };
+  switch (action) {
+    case 'loupe':
       if (state.selected >= 0) state.setMode(state.mode === 'loupe' ? 'grid' : 'loupe');
       return true;
-    case 'Enter':
-      if (inGrid && state.selected >= 0) state.setMode('loupe');
-      return true;
-    case 'g':
-    case 'G':
-    case 'Escape':
+    case 'grid':
+      if (document.fullscreenElement && state.mode === 'grid') void document.exitFullscreen().catch(() => undefined);
       state.setMode('grid');
       return true;
-    case 'ArrowRight':
+    case 'compare':
+      toggleCompare();
+      return true;
+    case 'zoom':
+      if (state.mode === 'grid') {
+        if (state.selected < 0) return true;
+        state.setMode('loupe');
+      }
+      zoomAtPointer();
+      return true;
+    case 'fullscreen':
+      toggleFullscreen();
+      return true;
+    case 'lightsOut':
+      state.setLightsOut(!state.lightsOut);
+      return true;
+    case 'cheatSheet':
+      handlers.cheatSheet();
+      return true;
+    case 'next':
       state.select(state.selected + 1);
       return true;
-    case 'ArrowLeft':
+    case 'previous':
       state.select(state.selected - 1);
       return true;
-    case 'ArrowDown':
+    case 'rowDown':
       state.select(state.selected + row);
       return true;
-    case 'ArrowUp':
+    case 'rowUp':
       state.select(state.selected - row);
       return true;
-    case 'Home':
+    case 'first':
       state.select(0);
       return true;
-    case 'End':
+    case 'last':
       state.select(state.images.length - 1);
       return true;
-    case 'PageDown':
+    case 'pageDown':
       state.select(state.selected + page);
       return true;
-    case 'PageUp':
+    case 'pageUp':
       state.select(state.selected - page);
       return true;
-    case '-':
+    case 'extendNext':
+      state.extendTo(state.selected + 1);
+      return true;
+    case 'extendPrevious':
+      state.extendTo(state.selected - 1);
+      return true;
+    case 'extendDown':
+      state.extendTo(state.selected + row);
+      return true;
+    case 'extendUp':
+      state.extendTo(state.selected - row);
+      return true;
+    case 'selectAll':
+      state.selectAll();
+      return true;
+    case 'rate0':
+      return rate(0);
+    case 'rate1':
+      return rate(1);
+    case 'rate2':
+      return rate(2);
+    case 'rate3':
+      return rate(3);
+    case 'rate4':
+      return rate(4);
+    case 'rate5':
+      return rate(5);
+    case 'pick':
+      void mark({ flag: 'pick' });
+      return true;
+    case 'reject':
+      void mark({ flag: 'reject' });
+      return true;
+    case 'unflag':
+      void mark({ flag: 'none' });
+      return true;
+    case 'undo':
+      void undo();
+      return true;
+    case 'redo':
+      void redo();
+      return true;
+    case 'autoAdvance':
+      state.setAutoAdvance(!state.autoAdvance);
+      return true;
+    case 'maybeLater':
+      state.setFilter({ flag: state.filter.flag === 'rejected' ? 'all' : 'rejected' });
+      return true;
+    case 'filterAll':
+      return filter(0);
+    case 'filter1':
+      return filter(1);
+    case 'filter2':
+      return filter(2);
+    case 'filter3':
+      return filter(3);
+    case 'filter4':
+      return filter(4);
+    case 'filter5':
+      return filter(5);
+    case 'sharpness':
+      state.setShowSharpness(!state.showSharpness);
+      return true;
+    case 'smaller':
       state.setCellSize(state.cellSize / 1.25);
       return true;
-    case '=':
-    case '+':
+    case 'larger':
       state.setCellSize(state.cellSize * 1.25);
       return true;
-    case 'F2':
-      if (state.currentProjectId !== null) handlers.renameProject();
+    case 'newProject':
+      handlers.newProject();
       return true;
-    case 't':
-    case 'T':
-      if (state.currentProjectId !== null) handlers.timeCost();
+    case 'importImages':
+      if (hasProject) handlers.importImages();
       return true;
-    default:
-      return false;
+    case 'renameProject':
+      if (hasProject) handlers.renameProject();
+      return true;
+    case 'timeCost':
+      if (hasProject) handlers.timeCost();
+      return true;
   }
 }

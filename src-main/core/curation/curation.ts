@@ -74,6 +74,11 @@ export class Curation {
     }
   }
 
+  /** The images as stored now: a rating made while they were analysed is never sent back stale. */
+  private fresh(batch: readonly ImageSummary[]): ImageSummary[] {
+    return batch.map((i) => this.images.get(i.id)).filter((i): i is ImageSummary => i !== undefined);
+  }
+
   /** Finishes moves that a crash interrupted: the file goes where the catalogue says it is. */
   reconcile(): number {
     let fixed = 0;
@@ -121,12 +126,12 @@ export class Curation {
           this.pendingScores.delete(image.id);
         }
         if (batch.length && performance.now() - last > 250) {
-          this.events.emit('images.updated', { projectId, images: batch });
+          this.events.emit('images.updated', { projectId, images: this.fresh(batch) });
           batch = [];
           last = performance.now();
         }
       }
-      if (batch.length) this.events.emit('images.updated', { projectId, images: batch });
+      if (batch.length) this.events.emit('images.updated', { projectId, images: this.fresh(batch) });
       })
       // The catalogue closed while analysing (the app quit): the rest is done on the next start.
       .catch(() => undefined);

@@ -32,6 +32,12 @@ export interface Client {
   mediaUrl(path: string): string;
   /** The path of a dropped file, where the shell can tell it (Electron only). */
   pathForFile(file: File): string | null;
+  /** Whether files can be dragged out of the window to other apps (Electron only). */
+  canDragOut: boolean;
+  /** Drags these catalogue files out to other apps; call it from `dragstart`. No-op in a browser. */
+  startDrag(paths: string[]): void;
+  /** A URL that downloads the file (the browser's stand-in for dragging out); null in Electron. */
+  downloadUrl(path: string): string | null;
 }
 
 function electronClient(bridge: OnbrandBridge): Client {
@@ -45,6 +51,9 @@ function electronClient(bridge: OnbrandBridge): Client {
     subscribe: (listener) => bridge.onEvent(listener),
     mediaUrl: (path) => `onbrand-media://local/file?path=${encodeURIComponent(path)}`,
     pathForFile: (file) => bridge.pathForFile(file) || null,
+    canDragOut: true,
+    startDrag: (paths) => bridge.startDrag(paths),
+    downloadUrl: () => null,
   };
 }
 
@@ -112,6 +121,9 @@ function browserClient(): Client {
     },
     mediaUrl: (path) => `/media?path=${encodeURIComponent(path)}&token=${encodeURIComponent(token)}`,
     pathForFile: () => null,
+    canDragOut: false,
+    startDrag: () => undefined,
+    downloadUrl: (path) => `/media?path=${encodeURIComponent(path)}&token=${encodeURIComponent(token)}&download=1`,
   };
 }
 

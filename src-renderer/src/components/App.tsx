@@ -5,8 +5,11 @@ import { savePreset, toggleGenerate } from '../generation-actions';
 import { handleKey } from '../keyboard';
 import { useStore } from '../store';
 import { FormDialog } from './Dialog';
+import { Compare } from './Compare';
+import { CurationBar } from './CurationBar';
 import { Grid } from './Grid';
 import { ImportReportPanel } from './ImportReportPanel';
+import { KeysDialog } from './KeysDialog';
 import { Loupe } from './Loupe';
 import { SidePanel } from './SidePanel';
 import { StatusBar } from './StatusBar';
@@ -18,7 +21,8 @@ export function App() {
   const mode = useStore((s) => s.mode);
   const projects = useStore((s) => s.projects);
   const currentProjectId = useStore((s) => s.currentProjectId);
-  const imageCount = useStore((s) => s.images.length);
+  const imageCount = useStore((s) => s.allImages.length);
+  const lightsOut = useStore((s) => s.lightsOut);
   const loading = useStore((s) => s.loading);
   const notice = useStore((s) => s.notice);
   const generateOpen = useStore((s) => s.generateOpen);
@@ -33,6 +37,7 @@ export function App() {
         renameProject: () => setDialog('rename-project'),
         importImages: () => setDialog('import'),
         timeCost: () => setDialog('time-cost'),
+        cheatSheet: () => setDialog('keys'),
       });
       if (handled) event.preventDefault();
     };
@@ -52,7 +57,7 @@ export function App() {
   };
 
   return (
-    <div className="app" onDragOver={(e) => e.preventDefault()} onDrop={onDrop}>
+    <div className={lightsOut ? 'app lights-out' : 'app'} onDragOver={(e) => e.preventDefault()} onDrop={onDrop}>
       <TopBar openDialog={setDialog} />
       <div className="workspace">
         <main className="content">
@@ -79,10 +84,11 @@ export function App() {
                 )}
               </div>
             </div>
-          ) : mode === 'loupe' ? (
-            <Loupe />
           ) : (
-            <Grid />
+            <div className="curation">
+              <CurationBar onCheatSheet={() => setDialog('keys')} />
+              <div className="curation-view">{mode === 'loupe' ? <Loupe /> : mode === 'compare' ? <Compare /> : <Grid />}</div>
+            </div>
           )}
         </main>
         <SidePanel onSavePreset={() => setDialog('save-preset')} />
@@ -134,6 +140,7 @@ export function App() {
           onClose={() => setDialog(null)}
         />
       )}
+      {dialog === 'keys' && <KeysDialog onClose={() => setDialog(null)} />}
       {dialog === 'time-cost' && <TimeCostDialog onClose={() => setDialog(null)} />}
       {dialog === 'import' && (
         <FormDialog

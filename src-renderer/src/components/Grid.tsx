@@ -1,7 +1,9 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { getClient } from '../api/client';
+import { dragOut } from '../curation-actions';
 import { useStore } from '../store';
 import { reportActivity } from '../time-actions';
+import { Marks } from './Marks';
 
 /** Rows rendered above and below the viewport, so fast scrolling shows no gaps. */
 const OVERSCAN_ROWS = 3;
@@ -16,6 +18,10 @@ export function Grid() {
   const selected = useStore((s) => s.selected);
   const cellSize = useStore((s) => s.cellSize);
   const select = useStore((s) => s.select);
+  const selection = useStore((s) => s.selection);
+  const extendTo = useStore((s) => s.extendTo);
+  const toggleSelected = useStore((s) => s.toggleSelected);
+  const showSharpness = useStore((s) => s.showSharpness);
   const setMode = useStore((s) => s.setMode);
   const setGridShape = useStore((s) => s.setGridShape);
   const thumbRevisions = useStore((s) => s.thumbRevisions);
@@ -57,6 +63,7 @@ export function Grid() {
   const firstRow = Math.max(0, Math.floor(scrollTop / cell) - OVERSCAN_ROWS);
   const lastRow = Math.min(rows, Math.ceil((scrollTop + viewport.height) / cell) + OVERSCAN_ROWS);
   const client = getClient();
+  const chosen = new Set(selection.length > 1 ? selection : []);
   const cells = [];
   for (let index = firstRow * columns; index < Math.min(images.length, lastRow * columns); index++) {
     const image = images[index]!;
@@ -65,13 +72,23 @@ export function Grid() {
     cells.push(
       <div
         key={image.id}
-        className={index === selected ? 'cell selected' : 'cell'}
+        className={`cell${index === selected ? ' selected' : ''}${chosen.has(image.id) ? ' in-selection' : ''}${image.flag === 'reject' ? ' rejected' : ''}`}
         style={{ transform: `translate(${x}px, ${y}px)`, width: cell - GAP, height: cell - GAP }}
         data-index={index}
         data-image-id={image.id}
-        onClick={() => {
-          select(index);
+        data-rating={image.rating}
+        data-flag={image.flag}
+        onClick={(event) => {
+          if (event.shiftKey) extendTo(index);
+          else if (event.ctrlKey || event.metaKey) toggleSelected(index);
+          else select(index);
           reportActivity('curate');
+        }}
+        draggable={client.canDragOut}
+        onDragStart={(event) => {
+          // Electron drags the real files out (webContents.startDrag), not the page's element.
+          event.preventDefault();
+          dragOut(image);
         }}
         onDoubleClick={() => {
           select(index);
@@ -87,6 +104,7 @@ export function Grid() {
         ) : (
           <div className="thumb pending" aria-label="Thumbnail pending" />
         )}
+        <Marks image={image} sharpness={showSharpness} />
         <span className="cell-name">{image.fileName}</span>
       </div>,
     );

@@ -2,25 +2,33 @@ import { useEffect, useState } from 'react';
 import { getClient } from '../api/client';
 import { selectedImage, useStore } from '../store';
 import { reportActivity } from '../time-actions';
+import { zoomAtPointer } from '../zoom';
+import { Marks } from './Marks';
+import { ZoomImage } from './ZoomImage';
 
-/** One image at full resolution, fit to the window, with its neighbours preloaded for instant stepping. */
+/** One image at full resolution, fit to the window or at 100 %, with its neighbours preloaded for instant stepping. */
 export function Loupe() {
   const image = useStore(selectedImage);
   const images = useStore((s) => s.images);
   const selected = useStore((s) => s.selected);
   const select = useStore((s) => s.select);
   const setMode = useStore((s) => s.setMode);
+  const zoomed = useStore((s) => s.zoom.on);
   const [loadedId, setLoadedId] = useState<number | null>(null);
   const client = getClient();
 
   useEffect(() => {
-    for (const i of [selected + 1, selected - 1]) {
+    // Decoded ahead, so stepping shows the full image at once.
+    for (const i of [selected + 1, selected - 1, selected + 2]) {
       const neighbour = images[i];
-      if (neighbour) new Image().src = client.mediaUrl(neighbour.path);
+      if (!neighbour) continue;
+      const img = new Image();
+      img.src = client.mediaUrl(neighbour.path);
+      img.decode().catch(() => undefined);
     }
   }, [selected, images, client]);
 
-  if (!image) return <div className="empty">No image selected.</div>;
+  if (!image) return <div className="empty">No image in this view.</div>;
   const step = (by: number): void => {
     select(selected + by);
     reportActivity('curate');
@@ -28,19 +36,10 @@ export function Loupe() {
   return (
     <div className="loupe" data-testid="loupe" data-image-id={image.id}>
       <div className="loupe-stage">
-        {image.thumbPath && loadedId !== image.id && (
-          <img className="loupe-image loupe-placeholder" src={client.mediaUrl(image.thumbPath)} alt="" draggable={false} />
-        )}
-        <img
-          key={image.id}
-          className="loupe-image"
-          data-testid="loupe-image"
-          data-loaded={loadedId === image.id ? 'true' : 'false'}
-          src={client.mediaUrl(image.path)}
-          alt={image.fileName}
-          draggable={false}
-          onLoad={() => setLoadedId(image.id)}
-        />
+        <ZoomImage image={image} testId="loupe-image" loaded={loadedId === image.id} onLoaded={setLoadedId} />
+        <div className="loupe-marks">
+          <Marks image={image} />
+        </div>
       </div>
       <div className="loupe-bar">
         <button type="button" onClick={() => setMode('grid')} title="Back to the grid (G or Esc)">
@@ -51,6 +50,9 @@ export function Loupe() {
         </button>
         <button type="button" onClick={() => step(1)} disabled={selected >= images.length - 1} title="Next (→)">
           Next ›
+        </button>
+        <button type="button" aria-pressed={zoomed} onClick={zoomAtPointer} title="Zoom to 100 % (Z or Space); drag to pan">
+          100 %
         </button>
         <span className="loupe-info" data-testid="loupe-info">
           {image.fileName} · {image.width}×{image.height} · {selected + 1} of {images.length}

@@ -2,7 +2,8 @@ import { selectedImage, useStore } from '../store';
 import { EngineStatusBadge } from './EngineStatusBadge';
 
 export function StatusBar() {
-  const count = useStore((s) => s.images.length);
+  const count = useStore((s) => s.allImages.length);
+  const shown = useStore((s) => s.images.length);
   const selected = useStore((s) => s.selected);
   const image = useStore(selectedImage);
   const progress = useStore((s) => s.progress);
@@ -16,7 +17,7 @@ export function StatusBar() {
       </span>
       {image && (
         <span>
-          {selected + 1} / {count} · {image.fileName} · {image.width}×{image.height}
+          {selected + 1} / {shown} · {image.fileName} · {image.width}×{image.height}
         </span>
       )}
       <span className="spacer" />
@@ -26,7 +27,7 @@ export function StatusBar() {
           <progress max={progress?.total ?? 1} value={progress?.done ?? 0} />
         </span>
       )}
-      <span className="hint">L loupe · G grid · ←↑→↓ move · Ctrl+G generate · T time + cost</span>
+      <span className="hint">L loupe · 1–5 rate · P pick · X reject · Ctrl+Z undo · ? all keys</span>
       <EngineStatusBadge />
     </footer>
   );

@@ -3,7 +3,7 @@ import { MAX_CELL, MIN_CELL } from '../store/slices';
 import { openProject } from '../actions';
 import { toggleGenerate } from '../generation-actions';
 
-export type DialogKind = 'new-project' | 'rename-project' | 'import' | 'save-preset' | 'time-cost' | null;
+export type DialogKind = 'new-project' | 'rename-project' | 'import' | 'save-preset' | 'time-cost' | 'keys' | null;
 
 /** Project picker, import, view switch and grid zoom: every keyboard action also has a control here. */
 export function TopBar({ openDialog }: { openDialog(kind: DialogKind): void }) {

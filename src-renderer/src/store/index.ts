@@ -1,15 +1,17 @@
 import { create } from 'zustand';
 import { createGenerationSlice, createQueueSlice, createTimeSlice } from './generation';
-import { createImagesSlice, createImportSlice, createNoticeSlice, createProjectsSlice, createViewSlice } from './slices';
+import { createCurationSlice, createImagesSlice, createImportSlice, createNoticeSlice, createProjectsSlice, createViewSlice } from './slices';
 import type { Store } from './types';
 
-export type { JobProgress, Store, ViewMode } from './types';
+export type { JobProgress, MarkStep, Store, ViewMode } from './types';
+export type { FlagFilter, ImageFilter, SortOrder } from './view';
 export { movePosition, projectJobs } from './generation';
 
 /** The one bound store, built from typed slices. Actions work outside React too (event handlers). */
 export const useStore = create<Store>()((...a) => ({
   ...createProjectsSlice(...a),
   ...createImagesSlice(...a),
+  ...createCurationSlice(...a),
   ...createViewSlice(...a),
   ...createImportSlice(...a),
   ...createNoticeSlice(...a),

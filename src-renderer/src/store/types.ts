@@ -1,6 +1,7 @@
 import type { StateCreator } from 'zustand';
 import type { EngineStatus, ImageSummary, ImportReport, Job, ModelList, Preset, Project, TimeSnapshot } from '../../../src-main/core/api/index';
 import type { Draft } from '../draft';
+import type { ImageFilter, Selection, SortOrder } from './view';
 
 export interface ProjectsSlice {
   projects: Project[];
@@ -9,21 +10,71 @@ export interface ProjectsSlice {
   setCurrentProject(id: number | null): void;
 }
 
-export type ViewMode = 'grid' | 'loupe';
+export type ViewMode = 'grid' | 'loupe' | 'compare';
 
-export interface ImagesSlice {
+export interface ImagesSlice extends Selection {
+  /** Every image of the project, in capture order. */
+  allImages: ImageSummary[];
+  /** The images shown: `allImages` filtered and sorted (see view.ts). Indexes point here. */
   images: ImageSummary[];
-  /** Index into `images` of the selected image, or -1. */
-  selected: number;
+  filter: ImageFilter;
+  sort: SortOrder;
   loading: boolean;
   /** Bumped when an image's thumbnail is re-made, so the grid reloads it. */
   thumbRevisions: Record<number, number>;
   setImages(images: ImageSummary[]): void;
   /** Appends images that arrived (import, generation) without moving the selection. */
   addImages(images: ImageSummary[]): void;
+  /** Replaces images by id (rating, flag, path, sharpness changed); the selection stays stable. */
+  updateImages(images: ImageSummary[]): void;
   setThumbnail(imageId: number, thumbPath: string): void;
+  /** Selects one image (and only it). */
   select(index: number): void;
+  /** Shift+click, Shift+arrows: selects from the anchor to here. */
+  extendTo(index: number): void;
+  /** Ctrl+click: adds or removes one image. */
+  toggleSelected(index: number): void;
+  selectAll(): void;
+  setFilter(patch: Partial<ImageFilter>): void;
+  setSort(sort: SortOrder): void;
   setLoading(loading: boolean): void;
+}
+
+/** One rating/flag change as undo and redo replay it. */
+export interface MarkStep {
+  imageId: number;
+  before: { rating: number; flag: ImageSummary['flag'] };
+  after: { rating: number; flag: ImageSummary['flag'] };
+}
+
+/** Zoom to 100 %: `cx`, `cy` are the image point (0..1) at the centre of the view. */
+export interface Zoom {
+  on: boolean;
+  cx: number;
+  cy: number;
+}
+
+/** Culling: undo history, auto-advance, what the cells show, zoom and compare. */
+export interface CurationSlice {
+  /** Each entry is one user action (a key press or click), possibly over many images. */
+  past: MarkStep[][];
+  future: MarkStep[][];
+  /** Lightroom's Caps Lock: move to the next image after rating or flagging. */
+  autoAdvance: boolean;
+  showSharpness: boolean;
+  lightsOut: boolean;
+  zoom: Zoom;
+  /** The images compare shows side by side (2 to 4). */
+  compareIds: number[];
+  pushHistory(steps: MarkStep[]): void;
+  /** Moves the last action from past to future (undo) or back (redo); returns it. */
+  takeUndo(): MarkStep[] | undefined;
+  takeRedo(): MarkStep[] | undefined;
+  setAutoAdvance(on: boolean): void;
+  setShowSharpness(on: boolean): void;
+  setLightsOut(on: boolean): void;
+  setZoom(zoom: Partial<Zoom>): void;
+  setCompareIds(ids: number[]): void;
 }
 
 export interface ViewSlice {
@@ -113,5 +164,5 @@ export interface TimeSlice {
   setTime(time: TimeSnapshot | null): void;
 }
 
-export type Store = ProjectsSlice & ImagesSlice & ViewSlice & ImportSlice & NoticeSlice & GenerationSlice & QueueSlice & TimeSlice;
+export type Store = ProjectsSlice & ImagesSlice & CurationSlice & ViewSlice & ImportSlice & NoticeSlice & GenerationSlice & QueueSlice & TimeSlice;
 export type Slice<T> = StateCreator<Store, [], [], T>;

@@ -1,0 +1,155 @@
+/** Culling: ratings and flags (stored at once, undoable), compare, zoom, full screen, drag out. */
+import type { ImageSummary, MarkChange } from '../../src-main/core/api/index';
+import { ApiCallError, getClient } from './api/client';
+import { useStore, type MarkStep } from './store';
+import { reportActivity } from './time-actions';
+
+type Mark = { rating: number } | { flag: ImageSummary['flag'] };
+
+function report(error: unknown): void {
+  useStore.getState().notify('error', error instanceof ApiCallError || error instanceof Error ? error.message : String(error));
+}
+
+/** When this window last marked each image (ms): events older than its marks must not undo them. */
+const localMarks = new Map<number, number>();
+/** How long an event may lag behind a mark's answer (the WebSocket and HTTP are separate roads). */
+const EVENT_LAG_MS = 5_000;
+
+/**
+ * Takes an `images.updated` event into the store. An event that left the core before this
+ * window's own mark (a background sharpness score) can arrive after the mark's answer: for an image
+ * marked here moments ago, only its sharpness and thumbnail come from the event.
+ */
+export function takeUpdatedImages(images: ImageSummary[], now = Date.now()): void {
+  const state = useStore.getState();
+  const current = new Map(state.allImages.map((i) => [i.id, i]));
+  state.updateImages(
+    images.map((image) => {
+      const markedAt = localMarks.get(image.id);
+      const mine = current.get(image.id);
+      if (markedAt === undefined || !mine || now - markedAt > EVENT_LAG_MS) return image;
+      return { ...mine, sharpness: image.sharpness ?? mine.sharpness, thumbPath: image.thumbPath ?? mine.thumbPath };
+    }),
+  );
+}
+
+/** The images an action applies to: the multi-selection, else the active image. */
+export function targetImages(): ImageSummary[] {
+  const { images, selected, selection } = useStore.getState();
+  if (selection.length > 1) {
+    const ids = new Set(selection);
+    return images.filter((i) => ids.has(i.id));
+  }
+  const active = images[selected];
+  return active ? [active] : [];
+}
+
+/**
+ * Applies marks here at once (the grid answers on the key press), stores them with `images.mark`,
+ * then takes the core's answer (new paths of rejected files). A failure puts the old values back.
+ */
+async function apply(steps: MarkStep[], side: 'before' | 'after'): Promise<boolean> {
+  const state = useStore.getState();
+  const projectId = state.currentProjectId;
+  if (projectId === null || steps.length === 0) return false;
+  const byId = new Map(state.allImages.map((i) => [i.id, i]));
+  const optimistic = steps.flatMap((s) => {
+    const image = byId.get(s.imageId);
+    return image ? [{ ...image, ...s[side] }] : [];
+  });
+  const started = Date.now();
+  for (const s of steps) localMarks.set(s.imageId, started);
+  state.updateImages(optimistic);
+  const changes: MarkChange[] = steps.map((s) => ({ imageId: s.imageId, ...s[side] }));
+  try {
+    const changed = await getClient().call('images.mark', { projectId, changes });
+    const answered = Date.now();
+    for (const s of steps) localMarks.set(s.imageId, answered);
+    if (useStore.getState().currentProjectId === projectId) useStore.getState().updateImages(changed);
+    return true;
+  } catch (error) {
+    if (useStore.getState().currentProjectId === projectId) {
+      const other = side === 'before' ? 'after' : 'before';
+      useStore.getState().updateImages(optimistic.map((i) => ({ ...i, ...steps.find((s) => s.imageId === i.id)![other] })));
+    }
+    report(error);
+    return false;
+  }
+}
+
+/** Rates or flags the selection; one undo step. With auto-advance on, moves to the next image. */
+export function mark(change: Mark): Promise<boolean> {
+  const targets = targetImages();
+  const steps: MarkStep[] = targets
+    .map((i) => ({ imageId: i.id, before: { rating: i.rating, flag: i.flag }, after: { rating: i.rating, flag: i.flag, ...change } }))
+    .filter((s) => s.before.rating !== s.after.rating || s.before.flag !== s.after.flag);
+  reportActivity('curate');
+  const state = useStore.getState();
+  const single = targets.length === 1;
+  const activeId = state.images[state.selected]?.id;
+  if (steps.length === 0) {
+    if (single && state.autoAdvance) state.select(state.selected + 1);
+    return Promise.resolve(true);
+  }
+  state.pushHistory(steps);
+  const saved = apply(steps, 'after');
+  // Auto-advance: unless the image already left the view (a reject), step past it.
+  const now = useStore.getState();
+  if (single && now.autoAdvance && now.images[now.selected]?.id === activeId) now.select(now.selected + 1);
+  return saved;
+}
+
+export function undo(): Promise<boolean> {
+  const steps = useStore.getState().takeUndo();
+  return steps ? apply(steps, 'before') : Promise.resolve(false);
+}
+
+export function redo(): Promise<boolean> {
+  const steps = useStore.getState().takeRedo();
+  return steps ? apply(steps, 'after') : Promise.resolve(false);
+}
+
+/** Compare: the selected images (2 to 4), or the active image and the next one. */
+export function toggleCompare(): void {
+  const state = useStore.getState();
+  if (state.mode === 'compare') {
+    state.setMode('grid');
+    return;
+  }
+  let ids = state.selection.length > 1 ? targetImages().map((i) => i.id) : [];
+  if (ids.length < 2) ids = state.images.slice(Math.max(0, state.selected), Math.max(0, state.selected) + 2).map((i) => i.id);
+  if (ids.length < 2) {
+    state.notify('info', 'Compare needs two images: select two to four (Shift or Ctrl+click) and press C.');
+    return;
+  }
+  state.setCompareIds(ids.slice(0, 4));
+  state.setZoom({ on: false });
+  // In compare, marks go to the active pane only (click a pane to make it active).
+  state.select(state.selected);
+  state.setMode('compare');
+}
+
+export function toggleFullscreen(): void {
+  const done = document.fullscreenElement ? document.exitFullscreen() : document.documentElement.requestFullscreen();
+  done.catch((error: unknown) => useStore.getState().notify('info', `Full screen is not available here: ${(error as Error).message}`));
+}
+
+/** Browser: downloads the selected files (the stand-in for dragging them out). */
+export function downloadSelection(): void {
+  const client = getClient();
+  for (const image of targetImages()) {
+    const url = client.downloadUrl(image.path);
+    if (!url) continue;
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = image.fileName;
+    link.click();
+  }
+}
+
+/** Electron: drags the selected files (or the dragged one, if it is not selected) to other apps. */
+export function dragOut(image: ImageSummary): void {
+  const selected = targetImages();
+  const paths = selected.some((i) => i.id === image.id) ? selected.map((i) => i.path) : [image.path];
+  getClient().startDrag(paths);
+}

@@ -1,0 +1,91 @@
+/**
+ * The visible images: the catalogue filtered and sorted as the filter bar says, and a selection
+ * that stays put (or moves to the next image, not the first) when the view changes under it.
+ */
+import type { ImageFlag, ImageSummary } from '../../../src-main/core/api/index';
+
+/** `all` hides the rejected images ("Maybe Later"), which only `rejected` shows. */
+export type FlagFilter = 'all' | 'picks' | 'unflagged' | 'rejected';
+export type SortOrder = 'capture' | 'rating' | 'sharpness';
+
+export interface ImageFilter {
+  minRating: number;
+  flag: FlagFilter;
+  /** A generation job, or null for every image. */
+  jobId: number | null;
+  /** Words the prompt must contain (case-insensitive). */
+  text: string;
+  /** Digits the seed must start with; empty for any. */
+  seed: string;
+}
+
+export const DEFAULT_FILTER: ImageFilter = { minRating: 0, flag: 'all', jobId: null, text: '', seed: '' };
+
+function flagMatches(flag: ImageFlag, filter: FlagFilter): boolean {
+  switch (filter) {
+    case 'all':
+      return flag !== 'reject';
+    case 'picks':
+      return flag === 'pick';
+    case 'unflagged':
+      return flag === 'none';
+    case 'rejected':
+      return flag === 'reject';
+  }
+}
+
+/** The images the grid shows, in the order it shows them; `all` is in capture order. */
+export function viewOf(all: readonly ImageSummary[], filter: ImageFilter, sort: SortOrder): ImageSummary[] {
+  const words = filter.text.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  const seed = filter.seed.trim();
+  const view = all.filter(
+    (i) =>
+      i.rating >= filter.minRating &&
+      flagMatches(i.flag, filter.flag) &&
+      (filter.jobId === null || i.jobId === filter.jobId) &&
+      (words.length === 0 || (i.prompt !== null && words.every((w) => i.prompt!.toLowerCase().includes(w)))) &&
+      (seed === '' || (i.seed !== null && String(i.seed).startsWith(seed))),
+  );
+  // Array.prototype.sort is stable: ties keep capture order.
+  if (sort === 'rating') view.sort((a, b) => b.rating - a.rating);
+  // Crisp first; images not scored yet go last.
+  else if (sort === 'sharpness') view.sort((a, b) => (b.sharpness ?? -Infinity) - (a.sharpness ?? -Infinity));
+  return view;
+}
+
+export interface Selection {
+  /** Index into the view of the active image (the loupe's, the keyboard's), or -1. */
+  selected: number;
+  /** Ids of every selected image (the active one included); bulk actions apply to these. */
+  selection: number[];
+  /** Where a Shift range starts. */
+  anchor: number;
+}
+
+/**
+ * Carries the selection from an old view to a new one. An active image that left the view hands
+ * over to the next image after it that is still shown (else the one before), as in Lightroom.
+ */
+export function carrySelection(before: readonly ImageSummary[], after: readonly ImageSummary[], old: Selection): Selection {
+  if (after.length === 0) return { selected: -1, selection: [], anchor: -1 };
+  const index = new Map(after.map((image, i) => [image.id, i]));
+  const activeId = before[old.selected]?.id;
+  let selected = activeId === undefined ? 0 : (index.get(activeId) ?? -1);
+  if (selected < 0) {
+    for (let i = old.selected + 1; i < before.length && selected < 0; i++) selected = index.get(before[i]!.id) ?? -1;
+    for (let i = old.selected - 1; i >= 0 && selected < 0; i--) selected = index.get(before[i]!.id) ?? -1;
+    if (selected < 0) selected = Math.min(old.selected, after.length - 1);
+  }
+  const kept = old.selection.filter((id) => index.has(id));
+  const activeNow = after[selected]!.id;
+  const selection = kept.length > 1 && kept.includes(activeNow) ? kept : [activeNow];
+  const anchorId = before[old.anchor]?.id;
+  const anchor = anchorId !== undefined && index.has(anchorId) ? index.get(anchorId)! : selected;
+  return { selected, selection, anchor };
+}
+
+/** The ids of the view between two indexes, both included. */
+export function rangeIds(view: readonly ImageSummary[], from: number, to: number): number[] {
+  const [lo, hi] = from <= to ? [from, to] : [to, from];
+  return view.slice(Math.max(0, lo), hi + 1).map((i) => i.id);
+}
