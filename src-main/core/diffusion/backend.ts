@@ -120,26 +120,12 @@ export class OnnxSession {
    */
   static async load(file: string, providers: readonly ProviderName[]): Promise<{ session: OnnxSession; attempts: ProviderAttempt[] }> {
     if (!fs.existsSync(file)) throw new ModelPartError(`${file} is missing`, file, 'missing');
-    const attempts: ProviderAttempt[] = [];
-    for (const provider of providers) {
-      if (provider === 'cuda' && !cudaInstalled()) {
-        attempts.push({ provider, error: 'CUDA binaries are not installed (npm run setup:cuda)' });
-        continue;
+    // Loading by path lets onnxruntime find external weight files beside model.onnx.
+    return OnnxSession.open(file, providers, (provider) => ort.InferenceSession.create(file, sessionOptions(provider)), (message, provider) => {
+      if (/protobuf|parse|invalid model|load model|ShapeInference|not a valid/i.test(message) && provider === providers[providers.length - 1]) {
+        throw new ModelPartError(`${path.basename(path.dirname(file))}/${path.basename(file)} cannot be loaded: ${message}`, file, 'invalid');
       }
-      try {
-        // Loading by path lets onnxruntime find external weight files beside model.onnx.
-        const session = await ort.InferenceSession.create(file, sessionOptions(provider));
-        return { session: new OnnxSession(session, file, provider), attempts };
-      } catch (error) {
-        const message = firstLine(error);
-        if (/protobuf|parse|invalid model|load model|ShapeInference|not a valid/i.test(message) && provider === providers[providers.length - 1]) {
-          throw new ModelPartError(`${path.basename(path.dirname(file))}/${path.basename(file)} cannot be loaded: ${message}`, file, 'invalid');
-        }
-        attempts.push({ provider, error: message });
-      }
-    }
-    const tried = attempts.map((a) => `${a.provider}: ${a.error}`).join('; ');
-    throw new ModelPartError(`No execution provider could load ${file} (${tried})`, file, 'provider');
+    });
   }
 
   /**
@@ -151,6 +137,16 @@ export class OnnxSession {
     label: string,
     providers: readonly ProviderName[],
   ): Promise<{ session: OnnxSession; attempts: ProviderAttempt[] }> {
+    return OnnxSession.open(label, providers, (provider) => ort.InferenceSession.create(built.model, { ...sessionOptions(provider), externalData: built.externalData }));
+  }
+
+  /** Tries each provider in order; `onFailure` may turn a failure into a final error. */
+  private static async open(
+    label: string,
+    providers: readonly ProviderName[],
+    create: (provider: ProviderName) => Promise<ort.InferenceSession>,
+    onFailure: (message: string, provider: ProviderName) => void = () => undefined,
+  ): Promise<{ session: OnnxSession; attempts: ProviderAttempt[] }> {
     const attempts: ProviderAttempt[] = [];
     for (const provider of providers) {
       if (provider === 'cuda' && !cudaInstalled()) {
@@ -158,10 +154,10 @@ export class OnnxSession {
         continue;
       }
       try {
-        const session = await ort.InferenceSession.create(built.model, { ...sessionOptions(provider), externalData: built.externalData });
-        return { session: new OnnxSession(session, label, provider), attempts };
+        return { session: new OnnxSession(await create(provider), label, provider), attempts };
       } catch (error) {
         if (isOutOfMemory(error)) throw new ModelPartError(`Out of memory loading ${label}: ${firstLine(error)}`, label, 'out_of_memory');
+        onFailure(firstLine(error), provider);
         attempts.push({ provider, error: firstLine(error) });
       }
     }
