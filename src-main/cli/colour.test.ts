@@ -1,21 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { parseCube } from '../core/color/index.js';
-import { run } from './onbrand.js';
+import { runCaptured } from './capture.js';
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let o = '';
-  let e = '';
-  out.on('data', (c: Buffer) => (o += c.toString()));
-  err.on('data', (c: Buffer) => (e += c.toString()));
-  return { code: await run(args, out, err), out: o, err: e };
-}
+const cli = runCaptured;
 
 describe('onbrand palette and lut', () => {
   it('prints the palette JSON of the issue', async () => {

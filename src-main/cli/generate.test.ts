@@ -1,13 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseParameters } from '../core/diffusion/parameters.js';
 import { readPngText } from '../core/diffusion/png-text.js';
 import { writeTinySd } from '../core/diffusion/testing/tiny-sd.js';
-import { run } from './onbrand.js';
+import { runCaptured } from './capture.js';
 
 let root: string;
 let model: string;
@@ -18,16 +17,7 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let o = '';
-  let e = '';
-  out.on('data', (c: Buffer) => (o += c.toString()));
-  err.on('data', (c: Buffer) => (e += c.toString()));
-  const code = await run(args, out, err);
-  return { code, out: o, err: e };
-}
+const cli = runCaptured;
 
 const common = ['--model', '', '--prompt', 'portrait, (teal light:1.2)', '--width', '64', '--height', '64', '--steps', '3'];
 const args = (...extra: string[]): string[] => ['generate', ...common.map((a) => (a === '' ? model : a)), ...extra];
