@@ -8,6 +8,7 @@ import { createServices, type Services } from '../core/services.js';
 import { appPackage } from '../core/util/app-root.js';
 import { ArgumentError, GENERATE_HELP, generateCommand } from './generate.js';
 import { ColourUsageError, LUT_HELP, PALETTE_HELP, lutCommand, paletteCommand } from './colour.js';
+import { UPSCALE_HELP, upscaleCommand } from './upscale.js';
 import { QUEUE_HELP, QueueUsageError, queueCommand } from './queue.js';
 
 const GLOBAL_OPTIONS = `Global options:
@@ -29,6 +30,7 @@ Commands:
   import PROJECT PATH...        import image files or folders (PNG, JPEG, WebP) into a project
   generate --model DIR --prompt TEXT --out DIR   generate images with Stable Diffusion
   queue add|list|cancel|retry|run                the generation queue of the app, headless
+  upscale --model NAME IN OUT    ESRGAN upscaling (esrgan-slim|medium|thick ×2/3/4/8 or an ONNX model)
   palette IMAGE [--brand HEX,…]  dominant colours and brand-colour coverage of an image
   lut apply|snap                 apply a .cube LUT, or write the brand palette-snap LUT
   ref add PROJECT URL|PATH...    add references to a project's mood board (files, folders, image URLs, Unsplash pages)
@@ -52,6 +54,9 @@ project's imports/ folder and get thumbnails. Files that are not PNG, JPEG or We
 damaged, or are already in the project are reported by name and skipped.
 
 Exit status: 0 all imported, 3 finished but some files were skipped, 1 error.
+
+${GLOBAL_OPTIONS}`,
+  upscale: `${UPSCALE_HELP}
 
 ${GLOBAL_OPTIONS}`,
   palette: `${PALETTE_HELP}
@@ -109,6 +114,8 @@ const OPTIONS = {
   cube: { type: 'string' },
   lift: { type: 'string' },
   'crush-greens': { type: 'string' },
+  scale: { type: 'string' },
+  tile: { type: 'string' },
   preset: { type: 'string' },
   batches: { type: 'string' },
   'models-dir': { type: 'string' },
@@ -137,7 +144,7 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
     return 0;
   }
   if (!Object.hasOwn(HELP, command) || command === 'main') {
-    err.write(`onbrand: unknown command "${command}". Commands: projects, import, generate, queue, ref, palette, lut. Run "onbrand --help".\n`);
+    err.write(`onbrand: unknown command "${command}". Commands: projects, import, generate, queue, ref, palette, lut, upscale. Run "onbrand --help".\n`);
     return 2;
   }
   if (values.help) {
@@ -145,8 +152,12 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
     return 0;
   }
 
-  if (command === 'palette' || command === 'lut') {
+  if (command === 'palette' || command === 'lut' || command === 'upscale') {
     try {
+      if (command === 'upscale') {
+        const config = resolveConfig(values['models-dir'] ? { modelsDir: values['models-dir'] } : {});
+        return await upscaleCommand(rest, values, config.modelsDir, values.json === true, print, 'isTTY' in err && err.isTTY === true ? (line) => err.write(line) : null);
+      }
       return command === 'palette' ? await paletteCommand(rest, values, values.json === true, print) : await lutCommand(rest, values, print);
     } catch (error) {
       if (error instanceof ColourUsageError) {
