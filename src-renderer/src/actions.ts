@@ -1,5 +1,6 @@
 /** What the UI does, as plain functions over the client and the store (callable from keys, buttons, tests). */
 import { ApiCallError, getClient } from './api/client';
+import { loadRefs, loadSections } from './board-actions';
 import { takeUpdatedImages } from './curation-actions';
 import { loadGenerationChoices } from './generation-actions';
 import { useStore } from './store';
@@ -83,6 +84,15 @@ export async function importPaths(paths: string[]): Promise<void> {
   }
 }
 
+/** Colour analyses arrive in bursts: the sections' check is redone once they settle. */
+let recheck: ReturnType<typeof setTimeout> | undefined;
+function recheckSoon(): void {
+  clearTimeout(recheck);
+  recheck = setTimeout(() => {
+    if (useStore.getState().mode === 'sections') void loadSections();
+  }, 300);
+}
+
 /** Feeds core events into the store; returns the unsubscribe function. */
 export function connectEvents(): () => void {
   return getClient().subscribe((event) => {
@@ -92,7 +102,16 @@ export function connectEvents(): () => void {
         if (event.payload.projectId === state.currentProjectId) state.addImages(event.payload.images);
         break;
       case 'images.updated':
-        if (event.payload.projectId === state.currentProjectId) takeUpdatedImages(event.payload.images);
+        if (event.payload.projectId === state.currentProjectId) {
+          takeUpdatedImages(event.payload.images);
+          recheckSoon();
+        }
+        break;
+      case 'refs.changed':
+        if (event.payload.projectId === state.currentProjectId) void loadRefs(event.payload.projectId);
+        break;
+      case 'sections.changed':
+        if (event.payload.projectId === state.currentProjectId) void loadSections(event.payload.projectId);
         break;
       case 'thumbnail.ready':
         if (event.payload.projectId === state.currentProjectId) state.setThumbnail(event.payload.imageId, event.payload.thumbPath);

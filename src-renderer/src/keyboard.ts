@@ -47,9 +47,13 @@ export function handleKey(event: KeyboardEvent, handlers: ShortcutHandlers): boo
   return handled;
 }
 
+/** What still applies while the mood board or the sections view is open (the grid is out of sight). */
+const BOARD_ACTIONS = new Set<Action>(['loupe', 'grid', 'moodBoard', 'sections', 'fullscreen', 'lightsOut', 'cheatSheet', 'newProject', 'importImages', 'renameProject', 'timeCost']);
+
 /** Runs one action (a key or a toolbar button); false when it does not apply here. */
 export function runAction(action: Action, handlers: ShortcutHandlers): boolean {
   const state = useStore.getState();
+  if ((state.mode === 'moodboard' || state.mode === 'sections') && !BOARD_ACTIONS.has(action)) return false;
   const inGrid = state.mode === 'grid';
   const row = inGrid ? state.columns : 1;
   const page = inGrid ? state.columns * state.visibleRows : 1;
@@ -193,6 +197,12 @@ export function runAction(action: Action, handlers: ShortcutHandlers): boolean {
       return true;
     case 'timeCost':
       if (hasProject) handlers.timeCost();
+      return true;
+    case 'moodBoard':
+      if (hasProject) state.setMode(state.mode === 'moodboard' ? 'grid' : 'moodboard');
+      return true;
+    case 'sections':
+      if (hasProject) state.setMode(state.mode === 'sections' ? 'grid' : 'sections');
       return true;
   }
 }

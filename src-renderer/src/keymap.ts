@@ -51,6 +51,8 @@ export const ACTIONS = {
   importImages: 'Import images',
   renameProject: 'Rename the project',
   timeCost: 'Time + Cost',
+  moodBoard: 'Mood board (toggles)',
+  sections: 'Page sections and their colour check (toggles)',
 } as const;
 
 export type Action = keyof typeof ACTIONS;
@@ -102,6 +104,8 @@ const COMMON: Omit<Keymap, 'loupe' | 'lightsOut'> = {
   importImages: ['ctrl+i'],
   renameProject: ['f2'],
   timeCost: ['t'],
+  moodBoard: ['b'],
+  sections: ['shift+s'],
 };
 
 export const PRESETS: Record<PresetName, Keymap> = {

@@ -64,25 +64,25 @@ async function reference(json: string, range: [number, number], input: Float32Ar
 }
 
 describe('converting the @upscalerjs ESRGAN models', () => {
-  for (const [pkg, scale, range] of [
-    ['esrgan-slim', 2, [0, 255]],
-    ['esrgan-medium', 3, [0, 255]],
-    ['esrgan-thick', 2, [0, 1]],
-  ] as const) {
-    it(`${pkg} ×${scale} computes what TensorFlow.js computes`, async () => {
-      const converted = convertLayersModel(modelJson(pkg, scale), { inputRange: [range[0], range[1]] });
-      expect(converted.scale).toBe(scale);
-      const session = await ort.InferenceSession.create(converted.onnx);
-      const h = 11;
-      const w = 9;
-      const input = Float32Array.from({ length: 3 * h * w }, (_, i) => (Math.cos(i * 0.21) + 1) / 2);
-      const ours = (await session.run({ input: new ort.Tensor('float32', input, [1, 3, h, w]) })).output!.data as Float32Array;
-      const theirs = await reference(modelJson(pkg, scale), [range[0], range[1]], input, h, w, scale);
-      let max = 0;
-      for (let i = 0; i < theirs.length; i++) max = Math.max(max, Math.abs(ours[i]! - theirs[i]!));
-      expect(max).toBeLessThan(1e-4);
-      await session.release();
-    }, 60_000);
+  // Every converted model against TensorFlow.js on a small generated image: within 2 levels (of 255).
+  for (const pkg of ['esrgan-slim', 'esrgan-medium', 'esrgan-thick'] as const) {
+    for (const scale of [2, 3, 4, 8]) {
+      it(`${pkg} ×${scale} computes what TensorFlow.js computes`, async () => {
+        const range: [number, number] = pkg === 'esrgan-thick' ? [0, 1] : [0, 255];
+        const converted = convertLayersModel(modelJson(pkg, scale), { inputRange: range });
+        expect(converted.scale).toBe(scale);
+        const session = await ort.InferenceSession.create(converted.onnx);
+        const h = 7;
+        const w = 6;
+        const input = Float32Array.from({ length: 3 * h * w }, (_, i) => (Math.cos(i * 0.21) + 1) / 2);
+        const ours = (await session.run({ input: new ort.Tensor('float32', input, [1, 3, h, w]) })).output!.data as Float32Array;
+        const theirs = await reference(modelJson(pkg, scale), range, input, h, w, scale);
+        let max = 0;
+        for (let i = 0; i < theirs.length; i++) max = Math.max(max, Math.abs(Math.round(ours[i]! * 255) - Math.round(theirs[i]! * 255)));
+        expect(max).toBeLessThanOrEqual(2);
+        await session.release();
+      }, 120_000);
+    }
   }
 
   it('writes a verified model once, into the upscalers folder', async () => {

@@ -11,6 +11,8 @@ import { Grid } from './Grid';
 import { ImportReportPanel } from './ImportReportPanel';
 import { KeysDialog } from './KeysDialog';
 import { Loupe } from './Loupe';
+import { MoodBoard } from './MoodBoard';
+import { SectionsView } from './SectionsView';
 import { SidePanel } from './SidePanel';
 import { StatusBar } from './StatusBar';
 import { TimeCostDialog } from './TimeCostDialog';
@@ -69,6 +71,10 @@ export function App() {
                 + New project
               </button>
             </div>
+          ) : mode === 'moodboard' ? (
+            <MoodBoard />
+          ) : mode === 'sections' ? (
+            <SectionsView />
           ) : imageCount === 0 && !loading ? (
             <div className="empty" data-testid="empty-project">
               <h1>{current?.name}</h1>

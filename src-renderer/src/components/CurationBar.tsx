@@ -15,6 +15,7 @@ const SORTS: { value: SortOrder; label: string }[] = [
   { value: 'capture', label: 'Capture order' },
   { value: 'rating', label: 'Rating' },
   { value: 'sharpness', label: 'Sharpness (crisp first)' },
+  { value: 'brand', label: 'Brand coverage (most first)' },
 ];
 
 /** Culling's visible controls: every key of the cheat sheet has a button or field here. */
@@ -141,6 +142,9 @@ export function CurationBar({ onCheatSheet }: { onCheatSheet(): void }) {
               </option>
             ))}
           </select>
+        </label>
+        <label className="check" title="Only images where a colour of the brand palette is clearly present">
+          <input type="checkbox" checked={filter.brandPresent} onChange={(e) => setFilter({ brandPresent: e.target.checked })} /> Brand colour present
         </label>
         <label className="check" title="Show sharpness scores on the cells (S)">
           <input type="checkbox" checked={showSharpness} onChange={(e) => setShowSharpness(e.target.checked)} /> Sharpness

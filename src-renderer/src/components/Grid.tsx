@@ -3,6 +3,7 @@ import { getClient } from '../api/client';
 import { dragOut } from '../curation-actions';
 import { useStore } from '../store';
 import { reportActivity } from '../time-actions';
+import { BrandBadge } from './BrandBadge';
 import { Marks } from './Marks';
 
 /** Rows rendered above and below the viewport, so fast scrolling shows no gaps. */
@@ -105,6 +106,7 @@ export function Grid() {
           <div className="thumb pending" aria-label="Thumbnail pending" />
         )}
         <Marks image={image} sharpness={showSharpness} />
+        <BrandBadge image={image} />
         <span className="cell-name">{image.fileName}</span>
       </div>,
     );

@@ -3,6 +3,7 @@ import { getClient } from '../api/client';
 import { selectedImage, useStore } from '../store';
 import { reportActivity } from '../time-actions';
 import { zoomAtPointer } from '../zoom';
+import { BrandBadge } from './BrandBadge';
 import { Marks } from './Marks';
 import { ZoomImage } from './ZoomImage';
 
@@ -39,6 +40,7 @@ export function Loupe() {
         <ZoomImage image={image} testId="loupe-image" loaded={loadedId === image.id} onLoaded={setLoadedId} />
         <div className="loupe-marks">
           <Marks image={image} />
+          <BrandBadge image={image} />
         </div>
       </div>
       <div className="loupe-bar">

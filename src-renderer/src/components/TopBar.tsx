@@ -59,6 +59,12 @@ export function TopBar({ openDialog }: { openDialog(kind: DialogKind): void }) {
         <button type="button" aria-pressed={mode === 'loupe'} onClick={() => setMode('loupe')} disabled={!hasProject} title="Loupe (L)">
           Loupe
         </button>
+        <button type="button" aria-pressed={mode === 'moodboard'} onClick={() => setMode('moodboard')} disabled={!hasProject} title="Mood board: references, mood and palette (B)">
+          Mood board
+        </button>
+        <button type="button" aria-pressed={mode === 'sections'} onClick={() => setMode('sections')} disabled={!hasProject} title="Page sections and their colour check (Shift+S)">
+          Sections
+        </button>
       </div>
       <label className="zoom" title="Thumbnail size (- and =)">
         <span className="visually-hidden">Thumbnail size</span>

@@ -1,10 +1,11 @@
 import { create } from 'zustand';
 import { createGenerationSlice, createQueueSlice, createTimeSlice } from './generation';
-import { createCurationSlice, createImagesSlice, createImportSlice, createNoticeSlice, createProjectsSlice, createViewSlice } from './slices';
+import { createBoardSlice, createCurationSlice, createImagesSlice, createImportSlice, createNoticeSlice, createProjectsSlice, createViewSlice } from './slices';
 import type { Store } from './types';
 
 export type { JobProgress, MarkStep, Store, ViewMode } from './types';
 export type { FlagFilter, ImageFilter, SortOrder } from './view';
+export { bestBrandColour } from './view';
 export { movePosition, projectJobs } from './generation';
 
 /** The one bound store, built from typed slices. Actions work outside React too (event handlers). */
@@ -18,6 +19,7 @@ export const useStore = create<Store>()((...a) => ({
   ...createGenerationSlice(...a),
   ...createQueueSlice(...a),
   ...createTimeSlice(...a),
+  ...createBoardSlice(...a),
 }));
 
 /** The currently selected image, if any. */

@@ -1,5 +1,5 @@
 import type { ImageSummary } from '../../../src-main/core/api/index';
-import type { CurationSlice, ImagesSlice, ImportSlice, NoticeSlice, ProjectsSlice, Slice, Store, ViewSlice } from './types';
+import type { BoardSlice, CurationSlice, ImagesSlice, ImportSlice, NoticeSlice, ProjectsSlice, Slice, Store, ViewSlice } from './types';
 import { DEFAULT_FILTER, carrySelection, rangeIds, viewOf } from './view';
 
 export const createProjectsSlice: Slice<ProjectsSlice> = (set) => ({
@@ -7,7 +7,24 @@ export const createProjectsSlice: Slice<ProjectsSlice> = (set) => ({
   currentProjectId: null,
   setProjects: (projects) => set({ projects }),
   setCurrentProject: (id) =>
-    set({ currentProjectId: id, allImages: [], images: [], selected: -1, selection: [], anchor: -1, mode: 'grid', past: [], future: [], compareIds: [] }),
+    set((state) => ({
+      currentProjectId: id,
+      allImages: [],
+      images: [],
+      selected: -1,
+      selection: [],
+      anchor: -1,
+      // The board and sections views follow the user to another project; the image views start over.
+      mode: state.mode === 'moodboard' || state.mode === 'sections' ? state.mode : 'grid',
+      past: [],
+      future: [],
+      compareIds: [],
+      refs: [],
+      boardPalette: [],
+      refReport: null,
+      sections: [],
+      checks: [],
+    })),
 });
 
 /** Recomputes the view from a changed catalogue, filter or sort, carrying the selection over. */
@@ -152,4 +169,15 @@ export const createNoticeSlice: Slice<NoticeSlice> = (set) => ({
   notice: null,
   notify: (kind, text) => set({ notice: { kind, text } }),
   dismissNotice: () => set({ notice: null }),
+});
+
+export const createBoardSlice: Slice<BoardSlice> = (set) => ({
+  refs: [],
+  boardPalette: [],
+  refReport: null,
+  sections: [],
+  checks: [],
+  setRefs: (refs, boardPalette) => set({ refs, boardPalette }),
+  setRefReport: (refReport) => set({ refReport }),
+  setSections: (sections, checks) => set({ sections, checks }),
 });

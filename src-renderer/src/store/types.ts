@@ -1,5 +1,5 @@
 import type { StateCreator } from 'zustand';
-import type { EngineStatus, ImageSummary, ImportReport, Job, ModelList, Preset, Project, TimeSnapshot } from '../../../src-main/core/api/index';
+import type { EngineStatus, ImageSummary, ImportReport, Job, ModelList, PaletteEntry, Preset, Project, Reference, ReferenceReport, Section, SectionCheck, TimeSnapshot } from '../../../src-main/core/api/index';
 import type { Draft } from '../draft';
 import type { ImageFilter, Selection, SortOrder } from './view';
 
@@ -10,7 +10,7 @@ export interface ProjectsSlice {
   setCurrentProject(id: number | null): void;
 }
 
-export type ViewMode = 'grid' | 'loupe' | 'compare';
+export type ViewMode = 'grid' | 'loupe' | 'compare' | 'moodboard' | 'sections';
 
 export interface ImagesSlice extends Selection {
   /** Every image of the project, in capture order. */
@@ -164,5 +164,19 @@ export interface TimeSlice {
   setTime(time: TimeSnapshot | null): void;
 }
 
-export type Store = ProjectsSlice & ImagesSlice & CurationSlice & ViewSlice & ImportSlice & NoticeSlice & GenerationSlice & QueueSlice & TimeSlice;
+/** The current project's mood board and page sections, as the core last reported them. */
+export interface BoardSlice {
+  refs: Reference[];
+  /** The board's aggregated palette (`refs.palette`). */
+  boardPalette: PaletteEntry[];
+  /** What the last drop or Add… did, item by item. */
+  refReport: ReferenceReport | null;
+  sections: Section[];
+  checks: SectionCheck[];
+  setRefs(refs: Reference[], palette: PaletteEntry[]): void;
+  setRefReport(report: ReferenceReport | null): void;
+  setSections(sections: Section[], checks: SectionCheck[]): void;
+}
+
+export type Store = ProjectsSlice & ImagesSlice & CurationSlice & ViewSlice & ImportSlice & NoticeSlice & GenerationSlice & QueueSlice & TimeSlice & BoardSlice;
 export type Slice<T> = StateCreator<Store, [], [], T>;

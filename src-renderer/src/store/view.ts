@@ -6,7 +6,7 @@ import type { ImageFlag, ImageSummary } from '../../../src-main/core/api/index';
 
 /** `all` hides the rejected images ("Maybe Later"), which only `rejected` shows. */
 export type FlagFilter = 'all' | 'picks' | 'unflagged' | 'rejected';
-export type SortOrder = 'capture' | 'rating' | 'sharpness';
+export type SortOrder = 'capture' | 'rating' | 'sharpness' | 'brand';
 
 export interface ImageFilter {
   minRating: number;
@@ -17,9 +17,24 @@ export interface ImageFilter {
   text: string;
   /** Digits the seed must start with; empty for any. */
   seed: string;
+  /** Only images where a brand colour is clearly present. */
+  brandPresent: boolean;
 }
 
-export const DEFAULT_FILTER: ImageFilter = { minRating: 0, flag: 'all', jobId: null, text: '', seed: '' };
+export const DEFAULT_FILTER: ImageFilter = { minRating: 0, flag: 'all', jobId: null, text: '', seed: '', brandPresent: false };
+
+/** The brand colour most present in an image (the badge's), or null when none is clearly present. */
+export function bestBrandColour(image: ImageSummary): { name: string; hex: string; coverage: number } | null {
+  let best: { name: string; hex: string; coverage: number } | null = null;
+  for (const b of image.colour?.brand ?? []) if (b.present && (!best || b.coverage > best.coverage)) best = b;
+  return best;
+}
+
+/** What "by brand coverage" sorts on: the best present brand colour's coverage; not analysed yet goes last. */
+function brandCoverage(image: ImageSummary): number {
+  if (!image.colour) return -Infinity;
+  return bestBrandColour(image)?.coverage ?? 0;
+}
 
 function flagMatches(flag: ImageFlag, filter: FlagFilter): boolean {
   switch (filter) {
@@ -44,12 +59,14 @@ export function viewOf(all: readonly ImageSummary[], filter: ImageFilter, sort: 
       flagMatches(i.flag, filter.flag) &&
       (filter.jobId === null || i.jobId === filter.jobId) &&
       (words.length === 0 || (i.prompt !== null && words.every((w) => i.prompt!.toLowerCase().includes(w)))) &&
-      (seed === '' || (i.seed !== null && String(i.seed).startsWith(seed))),
+      (seed === '' || (i.seed !== null && String(i.seed).startsWith(seed))) &&
+      (!filter.brandPresent || bestBrandColour(i) !== null),
   );
   // Array.prototype.sort is stable: ties keep capture order.
   if (sort === 'rating') view.sort((a, b) => b.rating - a.rating);
   // Crisp first; images not scored yet go last.
   else if (sort === 'sharpness') view.sort((a, b) => (b.sharpness ?? -Infinity) - (a.sharpness ?? -Infinity));
+  else if (sort === 'brand') view.sort((a, b) => brandCoverage(b) - brandCoverage(a));
   return view;
 }
 
