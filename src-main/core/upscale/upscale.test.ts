@@ -104,11 +104,11 @@ describe('tiled upscaling', () => {
 
   it('tiles with blended overlaps give the same picture as one piece, and no tile is larger than asked', async () => {
     const upscaler = new Upscaler(dir, 'cpu');
-    const source = await image(100, 84);
-    const whole = await upscaler.upscaleImage(source, 'esrgan-slim', 2, { tile: 512 });
+    const source = await image(200, 160);
+    const whole = await upscaler.upscaleImage(source, 'esrgan-slim', 2, { tile: 1024 });
     const progress: number[] = [];
-    const tiled = await upscaler.upscaleImage(source, 'esrgan-slim', 2, { tile: 40, overlap: 8, onProgress: (done) => progress.push(done) });
-    expect([tiled.image.width, tiled.image.height]).toEqual([200, 168]);
+    const tiled = await upscaler.upscaleImage(source, 'esrgan-slim', 2, { tile: 64, overlap: 16, onProgress: (done) => progress.push(done) });
+    expect([tiled.image.width, tiled.image.height]).toEqual([400, 320]);
     let max = 0;
     let sum = 0;
     for (let i = 0; i < whole.image.data.length; i++) {
@@ -116,9 +116,10 @@ describe('tiled upscaling', () => {
       max = Math.max(max, d);
       sum += d;
     }
-    // Convolutions see less context at tile edges; blending keeps the difference invisible.
-    expect(sum / whole.image.data.length).toBeLessThan(0.5);
-    expect(max).toBeLessThanOrEqual(24);
+    // Convolutions see a little less context at tile edges; blended overlaps keep it to a few levels.
+    console.log(`tiled (64 px tiles, 16 px overlap) vs whole: max ${max} levels, mean ${(sum / whole.image.data.length).toFixed(3)}`);
+    expect(max).toBeLessThanOrEqual(4);
+    expect(sum / whole.image.data.length).toBeLessThan(0.1);
     expect(progress.at(-1)).toBe(progress.length);
     expect(progress.length).toBeGreaterThan(4);
     await upscaler.dispose();
