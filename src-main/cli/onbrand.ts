@@ -1,7 +1,7 @@
 /** `onbrand`: the command line. The same services and API contract as the app, no UI. */
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ApiError, type ImportReport, type Project, type Reference, type ReferenceReport } from '../core/api/index.js';
+import { ApiError, type ExportReport, type ImageSummary, type ImportReport, type Project, type Reference, type ReferenceReport } from '../core/api/index.js';
 import { resolveConfig } from '../core/config.js';
 import { createRpc, type Rpc } from '../core/rpc.js';
 import { createServices, type Services } from '../core/services.js';
@@ -30,6 +30,8 @@ Commands:
   import PROJECT PATH...        import image files or folders (PNG, JPEG, WebP) into a project
   generate --model DIR --prompt TEXT --out DIR   generate images with Stable Diffusion
   queue add|list|cancel|retry|run                the generation queue of the app, headless
+  export PROJECT --target T      export picks or ⭐N+ to the Framer, Sora, folder or Maybe Later target
+  rate PROJECT IMAGE_ID STARS    set a rating (0–5); flag PROJECT IMAGE_ID pick|reject|none sets a flag
   upscale --model NAME IN OUT    ESRGAN upscaling (esrgan-slim|medium|thick ×2/3/4/8 or an ONNX model)
   palette IMAGE [--brand HEX,…]  dominant colours and brand-colour coverage of an image
   lut apply|snap                 apply a .cube LUT, or write the brand palette-snap LUT
@@ -54,6 +56,24 @@ project's imports/ folder and get thumbnails. Files that are not PNG, JPEG or We
 damaged, or are already in the project are reported by name and skipped.
 
 Exit status: 0 all imported, 3 finished but some files were skipped, 1 error.
+
+${GLOBAL_OPTIONS}`,
+  export: `Usage: onbrand export PROJECT --target framer|sora|folder|maybe-later [--dir DIR] [--min-rating N | --picks]
+                      [--width W --height H] [--lut snap] [--name TEMPLATE] [--again] [--json]
+
+Exports as progressive JPEG 90 with the generation parameters in EXIF (UserComment) and XMP, named by
+TEMPLATE (default {yyyymmdd}_{section}_{colour}_{seed}.jpg; tokens: yyyymmdd, section, colour, seed,
+rating, index, project), never over an existing file. framer: each section's paired image at its slot
+size (cropped like object-fit: cover, centred on the subject; ESRGAN ×4 for slots wider than 1920 px);
+sora: 1080×1920 portraits numbered in order; folder: the chosen size; maybe-later: rejected images.
+--dir defaults to the project's target folder (PROJECT/exports/TARGET unless set in the app).
+Exit status: 0 all exported, 3 some skipped, 1 error.
+
+${GLOBAL_OPTIONS}`,
+  rate: `Usage: onbrand rate PROJECT IMAGE_ID STARS
+
+${GLOBAL_OPTIONS}`,
+  flag: `Usage: onbrand flag PROJECT IMAGE_ID pick|reject|none
 
 ${GLOBAL_OPTIONS}`,
   upscale: `${UPSCALE_HELP}
@@ -116,6 +136,13 @@ const OPTIONS = {
   'crush-greens': { type: 'string' },
   scale: { type: 'string' },
   tile: { type: 'string' },
+  target: { type: 'string' },
+  dir: { type: 'string' },
+  'min-rating': { type: 'string' },
+  picks: { type: 'boolean' },
+  lut: { type: 'string' },
+  name: { type: 'string' },
+  again: { type: 'boolean' },
   preset: { type: 'string' },
   batches: { type: 'string' },
   'models-dir': { type: 'string' },
@@ -144,7 +171,7 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
     return 0;
   }
   if (!Object.hasOwn(HELP, command) || command === 'main') {
-    err.write(`onbrand: unknown command "${command}". Commands: projects, import, generate, queue, ref, palette, lut, upscale. Run "onbrand --help".\n`);
+    err.write(`onbrand: unknown command "${command}". Commands: projects, import, generate, queue, ref, palette, lut, upscale, export, rate, flag. Run "onbrand --help".\n`);
     return 2;
   }
   if (values.help) {
@@ -216,6 +243,20 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
         return await queueCommand(rpc, services, rest, values, json, print);
       case 'ref':
         return await refCommand(rpc, services, rest, json, print);
+      case 'export':
+        return await exportCommand(rpc, services, rest, values, json, print);
+      case 'rate':
+      case 'flag': {
+        if (rest.length !== 3 || !/^\d+$/.test(rest[1]!)) throw new UsageError(`give PROJECT IMAGE_ID ${command === 'rate' ? 'STARS' : 'pick|reject|none'}`);
+        const project = services.projects.find(rest[0]!);
+        const value = rest[2]!;
+        if (command === 'rate' && !/^[0-5]$/.test(value)) throw new UsageError(`STARS must be 0 to 5, not "${value}"`);
+        if (command === 'flag' && !['pick', 'reject', 'none'].includes(value)) throw new UsageError(`the flag must be pick, reject or none, not "${value}"`);
+        const change = command === 'rate' ? { imageId: Number(rest[1]), rating: Number(value) } : { imageId: Number(rest[1]), flag: value };
+        const [image] = (await rpc.invoke('images.mark', { projectId: project.id, changes: [change] })) as ImageSummary[];
+        print(json ? JSON.stringify(image, null, 2) : `${image!.fileName}: ${'★'.repeat(image!.rating)}${image!.flag !== 'none' ? ` (${image!.flag})` : ''}`);
+        return 0;
+      }
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
@@ -301,6 +342,41 @@ async function importCommand(
         (report.duplicates.length ? `; ${report.duplicates.length} already there` : '') +
         (report.skipped.length ? `; ${report.skipped.length} skipped:` : '.'),
     );
+    for (const s of report.skipped) print(`  skipped ${s.message}`);
+  }
+  return report.skipped.length > 0 ? 3 : 0;
+}
+
+async function exportCommand(
+  rpc: Rpc,
+  services: Services,
+  args: string[],
+  values: { target?: string; dir?: string; 'min-rating'?: string; picks?: boolean; width?: string; height?: string; lut?: string; name?: string; again?: boolean },
+  json: boolean,
+  print: (text: string) => void,
+): Promise<number> {
+  if (args.length !== 1) throw new UsageError('give exactly one PROJECT');
+  if (!values.target) throw new UsageError('--target is required (framer, sora, folder, maybe-later)');
+  if (values.picks && values['min-rating']) throw new UsageError('give either --picks or --min-rating, not both');
+  if (values.lut && values.lut !== 'snap') throw new UsageError('--lut takes "snap" (the brand palette snap)');
+  const project = services.projects.find(args[0]!);
+  const minRating = values['min-rating'] === undefined ? undefined : Number(values['min-rating']);
+  if (minRating !== undefined && !(Number.isInteger(minRating) && minRating >= 1 && minRating <= 5)) throw new UsageError(`--min-rating must be 1 to 5, not "${values['min-rating']}"`);
+  const report = (await rpc.invoke('export.run', {
+    projectId: project.id,
+    target: values.target,
+    selection: minRating !== undefined ? { kind: 'min-rating', rating: minRating } : { kind: 'picks' },
+    ...(values.dir ? { dir: path.resolve(values.dir) } : {}),
+    ...(values.width ? { width: Number(values.width) } : {}),
+    ...(values.height ? { height: Number(values.height) } : {}),
+    ...(values.lut ? { paletteSnap: true } : {}),
+    ...(values.name ? { nameTemplate: values.name } : {}),
+    ...(values.again ? { again: true } : {}),
+  })) as ExportReport;
+  if (json) print(JSON.stringify(report, null, 2));
+  else {
+    print(`Exported ${report.files.length} file${report.files.length === 1 ? '' : 's'} to ${report.dir} in ${(report.elapsedMs / 1000).toFixed(1)} s${report.skipped.length ? `; ${report.skipped.length} skipped:` : '.'}`);
+    for (const f of report.files) print(`  ${f.fileName}  ${f.width}×${f.height}  ${Math.round(f.bytes / 1024)} KB${f.upscaled ? '  (ESRGAN ×4)' : ''}`);
     for (const s of report.skipped) print(`  skipped ${s.message}`);
   }
   return report.skipped.length > 0 ? 3 : 0;

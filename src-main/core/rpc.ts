@@ -199,6 +199,14 @@ export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
       if (missing.length) await services.curation.scoreSharpness(projectId, missing);
       return checkSections(services.sections.list(projectId), services.images.list(projectId), tolerance);
     },
+    'export.run': async (input) => {
+      services.projects.get(input.projectId);
+      const report = await services.exporter.run(input);
+      services.timelog.activity(input.projectId, 'curate');
+      return report;
+    },
+    'export.targets': ({ projectId }) => services.exporter.targets(projectId),
+    'export.setTarget': ({ projectId, target, dir }) => services.exporter.setTarget(projectId, target, dir),
     'settings.setCost': ({ gpuCostPerHour }) => {
       services.timelog.setGpuCostPerHour(gpuCostPerHour);
       return { gpuCostPerHour };

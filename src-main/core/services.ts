@@ -2,6 +2,8 @@ import path from 'node:path';
 import { AppSettings, ImageRepository, PresetRepository, ProjectRepository, RefRepository, SectionRepository, openCatalog, type CatalogDb } from './catalog/index.js';
 import type { OnbrandConfig } from './config.js';
 import { Curation } from './curation/index.js';
+import { Exporter } from './export/index.js';
+import { Upscaler } from './upscale/index.js';
 import { EventBus } from './events.js';
 import { ImageImporter, MediaAccess, ThumbnailRepair } from './images/index.js';
 import { GenerationQueue, JobRepository } from './jobs/index.js';
@@ -29,6 +31,7 @@ export interface Services {
   references: ReferenceImporter;
   unsplash: UnsplashClient;
   sections: SectionRepository;
+  exporter: Exporter;
   close(): Promise<void>;
 }
 
@@ -72,6 +75,9 @@ export function createServices(config: OnbrandConfig, options: ServiceOptions = 
       if (stale.length) void curation.scoreSharpness(event.payload.projectId, stale);
     }
   });
+  const sections = new SectionRepository(db);
+  let upscaler: Upscaler | undefined;
+  const exporter = new Exporter(db, projectRepo, images, sections, settings, events, () => (upscaler ??= new Upscaler(path.join(config.modelsDir, 'upscalers'), options.provider ?? 'auto')));
   let closed = false;
   return {
     config,
@@ -92,11 +98,13 @@ export function createServices(config: OnbrandConfig, options: ServiceOptions = 
     refs,
     references,
     unsplash,
-    sections: new SectionRepository(db),
+    sections,
+    exporter,
     async close() {
       if (closed) return;
       closed = true;
       await queue.close();
+      await upscaler?.dispose();
       db.close();
     },
   };

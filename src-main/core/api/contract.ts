@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { generationEvents, generationRequests } from './generation.js';
 import { referenceEvents, referenceRequests } from './references.js';
 import { sectionRequests } from './sections.js';
+import { exportEvents, exportRequests } from './export.js';
 
 // ---- Shared shapes -------------------------------------------------------------------------
 
@@ -190,6 +191,7 @@ export const requests = {
   ...generationRequests,
   ...referenceRequests,
   ...sectionRequests,
+  ...exportRequests,
 } as const;
 
 export type Requests = typeof requests;
@@ -246,6 +248,7 @@ export const events = {
   ...referenceEvents,
   /** The sections of a project changed. */
   'sections.changed': z.object({ projectId: id }),
+  ...exportEvents,
 } as const;
 
 export type Events = typeof events;
