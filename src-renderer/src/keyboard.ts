@@ -25,6 +25,7 @@ export interface ShortcutHandlers {
   renameProject(): void;
   importImages(): void;
   timeCost(): void;
+  exportImages(): void;
   cheatSheet(): void;
 }
 
@@ -48,7 +49,7 @@ export function handleKey(event: KeyboardEvent, handlers: ShortcutHandlers): boo
 }
 
 /** What still applies while the mood board or the sections view is open (the grid is out of sight). */
-const BOARD_ACTIONS = new Set<Action>(['loupe', 'grid', 'moodBoard', 'sections', 'fullscreen', 'lightsOut', 'cheatSheet', 'newProject', 'importImages', 'renameProject', 'timeCost']);
+const BOARD_ACTIONS = new Set<Action>(['loupe', 'grid', 'moodBoard', 'sections', 'fullscreen', 'lightsOut', 'cheatSheet', 'newProject', 'importImages', 'renameProject', 'timeCost', 'exportImages']);
 
 /** Runs one action (a key or a toolbar button); false when it does not apply here. */
 export function runAction(action: Action, handlers: ShortcutHandlers): boolean {
@@ -197,6 +198,9 @@ export function runAction(action: Action, handlers: ShortcutHandlers): boolean {
       return true;
     case 'timeCost':
       if (hasProject) handlers.timeCost();
+      return true;
+    case 'exportImages':
+      if (hasProject) handlers.exportImages();
       return true;
     case 'moodBoard':
       if (hasProject) state.setMode(state.mode === 'moodboard' ? 'grid' : 'moodboard');

@@ -51,6 +51,7 @@ export const ACTIONS = {
   importImages: 'Import images',
   renameProject: 'Rename the project',
   timeCost: 'Time + Cost',
+  exportImages: 'Export to Framer, Sora or a folder',
   moodBoard: 'Mood board (toggles)',
   sections: 'Page sections and their colour check (toggles)',
 } as const;
@@ -104,6 +105,7 @@ const COMMON: Omit<Keymap, 'loupe' | 'lightsOut'> = {
   importImages: ['ctrl+i'],
   renameProject: ['f2'],
   timeCost: ['t'],
+  exportImages: ['ctrl+e'],
   moodBoard: ['b'],
   sections: ['shift+s'],
 };

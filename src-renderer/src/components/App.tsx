@@ -5,6 +5,7 @@ import { savePreset, toggleGenerate } from '../generation-actions';
 import { handleKey } from '../keyboard';
 import { useStore } from '../store';
 import { FormDialog } from './Dialog';
+import { ExportDialog } from './ExportDialog';
 import { Compare } from './Compare';
 import { CurationBar } from './CurationBar';
 import { Grid } from './Grid';
@@ -39,6 +40,7 @@ export function App() {
         renameProject: () => setDialog('rename-project'),
         importImages: () => setDialog('import'),
         timeCost: () => setDialog('time-cost'),
+        exportImages: () => setDialog('export'),
         cheatSheet: () => setDialog('keys'),
       });
       if (handled) event.preventDefault();
@@ -148,6 +150,7 @@ export function App() {
       )}
       {dialog === 'keys' && <KeysDialog onClose={() => setDialog(null)} />}
       {dialog === 'time-cost' && <TimeCostDialog onClose={() => setDialog(null)} />}
+      {dialog === 'export' && <ExportDialog onClose={() => setDialog(null)} />}
       {dialog === 'import' && (
         <FormDialog
           title={`Import into ${current?.name ?? 'project'}`}

@@ -3,7 +3,7 @@ import { MAX_CELL, MIN_CELL } from '../store/slices';
 import { openProject } from '../actions';
 import { toggleGenerate } from '../generation-actions';
 
-export type DialogKind = 'new-project' | 'rename-project' | 'import' | 'save-preset' | 'time-cost' | 'keys' | null;
+export type DialogKind = 'new-project' | 'rename-project' | 'import' | 'save-preset' | 'time-cost' | 'keys' | 'export' | null;
 
 /** Project picker, import, view switch and grid zoom: every keyboard action also has a control here. */
 export function TopBar({ openDialog }: { openDialog(kind: DialogKind): void }) {
@@ -47,6 +47,9 @@ export function TopBar({ openDialog }: { openDialog(kind: DialogKind): void }) {
       </button>
       <button type="button" aria-pressed={generateOpen} onClick={() => toggleGenerate()} disabled={!hasProject} title="Generate panel: prompt, settings and queue (Ctrl+G)">
         Generate
+      </button>
+      <button type="button" onClick={() => openDialog('export')} disabled={!hasProject} title="Export to Framer, Sora or a folder (Ctrl+E)">
+        Export…
       </button>
       <button type="button" onClick={() => openDialog('time-cost')} disabled={!hasProject} title="Time + Cost of this project (T)">
         Time + Cost

@@ -1,0 +1,308 @@
+import { useEffect, useRef, useState } from 'react';
+import type { ExportedFile, ExportReport, ExportTarget } from '../../../src-main/core/api/index';
+import { getClient } from '../api/client';
+import { DEFAULT_NAME_TEMPLATE, NAME_TOKENS, TARGET_LABELS, formatElapsed, formatKb, isInside, loadTargets, rememberTarget, runExport, type ExportRequest } from '../export-actions';
+import { useStore } from '../store';
+
+type Which = 'picks' | 'min-rating' | 'selection';
+const TARGETS = Object.keys(TARGET_LABELS) as ExportTarget[];
+const SORA_SIZE = { width: '1080', height: '1920' };
+
+interface Progress {
+  done: number;
+  total: number;
+  current: string;
+}
+
+/** One exported file: its thumbnail where the media route can serve it (inside the project), else the name only. */
+function FileRow({ file, projectFolder }: { file: ExportedFile; projectFolder: string }) {
+  const [broken, setBroken] = useState(false);
+  const showThumb = !broken && isInside(file.path, projectFolder);
+  return (
+    <li className="export-file" data-testid="export-file" data-file-name={file.fileName} data-path={file.path} data-bytes={file.bytes}>
+      {showThumb ? (
+        <img className="export-thumb" src={getClient().mediaUrl(file.path)} alt="" loading="lazy" onError={() => setBroken(true)} />
+      ) : (
+        <span className="export-thumb none" aria-hidden="true" title="Written outside the project: no preview" />
+      )}
+      <span className="export-file-name" data-testid="export-file-name" title={file.path}>
+        {file.fileName}
+      </span>
+      <span className="export-file-meta muted">
+        <span data-testid="export-file-size">{formatKb(file.bytes)}</span> · {file.width}×{file.height}
+        {file.section && <> · {file.section}</>}
+        {file.upscaled && (
+          <>
+            {' '}
+            · <span className="upscaled">upscaled ×4</span>
+          </>
+        )}
+      </span>
+    </li>
+  );
+}
+
+function ReportView({ report, projectFolder }: { report: ExportReport; projectFolder: string }) {
+  return (
+    <section className="export-report" data-testid="export-report" aria-label="Export report">
+      <p data-testid="export-summary">
+        <strong>
+          Exported {report.files.length} {report.files.length === 1 ? 'file' : 'files'}
+        </strong>{' '}
+        to <code>{report.dir}</code> in {formatElapsed(report.elapsedMs)}
+        {report.skipped.length > 0 && `; skipped ${report.skipped.length}`}.
+      </p>
+      {report.files.length > 0 && (
+        <ul className="export-files">
+          {report.files.map((file) => (
+            <FileRow key={`${file.imageId}:${file.path}`} file={file} projectFolder={projectFolder} />
+          ))}
+        </ul>
+      )}
+      {report.skipped.length > 0 && (
+        <ul className="export-skipped" aria-label="Skipped">
+          {report.skipped.map((skip, i) => (
+            <li key={`${skip.imageId ?? 'none'}:${i}`} data-testid="export-skip" data-reason={skip.reason}>
+              {skip.message}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+/**
+ * Export: the Framer sections, a Sora storyboard, a folder or Maybe Later; which images, where,
+ * the size, palette snap and the name template; progress while it runs, then the report.
+ */
+export function ExportDialog({ onClose }: { onClose(): void }) {
+  const projectId = useStore((s) => s.currentProjectId);
+  const project = useStore((s) => s.projects.find((p) => p.id === s.currentProjectId));
+  const selection = useStore((s) => s.selection);
+  const [target, setTarget] = useState<ExportTarget>('framer');
+  const [which, setWhich] = useState<Which>('picks');
+  const [rating, setRating] = useState(3);
+  const [targets, setTargets] = useState<Record<ExportTarget, string> | null>(null);
+  const [dirs, setDirs] = useState<Partial<Record<ExportTarget, string>>>({});
+  const [remember, setRemember] = useState(false);
+  const [size, setSize] = useState<{ width: string; height: string }>({ width: '', height: '' });
+  const [paletteSnap, setPaletteSnap] = useState(false);
+  const [nameTemplate, setNameTemplate] = useState(DEFAULT_NAME_TEMPLATE);
+  const [again, setAgain] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [progress, setProgress] = useState<Progress | null>(null);
+  const [report, setReport] = useState<ExportReport | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const first = useRef<HTMLSelectElement>(null);
+
+  useEffect(() => {
+    first.current?.focus();
+    if (projectId === null) return;
+    let live = true;
+    loadTargets(projectId)
+      .then((t) => live && setTargets(t))
+      .catch((e: unknown) => live && setError((e as Error).message));
+    return () => {
+      live = false;
+    };
+  }, [projectId]);
+
+  useEffect(
+    () =>
+      getClient().subscribe((event) => {
+        if (event.type === 'export.progress' && event.payload.projectId === projectId) {
+          const { done, total, current } = event.payload;
+          setProgress({ done, total, current });
+        }
+      }),
+    [projectId],
+  );
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent): void => {
+      if (event.key === 'Escape' && !busy) {
+        event.preventDefault();
+        onClose();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [onClose, busy]);
+
+  if (projectId === null) return null;
+
+  const dir = dirs[target] ?? targets?.[target] ?? '';
+  const sized = target === 'folder' || target === 'sora';
+  const framer = target === 'framer';
+  const chooseTarget = (next: ExportTarget): void => {
+    setTarget(next);
+    setSize(next === 'sora' ? SORA_SIZE : { width: '', height: '' });
+  };
+
+  const submit = async (): Promise<void> => {
+    if (busy) return;
+    setError(null);
+    setReport(null);
+    const request: ExportRequest = {
+      projectId,
+      target,
+      selection:
+        which === 'picks' ? { kind: 'picks' } : which === 'min-rating' ? { kind: 'min-rating', rating } : { kind: 'images', imageIds: selection },
+      paletteSnap,
+      again,
+    };
+    // Framer exports each section's paired image; the selection is ignored there.
+    if (framer) request.selection = { kind: 'picks' };
+    else if (which === 'selection' && selection.length === 0) {
+      setError('Select one or more images in the grid first.');
+      return;
+    }
+    const trimmedDir = dir.trim();
+    if (trimmedDir && trimmedDir !== targets?.[target]) request.dir = trimmedDir;
+    if (sized && (size.width.trim() || size.height.trim())) {
+      const width = Number(size.width);
+      const height = Number(size.height);
+      if (!Number.isInteger(width) || !Number.isInteger(height) || width < 64 || height < 64 || width > 8192 || height > 8192) {
+        setError('Width and height must be whole numbers from 64 to 8192 (or both blank for the source size).');
+        return;
+      }
+      request.width = width;
+      request.height = height;
+    }
+    if (nameTemplate.trim() && nameTemplate.trim() !== DEFAULT_NAME_TEMPLATE) request.nameTemplate = nameTemplate.trim();
+    setBusy(true);
+    setProgress(null);
+    try {
+      if (remember && trimmedDir && trimmedDir !== targets?.[target]) setTargets(await rememberTarget(projectId, target, trimmedDir));
+      setReport(await runExport(request));
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const percent = progress && progress.total > 0 ? Math.round((progress.done / progress.total) * 100) : 0;
+
+  return (
+    <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && !busy && onClose()}>
+      <form
+        className="modal export"
+        role="dialog"
+        aria-modal="true"
+        aria-label="Export"
+        data-testid="export-dialog"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void submit();
+        }}
+      >
+        <div className="panel-head">
+          <h2>Export{project ? ` — ${project.name}` : ''}</h2>
+          <span className="spacer" />
+          <button type="button" className="link" onClick={onClose} disabled={busy} aria-label="Close Export" title="Close (Esc)">
+            ✕
+          </button>
+        </div>
+        <div className="export-grid">
+          <label className="field">
+            <span>Target</span>
+            <select ref={first} aria-label="Target" value={target} onChange={(e) => chooseTarget(e.target.value as ExportTarget)} disabled={busy}>
+              {TARGETS.map((t) => (
+                <option key={t} value={t}>
+                  {TARGET_LABELS[t]}
+                </option>
+              ))}
+            </select>
+            {framer && <small>Each section&apos;s paired image, at the section&apos;s size.</small>}
+          </label>
+          <fieldset className="field export-which" disabled={busy || framer}>
+            <legend>Images</legend>
+            <label className="inline">
+              <input type="radio" name="which" checked={which === 'picks'} onChange={() => setWhich('picks')} /> Picks
+            </label>
+            <label className="inline">
+              <input type="radio" name="which" checked={which === 'min-rating'} onChange={() => setWhich('min-rating')} /> Rated
+              <select aria-label="Minimum rating" value={rating} onChange={(e) => {
+                setRating(Number(e.target.value));
+                setWhich('min-rating');
+              }}>
+                {[1, 2, 3, 4, 5].map((n) => (
+                  <option key={n} value={n}>
+                    {'★'.repeat(n)}
+                    {n < 5 ? ' and up' : ''}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label className="inline">
+              <input type="radio" name="which" checked={which === 'selection'} onChange={() => setWhich('selection')} /> The current selection ({selection.length})
+            </label>
+            {framer && <small>Framer exports the sections&apos; paired images.</small>}
+          </fieldset>
+        </div>
+        <label className="field">
+          <span>Folder</span>
+          <input aria-label="Folder" value={dir} placeholder={targets ? '' : 'Loading…'} onChange={(e) => setDirs({ ...dirs, [target]: e.target.value })} disabled={busy} spellCheck={false} />
+        </label>
+        <label className="inline">
+          <input type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} disabled={busy} /> Remember for this project
+        </label>
+        {sized && (
+          <div className="inline export-size">
+            <label className="inline">
+              <span>Width</span>
+              <input aria-label="Width" inputMode="numeric" value={size.width} placeholder="source" onChange={(e) => setSize({ ...size, width: e.target.value })} disabled={busy} />
+            </label>
+            <span aria-hidden="true">×</span>
+            <label className="inline">
+              <span>Height</span>
+              <input aria-label="Height" inputMode="numeric" value={size.height} placeholder="source" onChange={(e) => setSize({ ...size, height: e.target.value })} disabled={busy} />
+            </label>
+            <small className="muted">{target === 'sora' ? 'Sora: 1080×1920 by default.' : 'Blank keeps the source size.'}</small>
+          </div>
+        )}
+        <label className="inline">
+          <input type="checkbox" checked={paletteSnap} onChange={(e) => setPaletteSnap(e.target.checked)} disabled={busy} /> Palette snap
+        </label>
+        <label className="field">
+          <span>Name template</span>
+          <input aria-label="Name template" value={nameTemplate} onChange={(e) => setNameTemplate(e.target.value)} disabled={busy} spellCheck={false} />
+          <small>
+            Tokens:{' '}
+            {NAME_TOKENS.map((t, i) => (
+              <span key={t}>
+                {i > 0 && ', '}
+                <code>{`{${t}}`}</code>
+              </span>
+            ))}
+          </small>
+        </label>
+        <label className="inline">
+          <input type="checkbox" checked={again} onChange={(e) => setAgain(e.target.checked)} disabled={busy} /> Export again images already exported
+        </label>
+        {busy && (
+          <div className="export-progress" data-testid="export-progress">
+            <progress max={progress?.total || 1} value={progress?.done ?? 0} aria-label="Export progress" />
+            <small className="muted">{progress ? `${progress.done} of ${progress.total} (${percent} %) ${progress.current}` : 'Starting…'}</small>
+          </div>
+        )}
+        {error && (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        )}
+        {report && <ReportView report={report} projectFolder={project?.folder ?? ''} />}
+        <div className="modal-actions">
+          <button type="button" onClick={onClose} disabled={busy}>
+            {report ? 'Done' : 'Cancel'}
+          </button>
+          <button type="submit" className="primary" aria-busy={busy} disabled={busy}>
+            Export
+          </button>
+        </div>
+      </form>
+    </div>
+  );
+}
