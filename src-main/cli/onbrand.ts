@@ -1,7 +1,7 @@
 /** `onbrand`: the command line. The same services and API contract as the app, no UI. */
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ApiError, type ExportReport, type ImageSummary, type ImportReport, type Project, type Reference, type ReferenceReport } from '../core/api/index.js';
+import { ApiError, type Draft, type Expansion, type ExportReport, type ImageSummary, type ImportReport, type Project, type Reference, type ReferenceReport } from '../core/api/index.js';
 import { resolveConfig } from '../core/config.js';
 import { createRpc, type Rpc } from '../core/rpc.js';
 import { createServices, type Services } from '../core/services.js';
@@ -30,6 +30,8 @@ Commands:
   import PROJECT PATH...        import image files or folders (PNG, JPEG, WebP) into a project
   generate --model DIR --prompt TEXT --out DIR   generate images with Stable Diffusion
   queue add|list|cancel|retry|run                the generation queue of the app, headless
+  prompt expand TEMPLATE         expand a prompt template ({a|b}, {subject}, <lora:…>, --ar W:H)
+  prompt draft PROJECT [--n 5]   draft cinematic prompts from the project's brand skeleton (--llm: the configured model)
   export PROJECT --target T      export picks or ⭐N+ to the Framer, Sora, folder or Maybe Later target
   rate PROJECT IMAGE_ID STARS    set a rating (0–5); flag PROJECT IMAGE_ID pick|reject|none sets a flag
   upscale --model NAME IN OUT    ESRGAN upscaling (esrgan-slim|medium|thick ×2/3/4/8 or an ONNX model)
@@ -68,6 +70,16 @@ size (cropped like object-fit: cover, centred on the subject; ESRGAN ×4 for slo
 sora: 1080×1920 portraits numbered in order; folder: the chosen size; maybe-later: rejected images.
 --dir defaults to the project's target folder (PROJECT/exports/TARGET unless set in the app).
 Exit status: 0 all exported, 3 some skipped, 1 error.
+
+${GLOBAL_OPTIONS}`,
+  prompt: `Usage: onbrand prompt expand TEMPLATE [--count N] [--seed S]
+       onbrand prompt draft PROJECT [--n 5] [--seed S] [--llm]
+
+expand  prints every prompt a template makes (or --count seeded picks with --seed), and how many.
+        {a|b|c} alternatives; {subject}, {camera action}, {lighting adjective}, {camera verb},
+        {cinematic noun} lists; <lora:name:w> tags are kept; a final --ar W:H sets the size.
+draft   "five 25-word prompts, cinematic language, one camera verb, one lighting adjective" from the
+        project's palette, mood and subjects, each annotated; offline unless --llm.
 
 ${GLOBAL_OPTIONS}`,
   rate: `Usage: onbrand rate PROJECT IMAGE_ID STARS
@@ -143,6 +155,9 @@ const OPTIONS = {
   lut: { type: 'string' },
   name: { type: 'string' },
   again: { type: 'boolean' },
+  count: { type: 'string' },
+  n: { type: 'string' },
+  llm: { type: 'boolean' },
   preset: { type: 'string' },
   batches: { type: 'string' },
   'models-dir': { type: 'string' },
@@ -171,7 +186,7 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
     return 0;
   }
   if (!Object.hasOwn(HELP, command) || command === 'main') {
-    err.write(`onbrand: unknown command "${command}". Commands: projects, import, generate, queue, ref, palette, lut, upscale, export, rate, flag. Run "onbrand --help".\n`);
+    err.write(`onbrand: unknown command "${command}". Commands: projects, import, generate, queue, ref, palette, lut, upscale, export, rate, flag, prompt. Run "onbrand --help".\n`);
     return 2;
   }
   if (values.help) {
@@ -245,6 +260,38 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
         return await refCommand(rpc, services, rest, json, print);
       case 'export':
         return await exportCommand(rpc, services, rest, values, json, print);
+      case 'prompt': {
+        const [sub, arg] = rest;
+        const int = (name: string, raw: string | undefined, min: number, max: number): number | undefined => {
+          if (raw === undefined) return undefined;
+          const v = Number(raw);
+          if (!Number.isInteger(v) || v < min || v > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
+          return v;
+        };
+        if (sub === 'expand') {
+          if (!arg || rest.length !== 2) throw new UsageError('give one TEMPLATE (quote it)');
+          const count = int('count', values.count, 1, 500);
+          const seed = int('seed', values.seed, 0, 0xffffffff);
+          const result = (await rpc.invoke('prompt.expand', { template: arg, ...(seed !== undefined ? { mode: 'random', count: count ?? 5, seed } : count ? { count } : {}) })) as Expansion;
+          if (json) print(JSON.stringify(result, null, 2));
+          else {
+            for (const p of result.prompts) print(p);
+            print(`${result.total} prompt${result.total === 1 ? '' : 's'} in all${result.aspect ? `, --ar ${result.aspect}` : ''}`);
+          }
+          return 0;
+        }
+        if (sub === 'draft') {
+          if (!arg || rest.length !== 2) throw new UsageError('give one PROJECT');
+          const project = services.projects.find(arg);
+          const n = int('n', values.n, 1, 10);
+          const seed = int('seed', values.seed, 0, 0xffffffff);
+          const drafts = (await rpc.invoke('prompt.draft', { projectId: project.id, ...(n ? { n } : {}), ...(seed !== undefined ? { seed } : {}), ...(values.llm ? { llm: true } : {}) })) as Draft[];
+          if (json) print(JSON.stringify(drafts, null, 2));
+          else for (const d of drafts) print(`${d.text}\n   ${d.words} words · camera: ${d.cameraVerbs.join(', ') || '—'} · light: ${d.lightingAdjectives.join(', ') || '—'} · brand: ${d.brandColours.join(', ') || '—'}${d.problems.length ? ` · ${d.problems.join('; ')}` : ''}`);
+          return 0;
+        }
+        throw new UsageError(`unknown subcommand "${sub ?? ''}" (expand, draft)`);
+      }
       case 'rate':
       case 'flag': {
         if (rest.length !== 3 || !/^\d+$/.test(rest[1]!)) throw new UsageError(`give PROJECT IMAGE_ID ${command === 'rate' ? 'STARS' : 'pick|reject|none'}`);

@@ -14,7 +14,7 @@ import {
 } from './api/index.js';
 import { aggregatePalettes, checkSections } from './color/index.js';
 import { listModels } from './models.js';
-import { lintSettings } from './prompt/settings-linter.js';
+import { lintSettings } from './prompt/index.js';
 import type { Services } from './services.js';
 import { appPackage } from './util/app-root.js';
 
@@ -207,6 +207,27 @@ export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
     },
     'export.targets': ({ projectId }) => services.exporter.targets(projectId),
     'export.setTarget': ({ projectId, target, dir }) => services.exporter.setTarget(projectId, target, dir),
+    'prompt.skeleton': ({ projectId }) => services.composer.skeleton(projectId),
+    'prompt.saveSkeleton': ({ projectId, mood, subjects, aspect }) => {
+      const skeleton = services.composer.saveSkeleton(projectId, mood, subjects, aspect);
+      services.timelog.activity(projectId, 'prompt');
+      services.events.emit('projects.changed', { projectId });
+      return skeleton;
+    },
+    'prompt.expand': ({ template, mode, count, seed, lists, projectId }) => services.composer.expand(template, { mode, count, seed, lists, projectId }),
+    'prompt.draft': async ({ projectId, n, seed, llm }) => {
+      const drafts = await services.composer.draft(projectId, n ?? 5, seed ?? Date.now() >>> 0, llm ?? false);
+      services.timelog.activity(projectId, 'prompt');
+      return drafts;
+    },
+    'prompt.drafts': ({ projectId }) => services.composer.drafts(projectId),
+    'prompt.star': ({ draftId, starred }) => services.composer.star(draftId, starred),
+    'prompt.llm': () => services.composer.llm(),
+    'prompt.setLlm': ({ baseUrl, model, apiKey }) => services.composer.setLlm(baseUrl, model, apiKey),
+    'prompt.queue': ({ projectId, prompts, negativePrompt, settings, batches, seed }) => {
+      services.projects.get(projectId);
+      return services.composer.queuePrompts(projectId, prompts, negativePrompt, settings, batches, seed);
+    },
     'settings.setCost': ({ gpuCostPerHour }) => {
       services.timelog.setGpuCostPerHour(gpuCostPerHour);
       return { gpuCostPerHour };

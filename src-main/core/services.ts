@@ -8,6 +8,7 @@ import { EventBus } from './events.js';
 import { ImageImporter, MediaAccess, ThumbnailRepair } from './images/index.js';
 import { GenerationQueue, JobRepository } from './jobs/index.js';
 import { ProjectService } from './projects.js';
+import { Composer } from './prompt/index.js';
 import { ReferenceImporter, UnsplashClient } from './references/index.js';
 import { TimeLog } from './timelog/index.js';
 
@@ -32,6 +33,7 @@ export interface Services {
   unsplash: UnsplashClient;
   sections: SectionRepository;
   exporter: Exporter;
+  composer: Composer;
   close(): Promise<void>;
 }
 
@@ -100,6 +102,7 @@ export function createServices(config: OnbrandConfig, options: ServiceOptions = 
     unsplash,
     sections,
     exporter,
+    composer: new Composer(db, projectRepo, settings, queue),
     async close() {
       if (closed) return;
       closed = true;

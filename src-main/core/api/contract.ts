@@ -10,6 +10,7 @@ import { generationEvents, generationRequests } from './generation.js';
 import { referenceEvents, referenceRequests } from './references.js';
 import { sectionRequests } from './sections.js';
 import { exportEvents, exportRequests } from './export.js';
+import { promptRequests } from './prompt.js';
 
 // ---- Shared shapes -------------------------------------------------------------------------
 
@@ -192,6 +193,7 @@ export const requests = {
   ...referenceRequests,
   ...sectionRequests,
   ...exportRequests,
+  ...promptRequests,
 } as const;
 
 export type Requests = typeof requests;

@@ -264,6 +264,20 @@ describe('migration 0006 colour', () => {
   });
 });
 
+describe('migration 0007 drafts', () => {
+  it('adds drafts; version 6 data survives', () => {
+    const v6 = openAt(6);
+    const now = '2026-11-25T10:00:00.000Z';
+    v6.prepare("INSERT INTO projects (id, name, folder, palette, created_at, updated_at) VALUES (1, 'P', '/tmp/p', '[]', ?, ?)").run(now, now);
+    v6.close();
+    const v7 = openAt(7);
+    expect(schemaVersion(v7)).toBe(7);
+    expect(tables(v7)).toContain('drafts');
+    v7.prepare("INSERT INTO drafts (project_id, text, source, annotations, created_at) VALUES (1, 'a', 'offline', '{}', ?)").run(now);
+    expect(() => v7.prepare("INSERT INTO drafts (project_id, text, source, annotations, created_at) VALUES (1, 'a', 'gpt', '{}', ?)").run(now)).toThrow(/CHECK/);
+  });
+});
+
 describe('upgrading across every step', () => {
   it('a catalogue made by the first migration opens at the latest version with its data intact', () => {
     const v1 = openAt(1);

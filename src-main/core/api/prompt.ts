@@ -1,0 +1,108 @@
+/** The prompt composer part of the API contract: skeleton, templates, drafts, queueing. */
+import { z } from 'zod';
+import { generationSettingsSchema, type Job } from './generation.js';
+
+export interface Skeleton {
+  projectId: number;
+  mood: string;
+  subjects: string[];
+  aspect: string;
+  palette: { name: string; hex: string }[];
+}
+
+export interface DraftAnnotations {
+  words: number;
+  cameraVerbs: string[];
+  lightingAdjectives: string[];
+  brandColours: string[];
+  /** What keeps it from the brief ("five 25-word prompts, one camera verb, one lighting adjective"). */
+  problems: string[];
+}
+
+export interface Draft extends DraftAnnotations {
+  id: number;
+  projectId: number;
+  text: string;
+  source: 'offline' | 'llm';
+  starred: boolean;
+  createdAt: string;
+}
+
+export interface Expansion {
+  /** The prompts (the first 500 at most), with `--ar` removed. */
+  prompts: string[];
+  /** How many the template makes in all (combinatorial mode). */
+  total: number;
+  /** The `--ar W:H` of the template, if any. */
+  aspect: string | null;
+  loras: { name: string; weight: number }[];
+}
+
+export interface LlmSettings {
+  baseUrl: string | null;
+  model: string | null;
+  hasKey: boolean;
+}
+
+const id = z.number({ error: 'must be a number' }).int('must be a whole number').positive('must be positive');
+const lists = z.record(z.string().regex(/^[\w ]{1,40}$/, 'must be a list name of letters, digits and spaces'), z.array(z.string().trim().min(1).max(200)).min(1).max(200));
+
+export const promptRequests = {
+  'prompt.skeleton': { input: z.object({ projectId: id }).strict(), output: null as unknown as Skeleton },
+  'prompt.saveSkeleton': {
+    input: z
+      .object({
+        projectId: id,
+        mood: z.string().max(500),
+        subjects: z.array(z.string().trim().min(1).max(80)).min(1, 'must have at least one subject').max(20),
+        aspect: z.string().regex(/^\d{1,2}:\d{1,2}$/, 'must look like 9:16'),
+      })
+      .strict(),
+    output: null as unknown as Skeleton,
+  },
+  'prompt.expand': {
+    input: z
+      .object({
+        template: z.string().trim().min(1, 'must not be empty').max(4000),
+        /** `all`: every combination (in order); `random`: `count` seeded picks. */
+        mode: z.enum(['all', 'random']).optional(),
+        count: z.number().int().min(1).max(500).optional(),
+        seed: z.number().int().min(0).max(0xffffffff).optional(),
+        /** Named lists for `{subject}`, `{camera action}`, …; defaults come from the skeleton and the built-in vocabularies. */
+        lists: lists.optional(),
+        projectId: id.optional(),
+      })
+      .strict(),
+    output: null as unknown as Expansion,
+  },
+  'prompt.draft': {
+    input: z.object({ projectId: id, n: z.number().int().min(1).max(10).optional(), seed: z.number().int().min(0).max(0xffffffff).optional(), llm: z.boolean().optional() }).strict(),
+    output: null as unknown as Draft[],
+  },
+  'prompt.drafts': { input: z.object({ projectId: id }).strict(), output: null as unknown as Draft[] },
+  'prompt.star': { input: z.object({ draftId: id, starred: z.boolean() }).strict(), output: null as unknown as Draft },
+  'prompt.llm': { input: z.object({}).strict(), output: null as unknown as LlmSettings },
+  'prompt.setLlm': {
+    input: z
+      .object({
+        baseUrl: z.string().url('must be a URL like http://127.0.0.1:8080/v1').nullable(),
+        model: z.string().trim().min(1).max(200).nullable(),
+        apiKey: z.string().max(500).nullable().optional(),
+      })
+      .strict(),
+    output: null as unknown as LlmSettings,
+  },
+  'prompt.queue': {
+    input: z
+      .object({
+        projectId: id,
+        prompts: z.array(z.string().trim().min(1).max(4000)).min(1, 'must queue at least one prompt').max(200),
+        negativePrompt: z.string().max(4000),
+        settings: generationSettingsSchema,
+        batches: z.number().int().min(1).max(20),
+        seed: z.number().int().min(0).max(0xffffffff).optional(),
+      })
+      .strict(),
+    output: null as unknown as Job[],
+  },
+} as const;
