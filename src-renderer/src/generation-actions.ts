@@ -2,7 +2,7 @@
 import type { Job } from '../../src-main/core/api/index';
 import { ApiCallError, getClient } from './api/client';
 import { completeSettings, parseDraft, presetSettings, type Draft } from './draft';
-import { movePosition, useStore } from './store';
+import { movePosition, useStore, type SideTab } from './store';
 
 function report(error: unknown): void {
   const text = error instanceof Error ? error.message : String(error);
@@ -45,8 +45,29 @@ export async function loadGenerationChoices(): Promise<void> {
 /** Shows or hides the Generate panel; it opens only with a project to generate into. */
 export function toggleGenerate(open = !useStore.getState().generateOpen): void {
   if (open && useStore.getState().currentProjectId === null) return;
+  if (open) useStore.getState().setSideTab('generate');
   useStore.getState().setGenerateOpen(open);
   if (open) void loadGenerationChoices();
+}
+
+/**
+ * The side panel's tab key (Ctrl+G: Generate, Ctrl+K: Composer): opens the panel on that tab,
+ * switches to it when the panel shows the other tab, and closes the panel when it already shows it.
+ */
+export function toggleSideTab(tab: SideTab): void {
+  const state = useStore.getState();
+  if (state.generateOpen && state.sideTab !== tab) {
+    state.setSideTab(tab);
+    return;
+  }
+  if (state.generateOpen) {
+    state.setGenerateOpen(false);
+    return;
+  }
+  if (state.currentProjectId === null) return;
+  state.setSideTab(tab);
+  state.setGenerateOpen(true);
+  void loadGenerationChoices();
 }
 
 let hintRequest = 0;

@@ -1,5 +1,5 @@
 import { mark, redo, toggleCompare, toggleFullscreen, undo } from './curation-actions';
-import { toggleGenerate } from './generation-actions';
+import { toggleSideTab } from './generation-actions';
 import { actionFor, keyOf, type Action } from './keymap';
 import { useStore } from './store';
 import { reportActivity } from './time-actions';
@@ -31,13 +31,17 @@ export interface ShortcutHandlers {
 
 /**
  * The app's keys, from the keymap (keymap.ts: Onbrand's default or the Lightroom preset, plus the
- * user's own). Ctrl+G (the Generate panel) is fixed and works from the prompt too. Returns true
+ * user's own). Ctrl+G (the Generate panel) and Ctrl+K (the Composer) are fixed and work from the prompt too. Returns true
  * when the key was handled.
  */
 export function handleKey(event: KeyboardEvent, handlers: ShortcutHandlers): boolean {
   const mod = event.ctrlKey || event.metaKey;
   if (mod && !event.altKey && !event.shiftKey && event.key.toLowerCase() === 'g') {
-    toggleGenerate();
+    toggleSideTab('generate');
+    return true;
+  }
+  if (mod && !event.altKey && !event.shiftKey && event.key.toLowerCase() === 'k') {
+    toggleSideTab('composer');
     return true;
   }
   if (typingTarget(event.target) || pressesControl(event)) return false;

@@ -70,7 +70,7 @@ export function KeysDialog({ onClose }: { onClose(): void }) {
           </table>
         </div>
         <p className="muted small">
-          Ctrl+G opens the Generate panel. In a browser tab, the browser may keep Ctrl+1…5 (tabs): use the Rating filter or remap. Keys are
+          Ctrl+G opens the Generate panel, Ctrl+K its prompt Composer. In a browser tab, the browser may keep Ctrl+1…5 (tabs): use the Rating filter or remap. Keys are
           comma-separated when remapping (e.g. <kbd>ctrl+shift+3</kbd>); they are saved in this browser.
         </p>
         <div className="modal-actions">

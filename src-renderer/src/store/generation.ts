@@ -5,11 +5,13 @@ import type { GenerationSlice, JobProgress, QueueSlice, Slice, TimeSlice } from 
 
 export const createGenerationSlice: Slice<GenerationSlice> = (set) => ({
   generateOpen: false,
+  sideTab: 'generate',
   draft: initialDraft(),
   models: null,
   presets: [],
   hints: [],
   setGenerateOpen: (generateOpen) => set({ generateOpen }),
+  setSideTab: (sideTab) => set({ sideTab }),
   editDraft: (patch) => set((state) => ({ draft: { ...state.draft, ...patch } })),
   setModels: (models) =>
     set((state) => {

@@ -3,7 +3,7 @@ import { createGenerationSlice, createQueueSlice, createTimeSlice } from './gene
 import { createBoardSlice, createCurationSlice, createImagesSlice, createImportSlice, createNoticeSlice, createProjectsSlice, createViewSlice } from './slices';
 import type { Store } from './types';
 
-export type { JobProgress, MarkStep, Store, ViewMode } from './types';
+export type { JobProgress, MarkStep, SideTab, Store, ViewMode } from './types';
 export type { FlagFilter, ImageFilter, SortOrder } from './view';
 export { bestBrandColour } from './view';
 export { movePosition, projectJobs } from './generation';

@@ -115,8 +115,12 @@ export interface NoticeSlice {
 }
 
 /** The Generate panel: whether it shows, the form as typed, and what the form offers. */
+/** The side panel's tabs: the Generate form or the prompt Composer. */
+export type SideTab = 'generate' | 'composer';
+
 export interface GenerationSlice {
   generateOpen: boolean;
+  sideTab: SideTab;
   draft: Draft;
   /** Null until `models.list` answers. */
   models: ModelList | null;
@@ -125,6 +129,7 @@ export interface GenerationSlice {
   /** Field-note hints for the settings being edited. */
   hints: string[];
   setGenerateOpen(open: boolean): void;
+  setSideTab(tab: SideTab): void;
   editDraft(patch: Partial<Draft>): void;
   setModels(models: ModelList): void;
   setPresets(presets: Preset[]): void;
