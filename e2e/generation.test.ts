@@ -298,8 +298,14 @@ describe('generation', () => {
     await prompt.fill('');
     await prompt.press('Enter');
     await expect.poll(() => promptRow.locator('.source').textContent()).toBe('auto');
-    await page.keyboard.press('Escape');
-    await view.waitFor({ state: 'detached' });
+    // The first Esc may still be dropping the field's edit (its save answers asynchronously);
+    // Esc again closes the view.
+    await expect
+      .poll(async () => {
+        if ((await view.count()) > 0) await page.keyboard.press('Escape');
+        return view.count();
+      })
+      .toBe(0);
     // T opens it again from the keyboard.
     await page.locator('.cell[data-index="0"]').click();
     await page.keyboard.press('t');
