@@ -9,36 +9,12 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { it } from 'vitest';
 import { packageModelJson, type BuiltIn } from '../src-main/core/upscale/models.js';
+import { loadReferenceModel } from '../src-main/core/upscale/testing/tfjs-reference.js';
 import { Upscaler } from '../src-main/core/upscale/upscaler.js';
 import { measure, report } from './support.js';
 
-class MultiplyBeta extends tf.layers.Layer {
-  static className = 'MultiplyBeta';
-  constructor() {
-    super({});
-  }
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return tf.mul(Array.isArray(inputs) ? inputs[0]! : inputs, 0.2);
-  }
-}
-class PixelShuffle4x extends tf.layers.Layer {
-  static className = 'PixelShuffle4x';
-  constructor() {
-    super({});
-  }
-  override computeOutputShape(shape: tf.Shape | tf.Shape[]): tf.Shape {
-    const s = shape as tf.Shape;
-    return [s[0]!, s[1]!, s[2]!, 3];
-  }
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return tf.depthToSpace((Array.isArray(inputs) ? inputs[0]! : inputs) as tf.Tensor4D, 4, 'NHWC');
-  }
-}
-
 it('upscale: ×4 throughput and memory', async () => {
   await measure('upscale', async () => {
-    tf.serialization.registerClass(MultiplyBeta as never);
-    tf.serialization.registerClass(PixelShuffle4x as never);
     await tf.setBackend('cpu');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onbrand-bench-upscale-'));
     const upscaler = new Upscaler(dir, 'cpu');
@@ -53,12 +29,7 @@ it('upscale: ×4 throughput and memory', async () => {
       await upscaler.upscaleImage(image, name, 4, { tile: 256 });
       const ours = outMp / ((performance.now() - started) / 1000);
 
-      const json = packageModelJson(name, 4);
-      const model = JSON.parse(fs.readFileSync(json, 'utf8')) as { modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
-      const weights = Buffer.concat(model.weightsManifest.flatMap((g) => g.paths.map((p) => fs.readFileSync(path.join(path.dirname(json), p)))));
-      const m = await tf.loadLayersModel(
-        tf.io.fromMemory({ modelTopology: model.modelTopology, weightSpecs: model.weightsManifest.flatMap((g) => g.weights), weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) }),
-      );
+      const m = await loadReferenceModel(packageModelJson(name, 4));
       const input = tf.tensor4d(Float32Array.from(data, (v) => (name === 'esrgan-thick' ? v / 255 : v)), [1, side, side, 3]);
       const t = performance.now();
       (m.predict(input) as tf.Tensor).dataSync();

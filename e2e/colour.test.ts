@@ -5,13 +5,12 @@
  * pass/warn messages, and the 9:16 preview. Screenshots: e2e/artifacts/colour-badges.png,
  * e2e/artifacts/sections-preview.png.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageSummary, Project } from '../src-main/core/api/index.js';
-import { launchBrowser, screenshot, startApp, tempDir, watchErrors, type RunningApp } from './support/app.js';
+import { callApi, createProjectByKeyboard, importByKeyboard, launchBrowser, screenshot, startApp, tempDir, watchErrors, type RunningApp } from './support/app.js';
+import { colourShots } from './support/images.js';
 
 const COLOURS = { magenta: '#FE2C54', teal: '#00E0FF', yellow: '#FFD500', grey: '#808080' } as const;
 type Name = keyof typeof COLOURS;
@@ -25,15 +24,7 @@ let dir: string;
 beforeAll(async () => {
   const data = tempDir('colour');
   dir = path.join(data, 'shots');
-  fs.mkdirSync(dir, { recursive: true });
-  for (const [name, hex] of Object.entries(COLOURS)) {
-    // A field of the colour with a small white mark, as a 9:16 shot.
-    const mark = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="60" height="60"><circle cx="30" cy="30" r="30" fill="#ffffff"/></svg>');
-    await sharp({ create: { width: 270, height: 480, channels: 3, background: hex } })
-      .composite([{ input: mark, top: 60, left: 105 }])
-      .png()
-      .toFile(path.join(dir, `${name}.png`));
-  }
+  await colourShots(dir, COLOURS);
   app = await startApp('dist/main/host/main.js', ['--port', '0', '--data-dir', path.join(data, 'app')]);
   browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
@@ -45,15 +36,7 @@ afterAll(async () => {
   await app?.stop();
 });
 
-async function api<T>(method: string, input: object): Promise<T> {
-  const response = await fetch(new URL(`/api/${method}`, app.url), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-onbrand-token': app.token },
-    body: JSON.stringify(input),
-  });
-  const body = (await response.json()) as { result: T };
-  return body.result;
-}
+const api = <T>(method: string, input: object): Promise<T> => callApi<T>(app, method, input);
 
 let project: Project;
 const idOf: Partial<Record<Name, number>> = {};
@@ -64,18 +47,8 @@ describe('colour', () => {
   it('imports four images of known colours', async () => {
     await page.goto(app.urlWithToken);
     await page.locator('html[data-ready="true"]').waitFor();
-    await page.keyboard.press('Control+n');
-    const dialog = page.getByRole('dialog', { name: 'New project' });
-    await dialog.getByLabel('Name').fill('Colour');
-    await dialog.getByRole('button', { name: 'Create' }).click();
-    await page.getByTestId('empty-project').waitFor();
-    await dialog.waitFor({ state: 'detached' });
-    await page.keyboard.press('Control+i');
-    const importDialog = page.getByRole('dialog');
-    await importDialog.getByLabel('Files or folders').fill(dir);
-    await importDialog.getByRole('button', { name: 'Import' }).click();
-    await expect.poll(() => page.getByTestId('import-report').textContent()).toContain('Imported 4 images');
-    await page.getByRole('button', { name: 'Dismiss' }).click();
+    await createProjectByKeyboard(page, 'Colour');
+    await importByKeyboard(page, dir, 'Imported 4 images');
     project = (await api<Project[]>('projects.list', {})).find((p) => p.name === 'Colour')!;
     for (const image of await api<ImageSummary[]>('images.list', { projectId: project.id })) idOf[image.fileName.replace(/\.png$/, '') as Name] = image.id;
     expect(Object.keys(idOf).sort()).toEqual(['grey', 'magenta', 'teal', 'yellow']);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageSummary, Project } from '../src-main/core/api/index.js';
-import { launchBrowser, screenshot, startApp, tempDir, watchErrors, type RunningApp } from './support/app.js';
+import { callApi, createProjectByKeyboard, importByKeyboard, launchBrowser, screenshot, startApp, tempDir, watchErrors, type RunningApp } from './support/app.js';
 import { makeImageFolder, type ImageFolder } from './support/images.js';
 
 const COUNT = 18;
@@ -36,15 +36,7 @@ afterAll(async () => {
   await app?.stop();
 });
 
-async function api<T>(method: string, input: object): Promise<T> {
-  const response = await fetch(new URL(`/api/${method}`, app.url), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-onbrand-token': app.token },
-    body: JSON.stringify(input),
-  });
-  const body = (await response.json()) as { result: T };
-  return body.result;
-}
+const api = <T>(method: string, input: object): Promise<T> => callApi<T>(app, method, input);
 
 const catalogue = (): Promise<ImageSummary[]> => api<ImageSummary[]>('images.list', { projectId: project.id });
 const byId = async (id: number): Promise<ImageSummary> => (await catalogue()).find((i) => i.id === id)!;
@@ -60,18 +52,8 @@ describe('curation', () => {
   it('imports 18 images into a new project', async () => {
     await page.goto(app.urlWithToken);
     await page.locator('html[data-ready="true"]').waitFor();
-    await page.keyboard.press('Control+n');
-    const dialog = page.getByRole('dialog', { name: 'New project' });
-    await dialog.getByLabel('Name').fill('Cull');
-    await dialog.getByRole('button', { name: 'Create' }).click();
-    await page.getByTestId('empty-project').waitFor();
-    await dialog.waitFor({ state: 'detached' });
-    await page.keyboard.press('Control+i');
-    const importDialog = page.getByRole('dialog');
-    await importDialog.getByLabel('Files or folders').fill(folder.dir);
-    await importDialog.getByRole('button', { name: 'Import' }).click();
-    await expect.poll(() => page.getByTestId('import-report').textContent()).toContain(`Imported ${COUNT} images`);
-    await page.getByRole('button', { name: 'Dismiss' }).click();
+    await createProjectByKeyboard(page, 'Cull');
+    await importByKeyboard(page, folder.dir, `Imported ${COUNT} images`);
     project = (await api<Project[]>('projects.list', {})).find((p) => p.name === 'Cull')!;
     await expect.poll(shownIds).toHaveLength(COUNT);
     ids = await shownIds();

@@ -11,7 +11,8 @@ import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExportTarget, ImageSummary, Project, Section } from '../src-main/core/api/index.js';
-import { launchBrowser, screenshot, startApp, tempDir, watchErrors, type RunningApp } from './support/app.js';
+import { callApi, createProjectByKeyboard, importByKeyboard, launchBrowser, screenshot, startApp, tempDir, watchErrors, type RunningApp } from './support/app.js';
+import { colourShots } from './support/images.js';
 
 const COLOURS = { magenta: '#FE2C54', teal: '#00E0FF' } as const;
 type Name = keyof typeof COLOURS;
@@ -25,14 +26,7 @@ let dir: string;
 beforeAll(async () => {
   const data = tempDir('export');
   dir = path.join(data, 'shots');
-  fs.mkdirSync(dir, { recursive: true });
-  for (const [name, hex] of Object.entries(COLOURS)) {
-    const mark = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="120" height="120"><circle cx="60" cy="60" r="60" fill="#ffffff"/></svg>');
-    await sharp({ create: { width: 540, height: 960, channels: 3, background: hex } })
-      .composite([{ input: mark, top: 120, left: 210 }])
-      .png()
-      .toFile(path.join(dir, `${name}.png`));
-  }
+  await colourShots(dir, COLOURS, 540, 960);
   app = await startApp('dist/main/host/main.js', ['--port', '0', '--data-dir', path.join(data, 'app')]);
   browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
@@ -44,16 +38,7 @@ afterAll(async () => {
   await app?.stop();
 });
 
-async function api<T>(method: string, input: object): Promise<T> {
-  const response = await fetch(new URL(`/api/${method}`, app.url), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-onbrand-token': app.token },
-    body: JSON.stringify(input),
-  });
-  const body = (await response.json()) as { result?: T; error?: { code: string; message: string } };
-  if (body.error) throw new Error(`${method}: ${body.error.code}: ${body.error.message}`);
-  return body.result as T;
-}
+const api = <T>(method: string, input: object): Promise<T> => callApi<T>(app, method, input);
 
 let project: Project;
 const idOf: Partial<Record<Name, number>> = {};
@@ -63,18 +48,8 @@ describe('export', () => {
   it('imports two images and picks them with the keyboard', async () => {
     await page.goto(app.urlWithToken);
     await page.locator('html[data-ready="true"]').waitFor();
-    await page.keyboard.press('Control+n');
-    const dialog = page.getByRole('dialog', { name: 'New project' });
-    await dialog.getByLabel('Name').fill('Export');
-    await dialog.getByRole('button', { name: 'Create' }).click();
-    await page.getByTestId('empty-project').waitFor();
-    await dialog.waitFor({ state: 'detached' });
-    await page.keyboard.press('Control+i');
-    const importDialog = page.getByRole('dialog');
-    await importDialog.getByLabel('Files or folders').fill(dir);
-    await importDialog.getByRole('button', { name: 'Import' }).click();
-    await expect.poll(() => page.getByTestId('import-report').textContent()).toContain('Imported 2 images');
-    await page.getByRole('button', { name: 'Dismiss' }).click();
+    await createProjectByKeyboard(page, 'Export');
+    await importByKeyboard(page, dir, 'Imported 2 images');
     project = (await api<Project[]>('projects.list', {})).find((p) => p.name === 'Export')!;
     for (const image of await api<ImageSummary[]>('images.list', { projectId: project.id })) idOf[image.fileName.replace(/\.png$/, '') as Name] = image.id;
     expect(Object.keys(idOf).sort()).toEqual(['magenta', 'teal']);

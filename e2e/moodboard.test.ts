@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Project, Reference } from '../src-main/core/api/index.js';
-import { launchBrowser, screenshot, startApp, tempDir, watchErrors, type RunningApp } from './support/app.js';
+import { callApi, createProjectByKeyboard, launchBrowser, screenshot, startApp, tempDir, watchErrors, type RunningApp } from './support/app.js';
 import { makeImageFolder, type ImageFolder } from './support/images.js';
 
 const FOLDER_COUNT = 3;
@@ -63,15 +63,7 @@ afterAll(async () => {
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
 });
 
-async function api<T>(method: string, input: object): Promise<T> {
-  const response = await fetch(new URL(`/api/${method}`, app.url), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-onbrand-token': app.token },
-    body: JSON.stringify(input),
-  });
-  const body = (await response.json()) as { result: T };
-  return body.result;
-}
+const api = <T>(method: string, input: object): Promise<T> => callApi<T>(app, method, input);
 
 let project: Project;
 const refs = (): Promise<Reference[]> => api<Reference[]>('refs.list', { projectId: project.id });
@@ -81,12 +73,7 @@ describe('mood board', () => {
   it('opens the board of a new project with B', async () => {
     await page.goto(app.urlWithToken);
     await page.locator('html[data-ready="true"]').waitFor();
-    await page.keyboard.press('Control+n');
-    const dialog = page.getByRole('dialog', { name: 'New project' });
-    await dialog.getByLabel('Name').fill('Mood');
-    await dialog.getByRole('button', { name: 'Create' }).click();
-    await page.getByTestId('empty-project').waitFor();
-    await dialog.waitFor({ state: 'detached' });
+    await createProjectByKeyboard(page, 'Mood');
     project = (await api<Project[]>('projects.list', {})).find((p) => p.name === 'Mood')!;
     await page.keyboard.press('b');
     await page.getByTestId('board-empty').waitFor();

@@ -102,3 +102,36 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file });
   return file;
 }
+
+/** Calls the browser host's API with this run's token; an error answer throws with its code and message. */
+export async function callApi<T>(app: RunningApp, method: string, input: object): Promise<T> {
+  const response = await fetch(new URL(`/api/${method}`, app.url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-onbrand-token': app.token },
+    body: JSON.stringify(input),
+  });
+  const body = (await response.json()) as { result?: T; error?: { code: string; message: string } };
+  if (body.error) throw new Error(`${method}: ${body.error.code}: ${body.error.message}`);
+  return body.result as T;
+}
+
+/** Creates a project from the keyboard (Ctrl+N); returns once it is open and the dialog has gone. */
+export async function createProjectByKeyboard(page: Page, name: string): Promise<void> {
+  await page.keyboard.press('Control+n');
+  const dialog = page.getByRole('dialog', { name: 'New project' });
+  await dialog.getByLabel('Name').fill(name);
+  await dialog.getByRole('button', { name: 'Create' }).click();
+  await page.getByTestId('empty-project').waitFor();
+  // The app's keys are off while a dialog is open; it closes once the project is opened.
+  await dialog.waitFor({ state: 'detached' });
+}
+
+/** Imports a folder from the keyboard (Ctrl+I), waits for the report to say `reported`, dismisses it. */
+export async function importByKeyboard(page: Page, dir: string, reported: string): Promise<void> {
+  await page.keyboard.press('Control+i');
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Files or folders').fill(dir);
+  await dialog.getByRole('button', { name: 'Import' }).click();
+  await page.getByTestId('import-report').filter({ hasText: reported }).waitFor();
+  await page.getByRole('button', { name: 'Dismiss' }).click();
+}

@@ -44,3 +44,16 @@ export async function makeImageFolder(dir: string, count = 8): Promise<ImageFold
   fs.writeFileSync(text, 'Shot list: portrait, device close-up, abstract shape\n');
   return { dir, good, broken, text };
 }
+
+/** One PNG per colour, `<name>.png`: a field of the colour with a small white mark near the top, 9:16. */
+export async function colourShots(dir: string, colours: Readonly<Record<string, string>>, width = 270, height = 480): Promise<void> {
+  fs.mkdirSync(dir, { recursive: true });
+  const d = Math.round((width * 2) / 9);
+  const mark = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${d}" height="${d}"><circle cx="${d / 2}" cy="${d / 2}" r="${d / 2}" fill="#ffffff"/></svg>`);
+  for (const [name, hex] of Object.entries(colours)) {
+    await sharp({ create: { width, height, channels: 3, background: hex } })
+      .composite([{ input: mark, top: Math.round(height / 8), left: Math.round((width - d) / 2) }])
+      .png()
+      .toFile(path.join(dir, `${name}.png`));
+  }
+}

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { convertLayersModel } from './convert.js';
 import { ensureBuiltIn, listUpscalers, packageModelJson, probeInput, type BuiltIn } from './models.js';
 import { upscaleRgb, type RgbImage } from './tiled.js';
+import { loadReferenceModel } from './testing/tfjs-reference.js';
 import { Upscaler } from './upscaler.js';
 
 const modelJson = (pkg: string, scale: number): string => packageModelJson(pkg as BuiltIn, scale);
@@ -16,42 +17,11 @@ let dir: string;
 
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onbrand-upscale-'));
-  // The custom layers as the @upscalerjs packages define them (for the TensorFlow.js reference).
-  class MultiplyBeta extends tf.layers.Layer {
-    static className = 'MultiplyBeta';
-    constructor() {
-      super({});
-    }
-    override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-      return tf.mul(Array.isArray(inputs) ? inputs[0]! : inputs, 0.2);
-    }
-  }
-  tf.serialization.registerClass(MultiplyBeta as never);
-  for (const s of [2, 3, 4, 8]) {
-    class PixelShuffle extends tf.layers.Layer {
-      static className = `PixelShuffle${s}x`;
-      constructor() {
-        super({});
-      }
-      override computeOutputShape(shape: tf.Shape | tf.Shape[]): tf.Shape {
-        const sh = shape as tf.Shape;
-        return [sh[0]!, sh[1]!, sh[2]!, 3];
-      }
-      override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-        return tf.depthToSpace((Array.isArray(inputs) ? inputs[0]! : inputs) as tf.Tensor4D, s, 'NHWC');
-      }
-    }
-    tf.serialization.registerClass(PixelShuffle as never);
-  }
 });
 
 /** TensorFlow.js running the package's own layers model on NCHW 0..1 input; NCHW 0..1 output. */
 async function reference(json: string, range: [number, number], input: Float32Array, h: number, w: number, scale: number): Promise<Float32Array> {
-  const model = JSON.parse(fs.readFileSync(json, 'utf8')) as { modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
-  const data = Buffer.concat(model.weightsManifest.flatMap((g) => g.paths.map((p) => fs.readFileSync(path.join(path.dirname(json), p)))));
-  const m = await tf.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: model.modelTopology, weightSpecs: model.weightsManifest.flatMap((g) => g.weights), weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) }),
-  );
+  const m = await loadReferenceModel(json);
   const nhwc = new Float32Array(h * w * 3);
   for (let c = 0; c < 3; c++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) nhwc[(y * w + x) * 3 + c] = input[(c * h + y) * w + x]! * (range[1] - range[0]) + range[0];
   const out = (m.predict(tf.tensor4d(nhwc, [1, h, w, 3])) as tf.Tensor).dataSync();

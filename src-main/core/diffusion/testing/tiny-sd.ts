@@ -10,13 +10,21 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import pkg from 'onnx-proto';
+import {
+  FLOAT,
+  FLOAT16,
+  floatTensor,
+  INT32,
+  INT64,
+  int64Tensor,
+  node,
+  onnx,
+  valueInfo,
+  type NodeProto as INode,
+  type TensorProto as ITensor,
+  type ValueInfoProto as IValueInfo,
+} from '../../util/onnx-builder.js';
 import { float32ToFloat16 } from '../float16.js';
-
-const { onnx } = pkg;
-type INode = InstanceType<typeof onnx.NodeProto>;
-type ITensor = InstanceType<typeof onnx.TensorProto>;
-type IValueInfo = InstanceType<typeof onnx.ValueInfoProto>;
 
 export interface TinySdOptions {
   /** Width of the text embedding (768 in SD 1.x, 1024 in SD 2.x). */
@@ -87,10 +95,6 @@ function projectionChain(modules: string[], input: string, output: string, dim: 
   return { nodes, initializers };
 }
 
-const FLOAT = onnx.TensorProto.DataType.FLOAT;
-const FLOAT16 = onnx.TensorProto.DataType.FLOAT16;
-const INT64 = onnx.TensorProto.DataType.INT64;
-const INT32 = onnx.TensorProto.DataType.INT32;
 
 /** mulberry32: small deterministic weights. */
 function random(seed: number): () => number {
@@ -114,37 +118,9 @@ function halfTensor(name: string, dims: number[], values: Float32Array): ITensor
   return onnx.TensorProto.create({ name, dims, dataType: FLOAT16, rawData: new Uint8Array(half.buffer) });
 }
 
-function floatTensor(name: string, dims: number[], values: Float32Array): ITensor {
-  return onnx.TensorProto.create({ name, dims, dataType: FLOAT, rawData: new Uint8Array(values.buffer.slice(0)) });
-}
 
-function int64Tensor(name: string, values: number[]): ITensor {
-  const raw = new BigInt64Array(values.map((v) => BigInt(v)));
-  return onnx.TensorProto.create({ name, dims: [values.length], dataType: INT64, rawData: new Uint8Array(raw.buffer) });
-}
 
-function node(op: string, inputs: string[], outputs: string[], attributes: Record<string, number | number[] | string> = {}, name?: string): INode {
-  const attribute = Object.entries(attributes).map(([name, value]) => {
-    if (typeof value === 'string') return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(value) });
-    if (Array.isArray(value)) return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: value });
-    return Number.isInteger(value)
-      ? onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i: value })
-      : onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.FLOAT, f: value });
-  });
-  return onnx.NodeProto.create({ opType: op, input: inputs, output: outputs, name: name ?? `/${outputs[0]}/${op}`, attribute });
-}
 
-function valueInfo(name: string, elemType: number, dims: (number | string)[]): IValueInfo {
-  return onnx.ValueInfoProto.create({
-    name,
-    type: {
-      tensorType: {
-        elemType,
-        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
-      },
-    },
-  });
-}
 
 interface Graph {
   nodes: INode[];
