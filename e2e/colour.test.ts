@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageSummary, Project } from '../src-main/core/api/index.js';
-import { callApi, createProjectByKeyboard, importByKeyboard, launchBrowser, screenshot, startApp, tempDir, watchErrors, type RunningApp } from './support/app.js';
+import { callApi, createProjectByKeyboard, importByKeyboard, openHost, screenshot, tempDir, type RunningApp } from './support/app.js';
 import { colourShots } from './support/images.js';
 
 const COLOURS = { magenta: '#FE2C54', teal: '#00E0FF', yellow: '#FFD500', grey: '#808080' } as const;
@@ -25,10 +25,7 @@ beforeAll(async () => {
   const data = tempDir('colour');
   dir = path.join(data, 'shots');
   await colourShots(dir, COLOURS);
-  app = await startApp('dist/main/host/main.js', ['--port', '0', '--data-dir', path.join(data, 'app')]);
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  errors = watchErrors(page);
+  ({ app, browser, page, errors } = await openHost(path.join(data, 'app')));
 });
 
 afterAll(async () => {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageSummary, Project } from '../src-main/core/api/index.js';
-import { callApi, createProjectByKeyboard, importByKeyboard, launchBrowser, screenshot, startApp, tempDir, watchErrors, type RunningApp } from './support/app.js';
+import { callApi, createProjectByKeyboard, importByKeyboard, openHost, screenshot, tempDir, type RunningApp } from './support/app.js';
 import { makeImageFolder, type ImageFolder } from './support/images.js';
 
 const COUNT = 18;
@@ -25,10 +25,7 @@ let project: Project;
 beforeAll(async () => {
   const data = tempDir('curation');
   folder = await makeImageFolder(path.join(data, 'incoming'), COUNT);
-  app = await startApp('dist/main/host/main.js', ['--port', '0', '--data-dir', path.join(data, 'app')]);
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  errors = watchErrors(page);
+  ({ app, browser, page, errors } = await openHost(path.join(data, 'app')));
 });
 
 afterAll(async () => {

@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExportTarget, ImageSummary, Project, Section } from '../src-main/core/api/index.js';
-import { callApi, createProjectByKeyboard, importByKeyboard, launchBrowser, screenshot, startApp, tempDir, watchErrors, type RunningApp } from './support/app.js';
+import { callApi, createProjectByKeyboard, importByKeyboard, openHost, screenshot, tempDir, type RunningApp } from './support/app.js';
 import { colourShots } from './support/images.js';
 
 const COLOURS = { magenta: '#FE2C54', teal: '#00E0FF' } as const;
@@ -27,10 +27,7 @@ beforeAll(async () => {
   const data = tempDir('export');
   dir = path.join(data, 'shots');
   await colourShots(dir, COLOURS, 540, 960);
-  app = await startApp('dist/main/host/main.js', ['--port', '0', '--data-dir', path.join(data, 'app')]);
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  errors = watchErrors(page);
+  ({ app, browser, page, errors } = await openHost(path.join(data, 'app')));
 });
 
 afterAll(async () => {

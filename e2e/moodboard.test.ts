@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Project, Reference } from '../src-main/core/api/index.js';
-import { callApi, createProjectByKeyboard, launchBrowser, screenshot, startApp, tempDir, watchErrors, type RunningApp } from './support/app.js';
+import { callApi, createProjectByKeyboard, openHost, screenshot, tempDir, type RunningApp } from './support/app.js';
 import { makeImageFolder, type ImageFolder } from './support/images.js';
 
 const FOLDER_COUNT = 3;
@@ -51,10 +51,7 @@ beforeAll(async () => {
 
   const data = tempDir('moodboard');
   folder = await makeImageFolder(path.join(data, 'unsplash-cache'), FOLDER_COUNT);
-  app = await startApp('dist/main/host/main.js', ['--port', '0', '--data-dir', path.join(data, 'app')]);
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  errors = watchErrors(page);
+  ({ app, browser, page, errors } = await openHost(path.join(data, 'app')));
 });
 
 afterAll(async () => {
