@@ -15,10 +15,12 @@ add     queues batches with the project's preset (default "Brand loop": DPM++ 2M
         CFG 7, batch 6, 9:16, negative "text, watermark, extra limbs, mushy face"); options override it:
           --prompt TEXT  --negative TEXT  --model NAME  --preset NAME  --sampler NAME  --steps N
           --cfg X  --width W --height H | --ar W:H  --batch N  --batches N (default 3)  --seed N
-list    jobs in queue order with state and images done
+list    jobs in queue order with state, images done and any error
 cancel  a queued or running job (a running one keeps its finished images)
-retry   a failed or cancelled job (makes only its missing images)
-run     processes the queue headless and exits when it is empty (exit 1 if a job failed)`;
+retry   a failed or cancelled job (makes only its missing images); also a job put on hold because
+        Onbrand stopped twice while generating it (it does not resume by itself)
+run     processes the queue headless and exits when it is empty (exit 1 if a job failed); Ctrl+C
+        puts the running job back in the queue`;
 
 export interface QueueArgs {
   prompt?: string | undefined;
@@ -124,6 +126,11 @@ export async function queueCommand(
           if (line !== engineLine) print((engineLine = line));
         }
       });
+      // Ctrl+C is a normal stop, not a crash: closing puts the running job back in the queue
+      // without counting it towards the crash-loop guard.
+      const interrupt = (): void => void services.close().finally(() => process.exit(130));
+      process.once('SIGINT', interrupt);
+      process.once('SIGTERM', interrupt);
       try {
         const recovered = services.queue.start();
         for (const bad of recovered.unreadable) print(`Job ${bad.id} cannot be read (${bad.reason}); dropped.`);
@@ -131,6 +138,8 @@ export async function queueCommand(
         if (recovered.adopted) print(`Adopted ${recovered.adopted} finished image${recovered.adopted === 1 ? '' : 's'} that were written but not recorded.`);
         await services.queue.whenIdle();
       } finally {
+        process.off('SIGINT', interrupt);
+        process.off('SIGTERM', interrupt);
         stop();
       }
       return failed.size > 0 ? 1 : 0;

@@ -278,6 +278,20 @@ describe('migration 0007 drafts', () => {
   });
 });
 
+describe('migration 0008 job-interruptions', () => {
+  it('adds jobs.interruptions, 0 for existing jobs; version 7 data survives', () => {
+    const v7 = openAt(7);
+    const now = '2026-11-25T10:00:00.000Z';
+    v7.prepare("INSERT INTO projects (id, name, folder, palette, created_at, updated_at) VALUES (1, 'P', '/tmp/p', '[]', ?, ?)").run(now, now);
+    v7.prepare("INSERT INTO jobs (id, project_id, state, prompt, settings, batch_size, seed, created_at) VALUES (1, 1, 'running', 'a', '{}', 6, 9, ?)").run(now);
+    v7.close();
+    const v8 = openAt(8);
+    expect(schemaVersion(v8)).toBe(8);
+    expect(columns(v8, 'jobs')).toContain('interruptions');
+    expect(v8.prepare('SELECT state, seed, attempts, interruptions FROM jobs').get()).toEqual({ state: 'running', seed: 9, attempts: 0, interruptions: 0 });
+  });
+});
+
 describe('upgrading across every step', () => {
   it('a catalogue made by the first migration opens at the latest version with its data intact', () => {
     const v1 = openAt(1);

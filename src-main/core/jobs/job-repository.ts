@@ -97,24 +97,59 @@ export class JobRepository {
     const now = new Date().toISOString();
     const started = state === 'running' ? now : null;
     const finished = state === 'done' || state === 'failed' || state === 'cancelled' ? now : null;
+    // A job that completes broke any crash loop: its count of process deaths starts again.
     this.db
       .prepare(
         `UPDATE jobs SET state = @state,
            started_at = COALESCE(@started, started_at),
            finished_at = CASE WHEN @state IN ('queued', 'running') THEN NULL ELSE COALESCE(@finished, finished_at) END,
            error = CASE WHEN @hasError THEN @error WHEN @state IN ('queued', 'running') THEN NULL ELSE error END,
-           gpu_seconds = gpu_seconds + @gpu
+           gpu_seconds = gpu_seconds + @gpu,
+           interruptions = CASE WHEN @state = 'done' THEN 0 ELSE interruptions END
          WHERE id = @id`,
       )
       .run({ id, state, started, finished, hasError: fields.error !== undefined ? 1 : 0, error: fields.error ?? null, gpu: fields.gpuSeconds ?? 0 });
     return this.get(id);
   }
 
-  /** Jobs left `running` by a crash go back to the queue, in front. */
-  requeueInterrupted(): number[] {
-    const ids = (this.db.prepare("SELECT id FROM jobs WHERE state = 'running'").all() as { id: number }[]).map((r) => r.id);
-    this.db.prepare("UPDATE jobs SET state = 'queued' WHERE state = 'running'").run();
-    return ids;
+  /**
+   * At start-up, before anything runs: a job still `running` was interrupted by the process
+   * dying (a normal close puts its job back to `queued`). Each such job counts one more
+   * interruption; below `limit` it goes back to the queue (in front, where it was) and resumes
+   * from its first missing image; at `limit` it is put on hold: `failed`, with `heldMessage(job)`
+   * as its error, so the app can start and the rest of the queue runs; only an explicit retry runs
+   * it again. A row whose settings no longer parse is requeued (the caller drops it).
+   */
+  recoverInterrupted(heldMessage: (job: Job) => string, limit = 2): { resumed: number[]; held: number[] } {
+    const resumed: number[] = [];
+    const held: number[] = [];
+    const now = new Date().toISOString();
+    const requeue = this.db.prepare("UPDATE jobs SET state = 'queued', interruptions = interruptions + 1 WHERE id = ?");
+    const hold = this.db.prepare("UPDATE jobs SET state = 'failed', interruptions = interruptions + 1, error = ?, finished_at = ? WHERE id = ?");
+    this.db.transaction(() => {
+      const rows = this.db.prepare(`${SELECT} WHERE j.state = 'running' ORDER BY j.position, j.id`).all() as (JobRow & { interruptions: number })[];
+      for (const row of rows) {
+        const parsed = toJob(row);
+        if ('job' in parsed && row.interruptions + 1 >= limit) {
+          hold.run(heldMessage(parsed.job), now, row.id);
+          held.push(row.id);
+        } else {
+          requeue.run(row.id);
+          resumed.push(row.id);
+        }
+      }
+    })();
+    return { resumed, held };
+  }
+
+  /** The user asked for the job again (retry): the count of process deaths starts again. */
+  clearInterruptions(id: number): void {
+    this.db.prepare('UPDATE jobs SET interruptions = 0 WHERE id = ?').run(id);
+  }
+
+  /** How many times the process died while this job was running, since it last completed or was retried. */
+  interruptions(id: number): number {
+    return (this.db.prepare('SELECT interruptions FROM jobs WHERE id = ?').get(id) as { interruptions: number } | undefined)?.interruptions ?? 0;
   }
 
   /** Moves a job to `position` among the queued jobs (0 = next). */

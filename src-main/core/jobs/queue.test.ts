@@ -1,6 +1,7 @@
 /**
  * The generation queue with the real engine in its worker thread (the built dist/ worker) and a
- * tiny model: crash safety with a real process kill, cancel, retry, unreadable jobs, reorder.
+ * tiny model: crash safety with a real process kill, the crash-loop guard (two real kills in the
+ * same job), cancel, retry, unreadable jobs, reorder.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -145,44 +146,60 @@ describe('GenerationQueue', () => {
   });
 });
 
+/** The `onbrand` CLI as a real child process on its own data folder, as the app would be run and killed. */
+function cliWorkspace(prefix: string): {
+  dataDir: string;
+  cli: (args: string[]) => Promise<{ code: number | null; out: string }>;
+  killWhen: (args: string[], done: (out: string) => boolean) => Promise<string>;
+  peek: (jobId: number) => { state: string; images: number; indices: number };
+} {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const env = { ...process.env, ONBRAND_DATA_DIR: dataDir, ONBRAND_MODELS_DIR: models };
+  const cli = (args: string[]): Promise<{ code: number | null; out: string }> =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, [BIN, ...args], { env });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+      child.on('exit', (code) => resolve({ code, out }));
+    });
+  /** Runs the CLI and kills the whole process (and its engine worker) with SIGKILL as soon as its output satisfies `done`. */
+  const killWhen = (args: string[], done: (out: string) => boolean): Promise<string> =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, [BIN, ...args], { env });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        if (done(out)) child.kill('SIGKILL');
+      });
+      child.on('exit', () => resolve(out));
+    });
+  const peek = (jobId: number): { state: string; images: number; indices: number } => {
+    const db = new Database(path.join(dataDir, 'catalog.sqlite'), { readonly: true });
+    try {
+      return db
+        .prepare('SELECT (SELECT state FROM jobs WHERE id = @id) AS state, COUNT(*) AS images, COUNT(DISTINCT batch_index) AS indices FROM images WHERE job_id = @id')
+        .get({ id: jobId }) as { state: string; images: number; indices: number };
+    } finally {
+      db.close();
+    }
+  };
+  return { dataDir, cli, killWhen, peek };
+}
+
+const wrote = (out: string): number => (out.match(/^Wrote /gm) ?? []).length;
+
 describe('crash safety', () => {
   it('a real kill mid-job loses no finished image; on restart the job resumes and every image is there exactly once', async () => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'onbrand-crash-'));
-    const env = { ...process.env, ONBRAND_DATA_DIR: dataDir, ONBRAND_MODELS_DIR: models };
-    const cli = (args: string[]): Promise<{ code: number | null; out: string }> =>
-      new Promise((resolve) => {
-        const child = spawn(process.execPath, [BIN, ...args], { env });
-        let out = '';
-        child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-        child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-        child.on('exit', (code) => resolve({ code, out }));
-      });
+    const { dataDir, cli, killWhen, peek: peekJob } = cliWorkspace('onbrand-crash-');
     expect((await cli(['projects', 'create', 'Crash'])).code).toBe(0);
     expect((await cli(['queue', 'add', 'Crash', '--prompt', 'portrait', '--width', '512', '--height', '512', '--steps', '8', '--batch', '16', '--batches', '1', '--seed', '40'])).code).toBe(0);
 
     // Kill the process (and its engine worker) with SIGKILL after the third image is written.
-    const killed = await new Promise<string>((resolve) => {
-      const child = spawn(process.execPath, [BIN, 'queue', 'run', '--provider', 'cpu'], { env });
-      let out = '';
-      child.stdout.on('data', (c: Buffer) => {
-        out += c.toString();
-        if ((out.match(/^Wrote /gm) ?? []).length >= 3) child.kill('SIGKILL');
-      });
-      child.on('exit', () => resolve(out));
-    });
+    const killed = await killWhen(['queue', 'run', '--provider', 'cpu'], (out) => wrote(out) >= 3);
     expect(killed).not.toMatch(/Job 1 done/);
 
-    const dbFile = path.join(dataDir, 'catalog.sqlite');
-    const peek = (): { state: string; images: number; indices: number } => {
-      const db = new Database(dbFile, { readonly: true });
-      try {
-        return db
-          .prepare("SELECT (SELECT state FROM jobs WHERE id = 1) AS state, COUNT(*) AS images, COUNT(DISTINCT batch_index) AS indices FROM images WHERE job_id = 1")
-          .get() as { state: string; images: number; indices: number };
-      } finally {
-        db.close();
-      }
-    };
+    const peek = (): { state: string; images: number; indices: number } => peekJob(1);
     const mid = peek();
     expect(mid.state).toBe('running');
     expect(mid.images).toBeGreaterThanOrEqual(3);
@@ -198,6 +215,96 @@ describe('crash safety', () => {
     const files = fs.readdirSync(folder).flatMap((day) => fs.readdirSync(path.join(folder, day)));
     expect(files.filter((f) => f.endsWith('.png'))).toHaveLength(16);
     expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('crash-loop guard: killed twice in the same job, the job is put on hold with its size and batch; the app starts, the rest runs, retry runs it', async () => {
+    const { dataDir, cli, killWhen, peek } = cliWorkspace('onbrand-crashloop-');
+    const interruptions = (jobId: number): number => {
+      const db = new Database(path.join(dataDir, 'catalog.sqlite'), { readonly: true });
+      try {
+        return (db.prepare('SELECT interruptions FROM jobs WHERE id = ?').get(jobId) as { interruptions: number }).interruptions;
+      } finally {
+        db.close();
+      }
+    };
+    expect((await cli(['projects', 'create', 'Loop'])).code).toBe(0);
+    const add = (size: string, batch: string, seed: string): Promise<{ code: number | null; out: string }> =>
+      cli(['queue', 'add', 'Loop', '--prompt', 'portrait', '--width', size, '--height', size, '--steps', '8', '--batch', batch, '--batches', '1', '--seed', seed]);
+    expect((await add('512', '16', '40')).code).toBe(0); // job 1: the one the process "dies" in
+    expect((await add('64', '2', '7')).code).toBe(0); // job 2: queued behind it
+
+    // First death: SIGKILL once job 1 has written an image.
+    const first = await killWhen(['queue', 'run', '--provider', 'cpu'], (out) => wrote(out) >= 1);
+    expect(first).not.toMatch(/Job 1 done/);
+    const afterFirst = peek(1);
+    expect(afterFirst.state).toBe('running');
+    expect(afterFirst.images).toBeLessThan(16);
+
+    // Restart: resumed as before (one death is not a loop); then the second death in the same job, after it made another image.
+    const second = await killWhen(['queue', 'run', '--provider', 'cpu'], (out) => /Resuming interrupted job 1\./.test(out) && wrote(out) >= 1);
+    expect(second).toMatch(/Resuming interrupted job 1\./);
+    expect(second).not.toMatch(/Job 1 done/);
+    const afterSecond = peek(1);
+    expect(afterSecond.state).toBe('running');
+    expect(afterSecond.images).toBeGreaterThan(afterFirst.images);
+    expect(afterSecond.images).toBeLessThan(16);
+    expect(interruptions(1)).toBe(1);
+
+    // Restart: job 1 is on hold with the message, not resumed; the queue goes on with job 2 and the run ends normally.
+    const message = 'Onbrand stopped twice while generating this job (512×512, batch 16), so it was put on hold to let the app start. Try a smaller batch or size, or retry it as it is.';
+    const third = await cli(['queue', 'run', '--provider', 'cpu']);
+    expect(third.out).not.toMatch(/Resuming interrupted job 1/);
+    expect(third.out).toContain(`Job 1 failed: ${message}`);
+    expect(third.out).toMatch(/Job 2 done/);
+    expect(third.code).toBe(1); // `queue run` exits 1 when a job failed
+    const held = peek(1); // plus, at most, an image written but not recorded at the kill, adopted on start
+    expect(held.state).toBe('failed');
+    expect(held.images).toBeGreaterThanOrEqual(afterSecond.images);
+    expect(held.images).toBeLessThan(16);
+    expect(peek(2)).toEqual({ state: 'done', images: 2, indices: 2 });
+    expect(interruptions(1)).toBe(2);
+
+    // It stays on hold across starts, and `queue list` shows the state and the message.
+    const idle = await cli(['queue', 'run', '--provider', 'cpu']);
+    expect(idle.out).not.toMatch(/Job 1/);
+    expect(peek(1).state).toBe('failed');
+    const list = await cli(['queue', 'list', 'Loop']);
+    expect(list.code).toBe(0);
+    expect(list.out).toMatch(new RegExp(`^\\s+1\\s+failed\\s+${held.images}/16 .*\\(${message.replace(/[.()]/g, '\\$&')}\\)$`, 'm'));
+    expect(list.out).toMatch(/^\s+2\s+done\s+2\/2 /m);
+
+    // The user retries it: it makes only its missing images, and completing clears the count.
+    const retried = await cli(['queue', 'retry', '1']);
+    expect([retried.code, retried.out.trim()]).toEqual([0, 'Job 1: queued']);
+    const last = await cli(['queue', 'run', '--provider', 'cpu']);
+    expect(last.code).toBe(0);
+    expect(last.out).toMatch(/Job 1 done/);
+    expect(peek(1)).toEqual({ state: 'done', images: 16, indices: 16 });
+    expect(interruptions(1)).toBe(0);
+  }, 90_000);
+
+  it('a normal close puts the running job back in the queue without counting it as a crash', async () => {
+    const { services, dataDir } = workspace();
+    const project = services.projects.create({ name: 'Quit' });
+    services.queue.start();
+    const [job] = services.queue.add(project.id, 'portrait', '', settings({ batchSize: 8, width: 256, height: 256 }), 1, 3);
+    await until(services, 'images.added', () => services.images.jobIndices(job!.id).size >= 1);
+    await services.close();
+
+    for (let start = 0; start < 2; start++) {
+      const again = createServices(resolveConfig({ dataDir, modelsDir: models }), { provider: 'cpu' });
+      open.push(again);
+      expect(again.queue.list(project.id)[0]!.state).toBe('queued');
+      const running = until(again, 'job.updated', (j) => j.id === job!.id && j.state === 'running');
+      expect(again.queue.start()).toMatchObject({ resumed: [], held: [] });
+      if (start === 0) {
+        await running;
+        await again.close();
+      } else {
+        await again.queue.whenIdle();
+        expect(again.queue.list(project.id)[0]).toMatchObject({ state: 'done', imagesDone: 8, error: null });
+      }
+    }
   });
 
   it('adopts image files that were written but not recorded, never duplicating them', async () => {

@@ -2,7 +2,8 @@
  * The generation queue: persistent jobs in the catalogue, one GPU consumer (the engine in a
  * worker thread), and crash safety. Each finished image is written to a temporary name, renamed
  * into `generations/YYYYMMDD/`, then recorded; on start a job left running is resumed from its
- * first missing image and image files that exist but were not recorded are adopted.
+ * first missing image and image files that exist but were not recorded are adopted. A job the
+ * process died in twice is put on hold instead (the crash-loop guard), so the app can start.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -39,6 +40,17 @@ function localDay(date: Date): string {
   return `${date.getFullYear()}${String(date.getMonth() + 1).padStart(2, '0')}${String(date.getDate()).padStart(2, '0')}`;
 }
 
+/** A job is put on hold when the process has died this many times while running it. */
+export const CRASH_LOOP_LIMIT = 2;
+
+/** The error a job put on hold by the crash-loop guard shows (queue panel, `onbrand queue list`). */
+export function crashLoopMessage(job: Pick<Job, 'settings' | 'batchSize'>): string {
+  return (
+    `Onbrand stopped twice while generating this job (${job.settings.width}×${job.settings.height}, batch ${job.batchSize}), ` +
+    'so it was put on hold to let the app start. Try a smaller batch or size, or retry it as it is.'
+  );
+}
+
 /** Resolves a job's model: a folder name in the models folder, or an absolute path. */
 export function resolveModelDir(model: string, modelsDir: string): string {
   return path.isAbsolute(model) ? model : path.join(modelsDir, model);
@@ -68,17 +80,28 @@ export class GenerationQueue {
     if (this.settings.get('queue.paused', false)) this.status = { ...this.status, state: 'paused' };
   }
 
-  /** Recovers from a crash (interrupted jobs, unrecorded files, stray temp files), then starts working. */
-  start(): { resumed: number[]; adopted: number; unreadable: { id: number; reason: string }[] } {
+  /**
+   * Recovers from a crash (interrupted jobs, unrecorded files, stray temp files), then starts working.
+   * A job that was running when the process died resumes; one the process has now died in twice
+   * (since it last completed or was retried) is `held`: failed with `crashLoopMessage`, so a job
+   * that kills the process (an out-of-memory kill at a huge size or batch) cannot make the app
+   * crash at every start; the rest of the queue runs, and only a retry runs it again. Finishing
+   * an image between the two deaths does not clear the count: a job that dies at the same size and
+   * batch again is just as likely to keep dying, and a false hold costs only a retry.
+   */
+  start(): { resumed: number[]; held: number[]; adopted: number; unreadable: { id: number; reason: string }[] } {
     this.started = true;
-    const resumed = this.jobs.requeueInterrupted();
+    const { resumed, held } = this.jobs.recoverInterrupted(crashLoopMessage, CRASH_LOOP_LIMIT);
     let adopted = 0;
     const { jobs, unreadable } = this.jobs.list();
     for (const bad of unreadable) this.jobs.drop(bad.id);
-    for (const job of jobs) if (job.state === 'queued' || resumed.includes(job.id)) adopted += this.adopt(job);
+    for (const job of jobs) {
+      if (held.includes(job.id)) this.events.emit('job.updated', job);
+      if (job.state === 'queued' || resumed.includes(job.id) || held.includes(job.id)) adopted += this.adopt(job);
+    }
     this.removeStrayTempFiles();
     void this.pump();
-    return { resumed, adopted, unreadable };
+    return { resumed, held, adopted, unreadable };
   }
 
   engineStatus(): EngineStatus {
@@ -118,10 +141,15 @@ export class GenerationQueue {
     throw new ApiError('conflict', `Job ${jobId} is ${job.state}; only queued or running jobs can be cancelled.`, 'jobId');
   }
 
-  /** A failed or cancelled job goes back to the end of the queue; it makes only its missing images. */
+  /**
+   * A failed or cancelled job (or one put on hold by the crash-loop guard) goes back to the end of
+   * the queue; it makes only its missing images. The user chose to run it again: its count of
+   * process deaths starts again.
+   */
   retry(jobId: number): Job {
     const job = this.require(jobId);
     if (job.state !== 'failed' && job.state !== 'cancelled') throw new ApiError('conflict', `Job ${jobId} is ${job.state}; only failed or cancelled jobs can be retried.`, 'jobId');
+    this.jobs.clearInterruptions(jobId);
     this.jobs.toBack(jobId);
     const updated = this.update(jobId, 'queued');
     void this.pump();
@@ -157,6 +185,9 @@ export class GenerationQueue {
 
   async close(): Promise<void> {
     this.closed = true;
+    // A normal close (quit, Ctrl+C) is not a crash: the running job goes back to the queue now,
+    // before anything awaits, so the next start resumes it without counting an interruption.
+    if (this.current) this.jobs.setState(this.current.job.id, 'queued');
     await this.writes;
     await this.worker?.terminate();
     this.worker = undefined;
@@ -257,7 +288,7 @@ export class GenerationQueue {
   /** A worker that dies takes its job down with it: the job fails with the reason; finished images stay. */
   private onWorkerExit(message: string): void {
     const current = this.current;
-    if (!current) return;
+    if (!current || this.closed) return;
     this.current = undefined;
     void this.writes.then(() => {
       this.update(current.job.id, 'failed', { error: message });
@@ -266,6 +297,9 @@ export class GenerationQueue {
   }
 
   private onMessage(message: FromWorker): void {
+    // Closing: the job went back to the queue and the catalogue is about to close; an image that
+    // arrives now is made again on the next start.
+    if (this.closed) return;
     const current = this.current;
     switch (message.type) {
       case 'status':
