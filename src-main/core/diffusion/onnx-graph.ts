@@ -135,6 +135,16 @@ export class OnnxGraph {
     return out;
   }
 
+  /** The graph's nodes: op, name, inputs and integer attributes. */
+  nodes(): { opType: string; name: string; inputs: string[]; attributes: Record<string, number> }[] {
+    return (this.skeleton.graph?.node ?? []).map((n) => ({
+      opType: n.opType ?? '',
+      name: n.name ?? '',
+      inputs: n.input ?? [],
+      attributes: Object.fromEntries((n.attribute ?? []).filter((a) => a.i !== undefined && a.i !== null).map((a) => [a.name ?? '', Number(a.i)])),
+    }));
+  }
+
   /** A weight as float32 (float16 weights converted). */
   readFloat32(name: string): Float32Array {
     const info = this.initializers.get(name);
