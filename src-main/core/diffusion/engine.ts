@@ -4,12 +4,17 @@
  * per image (image i = seed + i, alone or in a batch), progress with latent previews, cancel
  * between steps, and PNGs that carry A1111's `parameters`.
  */
+import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { appPackage } from '../util/app-root.js';
-import { ModelPartError, OnnxSession, providerOrder, type ProviderAttempt, type ProviderChoice, type ProviderName } from './backend.js';
+import { cudaInstalled, ModelPartError, OnnxSession, providerOrder, type Feed, type ProviderAttempt, type ProviderChoice, type ProviderName } from './backend.js';
 import { applyEmphasis, promptChunks } from './conditioning.js';
+import type { BuiltModel } from './graph/index.js';
+import { branchFeeds, type BranchPart } from './lora-branches.js';
 import { LoraLibrary, mergeLoras } from './lora.js';
+import { defaultMemoryBudget, imagesPerCall, unetBytesPerImage } from './memory.js';
+import { buildOptionsFor, graphsForFolder } from './model-graphs.js';
 import { OnnxGraph, type WeightTarget } from './onnx-graph.js';
 import { modelHash, readModelFolder, type ModelFolder } from './model-folder.js';
 import { formatParameters } from './parameters.js';
@@ -70,6 +75,16 @@ export interface GenerateOptions {
 export interface EngineOptions {
   /** Where `<lora:name:weight>` files are looked up (default native-models/loras). */
   loraDir?: string;
+  /** Where Onbrand's graphs built for a model are cached (default: onbrand-graphs in the OS temp folder). */
+  graphCacheDir?: string;
+  /** Run a model folder's own graphs even when Onbrand's can be built (to compare the two). */
+  exportedGraphs?: boolean;
+  /** Bytes of UNet activations one call may use (default: `defaultMemoryBudget` of the provider). */
+  memoryBudgetBytes?: number;
+  /** At most this many bytes of LoRA factors stay in memory (least recently used out first). */
+  loraCacheBytes?: number;
+  /** Things worth a line in the log: graphs being built, a folder that runs as exported. */
+  onLog?(message: string): void;
 }
 
 /** The merged state of the text encoder and UNet: which LoRAs at which weights. */
@@ -97,6 +112,10 @@ export interface LoadedModel {
   attempts: ProviderAttempt[];
   family: ModelFamily;
   hash: string;
+  /** `onbrand`: Onbrand's graphs built from the folder's weights; `exported`: the folder's own graphs. */
+  graphs: 'onbrand' | 'exported';
+  /** Why the folder's own graphs run, when they do. */
+  graphsReason: string | null;
 }
 
 interface Sessions {
@@ -122,11 +141,18 @@ interface Loaded {
   sessions: Sessions;
   tokenizer: ClipTokenizer;
   schedule: DiscreteSchedule;
-  /** Text encoder and UNet weights in memory: sessions are built from these, with LoRAs merged in. */
-  graphs: { textEncoder: OnnxGraph; unet: OnnxGraph };
+  /** Exported graphs only: text encoder and UNet weights in memory, sessions built from these with LoRAs merged in. */
+  graphs: { textEncoder: OnnxGraph; unet: OnnxGraph } | null;
   targets: Map<string, { part: 'textEncoder' | 'unet'; target: WeightTarget }>;
+  /** Onbrand's graphs: LoRAs are feeds of their side branches. */
+  built: BuiltModel | null;
+  loraFeeds: Record<BranchPart, Record<string, Feed>>;
   providers: ProviderName[];
   lora: LoraState;
+  /** Bytes of UNet activations one call may use. */
+  memoryBudget: number;
+  /** Images per UNet call after an out-of-memory error halved it. */
+  callLimit: number;
 }
 
 export class DiffusionEngine {
@@ -134,8 +160,19 @@ export class DiffusionEngine {
   private loading: Promise<LoadedModel> | undefined;
   readonly loras: LoraLibrary;
 
-  constructor(options: EngineOptions = {}) {
-    this.loras = new LoraLibrary(options.loraDir ?? path.join(appPackage().root, 'native-models', 'loras'));
+  private readonly graphCacheDir: string;
+  private readonly log: (message: string) => void;
+
+  constructor(private readonly options: EngineOptions = {}) {
+    this.loras = new LoraLibrary(options.loraDir ?? path.join(appPackage().root, 'native-models', 'loras'), options.loraCacheBytes);
+    this.graphCacheDir = options.graphCacheDir ?? path.join(os.tmpdir(), 'onbrand-graphs');
+    this.log = options.onLog ?? (() => undefined);
+  }
+
+  /** Memory the engine holds outside onnxruntime: LoRA factors (bounded) and what the loaded model keeps. */
+  memory(): { loraBytes: number; loraMaxBytes: number; loras: number; graphs: 'onbrand' | 'exported' | null } {
+    const lora = this.loras.memory();
+    return { loraBytes: lora.bytes, loraMaxBytes: lora.maxBytes, loras: lora.loras, graphs: this.loaded?.model.graphs ?? null };
   }
 
   /** Loads a model folder (once; the sessions stay warm). A different model or provider disposes the old sessions first. */
@@ -160,6 +197,12 @@ export class DiffusionEngine {
 
   private async open(folder: ModelFolder, key: string, choice: ProviderChoice): Promise<LoadedModel> {
     const tokenizer = await ClipTokenizer.fromFiles(folder.tokenizerDir);
+    let reason: string | null = 'Onbrand\'s graphs were turned off for this engine';
+    if (!this.options.exportedGraphs) {
+      const opened = await this.openBuilt(folder, key, choice, tokenizer);
+      if ('model' in opened) return opened.model;
+      reason = opened.reason;
+    }
     // The text encoder's and UNet's weights stay in memory (read once) so LoRAs merge without
     // re-reading the model; their sessions are built from memory.
     let graphs: Loaded['graphs'];
@@ -188,6 +231,8 @@ export class DiffusionEngine {
         attempts: unet.attempts,
         family: hiddenDim === 1024 ? 'sd2' : 'sd1',
         hash: await modelHash(folder),
+        graphs: 'exported',
+        graphsReason: reason,
       };
       const targets: Loaded['targets'] = new Map();
       for (const [k, target] of graphs.unet.targets('lora_unet_')) targets.set(k, { part: 'unet', target });
@@ -200,14 +245,83 @@ export class DiffusionEngine {
         schedule: new DiscreteSchedule(folder.schedule),
         graphs,
         targets,
+        built: null,
+        loraFeeds: { textEncoder: {}, unet: {} },
         providers: follow,
         lora: { key: '[]', hashes: [], warnings: [] },
+        memoryBudget: this.options.memoryBudgetBytes ?? defaultMemoryBudget(provider),
+        callLimit: Number.POSITIVE_INFINITY,
       };
       return model;
     } catch (error) {
       await Promise.all(opened.map((s) => s.dispose()));
       throw error;
     }
+  }
+
+  /**
+   * Opens Onbrand's graphs for the folder, built for each provider's precision in turn until one
+   * loads. Returns the reason instead when the folder's graphs cannot be mapped onto them.
+   */
+  private async openBuilt(folder: ModelFolder, key: string, choice: ProviderChoice, tokenizer: ClipTokenizer): Promise<{ model: LoadedModel } | { reason: string }> {
+    const attempts: ProviderAttempt[] = [];
+    for (const provider of providerOrder(choice)) {
+      if (provider === 'cuda' && !cudaInstalled()) {
+        attempts.push({ provider, error: 'CUDA binaries are not installed (npm run setup:cuda)' });
+        continue;
+      }
+      const options = buildOptionsFor(provider);
+      const { built, reason } = await graphsForFolder(folder, this.graphCacheDir, options, this.log);
+      if (!built) return { reason: reason ?? 'unknown' };
+      const opened: OnnxSession[] = [];
+      try {
+        // Every part on the one provider: a float16 graph does not run on the CPU.
+        const load = async (file: string): Promise<OnnxSession> => {
+          const session = (await OnnxSession.load(file, [provider])).session;
+          opened.push(session);
+          return session;
+        };
+        const unet = await load(built.files.unet!);
+        const textEncoder = await load(built.files.text_encoder!);
+        const vaeDecoder = await load(built.files.vae_decoder!);
+        const vaeEncoder = built.files.vae_encoder ? await load(built.files.vae_encoder) : null;
+        const model: LoadedModel = {
+          folder,
+          provider,
+          attempts,
+          family: built.config.unet.cross_attention_dim === 1024 ? 'sd2' : 'sd1',
+          hash: await modelHash(folder),
+          graphs: 'onbrand',
+          graphsReason: null,
+        };
+        const branches = { textEncoder: built.branches.text_encoder, unet: built.branches.unet };
+        this.loaded = {
+          key,
+          model,
+          sessions: { textEncoder, unet, vaeDecoder, vaeEncoder },
+          tokenizer,
+          schedule: new DiscreteSchedule(folder.schedule),
+          graphs: null,
+          targets: new Map(),
+          built,
+          loraFeeds: branchFeeds(branches, [], options.precision === 'float16', folder.name).feeds,
+          providers: [provider],
+          lora: { key: '[]', hashes: [], warnings: [] },
+          memoryBudget: this.options.memoryBudgetBytes ?? defaultMemoryBudget(provider),
+          callLimit: Number.POSITIVE_INFINITY,
+        };
+        return { model };
+      } catch (error) {
+        await Promise.all(opened.map((s) => s.dispose()));
+        if (error instanceof ModelPartError && error.kind === 'provider') {
+          attempts.push({ provider, error: error.message });
+          continue;
+        }
+        throw error;
+      }
+    }
+    const tried = attempts.map((a) => `${a.provider}: ${a.error}`).join('; ');
+    throw new ModelPartError(`No execution provider could load ${folder.parts.unet} (${tried})`, folder.parts.unet, 'provider');
   }
 
   /**
@@ -222,8 +336,19 @@ export class DiffusionEngine {
     const resolved = await Promise.all(active.map(async (l) => ({ ...l, lora: await this.loras.get(l.name) })));
     const key = JSON.stringify(resolved.map((r) => [r.lora.file, r.lora.hash, r.weight]));
     if (key === loaded.lora.key) return loaded.lora;
+    const hashes = resolved.map((r) => ({ name: r.lora.name, hash: r.lora.hash }));
 
-    const { overrides, warnings } = await mergeLoras(this.loras, resolved, loaded.targets, (part, name) => loaded.graphs[part].readFloat32(name), loaded.model.folder.name);
+    if (loaded.built) {
+      // Onbrand's graphs: new feeds for the side branches, the sessions stay.
+      const branches = { textEncoder: loaded.built.branches.text_encoder, unet: loaded.built.branches.unet };
+      const { feeds, warnings } = branchFeeds(branches, resolved, loaded.built.options.precision === 'float16', loaded.model.folder.name);
+      loaded.loraFeeds = feeds;
+      loaded.lora = { key, hashes, warnings };
+      return loaded.lora;
+    }
+    const graphs = loaded.graphs!;
+
+    const { overrides, warnings } = await mergeLoras(this.loras, resolved, loaded.targets, (part, name) => graphs[part].readFloat32(name), loaded.model.folder.name);
 
     // Rebuild only the parts whose weights change; release the old session first to bound memory.
     for (const part of ['textEncoder', 'unet'] as const) {
@@ -231,9 +356,9 @@ export class DiffusionEngine {
       if (!before) continue;
       await loaded.sessions[part].dispose();
       const file = part === 'unet' ? loaded.model.folder.parts.unet : loaded.model.folder.parts.text_encoder;
-      loaded.sessions[part] = (await OnnxSession.fromMemory(loaded.graphs[part].build(overrides[part]), file, loaded.providers)).session;
+      loaded.sessions[part] = (await OnnxSession.fromMemory(graphs[part].build(overrides[part]), file, loaded.providers)).session;
     }
-    loaded.lora = { key, hashes: resolved.map((r) => ({ name: r.lora.name, hash: r.lora.hash })), warnings };
+    loaded.lora = { key, hashes, warnings };
     return loaded.lora;
   }
 
@@ -269,8 +394,8 @@ export class DiffusionEngine {
 
     // Conditioning: 75-token chunks with emphasis. As A1111 by default, prompt and negative prompt
     // of different lengths are not padded: they go through the UNet in separate calls.
-    const cond = await this.encode(sessions.textEncoder, promptChunks(tokenizer, positive.text));
-    const uncond = await this.encode(sessions.textEncoder, promptChunks(tokenizer, negative.text));
+    const cond = await this.encode(sessions.textEncoder, promptChunks(tokenizer, positive.text), loaded.loraFeeds.textEncoder);
+    const uncond = await this.encode(sessions.textEncoder, promptChunks(tokenizer, negative.text), loaded.loraFeeds.textEncoder);
 
     const batch = settings.batchSize;
     const h = settings.height / 8;
@@ -319,7 +444,7 @@ export class DiffusionEngine {
         group.forEach((hState, g) => {
           for (let i = 0; i < batch; i++) ehs.set(hState.data, (g * batch + i) * seq * dim);
         });
-        parts.push(await this.runUnet(sessions.unet, input, [unetBatch, 4, h, w], t, ehs, [unetBatch, seq, dim], batch, settings));
+        parts.push(await this.runUnet(loaded, input, [unetBatch, 4, h, w], t, ehs, [unetBatch, seq, dim], batch, settings));
       }
       const out = parts.length === 1 ? parts[0]! : concat(parts);
       const predicted = (half: number, i: number): number => {
@@ -392,9 +517,13 @@ export class DiffusionEngine {
     return images;
   }
 
-  /** Runs the UNet, splitting the batch when the graph has a fixed batch size; out-of-memory becomes a clear error. */
+  /**
+   * Runs the UNet in calls of as many items as the graph's fixed batch size and the memory budget
+   * allow. An out-of-memory error halves the call (remembered for the model) before it becomes a
+   * clear error at one item.
+   */
   private async runUnet(
-    unet: OnnxSession,
+    loaded: Loaded,
     sample: Float32Array,
     dims: number[],
     t: number,
@@ -403,14 +532,17 @@ export class DiffusionEngine {
     imagesPerBatch: number,
     settings: GenerateSettings,
   ): Promise<Float32Array> {
+    const unet = loaded.sessions.unet;
     const total = dims[0]!;
     const fixed = unet.input('sample')?.shape[0];
-    const group = typeof fixed === 'number' && fixed > 0 ? fixed : total;
+    const precision = loaded.built?.options.precision === 'float16' ? 2 : 4;
+    const perItem = unetBytesPerImage(loaded.built?.config.unet ?? null, settings.width, settings.height, precision);
+    let group = Math.min(typeof fixed === 'number' && fixed > 0 ? fixed : total, imagesPerCall(loaded.memoryBudget, perItem, total), loaded.callLimit);
     const per = sample.length / total;
     const perEhs = ehs.length / total;
     const timestepSpec = unet.input('timestep');
     const out = new Float32Array(sample.length);
-    for (let start = 0; start < total; start += group) {
+    for (let start = 0; start < total; ) {
       const n = Math.min(group, total - start);
       const tDims = timestepSpec && timestepSpec.shape.length === 0 ? [] : timestepSpec && timestepSpec.shape[0] === 1 ? [1] : [n];
       try {
@@ -418,31 +550,37 @@ export class DiffusionEngine {
           sample: { data: sample.subarray(start * per, (start + n) * per), dims: [n, ...dims.slice(1)] },
           timestep: { data: new Array<number>(tDims.length === 0 ? 1 : tDims[0]!).fill(t), dims: tDims },
           encoder_hidden_states: { data: ehs.subarray(start * perEhs, (start + n) * perEhs), dims: [n, ...ehsDims.slice(1)] },
+          ...loaded.loraFeeds.unet,
         });
         out.set((result.out_sample ?? Object.values(result)[0]!).data, start * per);
+        start += n;
       } catch (error) {
-        if (error instanceof ModelPartError && error.kind === 'out_of_memory') {
-          const smaller = Math.max(1, Math.floor(imagesPerBatch / 2));
-          throw new GenerationError(
-            `Out of memory generating ${imagesPerBatch} image${imagesPerBatch === 1 ? '' : 's'} at ${settings.width}×${settings.height}: try a batch of ${smaller}` +
-              (imagesPerBatch === 1 ? ' or a smaller size' : '') +
-              '.',
-            'out_of_memory',
-          );
+        if (!(error instanceof ModelPartError && error.kind === 'out_of_memory')) throw error;
+        if (n > 1 && !(typeof fixed === 'number' && fixed > 0)) {
+          group = Math.max(1, Math.floor(n / 2));
+          loaded.callLimit = group;
+          this.log(`Out of memory with ${n} UNet passes in one call at ${settings.width}×${settings.height}; now ${group} at a time.`);
+          continue;
         }
-        throw error;
+        const smaller = Math.max(1, Math.floor(imagesPerBatch / 2));
+        throw new GenerationError(
+          `Out of memory generating ${imagesPerBatch} image${imagesPerBatch === 1 ? '' : 's'} at ${settings.width}×${settings.height}: try a batch of ${smaller}` +
+            (imagesPerBatch === 1 ? ' or a smaller size' : '') +
+            '.',
+          'out_of_memory',
+        );
       }
     }
     return out;
   }
 
   /** Encodes prompt chunks with the text encoder and applies emphasis; chunks are concatenated along the sequence. */
-  private async encode(encoder: OnnxSession, chunks: { ids: Int32Array; weights: Float32Array }[]): Promise<{ data: Float32Array; tokens: number; dim: number }> {
+  private async encode(encoder: OnnxSession, chunks: { ids: Int32Array; weights: Float32Array }[], extra: Record<string, Feed>): Promise<{ data: Float32Array; tokens: number; dim: number }> {
     const inputName = encoder.input('input_ids')?.name ?? encoder.inputs[0]!.name;
     const parts: Float32Array[] = [];
     let dim = 0;
     for (const chunk of chunks) {
-      const result = await encoder.run({ [inputName]: { data: Array.from(chunk.ids), dims: [1, chunk.ids.length] } });
+      const result = await encoder.run({ [inputName]: { data: Array.from(chunk.ids), dims: [1, chunk.ids.length] }, ...extra });
       const hiddenState = result.last_hidden_state ?? Object.values(result)[0]!;
       dim = hiddenState.dims[2]!;
       parts.push(applyEmphasis(hiddenState.data, chunk.weights, chunk.ids.length, dim));

@@ -173,11 +173,50 @@ export async function mergeLoras(
   return { overrides, warnings };
 }
 
-/** LoRA files in a folder, resolved by name (case-insensitive), read once and kept while unchanged. */
-export class LoraLibrary {
-  private readonly cache = new Map<string, { stamp: string; lora: LoadedLora; deltas: Map<string, Float32Array> }>();
+interface CacheEntry {
+  stamp: string;
+  lora: LoadedLora;
+  deltas: Map<string, Float32Array>;
+  bytes: number;
+}
 
-  constructor(readonly dir: string) {}
+/** Bytes of a LoRA's factors in memory. */
+function factorBytes(lora: LoadedLora): number {
+  let n = 0;
+  for (const m of lora.modules.values()) n += m.down.byteLength + m.up.byteLength;
+  return n;
+}
+
+/**
+ * LoRA files in a folder, resolved by name (case-insensitive), read once and kept while unchanged,
+ * least recently used first out when their factors (and merged deltas) pass `maxBytes`.
+ */
+export class LoraLibrary {
+  /** In order of use: the last entry is the most recent. */
+  private readonly cache = new Map<string, CacheEntry>();
+
+  constructor(
+    readonly dir: string,
+    readonly maxBytes = 1024 * 1024 * 1024,
+  ) {}
+
+  /** What the cache holds now. */
+  memory(): { loras: number; bytes: number; maxBytes: number } {
+    let bytes = 0;
+    for (const e of this.cache.values()) bytes += e.bytes;
+    return { loras: this.cache.size, bytes, maxBytes: this.maxBytes };
+  }
+
+  /** Drops least recently used LoRAs until the cache fits, never `keep`. */
+  private evict(keep: string): void {
+    let { bytes } = this.memory();
+    for (const [file, entry] of this.cache) {
+      if (bytes <= this.maxBytes) break;
+      if (file === keep) continue;
+      this.cache.delete(file);
+      bytes -= entry.bytes;
+    }
+  }
 
   /** Names of the LoRAs in the folder (file names without `.safetensors`). */
   list(): string[] {
@@ -201,11 +240,13 @@ export class LoraLibrary {
     if (!delta) {
       delta = loraDelta(entry.lora.modules.get(moduleKey)!);
       entry.deltas.set(moduleKey, delta);
+      entry.bytes += delta.byteLength;
+      this.evict(entry.lora.file);
     }
     return delta;
   }
 
-  private async entry(name: string): Promise<{ stamp: string; lora: LoadedLora; deltas: Map<string, Float32Array> }> {
+  private async entry(name: string): Promise<CacheEntry> {
     const names = this.list();
     const exact = names.find((n) => n === name) ?? names.find((n) => n.toLowerCase() === name.toLowerCase());
     if (!exact) {
@@ -219,9 +260,16 @@ export class LoraLibrary {
     const stat = await fsp.stat(file);
     const stamp = `${stat.size}:${Math.round(stat.mtimeMs)}`;
     const cached = this.cache.get(file);
-    if (cached && cached.stamp === stamp) return cached;
-    const entry = { stamp, lora: await readLora(file, exact), deltas: new Map<string, Float32Array>() };
+    if (cached && cached.stamp === stamp) {
+      this.cache.delete(file);
+      this.cache.set(file, cached);
+      return cached;
+    }
+    const lora = await readLora(file, exact);
+    const entry: CacheEntry = { stamp, lora, deltas: new Map<string, Float32Array>(), bytes: factorBytes(lora) };
+    this.cache.delete(file);
     this.cache.set(file, entry);
+    this.evict(file);
     return entry;
   }
 }

@@ -100,13 +100,17 @@ export function perBlock(value: number | number[], n: number): number[] {
   return Array.isArray(value) ? value : new Array<number>(n).fill(value);
 }
 
+/** Fields diffusers accepts as one value for every block or a list with one per block. */
+const SCALAR_OR_LIST = new Set(['attention_head_dim', 'num_attention_heads', 'transformer_layers_per_block']);
+
 /** A config file's fields over the defaults; unknown fields are ignored, wrong types named. */
 export function mergeConfig<T extends object>(defaults: T, raw: Record<string, unknown>, file: string): T {
   const out = { ...defaults } as Record<string, unknown>;
   for (const [key, value] of Object.entries(defaults as Record<string, unknown>)) {
     if (!(key in raw) || raw[key] === null || raw[key] === undefined) continue;
     const given = raw[key];
-    const ok = Array.isArray(value) ? Array.isArray(given) : typeof value === 'number' ? typeof given === 'number' || Array.isArray(given) : typeof given === typeof value;
+    const either = SCALAR_OR_LIST.has(key);
+    const ok = Array.isArray(value) ? Array.isArray(given) || (either && typeof given === 'number') : typeof value === 'number' ? typeof given === 'number' || (either && Array.isArray(given)) : typeof given === typeof value;
     if (!ok) throw new Error(`${file}: "${key}" should be ${Array.isArray(value) ? 'a list' : typeof value}, not ${JSON.stringify(given)}`);
     out[key] = given;
   }

@@ -1,0 +1,140 @@
+/**
+ * The graphs Onbrand runs for a model folder: its own graphs (memory-efficient attention, LoRA
+ * side branches, the provider's precision) built from the folder's weights and cached on disk;
+ * or, when the folder's graphs cannot be mapped onto them (an already-fused export, a toy
+ * model), the folder's graphs as they are, with the reason said once.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  ensureBuilt,
+  ExportWeights,
+  inferTextEncoder,
+  inferUnet,
+  inferVae,
+  mergeConfig,
+  WeightMappingError,
+  type BuildOptions,
+  type BuiltModel,
+  type SdConfig,
+  type SdPart,
+} from './graph/index.js';
+import type { ProviderName } from './backend.js';
+import type { ModelFolder } from './model-folder.js';
+import { OnnxGraph } from './onnx-graph.js';
+
+/** GPUs run float16 graphs; the CPU (and CoreML, which falls back to it for many ops) float32. */
+export function buildOptionsFor(provider: ProviderName): BuildOptions {
+  return { precision: provider === 'cuda' || provider === 'dml' ? 'float16' : 'float32', attention: 'fused', loraBranches: true };
+}
+
+/** Paths, sizes and modification times of every file of the folder's parts: a changed file means a new build. */
+export function folderIdentity(folder: ModelFolder): string {
+  const entries: string[] = [folder.dir];
+  for (const part of ['text_encoder', 'unet', 'vae_decoder', 'vae_encoder'] as const) {
+    const file = folder.parts[part];
+    if (!file) continue;
+    const partDir = path.dirname(file);
+    for (const name of fs.readdirSync(partDir).sort()) {
+      const stat = fs.statSync(path.join(partDir, name));
+      if (stat.isFile()) entries.push(`${part}/${name}:${stat.size}:${Math.round(stat.mtimeMs)}`);
+    }
+  }
+  return entries.join('|');
+}
+
+function readConfig(file: string): Record<string, unknown> | undefined {
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw new WeightMappingError(`${file} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** One part's architecture: its config.json over what its weights' shapes say. */
+function partConfig(part: SdPart, file: string, source: ExportWeights): Partial<SdConfig> {
+  const shape = (name: string): number[] | undefined => source.shape(name);
+  const configFile = path.join(path.dirname(file), 'config.json');
+  const raw = readConfig(configFile);
+  try {
+    switch (part) {
+      case 'unet': {
+        const inferred = inferUnet(shape);
+        return { unet: raw ? mergeConfig(inferred, raw, configFile) : inferred };
+      }
+      case 'text_encoder': {
+        const inferred = inferTextEncoder(shape);
+        return { textEncoder: raw ? mergeConfig(inferred, raw, configFile) : inferred };
+      }
+      default: {
+        const inferred = inferVae(shape);
+        return { vae: raw ? mergeConfig(inferred, raw, configFile) : inferred };
+      }
+    }
+  } catch (error) {
+    if (error instanceof WeightMappingError) throw error;
+    throw new WeightMappingError(`${part}: ${(error as Error).message}`);
+  }
+}
+
+/** Reasons already said in this process, by cache folder. */
+const said = new Set<string>();
+
+export interface FolderGraphs {
+  built: BuiltModel | null;
+  /** Why the folder's own graphs run (null when Onbrand's run). */
+  reason: string | null;
+}
+
+/**
+ * Onbrand's graphs for an ONNX model folder at `options`, built on first use. A folder that cannot
+ * be mapped is remembered (beside the cache) so it is not read again until its files change.
+ */
+export async function graphsForFolder(folder: ModelFolder, cacheRoot: string, options: BuildOptions, log: (message: string) => void = () => undefined): Promise<FolderGraphs> {
+  const identity = folderIdentity(folder);
+  const request = {
+    cacheRoot,
+    name: folder.name,
+    identity,
+    options,
+    openPart: async (part: SdPart) => {
+      const file = folder.parts[part];
+      if (!file) return null;
+      let graph: OnnxGraph;
+      try {
+        graph = await OnnxGraph.load(file);
+      } catch (error) {
+        throw new WeightMappingError((error as Error).message);
+      }
+      const source = new ExportWeights(graph);
+      return { source, config: partConfig(part, file, source) };
+    },
+    onPart: (part: SdPart) => log(`Building Onbrand's ${options.precision} ${part} graph for ${folder.name}…`),
+  };
+  const marker = `${path.join(cacheRoot, path.basename(folder.dir))}.${identityHash(identity)}.unmappable`;
+  if (fs.existsSync(marker)) return unmappable(fs.readFileSync(marker, 'utf8'), marker, log);
+  try {
+    return { built: await ensureBuilt(request), reason: null };
+  } catch (error) {
+    if (!(error instanceof WeightMappingError)) throw error;
+    const reason = error.message;
+    fs.mkdirSync(cacheRoot, { recursive: true });
+    fs.writeFileSync(marker, reason);
+    return unmappable(reason, marker, log);
+  }
+}
+
+function unmappable(reason: string, key: string, log: (message: string) => void): FolderGraphs {
+  if (!said.has(key)) {
+    said.add(key);
+    log(`The model's own graphs run as they are (Onbrand cannot map them onto its graphs: ${reason}); memory-efficient attention and fast LoRA switching need a standard diffusers export.`);
+  }
+  return { built: null, reason };
+}
+
+function identityHash(identity: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < identity.length; i++) h = Math.imul(h ^ identity.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16);
+}
