@@ -78,7 +78,7 @@ function partConfig(part: SdPart, file: string, source: ExportWeights): Partial<
   }
 }
 
-/** Reasons already said in this process, by cache folder. */
+/** Reasons already said in this process, by folder identity. */
 const said = new Set<string>();
 
 export interface FolderGraphs {
@@ -88,8 +88,7 @@ export interface FolderGraphs {
 }
 
 /**
- * Onbrand's graphs for an ONNX model folder at `options`, built on first use. A folder that cannot
- * be mapped is remembered (beside the cache) so it is not read again until its files change.
+ * Onbrand's graphs for an ONNX model folder at `options`, built on first use.
  */
 export async function graphsForFolder(folder: ModelFolder, cacheRoot: string, options: BuildOptions, log: (message: string) => void = () => undefined): Promise<FolderGraphs> {
   const identity = folderIdentity(folder);
@@ -103,7 +102,7 @@ export async function graphsForFolder(folder: ModelFolder, cacheRoot: string, op
       if (!file) return null;
       let graph: OnnxGraph;
       try {
-        graph = await OnnxGraph.load(file);
+        graph = await OnnxGraph.load(file, { lazy: true });
       } catch (error) {
         throw new WeightMappingError((error as Error).message);
       }
@@ -112,18 +111,22 @@ export async function graphsForFolder(folder: ModelFolder, cacheRoot: string, op
     },
     onPart: (part: SdPart) => log(`Building Onbrand's ${options.precision} ${part} graph for ${folder.name}…`),
   };
-  const marker = `${path.join(cacheRoot, path.basename(folder.dir))}.${identityHash(identity)}.unmappable`;
-  if (fs.existsSync(marker)) return unmappable(fs.readFileSync(marker, 'utf8'), marker, log);
+  const known = unmappableFolders.get(identity);
+  if (known) return unmappable(known, identity, log);
   try {
     return { built: await ensureBuilt(request), reason: null };
   } catch (error) {
     if (!(error instanceof WeightMappingError)) throw error;
-    const reason = error.message;
-    fs.mkdirSync(cacheRoot, { recursive: true });
-    fs.writeFileSync(marker, reason);
-    return unmappable(reason, marker, log);
+    unmappableFolders.set(identity, error.message);
+    return unmappable(error.message, identity, log);
   }
 }
+
+/**
+ * Folders found unmappable in this process, by identity: not read again until their files change.
+ * (Not kept on disk: finding out again costs a read of the graphs' structure, not their weights.)
+ */
+const unmappableFolders = new Map<string, string>();
 
 function unmappable(reason: string, key: string, log: (message: string) => void): FolderGraphs {
   if (!said.has(key)) {
@@ -131,10 +134,4 @@ function unmappable(reason: string, key: string, log: (message: string) => void)
     log(`The model's own graphs run as they are (Onbrand cannot map them onto its graphs: ${reason}); memory-efficient attention and fast LoRA switching need a standard diffusers export.`);
   }
   return { built: null, reason };
-}
-
-function identityHash(identity: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < identity.length; i++) h = Math.imul(h ^ identity.charCodeAt(i), 0x01000193);
-  return (h >>> 0).toString(16);
 }

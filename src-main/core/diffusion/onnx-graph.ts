@@ -5,6 +5,7 @@
  * (`/down_blocks.0/attentions.0/transformer_blocks.0/attn1/to_q/MatMul`), which is how LoRA
  * keys are matched to weights.
  */
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import pkg from 'onnx-proto';
@@ -53,10 +54,16 @@ export class OnnxGraph {
     readonly initializers: ReadonlyMap<string, Initializer>,
     /** Weight bytes by location: the external data files, and one buffer for weights that were inline. */
     private readonly buffers: ReadonlyMap<string, Buffer>,
+    /** Lazy graphs: external data files by location, read one weight at a time. */
+    private readonly files: ReadonlyMap<string, string> = new Map(),
   ) {}
 
-  /** Reads model.onnx and its external data files into memory (once). */
-  static async load(file: string): Promise<OnnxGraph> {
+  /**
+   * Reads model.onnx and its external data files into memory (once). `lazy`: external weights stay
+   * on disk and are read one at a time (a 3.4 GB UNet is read without holding it; such a graph
+   * cannot `build`).
+   */
+  static async load(file: string, options: { lazy?: boolean } = {}): Promise<OnnxGraph> {
     const bytes = await fs.readFile(file);
     let model: ModelProto;
     try {
@@ -67,6 +74,8 @@ export class OnnxGraph {
     const graph = model.graph;
     if (!graph) throw new Error(`${file} has no graph`);
     const buffers = new Map<string, Buffer>();
+    const files = new Map<string, string>();
+    const sizes = new Map<string, number>();
     const initializers = new Map<string, Initializer>();
     const inline: Buffer[] = [];
     let inlineOffset = 0;
@@ -79,17 +88,25 @@ export class OnnxGraph {
       if (tensor.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
         const entries = Object.fromEntries((tensor.externalData ?? []).map((e) => [e.key, e.value]));
         const location = String(entries.location);
-        if (!buffers.has(location)) {
+        if (!sizes.has(location)) {
           const dataFile = path.join(path.dirname(file), location);
           try {
-            buffers.set(location, await fs.readFile(dataFile));
+            if (options.lazy) {
+              sizes.set(location, (await fs.stat(dataFile)).size);
+              files.set(location, dataFile);
+            } else {
+              const data = await readWhole(dataFile);
+              buffers.set(location, data);
+              sizes.set(location, data.length);
+            }
           } catch (error) {
             throw new Error(`${dataFile} (external weights of ${file}) cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
           }
         }
+        const size = sizes.get(location)!;
         const offset = Number(entries.offset ?? 0);
-        const length = entries.length !== undefined ? Number(entries.length) : buffers.get(location)!.length - offset;
-        if (offset + length > buffers.get(location)!.length) throw new Error(`${location} is truncated (weight ${name} of ${file})`);
+        const length = entries.length !== undefined ? Number(entries.length) : size - offset;
+        if (offset + length > size) throw new Error(`${location} is truncated (weight ${name} of ${file})`);
         info = { name, dims, dataType, location, offset, length };
       } else {
         const raw = rawBytes(tensor);
@@ -109,7 +126,7 @@ export class OnnxGraph {
     }
     buffers.set(INLINE_LOCATION, Buffer.concat(inline));
     const skeleton = onnx.ModelProto.create({ ...model, graph: onnx.GraphProto.create({ ...graph, initializer: skeletonInitializers }) });
-    return new OnnxGraph(file, skeleton, initializers, buffers);
+    return new OnnxGraph(file, skeleton, initializers, buffers, files);
   }
 
   /**
@@ -149,14 +166,33 @@ export class OnnxGraph {
   readFloat32(name: string): Float32Array {
     const info = this.initializers.get(name);
     if (!info) throw new Error(`${this.file} has no weight named ${name}`);
-    const bytes = this.buffers.get(info.location)!.subarray(info.offset, info.offset + info.length);
+    const bytes = this.bytes(info);
     if (info.dataType === FLOAT16) return float16ToFloat32(new Uint16Array(copyAligned(bytes, 2)));
     if (info.dataType === FLOAT) return new Float32Array(copyAligned(bytes, 4));
     throw new Error(`weight ${name} of ${this.file} is not float32 or float16`);
   }
 
+  private bytes(info: Initializer): Buffer {
+    const dataFile = this.files.get(info.location);
+    if (!dataFile) return this.buffers.get(info.location)!.subarray(info.offset, info.offset + info.length);
+    const out = Buffer.allocUnsafe(info.length);
+    const fd = fsSync.openSync(dataFile, 'r');
+    try {
+      let done = 0;
+      while (done < info.length) {
+        const n = fsSync.readSync(fd, out, done, info.length - done, info.offset + done);
+        if (n === 0) throw new Error(`${dataFile} ended early (weight ${info.name})`);
+        done += n;
+      }
+    } finally {
+      fsSync.closeSync(fd);
+    }
+    return out;
+  }
+
   /** The model with `overrides` (float32 values, stored in each weight's own precision) in place of the originals. */
   build(overrides: ReadonlyMap<string, Float32Array> = new Map()): BuiltModel {
+    if (this.files.size > 0) throw new Error(`${this.file} was read lazily and cannot be rebuilt in memory`);
     const chunks: Buffer[] = [];
     let offset = 0;
     const replaced = new Map<string, Initializer>();
@@ -217,4 +253,22 @@ function copyAligned(bytes: Buffer, size: number): ArrayBuffer {
   const out = new ArrayBuffer(bytes.length - (bytes.length % size));
   new Uint8Array(out).set(bytes.subarray(0, out.byteLength));
   return out;
+}
+
+/** A whole file in one Buffer, read in chunks (fs.readFile stops at 2 GiB; SD UNet weights are 3.4 GB). */
+async function readWhole(file: string): Promise<Buffer> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const out = Buffer.allocUnsafe(size);
+    let done = 0;
+    while (done < size) {
+      const { bytesRead } = await handle.read(out, done, Math.min(size - done, 1 << 30), done);
+      if (bytesRead === 0) throw new Error('ended early');
+      done += bytesRead;
+    }
+    return out;
+  } finally {
+    await handle.close();
+  }
 }
