@@ -28,6 +28,8 @@ Options:
   --init IMG           img2img: start from this image
   --strength X         img2img: how much to repaint, above 0 to 1 (default 0.75)
   --provider NAME      auto (default), cpu, cuda, dml or coreml
+  --memory-budget MB   memory for one UNet call; larger batches are split (default: a tenth of RAM, 512–2048, on the CPU)
+  --graphs KIND        onbrand (default: Onbrand's graphs built from the model's weights) or exported (the folder's own)
   --out DIR            where the PNGs go (created if missing; nothing is overwritten)
   --json               print one JSON object listing every file with its seed`;
 
@@ -48,6 +50,10 @@ export interface GenerateArgs {
   strength?: string | undefined;
   provider?: string | undefined;
   out?: string | undefined;
+  'memory-budget'?: string | undefined;
+  graphs?: string | undefined;
+  /** Where built graphs are cached (the data folder's graph-cache). */
+  'graph-cache'?: string | undefined;
 }
 
 /** A bad argument; the message names it. */
@@ -116,11 +122,19 @@ export async function generateCommand(
   const seed = args.seed === undefined || args.seed === '-1' ? crypto.randomBytes(4).readUInt32BE() : integer('seed', args.seed, 0, 0, 0xffffffff);
 
   const started = performance.now();
-  const engine = new DiffusionEngine({ loraDir: path.resolve(args['lora-dir'] ?? path.join(modelsDir, 'loras')) });
+  if (args.graphs !== undefined && args.graphs !== 'onbrand' && args.graphs !== 'exported') throw new ArgumentError(`--graphs must be onbrand or exported, not "${args.graphs}"`);
+  const budgetMb = args['memory-budget'] === undefined ? undefined : integer('memory-budget', args['memory-budget'], 0, 64, 1_048_576);
+  const engine = new DiffusionEngine({
+    loraDir: path.resolve(args['lora-dir'] ?? path.join(modelsDir, 'loras')),
+    ...(args['graph-cache'] ? { graphCacheDir: args['graph-cache'] } : {}),
+    ...(budgetMb !== undefined ? { memoryBudgetBytes: budgetMb * 1024 * 1024 } : {}),
+    exportedGraphs: args.graphs === 'exported',
+    onLog: log,
+  });
   try {
     const model = await engine.load(dir, provider);
     for (const attempt of model.attempts) log(`Provider ${attempt.provider} unavailable (${attempt.error}); trying the next.`);
-    log(`Model ${model.folder.name} on ${model.provider.toUpperCase()}`);
+    log(`Model ${model.folder.name} on ${model.provider.toUpperCase()} (${model.graphs === 'onbrand' ? "Onbrand's graphs" : "the folder's own graphs"})`);
 
     let size: { width: number; height: number };
     try {

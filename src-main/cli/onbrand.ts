@@ -137,6 +137,8 @@ const OPTIONS = {
   ar: { type: 'string' },
   batch: { type: 'string' },
   'lora-dir': { type: 'string' },
+  'memory-budget': { type: 'string' },
+  graphs: { type: 'string' },
   init: { type: 'string' },
   strength: { type: 'string' },
   provider: { type: 'string' },
@@ -216,9 +218,9 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
     const interactive = !json && 'isTTY' in err && err.isTTY === true;
     try {
       if (positionals.length > 1) throw new ArgumentError(`unexpected argument "${positionals[1]}" (quote the prompt: --prompt "…")`);
-      const config = resolveConfig(values['models-dir'] ? { modelsDir: values['models-dir'] } : {});
+      const config = resolveConfig({ ...(values['models-dir'] ? { modelsDir: values['models-dir'] } : {}), ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}) });
       const result = await generateCommand(
-        values,
+        { ...values, 'graph-cache': path.join(config.dataDir, 'graph-cache') },
         config.modelsDir,
         (line) => (json ? err.write(`${line}\n`) : print(line)),
         interactive ? (line) => err.write(`\r${line}`.padEnd(60)) : null,

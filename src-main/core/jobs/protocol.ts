@@ -6,6 +6,8 @@ export interface RunRequest {
   jobId: number;
   modelDir: string;
   loraDir: string;
+  /** Where Onbrand's graphs built for models are cached (in the app's data folder). */
+  graphCacheDir: string;
   provider: 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
   prompt: string;
   negativePrompt: string;

@@ -260,6 +260,7 @@ export class GenerationQueue {
       jobId: job.id,
       modelDir: resolveModelDir(job.settings.model, this.options.modelsDir),
       loraDir: this.options.loraDir,
+      graphCacheDir: path.join(this.options.dataDir, 'graph-cache'),
       provider: this.options.provider ?? 'auto',
       prompt: job.prompt,
       negativePrompt: job.negativePrompt,

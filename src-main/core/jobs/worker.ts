@@ -13,7 +13,9 @@ const port = parentPort;
 const post = (message: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
 
 let engine: DiffusionEngine | undefined;
-let engineLoraDir = '';
+let engineKey = '';
+/** The job being run, for messages the engine logs while loading. */
+let currentJob = 0;
 const running = new Map<number, AbortController>();
 let chain: Promise<void> = Promise.resolve();
 let lastProgress = 0;
@@ -35,10 +37,17 @@ async function run(request: RunRequest): Promise<void> {
   running.set(request.jobId, controller);
   let gpuSeconds = 0;
   try {
-    if (!engine || engineLoraDir !== request.loraDir) {
+    currentJob = request.jobId;
+    const key = `${request.loraDir}|${request.graphCacheDir}`;
+    if (!engine || engineKey !== key) {
       await engine?.dispose();
-      engine = new DiffusionEngine({ loraDir: request.loraDir });
-      engineLoraDir = request.loraDir;
+      engine = new DiffusionEngine({
+        loraDir: request.loraDir,
+        graphCacheDir: request.graphCacheDir,
+        // Building graphs and folders that run as exported: the user sees it with the job.
+        onLog: (message) => post({ type: 'warning', jobId: currentJob, message }),
+      });
+      engineKey = key;
     }
     post({ type: 'status', state: 'loading', model: null, provider: null, fallbacks: [] });
     const model = await engine.load(request.modelDir, request.provider);

@@ -3,4 +3,4 @@ export { inferTextEncoder, inferUnet, inferVae, mergeConfig, SD15, SD21, type Sd
 export { GraphBuilder, type AttentionKind, type BuildOptions, type LoraBranch, type ParamSpec, type Precision } from './graph-builder.js';
 export { buildTextEncoder, buildUnet, buildVaeDecoder, buildVaeEncoder, type SdPart } from './sd-graphs.js';
 export { BUILDER_VERSION, buildPart, cacheFolder, ensureBuilt, SD_PARTS, type BuiltModel, type BuildRequest } from './built-model.js';
-export { checkCoverage, CombinedWeights, ExportWeights, RandomWeights, randomTensor, transpose, WeightMappingError, writeGraph, type WeightSource } from './weights.js';
+export { checkCoverage, ExportWeights, RandomWeights, randomTensor, transpose, WeightMappingError, writeGraph, type WeightSource } from './weights.js';

@@ -98,6 +98,28 @@ describe('graph builder', () => {
     }
   });
 
+  it('float16 graphs (as built for CUDA and DirectML) compute the same within float16 precision', async () => {
+    // onnxruntime's CPU provider runs float16 graphs through casts: a check of the float16 build
+    // (casts, constants, the float32 timestep embedding, LoRA inputs), not of GPU kernels.
+    for (const part of SD_PARTS) {
+      const half = buildPart(part, config, { precision: 'float16', attention: 'fused', loraBranches: true });
+      const file = path.join(dir, `half-${part}.onnx`);
+      writeGraph(file, part, half, new RandomWeights(half.params.values(), 7));
+      const zero: Record<string, Feed> = {};
+      for (const branch of half.loraBranches) {
+        zero[branch.down] = { data: new Uint16Array(branch.inDim), dims: [branch.inDim, 1] };
+        zero[branch.up] = { data: new Uint16Array(branch.outDim), dims: [1, branch.outDim] };
+      }
+      const { session } = await OnnxSession.load(file, ['cpu']);
+      const a = Object.values(await session.run({ ...feeds(part), ...(part === 'unet' || part === 'text_encoder' ? zero : {}) }))[0]!.data;
+      await session.dispose();
+      const b = await run(path.join(exportDir, part, 'model.onnx'), part);
+      const scale = Math.max(...Array.from(b, Math.abs));
+      expect(a.every(Number.isFinite), part).toBe(true);
+      expect(maxDiff(a, b) / scale, part).toBeLessThan(0.02);
+    }
+  });
+
   it('reads an export back: every parameter found through names and nodes, transposed back', async () => {
     for (const part of SD_PARTS) {
       const graph = await OnnxGraph.load(path.join(exportDir, part, 'model.onnx'));

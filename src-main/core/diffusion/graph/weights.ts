@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { FLOAT, FLOAT16, onnx } from '../../util/onnx-builder.js';
+import { mulberry32 } from '../../util/mulberry32.js';
 import { float32ToFloat16 } from '../float16.js';
 import type { OnnxGraph } from '../onnx-graph.js';
 import type { GraphBuilder, ParamSpec } from './graph-builder.js';
@@ -45,18 +46,6 @@ export function checkCoverage(specs: Iterable<ParamSpec>, source: WeightSource, 
   }
   if (missing.length > 0) throw new WeightMappingError(`${part}: ${missing.length} weight${missing.length === 1 ? '' : 's'} not found in ${source.label} (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''})`);
   if (wrong.length > 0) throw new WeightMappingError(`${part}: ${wrong.length} weight${wrong.length === 1 ? ' has' : 's have'} another shape in ${source.label} (${wrong.slice(0, 2).join('; ')})`);
-}
-
-/** mulberry32. */
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** FNV-1a of a string, so each parameter's values depend only on its name and the seed. */
@@ -104,7 +93,7 @@ export class RandomWeights implements WeightSource {
 
 /** The values RandomWeights gives `name` (exported for tests that need the same weights elsewhere). */
 export function randomTensor(name: string, dims: readonly number[], seed: number): Float32Array {
-  const rand = mulberry(fnv1a(name) ^ seed);
+  const rand = mulberry32(fnv1a(name) ^ seed);
   const out = new Float32Array(numel(dims));
   const leaf = name.split('.').slice(-2).join('.');
   let center = 0;
@@ -162,6 +151,12 @@ export class ExportWeights implements WeightSource {
         else if (/norm/.test(segments[segments.length - 2]!)) set(`${module}.weight`, inits[0]!, false);
       }
     }
+    // Exports of diffusers before 0.14 name the VAE's attention query/key/value/proj_attn.
+    const legacy: Record<string, string> = { query: 'to_q', key: 'to_k', value: 'to_v', proj_attn: 'to_out.0' };
+    for (const [name, hit] of [...this.map]) {
+      const match = /^(.*attentions\.\d+)\.(query|key|value|proj_attn)\.(weight|bias)$/.exec(name);
+      if (match && !this.map.has(`${match[1]}.${legacy[match[2]!]}.${match[3]}`)) this.map.set(`${match[1]}.${legacy[match[2]!]}.${match[3]}`, hit);
+    }
   }
 
   shape(name: string): number[] | undefined {
@@ -178,25 +173,6 @@ export class ExportWeights implements WeightSource {
     if (!hit.transpose) return values;
     const [rows, cols] = this.graph.initializers.get(hit.initializer)!.dims as [number, number];
     return transpose(values, rows, cols);
-  }
-}
-
-/** Several sources as one (a pipeline's parts). */
-export class CombinedWeights implements WeightSource {
-  readonly label: string;
-  constructor(private readonly sources: WeightSource[]) {
-    this.label = sources.map((s) => s.label).join(', ');
-  }
-  shape(name: string): number[] | undefined {
-    for (const s of this.sources) {
-      const shape = s.shape(name);
-      if (shape) return shape;
-    }
-    return undefined;
-  }
-  read(name: string): Float32Array {
-    for (const s of this.sources) if (s.shape(name)) return s.read(name);
-    throw new Error(`no weight ${name} in ${this.label}`);
   }
 }
 

@@ -12,7 +12,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OnnxSession, type Feed, type ProviderChoice } from '../backend.js';
 import { DiffusionEngine, type GenerateSettings } from '../engine.js';
+import { FLOAT } from '../../util/onnx-builder.js';
 import { SD15 } from '../graph/configs.js';
+import { GraphBuilder } from '../graph/graph-builder.js';
+import { RandomWeights, writeGraph } from '../graph/weights.js';
 import { sd15TextModules, sd15UnetModules } from './tiny-sd.js';
 import { writeTinySdArch } from './tiny-sd-arch.js';
 import { encodeSafetensors } from '../safetensors.js';
@@ -37,6 +40,10 @@ function peakRssMb(): number {
   const status = fs.readFileSync('/proc/self/status', 'utf8');
   const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
   return hwm ? Math.round(Number(hwm[1]) / 1024) : Math.round(process.memoryUsage().rss / 1024 / 1024);
+}
+
+function rssMb(): number {
+  return Math.round(process.memoryUsage().rss / 1024 / 1024);
 }
 
 const settings = (a: RealsizeArgs): GenerateSettings => ({
@@ -86,6 +93,33 @@ function writeFullLora(dir: string): void {
   fs.writeFileSync(file, encodeSafetensors(tensors, { ss_network_module: 'networks.lora' }));
 }
 
+/** The UNet session of Onbrand's graph (and its zero LoRA feeds), or of the export itself. */
+async function bareUnet(a: RealsizeArgs): Promise<{ session: OnnxSession; feeds: Record<string, Feed> }> {
+  const provider = a.provider === 'cuda' ? 'cuda' : 'cpu';
+  if (a.graphs === 'exported') return { session: (await OnnxSession.load(path.join(a.model, 'unet', 'model.onnx'), [provider])).session, feeds: {} };
+  const engine = engineFor(a);
+  await engine.load(a.model, a.provider ?? 'cpu');
+  const loaded = (engine as unknown as { loaded: { built: { files: { unet: string } }; loraFeeds: { unet: Record<string, Feed> } } }).loaded;
+  const file = loaded.built.files.unet;
+  const feeds = loaded.loraFeeds.unet;
+  await engine.dispose();
+  return { session: (await OnnxSession.load(file, [provider])).session, feeds };
+}
+
+/** Seconds for one UNet call of `n` items at the size. */
+async function timeUnet(session: OnnxSession, n: number, a: RealsizeArgs, feeds: Record<string, Feed>): Promise<number> {
+  const h = (a.height ?? 512) / 8;
+  const w = (a.width ?? 512) / 8;
+  const t = performance.now();
+  await session.run({
+    sample: { data: new Float32Array(n * 4 * h * w).fill(0.1), dims: [n, 4, h, w] },
+    timestep: { data: new Array<number>(n).fill(500), dims: [n] },
+    encoder_hidden_states: { data: new Float32Array(n * 77 * 768).fill(0.01), dims: [n, 77, 768] },
+    ...feeds,
+  });
+  return (performance.now() - t) / 1000;
+}
+
 export async function runTask(task: string, a: RealsizeArgs): Promise<Record<string, unknown>> {
   switch (task) {
     case 'prepare': {
@@ -121,20 +155,31 @@ export async function runTask(task: string, a: RealsizeArgs): Promise<Record<str
       let last = performance.now();
       const started = last;
       let sampled = 0;
+      // RSS while sampling and while decoding, polled (onnxruntime runs off the event loop).
+      const loadedRss = rssMb();
+      let phase: 'sampling' | 'decoding' = 'sampling';
+      const peaks = { sampling: loadedRss, decoding: 0 };
+      const timer = setInterval(() => (peaks[phase] = Math.max(peaks[phase], rssMb())), 50);
       await engine.generate(settings(a), {
         previewEvery: 0,
-        onProgress: () => {
+        onProgress: (p) => {
           const now = performance.now();
           stepTimes.push((now - last) / 1000);
           last = now;
           sampled = now;
+          if (p.step === p.steps) phase = 'decoding';
         },
       });
+      clearInterval(timer);
       const end = performance.now();
       return {
         graphs: model.graphs,
         provider: model.provider,
         loadSeconds,
+        loadedRssMb: loadedRss,
+        samplingPeakRssMb: peaks.sampling,
+        decodingPeakRssMb: peaks.decoding,
+        idleRssMb: rssMb(),
         stepSeconds: stepTimes,
         decodeSeconds: (end - sampled) / 1000,
         totalSeconds: (end - started) / 1000,
@@ -142,27 +187,11 @@ export async function runTask(task: string, a: RealsizeArgs): Promise<Record<str
       };
     }
     case 'bare': {
-      // The same built UNet, alone: one call with the guidance batch (2 × batch), no pipeline.
-      const engine = engineFor(a);
-      await engine.load(a.model, a.provider ?? 'cpu');
-      const file = (engine as unknown as { loaded: { built: { files: { unet: string } } } }).loaded.built.files.unet;
-      const feeds = (engine as unknown as { loaded: { loraFeeds: { unet: Record<string, Feed> } } }).loaded.loraFeeds.unet;
-      await engine.dispose();
-      const { session } = await OnnxSession.load(file, [a.provider === 'cuda' ? 'cuda' : 'cpu']);
+      // The UNet alone: one call with the guidance batch (2 × batch), no pipeline. Onbrand's built
+      // graph (with rank-1 zero LoRA inputs, as the pipeline feeds it), or the export's own.
       const n = 2 * (a.batch ?? 1);
-      const h = (a.height ?? 512) / 8;
-      const w = (a.width ?? 512) / 8;
-      const run = async (): Promise<number> => {
-        const t = performance.now();
-        await session.run({
-          sample: { data: new Float32Array(n * 4 * h * w).fill(0.1), dims: [n, 4, h, w] },
-          timestep: { data: new Array<number>(n).fill(500), dims: [n] },
-          encoder_hidden_states: { data: new Float32Array(n * 77 * 768).fill(0.01), dims: [n, 77, 768] },
-          ...feeds,
-        });
-        return (performance.now() - t) / 1000;
-      };
-      const runs = [await run(), await run()];
+      const { session, feeds } = await bareUnet(a);
+      const runs = [await timeUnet(session, n, a, feeds), await timeUnet(session, n, a, feeds)];
       await session.dispose();
       return { runSeconds: runs, peakRssMb: peakRssMb() };
     }
@@ -177,19 +206,40 @@ export async function runTask(task: string, a: RealsizeArgs): Promise<Record<str
       };
       const added = await time([{ name: 'brand', weight: 0.8 }]);
       const weightChanged = await time([{ name: 'brand', weight: 0.6 }]);
-      const removed = await time([]);
+      const setChanged = await time([]);
       const again = await time([{ name: 'brand', weight: 0.8 }]);
       const memory = engine.memory();
-      // One UNet call (guidance batch of 2) at the size with and without the LoRA's factors fed.
-      const bareRun = async (): Promise<number> => {
-        const t = performance.now();
-        await engine.generate({ ...settings(a), steps: 1 }, { previewEvery: 0 });
-        return (performance.now() - t) / 1000;
-      };
-      const withLora = await bareRun();
+      // The UNet call (guidance batch of 2) with the LoRA's factors fed, and with rank-1 zeros.
+      const loaded = (engine as unknown as { loaded: { sessions: { unet: OnnxSession }; loraFeeds: { unet: Record<string, Feed> } } }).loaded;
+      const withFactors = loaded.loraFeeds.unet;
       await engine.applyLoras([]);
-      const withoutLora = await bareRun();
-      return { addedSeconds: added, weightChangedSeconds: weightChanged, removedSeconds: removed, addedAgainSeconds: again, oneStepImageWithLoraSeconds: withLora, oneStepImageWithoutSeconds: withoutLora, loraBytes: memory.loraBytes, peakRssMb: peakRssMb() };
+      const zeros = loaded.loraFeeds.unet;
+      await timeUnet(loaded.sessions.unet, 2, a, zeros); // warm-up
+      const withLora = await timeUnet(loaded.sessions.unet, 2, a, withFactors);
+      const withoutLora = await timeUnet(loaded.sessions.unet, 2, a, zeros);
+      return { addedSeconds: added, weightChangedSeconds: weightChanged, removedSeconds: setChanged, addedAgainSeconds: again, unetWithLoraSeconds: withLora, unetWithoutSeconds: withoutLora, loraBytes: memory.loraBytes, peakRssMb: peakRssMb() };
+    }
+    case 'attention': {
+      // One self-attention of SD 1.5's first level (8 heads × 40, 320 channels) over the latent
+      // pixels of the size, for the guidance batch of 2: fused or plain.
+      const tokens = ((a.width ?? 576) / 8) * ((a.height ?? 1024) / 8);
+      const b = new GraphBuilder({ precision: 'float32', attention: a.graphs === 'exported' ? 'plain' : 'fused', loraBranches: false });
+      const [q, k, v] = ['q', 'k', 'v'].map((name) => b.input(name, FLOAT, ['batch', 'tokens', 320]));
+      b.output(b.attention(q!, k!, v!, 8, 40, 'attn'), 'out', FLOAT, ['batch', 'tokens', 320]);
+      const file = path.join(a.cache, `attention-${a.graphs === 'exported' ? 'plain' : 'fused'}.onnx`);
+      fs.mkdirSync(a.cache, { recursive: true });
+      writeGraph(file, 'attention', b, new RandomWeights([], 1));
+      const { session } = await OnnxSession.load(file, ['cpu']);
+      const data = Float32Array.from({ length: 2 * tokens * 320 }, (_, i) => Math.sin(i * 0.37));
+      const feed = { data, dims: [2, tokens, 320] };
+      const runs: number[] = [];
+      for (let i = 0; i < 2; i++) {
+        const t = performance.now();
+        await session.run({ q: feed, k: feed, v: feed });
+        runs.push((performance.now() - t) / 1000);
+      }
+      await session.dispose();
+      return { tokens, runSeconds: runs, peakRssMb: peakRssMb() };
     }
     case 'tiny': {
       // The Brand loop preset on a tiny model of the real architecture.
@@ -200,6 +250,22 @@ export async function runTask(task: string, a: RealsizeArgs): Promise<Record<str
       const started = performance.now();
       const images = await engine.generate({ ...settings(a), width: 576, height: 1024, batchSize: 6, steps: 25 }, { previewEvery: 1 });
       return { images: images.length, seconds: (performance.now() - started) / 1000, peakRssMb: peakRssMb() };
+    }
+    case 'gpu': {
+      // The designers' loop on a GPU: 3 batches × 6 images queued at once, 576×1024, 25 steps.
+      const engine = engineFor(a);
+      const loadStarted = performance.now();
+      const model = await engine.load(a.model, a.provider ?? 'cuda');
+      const loadSeconds = (performance.now() - loadStarted) / 1000;
+      const started = performance.now();
+      const batches: number[] = [];
+      for (let b = 0; b < 3; b++) {
+        const t = performance.now();
+        await engine.generate({ ...settings(a), width: 576, height: 1024, batchSize: 6, steps: 25, seed: 1 + 6 * b }, { previewEvery: 0 });
+        batches.push((performance.now() - t) / 1000);
+      }
+      const seconds = (performance.now() - started) / 1000;
+      return { provider: model.provider, graphs: model.graphs, loadSeconds, batchSeconds: batches, seconds, imagesPerSecond: 18 / seconds, peakRssMb: peakRssMb() };
     }
     default:
       throw new Error(`unknown task ${task}`);

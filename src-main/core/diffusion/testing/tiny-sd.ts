@@ -24,6 +24,7 @@ import {
   type TensorProto as ITensor,
   type ValueInfoProto as IValueInfo,
 } from '../../util/onnx-builder.js';
+import { mulberry32 } from '../../util/mulberry32.js';
 import { float32ToFloat16 } from '../float16.js';
 
 export interface TinySdOptions {
@@ -95,18 +96,6 @@ function projectionChain(modules: string[], input: string, output: string, dim: 
   return { nodes, initializers };
 }
 
-
-/** mulberry32: small deterministic weights. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function weights(rand: () => number, dims: number[], scale: number): Float32Array {
   const n = dims.reduce((a, b) => a * b, 1);
@@ -212,7 +201,7 @@ export function tinyVocabulary(): { vocab: Record<string, number>; merges: strin
 export function writeTinySd(dir: string, options: TinySdOptions = {}): string {
   const dim = options.dim ?? 16;
   const dtype = options.dtype ?? 'float32';
-  const rand = random(options.seed ?? 1);
+  const rand = mulberry32(options.seed ?? 1);
   fs.mkdirSync(dir, { recursive: true });
 
   // Tokenizer.

@@ -1,0 +1,37 @@
+/**
+ * The designers' loop on an NVIDIA GPU: SD 1.5-sized graphs in float16 on CUDA, 3 batches × 6
+ * images at 576×1024, 25 steps of DPM++ 2M Karras; total seconds and images per second. Needs
+ * `npm run setup:cuda` and a GPU; elsewhere it says why it did not run. The model is the SD 1.5-sized
+ * export with random weights that `npm run bench:realsize` writes (it is written here when absent).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { it } from 'vitest';
+import { cudaInstalled } from '../src-main/core/diffusion/backend.js';
+import { fileURLToPath } from 'node:url';
+import { runIsolated } from './isolated.js';
+import { BENCH_OUT, measure, report } from './support.js';
+
+const dir = process.env.ONBRAND_REALSIZE_DIR ?? path.join(BENCH_OUT, 'realsize');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const worker = path.join(root, 'dist', 'main', 'core', 'diffusion', 'testing', 'realsize.js');
+const tokenizer = path.resolve(root, '..', 'shared', 'fixtures', 'clip-tokenizer');
+
+it('SD 1.5 at 576×1024 on CUDA: 3 batches of 6', async () => {
+  await measure('gpu', async () => {
+    if (!cudaInstalled()) {
+      report('gpu: not measured: the CUDA execution provider is not installed (npm run setup:cuda) or this machine has no NVIDIA GPU');
+      return;
+    }
+    const common = { model: path.join(dir, 'sd15'), cache: path.join(dir, 'graph-cache'), ...(fs.existsSync(tokenizer) ? { tokenizer } : {}) };
+    const prepared = await runIsolated(worker, 'prepare', common);
+    if (prepared.error) throw new Error(prepared.error);
+    const result = await runIsolated(worker, 'gpu', { ...common, provider: 'cuda' }, 64_000);
+    if (result.error) throw new Error(result.error);
+    if (result.provider !== 'cuda') throw new Error(`ran on ${String(result.provider)}, not CUDA`);
+    const batches = (result.batchSeconds as number[]).map((s) => s.toFixed(1)).join(' / ');
+    report(
+      `gpu (CUDA, float16, ${String(result.graphs)} graphs): 18 images 576×1024, 25 steps DPM++ 2M Karras in ${(result.seconds as number).toFixed(1)} s (batches ${batches} s) = ${(result.imagesPerSecond as number).toFixed(2)} images/s; load ${(result.loadSeconds as number).toFixed(1)} s`,
+    );
+  });
+}, 3600_000);
