@@ -13,7 +13,7 @@ import { applyEmphasis, promptChunks } from './conditioning.js';
 import type { BuiltModel } from './graph/index.js';
 import { branchFeeds, type BranchPart } from './lora-branches.js';
 import { LoraLibrary, mergeLoras } from './lora.js';
-import { defaultMemoryBudget, imagesPerCall, unetBytesPerImage } from './memory.js';
+import { defaultMemoryBudget, imagesPerCall, unetBytesPerImage, vaeDecodeBytes } from './memory.js';
 import { buildOptionsFor, graphsForFolder } from './model-graphs.js';
 import { OnnxGraph, type WeightTarget } from './onnx-graph.js';
 import { modelHash, readModelFolder, type ModelFolder } from './model-folder.js';
@@ -153,6 +153,8 @@ interface Loaded {
   memoryBudget: number;
   /** Images per UNet call after an out-of-memory error halved it. */
   callLimit: number;
+  /** The VAE decoder with a CPU arena, open during a job whose size the budget allows. */
+  fastDecoder: OnnxSession | null;
 }
 
 export class DiffusionEngine {
@@ -251,6 +253,7 @@ export class DiffusionEngine {
         lora: { key: '[]', hashes: [], warnings: [] },
         memoryBudget: this.options.memoryBudgetBytes ?? defaultMemoryBudget(provider),
         callLimit: Number.POSITIVE_INFINITY,
+        fastDecoder: null,
       };
       return model;
     } catch (error) {
@@ -276,15 +279,18 @@ export class DiffusionEngine {
       const opened: OnnxSession[] = [];
       try {
         // Every part on the one provider: a float16 graph does not run on the CPU.
-        const load = async (file: string): Promise<OnnxSession> => {
-          const session = (await OnnxSession.load(file, [provider])).session;
+        const load = async (file: string, arena = true): Promise<OnnxSession> => {
+          const session = (await OnnxSession.load(file, [provider], { arena })).session;
           opened.push(session);
           return session;
         };
         const unet = await load(built.files.unet!);
         const textEncoder = await load(built.files.text_encoder!);
-        const vaeDecoder = await load(built.files.vae_decoder!);
-        const vaeEncoder = built.files.vae_encoder ? await load(built.files.vae_encoder) : null;
+        // The VAE's sessions keep no arena: each runs once per image, and its largest activations
+        // (3.5 GB at 576×1024) would otherwise stay held. A faster one with an arena is opened for
+        // sizes the memory budget allows, for one job at a time (`decoderFor`).
+        const vaeDecoder = await load(built.files.vae_decoder!, false);
+        const vaeEncoder = built.files.vae_encoder ? await load(built.files.vae_encoder, false) : null;
         const model: LoadedModel = {
           folder,
           provider,
@@ -309,6 +315,7 @@ export class DiffusionEngine {
           lora: { key: '[]', hashes: [], warnings: [] },
           memoryBudget: this.options.memoryBudgetBytes ?? defaultMemoryBudget(provider),
           callLimit: Number.POSITIVE_INFINITY,
+          fastDecoder: null,
         };
         return { model };
       } catch (error) {
@@ -486,35 +493,58 @@ export class DiffusionEngine {
 
     const hash = model.hash;
     const images: GeneratedImage[] = [];
-    for (let i = 0; i < batch; i++) {
-      signal?.throwIfAborted();
-      const latent = final.subarray(i * perImage, (i + 1) * perImage);
-      const scaled = latent.map((v) => v / model.folder.vaeScale);
-      const decoded = await sessions.vaeDecoder.run({ [sessions.vaeDecoder.inputs[0]!.name]: { data: scaled, dims: [1, 4, h, w] } });
-      const sampleOut = decoded.sample ?? Object.values(decoded)[0]!;
-      const rgb = toRgb(sampleOut.data, settings.width, settings.height);
-      const seed = imageSeed(settings.seed, i);
-      const parameters = formatParameters({
-        prompt: settings.prompt,
-        negativePrompt: settings.negativePrompt,
-        steps: settings.steps,
-        sampler: settings.sampler,
-        cfg: settings.cfg,
-        seed,
-        width: settings.width,
-        height: settings.height,
-        modelHash: hash,
-        ...(loraState.hashes.length ? { loraHashes: loraState.hashes.map((l) => `${l.name}: ${l.hash}`).join(', ') } : {}),
-        modelName: model.folder.name,
-        ...(settings.init ? { denoisingStrength: settings.init.strength } : {}),
-        version: VERSION,
-      });
-      const png = addPngText(await sharp(rgb, { raw: { width: settings.width, height: settings.height, channels: 3 } }).png().toBuffer(), 'parameters', parameters);
-      const image: GeneratedImage = { index: i, seed, width: settings.width, height: settings.height, png, parameters };
-      images.push(image);
-      await options.onImage?.(image);
+    const decoder = await this.decoderFor(loaded, settings);
+    try {
+      for (let i = 0; i < batch; i++) {
+        signal?.throwIfAborted();
+        const latent = final.subarray(i * perImage, (i + 1) * perImage);
+        const scaled = latent.map((v) => v / model.folder.vaeScale);
+        const decoded = await decoder.run({ [decoder.inputs[0]!.name]: { data: scaled, dims: [1, 4, h, w] } });
+        const sampleOut = decoded.sample ?? Object.values(decoded)[0]!;
+        const rgb = toRgb(sampleOut.data, settings.width, settings.height);
+        const seed = imageSeed(settings.seed, i);
+        const parameters = formatParameters({
+          prompt: settings.prompt,
+          negativePrompt: settings.negativePrompt,
+          steps: settings.steps,
+          sampler: settings.sampler,
+          cfg: settings.cfg,
+          seed,
+          width: settings.width,
+          height: settings.height,
+          modelHash: hash,
+          ...(loraState.hashes.length ? { loraHashes: loraState.hashes.map((l) => `${l.name}: ${l.hash}`).join(', ') } : {}),
+          modelName: model.folder.name,
+          ...(settings.init ? { denoisingStrength: settings.init.strength } : {}),
+          version: VERSION,
+        });
+        const png = addPngText(await sharp(rgb, { raw: { width: settings.width, height: settings.height, channels: 3 } }).png().toBuffer(), 'parameters', parameters);
+        const image: GeneratedImage = { index: i, seed, width: settings.width, height: settings.height, png, parameters };
+        images.push(image);
+        await options.onImage?.(image);
+      }
+    } finally {
+      await this.releaseFastDecoder(loaded);
     }
     return images;
+  }
+
+  /**
+   * The VAE decoder for this job: on the CPU, one with an arena (5× faster at 576×1024: 18.5 s
+   * against 98 s) when the size's decoding memory fits the budget, else the lean one.
+   */
+  private async decoderFor(loaded: Loaded, settings: GenerateSettings): Promise<OnnxSession> {
+    if (!loaded.built || loaded.model.provider !== 'cpu') return loaded.sessions.vaeDecoder;
+    if (vaeDecodeBytes(settings.width, settings.height) > loaded.memoryBudget) return loaded.sessions.vaeDecoder;
+    loaded.fastDecoder ??= (await OnnxSession.load(loaded.built.files.vae_decoder!, ['cpu'])).session;
+    return loaded.fastDecoder;
+  }
+
+  /** Lets the fast decoder's arena go after a job, so an idle app gives the memory back. */
+  private async releaseFastDecoder(loaded: Loaded): Promise<void> {
+    const fast = loaded.fastDecoder;
+    loaded.fastDecoder = null;
+    await fast?.dispose();
   }
 
   /**
@@ -536,7 +566,7 @@ export class DiffusionEngine {
     const total = dims[0]!;
     const fixed = unet.input('sample')?.shape[0];
     const precision = loaded.built?.options.precision === 'float16' ? 2 : 4;
-    const perItem = unetBytesPerImage(loaded.built?.config.unet ?? null, settings.width, settings.height, precision);
+    const perItem = unetBytesPerImage(loaded.built?.config.unet ?? null, settings.width, settings.height, precision, loaded.built ? 'fused' : 'plain');
     let group = Math.min(typeof fixed === 'number' && fixed > 0 ? fixed : total, imagesPerCall(loaded.memoryBudget, perItem, total), loaded.callLimit);
     const per = sample.length / total;
     const perEhs = ehs.length / total;

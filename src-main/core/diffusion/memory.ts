@@ -18,9 +18,13 @@ const MB = 1024 * 1024;
  */
 const FACTOR = 40;
 
-export function unetBytesPerImage(config: Pick<UnetConfig, 'block_out_channels'> | null, width: number, height: number, bytesPerValue: 2 | 4): number {
+export function unetBytesPerImage(config: Pick<UnetConfig, 'block_out_channels'> | null, width: number, height: number, bytesPerValue: 2 | 4, attention: 'fused' | 'plain' = 'fused'): number {
   const channels = config?.block_out_channels[0] ?? 320;
-  return Math.ceil((width / 8) * (height / 8) * channels * bytesPerValue * FACTOR);
+  const tokens = (width / 8) * (height / 8);
+  // A plain (exported) graph also holds the first level's attention scores and probabilities
+  // for every head (8 in SD 1.x) at once: tokens² each.
+  const attentionMatrices = attention === 'plain' ? tokens * tokens * 8 * 2 * bytesPerValue : 0;
+  return Math.ceil(tokens * channels * bytesPerValue * FACTOR + attentionMatrices);
 }
 
 /**
@@ -40,4 +44,12 @@ export function defaultMemoryBudget(provider: ProviderName): number {
 export function imagesPerCall(budget: number, perImage: number, total: number): number {
   if (!Number.isFinite(budget)) return total;
   return Math.max(1, Math.min(total, Math.floor(budget / Math.max(1, perImage))));
+}
+
+/**
+ * Memory the VAE decoder's arena holds while decoding one image: about 12 full-resolution
+ * 128-channel float32 tensors (measured: 3.5 GB at 576×1024, SD 1.5's VAE, onnxruntime CPU arena).
+ */
+export function vaeDecodeBytes(width: number, height: number): number {
+  return width * height * 128 * 4 * 12;
 }
