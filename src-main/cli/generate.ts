@@ -28,7 +28,7 @@ Options:
   --init IMG           img2img: start from this image
   --strength X         img2img: how much to repaint, above 0 to 1 (default 0.75)
   --provider NAME      auto (default), cpu, cuda, dml or coreml
-  --memory-budget MB   memory for one UNet call; larger batches are split (default: a tenth of RAM, 512–2048, on the CPU)
+  --memory-budget MB   memory for one UNet call; larger batches are split (default: a sixteenth of RAM, 512–1024, on the CPU)
   --graphs KIND        onbrand (default: Onbrand's graphs built from the model's weights) or exported (the folder's own)
   --out DIR            where the PNGs go (created if missing; nothing is overwritten)
   --json               print one JSON object listing every file with its seed`;

@@ -535,7 +535,8 @@ export class DiffusionEngine {
    */
   private async decoderFor(loaded: Loaded, settings: GenerateSettings): Promise<OnnxSession> {
     if (!loaded.built || loaded.model.provider !== 'cpu') return loaded.sessions.vaeDecoder;
-    if (vaeDecodeBytes(settings.width, settings.height) > loaded.memoryBudget) return loaded.sessions.vaeDecoder;
+    // Decoding comes after sampling, so it may use the UNet's share of the budget too.
+    if (vaeDecodeBytes(settings.width, settings.height) > 2 * loaded.memoryBudget) return loaded.sessions.vaeDecoder;
     loaded.fastDecoder ??= (await OnnxSession.load(loaded.built.files.vae_decoder!, ['cpu'])).session;
     return loaded.fastDecoder;
   }

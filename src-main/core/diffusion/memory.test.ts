@@ -22,10 +22,10 @@ describe('memory-aware UNet calls', () => {
     expect(imagesPerCall(100_000 * MB, 472 * MB, 12)).toBe(12);
   });
 
-  it('defaults to a tenth of RAM (512 MB–2 GB) on the CPU, everything at once on a GPU, or ONBRAND_MEMORY_BUDGET_MB', () => {
+  it('defaults to a sixteenth of RAM (512 MB–1 GB) on the CPU, everything at once on a GPU, or ONBRAND_MEMORY_BUDGET_MB', () => {
     const cpu = defaultMemoryBudget('cpu');
     expect(cpu).toBeGreaterThanOrEqual(512 * MB);
-    expect(cpu).toBeLessThanOrEqual(2048 * MB);
+    expect(cpu).toBeLessThanOrEqual(1024 * MB);
     expect(defaultMemoryBudget('cuda')).toBe(Number.POSITIVE_INFINITY);
     process.env.ONBRAND_MEMORY_BUDGET_MB = '700';
     try {
