@@ -191,7 +191,8 @@ export async function runTask(task: string, a: RealsizeArgs): Promise<Record<str
       // graph (with rank-1 zero LoRA inputs, as the pipeline feeds it), or the export's own.
       const n = 2 * (a.batch ?? 1);
       const { session, feeds } = await bareUnet(a);
-      const runs = [await timeUnet(session, n, a, feeds), await timeUnet(session, n, a, feeds)];
+      const runs: number[] = [];
+      for (let i = 0; i < (a.steps ?? 3); i++) runs.push(await timeUnet(session, n, a, feeds));
       await session.dispose();
       return { runSeconds: runs, peakRssMb: peakRssMb() };
     }
