@@ -6,6 +6,7 @@
 import type { DraftAnnotations, Skeleton } from '../api/index.js';
 import { appPackage } from '../util/app-root.js';
 import { CAMERA_VERBS, CINEMATIC_NOUNS, LIGHTING_ADJECTIVES } from './vocabulary.js';
+import { mulberry32 } from '../util/mulberry32.js';
 
 const WORD = /[\p{L}\p{N}'’-]+/gu;
 
@@ -30,15 +31,9 @@ export function annotate(text: string, palette: readonly { name: string; hex: st
   return { words, cameraVerbs, lightingAdjectives, brandColours, problems };
 }
 
+/** Seed 0 starts the generator at 1, as drafts always have (so saved seeds give the same drafts). */
 function random(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed >>> 0 || 1);
 }
 
 /** Offline drafts: the same skeleton and seed give the same drafts; each meets the brief by construction. */
