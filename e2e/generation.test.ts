@@ -139,7 +139,8 @@ describe('generation', () => {
     await panel.getByRole('textbox', { name: 'Prompt', exact: true }).focus();
     await page.keyboard.press('Control+Enter');
     await expect.poll(() => panel.locator('[data-testid="job"][data-state="queued"]').count()).toBe(3);
-    await expect(panel.getByTestId('queue-summary').textContent()).resolves.toBe('Queued 3 batches (18 images).');
+    // The jobs can arrive (as events) before the add request's answer updates the summary.
+    await expect.poll(() => panel.getByTestId('queue-summary').textContent()).toBe('Queued 3 batches (18 images).');
     jobIds = (await rowOrder()).sort((a, b) => a - b);
     expect(await rowOrder()).toEqual(jobIds);
     await expect(jobRow(jobIds[0]!).getByTestId('job-count').textContent()).resolves.toBe('6 images');
