@@ -12,6 +12,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OnnxSession, type Feed, type ProviderChoice } from '../backend.js';
 import { DiffusionEngine, type GenerateSettings } from '../engine.js';
+import { branchFeeds } from '../lora-branches.js';
+import { readModelFolder } from '../model-folder.js';
+import { buildOptionsFor, graphsForFolder } from '../model-graphs.js';
 import { FLOAT } from '../../util/onnx-builder.js';
 import { SD15 } from '../graph/configs.js';
 import { GraphBuilder } from '../graph/graph-builder.js';
@@ -97,12 +100,11 @@ function writeFullLora(dir: string): void {
 async function bareUnet(a: RealsizeArgs): Promise<{ session: OnnxSession; feeds: Record<string, Feed> }> {
   const provider = a.provider === 'cuda' ? 'cuda' : 'cpu';
   if (a.graphs === 'exported') return { session: (await OnnxSession.load(path.join(a.model, 'unet', 'model.onnx'), [provider])).session, feeds: {} };
-  const engine = engineFor(a);
-  await engine.load(a.model, a.provider ?? 'cpu');
-  const loaded = (engine as unknown as { loaded: { built: { files: { unet: string } }; loraFeeds: { unet: Record<string, Feed> } } }).loaded;
-  const file = loaded.built.files.unet;
-  const feeds = loaded.loraFeeds.unet;
-  await engine.dispose();
+  // The cached build and its rank-1 zero LoRA feeds, without opening the whole engine.
+  const { built } = await graphsForFolder(readModelFolder(a.model), a.cache, buildOptionsFor(provider));
+  if (!built) throw new Error(`${a.model} cannot be mapped onto Onbrand's graphs`);
+  const feeds = branchFeeds({ textEncoder: built.branches.text_encoder, unet: built.branches.unet }, [], built.options.precision === 'float16', 'model').feeds.unet;
+  const file = built.files.unet!;
   return { session: (await OnnxSession.load(file, [provider])).session, feeds };
 }
 

@@ -9,8 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SD15, type SdConfig } from '../graph/configs.js';
 import { buildPart, SD_PARTS } from '../graph/built-model.js';
-import { RandomWeights } from '../graph/weights.js';
-import { writeGraph } from '../graph/weights.js';
+import { RandomWeights, writeGraph } from '../graph/weights.js';
 import { writeTinySd, type TinySdOptions } from './tiny-sd.js';
 
 /** hf-internal-testing's tiny pipelines' shape: two levels, 32/64 channels, 32-wide text. */
