@@ -112,11 +112,12 @@ async function bareUnet(a: RealsizeArgs): Promise<{ session: OnnxSession; feeds:
 async function timeUnet(session: OnnxSession, n: number, a: RealsizeArgs, feeds: Record<string, Feed>): Promise<number> {
   const h = (a.height ?? 512) / 8;
   const w = (a.width ?? 512) / 8;
+  const dim = Number(session.input('encoder_hidden_states')?.shape[2] ?? 768);
   const t = performance.now();
   await session.run({
     sample: { data: new Float32Array(n * 4 * h * w).fill(0.1), dims: [n, 4, h, w] },
     timestep: { data: new Array<number>(n).fill(500), dims: [n] },
-    encoder_hidden_states: { data: new Float32Array(n * 77 * 768).fill(0.01), dims: [n, 77, 768] },
+    encoder_hidden_states: { data: new Float32Array(n * 77 * dim).fill(0.01), dims: [n, 77, dim] },
     ...feeds,
   });
   return (performance.now() - t) / 1000;
