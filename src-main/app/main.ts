@@ -66,6 +66,8 @@ function createWindow(): BrowserWindow {
 async function start(): Promise<void> {
   services = createServices(resolveConfig());
   const recovered = services.queue.start();
+  // Downloads that were running when Onbrand last stopped go on from where they stopped.
+  services.models.resumePending();
   for (const bad of recovered.unreadable) console.warn(`onbrand: job ${bad.id} cannot be read (${bad.reason}); dropped.`);
   rpc = createRpc(services, 'electron');
   const csp = contentSecurityPolicy({ mediaOrigin: `${MEDIA_SCHEME}:` });

@@ -8,13 +8,14 @@ import { parseSamplerName } from '../core/diffusion/samplers.js';
 import { sizeForAspect } from '../core/diffusion/sizes.js';
 import { freeFileName, writeAtomically } from '../core/util/fs-atomic.js';
 
-export const GENERATE_HELP = `Usage: onbrand generate --model DIR --prompt TEXT --out DIR [options]
+export const GENERATE_HELP = `Usage: onbrand generate --model NAME|DIR --prompt TEXT --out DIR [options]
 
-Generates images with a Stable Diffusion model in the diffusers ONNX layout. Image i of a batch
+Generates images with a Stable Diffusion 1.x / 2.x model: an installed model (onbrand models list),
+a diffusers folder or a diffusers ONNX folder. Image i of a batch
 uses seed + i and equals that seed generated alone. Each PNG carries its parameters (A1111 format).
 
 Options:
-  --model DIR          model folder (or the name of a folder in native-models/)
+  --model NAME|DIR     an installed model's name, or a model folder
   --prompt TEXT        the prompt; (word) and (word:1.3) add emphasis, [word] lowers it, BREAK starts a new chunk
   --negative TEXT      negative prompt (default: none)
   --seed N             0 to 4294967295 (default: random, printed and recorded)
@@ -75,11 +76,12 @@ function decimal(name: string, raw: string | undefined, fallback: number, min: n
 
 /** Resolves `--model`: a folder path, or a folder name inside the models folder. */
 function modelDir(raw: string | undefined, modelsDir: string): string {
-  if (!raw) throw new ArgumentError('--model is required: a model folder in the diffusers ONNX layout');
+  if (!raw) throw new ArgumentError('--model is required: an installed model (onbrand models list) or a model folder');
+  // A bare name is an installed model first, then a folder in the working directory.
+  const named = path.join(modelsDir, raw);
+  if (!/[\\/]/.test(raw) && fs.existsSync(named)) return named;
   const direct = path.resolve(raw);
   if (fs.existsSync(direct)) return direct;
-  const named = path.join(modelsDir, raw);
-  if (fs.existsSync(named)) return named;
   throw new ArgumentError(`--model: no such folder: ${raw} (looked in ${process.cwd()} and ${modelsDir})`);
 }
 

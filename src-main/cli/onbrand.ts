@@ -10,6 +10,8 @@ import { ArgumentError, GENERATE_HELP, generateCommand } from './generate.js';
 import { ColourUsageError, LUT_HELP, PALETTE_HELP, lutCommand, paletteCommand } from './colour.js';
 import { UPSCALE_HELP, upscaleCommand } from './upscale.js';
 import { QUEUE_HELP, QueueUsageError, queueCommand } from './queue.js';
+import { MODELS_HELP, ModelsUsageError, modelsCommand } from './models.js';
+import { ModelStore } from '../core/models/store.js';
 
 const GLOBAL_OPTIONS = `Global options:
   --data-dir DIR      catalogue and caches (default: the platform's app-data folder; env ONBRAND_DATA_DIR)
@@ -28,7 +30,10 @@ Commands:
   projects create NAME          create a project (--folder DIR, --mood TEXT, --aspect W:H)
   projects rename PROJECT NAME  rename a project
   import PROJECT PATH...        import image files or folders (PNG, JPEG, WebP) into a project
-  generate --model DIR --prompt TEXT --out DIR   generate images with Stable Diffusion
+  models pull [ID|REPO]         download a model (default Stable Diffusion 1.5), checked and resumable
+  models import PATH --name N   install a .safetensors checkpoint or a model folder, without Python
+  models list|available|verify|rm   installed models, the curated list, check, remove
+  generate --model NAME --prompt TEXT --out DIR  generate images with Stable Diffusion
   queue add|list|cancel|retry|run                the generation queue of the app, headless
   prompt expand TEMPLATE         expand a prompt template ({a|b}, {subject}, <lora:…>, --ar W:H)
   prompt draft PROJECT [--n 5]   draft cinematic prompts from the project's brand skeleton (--llm: the configured model)
@@ -114,6 +119,9 @@ ${GLOBAL_OPTIONS}`,
   generate: `${GENERATE_HELP}
 
 ${GLOBAL_OPTIONS}`,
+  models: `${MODELS_HELP}
+
+${GLOBAL_OPTIONS}`,
 };
 
 const OPTIONS = {
@@ -163,6 +171,9 @@ const OPTIONS = {
   preset: { type: 'string' },
   batches: { type: 'string' },
   'models-dir': { type: 'string' },
+  config: { type: 'string' },
+  tokenizer: { type: 'string' },
+  prediction: { type: 'string' },
 } satisfies ParseArgsConfig['options'];
 
 class UsageError extends Error {}
@@ -188,7 +199,7 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
     return 0;
   }
   if (!Object.hasOwn(HELP, command) || command === 'main') {
-    err.write(`onbrand: unknown command "${command}". Commands: projects, import, generate, queue, ref, palette, lut, upscale, export, rate, flag, prompt. Run "onbrand --help".\n`);
+    err.write(`onbrand: unknown command "${command}". Commands: projects, import, models, generate, queue, ref, palette, lut, upscale, export, rate, flag, prompt. Run "onbrand --help".\n`);
     return 2;
   }
   if (values.help) {
@@ -210,6 +221,28 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
       }
       err.write(`onbrand ${command}: ${(error as Error).message}\n`);
       return 1;
+    }
+  }
+
+  if (command === 'models') {
+    const json = values.json === true;
+    const interactive = !json && 'isTTY' in err && err.isTTY === true;
+    const config = resolveConfig({ ...(values['models-dir'] ? { modelsDir: values['models-dir'] } : {}), ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}) });
+    const store = new ModelStore({ modelsDir: config.modelsDir, dataDir: config.dataDir, graphCacheDir: path.join(config.dataDir, 'graph-cache') });
+    try {
+      const code = await modelsCommand(store, rest, values, json, print, interactive ? (line) => err.write(`\r${line}`.slice(0, 100).padEnd(100)) : null);
+      if (interactive) err.write('\r'.padEnd(100) + '\r');
+      return code;
+    } catch (error) {
+      if (interactive) err.write('\r'.padEnd(100) + '\r');
+      if (error instanceof ModelsUsageError) {
+        err.write(`onbrand models: ${error.message}\nRun "onbrand models --help" for usage.\n`);
+        return 2;
+      }
+      err.write(`onbrand models: ${(error as Error).message}\n`);
+      return 1;
+    } finally {
+      await store.close();
     }
   }
 

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { BRAND_LOOP_PRESET, type GenerationSettings, type Job } from '../core/api/index.js';
 import { sizeForAspect } from '../core/diffusion/sizes.js';
-import { listModels } from '../core/models.js';
+import { listModels } from '../core/models/library.js';
 import type { Rpc } from '../core/rpc.js';
 import type { Services } from '../core/services.js';
 

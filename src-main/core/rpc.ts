@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import {
   ApiError,
   invalidInput,
@@ -13,7 +12,6 @@ import {
   type RequestOutput,
 } from './api/index.js';
 import { aggregatePalettes, checkSections } from './color/index.js';
-import { listModels } from './models.js';
 import { lintSettings } from './prompt/index.js';
 import type { Services } from './services.js';
 import { appPackage } from './util/app-root.js';
@@ -63,7 +61,26 @@ export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
       services.timelog.activity(projectId, 'mood');
       return report;
     },
-    'models.list': () => listModels(services.config.modelsDir, path.join(services.config.modelsDir, 'loras')),
+    'models.list': () => services.models.list(),
+    'models.catalog': () => services.models.catalog(),
+    'models.tasks': () => services.models.listTasks(),
+    'models.pull': ({ source, name }) => services.models.startPull(source, name),
+    'models.import': ({ path: source, name, configDir, predictionType }) =>
+      services.models.startImport({ source, name, ...(configDir ? { configDir } : {}), ...(predictionType ? { predictionType } : {}) }),
+    'models.cancel': ({ taskId, discard }) => services.models.cancel(taskId, discard === true),
+    'models.resume': ({ taskId }) => services.models.resume(taskId),
+    'models.clear': ({ taskId }) => services.models.clear(taskId),
+    'models.hub': () => services.models.hubSettings(),
+    'models.remove': ({ name }) => {
+      const waiting = services.queue.list().filter((j) => (j.state === 'queued' || j.state === 'running') && j.settings.model === name);
+      if (waiting.length > 0) throw new ApiError('conflict', `"${name}" has ${waiting.length} job${waiting.length === 1 ? '' : 's'} queued or running; cancel ${waiting.length === 1 ? 'it' : 'them'} first, then remove the model.`);
+      services.models.remove(name);
+      return { removed: name };
+    },
+    'models.setToken': ({ token }) => {
+      services.settings.set('hf.token', token || null);
+      return { hasToken: Boolean(token) };
+    },
     'engine.status': () => services.queue.engineStatus(),
     'queue.add': ({ projectId, prompt, negativePrompt, settings, batches, seed }) => services.queue.add(projectId, prompt, negativePrompt, settings, batches, seed),
     'queue.list': ({ projectId }) => services.queue.list(projectId),

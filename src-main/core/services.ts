@@ -5,6 +5,7 @@ import { Curation } from './curation/index.js';
 import { Exporter } from './export/index.js';
 import { Upscaler } from './upscale/index.js';
 import { EventBus } from './events.js';
+import { ModelStore } from './models/store.js';
 import { ImageImporter, MediaAccess, ThumbnailRepair } from './images/index.js';
 import { GenerationQueue, JobRepository } from './jobs/index.js';
 import { ProjectService } from './projects.js';
@@ -26,6 +27,8 @@ export interface Services {
   queue: GenerationQueue;
   presets: PresetRepository;
   settings: AppSettings;
+  /** Installed models, the curated list, downloads and imports. */
+  models: ModelStore;
   timelog: TimeLog;
   curation: Curation;
   refs: RefRepository;
@@ -80,6 +83,14 @@ export function createServices(config: OnbrandConfig, options: ServiceOptions = 
   const sections = new SectionRepository(db);
   let upscaler: Upscaler | undefined;
   const exporter = new Exporter(db, projectRepo, images, sections, settings, events, () => (upscaler ??= new Upscaler(path.join(config.modelsDir, 'upscalers'), options.provider ?? 'auto')));
+  const models = new ModelStore({
+    modelsDir: config.modelsDir,
+    dataDir: config.dataDir,
+    graphCacheDir: path.join(config.dataDir, 'graph-cache'),
+    token: () => settings.get<string | null>('hf.token', null) ?? undefined,
+    onTask: (task) => events.emit('models.task', task),
+    onChanged: (name) => events.emit('models.changed', { name }),
+  });
   let closed = false;
   return {
     config,
@@ -95,6 +106,7 @@ export function createServices(config: OnbrandConfig, options: ServiceOptions = 
     queue,
     presets: new PresetRepository(db),
     settings,
+    models,
     timelog,
     curation,
     refs,
@@ -106,6 +118,7 @@ export function createServices(config: OnbrandConfig, options: ServiceOptions = 
     async close() {
       if (closed) return;
       closed = true;
+      await models.close();
       await queue.close();
       await upscaler?.dispose();
       db.close();

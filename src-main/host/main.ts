@@ -55,6 +55,8 @@ export async function main(argv: string[]): Promise<void> {
   if (!['auto', 'cpu', 'cuda', 'dml', 'coreml'].includes(provider)) throw new Error(`--provider must be auto, cpu, cuda, dml or coreml, not "${provider}"`);
   const services = createServices(config, { provider });
   const recovered = services.queue.start();
+  // Downloads that were running when Onbrand last stopped go on from where they stopped.
+  services.models.resumePending();
   for (const bad of recovered.unreadable) console.warn(`Job ${bad.id} cannot be read (${bad.reason}); dropped.`);
   if (recovered.resumed.length) console.log(`Resuming interrupted job${recovered.resumed.length === 1 ? '' : 's'} ${recovered.resumed.join(', ')}.`);
   const host = await startHost({

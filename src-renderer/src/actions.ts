@@ -3,6 +3,7 @@ import { ApiCallError, getClient } from './api/client';
 import { loadRefs, loadSections } from './board-actions';
 import { takeUpdatedImages } from './curation-actions';
 import { loadGenerationChoices } from './generation-actions';
+import { takeModelsChanged, takeModelTask } from './models/actions';
 import { useStore } from './store';
 import { loadTime } from './time-actions';
 
@@ -134,6 +135,12 @@ export function connectEvents(): () => void {
       }
       case 'engine.status':
         state.setEngine(event.payload);
+        break;
+      case 'models.task':
+        takeModelTask(event.payload);
+        break;
+      case 'models.changed':
+        takeModelsChanged();
         break;
       case 'timelog.changed':
         // Only the open Time + Cost view needs the fresh numbers.

@@ -2,6 +2,7 @@
 import type { Draft as PromptDraft, Expansion, LlmSettings, Skeleton } from '../../src-main/core/api/index';
 import { ApiCallError, getClient } from './api/client';
 import { completeSettings, parseDraft } from './draft';
+import { NO_MODEL_REASON, noModelInstalled } from './models/slice';
 import { useStore } from './store';
 
 /** The workflow's reusable template (WORKFLOW §2). */
@@ -87,6 +88,7 @@ export async function queuePrompts(prompts: readonly string[]): Promise<{ ok: bo
   const { draft, currentProjectId } = useStore.getState();
   if (currentProjectId === null) return { ok: false, message: 'Create or open a project first.' };
   if (prompts.length === 0) return { ok: false, message: 'Nothing to queue.' };
+  if (noModelInstalled(useStore.getState())) return { ok: false, message: NO_MODEL_REASON };
   // The composer brings its own prompts: the form's prompt may be empty.
   const parsed = parseDraft({ ...draft, prompt: prompts[0] ?? '' });
   const firstError = Object.entries(parsed.errors)[0];

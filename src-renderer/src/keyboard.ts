@@ -1,6 +1,7 @@
 import { mark, redo, toggleCompare, toggleFullscreen, undo } from './curation-actions';
 import { toggleSideTab } from './generation-actions';
 import { actionFor, keyOf, type Action } from './keymap';
+import { openLibrary } from './models/actions';
 import { useStore } from './store';
 import { reportActivity } from './time-actions';
 import { zoomAtPointer } from './zoom';
@@ -53,7 +54,7 @@ export function handleKey(event: KeyboardEvent, handlers: ShortcutHandlers): boo
 }
 
 /** What still applies while the mood board or the sections view is open (the grid is out of sight). */
-const BOARD_ACTIONS = new Set<Action>(['loupe', 'grid', 'moodBoard', 'sections', 'fullscreen', 'lightsOut', 'cheatSheet', 'newProject', 'importImages', 'renameProject', 'timeCost', 'exportImages']);
+const BOARD_ACTIONS = new Set<Action>(['loupe', 'grid', 'moodBoard', 'sections', 'fullscreen', 'lightsOut', 'cheatSheet', 'newProject', 'importImages', 'renameProject', 'timeCost', 'exportImages', 'modelLibrary']);
 
 /** Runs one action (a key or a toolbar button); false when it does not apply here. */
 export function runAction(action: Action, handlers: ShortcutHandlers): boolean {
@@ -211,6 +212,9 @@ export function runAction(action: Action, handlers: ShortcutHandlers): boolean {
       return true;
     case 'sections':
       if (hasProject) state.setMode(state.mode === 'sections' ? 'grid' : 'sections');
+      return true;
+    case 'modelLibrary':
+      openLibrary();
       return true;
   }
 }

@@ -54,6 +54,7 @@ export const ACTIONS = {
   exportImages: 'Export to Framer, Sora or a folder',
   moodBoard: 'Mood board (toggles)',
   sections: 'Page sections and their colour check (toggles)',
+  modelLibrary: 'Models: download, import and remove Stable Diffusion models',
 } as const;
 
 export type Action = keyof typeof ACTIONS;
@@ -108,6 +109,7 @@ const COMMON: Omit<Keymap, 'loupe' | 'lightsOut'> = {
   exportImages: ['ctrl+e'],
   moodBoard: ['b'],
   sections: ['shift+s'],
+  modelLibrary: ['shift+m'],
 };
 
 export const PRESETS: Record<PresetName, Keymap> = {

@@ -6,15 +6,16 @@
  * in all, and bad input gets the same error everywhere.
  */
 import { z } from 'zod';
+import { absolutePath, id } from './schemas.js';
 import { generationEvents, generationRequests } from './generation.js';
 import { referenceEvents, referenceRequests } from './references.js';
 import { sectionRequests } from './sections.js';
 import { exportEvents, exportRequests } from './export.js';
 import { promptRequests } from './prompt.js';
+import { modelEvents, modelRequests } from './models.js';
 
 // ---- Shared shapes -------------------------------------------------------------------------
 
-const id = z.number({ error: 'must be a number' }).int('must be a whole number').positive('must be positive');
 const hexColour = z.string().regex(/^#[0-9A-Fa-f]{6}$/, 'must be a colour like #FE2C54');
 
 export const brandColourSchema = z.object({
@@ -38,13 +39,6 @@ const projectName = z
   .refine((s) => !/[\\/:*?"<>|]/.test(s) && ![...s].some((c) => c.charCodeAt(0) < 32), 'must not contain / \\ : * ? " < > | or control characters');
 
 const aspect = z.string().regex(/^\d{1,2}:\d{1,2}$/, 'must look like 9:16');
-const absolutePath = z
-  .string({ error: 'must be a path' })
-  .min(1, 'must not be empty')
-  .max(4096, 'is too long')
-  .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters')
-  // POSIX (/…), Windows drive (C:\… or C:/…) or UNC (\\server\share): never relative to a process's cwd.
-  .refine((s) => /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(s), 'must be an absolute path');
 
 export interface Project {
   id: number;
@@ -194,6 +188,7 @@ export const requests = {
   ...sectionRequests,
   ...exportRequests,
   ...promptRequests,
+  ...modelRequests,
 } as const;
 
 export type Requests = typeof requests;
@@ -251,6 +246,7 @@ export const events = {
   /** The sections of a project changed. */
   'sections.changed': z.object({ projectId: id }),
   ...exportEvents,
+  ...modelEvents,
 } as const;
 
 export type Events = typeof events;

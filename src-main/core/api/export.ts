@@ -1,5 +1,6 @@
 /** The export part of the API contract: one-click export into the Framer, Sora and other folders. */
 import { z } from 'zod';
+import { id } from './schemas.js';
 
 export const EXPORT_TARGETS = ['framer', 'sora', 'folder', 'maybe-later'] as const;
 export type ExportTarget = (typeof EXPORT_TARGETS)[number];
@@ -31,7 +32,6 @@ export interface ExportReport {
   elapsedMs: number;
 }
 
-const id = z.number({ error: 'must be a number' }).int('must be a whole number').positive('must be positive');
 const absolute = z
   .string()
   .min(1, 'must not be empty')

@@ -1,5 +1,6 @@
 /** The generation part of the API contract: settings, presets, jobs, the queue, hints, time and cost. */
 import { z } from 'zod';
+import { id } from './schemas.js';
 
 /** Sampler names as A1111 shows them (the engine's list; kept literal so the contract has no engine import). */
 export const SAMPLER_NAMES = ['Euler', 'Euler a', 'DPM++ 2M', 'DPM++ 2M Karras', 'DPM++ SDE Karras', 'DDIM', 'LCM'] as const;
@@ -77,10 +78,26 @@ export interface EngineStatus {
   fallbacks: string[];
 }
 
+/** A model in the models folder. */
+export interface InstalledModel {
+  name: string;
+  dir: string;
+  /** `diffusers`: safetensors weights (what Onbrand's imports and downloads install); `onnx`: a diffusers ONNX export. */
+  layout: 'diffusers' | 'onnx';
+  family: 'sd1' | 'sd2' | null;
+  bytes: number;
+  /** Where it came from: a repository, a URL, a file, or "a folder placed in the models folder". */
+  source: string;
+  licence: string | null;
+  /** A1111's short model hash (null for a folder Onbrand did not install). */
+  hash: string | null;
+  installedAt: string | null;
+}
+
 export interface ModelList {
   modelsDir: string;
   loraDir: string;
-  models: { name: string; dir: string }[];
+  models: InstalledModel[];
   loras: string[];
 }
 
@@ -103,7 +120,6 @@ export interface TimeSnapshot {
   totalCost: number;
 }
 
-const id = z.number({ error: 'must be a number' }).int('must be a whole number').positive('must be positive');
 const seed = z.number().int('must be a whole number').min(0, 'must be at least 0').max(0xffffffff, 'must be at most 4294967295');
 const phase = z.enum(PHASES, { error: `must be one of ${PHASES.join(', ')}` });
 

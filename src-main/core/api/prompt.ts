@@ -1,5 +1,6 @@
 /** The prompt composer part of the API contract: skeleton, templates, drafts, queueing. */
 import { z } from 'zod';
+import { id } from './schemas.js';
 import { generationSettingsSchema, type Job } from './generation.js';
 
 export interface Skeleton {
@@ -44,7 +45,6 @@ export interface LlmSettings {
   hasKey: boolean;
 }
 
-const id = z.number({ error: 'must be a number' }).int('must be a whole number').positive('must be positive');
 const lists = z.record(z.string().regex(/^[\w ]{1,40}$/, 'must be a list name of letters, digits and spaces'), z.array(z.string().trim().min(1).max(200)).min(1).max(200));
 
 export const promptRequests = {

@@ -1,5 +1,6 @@
 /** The mood board part of the API contract: references with attribution and palettes, Unsplash. */
 import { z } from 'zod';
+import { id } from './schemas.js';
 import type { Project } from './contract.js';
 
 export interface PaletteEntry {
@@ -48,7 +49,6 @@ export interface UnsplashPhoto {
   pageUrl: string;
 }
 
-const id = z.number({ error: 'must be a number' }).int('must be a whole number').positive('must be positive');
 const hexColour = z.string().regex(/^#[0-9A-Fa-f]{6}$/, 'must be a colour like #FE2C54');
 const item = z
   .string()

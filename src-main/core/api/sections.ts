@@ -1,5 +1,6 @@
 /** Page sections (Framer): background colour, slot size, the paired image, and the colour check. */
 import { z } from 'zod';
+import { id } from './schemas.js';
 
 export interface Section {
   id: number;
@@ -26,7 +27,6 @@ export interface SectionCheck {
   suggestion: { imageId: number; fileName: string; dominantHex: string; deltaE: number } | null;
 }
 
-const id = z.number({ error: 'must be a number' }).int('must be a whole number').positive('must be positive');
 const hex = z.string().regex(/^#[0-9A-Fa-f]{6}$/, 'must be a colour like #FE2C54');
 const px = z.number().int('must be a whole number').min(64, 'must be at least 64').max(8192, 'must be at most 8192');
 

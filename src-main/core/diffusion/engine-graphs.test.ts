@@ -1,7 +1,7 @@
 /**
  * The engine on Onbrand's own graphs, built from an export-shaped tiny SD with the real
  * architecture: the same images as the export's own graphs, batch image i == seed + i alone at
- * any memory budget, LoRA as side-branch feeds equal to LoRA merged into the weights, the build
+ * any memory budget, LoRA (and LoCon) as side-branch feeds equal to LoRA merged into the weights, the build
  * cached on disk, and folders that cannot be mapped running as they are.
  */
 import fs from 'node:fs';
@@ -149,11 +149,17 @@ describe("DiffusionEngine on Onbrand's graphs", () => {
     expect(engine.memory().loraBytes).toBeGreaterThan(0);
   });
 
-  it('says when LoCon convolution modules are not applied', async () => {
+  it('applies LoCon convolution modules as side branches, as merged weights do', async () => {
     await engine.load(modelDir, 'cpu');
+    await exported.load(modelDir, 'cpu');
     const warnings: string[] = [];
-    await engine.generate({ ...base, prompt: `${base.prompt} <lora:style_conv:1>` }, { onWarning: (w) => warnings.push(w) });
-    expect(warnings).toContainEqual(expect.stringMatching(/style_conv: 1 convolution module \(LoCon\) not applied/));
+    const prompt = `${base.prompt} <lora:style_conv:1>`;
+    const [branched] = await engine.generate({ ...base, prompt }, { onWarning: (w) => warnings.push(w) });
+    const [merged] = await exported.generate({ ...base, prompt });
+    const [withoutConv] = await engine.generate({ ...base, prompt: `${base.prompt} <lora:style:1>` });
+    expect(warnings).toEqual([]);
+    expect(await maxPixelDiff(branched!, withoutConv!)).toBeGreaterThan(3);
+    expect(await maxPixelDiff(branched!, merged!)).toBeLessThanOrEqual(1);
   });
 
   it("runs a folder whose graphs cannot be mapped as it is, saying why once", async () => {

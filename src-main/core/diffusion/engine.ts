@@ -205,6 +205,9 @@ export class DiffusionEngine {
       if ('model' in opened) return opened.model;
       reason = opened.reason;
     }
+    if (folder.layout === 'diffusers') {
+      throw new GenerationError(`${folder.name} is a diffusers folder of weights: it runs only with Onbrand's graphs (${reason})`, 'model');
+    }
     // The text encoder's and UNet's weights stay in memory (read once) so LoRAs merge without
     // re-reading the model; their sessions are built from memory.
     let graphs: Loaded['graphs'];
@@ -332,8 +335,9 @@ export class DiffusionEngine {
   }
 
   /**
-   * Merges `loras` into the text encoder and UNet: W' = W + Σ weight · (alpha / rank) · (up · down).
-   * The same set at the same weights costs nothing; a changed weight re-merges from the LoRA
+   * Applies `loras` to the text encoder and UNet, W' = W + Σ weight · scale · ΔW (ΔW of the module's
+   * format: LoRA/LoCon up·down, LoHa, LoKr, full diff; scale alpha/dim as A1111 applies it): as side-branch
+   * feeds of Onbrand's graphs, or merged into the weights of a folder that runs as exported. The same set at the same weights costs nothing; a changed weight re-merges from the LoRA
    * factors already in memory (files are read once); weight 0 leaves the model exactly as it is.
    */
   async applyLoras(loras: readonly { name: string; weight: number }[]): Promise<LoraState> {

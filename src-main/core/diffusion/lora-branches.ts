@@ -1,13 +1,17 @@
 /**
  * LoRAs as feeds for the side branches of Onbrand's graphs: y = x·W + (x·down)·up for every
- * LoRA-targeted linear layer. Several LoRAs stack along the rank (down's columns, up's rows) with
- * weight · alpha / rank folded into up; a layer no LoRA touches gets rank-1 zeros. Changing a
- * LoRA or its weight is a new set of feeds, never a new session.
+ * LoRA-targeted linear layer, y = conv(x, W) + conv1×1(conv(x, down), up) for every convolution.
+ * Each module's ΔW comes as exact low-rank factors (lora-formats.ts `lowRank`: LoRA as it is,
+ * LoHa, LoKr and Tucker forms re-factored). Several LoRAs stack along the rank (down's columns /
+ * output channels, up's rows / input channels) with weight · scale folded into up; a layer no
+ * LoRA touches gets rank-1 zeros. Changing a LoRA or its weight is a new set of feeds, never a new
+ * session.
  */
 import type { Feed } from './backend.js';
 import { float32ToFloat16 } from './float16.js';
 import type { LoraBranch } from './graph/index.js';
-import { LoraError, type LoadedLora, type LoraModule } from './lora.js';
+import { lowRank } from './lora-formats.js';
+import { fitInner, loraWarnings, placeModules, shapeError, type LayerShape, type LoadedLora, type LoraModule } from './lora.js';
 
 export type BranchPart = 'textEncoder' | 'unet';
 
@@ -23,9 +27,6 @@ export function kohyaKey(part: BranchPart, module: string): string {
   return (part === 'unet' ? 'lora_unet_' : 'lora_te_') + module.replace(/\./g, '_');
 }
 
-/** Convolutions that LoCon trains and the side branches do not cover. */
-const CONV_MODULE = /_(resnets_\d+_(conv1|conv2|conv_shortcut|time_emb_proj)|downsamplers_0_conv|upsamplers_0_conv|conv_in|conv_out)$/;
-
 const zeroCache = new Map<string, Float32Array | Uint16Array>();
 function zeros(length: number, half: boolean): Float32Array | Uint16Array {
   const key = `${length}:${half}`;
@@ -35,6 +36,16 @@ function zeros(length: number, half: boolean): Float32Array | Uint16Array {
     zeroCache.set(key, z);
   }
   return z;
+}
+
+function layerOf(branch: LoraBranch): LayerShape {
+  return { out: branch.outDim, inChannels: branch.inDim, kk: branch.kernel * branch.kernel };
+}
+
+/** The dims of a branch's down and up inputs at `rank`. */
+function branchDims(branch: LoraBranch, rank: number): { down: number[]; up: number[] } {
+  const { inDim, outDim, kernel } = branch;
+  return branch.kind === 'conv' ? { down: [rank, inDim, kernel, kernel], up: [outDim, rank, 1, 1] } : { down: [inDim, rank], up: [rank, outDim] };
 }
 
 export function branchFeeds(
@@ -47,45 +58,52 @@ export function branchFeeds(
   for (const part of ['textEncoder', 'unet'] as const) for (const branch of branches[part]) byKey.set(kohyaKey(part, branch.module), { part, branch, modules: [] });
   const warnings: string[] = [];
   for (const { lora, weight } of loras) {
-    let unmatched = 0;
-    let convs = 0;
-    for (const module of lora.modules.values()) {
-      const hit = byKey.get(module.key);
-      if (hit) hit.modules.push({ module, scale: weight * (module.alpha / module.rank), lora: lora.name });
-      else if (CONV_MODULE.test(module.key)) convs++;
-      else unmatched++;
-    }
-    for (const [kind, count] of lora.unknownKeys) warnings.push(`LoRA ${lora.name}: ${count} key${count === 1 ? '' : 's'} it does not understand (${kind}); ignored.`);
-    if (convs > 0) warnings.push(`LoRA ${lora.name}: ${convs} convolution module${convs === 1 ? '' : 's'} (LoCon) not applied; its attention and feed-forward layers are.`);
-    if (unmatched > 0) warnings.push(`LoRA ${lora.name}: ${unmatched} of ${lora.modules.size} modules match nothing in ${modelName} (made for another model?); ignored.`);
+    const { placed, unmatched } = placeModules(lora, byKey);
+    for (const { key, module } of placed) byKey.get(key)!.modules.push({ module, scale: weight * module.scale, lora: lora.name });
+    warnings.push(...loraWarnings(lora, unmatched, modelName));
   }
   const feeds: BranchFeeds['feeds'] = { textEncoder: {}, unet: {} };
   let bytes = 0;
   for (const { part, branch, modules } of byKey.values()) {
-    const { inDim, outDim } = branch;
     if (modules.length === 0) {
-      feeds[part][branch.down] = { data: zeros(inDim, half), dims: [inDim, 1] };
-      feeds[part][branch.up] = { data: zeros(outDim, half), dims: [1, outDim] };
+      const dims = branchDims(branch, 1);
+      feeds[part][branch.down] = { data: zeros(branch.inDim * branch.kernel * branch.kernel, half), dims: dims.down };
+      feeds[part][branch.up] = { data: zeros(branch.outDim, half), dims: dims.up };
       continue;
     }
-    const rank = modules.reduce((n, m) => n + m.module.rank, 0);
-    const down = new Float32Array(inDim * rank);
+    const layer = layerOf(branch);
+    const inner = branch.inDim * layer.kk;
+    const outDim = branch.outDim;
+    const factors = modules.map(({ module, scale, lora }) => {
+      const dims = branch.kind === 'conv' ? [outDim, branch.inDim, branch.kernel, branch.kernel] : [outDim, branch.inDim];
+      if (module.out !== outDim) throw shapeError(lora, module, layer, dims);
+      const f = lowRank(module);
+      const down = fitInner(f.down, f.rank, module, layer);
+      if (!down) throw shapeError(lora, module, layer, dims);
+      return { rank: f.rank, up: f.up, down, scale };
+    });
+    const rank = factors.reduce((n, f) => n + f.rank, 0);
+    const down = new Float32Array(inner * rank);
     const up = new Float32Array(rank * outDim);
     let r0 = 0;
-    for (const { module, scale, lora } of modules) {
-      const r = module.rank;
-      if (module.down.length !== r * inDim || module.up.length !== r * outDim) {
-        throw new LoraError(`LoRA ${lora}: ${module.key} is [${module.upShape.join(', ')}]·[${module.downShape.join(', ')}] but the model's layer is ${outDim}×${inDim}: made for another model?`);
-      }
-      // kohya stores down [r, in] and up [out, r] (1×1 convolutions with trailing 1s).
-      for (let k = 0; k < r; k++) {
-        for (let i = 0; i < inDim; i++) down[i * rank + r0 + k] = module.down[k * inDim + i]!;
-        for (let o = 0; o < outDim; o++) up[(r0 + k) * outDim + o] = module.up[o * r + k]! * scale;
+    for (const f of factors) {
+      const r = f.rank;
+      // Factors are up [out, r] · down [r, inner] (PyTorch's layout). A linear branch multiplies
+      // x [.., in] by down [in, rank] then up [rank, out]; a conv branch takes them as they are.
+      if (branch.kind === 'conv') {
+        down.set(f.down, r0 * inner);
+        for (let o = 0; o < outDim; o++) for (let k = 0; k < r; k++) up[o * rank + r0 + k] = f.up[o * r + k]! * f.scale;
+      } else {
+        for (let k = 0; k < r; k++) {
+          for (let i = 0; i < inner; i++) down[i * rank + r0 + k] = f.down[k * inner + i]!;
+          for (let o = 0; o < outDim; o++) up[(r0 + k) * outDim + o] = f.up[o * r + k]! * f.scale;
+        }
       }
       r0 += r;
     }
-    feeds[part][branch.down] = { data: half ? float32ToFloat16(down) : down, dims: [inDim, rank] };
-    feeds[part][branch.up] = { data: half ? float32ToFloat16(up) : up, dims: [rank, outDim] };
+    const dims = branchDims(branch, rank);
+    feeds[part][branch.down] = { data: half ? float32ToFloat16(down) : down, dims: dims.down };
+    feeds[part][branch.up] = { data: half ? float32ToFloat16(up) : up, dims: dims.up };
     bytes += (down.length + up.length) * (half ? 2 : 4);
   }
   return { feeds, warnings, bytes };

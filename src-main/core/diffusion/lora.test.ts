@@ -117,14 +117,16 @@ describe('reading LoRAs', () => {
     const lora = await readLora(path.join(loraDir, 'texture.safetensors'));
     expect(lora.modules.size).toBe(4);
     const toK = lora.modules.get('lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn2_to_k')!;
-    expect([toK.rank, toK.alpha, toK.downShape, toK.upShape]).toEqual([3, 3, [3, 16], [4, 3]]);
+    // No alpha: A1111's calc_scale is 1 (as alpha = rank).
+    expect([toK.type, toK.dim, toK.alpha, toK.scale, toK.out, toK.inner]).toEqual(['LoRA', 3, null, 1, 4, 16]);
     expect(lora.hash).toMatch(/^[0-9a-f]{12}$/);
-    expect((await readLora(path.join(loraDir, 'portrait.safetensors'))).modules.get('lora_unet_conv_in')!.alpha).toBe(1);
+    const convIn = (await readLora(path.join(loraDir, 'portrait.safetensors'))).modules.get('lora_unet_conv_in')!;
+    expect([convIn.alpha, convIn.scale, convIn.out, convIn.inner]).toEqual([1, 0.5, 4, 36]);
   });
 
   it('reports keys it does not understand, with counts', async () => {
     const lora = await readLora(path.join(loraDir, 'odd.safetensors'));
-    expect([...lora.unknownKeys]).toEqual([['lora_unet_….hada_w1_a', 2]]);
+    expect([...lora.unknownKeys]).toEqual([['lora_unet_mid_block_resnets_….* (incomplete: only hada_w1_a)', 2]]);
   });
 });
 
@@ -142,16 +144,19 @@ describe('merging', () => {
     const { overrides, warnings } = await mergeLoras(library, [{ lora, weight: 0.8 }], targets, (p, n) => graphs[p].readFloat32(n), 'tiny');
     expect(warnings).toEqual([]);
     const scale = 0.8 * (1 / 2);
+    const tensors = tinyLora(1, 2, 1);
     for (const module of lora.modules.values()) {
-      const { part, target } = targets.get(module.key)!;
+      const { part, target } = targets.get(module.name)!;
       const base = graphs[part].readFloat32(target.initializer);
       const merged = overrides[part].get(target.initializer)!;
-      const out = module.upShape[0]!;
-      const inner = module.down.length / module.rank;
+      const up = tensors[`${module.name}.lora_up.weight`]!;
+      const down = tensors[`${module.name}.lora_down.weight`]!;
+      const [out, rank] = [up.shape[0]!, down.shape[0]!];
+      const inner = down.data.length / rank;
       for (let o = 0; o < out; o++) {
         for (let i = 0; i < inner; i++) {
           let d = 0;
-          for (let r = 0; r < module.rank; r++) d += module.up[o * module.rank + r]! * module.down[r * inner + i]!;
+          for (let r = 0; r < rank; r++) d += up.data[o * rank + r]! * down.data[r * inner + i]!;
           // PyTorch layout [out, in…] for Conv and Gemm(transB); MatMul keeps [in, out].
           const index = target.transposed ? i * out + o : o * inner + i;
           expect(merged[index]).toBeCloseTo(base[index]! + scale * d, 5);
@@ -167,7 +172,7 @@ describe('merging', () => {
     writeLora('wrong', { 'lora_unet_conv_in.lora_down.weight': { dtype: 'F32', shape: [2, 3, 3, 3], data: values(54, 1) }, 'lora_unet_conv_in.lora_up.weight': { dtype: 'F32', shape: [4, 2, 1, 1], data: values(8, 2) } });
     const engine = new DiffusionEngine({ loraDir });
     await engine.load(model, 'cpu');
-    await expect(engine.generate({ ...settings, prompt: 'x <lora:wrong:1>' })).rejects.toThrow(/wrong: lora_unet_conv_in: the LoRA changes 108 values but the model's weight has 144/);
+    await expect(engine.generate({ ...settings, prompt: 'x <lora:wrong:1>' })).rejects.toThrow(/wrong: lora_unet_conv_in: the LoRA's LoRA change is 4×27 but the model's layer is 4×36 \(weight \[4, 4, 3, 3\]\): made for another model\?/);
     await engine.dispose();
     fs.rmSync(path.join(loraDir, 'wrong.safetensors'));
   });
@@ -247,8 +252,9 @@ describe('LoRA in the engine', () => {
     const values = parseParameters(image!.parameters).values;
     expect(values['Lora hashes']).toMatch(/^odd: [0-9a-f]{12}, portrait: [0-9a-f]{12}$/);
     expect(parseParameters(image!.parameters).prompt).toBe('x <lora:odd:0.7> <lora:portrait:0.5>');
-    expect(warnings).toContain('LoRA odd: 2 keys it does not understand (lora_unet_….hada_w1_a); ignored.');
-    expect(warnings).toContain('LoRA odd: 1 of 5 modules match nothing in tiny (made for another model?); ignored.');
+    expect(warnings).toContain('LoRA odd: 2 keys it does not understand (lora_unet_mid_block_resnets_….* (incomplete: only hada_w1_a)); ignored.');
+    // The LDM name is read (input_blocks.1.1 is down_blocks.0.attentions.0); the toy model has no proj_in.
+    expect(warnings).toContain('LoRA odd: 1 of 5 modules match nothing in tiny (made for another model?): lora_unet_down_blocks_N_attentions_N_proj_in ×1; ignored.');
   });
 
   it('an unknown name is a clear error listing close matches', async () => {

@@ -1,26 +1,22 @@
 /**
- * LoRA files in the kohya/A1111 format (`lora_unet_…`, `lora_te_…` with `.lora_down.weight`,
- * `.lora_up.weight`, `.alpha`), resolved by name from a folder, and merged into model weights:
- * W' = W + Σ weight · (alpha / rank) · (up · down), for Linear (MatMul, Gemm) and Conv (LoCon).
+ * LoRA files, resolved by name from a folder, read into modules (lora-keys.ts: every common way
+ * of naming a module; lora-formats.ts: LoRA, LoCon, LoHa, LoKr and full changes as A1111 applies
+ * them), and merged into model weights: W' = W + Σ weight · scale · ΔW, for Linear (MatMul,
+ * Gemm) and Conv.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { fullDelta, moduleDelta, ModuleFormatError, padInputs, type ModuleDelta, type Tensor } from './lora-formats.js';
+import { describeGroups, keyGroup, layersPerBlockOf, moduleGroup, parseKey, resolveAddress, type ModuleAddress, type OtherFamily } from './lora-keys.js';
 import type { WeightTarget } from './onnx-graph.js';
 import { SafetensorsFile } from './safetensors.js';
 
-const KEY = /^(lora_unet_|lora_te_)(.+)\.(lora_down\.weight|lora_up\.weight|alpha)$/;
-
-export interface LoraModule {
-  /** `lora_unet_…` or `lora_te_…`. */
-  key: string;
-  down: Float32Array;
-  downShape: number[];
-  up: Float32Array;
-  upShape: number[];
-  rank: number;
-  alpha: number;
+export interface LoraModule extends ModuleDelta {
+  /** The module as the file names it (`lora_unet_…`, `unet.down_blocks.….to_q`). */
+  name: string;
+  address: ModuleAddress;
 }
 
 export interface LoadedLora {
@@ -28,9 +24,12 @@ export interface LoadedLora {
   file: string;
   /** A1111's short hash: the first 12 hex digits of the file's SHA-256. */
   hash: string;
+  /** By their names in the file. */
   modules: Map<string, LoraModule>;
-  /** Keys that are not kohya LoRA keys, grouped by kind with their counts: reported, never silently dropped. */
+  /** Keys that make no module Onbrand applies, grouped by kind (and why) with their counts: reported, never silently dropped. */
   unknownKeys: Map<string, number>;
+  /** The other model family its keys prove (an SDXL LoRA), with a key that shows it. */
+  family: { name: OtherFamily; evidence: string } | null;
 }
 
 /** A LoRA that cannot be used; the message says which and why. */
@@ -41,55 +40,41 @@ export class LoraError extends Error {
   }
 }
 
-/** The kind of an unknown key, for counting: its prefix and suffix with the layer path elided. */
-function keyKind(key: string): string {
-  const dot = key.indexOf('.');
-  const base = dot < 0 ? key : key.slice(0, dot);
-  const suffix = dot < 0 ? '' : key.slice(dot);
-  const prefix = base.split('_').slice(0, 2).join('_');
-  return `${prefix}_…${suffix}`;
-}
+const count = (map: Map<string, number>, key: string, n = 1): void => {
+  map.set(key, (map.get(key) ?? 0) + n);
+};
 
-/** Reads a LoRA file: its modules as float32 factors (tensors read one by one, never the whole file). */
+/** Reads a LoRA file: its modules as float32 tensors (read one by one, never the whole file). */
 export async function readLora(file: string, name = path.basename(file, path.extname(file))): Promise<LoadedLora> {
   const st = await SafetensorsFile.open(file);
-  const groups = new Map<string, { down?: string; up?: string; alpha?: string }>();
+  const groups = new Map<string, { address: ModuleAddress; keys: Map<string, string> }>();
   const unknownKeys = new Map<string, number>();
+  let family: LoadedLora['family'] = null;
   for (const key of st.tensors.keys()) {
-    const match = KEY.exec(key);
-    if (!match) {
-      unknownKeys.set(keyKind(key), (unknownKeys.get(keyKind(key)) ?? 0) + 1);
+    const parsed = parseKey(key);
+    if (parsed.family && !family) family = { name: parsed.family, evidence: key };
+    if (parsed.kind === 'unknown') {
+      count(unknownKeys, parsed.group);
       continue;
     }
-    const moduleKey = match[1]! + match[2]!;
-    const group = groups.get(moduleKey) ?? {};
-    if (match[3] === 'lora_down.weight') group.down = key;
-    else if (match[3] === 'lora_up.weight') group.up = key;
-    else group.alpha = key;
-    groups.set(moduleKey, group);
+    const group = groups.get(parsed.module) ?? { address: parsed.address, keys: new Map<string, string>() };
+    group.keys.set(parsed.tensor, key);
+    groups.set(parsed.module, group);
   }
   const modules = new Map<string, LoraModule>();
-  for (const [key, group] of groups) {
-    if (!group.down || !group.up) {
-      unknownKeys.set(`${keyKind(key)} (incomplete: no ${group.down ? 'lora_up' : 'lora_down'})`, (unknownKeys.get(keyKind(key)) ?? 0) + 1);
-      continue;
+  for (const [module, group] of groups) {
+    const tensors = new Map<string, Tensor>();
+    for (const [tensor, key] of group.keys) tensors.set(tensor, { shape: st.tensors.get(key)!.shape, data: await st.readFloat32(key) });
+    try {
+      const delta = moduleDelta(tensors);
+      modules.set(module, { name: module, address: group.address, ...delta });
+      for (const tensor of delta.unused) count(unknownKeys, `${keyGroup(`${module}.${tensor}`)} (not used by a ${delta.type} module)`);
+    } catch (error) {
+      if (!(error instanceof ModuleFormatError)) throw error;
+      count(unknownKeys, `${keyGroup(`${module}.*`)} (${error.message})`, group.keys.size);
     }
-    const downInfo = st.tensors.get(group.down)!;
-    const upInfo = st.tensors.get(group.up)!;
-    const rank = downInfo.shape[0]!;
-    if (upInfo.shape[1] !== rank) throw new LoraError(`${file}: ${key} has lora_up ${JSON.stringify(upInfo.shape)} and lora_down ${JSON.stringify(downInfo.shape)}, whose ranks differ`);
-    const alpha = group.alpha ? (await st.readFloat32(group.alpha))[0]! : rank;
-    modules.set(key, {
-      key,
-      down: await st.readFloat32(group.down),
-      downShape: downInfo.shape,
-      up: await st.readFloat32(group.up),
-      upShape: upInfo.shape,
-      rank,
-      alpha,
-    });
   }
-  return { name, file, hash: await shortHash(file), modules, unknownKeys };
+  return { name, file, hash: await shortHash(file), modules, unknownKeys, family };
 }
 
 async function shortHash(file: string): Promise<string> {
@@ -98,22 +83,71 @@ async function shortHash(file: string): Promise<string> {
   return hash.digest('hex').slice(0, 12);
 }
 
-/** `up · down` as [out, in·kh·kw] (float64 accumulation, float32 result). */
-export function loraDelta(module: LoraModule): Float32Array {
-  const out = module.upShape[0]!;
-  const rank = module.rank;
-  const inner = module.down.length / rank;
-  const delta = new Float32Array(out * inner);
-  for (let o = 0; o < out; o++) {
-    for (let r = 0; r < rank; r++) {
-      const u = module.up[o * rank + r]!;
-      if (u === 0) continue;
-      const row = r * inner;
-      const dst = o * inner;
-      for (let i = 0; i < inner; i++) delta[dst + i] += u * module.down[row + i]!;
-    }
+/** Refuses a LoRA made for another family of models. */
+export function checkFamily(lora: LoadedLora): void {
+  if (!lora.family) return;
+  const article = lora.family.name === 'Flux' ? 'a' : 'an';
+  throw new LoraError(`LoRA ${lora.name} is ${article} ${lora.family.name} LoRA (it has ${lora.family.evidence}): Onbrand runs SD 1.x/2.x models.`);
+}
+
+/** A layer's ΔW shape: [out, inner] with inner = in · kh · kw; `kk` = kh · kw (1 for linear). */
+export interface LayerShape {
+  out: number;
+  inChannels: number;
+  kk: number;
+}
+
+/**
+ * Each module's place in the model: the layer among `keys` (diffusers-style kohya keys, whose
+ * UNet resnets also tell the layers per block that LDM names resolve by); modules that match none
+ * are counted by group. Refuses another family's LoRA.
+ */
+export function placeModules(lora: LoadedLora, keys: ReadonlySet<string> | ReadonlyMap<string, unknown>): { placed: { key: string; module: LoraModule }[]; unmatched: Map<string, number> } {
+  checkFamily(lora);
+  const layersPerBlock = layersPerBlockOf(keys.keys());
+  const placed: { key: string; module: LoraModule }[] = [];
+  const unmatched = new Map<string, number>();
+  for (const module of lora.modules.values()) {
+    const key = resolveAddress(module.address, layersPerBlock);
+    if (key !== null && keys.has(key)) placed.push({ key, module });
+    else count(unmatched, key === null ? `${module.name} (an LDM path of no diffusers module)` : moduleGroup(key));
   }
-  return delta;
+  return { placed, unmatched };
+}
+
+/**
+ * ΔW of a module fitted to its layer: checked against the layer's shape, padded from 4 input
+ * channels to an inpainting model's 9 as A1111 does. `values` are rows of `inner` columns
+ * (`rows` of them), or null when the shapes do not fit (the caller names the error).
+ */
+export function fitInner(values: Float32Array, rows: number, module: ModuleDelta, layer: LayerShape): Float32Array | null {
+  const inner = layer.inChannels * layer.kk;
+  if (module.inner === inner) return values;
+  if (layer.kk > 1 && layer.inChannels === 9 && module.inner === 4 * layer.kk) return padInputs(values, rows, 4, 9, layer.kk);
+  return null;
+}
+
+/** The error for a module whose ΔW does not fit its layer. */
+export function shapeError(lora: string, module: LoraModule, layer: LayerShape, dims: readonly number[]): LoraError {
+  return new LoraError(
+    `${lora}: ${module.name}: the LoRA's ${module.type} change is ${module.out}×${module.inner} but the model's layer is ${layer.out}×${layer.inChannels * layer.kk} (weight [${dims.join(', ')}]): made for another model?`,
+  );
+}
+
+/** The warnings for a LoRA: keys it does not understand, modules that match nothing in the model. */
+export function loraWarnings(lora: LoadedLora, unmatched: ReadonlyMap<string, number>, modelName: string): string[] {
+  const warnings: string[] = [];
+  for (const [kind, n] of lora.unknownKeys) warnings.push(`LoRA ${lora.name}: ${n} key${n === 1 ? '' : 's'} it does not understand (${kind}); ignored.`);
+  const n = [...unmatched.values()].reduce((a, b) => a + b, 0);
+  if (n > 0) warnings.push(`LoRA ${lora.name}: ${n} of ${lora.modules.size} modules match nothing in ${modelName} (made for another model?): ${describeGroups(unmatched)}; ignored.`);
+  return warnings;
+}
+
+/** The ΔW shape of an exported graph's weight. */
+function targetShape(target: WeightTarget): LayerShape {
+  const dims = target.dims;
+  if (target.transposed) return { out: dims[1]!, inChannels: dims[0]!, kk: 1 };
+  return { out: dims[0]!, inChannels: dims[1] ?? 1, kk: dims.slice(2).reduce((a, b) => a * b, 1) };
 }
 
 /**
@@ -142,7 +176,7 @@ export interface MergeResult {
 }
 
 /**
- * Merges LoRAs into copies of the weights they touch: W' = W + Σ weight · (alpha / rank) · (up · down).
+ * Merges LoRAs into copies of the weights they touch: W' = W + Σ weight · scale · ΔW.
  * `read` gives a weight's current (base) values; the base itself is never modified.
  */
 export async function mergeLoras(
@@ -155,20 +189,19 @@ export async function mergeLoras(
   const overrides: MergeResult['overrides'] = { textEncoder: new Map(), unet: new Map() };
   const warnings: string[] = [];
   for (const { lora, weight } of loras) {
-    let unmatched = 0;
-    for (const module of lora.modules.values()) {
-      const hit = targets.get(module.key);
-      if (!hit) {
-        unmatched++;
-        continue;
-      }
+    const { placed, unmatched } = placeModules(lora, targets);
+    for (const { key, module } of placed) {
+      const hit = targets.get(key)!;
+      const layer = targetShape(hit.target);
+      if (module.out !== layer.out) throw shapeError(lora.name, module, layer, hit.target.dims);
+      const delta = fitInner(await library.delta(lora.name, module.name), module.out, module, layer);
+      if (!delta) throw shapeError(lora.name, module, layer, hit.target.dims);
       const part = overrides[hit.part];
       const values = part.get(hit.target.initializer) ?? read(hit.part, hit.target.initializer);
-      addDelta(values, hit.target, await library.delta(lora.name, module.key), weight * (module.alpha / module.rank), `${lora.name}: ${module.key}`);
+      addDelta(values, hit.target, delta, weight * module.scale, `${lora.name}: ${module.name}`);
       part.set(hit.target.initializer, values);
     }
-    for (const [kind, count] of lora.unknownKeys) warnings.push(`LoRA ${lora.name}: ${count} key${count === 1 ? '' : 's'} it does not understand (${kind}); ignored.`);
-    if (unmatched > 0) warnings.push(`LoRA ${lora.name}: ${unmatched} of ${lora.modules.size} modules match nothing in ${modelName} (made for another model?); ignored.`);
+    warnings.push(...loraWarnings(lora, unmatched, modelName));
   }
   return { overrides, warnings };
 }
@@ -180,10 +213,10 @@ interface CacheEntry {
   bytes: number;
 }
 
-/** Bytes of a LoRA's factors in memory. */
+/** Bytes of a LoRA's tensors in memory. */
 function factorBytes(lora: LoadedLora): number {
   let n = 0;
-  for (const m of lora.modules.values()) n += m.down.byteLength + m.up.byteLength;
+  for (const m of lora.modules.values()) n += m.bytes;
   return n;
 }
 
@@ -233,13 +266,13 @@ export class LoraLibrary {
     return (await this.entry(name)).lora;
   }
 
-  /** `up · down` of one module, computed once per LoRA file. */
-  async delta(name: string, moduleKey: string): Promise<Float32Array> {
+  /** ΔW of one module (by its name in the file), unscaled, computed once per LoRA file. */
+  async delta(name: string, module: string): Promise<Float32Array> {
     const entry = await this.entry(name);
-    let delta = entry.deltas.get(moduleKey);
+    let delta = entry.deltas.get(module);
     if (!delta) {
-      delta = loraDelta(entry.lora.modules.get(moduleKey)!);
-      entry.deltas.set(moduleKey, delta);
+      delta = fullDelta(entry.lora.modules.get(module)!);
+      entry.deltas.set(module, delta);
       entry.bytes += delta.byteLength;
       this.evict(entry.lora.file);
     }

@@ -1,7 +1,12 @@
 /**
- * A Stable Diffusion model folder in the diffusers ONNX layout, checked before any session is
- * made: every part present, every JSON file readable, so a broken download gets an error that
- * names the file rather than an onnxruntime trace.
+ * A Stable Diffusion model folder, checked before any session is made: every part present, every
+ * JSON file readable, so a broken download gets an error that names the file rather than an
+ * onnxruntime trace. Two layouts:
+ * - `onnx`: a diffusers ONNX export (`unet/model.onnx`, `text_encoder/model.onnx`,
+ *   `vae_decoder/model.onnx`, optional `vae_encoder/model.onnx`);
+ * - `diffusers`: a diffusers folder of safetensors weights (`unet/diffusion_pytorch_model[.fp16].safetensors`,
+ *   `vae/…`, `text_encoder/model[.fp16].safetensors`, each with its `config.json`), which is also
+ *   the layout of the models Onbrand imports (with an `onbrand-model.json` manifest beside them).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -11,10 +16,38 @@ import type { BetaSchedule } from './schedule.js';
 export type ModelPart = 'text_encoder' | 'unet' | 'vae_decoder' | 'vae_encoder';
 export type PredictionType = 'epsilon' | 'v_prediction';
 
+export type ModelLayout = 'onnx' | 'diffusers';
+
+/** What Onbrand records about a model it installed (`onbrand-model.json`). */
+export interface ModelManifest {
+  format: 'onbrand-model';
+  version: 1;
+  name: string;
+  layout: ModelLayout;
+  family: 'sd1' | 'sd2';
+  /** Where it came from: a file or folder that was imported, or a download. */
+  source: { kind: 'checkpoint' | 'diffusers' | 'onnx'; path?: string; url?: string; repo?: string; revision?: string; sha256?: string; bytes?: number };
+  licence: string | null;
+  /** What the architecture was read from. */
+  architectureFrom: 'config' | 'yaml' | 'shapes' | 'folder';
+  predictionType: PredictionType;
+  /** A1111's short model hash: the first 10 hex digits of the source checkpoint's (or UNet file's) SHA-256. */
+  hash: string;
+  /** Every file of the model with its size and SHA-256 (for `models verify`). */
+  files: Record<string, { bytes: number; sha256: string }>;
+  installedAt: string;
+}
+
+export const MANIFEST_FILE = 'onbrand-model.json';
+
 export interface ModelFolder {
   dir: string;
   /** The folder's name, shown to the user and written as A1111's `Model:`. */
   name: string;
+  layout: ModelLayout;
+  /** Onbrand's manifest, for a model it installed. */
+  manifest: ModelManifest | null;
+  /** Each part's file: `model.onnx` (onnx layout) or its safetensors weights (diffusers layout; both VAE parts name the VAE's file). */
   parts: Record<Exclude<ModelPart, 'vae_encoder'>, string> & { vae_encoder: string | null };
   tokenizerDir: string;
   schedule: BetaSchedule;
@@ -36,7 +69,7 @@ export class ModelFolderError extends Error {
 
 function readJson(file: string, required: boolean): Record<string, unknown> | undefined {
   if (!fs.existsSync(file)) {
-    if (required) throw new ModelFolderError(`${file} is missing: not a diffusers ONNX model folder`, file);
+    if (required) throw new ModelFolderError(`${file} is missing: not a diffusers model folder`, file);
     return undefined;
   }
   try {
@@ -46,6 +79,36 @@ function readJson(file: string, required: boolean): Record<string, unknown> | un
   } catch (error) {
     throw new ModelFolderError(`${file} is not valid JSON: ${(error as Error).message}`, file);
   }
+}
+
+/** The weights file of a diffusers part: full precision first, then the fp16 variant, then a shard index; a pickle `.bin` is named as such. */
+function diffusersWeights(dir: string, part: 'unet' | 'vae' | 'text_encoder'): string {
+  const base = part === 'text_encoder' ? 'model' : 'diffusion_pytorch_model';
+  const partDir = path.join(dir, part);
+  for (const name of [`${base}.safetensors`, `${base}.fp16.safetensors`, `${base}.safetensors.index.json`, `${base}.fp16.safetensors.index.json`]) {
+    const file = path.join(partDir, name);
+    if (fs.existsSync(file)) {
+      if (fs.statSync(file).size === 0) throw new ModelFolderError(`${file} is empty`, file);
+      return file;
+    }
+  }
+  const bin = path.join(partDir, `${base}.bin`);
+  if (fs.existsSync(bin)) throw new ModelFolderError(`${path.join(part, `${base}.bin`)} is a PyTorch pickle, which Onbrand does not open (it can run code); use the folder's .safetensors weights`, bin);
+  throw new ModelFolderError(`${path.join(part, `${base}.safetensors`)} is missing in ${dir}`, path.join(partDir, `${base}.safetensors`));
+}
+
+function readManifest(dir: string): ModelManifest | null {
+  const raw = readJson(path.join(dir, MANIFEST_FILE), false);
+  if (!raw) return null;
+  if (raw.format !== 'onbrand-model' || typeof raw.name !== 'string') throw new ModelFolderError(`${path.join(dir, MANIFEST_FILE)} is not an Onbrand model manifest`, path.join(dir, MANIFEST_FILE));
+  return raw as unknown as ModelManifest;
+}
+
+/** The layout of a model folder, or null when it is neither. */
+export function folderLayout(dir: string): ModelLayout | null {
+  if (fs.existsSync(path.join(dir, 'unet', 'model.onnx'))) return 'onnx';
+  if (fs.existsSync(path.join(dir, 'unet', 'config.json'))) return 'diffusers';
+  return null;
 }
 
 function requirePart(dir: string, part: ModelPart): string {
@@ -62,13 +125,15 @@ export function readModelFolder(dir: string): ModelFolder {
     throw new ModelFolderError(`The model folder ${resolved} does not exist`, resolved);
   }
   readJson(path.join(resolved, 'model_index.json'), true);
+  const manifest = readManifest(resolved);
+  const layout = folderLayout(resolved) ?? 'onnx';
   const scheduler = readJson(path.join(resolved, 'scheduler', 'scheduler_config.json'), false) ?? {};
   const tokenizerDir = path.join(resolved, 'tokenizer');
   for (const f of ['vocab.json', 'merges.txt']) {
     const file = path.join(tokenizerDir, f);
     if (!fs.existsSync(file)) throw new ModelFolderError(`${path.join('tokenizer', f)} is missing in ${resolved}`, file);
   }
-  const vaeConfig = readJson(path.join(resolved, 'vae_decoder', 'config.json'), false);
+  const vaeConfig = readJson(path.join(resolved, layout === 'onnx' ? 'vae_decoder' : 'vae', 'config.json'), false);
 
   const betaSchedule = String(scheduler.beta_schedule ?? 'scaled_linear');
   if (betaSchedule !== 'scaled_linear' && betaSchedule !== 'linear') {
@@ -79,15 +144,25 @@ export function readModelFolder(dir: string): ModelFolder {
     throw new ModelFolderError(`scheduler_config.json: prediction_type "${prediction}" is not supported (epsilon or v_prediction)`, path.join(resolved, 'scheduler', 'scheduler_config.json'));
   }
   const vaeEncoder = path.join(resolved, 'vae_encoder', 'model.onnx');
-  return {
-    dir: resolved,
-    name: path.basename(resolved),
-    parts: {
+  let parts: ModelFolder['parts'];
+  if (layout === 'onnx') {
+    parts = {
       text_encoder: requirePart(resolved, 'text_encoder'),
       unet: requirePart(resolved, 'unet'),
       vae_decoder: requirePart(resolved, 'vae_decoder'),
       vae_encoder: fs.existsSync(vaeEncoder) ? vaeEncoder : null,
-    },
+    };
+  } else {
+    for (const part of ['unet', 'vae', 'text_encoder']) readJson(path.join(resolved, part, 'config.json'), true);
+    const vae = diffusersWeights(resolved, 'vae');
+    parts = { text_encoder: diffusersWeights(resolved, 'text_encoder'), unet: diffusersWeights(resolved, 'unet'), vae_decoder: vae, vae_encoder: vae };
+  }
+  return {
+    dir: resolved,
+    name: manifest?.name ?? path.basename(resolved),
+    layout,
+    manifest,
+    parts,
     tokenizerDir,
     schedule: {
       betaStart: Number(scheduler.beta_start ?? 0.00085),
@@ -103,10 +178,12 @@ export function readModelFolder(dir: string): ModelFolder {
 const hashCache = new Map<string, string>();
 
 /**
- * A1111's `Model hash`: the first 10 hex digits of the SHA-256 of the UNet file (streamed;
+ * A1111's `Model hash`: the first 10 hex digits of the SHA-256 of the checkpoint an installed
+ * model was imported from (as A1111 hashes checkpoints), else of the UNet file (streamed;
  * remembered per file, size and modification time).
  */
 export async function modelHash(model: ModelFolder): Promise<string> {
+  if (model.manifest?.hash) return model.manifest.hash;
   const file = model.parts.unet;
   const stat = fs.statSync(file);
   const key = `${file}:${stat.size}:${stat.mtimeMs}`;

@@ -1,12 +1,15 @@
 /**
  * The graphs Onbrand runs for a model folder: its own graphs (memory-efficient attention, LoRA
- * side branches, the provider's precision) built from the folder's weights and cached on disk;
- * or, when the folder's graphs cannot be mapped onto them (an already-fused export, a toy
- * model), the folder's graphs as they are, with the reason said once.
+ * side branches, the provider's precision) built from the folder's weights (an ONNX export's
+ * initializers or a diffusers folder's safetensors) and cached on disk; or, when an ONNX export's
+ * graphs cannot be mapped onto them (an already-fused export, a toy model), the folder's graphs
+ * as they are, with the reason said once. A diffusers folder has no graphs of its own: one that
+ * cannot be mapped is an error.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import {
+  DiffusersWeights,
   ensureBuilt,
   ExportWeights,
   inferTextEncoder,
@@ -18,6 +21,7 @@ import {
   type BuiltModel,
   type SdConfig,
   type SdPart,
+  type WeightSource,
 } from './graph/index.js';
 import type { ProviderName } from './backend.js';
 import type { ModelFolder } from './model-folder.js';
@@ -53,7 +57,7 @@ function readConfig(file: string): Record<string, unknown> | undefined {
 }
 
 /** One part's architecture: its config.json over what its weights' shapes say. */
-function partConfig(part: SdPart, file: string, source: ExportWeights): Partial<SdConfig> {
+function partConfig(part: SdPart, file: string, source: WeightSource): Partial<SdConfig> {
   const shape = (name: string): number[] | undefined => source.shape(name);
   const configFile = path.join(path.dirname(file), 'config.json');
   const raw = readConfig(configFile);
@@ -75,6 +79,14 @@ function partConfig(part: SdPart, file: string, source: ExportWeights): Partial<
   } catch (error) {
     if (error instanceof WeightMappingError) throw error;
     throw new WeightMappingError(`${part}: ${(error as Error).message}`);
+  }
+}
+
+/** A diffusers folder whose weights do not fit Stable Diffusion's graphs; the message names the tensor. */
+export class ModelWeightsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelWeightsError';
   }
 }
 
@@ -100,13 +112,13 @@ export async function graphsForFolder(folder: ModelFolder, cacheRoot: string, op
     openPart: async (part: SdPart) => {
       const file = folder.parts[part];
       if (!file) return null;
-      let graph: OnnxGraph;
+      let source: WeightSource;
       try {
-        graph = await OnnxGraph.load(file, { lazy: true });
+        source = folder.layout === 'diffusers' ? await DiffusersWeights.open(file) : new ExportWeights(await OnnxGraph.load(file, { lazy: true }));
       } catch (error) {
+        if (error instanceof WeightMappingError) throw error;
         throw new WeightMappingError((error as Error).message);
       }
-      const source = new ExportWeights(graph);
       return { source, config: partConfig(part, file, source) };
     },
     onPart: (part: SdPart) => log(`Building Onbrand's ${options.precision} ${part} graph for ${folder.name}…`),
@@ -117,6 +129,7 @@ export async function graphsForFolder(folder: ModelFolder, cacheRoot: string, op
     return { built: await ensureBuilt(request), reason: null };
   } catch (error) {
     if (!(error instanceof WeightMappingError)) throw error;
+    if (folder.layout === 'diffusers') throw new ModelWeightsError(`${folder.name}: ${error.message}`);
     unmappableFolders.set(identity, error.message);
     return unmappable(error.message, identity, log);
   }

@@ -3,6 +3,8 @@
  * positioned read of exactly its bytes, so a large file is never held in memory whole.
  * Format: u64 little-endian header length, JSON header {name: {dtype, shape, data_offsets}}, data.
  */
+import { createHash } from 'node:crypto';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import { fromHalf, toHalf as toHalfBits } from './float16.js';
 
@@ -163,3 +165,56 @@ export function encodeSafetensors(tensors: Record<string, { dtype: 'F32' | 'F16'
   return Buffer.concat([length, Buffer.from(json), ...chunks]);
 }
 
+
+/** One tensor to write: its header entry; its bytes are asked for when its turn comes. */
+export interface TensorToWrite {
+  name: string;
+  dtype: SafetensorsDtype;
+  shape: number[];
+}
+
+/**
+ * Writes a safetensors file tensor by tensor (`bytesOf` is called once per tensor, in order), so
+ * a file of any size is written holding one tensor at a time. Returns the file's size and SHA-256.
+ */
+export function writeSafetensorsFile(
+  file: string,
+  tensors: readonly TensorToWrite[],
+  bytesOf: (name: string) => Uint8Array,
+  metadata?: Record<string, string>,
+): { bytes: number; sha256: string } {
+  const header: Record<string, unknown> = metadata ? { __metadata__: metadata } : {};
+  let offset = 0;
+  for (const t of tensors) {
+    const size = t.shape.reduce((a, b) => a * b, 1) * BYTES[t.dtype];
+    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + size] };
+    offset += size;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+  const hash = createHash('sha256');
+  const fd = fsSync.openSync(file, 'w');
+  let position = 0;
+  const put = (chunk: Uint8Array): void => {
+    hash.update(chunk);
+    let done = 0;
+    while (done < chunk.length) done += fsSync.writeSync(fd, chunk, done, chunk.length - done, position + done);
+    position += chunk.length;
+  };
+  try {
+    put(length);
+    put(Buffer.from(json));
+    for (const t of tensors) {
+      const bytes = bytesOf(t.name);
+      const expected = t.shape.reduce((a, b) => a * b, 1) * BYTES[t.dtype];
+      if (bytes.length !== expected) throw new SafetensorsError(file, `tensor "${t.name}" was given ${bytes.length} bytes, its header says ${expected}`);
+      put(bytes);
+    }
+    fsSync.fsyncSync(fd);
+  } finally {
+    fsSync.closeSync(fd);
+  }
+  return { bytes: position, sha256: hash.digest('hex') };
+}

@@ -112,7 +112,11 @@ export class GenerationQueue {
     if (!this.projects.get(projectId)) throw new ApiError('not_found', `No project with id ${projectId}.`, 'projectId');
     const modelDir = resolveModelDir(settings.model, this.options.modelsDir);
     if (!fs.existsSync(path.join(modelDir, 'model_index.json'))) {
-      throw new ApiError('invalid_input', `No model "${settings.model}" in ${this.options.modelsDir} (a folder with model_index.json).`, 'settings.model');
+      throw new ApiError(
+        'invalid_input',
+        `No model "${settings.model}" is installed (in ${this.options.modelsDir}). Download Stable Diffusion 1.5 or import a checkpoint in Models (onbrand models pull / onbrand models import).`,
+        'settings.model',
+      );
     }
     const first = seed ?? crypto.randomBytes(4).readUInt32BE();
     const created: Job[] = [];

@@ -3,6 +3,7 @@ import { createProject, importPaths, renameProject } from '../actions';
 import { getClient } from '../api/client';
 import { savePreset, toggleGenerate } from '../generation-actions';
 import { handleKey } from '../keyboard';
+import { ImportModelDialog, ModelFolderDialog, ModelLibraryDialog, noModelInstalled, openLibrary } from '../models';
 import { useStore } from '../store';
 import { FormDialog } from './Dialog';
 import { ExportDialog } from './ExportDialog';
@@ -18,6 +19,7 @@ import { SidePanel } from './SidePanel';
 import { StatusBar } from './StatusBar';
 import { TimeCostDialog } from './TimeCostDialog';
 import { TopBar, type DialogKind } from './TopBar';
+import { modalOpen } from './use-modal';
 
 export function App() {
   const [dialog, setDialog] = useState<DialogKind>(null);
@@ -30,11 +32,14 @@ export function App() {
   const notice = useStore((s) => s.notice);
   const generateOpen = useStore((s) => s.generateOpen);
   const dismissNotice = useStore((s) => s.dismissNotice);
+  const libraryOpen = useStore((s) => s.libraryOpen);
+  const modelDialog = useStore((s) => s.modelDialog);
+  const noModels = useStore(noModelInstalled);
   const current = projects.find((p) => p.id === currentProjectId);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent): void => {
-      if (dialog) return;
+      if (dialog || modalOpen()) return;
       const handled = handleKey(event, {
         newProject: () => setDialog('new-project'),
         renameProject: () => setDialog('rename-project'),
@@ -72,6 +77,14 @@ export function App() {
               <button type="button" className="primary" onClick={() => setDialog('new-project')}>
                 + New project
               </button>
+              {noModels && (
+                <p className="first-run-hint" data-testid="no-model-hint">
+                  To generate, Onbrand also needs a Stable Diffusion model.{' '}
+                  <button type="button" className="link-button" onClick={() => openLibrary()}>
+                    Get a model…
+                  </button>
+                </p>
+              )}
             </div>
           ) : mode === 'moodboard' ? (
             <MoodBoard />
@@ -148,6 +161,9 @@ export function App() {
           onClose={() => setDialog(null)}
         />
       )}
+      {libraryOpen && <ModelLibraryDialog />}
+      {modelDialog === 'import' && <ImportModelDialog />}
+      {modelDialog === 'folder' && <ModelFolderDialog />}
       {dialog === 'keys' && <KeysDialog onClose={() => setDialog(null)} />}
       {dialog === 'time-cost' && <TimeCostDialog onClose={() => setDialog(null)} />}
       {dialog === 'export' && <ExportDialog onClose={() => setDialog(null)} />}

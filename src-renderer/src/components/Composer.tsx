@@ -15,6 +15,7 @@ import {
   type ExpandOptions,
 } from '../composer-actions';
 import { parseDraft } from '../draft';
+import { NO_MODEL_REASON, noModelInstalled } from '../models/slice';
 import { useStore } from '../store';
 
 /** How long the template must be still before it is expanded again. */
@@ -47,6 +48,8 @@ export function Composer() {
   const [draftStatus, setDraftStatus] = useState<Status>(null);
   const [queueStatus, setQueueStatus] = useState<Status>(null);
   const [busy, setBusy] = useState<'skeleton' | 'draft' | 'queue' | null>(null);
+  // Queueing is off, with its reason, until a model is installed.
+  const noModels = useStore(noModelInstalled);
   const [reload, setReload] = useState(0);
 
   useEffect(() => {
@@ -277,13 +280,18 @@ export function Composer() {
           )}
         </details>
         <div className="composer-actions">
-          <button type="button" onClick={() => void queue(starred.map((d) => d.text))} disabled={busy === 'queue' || starred.length === 0}>
+          <button
+            type="button"
+            onClick={() => void queue(starred.map((d) => d.text))}
+            disabled={busy === 'queue' || starred.length === 0 || noModels}
+            title={noModels ? NO_MODEL_REASON : "Queue the starred drafts with the Generate form's settings"}
+          >
             Queue starred ({starred.length})
           </button>
         </div>
       </section>
 
-      <TemplateEditor projectId={projectId} busy={busy === 'queue'} onQueue={(prompts) => void queue(prompts)} />
+      <TemplateEditor projectId={projectId} busy={busy === 'queue'} noModels={noModels} onQueue={(prompts) => void queue(prompts)} />
 
       {queueStatus && (
         <p className={queueStatus.ok ? 'muted' : 'form-error'} role={queueStatus.ok ? 'status' : 'alert'} data-testid="composer-queue-status">
@@ -328,7 +336,7 @@ function DraftRow({ draft, onStar }: { draft: PromptDraft; onStar(): void }) {
   );
 }
 
-function TemplateEditor({ projectId, busy, onQueue }: { projectId: number; busy: boolean; onQueue(prompts: string[]): void }) {
+function TemplateEditor({ projectId, busy, noModels, onQueue }: { projectId: number; busy: boolean; noModels: boolean; onQueue(prompts: string[]): void }) {
   const [template, setTemplate] = useState(WORKFLOW_TEMPLATE);
   const [mode, setMode] = useState<'all' | 'random'>('all');
   const [count, setCount] = useState('12');
@@ -432,7 +440,12 @@ function TemplateEditor({ projectId, busy, onQueue }: { projectId: number; busy:
         </ol>
       )}
       <div className="composer-actions">
-        <button type="button" onClick={() => onQueue(toQueue)} disabled={busy || toQueue.length === 0} title="Queue the expanded prompts (200 at most) with the Generate form's settings">
+        <button
+          type="button"
+          onClick={() => onQueue(toQueue)}
+          disabled={busy || toQueue.length === 0 || noModels}
+          title={noModels ? NO_MODEL_REASON : "Queue the expanded prompts (200 at most) with the Generate form's settings"}
+        >
           Queue expansions{toQueue.length > 0 ? ` (${Math.min(toQueue.length, 200)})` : ''}
         </button>
       </div>

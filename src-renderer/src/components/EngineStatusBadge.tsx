@@ -1,4 +1,5 @@
 import type { EngineStatus } from '../../../src-main/core/api/index';
+import { noModelInstalled } from '../models/slice';
 import { useStore } from '../store';
 
 /** onnxruntime's provider names (the engine's `cpu | cuda | dml | coreml`) as people write them. */
@@ -11,9 +12,10 @@ export function providerLabel(provider: string): string {
 const STATE_LABELS: Record<EngineStatus['state'], string> = { idle: 'idle', loading: 'loading', running: 'generating', paused: 'paused' };
 
 /** The tooltip: the provider in use and each one that failed before it, with the reason. */
-function engineTooltip(engine: EngineStatus): string {
+function engineTooltip(engine: EngineStatus, noModels: boolean): string {
   const lines = [`Engine: ${STATE_LABELS[engine.state]}`];
-  lines.push(engine.model ? `Model: ${engine.model}` : 'No model loaded yet: the first job loads it.');
+  if (noModels) lines.push('No model installed: download or import one in Models (Shift+M).');
+  else lines.push(engine.model ? `Model: ${engine.model}` : 'No model loaded yet: the first job loads it.');
   if (engine.provider) lines.push(`Execution provider: ${providerLabel(engine.provider)}`);
   if (engine.fallbacks.length > 0) lines.push('Fell back from:', ...engine.fallbacks.map((f) => `  ${f}`));
   else if (engine.provider) lines.push('No fallbacks: the first provider tried loaded.');
@@ -23,15 +25,18 @@ function engineTooltip(engine: EngineStatus): string {
 /** The model and execution provider in use ("tiny-sd · CPU"), always in the status bar. */
 export function EngineStatusBadge() {
   const engine = useStore((s) => s.engine);
+  // Known only once `models.list` answered: until then, "no model loaded" is all there is to say.
+  const noModels = useStore(noModelInstalled);
   if (!engine) return <span className="engine" data-testid="engine-status">Engine…</span>;
-  const text = [engine.model ?? 'No model loaded', engine.provider ? providerLabel(engine.provider) : null].filter(Boolean).join(' · ');
+  const text = [engine.model ?? (noModels ? 'No model installed' : 'No model loaded'), engine.provider ? providerLabel(engine.provider) : null].filter(Boolean).join(' · ');
   return (
     <span
       className={`engine ${engine.state}${engine.fallbacks.length > 0 ? ' fell-back' : ''}`}
       data-testid="engine-status"
       data-state={engine.state}
       data-fallbacks={engine.fallbacks.length}
-      title={engineTooltip(engine)}
+      data-models={noModels ? 'none' : undefined}
+      title={engineTooltip(engine, noModels)}
     >
       <span className="engine-dot" aria-hidden="true" />
       <span data-testid="engine-label">{text}</span>

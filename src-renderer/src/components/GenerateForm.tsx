@@ -1,8 +1,12 @@
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { ASPECTS, SAMPLERS, applyPreset, aspectOf, matchesPreset, parseDraft, snapTo64, type Draft, type DraftField } from '../draft';
 import { queueDraft, refreshHints } from '../generation-actions';
+import { FirstRun, noModelInstalled, openLibrary } from '../models';
 import { useStore } from '../store';
 import { reportActivity } from '../time-actions';
+
+/** Why Queue is off while no model is installed. */
+const NO_MODEL_REASON = 'Generating needs a Stable Diffusion model: download or import one above.';
 
 /** How long the form must be still before hints are asked for. */
 const HINT_DEBOUNCE_MS = 400;
@@ -33,6 +37,7 @@ export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
   }, [draft]);
 
   const parsed = useMemo(() => parseDraft(draft), [draft]);
+  const noModels = useStore(noModelInstalled);
   const preset = presets.find((p) => p.name === draft.preset);
   const edited = preset !== undefined && !matchesPreset(draft, preset);
 
@@ -56,6 +61,10 @@ export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
 
   const submit = async (): Promise<void> => {
     if (busy) return;
+    if (noModels) {
+      setError(NO_MODEL_REASON);
+      return;
+    }
     setBusy(true);
     const message = await queueDraft();
     setBusy(false);
@@ -94,7 +103,6 @@ export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
   );
 
   const totalImages = (Number(draft.batches) || 0) * (Number(draft.batchSize) || 0);
-  const noModels = models !== null && models.models.length === 0;
 
   return (
     <form
@@ -106,6 +114,7 @@ export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
         void submit();
       }}
     >
+      {noModels && <FirstRun />}
       <label className="field">
         <span>Prompt</span>
         <textarea
@@ -122,19 +131,24 @@ export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
         <textarea name="negativePrompt" rows={2} value={draft.negativePrompt} onChange={(e) => edit({ negativePrompt: e.target.value })} />
       </label>
 
-      <label className="field">
-        <span>Model</span>
-        <select name="model" value={draft.model} onChange={(e) => edit({ model: e.target.value })} disabled={!models || noModels}>
-          {!models && <option value="">Loading models…</option>}
-          {noModels && <option value="">No models</option>}
-          {models?.models.map((m) => (
-            <option key={m.name} value={m.name} title={m.dir}>
-              {m.name}
-            </option>
-          ))}
-        </select>
-        {noModels && <small data-testid="no-models">Put a model folder (diffusers ONNX layout) in {models.modelsDir}.</small>}
-      </label>
+      <div className="field">
+        <label htmlFor="generate-model">Model</label>
+        <div className="inline">
+          <select id="generate-model" name="model" value={draft.model} onChange={(e) => edit({ model: e.target.value })} disabled={!models || noModels}>
+            {!models && <option value="">Loading models…</option>}
+            {noModels && <option value="">No model installed</option>}
+            {models?.models.map((m) => (
+              <option key={m.name} value={m.name} title={m.dir}>
+                {m.name}
+              </option>
+            ))}
+          </select>
+          <button type="button" onClick={() => openLibrary()} title="Models: download, import and remove (Shift+M)">
+            Models…
+          </button>
+        </div>
+        {noModels && <small data-testid="no-models">No model installed yet: the choices above get one.</small>}
+      </div>
 
       <div className="field">
         <label htmlFor="generate-preset">
@@ -258,11 +272,23 @@ export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
           {error}
         </p>
       )}
+      {noModels && (
+        <p className="generate-blocked" id="generate-blocked" data-testid="generate-blocked">
+          {NO_MODEL_REASON}
+        </p>
+      )}
       <div className="generate-actions">
         <span className="muted" data-testid="queue-summary" aria-live="polite">
           {queued ?? (totalImages > 0 ? `${draft.batches} × ${draft.batchSize} = ${totalImages} images` : '')}
         </span>
-        <button type="submit" className="primary" disabled={!hasProject || busy || noModels} aria-busy={busy} title="Queue these batches (Ctrl+Enter)">
+        <button
+          type="submit"
+          className="primary"
+          disabled={!hasProject || busy || noModels}
+          aria-busy={busy}
+          aria-describedby={noModels ? 'generate-blocked' : undefined}
+          title={noModels ? NO_MODEL_REASON : 'Queue these batches (Ctrl+Enter)'}
+        >
           Queue
         </button>
       </div>

@@ -1,4 +1,5 @@
 import { selectedImage, useStore } from '../store';
+import { ModelStatus } from '../models';
 import { EngineStatusBadge } from './EngineStatusBadge';
 
 export function StatusBar() {
@@ -29,6 +30,7 @@ export function StatusBar() {
       )}
       <span className="hint">L loupe · 1–5 rate · P pick · X reject · Ctrl+Z undo · ? all keys</span>
       <EngineStatusBadge />
+      <ModelStatus />
     </footer>
   );
 }

@@ -2,6 +2,7 @@ import { useStore } from '../store';
 import { MAX_CELL, MIN_CELL } from '../store/slices';
 import { openProject } from '../actions';
 import { toggleGenerate } from '../generation-actions';
+import { openLibrary } from '../models';
 
 export type DialogKind = 'new-project' | 'rename-project' | 'import' | 'save-preset' | 'time-cost' | 'keys' | 'export' | null;
 
@@ -47,6 +48,9 @@ export function TopBar({ openDialog }: { openDialog(kind: DialogKind): void }) {
       </button>
       <button type="button" aria-pressed={generateOpen} onClick={() => toggleGenerate()} disabled={!hasProject} title="Generate panel: prompt, settings and queue (Ctrl+G)">
         Generate
+      </button>
+      <button type="button" onClick={() => openLibrary()} title="Models: download, import and remove Stable Diffusion models (Shift+M)">
+        Models
       </button>
       <button type="button" onClick={() => openDialog('export')} disabled={!hasProject} title="Export to Framer, Sora or a folder (Ctrl+E)">
         Export…

@@ -1,4 +1,5 @@
 import { create } from 'zustand';
+import { createModelLibrarySlice } from '../models/slice';
 import { createGenerationSlice, createQueueSlice, createTimeSlice } from './generation';
 import { createBoardSlice, createCurationSlice, createImagesSlice, createImportSlice, createNoticeSlice, createProjectsSlice, createViewSlice } from './slices';
 import type { Store } from './types';
@@ -20,6 +21,7 @@ export const useStore = create<Store>()((...a) => ({
   ...createQueueSlice(...a),
   ...createTimeSlice(...a),
   ...createBoardSlice(...a),
+  ...createModelLibrarySlice(...a),
 }));
 
 /** The currently selected image, if any. */

@@ -1,6 +1,7 @@
 import type { StateCreator } from 'zustand';
 import type { EngineStatus, ImageSummary, ImportReport, Job, ModelList, PaletteEntry, Preset, Project, Reference, ReferenceReport, Section, SectionCheck, TimeSnapshot } from '../../../src-main/core/api/index';
 import type { Draft } from '../draft';
+import type { ModelLibrarySlice } from '../models/slice';
 import type { ImageFilter, Selection, SortOrder } from './view';
 
 export interface ProjectsSlice {
@@ -183,5 +184,5 @@ export interface BoardSlice {
   setSections(sections: Section[], checks: SectionCheck[]): void;
 }
 
-export type Store = ProjectsSlice & ImagesSlice & CurationSlice & ViewSlice & ImportSlice & NoticeSlice & GenerationSlice & QueueSlice & TimeSlice & BoardSlice;
+export type Store = ProjectsSlice & ImagesSlice & CurationSlice & ViewSlice & ImportSlice & NoticeSlice & GenerationSlice & QueueSlice & TimeSlice & BoardSlice & ModelLibrarySlice;
 export type Slice<T> = StateCreator<Store, [], [], T>;

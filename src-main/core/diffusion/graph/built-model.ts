@@ -10,10 +10,11 @@ import path from 'node:path';
 import type { SdConfig } from './configs.js';
 import type { BuildOptions, GraphBuilder, LoraBranch } from './graph-builder.js';
 import { buildTextEncoder, buildUnet, buildVaeDecoder, buildVaeEncoder, type SdPart } from './sd-graphs.js';
+import { sweepDeadFolders } from '../../util/process.js';
 import { checkCoverage, writeGraph, type WeightSource } from './weights.js';
 
 /** Bumped whenever the graphs change, so old cached builds are not reused. */
-export const BUILDER_VERSION = 1;
+export const BUILDER_VERSION = 2;
 
 export const SD_PARTS: readonly SdPart[] = ['text_encoder', 'unet', 'vae_decoder', 'vae_encoder'];
 
@@ -135,19 +136,5 @@ export async function ensureBuilt(request: BuildRequest): Promise<BuiltModel> {
 
 /** Removes unfinished builds of processes that are gone. */
 function sweepUnfinished(root: string): void {
-  for (const entry of fs.readdirSync(root)) {
-    const match = /\.tmp-(\d+)-[0-9a-f]+$/.exec(entry);
-    if (!match) continue;
-    const pid = Number(match[1]);
-    let alive = pid === process.pid;
-    if (!alive) {
-      try {
-        process.kill(pid, 0);
-        alive = true;
-      } catch {
-        alive = false;
-      }
-    }
-    if (!alive) fs.rmSync(path.join(root, entry), { recursive: true, force: true });
-  }
+  sweepDeadFolders(root, /\.tmp-(\d+)-[0-9a-f]+$/);
 }

@@ -270,7 +270,7 @@ const UNET_LAYERS: Record<string, string> = {
 };
 
 /** A UNet key (without `model.diffusion_model.`) → its diffusers name, or null (convert_ldm_unet_checkpoint). */
-function unetName(local: string, layersPerBlock: number): string | null {
+export function unetName(local: string, layersPerBlock: number): string | null {
   if (local in UNET_LAYERS) return UNET_LAYERS[local]!;
   const per = layersPerBlock + 1;
   let m = /^input_blocks\.(\d+)\.(\d+)\.(.+)$/.exec(local);
@@ -516,7 +516,7 @@ const BYTES: Partial<Record<SafetensorsDtype, number>> = { F32: 4, F16: 2, BF16:
 let halfTable: Float32Array | null = null;
 
 /** Little-endian bytes of `dtype` → float32 (bytes in a fresh, aligned buffer). */
-function decode(bytes: Uint8Array, dtype: SafetensorsDtype, count: number): Float32Array {
+export function decodeFloat32(bytes: Uint8Array, dtype: SafetensorsDtype, count: number): Float32Array {
   switch (dtype) {
     case 'F32':
       return new Float32Array(bytes.buffer, bytes.byteOffset, count);
@@ -605,6 +605,18 @@ export class CheckpointWeights implements WeightSource {
   }
 
   read(name: string): Float32Array {
+    const { dtype, bytes, count } = this.readRaw(name);
+    return decodeFloat32(bytes, dtype, count);
+  }
+
+  /** The stored dtype of a parameter's checkpoint tensor. */
+  dtypeOf(name: string): SafetensorsDtype | undefined {
+    const entry = this.entries.get(name);
+    return entry && this.file.tensors.get(entry.key)?.dtype;
+  }
+
+  /** One parameter's stored bytes and dtype, unconverted (for copying it into another file). */
+  readRaw(name: string): { dtype: SafetensorsDtype; bytes: Uint8Array; count: number } {
     const entry = this.entries.get(name);
     if (!entry) throw new WeightMappingError(`${this.label} has no weight for ${name}`);
     const info = this.file.tensors.get(entry.key)!;
@@ -623,6 +635,6 @@ export class CheckpointWeights implements WeightSource {
     } finally {
       fs.closeSync(fd);
     }
-    return decode(bytes, info.dtype, entry.count);
+    return { dtype: info.dtype, bytes, count: entry.count };
   }
 }

@@ -29,8 +29,9 @@ export interface BuildOptions {
   precision: Precision;
   attention: AttentionKind;
   /**
-   * LoRA as side branches: every LoRA-targeted linear layer gets two inputs, its low-rank factors
-   * (`x·W + (x·down)·up`), so a LoRA change is a new feed, not a new session.
+   * LoRA as side branches: every LoRA-targeted linear layer and convolution gets two inputs, its
+   * low-rank factors (`x·W + (x·down)·up`, `conv(x, W) + conv1×1(conv(x, down), up)`), so a LoRA
+   * change is a new feed, not a new session.
    */
   loraBranches: boolean;
   /**
@@ -56,13 +57,21 @@ export interface ParamSpec {
   storedDims: number[];
 }
 
-/** A linear layer with a LoRA side branch: its input names and sizes. */
+/** A layer with a LoRA side branch: its input names and sizes. */
 export interface LoraBranch {
   /** Module path with dots (`down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q`). */
   module: string;
+  /**
+   * `linear`: y = x·W + (x·down)·up, down [inDim, rank], up [rank, outDim].
+   * `conv`: y = conv(x, W) + conv1×1(conv(x, down), up), down [rank, inDim, k, k] (the layer's
+   * kernel, stride and padding), up [outDim, rank, 1, 1].
+   */
+  kind: 'linear' | 'conv';
   inDim: number;
   outDim: number;
-  /** Graph inputs: down [inDim, rank] and up [rank, outDim]. */
+  /** The convolution's kernel size (1 for linear). */
+  kernel: number;
+  /** Graph inputs. */
   down: string;
   up: string;
 }
@@ -163,7 +172,7 @@ export class GraphBuilder {
     if (options.lora && this.options.loraBranches && !this.exportStyle) {
       const down = this.input(`lora_down:${module}`, this.floatType, [inDim, `rank:${module}`]);
       const up = this.input(`lora_up:${module}`, this.floatType, [`rank:${module}`, outDim]);
-      this.loraBranches.push({ module, inDim, outDim, down, up });
+      this.loraBranches.push({ module, kind: 'linear', inDim, outDim, kernel: 1, down, up });
       const low = this.op('MatMul', [x, down], {}, `${path}/lora/down`);
       const delta = this.op('MatMul', [low, up], {}, `${path}/lora/up`);
       y = this.op('Add', [y, delta], {}, `${path}/lora/Add`);
@@ -172,15 +181,21 @@ export class GraphBuilder {
     return y;
   }
 
-  conv(x: string, module: string, inDim: number, outDim: number, kernel: number, options: { stride?: number; pads?: number[] } = {}): string {
+  /** A 2-D convolution (+ bias), with a LoRA side branch (LoCon) when enabled and `lora` is set. */
+  conv(x: string, module: string, inDim: number, outDim: number, kernel: number, options: { stride?: number; pads?: number[]; lora?: boolean } = {}): string {
     const pad = (kernel - 1) / 2;
     const path = nodePath(module);
-    return this.op(
-      'Conv',
-      [x, this.param(`${module}.weight`, [outDim, inDim, kernel, kernel]), this.param(`${module}.bias`, [outDim])],
-      { kernel_shape: [kernel, kernel], strides: [options.stride ?? 1, options.stride ?? 1], pads: options.pads ?? [pad, pad, pad, pad] },
-      `${path}/Conv`,
-    );
+    const geometry = { kernel_shape: [kernel, kernel], strides: [options.stride ?? 1, options.stride ?? 1], pads: options.pads ?? [pad, pad, pad, pad] };
+    const y = this.op('Conv', [x, this.param(`${module}.weight`, [outDim, inDim, kernel, kernel]), this.param(`${module}.bias`, [outDim])], geometry, `${path}/Conv`);
+    if (!options.lora || !this.options.loraBranches || this.exportStyle) return y;
+    // The change ΔW = up·down as two convolutions: down at the layer's own kernel, stride and
+    // padding to `rank` channels, then up 1×1 to the output's.
+    const down = this.input(`lora_down:${module}`, this.floatType, [`rank:${module}`, inDim, kernel, kernel]);
+    const up = this.input(`lora_up:${module}`, this.floatType, [outDim, `rank:${module}`, 1, 1]);
+    this.loraBranches.push({ module, kind: 'conv', inDim, outDim, kernel, down, up });
+    const low = this.op('Conv', [x, down], geometry, `${path}/lora/down`);
+    const delta = this.op('Conv', [low, up], { kernel_shape: [1, 1] }, `${path}/lora/up`);
+    return this.op('Add', [y, delta], {}, `${path}/lora/Add`);
   }
 
   /** GroupNorm on [B, C, H, W] (or [B, C, N]): instance norm over groups, then the per-channel affine. */

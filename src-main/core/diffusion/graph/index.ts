@@ -4,4 +4,5 @@ export { GraphBuilder, type AttentionKind, type BuildOptions, type LoraBranch, t
 export { buildTextEncoder, buildUnet, buildVaeDecoder, buildVaeEncoder, type SdPart } from './sd-graphs.js';
 export { BUILDER_VERSION, buildPart, cacheFolder, ensureBuilt, SD_PARTS, type BuiltModel, type BuildRequest } from './built-model.js';
 export { checkCoverage, ExportWeights, RandomWeights, randomTensor, transpose, WeightMappingError, writeGraph, type WeightSource } from './weights.js';
-export { CheckpointError, CheckpointWeights, checkpointReport, describeUnexpected, detectCheckpoint, detectCheckpointKeys, planCheckpoint, type CheckpointFamily, type CheckpointInfo, type CheckpointOptions, type CheckpointPlan, type CheckpointReport } from './checkpoint-weights.js';
+export { CheckpointError, CheckpointWeights, checkpointReport, decodeFloat32, describeUnexpected, detectCheckpoint, detectCheckpointKeys, planCheckpoint, type CheckpointFamily, type CheckpointInfo, type CheckpointOptions, type CheckpointPlan, type CheckpointReport } from './checkpoint-weights.js';
+export { DiffusersWeights } from './diffusers-weights.js';

@@ -7,7 +7,7 @@ import { OnnxGraph } from '../onnx-graph.js';
 import { tinyArchConfig, writeTinySdArch } from '../testing/tiny-sd-arch.js';
 import { inferTextEncoder, inferUnet, inferVae, SD15, type SdConfig } from './configs.js';
 import { buildPart, ensureBuilt, SD_PARTS } from './built-model.js';
-import { nodePath } from './graph-builder.js';
+import { nodePath, type LoraBranch } from './graph-builder.js';
 import type { SdPart } from './sd-graphs.js';
 import { ExportWeights, randomTensor, RandomWeights, WeightMappingError, writeGraph } from './weights.js';
 
@@ -24,6 +24,18 @@ function maxDiff(a: Float32Array, b: Float32Array): number {
 
 function seeded(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 0.8);
+}
+
+/** Rank-1 zero factors for every LoRA branch (linear: [in, 1] and [1, out]; conv: [1, in, k, k] and [out, 1, 1, 1]). */
+function zeroFactors(branches: readonly LoraBranch[], half = false): Record<string, Feed> {
+  const zero: Record<string, Feed> = {};
+  const make = (n: number): Float32Array | Uint16Array => (half ? new Uint16Array(n) : new Float32Array(n));
+  for (const b of branches) {
+    const k = b.kernel;
+    zero[b.down] = { data: make(b.inDim * k * k), dims: b.kind === 'conv' ? [1, b.inDim, k, k] : [b.inDim, 1] };
+    zero[b.up] = { data: make(b.outDim), dims: b.kind === 'conv' ? [b.outDim, 1, 1, 1] : [1, b.outDim] };
+  }
+  return zero;
 }
 
 function feeds(part: SdPart, lora: Record<string, Feed> = {}): Record<string, Feed> {
@@ -79,8 +91,12 @@ describe('graph builder', () => {
     expect(unet.params.get('down_blocks.0.attentions.0.proj_in.weight')?.torchDims).toEqual([320, 320, 1, 1]);
     expect(unet.params.get('up_blocks.3.resnets.2.conv1.weight')?.torchDims).toEqual([320, 640, 3, 3]);
     expect(unet.params.get('mid_block.attentions.0.transformer_blocks.0.ff.net.0.proj.weight')?.torchDims).toEqual([10240, 1280]);
-    // SD 1.5's LoRA-targeted layers: 192 in the UNet, 72 in the text encoder.
-    expect(unet.loraBranches).toHaveLength(192);
+    // SD 1.5's LoRA-targeted layers: in the UNet, 192 attention and feed-forward projections and
+    // 90 layers LoCon trains (22 resnets × conv1, conv2, time_emb_proj; 14 conv_shortcuts; 3 down-
+    // and 3 upsamplers; conv_in, conv_out; time_embedding.linear_1/2); 72 in the text encoder.
+    expect(unet.loraBranches.filter((b) => b.kind === 'linear' && !/resnets|time_embedding/.test(b.module))).toHaveLength(192);
+    expect(unet.loraBranches.filter((b) => b.kind === 'conv')).toHaveLength(22 * 2 + 14 + 6 + 2);
+    expect(unet.loraBranches).toHaveLength(282);
     expect(buildPart('text_encoder', SD15, options).loraBranches).toHaveLength(72);
     expect(unet.nodes.filter((n) => n.opType === 'MultiHeadAttention')).toHaveLength(32);
   });
@@ -105,11 +121,7 @@ describe('graph builder', () => {
       const half = buildPart(part, config, { precision: 'float16', attention: 'fused', loraBranches: true });
       const file = path.join(dir, `half-${part}.onnx`);
       writeGraph(file, part, half, new RandomWeights(half.params.values(), 7));
-      const zero: Record<string, Feed> = {};
-      for (const branch of half.loraBranches) {
-        zero[branch.down] = { data: new Uint16Array(branch.inDim), dims: [branch.inDim, 1] };
-        zero[branch.up] = { data: new Uint16Array(branch.outDim), dims: [1, branch.outDim] };
-      }
+      const zero = zeroFactors(half.loraBranches, true);
       const { session } = await OnnxSession.load(file, ['cpu']);
       const a = Object.values(await session.run({ ...feeds(part), ...(part === 'unet' || part === 'text_encoder' ? zero : {}) }))[0]!.data;
       await session.dispose();
@@ -157,36 +169,49 @@ describe('graph builder', () => {
     const fused = buildPart('unet', config, { precision: 'float32', attention: 'fused', loraBranches: true });
     const file = path.join(dir, 'lora-unet.onnx');
     writeGraph(file, 'unet', fused, new RandomWeights(fused.params.values(), 7));
-    const zero: Record<string, Feed> = {};
-    for (const branch of fused.loraBranches) {
-      zero[branch.down] = { data: new Float32Array(branch.inDim), dims: [branch.inDim, 1] };
-      zero[branch.up] = { data: new Float32Array(branch.outDim), dims: [1, branch.outDim] };
-    }
+    const zero = zeroFactors(fused.loraBranches);
     const base = await run(path.join(exportDir, 'unet', 'model.onnx'), 'unet');
     expect(maxDiff(await run(file, 'unet', zero), base)).toBeLessThan(1e-5);
 
-    // One branch with rank 2 against the same delta merged into the weight of a plain graph.
-    const target = fused.loraBranches.find((b) => b.module.endsWith('attn2.to_v'))!;
-    const down = seeded(target.inDim * 2, 5).map((v) => v * 0.5); // stored [in, rank]
-    const up = seeded(2 * target.outDim, 6).map((v) => v * 0.5); // stored [rank, out]
-    const withLora = await run(file, 'unet', { ...zero, [target.down]: { data: down, dims: [target.inDim, 2] }, [target.up]: { data: up, dims: [2, target.outDim] } });
+    // Rank-2 branches against the same deltas merged into the weights of a plain graph: a linear
+    // layer, a 3×3 convolution, the stride-2 downsampler, a 1×1 shortcut, conv_in, time_emb_proj.
     const plain = buildPart('unet', config, { precision: 'float32', attention: 'fused', loraBranches: false });
     const merged = new RandomWeights(plain.params.values(), 7);
-    const weightName = `${target.module}.weight`;
     const original = merged.read.bind(merged);
+    const deltas = new Map<string, Float32Array>();
+    const withFactors: Record<string, Feed> = { ...zero };
+    const rank = 2;
+    for (const [i, suffix] of ['attn2.to_v', 'resnets.0.conv1', 'downsamplers.0.conv', 'resnets.0.conv_shortcut', 'conv_in', 'resnets.1.time_emb_proj'].entries()) {
+      const target = fused.loraBranches.find((b) => b.module.endsWith(suffix))!;
+      expect(target.kind, suffix).toBe(/conv/.test(suffix) ? 'conv' : 'linear');
+      const inner = target.inDim * target.kernel * target.kernel;
+      // ΔW [out, inner] = U [out, rank] · D [rank, inner], in PyTorch's layout.
+      const u = seeded(target.outDim * rank, 5 + i).map((v) => v * 0.5);
+      const d = seeded(rank * inner, 11 + i).map((v) => v * 0.5);
+      const delta = new Float32Array(target.outDim * inner);
+      for (let o = 0; o < target.outDim; o++) for (let j = 0; j < inner; j++) for (let r = 0; r < rank; r++) delta[o * inner + j] += u[o * rank + r]! * d[r * inner + j]!;
+      deltas.set(`${target.module}.weight`, delta);
+      if (target.kind === 'conv') {
+        withFactors[target.down] = { data: d, dims: [rank, target.inDim, target.kernel, target.kernel] };
+        withFactors[target.up] = { data: u, dims: [target.outDim, rank, 1, 1] };
+      } else {
+        // Linear: down [in, rank] = Dᵀ, up [rank, out] = Uᵀ.
+        withFactors[target.down] = { data: Float32Array.from({ length: inner * rank }, (_, k) => d[(k % rank) * inner + Math.floor(k / rank)]!), dims: [inner, rank] };
+        withFactors[target.up] = { data: Float32Array.from({ length: rank * target.outDim }, (_, k) => u[(k % target.outDim) * rank + Math.floor(k / target.outDim)]!), dims: [rank, target.outDim] };
+      }
+    }
     merged.read = (name: string): Float32Array => {
       const values = original(name);
-      if (name !== weightName) return values;
-      // PyTorch layout [out, in]: W += (down·up)ᵀ.
-      for (let o = 0; o < target.outDim; o++)
-        for (let i = 0; i < target.inDim; i++) for (let r = 0; r < 2; r++) values[o * target.inDim + i] += down[i * 2 + r]! * up[r * target.outDim + o]!;
+      const delta = deltas.get(name);
+      if (delta) for (let k = 0; k < values.length; k++) values[k] += delta[k]!;
       return values;
     };
+    const withLora = await run(file, 'unet', withFactors);
     const mergedFile = path.join(dir, 'merged-unet.onnx');
     writeGraph(mergedFile, 'unet', plain, merged);
     const reference = await run(mergedFile, 'unet');
     expect(maxDiff(withLora, base)).toBeGreaterThan(1e-3);
-    expect(maxDiff(withLora, reference)).toBeLessThan(1e-4);
+    expect(maxDiff(withLora, reference)).toBeLessThan(1e-4 * Math.max(1, ...Array.from(reference, Math.abs)));
   });
 
   it('builds into a cache once, atomically, and names what a source lacks', async () => {

@@ -47,15 +47,20 @@ export function buildTextEncoder(c: TextEncoderConfig, options: BuildOptions): G
   return b;
 }
 
-/** ResnetBlock2D: GroupNorm → SiLU → conv → (+ time) → GroupNorm → SiLU → conv, plus the (1×1) shortcut. */
+/**
+ * ResnetBlock2D: GroupNorm → SiLU → conv → (+ time) → GroupNorm → SiLU → conv, plus the (1×1)
+ * shortcut. The UNet's (those with a time embedding) carry LoRA branches on every convolution and
+ * on time_emb_proj, the layers LoCon trains.
+ */
 function resnet(b: GraphBuilder, x: string, m: string, inC: number, outC: number, groups: number, eps: number, temb: { act: string; dim: number } | null): string {
-  let h = b.conv(b.silu(b.groupNorm(x, `${m}.norm1`, inC, groups, eps)), `${m}.conv1`, inC, outC, 3);
+  const lora = temb !== null;
+  let h = b.conv(b.silu(b.groupNorm(x, `${m}.norm1`, inC, groups, eps)), `${m}.conv1`, inC, outC, 3, { lora });
   if (temb) {
-    const t = b.linear(temb.act, `${m}.time_emb_proj`, temb.dim, outC);
+    const t = b.linear(temb.act, `${m}.time_emb_proj`, temb.dim, outC, { lora });
     h = b.op('Add', [h, b.op('Unsqueeze', [t, b.int64([2, 3])])]);
   }
-  h = b.conv(b.silu(b.groupNorm(h, `${m}.norm2`, outC, groups, eps)), `${m}.conv2`, outC, outC, 3);
-  const shortcut = inC === outC ? x : b.conv(x, `${m}.conv_shortcut`, inC, outC, 1);
+  h = b.conv(b.silu(b.groupNorm(h, `${m}.norm2`, outC, groups, eps)), `${m}.conv2`, outC, outC, 3, { lora });
+  const shortcut = inC === outC ? x : b.conv(x, `${m}.conv_shortcut`, inC, outC, 1, { lora });
   return b.op('Add', [shortcut, h]);
 }
 
@@ -122,11 +127,11 @@ export function buildUnet(c: UnetConfig, options: BuildOptions): GraphBuilder {
   let tProj = b.op('Concat', [first, second], { axis: 1 }, '/time_proj/Concat');
   if (options.precision === 'float16') tProj = b.op('Cast', [tProj], { to: b.floatType });
   const timeDim = ch[0]! * 4;
-  let temb = b.linear(tProj, 'time_embedding.linear_1', ch[0]!, timeDim);
-  temb = b.linear(b.silu(temb), 'time_embedding.linear_2', timeDim, timeDim);
+  let temb = b.linear(tProj, 'time_embedding.linear_1', ch[0]!, timeDim, { lora: true });
+  temb = b.linear(b.silu(temb), 'time_embedding.linear_2', timeDim, timeDim, { lora: true });
   const time = { act: b.silu(temb), dim: timeDim };
 
-  let h = b.conv(sample, 'conv_in', c.in_channels, ch[0]!, 3);
+  let h = b.conv(sample, 'conv_in', c.in_channels, ch[0]!, 3, { lora: true });
   const skips: { name: string; channels: number }[] = [{ name: h, channels: ch[0]! }];
   let inC = ch[0]!;
   for (let i = 0; i < n; i++) {
@@ -139,7 +144,7 @@ export function buildUnet(c: UnetConfig, options: BuildOptions): GraphBuilder {
       inC = outC;
     }
     if (i < n - 1) {
-      h = b.conv(h, `down_blocks.${i}.downsamplers.0.conv`, outC, outC, 3, { stride: 2 });
+      h = b.conv(h, `down_blocks.${i}.downsamplers.0.conv`, outC, outC, 3, { stride: 2, lora: true });
       skips.push({ name: h, channels: outC });
     }
   }
@@ -162,10 +167,10 @@ export function buildUnet(c: UnetConfig, options: BuildOptions): GraphBuilder {
       h = resnet(b, h, `up_blocks.${i}.resnets.${j}`, resIn + skip.channels, outC, groups, eps, time);
       if (attn) h = transformer(b, h, `up_blocks.${i}.attentions.${j}`, outC, revHeads[i]!, revDepth[i]!, context, c);
     }
-    if (i < n - 1) h = b.conv(b.upsample2x(h, `up_blocks.${i}.upsamplers.0`), `up_blocks.${i}.upsamplers.0.conv`, outC, outC, 3);
+    if (i < n - 1) h = b.conv(b.upsample2x(h, `up_blocks.${i}.upsamplers.0`), `up_blocks.${i}.upsamplers.0.conv`, outC, outC, 3, { lora: true });
     prev = outC;
   }
-  h = b.conv(b.silu(b.groupNorm(h, 'conv_norm_out', ch[0]!, groups, eps)), 'conv_out', ch[0]!, c.out_channels, 3);
+  h = b.conv(b.silu(b.groupNorm(h, 'conv_norm_out', ch[0]!, groups, eps)), 'conv_out', ch[0]!, c.out_channels, 3, { lora: true });
   b.output(h, 'out_sample', b.floatType, ['batch', c.out_channels, 'height', 'width']);
   return b;
 }

@@ -22,10 +22,15 @@ import { RandomWeights, writeGraph } from '../graph/weights.js';
 import { sd15TextModules, sd15UnetModules } from './tiny-sd.js';
 import { writeTinySdArch } from './tiny-sd-arch.js';
 import { encodeSafetensors } from '../safetensors.js';
+import { writeLdmCheckpointStreaming } from './ldm-checkpoint.js';
+import { importModel } from '../../models/importer.js';
 
 export interface RealsizeArgs {
   /** The SD 1.5-sized export folder (written by `prepare`). */
   model: string;
+  /** `checkpoint` / `import`: the full-size float16 LDM single-file checkpoint, and the models folder it is imported into. */
+  checkpoint?: string;
+  modelsDir?: string;
   cache: string;
   loras?: string;
   width?: number;
@@ -134,6 +139,34 @@ export async function runTask(task: string, a: RealsizeArgs): Promise<Record<str
         fs.renameSync(tmp, a.model);
       }
       return { seconds: (performance.now() - started) / 1000, peakRssMb: peakRssMb() };
+    }
+    case 'checkpoint': {
+      // A full-size SD 1.5 single-file checkpoint as model sites distribute it: LDM key names, float16.
+      const file = a.checkpoint!;
+      const started = performance.now();
+      let written = { bytes: fs.existsSync(file) ? fs.statSync(file).size : 0, tensors: 0 };
+      if (!fs.existsSync(file)) {
+        const tmp = `${file}.tmp`;
+        written = writeLdmCheckpointStreaming(tmp, SD15, 1);
+        fs.renameSync(tmp, file);
+      }
+      return { seconds: (performance.now() - started) / 1000, bytes: written.bytes, tensors: written.tensors, peakRssMb: peakRssMb() };
+    }
+    case 'import': {
+      // `onbrand models import` of that checkpoint (architecture from its shapes), timed, in a fresh models folder.
+      const modelsDir = a.modelsDir!;
+      fs.rmSync(modelsDir, { recursive: true, force: true });
+      const started = performance.now();
+      const report = await importModel({ source: a.checkpoint!, name: 'sd15-imported', modelsDir, ...(a.tokenizer ? { tokenizerDir: a.tokenizer } : {}) });
+      return {
+        seconds: (performance.now() - started) / 1000,
+        bytes: report.bytes,
+        architectureFrom: report.architectureFrom,
+        mapped: report.checkpoint?.mapped,
+        unexpected: report.checkpoint?.unexpectedCount,
+        dir: report.dir,
+        peakRssMb: peakRssMb(),
+      };
     }
     case 'load': {
       // First load builds Onbrand's graphs from the export (when not cached); the second reopens them.

@@ -1,0 +1,25 @@
+/** Folders left by processes that died midway (a killed build, import or removal). */
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** Whether a process with this id is running (this one always is). */
+export function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes the entries of `root` whose name carries (as `pattern`'s first group) the id of a process that is gone. */
+export function sweepDeadFolders(root: string, pattern: RegExp): void {
+  if (!fs.existsSync(root)) return;
+  for (const entry of fs.readdirSync(root)) {
+    const match = pattern.exec(entry);
+    if (match && !processAlive(Number(match[1]))) fs.rmSync(path.join(root, entry), { recursive: true, force: true });
+  }
+}
