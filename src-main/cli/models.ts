@@ -18,8 +18,8 @@ import     installs a Stable Diffusion 1.x / 2.x model from a single-file checkp
            .ckpt files are refused: they are Python pickles, which can run code.
 pull       downloads a model: an ID of "models available" (default sd15), REPO[@REVISION][:FILE]
            of the Hugging Face Hub, or a https://…/REPO/resolve/REV/FILE URL. Every file is checked
-           against its SHA-256; a stopped download resumes where it stopped. HF_TOKEN (or the
-           app's settings) for gated repositories, HF_ENDPOINT for a mirror.
+           against its SHA-256; a stopped download resumes where it stopped. HF_TOKEN for gated
+           repositories (the app keeps its own in its settings), HF_ENDPOINT for a mirror.
 available  the curated list: what each model is, its size and licence
 list       installed models: name, family, size, source, licence, hash
 verify     re-hashes an installed model's files against what was installed (exit 1 if damaged)

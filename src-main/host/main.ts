@@ -73,8 +73,10 @@ export async function main(argv: string[]): Promise<void> {
   console.log(`Data: ${config.dataDir}   Projects: ${config.projectsDir}`);
 
   const stop = (): void => {
-    void host
+    // Downloads pause at once (they resume at the next start); the server then lets requests in flight finish.
+    void services.models
       .close()
+      .then(() => host.close())
       .then(() => services.close())
       .finally(() => process.exit(0));
   };

@@ -163,7 +163,14 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       unsubscribe();
       for (const socket of sockets) socket.terminate();
       wss.close();
-      await app.close();
+      // Requests in flight get two seconds; connections that never sent one (a browser's
+      // preconnect) would otherwise hold the close until the server's header timeout, a minute.
+      const grace = setTimeout(() => app.server.closeAllConnections(), 2000);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(grace);
+      }
     },
   };
 }

@@ -58,7 +58,9 @@ const modelName = z
   .trim()
   .min(1, 'must not be empty')
   .max(64, 'must be at most 64 characters')
-  .regex(/^[A-Za-z0-9][\w .()+-]*$/, 'must start with a letter or digit and use only letters, digits, spaces and _ . ( ) + -');
+  .regex(/^[A-Za-z0-9][\w .()+-]*$/, 'must start with a letter or digit and use only letters, digits, spaces and _ . ( ) + -')
+  .refine((s) => !s.endsWith('.'), 'must not end with a dot')
+  .refine((s) => !['loras', 'upscalers', 'lora', 'embeddings', 'vae'].includes(s.toLowerCase()), 'is the name of a folder of the models folder');
 
 
 export const modelRequests = {

@@ -175,14 +175,16 @@ export interface TensorToWrite {
 
 /**
  * Writes a safetensors file tensor by tensor (`bytesOf` is called once per tensor, in order), so
- * a file of any size is written holding one tensor at a time. Returns the file's size and SHA-256.
+ * a file of any size is written holding one tensor at a time; between tensors the event loop runs
+ * (a conversion in the app's main process never stalls it for more than one tensor). Returns the
+ * file's size and SHA-256.
  */
-export function writeSafetensorsFile(
+export async function writeSafetensorsFile(
   file: string,
   tensors: readonly TensorToWrite[],
   bytesOf: (name: string) => Uint8Array,
   metadata?: Record<string, string>,
-): { bytes: number; sha256: string } {
+): Promise<{ bytes: number; sha256: string }> {
   const header: Record<string, unknown> = metadata ? { __metadata__: metadata } : {};
   let offset = 0;
   for (const t of tensors) {
@@ -211,6 +213,7 @@ export function writeSafetensorsFile(
       const expected = t.shape.reduce((a, b) => a * b, 1) * BYTES[t.dtype];
       if (bytes.length !== expected) throw new SafetensorsError(file, `tensor "${t.name}" was given ${bytes.length} bytes, its header says ${expected}`);
       put(bytes);
+      await new Promise((resolve) => setImmediate(resolve));
     }
     fsSync.fsyncSync(fd);
   } finally {

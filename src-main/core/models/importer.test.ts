@@ -217,6 +217,28 @@ describe('importModel: architecture sources', () => {
     expect(await unet.readFloat32(name)).toEqual(written.stored.read(name));
   });
 
+  it('a folder whose files are symbolic links (a Hugging Face cache snapshot) is imported whole; its prediction type can be set', async () => {
+    const blobs = path.join(root, 'sources', 'blobs');
+    const snapshot = path.join(root, 'sources', 'snapshot');
+    const source = path.join(root, 'sources', 'tiny-diffusers');
+    for (const relative of fs.readdirSync(source, { recursive: true }) as string[]) {
+      const from = path.join(source, relative);
+      if (!fs.statSync(from).isFile()) continue;
+      const blob = path.join(blobs, relative.replace(/[\\/]/g, '_'));
+      fs.mkdirSync(blobs, { recursive: true });
+      fs.copyFileSync(from, blob);
+      fs.mkdirSync(path.dirname(path.join(snapshot, relative)), { recursive: true });
+      fs.symlinkSync(blob, path.join(snapshot, relative));
+    }
+    const report = await importModel({ source: snapshot, name: 'from-cache', modelsDir, predictionType: 'v_prediction' });
+    expect(report.predictionType).toBe('v_prediction');
+    const folder = readModelFolder(report.dir);
+    expect(folder.predictionType).toBe('v_prediction');
+    expect(fs.existsSync(path.join(report.dir, 'tokenizer', 'vocab.json'))).toBe(true);
+    expect(fs.lstatSync(path.join(report.dir, 'tokenizer', 'vocab.json')).isSymbolicLink()).toBe(false);
+    await expect(importModel({ source: snapshot, name: 'with-config', modelsDir, configDir })).rejects.toThrow(/A config folder applies to single-file checkpoints/);
+  });
+
   it('an SD 2.x checkpoint (OpenCLIP, in_proj split into q/k/v) is told apart and imported', async () => {
     const file = path.join(root, 'sources', 'tiny-sd2.safetensors');
     const sd2: SdConfig = { ...SD2, textEncoder: { ...SD2.textEncoder, vocab_size: config.textEncoder.vocab_size } };
@@ -278,6 +300,30 @@ describe('importModel: what cannot be imported is named, and nothing is installe
     const error = await attempt({ name: 'cancelled', signal: controller.signal, onProgress: (p) => p.phase === 'writing' && controller.abort() });
     expect(error.code).toBe('cancelled');
     expect(fs.readdirSync(path.join(modelsDir, '.staging'))).toEqual([]);
+  });
+
+  it('a LoRA or a lone VAE picked by mistake is named, with where a LoRA goes', async () => {
+    const lora = path.join(root, 'sources', 'style.safetensors');
+    fs.writeFileSync(lora, encodeSafetensors({ 'lora_unet_down_blocks_0_attentions_0_proj_in.lora_down.weight': { dtype: 'F32', shape: [2, 32], data: new Float32Array(64) } }));
+    const error = await attempt({ source: lora });
+    expect(error.code).toBe('unsupported');
+    expect(error.message).toMatch(/style\.safetensors is a LoRA, not a model: copy it into .*loras and use it in a prompt as <lora:style:0\.8>/);
+    const vae = path.join(root, 'sources', 'vae.safetensors');
+    fs.writeFileSync(vae, encodeSafetensors({ 'decoder.conv_in.weight': { dtype: 'F32', shape: [4, 4, 3, 3], data: new Float32Array(144) } }));
+    expect((await attempt({ source: vae })).message).toMatch(/a VAE on its own/);
+  });
+
+  it('names of the models folder\'s own folders are refused', async () => {
+    expect((await attempt({ name: 'loras' })).message).toMatch(/loras\/ folder/);
+  });
+
+  it('a shard index that points out of its folder is refused', async () => {
+    const dir = path.join(root, 'sources', 'sharded');
+    fs.cpSync(path.join(root, 'sources', 'tiny-diffusers'), dir, { recursive: true });
+    fs.renameSync(path.join(dir, 'unet', 'diffusion_pytorch_model.safetensors'), path.join(root, 'sources', 'outside.safetensors'));
+    fs.writeFileSync(path.join(dir, 'unet', 'diffusion_pytorch_model.safetensors.index.json'), JSON.stringify({ weight_map: { 'conv_in.weight': '../../outside.safetensors' } }));
+    const error = await attempt({ source: dir, configDir: undefined as unknown as string });
+    expect(error.message).toMatch(/names the shard "\.\.\/\.\.\/outside\.safetensors": not a \.safetensors file beside the index/);
   });
 
   it('a full disk is refused before writing', async () => {

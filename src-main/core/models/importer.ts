@@ -36,7 +36,7 @@ import {
   type WeightSource,
 } from '../diffusion/graph/index.js';
 import { folderLayout, MANIFEST_FILE, readModelFolder, type ModelLayout, type ModelManifest, type PredictionType } from '../diffusion/model-folder.js';
-import { writeSafetensorsFile, type TensorToWrite } from '../diffusion/safetensors.js';
+import { SafetensorsFile, writeSafetensorsFile, type TensorToWrite } from '../diffusion/safetensors.js';
 import { sweepDeadFolders } from '../util/process.js';
 import { readLdmConfig, type SchedulerFields } from './ldm-config.js';
 
@@ -69,6 +69,10 @@ export interface ImportOptions {
   fetchTokenizer?(): Promise<string>;
   /** The source folder is Onbrand's own download staging: its files are moved, not copied. */
   consume?: boolean;
+  /** Of an ONNX folder, install only these files (`/`-separated; a download's own list). */
+  onlyFiles?: readonly string[];
+  /** With `consume`: told how to put the moved files back, should the install fail after moving them. */
+  onMoved?(undo: () => void): void;
   /** Free bytes on the models folder's disk; default `fs.statfsSync` (a seam for tests). */
   freeSpace?(dir: string): number;
 }
@@ -110,15 +114,20 @@ const NAME = /^[A-Za-z0-9][\w .()+-]{0,63}$/;
 /** Checks a model name: letters, digits, space and `_ . ( ) + -`, at most 64 characters, not starting with a dot. */
 export function checkModelName(name: string): string {
   const trimmed = name.trim();
-  if (!NAME.test(trimmed) || trimmed.endsWith('.') || trimmed.endsWith(' ')) {
-    throw new ModelImportError('bad_name', `"${name}" cannot be a model name: use letters, digits, spaces and _ . ( ) + -, up to 64 characters, starting with a letter or digit`);
+  if (!NAME.test(trimmed) || trimmed.endsWith('.')) {
+    throw new ModelImportError('bad_name', `"${name}" cannot be a model name: use letters, digits, spaces and _ . ( ) + -, up to 64 characters, starting with a letter or digit and not ending with a dot`);
   }
+  if (RESERVED.has(trimmed.toLowerCase())) throw new ModelImportError('bad_name', `"${trimmed}" is the name of the models folder's ${trimmed.toLowerCase()}/ folder; choose another name`);
   return trimmed;
 }
 
+/** Folders of the models folder that are not models. */
+const RESERVED = new Set(['loras', 'upscalers', 'lora', 'embeddings', 'vae']);
+
 /** A name for a model from its source file or folder ("DreamShaper_8_pruned.safetensors" → "DreamShaper_8_pruned"). */
 export function suggestModelName(source: string): string {
-  const base = path.basename(source.replace(/[\\/]+$/, ''), path.extname(source)).replace(/[^\w .()+-]+/g, '_').replace(/^[^A-Za-z0-9]+/, '');
+  const file = path.basename(source.replace(/[\\/]+$/, ''));
+  const base = file.replace(/\.(safetensors|ckpt|pt|pth|bin)$/i, '').replace(/[^\w .()+-]+/g, '_').replace(/^[^A-Za-z0-9]+/, '').replace(/[. ]+$/, '');
   return base.slice(0, 64) || 'model';
 }
 
@@ -181,13 +190,20 @@ async function copyFile(from: string, to: string, onBytes: (n: number) => void, 
   return { bytes, sha256: hash.digest('hex') };
 }
 
+/** Files below `dir` (hidden ones left out), following symbolic links as the Hugging Face cache's snapshots use them. */
 function listFiles(dir: string, base = dir): string[] {
   const out: string[] = [];
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name.startsWith('.')) continue;
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...listFiles(full, base));
-    else if (entry.isFile()) out.push(path.relative(base, full));
+  for (const name of fs.readdirSync(dir)) {
+    if (name.startsWith('.')) continue;
+    const full = path.join(dir, name);
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(full);
+    } catch {
+      continue; // A dangling link.
+    }
+    if (stat.isDirectory()) out.push(...listFiles(full, base));
+    else if (stat.isFile()) out.push(path.relative(base, full));
   }
   return out.sort();
 }
@@ -402,20 +418,41 @@ function writeJson(staging: string, relative: string, value: unknown, staged: St
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const text = `${JSON.stringify(value, null, 2)}\n`;
   fs.writeFileSync(file, text);
-  staged.files[relative.split(path.sep).join('/')] = { bytes: Buffer.byteLength(text), sha256: crypto.createHash('sha256').update(text).digest('hex') };
-  staged.bytes += Buffer.byteLength(text);
+  const key = relative.split(path.sep).join('/');
+  staged.bytes += Buffer.byteLength(text) - (staged.files[key]?.bytes ?? 0);
+  staged.files[key] = { bytes: Buffer.byteLength(text), sha256: crypto.createHash('sha256').update(text).digest('hex') };
 }
 
-async function copyInto(staging: string, relative: string, from: string, staged: Staged, onBytes: (n: number) => void, signal?: AbortSignal, move = false): Promise<void> {
-  let result: { bytes: number; sha256: string };
-  if (move) {
-    const target = path.join(staging, relative);
-    fs.mkdirSync(path.dirname(target), { recursive: true });
-    result = { bytes: fs.statSync(from).size, sha256: await sha256File(from, onBytes, signal) };
-    fs.renameSync(from, target);
-  } else result = await copyFile(from, path.join(staging, relative), onBytes, signal);
+async function copyInto(staging: string, relative: string, from: string, staged: Staged, onBytes: (n: number) => void, signal?: AbortSignal): Promise<void> {
+  const result = await copyFile(from, path.join(staging, relative), onBytes, signal);
   staged.files[relative.split(path.sep).join('/')] = result;
   staged.bytes += result.bytes;
+}
+
+/**
+ * Moves files of Onbrand's own download folder into the staging folder, all at once at the end
+ * (renames: instant), so that a failure or a cancel before then leaves the download as it was, and
+ * one during the renames puts back what was moved.
+ */
+function moveAll(moves: readonly { from: string; to: string }[]): void {
+  const done: { from: string; to: string }[] = [];
+  try {
+    for (const move of moves) {
+      fs.mkdirSync(path.dirname(move.to), { recursive: true });
+      fs.renameSync(move.from, move.to);
+      done.push(move);
+    }
+  } catch (error) {
+    for (const move of done.reverse()) {
+      try {
+        fs.mkdirSync(path.dirname(move.from), { recursive: true });
+        fs.renameSync(move.to, move.from);
+      } catch {
+        // Left in staging; the download fetches it again.
+      }
+    }
+    throw error;
+  }
 }
 
 /** Tokenizer files: the config's folder verbatim; otherwise vocab + merges with the family's pad token (SD 2.x pads with "!"). */
@@ -447,10 +484,28 @@ function writeManifest(staging: string, manifest: Omit<ModelManifest, 'files' | 
 // ---------------------------------------------------------------------------------------------
 // The three sources
 
+/** A LoRA, VAE or embedding picked by mistake: said as such, with where it goes instead. */
+function notAModel(file: string, st: SafetensorsFile | null, modelsDir: string): void {
+  if (!st) return; // The checkpoint reader names the problem.
+  const keys = [...st.tensors.keys()];
+  const base = path.basename(file);
+  if (keys.some((k) => /^model\.diffusion_model\./.test(k))) return;
+  if (keys.some((k) => /^(lora_unet_|lora_te\d?_)|\.(lora_down|lora_up|lora_A|lora_B|hada_w1_a|lokr_w1)(\.weight)?$|\.lokr_w1/.test(k))) {
+    throw new ModelImportError('unsupported', `${base} is a LoRA, not a model: copy it into ${path.join(modelsDir, 'loras')} and use it in a prompt as <lora:${path.basename(file, path.extname(file))}:0.8>`);
+  }
+  if (keys.some((k) => /^(first_stage_model\.)?(decoder|encoder)\.(conv_in|up\.|down\.|up_blocks|down_blocks)/.test(k)) && !keys.some((k) => /^(cond_stage_model|conditioner)\./.test(k))) {
+    throw new ModelImportError('unsupported', `${base} is a VAE on its own, not a whole model: Onbrand imports complete checkpoints (UNet, VAE and text encoder in one file)`);
+  }
+  if (keys.length <= 4 && keys.some((k) => /^(emb_params|string_to_param|clip_[lg])/.test(k) || k === '*')) {
+    throw new ModelImportError('unsupported', `${base} is a textual-inversion embedding, not a model`);
+  }
+}
+
 /** What an import of one source kind wrote into the staging folder. */
 type Imported = Omit<ImportReport, 'dir' | 'seconds' | 'bytes'> & { source: ModelManifest['source']; staged: Staged };
 
 async function importCheckpoint(file: string, name: string, staging: string, options: ImportOptions, progress: (phase: ImportPhase, n: number) => void, setTotal: (n: number) => void): Promise<Imported> {
+  notAModel(file, await SafetensorsFile.open(file).catch(() => null), options.modelsDir);
   let source: CheckpointWeights;
   try {
     source = await CheckpointWeights.open(file);
@@ -490,7 +545,7 @@ async function importCheckpoint(file: string, name: string, staging: string, opt
   for (const part of ['text_encoder', 'vae', 'unet'] as const) {
     const target = path.join(staging, files[part]);
     fs.mkdirSync(path.dirname(target), { recursive: true });
-    const written = writeSafetensorsFile(
+    const written = await writeSafetensorsFile(
       target,
       byPart[part],
       (n) => {
@@ -524,6 +579,7 @@ async function importCheckpoint(file: string, name: string, staging: string, opt
 }
 
 async function importFolder(dir: string, name: string, staging: string, options: ImportOptions, progress: (phase: ImportPhase, n: number) => void, setTotal: (n: number) => void): Promise<Imported> {
+  if (options.configDir) throw new ModelImportError('config', 'A config folder applies to single-file checkpoints; a model folder brings its own configs (only the prediction type can be changed).');
   const layout = folderLayout(dir);
   if (!layout) {
     throw new ModelImportError('unsupported', `${dir} is neither a diffusers folder (unet/config.json with safetensors weights) nor a diffusers ONNX folder (unet/model.onnx)`);
@@ -539,11 +595,16 @@ async function importFolder(dir: string, name: string, staging: string, options:
   let files: string[];
   if (layout === 'diffusers') {
     // Check every weight against the architecture before copying anything.
-    const sources = {
-      unet: await DiffusersWeights.open(folder.parts.unet),
-      vae: await DiffusersWeights.open(folder.parts.vae_decoder),
-      text_encoder: await DiffusersWeights.open(folder.parts.text_encoder),
-    };
+    let sources: Record<'unet' | 'vae' | 'text_encoder', DiffusersWeights>;
+    try {
+      sources = {
+        unet: await DiffusersWeights.open(folder.parts.unet),
+        vae: await DiffusersWeights.open(folder.parts.vae_decoder),
+        text_encoder: await DiffusersWeights.open(folder.parts.text_encoder),
+      };
+    } catch (error) {
+      throw new ModelImportError('weights', (error as Error).message);
+    }
     const config = inferred({ label: dir, shape: (n) => sources[partOf(n)].shape(n), read: (n) => sources[partOf(n)].read(n) });
     try {
       config.unet = mergeConfig(config.unet, readJsonFile(path.join(dir, 'unet', 'config.json')), path.join(dir, 'unet', 'config.json'));
@@ -571,7 +632,7 @@ async function importFolder(dir: string, name: string, staging: string, options:
     const skipped = listFiles(dir).filter((f) => !files.includes(f) && f !== MANIFEST_FILE && !/^(safety_checker|feature_extractor)\//.test(f.split(path.sep).join('/')));
     if (skipped.length > 0) notes.push(`${skipped.length} file${skipped.length === 1 ? '' : 's'} not needed for generation left behind (${skipped.slice(0, 3).join(', ')}${skipped.length > 3 ? ', …' : ''}).`);
   } else {
-    files = listFiles(dir).filter((f) => f !== MANIFEST_FILE);
+    files = (options.onlyFiles ? options.onlyFiles.map((f) => f.split('/').join(path.sep)) : listFiles(dir)).filter((f) => f !== MANIFEST_FILE);
     const unetConfig = path.join(dir, 'unet', 'config.json');
     if (fs.existsSync(unetConfig) && readJsonFile(unetConfig).cross_attention_dim === 1024) family = 'sd2';
   }
@@ -579,7 +640,27 @@ async function importFolder(dir: string, name: string, staging: string, options:
   setTotal(total);
   const staged: Staged = { files: {}, bytes: 0 };
   checkFreeSpace(options, options.consume ? 0 : total);
-  for (const relative of files) await copyInto(staging, relative, path.join(dir, relative), staged, (n) => progress('copying', n), options.signal, options.consume === true);
+  if (options.consume) {
+    // Onbrand's own verified download: hashed where it is (for the manifest), then moved.
+    const moves: { from: string; to: string }[] = [];
+    for (const relative of files) {
+      const from = path.join(dir, relative);
+      staged.files[relative.split(path.sep).join('/')] = { bytes: fs.statSync(from).size, sha256: await sha256File(from, (n) => progress('hashing', n), options.signal) };
+      staged.bytes += fs.statSync(from).size;
+      moves.push({ from, to: path.join(staging, relative) });
+    }
+    checkAborted(options.signal);
+    moveAll(moves);
+    options.onMoved?.(() => moveAll(moves.map(({ from, to }) => ({ from: to, to: from }))));
+  } else {
+    for (const relative of files) await copyInto(staging, relative, path.join(dir, relative), staged, (n) => progress('copying', n), options.signal);
+  }
+  if (options.predictionType) {
+    // The folder's scheduler, with the prediction type asked for.
+    const schedulerFile = path.join(dir, 'scheduler', 'scheduler_config.json');
+    const scheduler = fs.existsSync(path.join(staging, 'scheduler', 'scheduler_config.json')) ? readJsonFile(path.join(staging, 'scheduler', 'scheduler_config.json')) : fs.existsSync(schedulerFile) ? readJsonFile(schedulerFile) : { ...DEFAULT_SCHEDULER };
+    writeJson(staging, path.join('scheduler', 'scheduler_config.json'), { ...scheduler, prediction_type: options.predictionType }, staged);
+  }
   const unetFile = path.relative(dir, folder.parts.unet).split(path.sep).join('/');
   const hash = (staged.files[unetFile]?.sha256 ?? '').slice(0, 10);
   return {
@@ -588,7 +669,7 @@ async function importFolder(dir: string, name: string, staging: string, options:
     family,
     sourceKind: layout === 'onnx' ? 'onnx' : 'diffusers',
     architectureFrom: 'folder',
-    predictionType: folder.predictionType,
+    predictionType: options.predictionType ?? folder.predictionType,
     tokenizerFrom: 'the folder',
     checkpoint: null,
     notes,
@@ -622,6 +703,8 @@ export async function importModel(options: ImportOptions): Promise<ImportReport>
       options.onProgress?.({ phase, bytesDone: Math.min(done, total), bytesTotal: total });
     }
   };
+  let undoMoves: (() => void) | null = null;
+  const folderOptions: ImportOptions = { ...options, onMoved: (undo) => (undoMoves = undo) };
   try {
     options.onProgress?.({ phase: 'checking', bytesDone: 0, bytesTotal: 0 });
     const isFolder = fs.statSync(source).isDirectory();
@@ -629,7 +712,7 @@ export async function importModel(options: ImportOptions): Promise<ImportReport>
       throw new ModelImportError('unsupported', `${path.basename(source)}: Onbrand imports .safetensors checkpoints, diffusers folders and diffusers ONNX folders`);
     }
     const result = isFolder
-      ? await importFolder(source, name, staging, options, progress, (n) => (total = n))
+      ? await importFolder(source, name, staging, folderOptions, progress, (n) => (total = n))
       : await importCheckpoint(source, name, staging, options, progress, (n) => (total = n));
     checkAborted(options.signal);
     options.onProgress?.({ phase: 'finishing', bytesDone: total, bytesTotal: total });
@@ -639,10 +722,17 @@ export async function importModel(options: ImportOptions): Promise<ImportReport>
       { format: 'onbrand-model', version: 1, name, layout: fields.layout, family: fields.family, source: origin, licence: options.licence ?? null, architectureFrom: fields.architectureFrom, predictionType: fields.predictionType, hash: fields.hash },
       staged,
     );
+    // What is about to be installed opens as a model (every part, tokenizer and config there).
+    try {
+      readModelFolder(staging);
+    } catch (error) {
+      throw new ModelImportError('weights', `The model would be incomplete: ${(error as Error).message.replaceAll(staging, name)}; nothing was installed`);
+    }
     publish(staging, dir);
     const report: ImportReport = { ...fields, dir, bytes: staged.bytes, seconds: (performance.now() - started) / 1000 };
     return report;
   } catch (error) {
+    (undoMoves as (() => void) | null)?.();
     fs.rmSync(staging, { recursive: true, force: true });
     if (error instanceof ModelImportError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOSPC') throw new ModelImportError('disk_full', `The disk of ${modelsDir} is full; nothing was installed (the import needs about as much free space as the model's size)`);

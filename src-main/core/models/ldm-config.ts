@@ -65,7 +65,9 @@ export function ldmConfigFrom(doc: unknown, file: string): LdmConfig {
   };
 
   const unet: Partial<UnetConfig> = {};
-  const unetConfig = isObj(params.unet_config) && isObj(params.unet_config.params) ? params.unet_config.params : null;
+  // SGM-style configs (SD 2.1 Turbo, …) call it network_config, as diffusers also reads it.
+  const network = isObj(params.unet_config) ? params.unet_config : isObj(params.network_config) ? params.network_config : null;
+  const unetConfig = network && isObj(network.params) ? network.params : null;
   if (unetConfig) {
     const where = 'model.params.unet_config.params';
     const channels = num(unetConfig, 'model_channels', where);
@@ -134,6 +136,11 @@ export function ldmConfigFrom(doc: unknown, file: string): LdmConfig {
   if (end !== undefined) scheduler.beta_end = end;
   const steps = num(params, 'timesteps', 'model.params');
   if (steps !== undefined) scheduler.num_train_timesteps = steps;
+  // SGM configs say it through the denoiser's scaling (VScaling / EpsScaling).
+  const denoiser = isObj(params.denoiser_config) && isObj(params.denoiser_config.params) ? params.denoiser_config.params : null;
+  const scaling = denoiser && isObj(denoiser.scaling_config) ? String(denoiser.scaling_config.target ?? '') : '';
+  if (/VScaling/.test(scaling)) scheduler.prediction_type = 'v_prediction';
+  else if (/EpsScaling/.test(scaling)) scheduler.prediction_type = 'epsilon';
   const parameterization = params.parameterization;
   if (parameterization !== undefined) {
     if (parameterization === 'v') scheduler.prediction_type = 'v_prediction';

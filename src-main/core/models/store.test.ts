@@ -132,13 +132,32 @@ describe('ModelStore.pullNow: three kinds of repository', () => {
     await withToken.close();
   });
 
-  it('a pasted resolve link to another host gets the file, but never the token', async () => {
-    const { store: s } = store('link', { hub: { endpoint: 'http://127.0.0.1:9', env: {} }, token: () => 'hf_secret' });
+  it('a pasted resolve link to another host gets the file, but never the token; CLIP\'s tokenizer comes from the configured Hub', async () => {
+    const configured = await startHubImitation({
+      repos: { 'openai/clip-vit-large-patch14': { revisions: { main: { 'vocab.json': fs.readFileSync(path.join(onnxDir, 'tokenizer', 'vocab.json')), 'merges.txt': fs.readFileSync(path.join(onnxDir, 'tokenizer', 'merges.txt')) } } } },
+      tokens: { hf_secret: [] },
+    });
+    try {
+      const { store: s } = store('link', { hub: { endpoint: configured.url, env: {} }, token: () => 'hf_secret' });
+      hub.requests.length = 0;
+      const result = await s.pullNow(`${hub.url}/test/tiny-checkpoint/resolve/main/tiny.safetensors`, 'linked');
+      expect(result.name).toBe('linked');
+      expect(hub.requests.filter((r) => r.url.includes('tiny.safetensors')).length).toBeGreaterThan(0);
+      expect(hub.requests.every((r) => r.headers.authorization === undefined)).toBe(true);
+      expect(hub.requests.some((r) => r.url.includes('clip-vit'))).toBe(false);
+      expect(configured.requests.some((r) => r.url.includes('vocab.json') && r.headers.authorization === 'Bearer hf_secret')).toBe(true);
+      await s.close();
+    } finally {
+      await configured.close();
+    }
+  });
+
+  it('a reserved or malformed name is refused before anything is fetched', async () => {
+    const { store: s } = store('names');
     hub.requests.length = 0;
-    const result = await s.pullNow(`${hub.url}/test/tiny-checkpoint/resolve/main/tiny.safetensors`, 'linked');
-    expect(result.name).toBe('linked');
-    expect(hub.requests.filter((r) => r.url.includes('tiny.safetensors')).length).toBeGreaterThan(0);
-    expect(hub.requests.every((r) => r.headers.authorization === undefined)).toBe(true);
+    expect(() => s.startPull('test/tiny-checkpoint', 'loras')).toThrow(/name of the models folder's loras\/ folder/);
+    await expect(s.pullNow('test/tiny-checkpoint', 'v1.5.')).rejects.toThrow(/cannot be a model name/);
+    expect(hub.requests.filter((r) => r.url.includes('/resolve/'))).toEqual([]);
     await s.close();
   });
 });
@@ -208,6 +227,35 @@ describe('ModelStore tasks: the app\'s downloads', () => {
     expect(s.clear(task.id)).toEqual({ cleared: task.id });
     expect(s.listTasks().map((t) => t.id)).not.toContain(task.id);
     expect(() => s.clear(task.id)).toThrow(/No model task/);
+    await s.close();
+  });
+
+  it('cancelling while a downloaded folder is being installed keeps the verified files: resume installs without fetching again', async () => {
+    const seen: ModelTask[] = [];
+    let cancelled = false;
+    const { store: s, modelsDir } = store('cancel-install', {
+      onTask: (t) => {
+        seen.push(t);
+        // The moment the install starts hashing the verified download: the user presses Cancel.
+        if (!cancelled && t.phase === 'Verifying') {
+          cancelled = true;
+          s.cancel(t.id);
+        }
+      },
+    });
+    const task = s.startPull('test/tiny-diffusers', 'kept');
+    await until(() => ['cancelled', 'done', 'failed'].includes(last(seen, task.id)?.state ?? ''));
+    expect(last(seen, task.id)).toMatchObject({ state: 'cancelled', resumable: true });
+    // Everything fetched is still in the download folder; nothing half-installed, no staging left.
+    expect(fs.existsSync(path.join(modelsDir, '.downloads', task.id, 'unet', 'diffusion_pytorch_model.fp16.safetensors'))).toBe(true);
+    expect(fs.existsSync(path.join(modelsDir, 'kept'))).toBe(false);
+    expect(fs.readdirSync(path.join(modelsDir, '.staging'))).toEqual([]);
+    hub.requests.length = 0;
+    s.resume(task.id);
+    await until(() => ['done', 'failed'].includes(last(seen, task.id)?.state ?? ''));
+    expect(last(seen, task.id)!.state).toBe('done');
+    expect(hub.requests.filter((r) => r.url.includes('/resolve/'))).toEqual([]);
+    expect(s.list().models.map((m) => m.name)).toEqual(['kept']);
     await s.close();
   });
 

@@ -11,11 +11,11 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApiError, type CatalogEntry, type ModelList, type ModelTask } from '../api/index.js';
-import { writeAtomically } from '../util/fs-atomic.js';
+import { tempPathFor } from '../util/fs-atomic.js';
 import { CATALOG, CLIP_TOKENIZER, type CatalogModel } from './catalog.js';
 import { downloadFiles, type DownloadProgress } from './download.js';
 import { DownloadError, fetchRevision, formatBytes, hubEndpoint, parseModelRef, type HubFile, type HubOptions, type RetryOptions } from './hub.js';
-import { importModel, ModelImportError, suggestModelName, type ImportOptions, type ImportProgress, type ImportReport } from './importer.js';
+import { checkModelName, importModel, ModelImportError, suggestModelName, type ImportOptions, type ImportProgress, type ImportReport } from './importer.js';
 import { listModels, removeModel, verifyModel, type VerifyResult } from './library.js';
 
 export interface ModelStoreOptions {
@@ -53,6 +53,8 @@ interface PullPlan {
   revision: string;
   /** The checkpoint file, or the folder's files. */
   file: string | null;
+  /** The download's size (approximate for a catalogue entry). */
+  bytes: number;
   files: ((p: string) => boolean) | readonly string[];
   sha256?: string;
   licence: string | null;
@@ -148,11 +150,11 @@ export class ModelStore {
     };
   }
 
-  /** CLIP's tokenizer, fetched once into the data folder, for checkpoints that carry none. */
-  private async clipTokenizer(signal?: AbortSignal, endpoint?: string): Promise<string> {
+  /** CLIP's tokenizer, fetched once into the data folder from the configured Hub (never a pasted link's host), for checkpoints that carry none. */
+  private async clipTokenizer(signal?: AbortSignal): Promise<string> {
     const dir = path.join(this.options.dataDir, 'tokenizers', 'clip-vit-large-patch14');
     if (CLIP_TOKENIZER.files.every((f) => fs.existsSync(path.join(dir, f)))) return dir;
-    await downloadFiles({ repo: CLIP_TOKENIZER.repo, revision: CLIP_TOKENIZER.revision, files: CLIP_TOKENIZER.files, staging: dir }, this.hubOptions(signal, endpoint));
+    await downloadFiles({ repo: CLIP_TOKENIZER.repo, revision: CLIP_TOKENIZER.revision, files: CLIP_TOKENIZER.files, staging: dir }, this.hubOptions(signal));
     return dir;
   }
 
@@ -175,6 +177,15 @@ export class ModelStore {
   private async plan(source: string, name: string | undefined, signal?: AbortSignal): Promise<PullPlan> {
     const entry = CATALOG.find((c) => c.id === source.trim().toLowerCase());
     if (entry) {
+      if (entry.file && entry.sha256) {
+        // Before 2 GB are fetched: is the Hub's file the one Onbrand knows?
+        const info = await fetchRevision(entry.repo, entry.revision, this.hubOptions(signal));
+        const listed = info.files.find((f) => f.path === entry.file);
+        if (!listed) throw new DownloadError('not_found', `${entry.repo} no longer has ${entry.file}; Onbrand cannot download ${entry.title} from it.`);
+        if (listed.sha256 && listed.sha256 !== entry.sha256) {
+          throw new DownloadError('hash_mismatch', `${entry.file} on the Hub has SHA-256 ${listed.sha256}, not the ${entry.sha256} Onbrand knows for ${entry.title}: the repository changed. Nothing was installed.`);
+        }
+      }
       return {
         kind: entry.kind,
         title: entry.title,
@@ -182,6 +193,7 @@ export class ModelStore {
         revision: entry.revision,
         file: entry.file,
         files: entry.file ? [entry.file] : entry.files!,
+        bytes: entry.bytes,
         ...(entry.sha256 ? { sha256: entry.sha256 } : {}),
         licence: entry.licence,
         name: name ?? entry.name,
@@ -196,17 +208,18 @@ export class ModelStore {
     }
     const info = await fetchRevision(ref.repo, ref.revision, hub);
     const licence = info.licence ?? null;
+    const sizeOf = (paths: readonly string[]): number => info.files.filter((f) => paths.includes(f.path)).reduce((n, f) => n + f.size, 0);
     if (ref.path) {
-      return { kind: 'checkpoint', ...endpoint, title, repo: ref.repo, revision: info.commit, file: ref.path, files: [ref.path], licence, name: name ?? suggestModelName(ref.path) };
+      return { kind: 'checkpoint', ...endpoint, title, repo: ref.repo, revision: info.commit, file: ref.path, files: [ref.path], bytes: sizeOf([ref.path]), licence, name: name ?? suggestModelName(ref.path) };
     }
     const paths = info.files.map((f) => f.path);
     if (paths.includes('model_index.json')) {
       const selection = folderSelection(info.files, ref.repo);
-      return { kind: selection.kind, ...endpoint, title, repo: ref.repo, revision: info.commit, file: null, files: selection.files, licence, name: name ?? suggestModelName(ref.repo) };
+      return { kind: selection.kind, ...endpoint, title, repo: ref.repo, revision: info.commit, file: null, files: selection.files, bytes: sizeOf(selection.files), licence, name: name ?? suggestModelName(ref.repo) };
     }
     const checkpoints = paths.filter((p) => !p.includes('/') && p.toLowerCase().endsWith('.safetensors'));
     if (checkpoints.length === 1) {
-      return { kind: 'checkpoint', ...endpoint, title, repo: ref.repo, revision: info.commit, file: checkpoints[0]!, files: checkpoints, licence, name: name ?? suggestModelName(checkpoints[0]!) };
+      return { kind: 'checkpoint', ...endpoint, title, repo: ref.repo, revision: info.commit, file: checkpoints[0]!, files: checkpoints, bytes: sizeOf(checkpoints), licence, name: name ?? suggestModelName(checkpoints[0]!) };
     }
     if (checkpoints.length === 0) throw new DownloadError('not_found', `${ref.repo} has neither a model_index.json (a model folder) nor a .safetensors checkpoint at its top level.`);
     throw new DownloadError('bad_request', `${ref.repo} has ${checkpoints.length} checkpoints (${checkpoints.slice(0, 4).join(', ')}${checkpoints.length > 4 ? ', …' : ''}): name one as ${ref.repo}:FILE.`);
@@ -231,16 +244,27 @@ export class ModelStore {
     onPlan: (plan: { name: string; title: string }) => void = () => undefined,
   ): Promise<ImportReport> {
     const plan = await this.plan(source, name, signal);
+    plan.name = checkModelName(plan.name);
     onPlan(plan);
     const target = path.join(this.options.modelsDir, plan.name);
     if (fs.existsSync(target)) throw new ModelImportError('exists', `A model named "${plan.name}" is already installed; remove it first or give another name.`);
+    // A checkpoint carries no tokenizer: have one before the long download (unless a model has one to reuse).
+    if (plan.kind === 'checkpoint' && !this.list().models.some((m) => fs.existsSync(path.join(m.dir, 'tokenizer', 'vocab.json')))) await this.clipTokenizer(signal);
     const staging = this.downloadFolder(id);
-    const set = await downloadFiles({ repo: plan.repo, revision: plan.revision, files: plan.files, staging }, { ...this.hubOptions(signal, plan.endpoint), onProgress: onDownload });
+    const set = await downloadFiles(
+      { repo: plan.repo, revision: plan.revision, files: plan.files, staging },
+      {
+        ...this.hubOptions(signal, plan.endpoint),
+        onProgress: onDownload,
+        // A checkpoint is converted next to the download: room for both is checked before the first byte.
+        ...(plan.kind === 'checkpoint' ? { diskMarginBytes: 64 * 1024 * 1024 + plan.bytes } : {}),
+      },
+    );
     const origin = { repo: set.repo, revision: set.commit, url: `${set.endpoint}/${set.repo}` };
     let report: ImportReport;
     if (plan.kind === 'checkpoint') {
       const file = path.join(staging, ...plan.file!.split('/'));
-      const hubSha = set.files.find((f) => f.path === plan.file)?.sha256;
+        const hubSha = set.files.find((f) => f.path === plan.file)?.sha256;
       if (plan.sha256 && hubSha && hubSha !== plan.sha256) {
         throw new DownloadError('hash_mismatch', `${plan.file} on the Hub has SHA-256 ${hubSha}, not the ${plan.sha256} Onbrand knows for ${plan.title}: the repository changed. Nothing was installed.`);
       }
@@ -252,11 +276,10 @@ export class ModelStore {
         origin,
         signal,
         onProgress: onImport,
-        // From the Hub the model came from (a pasted link's, or the configured one).
-        fetchTokenizer: () => this.clipTokenizer(signal, plan.endpoint),
+        fetchTokenizer: () => this.clipTokenizer(signal),
       });
     } else {
-      report = await importModel({ source: staging, name: plan.name, modelsDir: this.options.modelsDir, licence: plan.licence, origin, signal, onProgress: onImport, consume: true });
+      report = await importModel({ source: staging, name: plan.name, modelsDir: this.options.modelsDir, licence: plan.licence, origin, signal, onProgress: onImport, consume: true, onlyFiles: set.files.map((f) => f.path) });
     }
     fs.rmSync(staging, { recursive: true, force: true });
     this.options.onChanged?.(report.name);
@@ -307,8 +330,10 @@ export class ModelStore {
     };
   }
 
-  private update(id: string, change: Partial<ModelTask>): ModelTask {
-    const task = { ...this.tasks.get(id)!, ...change };
+  private update(id: string, change: Partial<ModelTask>): ModelTask | undefined {
+    const current = this.tasks.get(id);
+    if (!current) return undefined; // Cleared meanwhile.
+    const task = { ...current, ...change };
     this.tasks.set(id, task);
     const record = this.records.get(id);
     if (record && (change.state !== undefined || change.error !== undefined)) {
@@ -319,15 +344,28 @@ export class ModelStore {
     return task;
   }
 
+  /** Written at once (a small file), through a temporary file and a rename: saves never land out of order, nor half-written. */
   private saveRecords(): void {
     const records = [...this.records.values()].filter((r) => r.state !== 'done');
-    const text = JSON.stringify(records, null, 1);
-    fs.mkdirSync(path.dirname(this.recordsFile), { recursive: true });
-    void writeAtomically(this.recordsFile, (temp) => fs.promises.writeFile(temp, text)).catch(() => undefined);
+    try {
+      fs.mkdirSync(path.dirname(this.recordsFile), { recursive: true });
+      const temp = tempPathFor(this.recordsFile);
+      fs.writeFileSync(temp, JSON.stringify(records, null, 1));
+      fs.renameSync(temp, this.recordsFile);
+    } catch (error) {
+      console.error(`onbrand: the list of downloads could not be saved (${(error as Error).message}); they go on, but will not resume after a restart.`);
+    }
   }
 
   /** Queues a download; returns its task at once. */
   startPull(source: string, name?: string): ModelTask {
+    if (name !== undefined) {
+      try {
+        name = checkModelName(name);
+      } catch (error) {
+        throw new ApiError('invalid_input', (error as Error).message, 'name');
+      }
+    }
     const trimmed = source.trim();
     const entry = CATALOG.find((c) => c.id === trimmed.toLowerCase());
     const id = `dl-${crypto.randomBytes(6).toString('hex')}`;
@@ -384,10 +422,15 @@ export class ModelStore {
         this.controllers.delete(id);
       }
     });
-    this.chain = turn;
-    this.runs.set(id, turn);
-    void turn.finally(() => {
-      if (this.runs.get(id) === turn) this.runs.delete(id);
+    // One task's unexpected failure never stops the ones after it.
+    const settled = turn.catch((error: unknown) => {
+      console.error(`onbrand: model task ${id} failed unexpectedly:`, error);
+      this.update(id, { state: 'failed', phase: 'Failed', error: (error as Error).message ?? String(error), finishedAt: new Date().toISOString() });
+    });
+    this.chain = settled;
+    this.runs.set(id, settled);
+    void settled.finally(() => {
+      if (this.runs.get(id) === settled) this.runs.delete(id);
     });
   }
 
@@ -421,7 +464,10 @@ export class ModelStore {
         return;
       }
       const message = (error as Error).message;
-      const permanent = error instanceof ModelImportError || (error instanceof DownloadError && ['hash_mismatch', 'not_found', 'bad_request', 'exists'].includes(error.code));
+      // What trying again can fix (the network, a full disk, a name taken meanwhile) stays resumable; a wrong file or repository does not.
+      const permanent =
+        (error instanceof ModelImportError && !['tokenizer', 'disk_full', 'exists', 'cancelled'].includes(error.code)) ||
+        (error instanceof DownloadError && ['hash_mismatch', 'not_found', 'bad_request'].includes(error.code));
       this.update(id, { state: 'failed', phase: 'Failed', error: message, resumable: !permanent, finishedAt: new Date().toISOString(), bytesPerSecond: 0, etaSeconds: null });
     }
   }

@@ -1,4 +1,4 @@
-import { useEffect, useState, type DragEvent } from 'react';
+import { useEffect, useRef, useState, type DragEvent } from 'react';
 import { createProject, importPaths, renameProject } from '../actions';
 import { getClient } from '../api/client';
 import { savePreset, toggleGenerate } from '../generation-actions';
@@ -37,9 +37,14 @@ export function App() {
   const noModels = useStore(noModelInstalled);
   const current = projects.find((p) => p.id === currentProjectId);
 
+  // Read at key time, not from the effect's closure: the listener of the render before a dialog
+  // closed must not swallow the first key after it (the effect re-runs only after the paint).
+  const dialogRef = useRef<DialogKind>(dialog);
+  dialogRef.current = dialog;
+
   useEffect(() => {
     const onKey = (event: KeyboardEvent): void => {
-      if (dialog || modalOpen()) return;
+      if (dialogRef.current || modalOpen()) return;
       const handled = handleKey(event, {
         newProject: () => setDialog('new-project'),
         renameProject: () => setDialog('rename-project'),
@@ -52,7 +57,7 @@ export function App() {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [dialog]);
+  }, []);
 
   const onDrop = (event: DragEvent): void => {
     event.preventDefault();

@@ -126,7 +126,8 @@ export function clearModelTask(id: string): void {
   useStore.getState().setClearedTasks(cleared);
   void getClient()
     .call('models.clear', { taskId: id })
-    .catch(() => undefined); // Already forgotten (the core restarted): nothing to do.
+    .then(() => useStore.getState().removeModelTask(id))
+    .catch(() => undefined); // Still running (a discard that finishes later: it stays hidden), or already forgotten.
 }
 
 /** Whether a Hugging Face token is saved (settings or HF_TOKEN); never the token itself. */

@@ -20,6 +20,8 @@ export interface ModelLibrarySlice {
   /** Replaces a task: `models.task` events, which arrive in order, are the latest word. */
   upsertModelTask(task: ModelTask): void;
   setClearedTasks(ids: string[]): void;
+  /** Drops a task the core has forgotten. */
+  removeModelTask(id: string): void;
   setLibraryOpen(open: boolean): void;
   setModelDialog(dialog: ModelDialog | null): void;
 }
@@ -46,6 +48,7 @@ export const createModelLibrarySlice: Slice<ModelLibrarySlice> = (set) => ({
       return { modelTasks };
     }),
   setClearedTasks: (clearedTasks) => set({ clearedTasks }),
+  removeModelTask: (id) => set((state) => ({ modelTasks: state.modelTasks.filter((t) => t.id !== id) })),
   setLibraryOpen: (libraryOpen) => set(libraryOpen ? { libraryOpen } : { libraryOpen, modelDialog: null }),
   setModelDialog: (modelDialog) => set({ modelDialog }),
 });

@@ -61,7 +61,13 @@ export class DiffusersWeights implements WeightSource {
         throw new WeightMappingError(`${file} is not a readable shard index: ${(error as Error).message}`);
       }
       if (!index.weight_map || typeof index.weight_map !== 'object') throw new WeightMappingError(`${file} has no weight_map`);
-      for (const shard of new Set(Object.values(index.weight_map))) files.push(path.join(path.dirname(file), shard));
+      for (const shard of new Set(Object.values(index.weight_map))) {
+        // Shards lie beside the index: a plain .safetensors file name, never a path out of the folder.
+        if (typeof shard !== 'string' || shard !== path.basename(shard) || shard.startsWith('.') || !shard.endsWith('.safetensors')) {
+          throw new WeightMappingError(`${file} names the shard ${JSON.stringify(shard)}: not a .safetensors file beside the index`);
+        }
+        files.push(path.join(path.dirname(file), shard));
+      }
     } else files.push(file);
     const entries = new Map<string, Entry>();
     for (const shard of files) {

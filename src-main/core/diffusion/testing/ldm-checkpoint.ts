@@ -277,7 +277,7 @@ export function writeLdmCheckpoint(file: string, config: SdConfig, family: 'sd1'
  * full-size import measurement: 1.07 B parameters, 2.1 GB, never held in memory whole). The same
  * keys and values (rounded to float16) as `writeLdmCheckpoint(file, config, 'sd1')`.
  */
-export function writeLdmCheckpointStreaming(file: string, config: SdConfig, seed = SEED): { bytes: number; sha256: string; tensors: number } {
+export async function writeLdmCheckpointStreaming(file: string, config: SdConfig, seed = SEED): Promise<{ bytes: number; sha256: string; tensors: number }> {
   const specs = specsOf(config);
   const unet = unetPairs(config.unet);
   const vae = vaePairs(config.vae);
@@ -292,7 +292,7 @@ export function writeLdmCheckpointStreaming(file: string, config: SdConfig, seed
     entries.push({ key, name: spec.name, shape: conv1x1 ? [...spec.torchDims, 1, 1] : spec.torchDims });
   }
   const byKey = new Map(entries.map((e) => [e.key, e]));
-  const written = writeSafetensorsFile(
+  const written = await writeSafetensorsFile(
     file,
     entries.map((e) => ({ name: e.key, dtype: 'F16' as const, shape: e.shape })),
     (key) => {

@@ -147,7 +147,7 @@ export async function runTask(task: string, a: RealsizeArgs): Promise<Record<str
       let written = { bytes: fs.existsSync(file) ? fs.statSync(file).size : 0, tensors: 0 };
       if (!fs.existsSync(file)) {
         const tmp = `${file}.tmp`;
-        written = writeLdmCheckpointStreaming(tmp, SD15, 1);
+        written = await writeLdmCheckpointStreaming(tmp, SD15, 1);
         fs.renameSync(tmp, file);
       }
       return { seconds: (performance.now() - started) / 1000, bytes: written.bytes, tensors: written.tensors, peakRssMb: peakRssMb() };
