@@ -13,6 +13,7 @@ import { DiffusionEngine, type GenerateSettings, type GeneratedImage } from './e
 import { encodeSafetensors } from './safetensors.js';
 import { writeTinySdArch } from './testing/tiny-sd-arch.js';
 import { writeTinySd } from './testing/tiny-sd.js';
+import { maxPixelDiff } from './testing/images.js';
 
 let root: string;
 let modelDir: string;
@@ -57,12 +58,6 @@ async function pixels(image: GeneratedImage): Promise<Int16Array> {
   return Int16Array.from(await sharp(image.png).raw().toBuffer());
 }
 
-async function maxPixelDiff(a: GeneratedImage, b: GeneratedImage): Promise<number> {
-  const [pa, pb] = [await pixels(a), await pixels(b)];
-  let m = 0;
-  for (let i = 0; i < pa.length; i++) m = Math.max(m, Math.abs(pa[i]! - pb[i]!));
-  return m;
-}
 
 beforeAll(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'onbrand-engine-graphs-'));

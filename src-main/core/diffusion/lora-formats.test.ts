@@ -9,7 +9,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiffusionEngine, type GenerateSettings, type GeneratedImage } from './engine.js';
 import { buildPart, SD15, type LoraBranch } from './graph/index.js';
@@ -21,6 +20,7 @@ import { LoraLibrary, mergeLoras, readLora, type ModelPart } from './lora.js';
 import type { WeightTarget } from './onnx-graph.js';
 import { encodeSafetensors } from './safetensors.js';
 import { tinyArchConfig, writeTinySdArch } from './testing/tiny-sd-arch.js';
+import { maxPixelDiff } from './testing/images.js';
 
 type Tensors = Parameters<typeof encodeSafetensors>[0];
 interface T {
@@ -473,12 +473,6 @@ const settings: GenerateSettings = {
   batchSize: 1,
 };
 
-async function maxPixelDiff(a: GeneratedImage, b: GeneratedImage): Promise<number> {
-  const [pa, pb] = [await sharp(a.png).raw().toBuffer(), await sharp(b.png).raw().toBuffer()];
-  let m = 0;
-  for (let i = 0; i < pa.length; i++) m = Math.max(m, Math.abs(pa[i]! - pb[i]!));
-  return m;
-}
 
 /** A model folder with the tiny model's weights plus ΔW (PyTorch layout, by diffusers parameter name). */
 function writeMerged(dir: string, seed: number, deltas: Map<string, Float32Array>): string {

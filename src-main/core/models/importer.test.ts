@@ -8,7 +8,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiffusionEngine, type GenerateSettings, type GeneratedImage } from '../diffusion/engine.js';
 import { tinyArchConfig } from '../diffusion/testing/tiny-sd-arch.js';
@@ -20,6 +19,7 @@ import { readModelFolder } from '../diffusion/model-folder.js';
 import type { SdConfig } from '../diffusion/graph/index.js';
 import { importModel, ModelImportError, sweepStaging } from './importer.js';
 import { listModels, removeModel, verifyModel } from './library.js';
+import { maxPixelDiff } from '../diffusion/testing/images.js';
 
 const SEED = 7;
 let root: string;
@@ -43,12 +43,6 @@ const base: GenerateSettings = {
   batchSize: 1,
 };
 
-async function maxPixelDiff(a: GeneratedImage, b: GeneratedImage): Promise<number> {
-  const [pa, pb] = [await sharp(a.png).raw().toBuffer(), await sharp(b.png).raw().toBuffer()];
-  let m = 0;
-  for (let i = 0; i < pa.length; i++) m = Math.max(m, Math.abs(pa[i]! - pb[i]!));
-  return m;
-}
 
 const sha = (file: string): string => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
