@@ -2,9 +2,11 @@
  * `npm start` on a machine where Electron cannot open a window: it says why in one line and
  * serves the same UI through the browser host.
  */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { launchBrowser, startApp, tempDir, type RunningApp } from './support/app.js';
+import { launchBrowser, ROOT, startApp, tempDir, type RunningApp } from './support/app.js';
 
 let app: RunningApp | undefined;
 let browser: Browser | undefined;
@@ -33,5 +35,14 @@ describe('npm start without an Electron runtime or display', () => {
     await page.goto(app.urlWithToken);
     await page.locator('html[data-ready="true"]').waitFor();
     await expect(page.getByTestId('no-project').isVisible()).resolves.toBe(true);
+  });
+});
+
+describe('the browser host refuses a guessable token', () => {
+  it('--token shorter than 32 characters: exit 1, says why, listens nowhere', () => {
+    const run = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'main', 'host', 'main.js'), '--port', '0', '--token', 'a', '--data-dir', tempDir('short-token')], { encoding: 'utf8', timeout: 30_000 });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/--token must be at least 32 characters/);
+    expect(run.stdout).not.toContain('http://');
   });
 });

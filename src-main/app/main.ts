@@ -68,7 +68,7 @@ async function start(): Promise<void> {
   const recovered = services.queue.start();
   // Downloads that were running when Onbrand last stopped go on from where they stopped.
   services.models.resumePending();
-  for (const bad of recovered.unreadable) console.warn(`onbrand: job ${bad.id} cannot be read (${bad.reason}); dropped.`);
+  for (const bad of recovered.unreadable) console.warn(`onbrand: job ${bad.id} cannot be read (${bad.reason}); kept as failed, with its prompt.`);
   rpc = createRpc(services, 'electron');
   const csp = contentSecurityPolicy({ mediaOrigin: `${MEDIA_SCHEME}:` });
 

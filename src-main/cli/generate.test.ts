@@ -51,6 +51,14 @@ describe('onbrand generate', () => {
     expect((await sharp(path.join(root, 'ar', file)).metadata()).width).toBe(512);
   });
 
+  it('a prompt over 4,000 characters is refused with its length (a 30 KB one once crashed onnxruntime)', async () => {
+    const long = 'teal rim light, '.repeat(2000);
+    const result = await cli(args('--out', path.join(root, 'long')).map((a) => (a === 'portrait, (teal light:1.2)' ? long : a)));
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(/--prompt is 32000 characters; at most 4000 are accepted/);
+    expect(fs.existsSync(path.join(root, 'long'))).toBe(false);
+  });
+
   it('img2img with --init and --strength', async () => {
     const init = path.join(root, 'init.png');
     await sharp({ create: { width: 80, height: 80, channels: 3, background: '#FFD500' } }).png().toFile(init);

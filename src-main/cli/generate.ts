@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROVIDERS, type ProviderChoice } from '../core/diffusion/backend.js';
-import { checkSettings, DiffusionEngine, GenerationError, type GenerateSettings } from '../core/diffusion/engine.js';
+import { checkSettings, DiffusionEngine, GenerationError, MAX_PROMPT, type GenerateSettings } from '../core/diffusion/engine.js';
 import { parseSamplerName } from '../core/diffusion/samplers.js';
 import { sizeForAspect } from '../core/diffusion/sizes.js';
 import { freeFileName, writeAtomically } from '../core/util/fs-atomic.js';
@@ -107,6 +107,9 @@ export async function generateCommand(
   signal?: AbortSignal,
 ): Promise<GenerateResult> {
   if (!args.prompt) throw new ArgumentError('--prompt is required');
+  for (const [flag, text] of [['--prompt', args.prompt], ['--negative', args.negative ?? '']] as const) {
+    if (text.length > MAX_PROMPT) throw new ArgumentError(`${flag} is ${text.length} characters; at most ${MAX_PROMPT} are accepted`);
+  }
   if (!args.out) throw new ArgumentError('--out is required: the folder for the images');
   const dir = modelDir(args.model, modelsDir);
   const provider = (args.provider ?? 'auto') as ProviderChoice;

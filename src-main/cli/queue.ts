@@ -133,7 +133,7 @@ export async function queueCommand(
       process.once('SIGTERM', interrupt);
       try {
         const recovered = services.queue.start();
-        for (const bad of recovered.unreadable) print(`Job ${bad.id} cannot be read (${bad.reason}); dropped.`);
+        for (const bad of recovered.unreadable) print(`Job ${bad.id} cannot be read (${bad.reason}); kept as failed, with its prompt.`);
         if (recovered.resumed.length) print(`Resuming interrupted job${recovered.resumed.length === 1 ? '' : 's'} ${recovered.resumed.join(', ')}.`);
         if (recovered.adopted) print(`Adopted ${recovered.adopted} finished image${recovered.adopted === 1 ? '' : 's'} that were written but not recorded.`);
         await services.queue.whenIdle();

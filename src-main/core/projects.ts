@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ApiError, DEFAULT_PALETTE, type BrandColour, type Project } from './api/index.js';
 import type { ProjectRepository } from './catalog/index.js';
@@ -50,6 +51,7 @@ export class ProjectService {
     const name = input.name.trim();
     if (this.repo.findByName(name)) throw new ApiError('conflict', `A project named "${name}" already exists.`, 'name');
     const folder = input.folder ? path.resolve(input.folder) : this.defaultFolder(name);
+    this.checkFolder(folder);
     const owner = this.repo.findByFolder(folder);
     if (owner) throw new ApiError('conflict', `The folder ${folder} already belongs to the project "${owner.name}".`, 'folder');
     try {
@@ -66,6 +68,27 @@ export class ProjectService {
     });
     this.events.emit('projects.changed', { projectId: project.id });
     return project;
+  }
+
+  /**
+   * A project folder is served to the UI (its images) and written into: never a disk's root, the
+   * home folder or a folder above it, nor the projects folder or a folder above it (any of these
+   * would hand every image below to the media route).
+   */
+  private checkFolder(folder: string): void {
+    const above = (child: string): boolean => {
+      const relative = path.relative(folder, child);
+      return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+    };
+    const reason =
+      path.parse(folder).root === folder
+        ? 'the root of a disk'
+        : above(os.homedir())
+          ? 'the home folder or a folder above it'
+          : above(this.projectsDir)
+            ? 'the projects folder or a folder above it'
+            : null;
+    if (reason) throw new ApiError('invalid_input', `${folder} cannot be a project folder: it is ${reason}. Choose a folder of its own (for example ${path.join(this.projectsDir, 'My project')}).`, 'folder');
   }
 
   /**

@@ -164,6 +164,21 @@ describe('projects', () => {
     expect(events).toEqual([]);
   });
 
+  it('a disk root, the home folder, the projects folder and folders above them cannot be project folders; nor names of dots', async () => {
+    for (const folder of [path.parse(root).root, os.homedir(), path.dirname(os.homedir()), path.join(root, 'projects'), root]) {
+      const error = await failure('projects.create', { name: 'Everything', folder });
+      expect(error.code, folder).toBe('invalid_input');
+      expect(error.field).toBe('folder');
+      expect(error.message).toMatch(/cannot be a project folder: it is (the root of a disk|the home folder or a folder above it|the projects folder or a folder above it)/);
+    }
+    for (const name of ['.', '..', '...']) {
+      const error = await failure('projects.create', { name });
+      expect(error).toMatchObject({ code: 'invalid_input', field: 'name' });
+      expect(error.message).toMatch(/must not be only dots/);
+    }
+    expect(services.projects.list()).toEqual([]);
+  });
+
   it('a folder that already belongs to a project is a conflict', async () => {
     const folder = path.join(root, 'shared');
     await create('One', { folder });

@@ -43,6 +43,9 @@ export async function main(argv: string[]): Promise<void> {
     console.log(HELP);
     return;
   }
+  if (values.token !== undefined && !/^[\w-]{32,256}$/.test(values.token)) {
+    throw new Error('--token must be at least 32 characters of letters, digits, _ and - (it is all that stands between this port and the catalogue); leave it out for a random one');
+  }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a number from 0 to 65535, not "${values.port}"`);
 
@@ -57,7 +60,7 @@ export async function main(argv: string[]): Promise<void> {
   const recovered = services.queue.start();
   // Downloads that were running when Onbrand last stopped go on from where they stopped.
   services.models.resumePending();
-  for (const bad of recovered.unreadable) console.warn(`Job ${bad.id} cannot be read (${bad.reason}); dropped.`);
+  for (const bad of recovered.unreadable) console.warn(`Job ${bad.id} cannot be read (${bad.reason}); kept as failed, with its prompt.`);
   if (recovered.resumed.length) console.log(`Resuming interrupted job${recovered.resumed.length === 1 ? '' : 's'} ${recovered.resumed.join(', ')}.`);
   const host = await startHost({
     services,

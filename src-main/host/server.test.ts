@@ -243,6 +243,28 @@ describe('the HTTP API', () => {
   // crypto.timingSafeEqual on the UTF-8 bytes. A token with as many characters as the real one but
   // non-ASCII characters has more bytes, timingSafeEqual throws, and the answer is a 500 carrying
   // Node's error text instead of a 401. Drop `.fails` once it answers 401.
+  it('answers only to its own names: another Host (DNS rebinding) is a 421, even with the token', async () => {
+    const ask = (hostHeader: string, route = '/api/projects.list'): Promise<{ status: number; body: string }> =>
+      new Promise((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port: host.port, path: route, method: route.startsWith('/api/') && route !== '/api/health' ? 'POST' : 'GET', headers: { host: hostHeader, 'x-onbrand-token': host.token, 'content-type': 'application/json' } }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end(route.startsWith('/api/') && route !== '/api/health' ? '{}' : undefined);
+      });
+    expect((await ask(`evil.example:${host.port}`)).status).toBe(421);
+    expect((await ask(`evil.example:${host.port}`, '/')).status).toBe(421);
+    expect((await ask(`evil.example:${host.port}`, '/api/health')).status).toBe(421);
+    expect((await ask('127.0.0.1:1')).status).toBe(421);
+    const refused = await ask(`rebind.attacker.test:${host.port}`);
+    expect(JSON.parse(refused.body)).toMatchObject({ error: { message: expect.stringMatching(/answers only as 127\.0\.0\.1:\d+ or localhost:\d+/) } });
+    expect((await ask(`127.0.0.1:${host.port}`)).status).toBe(200);
+    expect((await ask(`localhost:${host.port}`)).status).toBe(200);
+    expect((await ask(`LOCALHOST:${host.port}`)).status).toBe(200);
+  });
+
   it('a token of the right length in non-ASCII characters is a 401, not a 500', async () => {
     const res = await fetch(mediaUrl(path.join(root, 'x.png'), 'é'.repeat(host.token.length)));
     expect(res.status).toBe(401);
@@ -375,6 +397,8 @@ describe('the WebSocket of events', () => {
 
   it('refuses a page from another origin even with the token', async () => {
     expect(await refusal(eventsUrl(host.token), { Origin: 'http://evil.example' })).toBe(401);
+    // Same origin by the page's own (rebound) name: refused by the Host check.
+    expect(await refusal(eventsUrl(host.token), { Origin: `http://evil.example:${host.port}`, Host: `evil.example:${host.port}` })).toBe(401);
     expect(await refusal(eventsUrl(host.token), { Origin: `http://127.0.0.1:${host.port + 1}` })).toBe(401);
   });
 

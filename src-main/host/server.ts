@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -72,6 +73,28 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   const sendError = (reply: FastifyReply, error: ApiError): FastifyReply =>
     reply.code(STATUS[error.code]).send({ error: error.toJSON() });
 
+  // DNS rebinding: a page of another site whose name resolves to 127.0.0.1 reaches this port with
+  // its own name in Host. Only this machine's names for the bound address are answered.
+  let port = 0;
+  const bound = options.host ?? '127.0.0.1';
+  const hostAllowed = (header: string | undefined): boolean => {
+    if (!header) return false;
+    const names = new Set(['127.0.0.1', 'localhost', '[::1]', bound.includes(':') ? `[${bound}]` : bound]);
+    if (bound === '0.0.0.0' || bound === '::') {
+      // Listening on every interface (the user asked for it): any of this machine's addresses.
+      for (const list of Object.values(os.networkInterfaces())) for (const a of list ?? []) names.add(a.family === 'IPv6' ? `[${a.address}]` : a.address);
+      names.add(os.hostname().toLowerCase());
+    }
+    const lower = header.toLowerCase();
+    return [...names].some((name) => lower === `${name}:${port}`);
+  };
+  app.addHook('onRequest', async (req, reply) => {
+    if (!hostAllowed(req.headers.host)) {
+      return reply.code(421).send({ error: { code: 'unauthorized', message: `This Onbrand answers only as 127.0.0.1:${port} or localhost:${port}, not as "${req.headers.host ?? ''}".` } });
+    }
+    return undefined;
+  });
+
   app.addHook('onSend', async (_req, reply) => {
     reply.header('Content-Security-Policy', csp);
     reply.header('X-Content-Type-Options', 'nosniff');
@@ -136,7 +159,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const origin = req.headers.origin;
     const sameOrigin = origin === undefined || (URL.canParse(origin) && new URL(origin).host === req.headers.host);
-    if (url.pathname !== '/api/events' || !tokenOk(url.searchParams.get('token')) || !sameOrigin) {
+    if (url.pathname !== '/api/events' || !tokenOk(url.searchParams.get('token')) || !sameOrigin || !hostAllowed(req.headers.host)) {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
       return;
     }
@@ -147,10 +170,10 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     });
   });
 
-  const host = options.host ?? '127.0.0.1';
+  const host = bound;
   await app.listen({ host, port: options.port ?? 0 });
   const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
+  port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
   const shownHost = host.includes(':') ? `[${host}]` : host;
   const url = `http://${shownHost}:${port}/`;
   return {

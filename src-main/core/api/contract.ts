@@ -36,7 +36,8 @@ const projectName = z
   .trim()
   .min(1, 'must not be empty')
   .max(120, 'must be at most 120 characters')
-  .refine((s) => !/[\\/:*?"<>|]/.test(s) && ![...s].some((c) => c.charCodeAt(0) < 32), 'must not contain / \\ : * ? " < > | or control characters');
+  .refine((s) => !/[\\/:*?"<>|]/.test(s) && ![...s].some((c) => c.charCodeAt(0) < 32), 'must not contain / \\ : * ? " < > | or control characters')
+  .refine((s) => !/^\.+$/.test(s), 'must not be only dots (it would name the folder itself or the one above)');
 
 const aspect = z.string().regex(/^\d{1,2}:\d{1,2}$/, 'must look like 9:16');
 

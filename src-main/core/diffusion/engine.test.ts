@@ -173,6 +173,8 @@ describe('DiffusionEngine on a tiny model', () => {
       [{ batchSize: 17 }, /batch must be/],
       [{ seed: -1 }, /seed must be/],
       [{ init: { image: Buffer.alloc(1), strength: 0 } }, /strength must be/],
+      [{ prompt: 'x'.repeat(30_000) }, /the prompt is 30000 characters; at most 4000/],
+      [{ negativePrompt: 'y'.repeat(4001) }, /the negative prompt is 4001 characters/],
     ];
     for (const [change, message] of cases) {
       const error = await engine.generate({ ...base, ...change }).catch((e: unknown) => e);

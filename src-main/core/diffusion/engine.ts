@@ -643,11 +643,17 @@ export class DiffusionEngine {
   }
 }
 
+/** The longest prompt (and negative prompt) accepted, as the queue's contract accepts. */
+export const MAX_PROMPT = 4000;
+
 /** Throws a GenerationError naming the first bad setting. */
 export function checkSettings(s: GenerateSettings): void {
   const fail = (message: string): never => {
     throw new GenerationError(message, 'invalid_settings');
   };
+  // The queue's limit, everywhere: a 30 KB prompt is thousands of 75-token chunks (and once overflowed onnxruntime's stack).
+  if (s.prompt.length > MAX_PROMPT) fail(`the prompt is ${s.prompt.length} characters; at most ${MAX_PROMPT} are accepted`);
+  if (s.negativePrompt.length > MAX_PROMPT) fail(`the negative prompt is ${s.negativePrompt.length} characters; at most ${MAX_PROMPT} are accepted`);
   checkDimensionOrFail('width', s.width, fail);
   checkDimensionOrFail('height', s.height, fail);
   if (!Number.isInteger(s.steps) || s.steps < 1 || s.steps > 150) fail(`steps must be a whole number from 1 to 150, not ${s.steps}`);

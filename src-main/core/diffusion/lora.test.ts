@@ -124,6 +124,20 @@ describe('reading LoRAs', () => {
     expect([convIn.alpha, convIn.scale, convIn.out, convIn.inner]).toEqual([1, 0.5, 4, 36]);
   });
 
+  it('refuses a LoRA with NaN or infinite values, naming the file and the tensor (it would turn images black)', async () => {
+    const file = path.join(loraDir, 'diverged.safetensors');
+    const down = Float32Array.from({ length: 32 }, (_, i) => (i === 5 ? Number.NaN : 0.1));
+    fs.writeFileSync(
+      file,
+      encodeSafetensors({
+        'lora_unet_down_blocks_0_attentions_0_proj_in.lora_down.weight': { dtype: 'F32', shape: [2, 16], data: down },
+        'lora_unet_down_blocks_0_attentions_0_proj_in.lora_up.weight': { dtype: 'F16', shape: [16, 2], data: new Float32Array(32).fill(Number.POSITIVE_INFINITY) },
+      }),
+    );
+    await expect(readLora(file)).rejects.toThrow(/LoRA diverged \(.*diverged\.safetensors\): tensor "lora_unet_down_blocks_0_attentions_0_proj_in\.lora_(down|up)\.weight" holds NaN or infinite values/);
+    fs.rmSync(file);
+  });
+
   it('reports keys it does not understand, with counts', async () => {
     const lora = await readLora(path.join(loraDir, 'odd.safetensors'));
     expect([...lora.unknownKeys]).toEqual([['lora_unet_mid_block_resnets_….* (incomplete: only hada_w1_a)', 2]]);

@@ -64,7 +64,12 @@ export async function readLora(file: string, name = path.basename(file, path.ext
   const modules = new Map<string, LoraModule>();
   for (const [module, group] of groups) {
     const tensors = new Map<string, Tensor>();
-    for (const [tensor, key] of group.keys) tensors.set(tensor, { shape: st.tensors.get(key)!.shape, data: await st.readFloat32(key) });
+    for (const [tensor, key] of group.keys) {
+      const data = await st.readFloat32(key);
+      // A diverged training run leaves NaN or infinity: applied, it turns every image black.
+      if (!data.every(Number.isFinite)) throw new LoraError(`LoRA ${name} (${file}): tensor "${key}" holds NaN or infinite values (a training run that diverged?); it cannot be applied`);
+      tensors.set(tensor, { shape: st.tensors.get(key)!.shape, data });
+    }
     try {
       const delta = moduleDelta(tensors);
       modules.set(module, { name: module, address: group.address, ...delta });

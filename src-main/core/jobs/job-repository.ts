@@ -1,4 +1,4 @@
-import { generationSettingsSchema, type GenerationSettings, type Job, type JobState } from '../api/index.js';
+import { BRAND_LOOP_PRESET, generationSettingsSchema, type GenerationSettings, type Job, type JobState } from '../api/index.js';
 import type { CatalogDb } from '../catalog/index.js';
 
 interface JobRow {
@@ -61,7 +61,7 @@ export class JobRepository {
    * Jobs in queue order (optionally of one project). Rows that no longer parse are returned
    * separately, so the caller can report them; they never break the list.
    */
-  list(projectId?: number): { jobs: Job[]; unreadable: UnreadableJob[] } {
+  list(projectId?: number, options: { includeUnreadable?: boolean } = {}): { jobs: Job[]; unreadable: UnreadableJob[] } {
     const rows = (
       projectId === undefined
         ? this.db.prepare(`${SELECT} ORDER BY j.position, j.id`).all()
@@ -72,15 +72,32 @@ export class JobRepository {
     for (const row of rows) {
       const parsed = toJob(row);
       if ('job' in parsed) jobs.push(parsed.job);
-      else unreadable.push({ id: row.id, reason: parsed.reason });
+      else {
+        unreadable.push({ id: row.id, reason: parsed.reason });
+        if (options.includeUnreadable) jobs.push(shownUnreadable(row, parsed.reason));
+      }
     }
     return { jobs, unreadable };
   }
 
-  /** Removes a job that cannot be read (the caller reports it); its images, if any, stay. */
-  drop(id: number): void {
-    this.db.prepare('DELETE FROM jobs WHERE id = ?').run(id);
+  /**
+   * Keeps a job whose settings no longer parse, failed with the reason, so the user sees it (and
+   * its prompt) instead of losing it; it is never run with guessed settings.
+   */
+  holdUnreadable(id: number, reason: string): void {
+    this.db
+      .prepare("UPDATE jobs SET state = 'failed', error = ?, finished_at = COALESCE(finished_at, ?) WHERE id = ? AND state IN ('queued', 'running')")
+      .run(unreadableMessage(reason), new Date().toISOString(), id);
   }
+
+  /** Why a job cannot run, when its settings do not parse (null when they do). */
+  unreadableReason(id: number): string | null {
+    const row = this.db.prepare(`${SELECT} WHERE j.id = ?`).get(id) as JobRow | undefined;
+    if (!row) return null;
+    const parsed = toJob(row);
+    return 'reason' in parsed ? parsed.reason : null;
+  }
+
 
   /** The next queued job, lowest position first. */
   nextQueued(): { job?: Job; unreadable: UnreadableJob[] } {
@@ -168,6 +185,44 @@ export class JobRepository {
   toBack(id: number): void {
     this.db.prepare('UPDATE jobs SET position = (SELECT COALESCE(MAX(position), 0) + 1 FROM jobs) WHERE id = ?').run(id);
   }
+}
+
+function unreadableMessage(reason: string): string {
+  return `Its settings cannot be read (${reason}): written by another version of Onbrand, or damaged. Its prompt is kept; queue it again with today's settings.`;
+}
+
+/** A job whose settings do not parse, as the queue shows it: the settings that do parse over the preset's, failed with the reason. */
+function shownUnreadable(row: JobRow, reason: string): Job {
+  let raw: Record<string, unknown> = {};
+  try {
+    const value = JSON.parse(row.settings) as unknown;
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) raw = value as Record<string, unknown>;
+  } catch {
+    // Not JSON: nothing of it can be shown.
+  }
+  const settings: Record<string, unknown> = { ...BRAND_LOOP_PRESET.settings, model: '?' };
+  const shape = generationSettingsSchema.shape as Record<string, { safeParse(v: unknown): { success: boolean; data?: unknown } }>;
+  for (const [key, value] of Object.entries(raw)) {
+    const field = shape[key]?.safeParse(value);
+    if (field?.success) settings[key] = field.data;
+  }
+  return {
+    id: row.id,
+    projectId: row.project_id,
+    state: row.state === 'queued' || row.state === 'running' ? 'failed' : row.state,
+    prompt: row.prompt,
+    negativePrompt: row.negative_prompt,
+    settings: settings as GenerationSettings,
+    seed: Number.isInteger(row.seed) && row.seed >= 0 && row.seed <= 0xffffffff ? row.seed : 0,
+    batchSize: row.batch_size,
+    position: row.position,
+    imagesDone: row.images_done,
+    error: row.error ?? unreadableMessage(reason),
+    gpuSeconds: row.gpu_seconds,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  };
 }
 
 function toJob(row: JobRow): { job: Job } | { reason: string } {

@@ -108,18 +108,29 @@ describe('GenerationQueue', () => {
     expect(services.images.list(project.id).map((i) => i.seed).sort((a, b) => a! - b!)).toEqual(Array.from({ length: 16 }, (_, i) => 7 + i));
   });
 
-  it('reports and drops a job row with garbage settings; the others still run', async () => {
+  it('keeps a job whose settings no longer parse as failed, with its prompt and the reason; never runs it; the others still run', async () => {
     const { services } = workspace();
     const project = services.projects.create({ name: 'Garbage' });
-    services.db.prepare("INSERT INTO jobs (project_id, prompt, settings, batch_size, seed, position, created_at) VALUES (?, 'x', '{\"sampler\":\"Heun\"}', 2, 1, 0, ?)").run(project.id, new Date().toISOString());
+    services.db
+      .prepare("INSERT INTO jobs (project_id, prompt, settings, batch_size, seed, position, created_at) VALUES (?, 'a prompt worth keeping', '{\"sampler\":\"Heun\",\"steps\":30}', 2, 1, 0, ?)")
+      .run(project.id, new Date().toISOString());
     services.queue.add(project.id, 'portrait', '', settings({ batchSize: 2 }), 1, 5);
     const recovered = services.queue.start();
     expect(recovered.unreadable).toHaveLength(1);
     expect(recovered.unreadable[0]!.reason).toMatch(/settings/);
     await services.queue.whenIdle();
     const jobs = services.queue.list(project.id);
-    expect(jobs.map((j) => [j.state, j.imagesDone])).toEqual([['done', 2]]);
-    expect(services.db.prepare('SELECT COUNT(*) AS n FROM jobs').get()).toEqual({ n: 1 });
+    expect(jobs.map((j) => [j.prompt, j.state, j.imagesDone])).toEqual([
+      ['a prompt worth keeping', 'failed', 0],
+      ['portrait', 'done', 2],
+    ]);
+    const kept = jobs[0]!;
+    expect(kept.error).toMatch(/^Its settings cannot be read \(settings .*\).*queue it again/);
+    expect(kept.settings.steps).toBe(30); // what parses is shown
+    expect(services.db.prepare('SELECT COUNT(*) AS n FROM jobs').get()).toEqual({ n: 2 });
+    // Retry would run it with guessed settings: refused, with the way forward.
+    expect(() => services.queue.retry(kept.id)).toThrow(/settings cannot be read .*queue the prompt again/);
+    expect(services.queue.list(project.id)[0]!.state).toBe('failed');
   });
 
   it('refuses a model that is not there, naming the field', () => {

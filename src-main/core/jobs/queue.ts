@@ -94,7 +94,8 @@ export class GenerationQueue {
     const { resumed, held } = this.jobs.recoverInterrupted(crashLoopMessage, CRASH_LOOP_LIMIT);
     let adopted = 0;
     const { jobs, unreadable } = this.jobs.list();
-    for (const bad of unreadable) this.jobs.drop(bad.id);
+    // Kept and shown as failed with the reason, never dropped, never run with guessed settings.
+    for (const bad of unreadable) this.jobs.holdUnreadable(bad.id, bad.reason);
     for (const job of jobs) {
       if (held.includes(job.id)) this.events.emit('job.updated', job);
       if (job.state === 'queued' || resumed.includes(job.id) || held.includes(job.id)) adopted += this.adopt(job);
@@ -132,7 +133,7 @@ export class GenerationQueue {
   }
 
   list(projectId?: number): Job[] {
-    return this.jobs.list(projectId).jobs;
+    return this.jobs.list(projectId, { includeUnreadable: true }).jobs;
   }
 
   cancel(jobId: number): Job {
@@ -203,7 +204,11 @@ export class GenerationQueue {
 
   private require(jobId: number): Job {
     const job = this.jobs.get(jobId);
-    if (!job) throw new ApiError('not_found', `No job with id ${jobId}.`, 'jobId');
+    if (!job) {
+      const unreadable = this.jobs.unreadableReason(jobId);
+      if (unreadable) throw new ApiError('conflict', `Job ${jobId}'s settings cannot be read (${unreadable}); it is kept as failed with its prompt: queue the prompt again.`, 'jobId');
+      throw new ApiError('not_found', `No job with id ${jobId}.`, 'jobId');
+    }
     return job;
   }
 
@@ -227,8 +232,8 @@ export class GenerationQueue {
       while (!this.current && !this.closed && !this.paused) {
         const { job, unreadable } = this.jobs.nextQueued();
         for (const bad of unreadable) {
-          console.warn(`onbrand: job ${bad.id} cannot be read (${bad.reason}); dropped.`);
-          this.jobs.drop(bad.id);
+          console.warn(`onbrand: job ${bad.id} cannot be read (${bad.reason}); kept as failed.`);
+          this.jobs.holdUnreadable(bad.id, bad.reason);
         }
         if (!job) break;
         await this.run(job);
