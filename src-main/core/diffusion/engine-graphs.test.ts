@@ -78,6 +78,13 @@ afterAll(async () => {
 });
 
 describe("DiffusionEngine on Onbrand's graphs", () => {
+  it('refuses a size the UNet cannot halve evenly, naming the nearest sizes', async () => {
+    await engine.load(modelDir, 'cpu');
+    // The tiny UNet halves once: sizes in multiples of 16 (SD's halves three times: 64).
+    const error = await engine.generate({ ...base, width: 72 }).catch((e: unknown) => e);
+    expect((error as Error).message).toBe('width 72 does not suit this model: its sizes must be multiples of 16 (nearest: 64 or 80)');
+  });
+
   it("builds Onbrand's graphs from an export's weights, once, into the cache", async () => {
     const model = await engine.load(modelDir, 'cpu');
     expect(model.graphs).toBe('onbrand');

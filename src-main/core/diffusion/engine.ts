@@ -361,13 +361,16 @@ export class DiffusionEngine {
 
     const { overrides, warnings } = await mergeLoras(this.loras, resolved, loaded.targets, (part, name) => graphs[part].readFloat32(name), loaded.model.folder.name);
 
-    // Rebuild only the parts whose weights change; release the old session first to bound memory.
+    // Rebuild only the parts whose weights change: the new session first, then the swap, then the
+    // old one released, so a failed build leaves the model as it was (and usable).
     for (const part of ['textEncoder', 'unet'] as const) {
       const before = loaded.lora.key !== '[]' || overrides[part].size > 0;
       if (!before) continue;
-      await loaded.sessions[part].dispose();
       const file = part === 'unet' ? loaded.model.folder.parts.unet : loaded.model.folder.parts.text_encoder;
-      loaded.sessions[part] = (await OnnxSession.fromMemory(graphs[part].build(overrides[part]), file, loaded.providers)).session;
+      const fresh = (await OnnxSession.fromMemory(graphs[part].build(overrides[part]), file, loaded.providers)).session;
+      const old = loaded.sessions[part];
+      loaded.sessions[part] = fresh;
+      await old.dispose();
     }
     loaded.lora = { key, hashes, warnings };
     return loaded.lora;
@@ -387,6 +390,7 @@ export class DiffusionEngine {
     const loaded = this.loaded;
     if (!loaded) throw new GenerationError('No model is loaded', 'model');
     checkSettings(settings);
+    checkSizeFor(loaded.built, settings);
     const { sessions, tokenizer, schedule, model } = loaded;
     const { signal } = options;
 
@@ -661,6 +665,20 @@ export function checkSettings(s: GenerateSettings): void {
   if (!Number.isInteger(s.batchSize) || s.batchSize < 1 || s.batchSize > 16) fail(`batch must be a whole number from 1 to 16, not ${s.batchSize}`);
   if (!Number.isInteger(s.seed) || s.seed < 0 || s.seed > 0xffffffff) fail(`seed must be an unsigned 32-bit integer, not ${s.seed}`);
   if (s.init && !(s.init.strength > 0 && s.init.strength <= 1)) fail(`strength must be above 0 and at most 1, not ${s.init.strength}`);
+}
+
+/**
+ * A UNet that halves the latent n times needs sizes in multiples of 8 · 2ⁿ (64 for SD 1.x/2.x):
+ * said before anything runs, with the nearest sizes, instead of an onnxruntime shape error.
+ */
+function checkSizeFor(built: BuiltModel | null, s: GenerateSettings): void {
+  if (!built) return;
+  const unit = 8 * 2 ** (built.config.unet.block_out_channels.length - 1);
+  for (const [name, value] of [['width', s.width], ['height', s.height]] as const) {
+    if (value % unit === 0) continue;
+    const below = Math.max(unit, Math.floor(value / unit) * unit);
+    throw new GenerationError(`${name} ${value} does not suit this model: its sizes must be multiples of ${unit} (nearest: ${below} or ${below + unit})`, 'invalid_settings');
+  }
 }
 
 function checkDimensionOrFail(name: string, value: number, fail: (message: string) => never): void {

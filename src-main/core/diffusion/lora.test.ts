@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { OnnxSession } from './backend.js';
 import { DiffusionEngine, type GenerateSettings } from './engine.js';
 import { closeMatches, LoraLibrary, loraHints, mergeLoras, readLora, type ModelPart } from './lora.js';
 import { OnnxGraph } from './onnx-graph.js';
@@ -222,6 +223,21 @@ describe('LoRA in the engine', () => {
     expect(merged.equals(base)).toBe(false);
     // Back to no LoRA: the base weights again, exactly.
     expect((await rgb('portrait, neon')).equals(base)).toBe(true);
+  });
+
+  it('a session that fails to rebuild with a LoRA leaves the model as it was: the next generation works', async () => {
+    const base = await rgb('portrait, neon');
+    // A fault injected where onnxruntime would fail (out of memory, a provider error).
+    const spy = vi.spyOn(OnnxSession, 'fromMemory').mockRejectedValueOnce(new Error('injected: could not build the session'));
+    try {
+      const error = await engine.generate({ ...settings, prompt: 'portrait, neon <lora:portrait:0.8>' }).catch((e: unknown) => e);
+      expect((error as Error).message).toMatch(/injected: could not build the session/);
+    } finally {
+      spy.mockRestore();
+    }
+    // Before the fix the released session stayed in use ("Session already disposed") until a restart.
+    expect((await rgb('portrait, neon')).equals(base)).toBe(true);
+    expect((await rgb('portrait, neon <lora:portrait:0.8>')).equals(base)).toBe(false);
   });
 
   it('two LoRAs merge as their sum', async () => {

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
+import { readPage } from './page.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Reference, ReferenceReport } from '../api/index.js';
 import { resolveConfig } from '../config.js';
@@ -182,6 +183,31 @@ describe('adding references', () => {
     const rpc = createRpc(services, 'cli');
     const project = await rpc.invoke('projects.update', { projectId, mood: 'hopeful / rebellious finance', palette: [{ name: 'magenta', hex: '#FE2C54' }] });
     expect(project).toMatchObject({ mood: 'hopeful / rebellious finance', palette: [{ name: 'magenta', hex: '#FE2C54' }] });
+  });
+});
+
+describe('reading a page', () => {
+  it('takes Open Graph tags, decodes entities, and turns references outside Unicode into U+FFFD instead of failing', () => {
+    const page = readPage(
+      '<html><head><title>Photo by Ana &amp; Bo on Unsplash</title><meta property="og:image" content="/photo.jpg?a=1&amp;b=&#99999999;&#x110000;&#55296;"></head><a href="/@anabo">Ana</a>',
+      'https://unsplash.com/photos/x',
+    );
+    expect(page.imageUrl).toBe('https://unsplash.com/photo.jpg?a=1&b=%EF%BF%BD%EF%BF%BD%EF%BF%BD');
+    expect(page.author).toBe('Ana & Bo');
+    expect(page.authorUrl).toBe('https://unsplash.com/@anabo');
+  });
+
+  it('an og:image that is not a URL is no image (one item skipped, not the whole drop)', () => {
+    expect(readPage('<meta property="og:image" content="http://[not a url">', 'https://example.com/').imageUrl).toBeNull();
+  });
+
+  it('a hostile page of unclosed <meta tags is read in linear time', () => {
+    const hostile = '<meta '.repeat(200_000); // 1.2 MB: the quadratic parser blocked the host for many seconds on a third of this
+    const started = performance.now();
+    expect(readPage(hostile, 'https://example.com/').imageUrl).toBeNull();
+    const spam = `${'<meta content="x" '.repeat(30_000)}><meta property="og:image" content="https://example.com/i.jpg">`;
+    expect(readPage(spam, 'https://example.com/').imageUrl).toBe('https://example.com/i.jpg');
+    expect(performance.now() - started).toBeLessThan(1500);
   });
 });
 

@@ -2,9 +2,15 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
-/** A hidden temporary name beside `target`, so the final rename stays on one file system. */
+/**
+ * A hidden temporary name beside `target`, so the final rename stays on one file system. Never
+ * longer than the target's own name allows: a name near the file system's 255-byte limit keeps its
+ * first 100 bytes' worth of characters.
+ */
 export function tempPathFor(target: string): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.${crypto.randomBytes(6).toString('hex')}.tmp`);
+  let base = path.basename(target);
+  while (Buffer.byteLength(base) > 100) base = base.slice(0, -1);
+  return path.join(path.dirname(target), `.${base}.${crypto.randomBytes(6).toString('hex')}.tmp`);
 }
 
 /**
