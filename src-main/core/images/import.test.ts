@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -211,6 +212,22 @@ describe('importing a mixed folder', () => {
     expect(services.images.list(project.id)).toHaveLength(MIXED_IMPORTED.length);
     expect(payloads('images.added')).toEqual([]);
     expectNoTempFiles();
+  });
+});
+
+describe('files that are not regular files', () => {
+  it('a device (/dev/zero) and a named pipe are skipped by name at once, never read (they would be read forever, or block)', async () => {
+    const fifo = path.join(root, 'pipe.png');
+    execFileSync('mkfifo', [fifo]);
+    const started = performance.now();
+    const report = await services.importer.import(project.id, ['/dev/zero', fifo]);
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(report.imported).toEqual([]);
+    expect(report.skipped.map((s) => [s.path, s.reason])).toEqual([
+      ['/dev/zero', 'unreadable'],
+      [fifo, 'unreadable'],
+    ]);
+    for (const s of report.skipped) expect(s.message).toMatch(/is not a regular file \(a device, pipe or socket\)/);
   });
 });
 

@@ -108,10 +108,12 @@ export class ImageImporter {
     let bytes: Buffer;
     try {
       const stat = await fs.stat(file);
+      // A device (/dev/zero), a pipe or a socket would be read forever, or block the open: refused before opening.
+      if (!stat.isFile()) return { skip: skip(file, 'unreadable', `${name} is not a regular file (a device, pipe or socket)`) };
       if (stat.size > MAX_IMPORT_BYTES) {
         return { skip: skip(file, 'too_large', `${name} is ${(stat.size / 2 ** 20).toFixed(0)} MB, over the ${MAX_IMPORT_BYTES / 2 ** 20} MB limit`) };
       }
-      bytes = await fs.readFile(file);
+      bytes = await readAtMost(file, MAX_IMPORT_BYTES, name);
     } catch (error) {
       return { skip: skip(file, 'unreadable', `${name} could not be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`) };
     }
@@ -227,4 +229,23 @@ async function inOrderPool<T, R>(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
   await committing;
+}
+
+/** The file's bytes, read through one handle and never more than `limit` (a file that grows while read is refused). */
+async function readAtMost(file: string, limit: number, name: string): Promise<Buffer> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const size = (await handle.stat()).size;
+    if (size > limit) throw Object.assign(new Error(`${name} grew past the ${limit / 2 ** 20} MB limit while it was read`), { code: 'EFBIG' });
+    const bytes = Buffer.alloc(size);
+    let done = 0;
+    while (done < size) {
+      const { bytesRead } = await handle.read(bytes, done, size - done, done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return done === size ? bytes : bytes.subarray(0, done);
+  } finally {
+    await handle.close();
+  }
 }
