@@ -312,21 +312,12 @@ export class ModelStore {
 
   private taskOf(record: DownloadRecord): ModelTask {
     return {
-      id: record.id,
-      kind: 'download',
-      name: record.name,
-      source: CATALOG.find((c) => c.id === record.source.toLowerCase())?.title ?? record.source,
+      ...waitingTask(record.id, 'download', record.name, CATALOG.find((c) => c.id === record.source.toLowerCase())?.title ?? record.source, record.createdAt),
       state: record.state,
       phase: record.state === 'done' ? 'Installed' : record.state === 'failed' ? 'Failed' : record.state === 'cancelled' ? 'Paused' : 'Waiting',
-      bytesDone: 0,
-      bytesTotal: 0,
-      bytesPerSecond: 0,
-      etaSeconds: null,
       error: record.error,
       resumable: record.state === 'cancelled' || record.state === 'failed',
-      createdAt: record.createdAt,
       finishedAt: record.finishedAt,
-      notes: [],
     };
   }
 
@@ -380,24 +371,7 @@ export class ModelStore {
   /** Queues an import; returns its task at once. */
   startImport(options: Omit<ImportOptions, 'modelsDir' | 'signal' | 'onProgress'>): ModelTask {
     const id = `im-${crypto.randomBytes(6).toString('hex')}`;
-    const now = new Date().toISOString();
-    this.tasks.set(id, {
-      id,
-      kind: 'import',
-      name: options.name,
-      source: options.source,
-      state: 'queued',
-      phase: 'Waiting',
-      bytesDone: 0,
-      bytesTotal: 0,
-      bytesPerSecond: 0,
-      etaSeconds: null,
-      error: null,
-      resumable: false,
-      createdAt: now,
-      finishedAt: null,
-      notes: [],
-    });
+    this.tasks.set(id, waitingTask(id, 'import', options.name, options.source, new Date().toISOString()));
     this.enqueue(id, async (signal) => {
       this.update(id, { state: 'running', phase: 'Checking' });
       try {
@@ -536,6 +510,11 @@ export class ModelStore {
     for (const controller of this.controllers.values()) controller.abort();
     await this.chain.catch(() => undefined);
   }
+}
+
+/** A task that has not started: nothing done, nothing known yet. */
+function waitingTask(id: string, kind: ModelTask['kind'], name: string, source: string, createdAt: string): ModelTask {
+  return { id, kind, name, source, state: 'queued', phase: 'Waiting', bytesDone: 0, bytesTotal: 0, bytesPerSecond: 0, etaSeconds: null, error: null, resumable: false, createdAt, finishedAt: null, notes: [] };
 }
 
 function importPhase(p: ImportProgress): string {
