@@ -2,20 +2,28 @@
  * The Electron shell: one window, the renderer served from the `onbrand://` scheme, images from
  * `onbrand-media://`, and the API over one IPC channel whose sender is checked. All behaviour
  * lives in src-main/core; this file only adapts it.
+ *
+ * The page is treated as untrusted: it may call any method of the contract (the contract is the
+ * allow-list), but every file or folder it names must lie in the catalogue's folders or be one
+ * the user chose in a native dialog or dropped onto the window (core/path-grants.ts). It may not
+ * navigate away from the app, open windows, attach webviews, or use web permissions beyond
+ * copying text and full screen (web-policy.ts).
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, dialog, ipcMain, nativeImage, net, protocol, session, shell, type IpcMainEvent, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, nativeImage, net, protocol, session, shell, type IpcMainEvent, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { toApiError } from '../core/api/index.js';
 import { resolveConfig } from '../core/config.js';
 import { isInside } from '../core/images/index.js';
+import { catalogueFolders, confinePaths, PathGrants } from '../core/path-grants.js';
 import { createRpc, type Rpc } from '../core/rpc.js';
 import { contentSecurityPolicy } from '../core/security.js';
 import { createServices, type Services } from '../core/services.js';
 import { appPackage } from '../core/util/app-root.js';
-import { APP_SCHEME, CHANNEL_DRAG, CHANNEL_EVENT, CHANNEL_INVOKE, MEDIA_SCHEME, type BridgeResult } from './bridge.js';
+import { keychainCodec } from './keychain.js';
+import { APP_SCHEME, CHANNEL_DRAG, CHANNEL_EVENT, CHANNEL_GRANT, CHANNEL_INVOKE, CHANNEL_PICK, MEDIA_SCHEME, type BridgeResult } from './bridge.js';
+import { APP_ORIGIN, isAppUrl, openDialogOptions, permits } from './web-policy.js';
 
-const APP_ORIGIN = `${APP_SCHEME}://app`;
 const rendererDir = path.join(appPackage().root, 'dist', 'renderer');
 const preloadPath = path.join(appPackage().root, 'dist', 'main', 'app', 'preload.cjs');
 
@@ -26,10 +34,31 @@ protocol.registerSchemesAsPrivileged([
 
 let services: Services | undefined;
 let rpc: Rpc | undefined;
+/** Files and folders the user chose (dialog) or dropped in this session. */
+const grants = new PathGrants();
 
 function isTrustedSender(event: IpcMainInvokeEvent | IpcMainEvent): boolean {
   const url = event.senderFrame?.url;
   return typeof url === 'string' && url.startsWith(`${APP_ORIGIN}/`);
+}
+
+/**
+ * Every web contents (the window, and anything else Electron creates) only ever shows the app:
+ * no navigation of any frame elsewhere, no new windows (https links open in the user's browser),
+ * no <webview>.
+ */
+function guardContents(contents: WebContents): void {
+  contents.on('will-navigate', (event, url) => {
+    if (!isAppUrl(url)) event.preventDefault();
+  });
+  contents.on('will-frame-navigate', (details) => {
+    if (!isAppUrl(details.url)) details.preventDefault();
+  });
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(({ url }) => {
+    if (url.startsWith('https://')) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
 }
 
 function createWindow(): BrowserWindow {
@@ -51,20 +80,12 @@ function createWindow(): BrowserWindow {
     },
   });
   win.once('ready-to-show', () => win.show());
-  // The window only ever shows the app; links open in the user's browser.
-  win.webContents.on('will-navigate', (event, url) => {
-    if (!url.startsWith(`${APP_ORIGIN}/`)) event.preventDefault();
-  });
-  win.webContents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https://')) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
   void win.loadURL(`${APP_ORIGIN}/index.html`);
   return win;
 }
 
 async function start(): Promise<void> {
-  services = createServices(resolveConfig());
+  services = createServices(resolveConfig(), { secretCodec: keychainCodec() });
   const recovered = services.queue.start();
   // Downloads that were running when Onbrand last stopped go on from where they stopped.
   services.models.resumePending();
@@ -72,7 +93,8 @@ async function start(): Promise<void> {
   rpc = createRpc(services, 'electron');
   const csp = contentSecurityPolicy({ mediaOrigin: `${MEDIA_SCHEME}:` });
 
-  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  session.defaultSession.setPermissionRequestHandler((_wc, permission, callback, details) => callback(permits(permission, details.requestingUrl)));
+  session.defaultSession.setPermissionCheckHandler((_wc, permission, requestingOrigin) => permits(permission, requestingOrigin));
 
   protocol.handle(APP_SCHEME, async (request) => {
     const url = new URL(request.url);
@@ -98,10 +120,27 @@ async function start(): Promise<void> {
   ipcMain.handle(CHANNEL_INVOKE, async (event, method: unknown, input: unknown): Promise<BridgeResult> => {
     if (!isTrustedSender(event)) return { ok: false, error: { code: 'unauthorized', message: 'Untrusted sender.' } };
     try {
-      return { ok: true, result: await rpc!.invoke(String(method), input) };
+      const confined = await confinePaths(String(method), input, grants, () => catalogueFolders(services!));
+      return { ok: true, result: await rpc!.invoke(String(method), confined) };
     } catch (error) {
       return { ok: false, error: toApiError(error).toJSON() };
     }
+  });
+
+  // A native open dialog; what the user chooses, the renderer may name from then on.
+  ipcMain.handle(CHANNEL_PICK, async (event, request: unknown): Promise<string[]> => {
+    if (!isTrustedSender(event)) return [];
+    const options = openDialogOptions(request);
+    const win = BrowserWindow.fromWebContents(event.sender);
+    const result = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
+    if (result.canceled) return [];
+    for (const chosen of result.filePaths) grants.grant(chosen);
+    return result.filePaths;
+  });
+
+  // The preload reports the path of a real File the user dropped (see preload.cts).
+  ipcMain.on(CHANNEL_GRANT, (event, dropped: unknown) => {
+    if (isTrustedSender(event) && typeof dropped === 'string') grants.grant(dropped);
   });
 
   // Drag out: the renderer names catalogue files; only files the media rules allow leave the window.
@@ -126,6 +165,8 @@ async function start(): Promise<void> {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();
   });
 }
+
+app.on('web-contents-created', (_event, contents) => guardContents(contents));
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();

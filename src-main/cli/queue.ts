@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { BRAND_LOOP_PRESET, type GenerationSettings, type Job } from '../core/api/index.js';
 import { sizeForAspect } from '../core/diffusion/sizes.js';
+import { describeHolder } from '../core/jobs/index.js';
 import { listModels } from '../core/models/library.js';
 import type { Rpc } from '../core/rpc.js';
 import type { Services } from '../core/services.js';
@@ -132,7 +133,12 @@ export async function queueCommand(
       process.once('SIGINT', interrupt);
       process.once('SIGTERM', interrupt);
       try {
-        const recovered = services.queue.start();
+        const recovered = services.queue.start('queue run', { wait: false });
+        if (recovered.owner) {
+          // Two owners would run the same job twice: the one running leads, this one says so.
+          print(`The queue is already being run by ${describeHolder(recovered.owner)}. Jobs added with \`onbrand queue add\` run there; \`onbrand queue list\` shows them.`);
+          return 1;
+        }
         for (const bad of recovered.unreadable) print(`Job ${bad.id} cannot be read (${bad.reason}); kept as failed, with its prompt.`);
         if (recovered.resumed.length) print(`Resuming interrupted job${recovered.resumed.length === 1 ? '' : 's'} ${recovered.resumed.join(', ')}.`);
         if (recovered.adopted) print(`Adopted ${recovered.adopted} finished image${recovered.adopted === 1 ? '' : 's'} that were written but not recorded.`);

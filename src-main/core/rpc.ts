@@ -7,11 +7,16 @@ import {
   toApiError,
   type AppInfo,
   BRAND_LOOP_PRESET,
+  generationSettingsSchema,
+  type GenerationSettings,
   type Method,
   type ParsedInput,
+  promptAspect,
+  promptLabel,
   type RequestOutput,
 } from './api/index.js';
 import { aggregatePalettes, checkSections } from './color/index.js';
+import { sizeForAspect } from './diffusion/sizes.js';
 import { lintSettings } from './prompt/index.js';
 import type { Services } from './services.js';
 import { appPackage } from './util/app-root.js';
@@ -78,7 +83,7 @@ export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
       return { removed: name };
     },
     'models.setToken': ({ token }) => {
-      services.settings.set('hf.token', token || null);
+      services.secrets.set('hf.token', token || null);
       return { hasToken: Boolean(token) };
     },
     'engine.status': () => services.queue.engineStatus(),
@@ -160,7 +165,7 @@ export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
       return { added: [outcome], skipped: [] };
     },
     'settings.setUnsplashKey': ({ key }) => {
-      services.settings.set('unsplash.key', key || null);
+      services.secrets.set('unsplash.key', key || null);
       return { configured: !!key };
     },
     'settings.get': () => ({ unsplashConfigured: services.unsplash.configured, gpuCostPerHour: services.timelog.gpuCostPerHour }),
@@ -243,6 +248,8 @@ export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
     'prompt.setLlm': ({ baseUrl, model, apiKey }) => services.composer.setLlm(baseUrl, model, apiKey),
     'prompt.queue': ({ projectId, prompts, negativePrompt, settings, batches, seed }) => {
       services.projects.get(projectId);
+      // Every prompt's own settings are checked before the first is queued: a bad one queues nothing.
+      prompts.forEach((text, index) => checkPromptSize(index, text, settings));
       return services.composer.queuePrompts(projectId, prompts, negativePrompt, settings, batches, seed);
     },
     'settings.setCost': ({ gpuCostPerHour }) => {
@@ -264,4 +271,20 @@ export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
       }
     },
   };
+}
+
+/**
+ * A prompt's own `--ar` (read by the contract already) must make a size the queue takes; else
+ * invalid_input naming the prompt and the flag, as the contract names a malformed `--ar`.
+ */
+function checkPromptSize(index: number, text: string, settings: GenerationSettings): void {
+  const read = promptAspect(text);
+  if ('error' in read) throw new ApiError('invalid_input', `prompt.queue: prompts.${index}: ${promptLabel(index, text)}: ${read.error}`, `prompts.${index}`);
+  if (read.aspect === null) return;
+  const size = sizeForAspect(read.aspect);
+  const checked = generationSettingsSchema.safeParse({ ...settings, ...size, aspect: read.aspect });
+  if (!checked.success) {
+    const why = checked.error.issues[0]?.message ?? 'a size the queue does not take';
+    throw new ApiError('invalid_input', `prompt.queue: prompts.${index}: ${promptLabel(index, text)}: --ar ${read.aspect} makes ${size.width}×${size.height}; ${why}`, `prompts.${index}`);
+  }
 }

@@ -1,16 +1,17 @@
 import path from 'node:path';
 import { AppSettings, ImageRepository, PresetRepository, ProjectRepository, RefRepository, SectionRepository, openCatalog, type CatalogDb } from './catalog/index.js';
-import type { OnbrandConfig } from './config.js';
+import { prepareDataDir, type OnbrandConfig } from './config.js';
 import { Curation } from './curation/index.js';
 import { Exporter } from './export/index.js';
 import { Upscaler } from './upscale/index.js';
 import { EventBus } from './events.js';
 import { ModelStore } from './models/store.js';
 import { ImageImporter, MediaAccess, ThumbnailRepair } from './images/index.js';
-import { GenerationQueue, JobRepository } from './jobs/index.js';
+import { GenerationQueue, JobRepository, OwnerLease } from './jobs/index.js';
 import { ProjectService } from './projects.js';
 import { Composer } from './prompt/index.js';
 import { ReferenceImporter, UnsplashClient } from './references/index.js';
+import { moveSecretsOutOfCatalogue, SecretStore, type SecretCodec } from './secrets.js';
 import { TimeLog } from './timelog/index.js';
 
 export interface Services {
@@ -27,6 +28,8 @@ export interface Services {
   queue: GenerationQueue;
   presets: PresetRepository;
   settings: AppSettings;
+  /** API keys and tokens: never in the catalogue. */
+  secrets: SecretStore;
   /** Installed models, the curated list, downloads and imports. */
   models: ModelStore;
   timelog: TimeLog;
@@ -43,11 +46,16 @@ export interface Services {
 export interface ServiceOptions {
   /** Execution provider for generation (default auto). */
   provider?: 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
+  /** Seals stored keys with the system keychain (the Electron host passes safeStorage's). */
+  secretCodec?: SecretCodec | null;
+  /** The engine worker script (tests); defaults to the built one. */
+  workerFile?: string;
 }
 
 /** The composition root: every service, built from one config. Nothing runs until a shell starts the queue. */
 export function createServices(config: OnbrandConfig, options: ServiceOptions = {}): Services {
   const catalogPath = path.join(config.dataDir, 'catalog.sqlite');
+  prepareDataDir(config.dataDir);
   const db = openCatalog(catalogPath);
   const events = new EventBus();
   const projectRepo = new ProjectRepository(db);
@@ -57,20 +65,35 @@ export function createServices(config: OnbrandConfig, options: ServiceOptions = 
   const thumbnails = new ThumbnailRepair(images, events, config.dataDir);
   const media = new MediaAccess(() => [...projectRepo.folders(), path.join(config.dataDir, 'thumbnails')]);
   const settings = new AppSettings(db);
+  const secrets = new SecretStore(config.dataDir, options.secretCodec ?? null);
+  try {
+    moveSecretsOutOfCatalogue(db, secrets);
+  } catch (error) {
+    // The keys stay where they were until the next start; everything else works.
+    console.warn(`onbrand: the keys in the catalogue could not be moved to ${secrets.file}: ${(error as Error).message}`);
+  }
   const timelog = new TimeLog(db, settings, events);
   const jobs = new JobRepository(db);
+  // One owner of the queue across processes (the app, `serve`, `queue run`); see owner-lease.ts.
+  const lease = new OwnerLease(db, 'queue');
+  const curation = new Curation(images, events, (projectId) => projectRepo.get(projectId)?.palette);
   const queue = new GenerationQueue(jobs, images, projectRepo, settings, events, timelog, {
+    lease,
+    // The owner finishes moves a crash interrupted; other processes never touch a move in flight.
+    onOwnership: () => curation.reconcile(),
+    exportFolders: () => [...new Set((db.prepare('SELECT DISTINCT path FROM exports').all() as { path: string }[]).map((r) => path.dirname(r.path)))],
     modelsDir: config.modelsDir,
     loraDir: path.join(config.modelsDir, 'loras'),
     dataDir: config.dataDir,
     ...(options.provider ? { provider: options.provider } : {}),
+    ...(options.workerFile ? { workerFile: options.workerFile } : {}),
   });
-  const curation = new Curation(images, events, (projectId) => projectRepo.get(projectId)?.palette);
   const refs = new RefRepository(db);
   const references = new ReferenceImporter(projectRepo, refs, events);
-  const unsplash = new UnsplashClient(() => settings.get<string | null>('unsplash.key', null));
-  // Moves into or out of "_Rejected/Maybe Later" that a crash interrupted are finished first.
-  curation.reconcile();
+  const unsplash = new UnsplashClient(() => secrets.get('unsplash.key'));
+  // Moves into or out of "_Rejected/Maybe Later" that a crash interrupted are finished first, here
+  // when no other process owns the queue (else by that owner, whose moves may be in flight).
+  if (!lease.holder()) curation.reconcile();
   // New images (imported or generated) get their focus score in the background.
   events.subscribe((event) => {
     if (event.type === 'images.added') void curation.scoreSharpness(event.payload.projectId, event.payload.images);
@@ -87,7 +110,8 @@ export function createServices(config: OnbrandConfig, options: ServiceOptions = 
     modelsDir: config.modelsDir,
     dataDir: config.dataDir,
     graphCacheDir: path.join(config.dataDir, 'graph-cache'),
-    token: () => settings.get<string | null>('hf.token', null) ?? undefined,
+    // A token this process cannot unseal (saved by the app, read by the CLI) counts as none here.
+    token: () => tryGet(() => secrets.get('hf.token')) ?? undefined,
     onTask: (task) => events.emit('models.task', task),
     onChanged: (name) => events.emit('models.changed', { name }),
   });
@@ -106,6 +130,7 @@ export function createServices(config: OnbrandConfig, options: ServiceOptions = 
     queue,
     presets: new PresetRepository(db),
     settings,
+    secrets,
     models,
     timelog,
     curation,
@@ -114,7 +139,7 @@ export function createServices(config: OnbrandConfig, options: ServiceOptions = 
     unsplash,
     sections,
     exporter,
-    composer: new Composer(db, projectRepo, settings, queue),
+    composer: new Composer(db, projectRepo, settings, queue, secrets),
     async close() {
       if (closed) return;
       closed = true;
@@ -124,4 +149,12 @@ export function createServices(config: OnbrandConfig, options: ServiceOptions = 
       db.close();
     },
   };
+}
+
+function tryGet<T>(get: () => T): T | null {
+  try {
+    return get();
+  } catch {
+    return null;
+  }
 }

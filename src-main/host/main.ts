@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveConfig } from '../core/config.js';
+import { describeHolder } from '../core/jobs/index.js';
 import { createServices } from '../core/services.js';
 import { appPackage } from '../core/util/app-root.js';
 import { startHost } from './server.js';
@@ -57,7 +58,8 @@ export async function main(argv: string[]): Promise<void> {
   const provider = values.provider as 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
   if (!['auto', 'cpu', 'cuda', 'dml', 'coreml'].includes(provider)) throw new Error(`--provider must be auto, cpu, cuda, dml or coreml, not "${provider}"`);
   const services = createServices(config, { provider });
-  const recovered = services.queue.start();
+  const recovered = services.queue.start('serve');
+  if (recovered.owner) console.log(`The queue is run by ${describeHolder(recovered.owner)}; this host shows it and takes it over when that stops.`);
   // Downloads that were running when Onbrand last stopped go on from where they stopped.
   services.models.resumePending();
   for (const bad of recovered.unreadable) console.warn(`Job ${bad.id} cannot be read (${bad.reason}); kept as failed, with its prompt.`);

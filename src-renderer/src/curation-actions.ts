@@ -1,6 +1,7 @@
 /** Culling: ratings and flags (stored at once, undoable), compare, zoom, full screen, drag out. */
 import type { ImageSummary, MarkChange } from '../../src-main/core/api/index';
 import { ApiCallError, getClient } from './api/client';
+import { KeyedQueue } from './keyed-queue';
 import { useStore, type MarkStep } from './store';
 import { reportActivity } from './time-actions';
 
@@ -44,36 +45,70 @@ export function targetImages(): ImageSummary[] {
   return active ? [active] : [];
 }
 
+/** Marks of one image go to the core one at a time, in the order they were made. */
+const markQueue = new KeyedQueue<number>();
+/**
+ * The newest mark made here for each image whose mark is not answered yet (with the number of the
+ * `apply` that made it): an earlier mark's answer shows this on top, not the older value.
+ */
+const wanted = new Map<number, { call: number; marks: MarkStep['after'] }>();
+let calls = 0;
+
+/** Images as fetched, with the marks made here that the core has not answered yet on top. */
+export function withPendingMarks(images: ImageSummary[]): ImageSummary[] {
+  return wanted.size === 0 ? images : images.map((image) => ({ ...image, ...wanted.get(image.id)?.marks }));
+}
+
 /**
  * Applies marks here at once (the grid answers on the key press), stores them with `images.mark`,
  * then takes the core's answer (new paths of rejected files). A failure puts the old values back.
+ * Marks of one image are sent strictly in order, each after the one before is answered: a reject
+ * then its undo, pressed before the reject's answer came, must reach the core in that order.
  */
 async function apply(steps: MarkStep[], side: 'before' | 'after'): Promise<boolean> {
   const state = useStore.getState();
   const projectId = state.currentProjectId;
   if (projectId === null || steps.length === 0) return false;
+  const call = ++calls;
   const byId = new Map(state.allImages.map((i) => [i.id, i]));
   const optimistic = steps.flatMap((s) => {
     const image = byId.get(s.imageId);
     return image ? [{ ...image, ...s[side] }] : [];
   });
   const started = Date.now();
-  for (const s of steps) localMarks.set(s.imageId, started);
+  for (const s of steps) {
+    localMarks.set(s.imageId, started);
+    wanted.set(s.imageId, { call, marks: s[side] });
+  }
   state.updateImages(optimistic);
   const changes: MarkChange[] = steps.map((s) => ({ imageId: s.imageId, ...s[side] }));
+  const newest = (imageId: number): boolean => wanted.get(imageId)?.call === call;
   try {
-    const changed = await getClient().call('images.mark', { projectId, changes });
+    const changed = await markQueue.run(
+      steps.map((s) => s.imageId),
+      () => getClient().call('images.mark', { projectId, changes }),
+    );
     const answered = Date.now();
     for (const s of steps) localMarks.set(s.imageId, answered);
-    if (useStore.getState().currentProjectId === projectId) useStore.getState().updateImages(changed);
+    // The answer is the truth now (paths included); a later mark still on its way shows on top.
+    const shown = changed.map((image) => (newest(image.id) ? image : { ...image, ...wanted.get(image.id)?.marks }));
+    if (useStore.getState().currentProjectId === projectId) useStore.getState().updateImages(shown);
     return true;
   } catch (error) {
     if (useStore.getState().currentProjectId === projectId) {
       const other = side === 'before' ? 'after' : 'before';
-      useStore.getState().updateImages(optimistic.map((i) => ({ ...i, ...steps.find((s) => s.imageId === i.id)![other] })));
+      // Only what no later mark has changed since goes back (onto the image as it is now).
+      const now = new Map(useStore.getState().allImages.map((i) => [i.id, i]));
+      const back = steps.flatMap((s) => {
+        const image = now.get(s.imageId);
+        return image && newest(s.imageId) ? [{ ...image, ...s[other] }] : [];
+      });
+      useStore.getState().updateImages(back);
     }
     report(error);
     return false;
+  } finally {
+    for (const s of steps) if (newest(s.imageId)) wanted.delete(s.imageId);
   }
 }
 

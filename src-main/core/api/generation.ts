@@ -76,6 +76,8 @@ export interface EngineStatus {
   provider: string | null;
   /** Providers that failed before the one in use, with the reason. */
   fallbacks: string[];
+  /** Another process runs the queue (the CLI's `queue run`, another app): who, for the status bar; jobs added here run there. */
+  elsewhere?: string | null;
 }
 
 /** A model in the models folder. */

@@ -45,6 +45,28 @@ export interface LlmSettings {
   hasKey: boolean;
 }
 
+/**
+ * A queued prompt's own `--ar W:H` (its last words; both sides 1 to 99), split from its text, or
+ * why it cannot be read. The composer's queueing reads the same suffix.
+ */
+export function promptAspect(text: string): { prompt: string; aspect: string | null } | { error: string } {
+  const ar = /\s*--ar(?:\s+(\S*))?\s*$/.exec(text);
+  if (ar) {
+    const value = ar[1] ?? '';
+    const sides = /^(\d{1,2}):(\d{1,2})$/.exec(value);
+    if (!sides || Number(sides[1]) === 0 || Number(sides[2]) === 0) return { error: `--ar must be W:H with both sides from 1 to 99 (like 9:16), not "${value}"` };
+    return { prompt: text.slice(0, ar.index).trim(), aspect: value };
+  }
+  if (/(^|\s)--ar\b/.test(text)) return { error: '--ar must come last, as --ar W:H' };
+  return { prompt: text.trim(), aspect: null };
+}
+
+/** How an error names a prompt: its number (from 1) and its first words. */
+export function promptLabel(index: number, text: string): string {
+  const clipped = text.trim().replace(/\s+/g, ' ');
+  return `prompt ${index + 1} ("${clipped.length > 40 ? `${clipped.slice(0, 39)}…` : clipped}")`;
+}
+
 const lists = z.record(z.string().regex(/^[\w ]{1,40}$/, 'must be a list name of letters, digits and spaces'), z.array(z.string().trim().min(1).max(200)).min(1).max(200));
 
 export const promptRequests = {
@@ -96,7 +118,17 @@ export const promptRequests = {
     input: z
       .object({
         projectId: id,
-        prompts: z.array(z.string().trim().min(1).max(4000)).min(1, 'must queue at least one prompt').max(200),
+        prompts: z
+          .array(z.string().trim().min(1).max(4000))
+          .min(1, 'must queue at least one prompt')
+          .max(200)
+          // Every prompt is read before any is queued: one bad `--ar` queues nothing.
+          .superRefine((prompts, ctx) => {
+            prompts.forEach((text, i) => {
+              const read = promptAspect(text);
+              if ('error' in read) ctx.addIssue({ code: 'custom', path: [i], message: `${promptLabel(i, text)}: ${read.error}` });
+            });
+          }),
         negativePrompt: z.string().max(4000),
         settings: generationSettingsSchema,
         batches: z.number().int().min(1).max(20),

@@ -25,7 +25,20 @@ export interface Reference {
   createdAt: string;
 }
 
-export type ReferenceSkipReason = 'bad_url' | 'not_found' | 'unreachable' | 'timeout' | 'no_image' | 'not_an_image' | 'unsupported_format' | 'too_large' | 'duplicate';
+export type ReferenceSkipReason =
+  | 'bad_url'
+  | 'not_found'
+  /** A device, a pipe or a socket given as a file, or a file that cannot be read. */
+  | 'unreadable'
+  | 'unreachable'
+  | 'timeout'
+  /** A page or a redirect led to an internal address (loopback, link-local, a private network) that the user did not type. */
+  | 'refused'
+  | 'no_image'
+  | 'not_an_image'
+  | 'unsupported_format'
+  | 'too_large'
+  | 'duplicate';
 
 export interface ReferenceSkip {
   item: string;

@@ -1,12 +1,15 @@
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openCatalog, schemaVersion } from './database.js';
-import { CatalogCorruptError, CatalogFromFutureError } from './errors.js';
+import { CatalogCorruptError, CatalogFromFutureError, CatalogOpenError, classifyCatalogError } from './errors.js';
 import { LATEST_VERSION } from './migrations/index.js';
+import { canMountTmpfs, fillDisk, mountTmpfs } from '../util/tmpfs-testing.js';
 
 let dir: string;
 let file: string;
@@ -191,3 +194,98 @@ describe('openCatalog refuses a damaged file and leaves it byte-identical', () =
     expectRefusedUntouched(CatalogFromFutureError, 'none');
   });
 });
+
+describe('a healthy catalogue that cannot be opened gets the real reason, never "move it aside"', () => {
+  it('locked by another program (an exclusive lock held on a rollback-journal file)', () => {
+    makeCatalogue();
+    const other = new Database(file);
+    other.pragma('journal_mode = DELETE');
+    other.exec('BEGIN EXCLUSIVE');
+    try {
+      const before = sha256(file);
+      let error: unknown;
+      try {
+        openCatalog(file).close();
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(CatalogOpenError);
+      expect((error as CatalogOpenError).reason).toBe('locked');
+      expect((error as Error).message).toMatch(/locked by another program/);
+      expect((error as Error).message).not.toMatch(/move it aside/);
+      expect(sha256(file)).toBe(before);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+  });
+
+  it.skipIf(!canMountTmpfs())('a full disk (a real 1 MB tmpfs, filled): "disk is full", free space, nothing else', () => {
+    const { dir: mount, unmount } = mountTmpfs('1m');
+    try {
+      const catalogue = path.join(mount, 'catalog.sqlite');
+      openCatalog(catalogue).close();
+      fillDisk(mount);
+      let error: unknown;
+      try {
+        const db = openCatalog(catalogue);
+        // Opening may succeed on a full disk (nothing to write yet); the first write must then fail as full.
+        try {
+          db.exec("CREATE TABLE big (x BLOB); INSERT INTO big VALUES (zeroblob(200000));");
+        } finally {
+          db.close();
+        }
+      } catch (e) {
+        error = classifyCatalogError(catalogue, e);
+      }
+      expect(error).toBeInstanceOf(CatalogOpenError);
+      expect((error as CatalogOpenError).reason, (error as Error).message).toBe('disk_full');
+      expect((error as Error).message).toMatch(/disk that holds the catalogue .* is full/);
+    } finally {
+      unmount();
+    }
+  });
+
+  it('sorts SQLite\'s and the file system\'s own error codes', () => {
+    const named = (code: string, message: string): Error => Object.assign(new Error(message), { code });
+    expect((classifyCatalogError(file, named('SQLITE_FULL', 'database or disk is full')) as CatalogOpenError).reason).toBe('disk_full');
+    expect((classifyCatalogError(file, named('ENOSPC', 'no space left on device')) as CatalogOpenError).reason).toBe('disk_full');
+    expect((classifyCatalogError(file, named('SQLITE_READONLY', 'attempt to write a readonly database')) as CatalogOpenError).reason).toBe('permission');
+    expect((classifyCatalogError(file, named('EACCES', 'permission denied')) as CatalogOpenError).reason).toBe('permission');
+    expect((classifyCatalogError(file, named('SQLITE_BUSY', 'database is locked')) as CatalogOpenError).reason).toBe('locked');
+    expect(classifyCatalogError(file, named('SQLITE_CORRUPT', 'database disk image is malformed'))).toBeInstanceOf(CatalogCorruptError);
+    expect(classifyCatalogError(file, named('SQLITE_NOTADB', 'file is not a database'))).toBeInstanceOf(CatalogCorruptError);
+  });
+});
+
+describe('two processes opening a new catalogue at once', () => {
+  // The built code (npm test builds first), run as real separate processes.
+  it.skipIf(!fs.existsSync('dist/main/core/catalog/database.js'))('both open it; the schema is made once (no "table projects already exists")', async () => {
+    const script = `
+      const { openCatalog } = await import(${JSON.stringify(pathToFileURL(path.resolve('dist/main/core/catalog/database.js')).toString())});
+      const db = openCatalog(process.argv[1]);
+      console.log(db.pragma('user_version', { simple: true }));
+      db.close();`;
+    for (let round = 0; round < 5; round++) {
+      const target = path.join(dir, `race-${round}.sqlite`);
+      const runs = Array.from({ length: 3 }, () => runNode(['--input-type=module', '-e', script, target]));
+      const results = await Promise.all(runs);
+      for (const result of results) {
+        expect(result.stderr).not.toMatch(/already exists/);
+        expect(result.code, result.stderr).toBe(0);
+        expect(result.stdout.trim()).toBe(String(LATEST_VERSION));
+      }
+    }
+  });
+});
+
+function runNode(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: process.cwd() });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}

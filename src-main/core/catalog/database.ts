@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { CatalogCorruptError, CatalogFromFutureError } from './errors.js';
+import { CatalogCorruptError, CatalogFromFutureError, classifyCatalogError } from './errors.js';
 import { LATEST_VERSION, migrations, type Migration } from './migrations/index.js';
 
 export type CatalogDb = Database.Database;
@@ -27,20 +27,22 @@ export function openCatalog(file: string, options: OpenCatalogOptions = {}): Cat
   const latest = steps.length === 0 ? 0 : steps[steps.length - 1]!.version;
   const target = options.targetVersion ?? latest;
 
-  if (fs.existsSync(file) && fs.statSync(file).size > 0) checkExisting(file, latest);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-
-  const db = new Database(file);
+  let db: Database.Database | undefined;
   try {
+    if (fs.existsSync(file) && fs.statSync(file).size > 0) checkExisting(file, latest);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    db = new Database(file);
+    // First, so two processes opening a new catalogue at once wait for each other instead of failing.
+    db.pragma('busy_timeout = 5000');
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
     migrate(db, steps, target);
     return db;
   } catch (error) {
-    db.close();
-    throw error;
+    db?.close();
+    // The real reason (disk full, permissions, locked, damaged) with advice that fits it.
+    throw classifyCatalogError(file, error);
   }
 }
 
@@ -49,15 +51,19 @@ export function schemaVersion(db: CatalogDb): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
-/** Runs each pending migration in its own transaction, which also records its version. */
+/**
+ * Runs each pending migration in its own transaction, which also records its version. The
+ * transaction takes the write lock first and reads the version inside it: when two processes open
+ * a new catalogue at once, the second waits, sees the step done, and skips it.
+ */
 export function migrate(db: CatalogDb, steps: readonly Migration[] = migrations, target = LATEST_VERSION): void {
-  const current = schemaVersion(db);
   for (const step of steps) {
-    if (step.version <= current || step.version > target) continue;
+    if (step.version > target) continue;
     db.transaction(() => {
+      if (schemaVersion(db) >= step.version) return;
       step.up(db);
       db.pragma(`user_version = ${step.version}`);
-    })();
+    }).immediate();
   }
 }
 
@@ -76,7 +82,7 @@ function checkExisting(file: string, latest: number): void {
   const companions = ['-wal', '-shm'].map((suffix) => file + suffix).filter((f) => !fs.existsSync(f));
   let probe: Database.Database | undefined;
   try {
-    probe = new Database(file, { readonly: true, fileMustExist: true });
+    probe = new Database(file, { readonly: true, fileMustExist: true, timeout: 2000 });
     const version = probe.pragma('user_version', { simple: true }) as number;
     if (version > latest) throw new CatalogFromFutureError(file, version, latest);
     const check = probe.pragma('quick_check(1)', { simple: true }) as string;
@@ -85,8 +91,8 @@ function checkExisting(file: string, latest: number): void {
     probe?.close();
     probe = undefined;
     for (const companion of companions) fs.rmSync(companion, { force: true });
-    if (error instanceof CatalogFromFutureError || error instanceof CatalogCorruptError) throw error;
-    throw new CatalogCorruptError(file, (error as Error).message);
+    // Damaged only when SQLite says so; a full disk, a permission or a lock is said as such.
+    throw classifyCatalogError(file, error);
   } finally {
     probe?.close();
   }

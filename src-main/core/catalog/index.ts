@@ -1,5 +1,5 @@
 export { openCatalog, migrate, schemaVersion, type CatalogDb, type OpenCatalogOptions } from './database.js';
-export { CatalogCorruptError, CatalogFromFutureError } from './errors.js';
+export { CatalogCorruptError, CatalogFromFutureError, CatalogOpenError, classifyCatalogError, type CatalogOpenReason } from './errors.js';
 export { LATEST_VERSION, migrations, type Migration } from './migrations/index.js';
 export { ProjectRepository, type NewProject } from './projects.js';
 export { ImageRepository, type NewImage } from './images.js';

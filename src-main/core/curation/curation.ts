@@ -19,6 +19,8 @@ export const MAYBE_LATER_FOLDER = path.join('_Rejected', 'Maybe Later');
 export class Curation {
   private scoring: Promise<void> = Promise.resolve();
   private readonly pendingScores = new Set<number>();
+  /** The last mark call waiting or running for each image: marks of one image run one at a time. */
+  private readonly marking = new Map<number, Promise<unknown>>();
 
   constructor(
     private readonly images: ImageRepository,
@@ -27,8 +29,27 @@ export class Curation {
     private readonly paletteOf: (projectId: number) => BrandColour[] | undefined = () => undefined,
   ) {}
 
-  /** Applies rating/flag changes in order; returns the changed images. */
-  async mark(projectId: number, changes: readonly MarkChange[]): Promise<ImageSummary[]> {
+  /**
+   * Applies rating/flag changes in order; returns the changed images. Calls that touch the same
+   * image run in the order they came, each after the one before has finished: a reject moves the
+   * file across awaits, and an undo read while it moved would see the old flag and be lost.
+   */
+  mark(projectId: number, changes: readonly MarkChange[]): Promise<ImageSummary[]> {
+    const ids = [...new Set(changes.map((c) => c.imageId))];
+    const before = ids.flatMap((id) => this.marking.get(id) ?? []);
+    const run = Promise.allSettled(before).then(() => this.markNow(projectId, changes));
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    for (const id of ids) this.marking.set(id, settled);
+    void settled.then(() => {
+      for (const id of ids) if (this.marking.get(id) === settled) this.marking.delete(id);
+    });
+    return run;
+  }
+
+  private async markNow(projectId: number, changes: readonly MarkChange[]): Promise<ImageSummary[]> {
     const changed: ImageSummary[] = [];
     for (const change of changes) {
       const row = this.images.marks(change.imageId);
@@ -69,6 +90,8 @@ export class Curation {
     try {
       await fs.promises.rename(path.join(folder, from), path.join(folder, to));
     } catch (error) {
+      // Already where it is going (another Onbrand process finished this move): done, not undone.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && fs.existsSync(path.join(folder, to))) return;
       this.images.setMarks(id, before);
       throw new ApiError('io', `Could not move ${from} to ${to}: ${(error as Error).message}`);
     }

@@ -32,8 +32,16 @@ export function formatParameters(p: GenerationParameters): string {
   if (p.denoisingStrength !== undefined) pairs.push(['Denoising strength', p.denoisingStrength]);
   if (p.loraHashes) pairs.push(['Lora hashes', p.loraHashes]);
   pairs.push(['RNG', 'CPU'], ['Version', `onbrand ${p.version}`]);
+  return formatParameterText(p.prompt, p.negativePrompt, pairs);
+}
+
+/**
+ * A1111 text from its parts, for parameters that came from elsewhere (an imported ComfyUI or
+ * InvokeAI image): only the pairs given, in their order, values quoted as A1111 quotes them.
+ */
+export function formatParameterText(prompt: string, negativePrompt: string, pairs: readonly (readonly [string, string | number])[]): string {
   const line = pairs.map(([k, v]) => `${k}: ${quote(String(v))}`).join(', ');
-  return [p.prompt, ...(p.negativePrompt ? [`Negative prompt: ${p.negativePrompt}`] : []), line].join('\n');
+  return [prompt, ...(negativePrompt ? [`Negative prompt: ${negativePrompt}`] : []), ...(line ? [line] : [])].join('\n');
 }
 
 /** A1111 quotes values that contain a comma, colon or quote. */
@@ -41,21 +49,66 @@ function quote(value: string): string {
   return /[,:"\n]/.test(value) ? JSON.stringify(value) : value;
 }
 
-/** Reads A1111 `parameters` text back: prompt, negative prompt and the key/value pairs. */
+/**
+ * Reads A1111 `parameters` text back: prompt, negative prompt and the key/value pairs. The pairs are
+ * on the last line that starts with `Steps: `; extensions (Dynamic Prompts' `Template:`) may add
+ * lines after it, which are left out of the prompt.
+ */
 export function parseParameters(text: string): { prompt: string; negativePrompt: string; values: Record<string, string> } {
   const lines = text.split('\n');
-  const last = lines.at(-1) ?? '';
-  const hasPairs = /^\s*Steps: /.test(last);
-  const body = hasPairs ? lines.slice(0, -1) : lines;
+  let pairsAt = -1;
+  for (let i = lines.length - 1; i >= 0 && pairsAt < 0; i--) if (/^\s*Steps: /.test(lines[i]!)) pairsAt = i;
+  const hasPairs = pairsAt >= 0;
+  const body = hasPairs ? lines.slice(0, pairsAt) : lines;
   const negIndex = body.findIndex((l) => l.startsWith('Negative prompt:'));
   const prompt = (negIndex >= 0 ? body.slice(0, negIndex) : body).join('\n');
   const negativePrompt = negIndex >= 0 ? body.slice(negIndex).join('\n').replace(/^Negative prompt:\s?/, '') : '';
+  return { prompt, negativePrompt, values: hasPairs ? parsePairs(lines[pairsAt]!) : {} };
+}
+
+/**
+ * `Key: value, Key: "quoted, value", …` in one pass (the text may come from any file, so no
+ * pattern that backtracks over a long line). A key is the run of letters, digits, `_` and spaces
+ * before its colon.
+ */
+function parsePairs(line: string): Record<string, string> {
   const values: Record<string, string> = {};
-  if (hasPairs) {
-    for (const match of last.matchAll(/\s*([\w ]+):\s*("(?:\\.|[^\\"])*"|[^,]*)(?:,|$)/g)) {
-      const raw = match[2]!.trim();
-      values[match[1]!.trim()] = raw.startsWith('"') ? (JSON.parse(raw) as string) : raw;
+  let i = 0;
+  while (i < line.length) {
+    const colon = line.indexOf(':', i);
+    if (colon < 0) break;
+    let keyStart = colon;
+    while (keyStart > i && /[\w ]/.test(line[keyStart - 1]!)) keyStart--;
+    const key = line.slice(keyStart, colon).trim();
+    let v = colon + 1;
+    while (line[v] === ' ') v++;
+    let value: string | null = null;
+    if (line[v] === '"') {
+      let j = v + 1;
+      while (j < line.length && line[j] !== '"') j += line[j] === '\\' ? 2 : 1;
+      let after = j + 1;
+      while (line[after] === ' ') after++;
+      if (j < line.length && (after >= line.length || line[after] === ',')) {
+        value = unquote(line.slice(v, j + 1));
+        i = after + 1;
+      }
     }
+    if (value === null) {
+      const comma = line.indexOf(',', v);
+      const end = comma < 0 ? line.length : comma;
+      value = line.slice(v, end).trim();
+      i = end + 1;
+    }
+    if (key) values[key] = value;
   }
-  return { prompt, negativePrompt, values };
+  return values;
+}
+
+/** A quoted A1111 value; one that is not valid JSON (a stray backslash) is kept as written, quotes dropped. */
+function unquote(raw: string): string {
+  try {
+    return JSON.parse(raw) as string;
+  } catch {
+    return raw.slice(1, -1);
+  }
 }

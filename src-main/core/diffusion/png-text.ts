@@ -1,6 +1,9 @@
+import zlib from 'node:zlib';
+
 /**
  * PNG text chunks, as A1111 writes and reads generation parameters: a `parameters` chunk (tEXt
- * when the text is Latin-1, iTXt UTF-8 otherwise), inserted before IEND of a PNG that sharp made.
+ * when the text is Latin-1, iTXt UTF-8 otherwise), inserted before IEND of a PNG that sharp made;
+ * and every text chunk read back, as ComfyUI (`prompt`, `workflow`) and InvokeAI write theirs too.
  */
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -47,7 +50,13 @@ export function addPngText(png: Buffer, keyword: string, text: string): Buffer {
   return Buffer.concat([png.subarray(0, iend), chunk(isLatin1(text) ? 'tEXt' : 'iTXt', body), png.subarray(iend)]);
 }
 
-/** Every uncompressed tEXt/iTXt chunk of a PNG, keyword → text. */
+/** A compressed text chunk larger than this is skipped: real parameters and workflows are far smaller. */
+const MAX_INFLATED_TEXT = 16 * 1024 * 1024;
+
+/**
+ * Every tEXt, zTXt and iTXt chunk of a PNG, keyword → text. Never throws on a damaged chunk (a
+ * missing separator, bad compressed data, a length past the end): that chunk is left out.
+ */
 export function readPngText(png: Buffer): Record<string, string> {
   if (!png.subarray(0, 8).equals(SIGNATURE)) throw new Error('not a PNG file');
   const out: Record<string, string> = {};
@@ -55,21 +64,36 @@ export function readPngText(png: Buffer): Record<string, string> {
   while (offset + 8 <= png.length) {
     const length = png.readUInt32BE(offset);
     const type = png.toString('latin1', offset + 4, offset + 8);
+    if (offset + 12 + length > png.length) break;
     const body = png.subarray(offset + 8, offset + 8 + length);
-    if (type === 'tEXt') {
-      const zero = body.indexOf(0);
-      out[body.toString('latin1', 0, zero)] = body.toString('latin1', zero + 1);
-    } else if (type === 'iTXt') {
-      const zero = body.indexOf(0);
+    const zero = body.indexOf(0);
+    if (zero > 0) {
       const keyword = body.toString('latin1', 0, zero);
-      const compressed = body[zero + 1] === 1;
-      let p = zero + 3;
-      p = body.indexOf(0, p) + 1; // language tag
-      p = body.indexOf(0, p) + 1; // translated keyword
-      if (!compressed) out[keyword] = body.toString('utf8', p);
+      if (type === 'tEXt') out[keyword] = body.toString('latin1', zero + 1);
+      else if (type === 'zTXt') {
+        const text = inflated(body.subarray(zero + 2));
+        if (text !== null) out[keyword] = text.toString('latin1');
+      } else if (type === 'iTXt') {
+        const compressed = body[zero + 1] === 1;
+        const language = body.indexOf(0, zero + 3);
+        const translated = language < 0 ? -1 : body.indexOf(0, language + 1);
+        if (translated >= 0) {
+          const data = body.subarray(translated + 1);
+          const text = compressed ? inflated(data) : data;
+          if (text !== null) out[keyword] = text.toString('utf8');
+        }
+      }
     }
     if (type === 'IEND') break;
     offset += 12 + length;
   }
   return out;
+}
+
+function inflated(data: Buffer): Buffer | null {
+  try {
+    return zlib.inflateSync(data, { maxOutputLength: MAX_INFLATED_TEXT });
+  } catch {
+    return null;
+  }
 }

@@ -3,6 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ExportReport, ImageSummary, Section } from '../api/index.js';
@@ -93,6 +94,33 @@ describe('export to Framer sections', () => {
 });
 
 describe('other targets and failures', () => {
+  it('recorded before published: when the record cannot be made, no file is left behind, and the re-run writes the same names (no "_2")', async () => {
+    const dir = path.join(root, 'web');
+    const request = { projectId, target: 'folder' as const, selection: { kind: 'picks' as const }, dir };
+    // Another connection holds the catalogue's write lock past the busy timeout: the record fails.
+    services.db.pragma('busy_timeout = 100');
+    const other = new Database(services.catalogPath);
+    const stop = services.events.subscribe((e) => {
+      if (e.type === 'export.progress' && e.payload.done === 0 && !other.inTransaction) other.exec('BEGIN IMMEDIATE');
+    });
+    let first: ExportReport;
+    try {
+      first = await services.exporter.run(request);
+    } finally {
+      stop();
+      if (other.inTransaction) other.exec('ROLLBACK');
+      other.close();
+    }
+    expect(first.files).toEqual([]);
+    expect(first.skipped[0]).toMatchObject({ reason: 'write_failed', message: expect.stringMatching(/could not be recorded in the catalogue/) });
+    // Today's order (publish, then record) left a file the catalogue does not know, and the re-run named the next one "_2".
+    expect(fs.existsSync(dir) ? fs.readdirSync(dir) : []).toEqual([]);
+    const second = (await rpc.invoke('export.run', request)) as ExportReport;
+    expect(second.files.map((f) => f.fileName).sort()).toEqual(fs.readdirSync(dir).sort());
+    expect(fs.readdirSync(dir).filter((f) => /_2\.jpg$/.test(f))).toEqual([]);
+    expect(fs.readdirSync(dir)).toHaveLength(2);
+  }, 60_000);
+
   it('Sora: 1080×1920 portraits numbered in order; folder: a chosen size with palette snap', async () => {
     const sora = (await rpc.invoke('export.run', { projectId, target: 'sora', selection: { kind: 'min-rating', rating: 3 }, dir: path.join(root, 'sora') })) as ExportReport;
     expect(sora.files.map((f) => [f.section, f.width, f.height])).toEqual([

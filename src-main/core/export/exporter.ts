@@ -23,7 +23,7 @@ import { analyseColour, applyLut, paletteSnap } from '../color/index.js';
 import type { EventBus } from '../events.js';
 import type { Upscaler } from '../upscale/index.js';
 import { appPackage } from '../util/app-root.js';
-import { freeFileName, writeAtomically } from '../util/fs-atomic.js';
+import { freeFileName, sweepTempFiles, writeAtomically } from '../util/fs-atomic.js';
 import { exifSegment, withExifSegment, xmpPacket } from './jpeg-metadata.js';
 
 export type ExportSelection = { kind: 'picks' } | { kind: 'min-rating'; rating: number } | { kind: 'images'; imageIds: number[] };
@@ -89,6 +89,8 @@ export class Exporter {
     } catch (error) {
       throw new ApiError('io', `Cannot create the export folder ${dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'dir');
     }
+    // Temporary files an export killed midway left here (its process is gone): removed, never shown.
+    await sweepTempFiles(dir).catch(() => 0);
     let done = 0;
     for (const item of items) {
       this.events.emit('export.progress', { projectId: project.id, done, total: items.length, current: item.image.fileName });
@@ -110,16 +112,33 @@ export class Exporter {
       const colour = item.image.colour?.colourName ?? (await analyseColour(item.image.path, project.palette).then((a) => a.colourName, () => 'colour'));
       const name = fileName(template, { project, image: item.image, section: item.section ?? request.target, colour, index: item.index });
       const target = path.join(dir, await freeFileName(dir, name));
+      // Recorded first, then published. A kill between the two leaves a record whose file is
+      // missing: the next run exports the image again under the same name. The other order would
+      // leave a file without a record, which the next run could only take for the user's and
+      // avoid with a "_2" duplicate.
+      let exportId: number;
+      try {
+        exportId = this.db.transaction(() => {
+          // A record from such a kill: its file does not exist (freeFileName checked), it goes.
+          this.db.prepare('DELETE FROM exports WHERE path = ?').run(target);
+          return Number(
+            this.db
+              .prepare('INSERT INTO exports (project_id, image_id, target, path, byte_size, width, height, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+              .run(project.id, item.image.id, request.target, target, rendered.jpeg.length, item.width, item.height, new Date().toISOString()).lastInsertRowid,
+          );
+        })();
+      } catch (error) {
+        skipped.push({ imageId: item.image.id, reason: 'write_failed', message: `The export of ${path.basename(target)} could not be recorded in the catalogue: ${(error as Error).message}` });
+        break;
+      }
       try {
         await writeAtomically(target, (temp) => fs.promises.writeFile(temp, rendered.jpeg), { overwrite: false });
       } catch (error) {
+        this.db.prepare('DELETE FROM exports WHERE id = ?').run(exportId);
         // A full disk or a read-only folder: say which file, list what was written, stop.
         skipped.push({ imageId: item.image.id, reason: 'write_failed', message: `${target} could not be written: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
         break;
       }
-      this.db
-        .prepare('INSERT INTO exports (project_id, image_id, target, path, byte_size, width, height, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(project.id, item.image.id, request.target, target, rendered.jpeg.length, item.width, item.height, new Date().toISOString());
       files.push({ imageId: item.image.id, path: target, fileName: path.basename(target), bytes: rendered.jpeg.length, width: item.width, height: item.height, upscaled: rendered.upscaled, section: item.section });
       done++;
     }

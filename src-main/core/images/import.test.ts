@@ -1,12 +1,18 @@
 import crypto from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import zlib from 'node:zlib';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AppEvent, EventPayload, ImportReport, Project } from '../api/index.js';
 import { resolveConfig } from '../config.js';
+import { DiffusionEngine } from '../diffusion/engine.js';
+import { formatParameters } from '../diffusion/parameters.js';
+import { addPngText, readPngText } from '../diffusion/png-text.js';
+import { writeTinySd } from '../diffusion/testing/tiny-sd.js';
 import { createServices, type Services } from '../services.js';
 import { IMPORTS_FOLDER } from './import.js';
 import { THUMBNAIL_SIZE } from './thumbnails.js';
@@ -346,5 +352,282 @@ describe('files that cannot be imported', () => {
     await expect(services.importer.import(project.id, [a], { signal: controller.signal })).rejects.toThrow();
     expect(walk(importsDir())).toEqual([]);
     expect(services.images.list(project.id)).toEqual([]);
+  });
+});
+
+// ---- Generations from other tools (issue 16, item 4) ----------------------------------------
+
+const exiftool = spawnSync('exiftool', ['-ver']).status === 0;
+
+/** Onbrand's own `parameters` text, as `onbrand generate` writes it into its PNGs. */
+const ONBRAND_PARAMETERS = formatParameters({
+  prompt: 'portrait of a café owner, magenta rim light <lora:brand-face:0.7>',
+  negativePrompt: 'text, watermark',
+  steps: 25,
+  sampler: 'DPM++ 2M Karras',
+  cfg: 7,
+  seed: 4242,
+  width: 64,
+  height: 96,
+  modelHash: 'abcdef0123',
+  modelName: 'sd15',
+  loraHashes: 'brand-face: 0123456789ab',
+  version: '0.1.0',
+});
+
+/** A minimal ComfyUI API graph, as its SaveImage node writes into the `prompt` text chunk. */
+const COMFY_GRAPH = {
+  '3': { class_type: 'KSampler', inputs: { seed: 8675309, steps: 20, cfg: 8, sampler_name: 'dpmpp_2m', scheduler: 'karras', denoise: 1, model: ['10', 0], positive: ['6', 0], negative: ['7', 0], latent_image: ['5', 0] } },
+  '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'sd_xl_base_1.0.safetensors' } },
+  '5': { class_type: 'EmptyLatentImage', inputs: { width: 64, height: 96, batch_size: 1 } },
+  '6': { class_type: 'CLIPTextEncode', inputs: { text: 'brand hero shot, teal haze', clip: ['10', 1] } },
+  '7': { class_type: 'CLIPTextEncode', inputs: { text: 'watermark', clip: ['10', 1] } },
+  '10': { class_type: 'LoraLoader', inputs: { lora_name: 'neon_glow.safetensors', strength_model: 0.8, strength_clip: 0.8, model: ['4', 0], clip: ['4', 1] } },
+};
+
+const INVOKE_METADATA = {
+  positive_prompt: 'a brand poster, neon magenta',
+  negative_prompt: 'blurry',
+  width: 64,
+  height: 96,
+  seed: 3216549870,
+  cfg_scale: 7.5,
+  steps: 30,
+  scheduler: 'euler_a',
+  model: { name: 'Juggernaut XL v9', base: 'sdxl', type: 'main' },
+  loras: [],
+  app_version: '4.2.4',
+};
+
+const JPEG_PARAMETERS = 'poster in café light\nNegative prompt: blur\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 31337, Size: 64x96, Model: v1-5-pruned-emaonly, Version: v1.10.1';
+
+async function pngWithText(file: string, colour: Colour, chunks: Record<string, string>): Promise<string> {
+  let bytes: Buffer = await solid(64, 96, colour).png().toBuffer();
+  for (const [keyword, text] of Object.entries(chunks)) bytes = addPngText(bytes, keyword, text);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, bytes);
+  return file;
+}
+
+function exifTags(file: string): Record<string, unknown> {
+  return (JSON.parse(execFileSync('exiftool', ['-j', '-G', file], { encoding: 'utf8' })) as Record<string, unknown>[])[0]!;
+}
+
+describe('imported generations keep their parameters', () => {
+  it.skipIf(!exiftool)('a PNG the engine generated (what `onbrand generate` writes) keeps its seed, prompt and parameters through import and export', async () => {
+    const engine = new DiffusionEngine();
+    let png: Buffer;
+    try {
+      await engine.load(writeTinySd(path.join(root, 'tiny-sd')));
+      const [image] = await engine.generate({ prompt: 'a portrait, magenta and teal light', negativePrompt: 'text', seed: 5150, steps: 3, cfg: 7, sampler: 'Euler a', width: 64, height: 64, batchSize: 1 });
+      png = Buffer.from(image!.png);
+    } finally {
+      await engine.dispose();
+    }
+    const parameters = readPngText(png).parameters!;
+    const file = path.join(root, 'from-generate', '20260101_5150.png');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, png);
+
+    const [imported] = (await services.importer.import(project.id, [file])).imported;
+    expect(imported).toMatchObject({ seed: 5150, prompt: 'a portrait, magenta and teal light' });
+    const exported = await services.exporter.run({ projectId: project.id, target: 'folder', selection: { kind: 'images', imageIds: [imported!.id] } });
+    expect(exported.files.map((f) => f.fileName)).toEqual([expect.stringMatching(/_5150\.jpg$/)]);
+    const tags = exifTags(exported.files[0]!.path);
+    expect(tags['EXIF:UserComment']).toBe(parameters);
+    expect(tags['XMP:Description']).toBe('a portrait, magenta and teal light');
+  }, 60_000);
+
+  it.skipIf(!exiftool)('A1111 (Onbrand), ComfyUI, InvokeAI PNGs and an A1111 JPEG: seed and prompt in the catalogue, named by seed and described on export', async () => {
+    const folder = path.join(root, 'generations');
+    await pngWithText(path.join(folder, '1-onbrand.png'), { r: 250, g: 40, b: 90 }, { parameters: ONBRAND_PARAMETERS });
+    await pngWithText(path.join(folder, '2-comfy.png'), { r: 10, g: 200, b: 220 }, { prompt: JSON.stringify(COMFY_GRAPH), workflow: '{"nodes": []}' });
+    await pngWithText(path.join(folder, '3-invoke.png'), { r: 120, g: 20, b: 200 }, { invokeai_metadata: JSON.stringify(INVOKE_METADATA) });
+    const jpeg = path.join(folder, '4-a1111.jpg');
+    await solid(64, 96, { r: 240, g: 200, b: 20 }).jpeg().toFile(jpeg);
+    execFileSync('exiftool', ['-q', '-overwrite_original', `-UserComment=${JPEG_PARAMETERS}`, jpeg]);
+    await pngWithText(path.join(folder, '5-garbled.png'), { r: 30, g: 30, b: 30 }, { prompt: '{"3": {"class_type": "KSampler", "inputs": {"seed": 12', parameters: '\u0001\u0002garbage\nSteps: x' });
+
+    const report = await services.importer.import(project.id, [folder]);
+    expect(report.skipped).toEqual([]);
+    expect(report.imported.map((i) => [i.fileName, i.seed])).toEqual([
+      ['1-onbrand.png', 4242],
+      ['2-comfy.png', 8675309],
+      ['3-invoke.png', 3216549870],
+      ['4-a1111.jpg', 31337],
+      ['5-garbled.png', null],
+    ]);
+    expect(report.imported.map((i) => i.prompt)).toEqual([
+      'portrait of a café owner, magenta rim light <lora:brand-face:0.7>',
+      'brand hero shot, teal haze <lora:neon_glow:0.8>',
+      'a brand poster, neon magenta',
+      'poster in café light',
+      null,
+    ]);
+
+    const exported = await services.exporter.run({ projectId: project.id, target: 'folder', selection: { kind: 'images', imageIds: report.imported.map((i) => i.id) } });
+    expect(exported.skipped).toEqual([]);
+    const names = exported.files.map((f) => f.fileName);
+    expect(names[0]).toMatch(/_4242\.jpg$/);
+    expect(names[1]).toMatch(/_8675309\.jpg$/);
+    expect(names[2]).toMatch(/_3216549870\.jpg$/);
+    expect(names[3]).toMatch(/_31337\.jpg$/);
+    expect(names[4]).toMatch(/_noseed\.jpg$/);
+
+    const tags = exported.files.map((f) => exifTags(f.path));
+    expect(tags[0]!['EXIF:UserComment']).toBe(ONBRAND_PARAMETERS);
+    expect(tags[0]!['XMP:Description']).toBe('portrait of a café owner, magenta rim light <lora:brand-face:0.7>');
+    expect(tags[1]!['EXIF:UserComment']).toMatch(/^brand hero shot, teal haze <lora:neon_glow:0\.8>\nNegative prompt: watermark\nSteps: 20, Sampler: DPM\+\+ 2M Karras, CFG scale: 8, Seed: 8675309, Size: 64x96, Model: sd_xl_base_1\.0/);
+    expect(tags[1]!['XMP:Description']).toBe('brand hero shot, teal haze <lora:neon_glow:0.8>');
+    expect(tags[2]!['EXIF:UserComment']).toMatch(/^a brand poster, neon magenta\nNegative prompt: blurry\nSteps: 30, Sampler: Euler a, CFG scale: 7\.5, Seed: 3216549870, Size: 64x96, Model: Juggernaut XL v9/);
+    expect(tags[3]!['EXIF:UserComment']).toBe(JPEG_PARAMETERS);
+    expect(tags[3]!['XMP:Description']).toBe('poster in café light');
+    // The garbled file imported and exported, without parameters.
+    expect(tags[4]!['EXIF:UserComment']).toBeUndefined();
+    expect(tags[4]!['XMP:Description']).toBeUndefined();
+  }, 60_000);
+});
+
+// ---- Messages (issue 16, item 15) ---------------------------------------------------------
+
+/** A real PNG whose header claims `width`×`height` (a few hundred bytes: a decompression bomb's header). */
+async function pngClaiming(file: string, width: number, height: number): Promise<string> {
+  const bytes = Buffer.from(await solid(1, 1, { r: 0, g: 0, b: 0 }).png().toBuffer());
+  // IHDR's data sits at 16..29, its CRC (over type and data) at 29..33.
+  bytes.writeUInt32BE(width, 16);
+  bytes.writeUInt32BE(height, 20);
+  bytes.writeUInt32BE(zlib.crc32(bytes.subarray(12, 29)), 29);
+  fs.writeFileSync(file, bytes);
+  return file;
+}
+
+/** A real JPEG whose frame header claims `width`×`height`. */
+async function jpegClaiming(file: string, width: number, height: number): Promise<string> {
+  const bytes = Buffer.from(await solid(8, 8, { r: 0, g: 0, b: 0 }).jpeg().toBuffer());
+  for (let at = 2; at + 4 < bytes.length; at += 2 + bytes.readUInt16BE(at + 2)) {
+    const marker = bytes[at + 1]!;
+    if (marker >= 0xc0 && marker <= 0xc2) {
+      bytes.writeUInt16BE(height, at + 5);
+      bytes.writeUInt16BE(width, at + 7);
+      break;
+    }
+  }
+  fs.writeFileSync(file, bytes);
+  return file;
+}
+
+describe('images too large to decode', () => {
+  it('30000² and 65000² PNGs and a 30000² JPEG are refused as too large, naming the size and the limit, before decoding', async () => {
+    const files = [
+      await pngClaiming(path.join(root, 'bomb-30k.png'), 30000, 30000),
+      await pngClaiming(path.join(root, 'bomb-65k.png'), 65000, 65000),
+      await jpegClaiming(path.join(root, 'bomb-30k.jpg'), 30000, 30000),
+    ];
+    const report = await services.importer.import(project.id, files);
+    expect(report.imported).toEqual([]);
+    expect(report.skipped.map((s) => [path.basename(s.path), s.reason])).toEqual([
+      ['bomb-30k.png', 'too_large'],
+      ['bomb-65k.png', 'too_large'],
+      ['bomb-30k.jpg', 'too_large'],
+    ]);
+    expect(report.skipped[0]!.message).toBe('bomb-30k.png is too large: 30000×30000 px, over the limit of 268 megapixels (16383×16383)');
+    expect(report.skipped[1]!.message).toMatch(/^bomb-65k\.png is too large: 65000×65000 px/);
+    expect(report.skipped[2]!.message).toMatch(/^bomb-30k\.jpg is too large: 30000×30000 px/);
+    expect(walk(thumbsDir())).toEqual([]);
+  });
+});
+
+describe('two imports of the same file at once', () => {
+  it('in one process: one imports it, the other reports a duplicate (not a SQL error)', async () => {
+    const file = await png(path.join(root, 'same.png'), { r: 77, g: 88, b: 99 });
+    const reports = await Promise.all([services.importer.import(project.id, [file]), services.importer.import(project.id, [file])]);
+    expect(reports.flatMap((r) => r.skipped)).toEqual([]);
+    expect(reports.flatMap((r) => r.imported)).toHaveLength(1);
+    expect(reports.flatMap((r) => r.duplicates.map((d) => [d.path, d.reason]))).toEqual([[file, 'duplicate']]);
+    expect(walk(importsDir())).toEqual(['same.png']);
+    expect(services.images.list(project.id)).toHaveLength(1);
+    expectNoTempFiles();
+  });
+
+  const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+  const jiti = fs.existsSync(path.join(repo, 'node_modules', 'jiti', 'lib', 'jiti-register.mjs'));
+
+  it.skipIf(!jiti)('in two processes started together: one imports it, the other reports a duplicate', async () => {
+    const file = await png(path.join(root, 'twice.png'), { r: 11, g: 22, b: 33 });
+    // Each child opens the same catalogue, says "ready", and imports when told "go", so both run at once.
+    const child = path.join(root, 'import-child.ts');
+    fs.writeFileSync(
+      child,
+      `import { resolveConfig } from ${JSON.stringify(pathToFileURL(path.join(repo, 'src-main/core/config.ts')).href)};
+       import { createServices } from ${JSON.stringify(pathToFileURL(path.join(repo, 'src-main/core/services.ts')).href)};
+       const services = createServices(resolveConfig({ dataDir: process.argv[2], projectsDir: process.argv[3] }));
+       process.stdout.write('ready\\n');
+       await new Promise((resolve) => process.stdin.once('data', resolve));
+       const report = await services.importer.import(Number(process.argv[4]), [process.argv[5]]);
+       await services.close();
+       process.stdout.write(JSON.stringify(report) + '\\n');
+       process.exit(0);`,
+    );
+    const args = [services.config.dataDir, path.dirname(project.folder), String(project.id), file];
+    const children = [0, 1].map(() => spawn(process.execPath, ['--import', 'jiti/register', child, ...args], { cwd: repo, stdio: ['pipe', 'pipe', 'pipe'] }));
+    const outputs = children.map((c) => {
+      let out = '';
+      let err = '';
+      c.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const ready = new Promise<void>((resolve, reject) => {
+        c.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.startsWith('ready\n')) resolve();
+        });
+        c.on('exit', (code) => reject(new Error(`child exited ${code} before it was ready: ${err}`)));
+      });
+      const done = new Promise<string>((resolve, reject) => c.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`child exited ${code}: ${err}`)))));
+      done.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
+      return { ready, done };
+    });
+    let reports: ImportReport[];
+    try {
+      await Promise.all(outputs.map((o) => o.ready));
+      for (const c of children) c.stdin.write('go\n');
+      reports = (await Promise.all(outputs.map((o) => o.done))).map((out) => JSON.parse(out.split('\n')[1]!) as ImportReport);
+    } finally {
+      for (const c of children) if (c.exitCode === null) c.kill();
+    }
+    expect(reports.flatMap((r) => r.skipped)).toEqual([]);
+    expect(reports.flatMap((r) => r.imported)).toHaveLength(1);
+    expect(reports.flatMap((r) => r.duplicates.map((d) => d.reason))).toEqual(['duplicate']);
+    expect(walk(importsDir())).toEqual(['twice.png']);
+    expect(services.images.list(project.id)).toHaveLength(1);
+  }, 90_000);
+});
+
+describe('symbolic links', () => {
+  it('a link to a file inside a folder is imported; links to folders, loops and links to nothing are reported by name', async () => {
+    const folder = path.join(root, 'linked');
+    await png(path.join(folder, 'real.png'), { r: 1, g: 100, b: 200 });
+    const outside = await png(path.join(root, 'elsewhere', 'outside.png'), { r: 200, g: 100, b: 1 });
+    fs.symlinkSync(outside, path.join(folder, 'link-to-file.png'));
+    fs.symlinkSync(path.join(root, 'elsewhere'), path.join(folder, 'link-to-folder'));
+    fs.symlinkSync('..', path.join(folder, 'up'));
+    fs.symlinkSync('loop-b.png', path.join(folder, 'loop-a.png'));
+    fs.symlinkSync('loop-a.png', path.join(folder, 'loop-b.png'));
+    fs.symlinkSync(path.join(root, 'gone.png'), path.join(folder, 'dangling.png'));
+
+    const report = await services.importer.import(project.id, [folder]);
+    expect(report.imported.map((i) => i.fileName)).toEqual(['link-to-file.png', 'real.png']);
+    expect(sha256(report.imported[0]!.path)).toBe(sha256(outside));
+    const skipped = Object.fromEntries(report.skipped.map((s) => [path.basename(s.path), s]));
+    expect(Object.keys(skipped).sort()).toEqual(['dangling.png', 'link-to-folder', 'loop-a.png', 'loop-b.png', 'up']);
+    expect(skipped['loop-a.png']!.message).toBe(`${path.join(folder, 'loop-a.png')} is a symbolic link loop (it leads back to itself)`);
+    expect(skipped['dangling.png']!).toMatchObject({ reason: 'not_found', message: `${path.join(folder, 'dangling.png')} is a symbolic link to a file or folder that does not exist` });
+    expect(skipped['link-to-folder']!.message).toMatch(/link-to-folder is a symbolic link to a folder; links to folders are not followed/);
+    expect(skipped.up!.message).toMatch(/up is a symbolic link to a folder/);
+  });
+
+  it('a symbolic link loop named directly is reported as a loop, not as a missing file', async () => {
+    const loop = path.join(root, 'self.png');
+    fs.symlinkSync(loop, loop);
+    const report = await services.importer.import(project.id, [loop]);
+    expect(report.skipped).toEqual([{ path: loop, reason: 'unreadable', message: `${loop} is a symbolic link loop (it leads back to itself)` }]);
   });
 });

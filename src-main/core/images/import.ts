@@ -6,13 +6,19 @@ import { ApiError, type ImageSummary, type ImportReport, type ImportSkip, type P
 import type { ImageRepository, ProjectRepository } from '../catalog/index.js';
 import type { EventBus } from '../events.js';
 import { freeFileName, writeAtomically } from '../util/fs-atomic.js';
-import { scanPaths } from './scan.js';
+import { readGeneration, type ImportedGeneration } from './generation-params.js';
+import { scanPaths, unreachable } from './scan.js';
 import { thumbnailExists, thumbnailRelativePath, writeThumbnail } from './thumbnails.js';
 
 /** Formats Onbrand imports; others are reported as unsupported. */
 const SUPPORTED = new Set(['png', 'jpeg', 'webp']);
 /** Larger files are refused: no real reference or generation comes near it. */
 export const MAX_IMPORT_BYTES = 256 * 1024 * 1024;
+/**
+ * Larger images are refused before they are decoded (a few-kilobyte PNG can claim 30000×30000 px
+ * and take gigabytes to decode): sharp's own default limit, 16383 × 16383.
+ */
+export const MAX_IMPORT_PIXELS = 0x3fff * 0x3fff;
 /** Imported files are copied here, inside the project folder. */
 export const IMPORTS_FOLDER = 'imports';
 /** Files decoded at once; sharp uses its own threads within each. */
@@ -32,6 +38,8 @@ interface Prepared {
   width: number;
   height: number;
   thumbRelative: string;
+  /** Parameters found in the file (A1111, ComfyUI, InvokeAI), stored as a generated image's are. */
+  generation: ImportedGeneration | null;
 }
 
 type Outcome = { ok: Prepared } | { skip: ImportSkip };
@@ -57,8 +65,9 @@ export class ImageImporter {
     const importId = crypto.randomUUID();
 
     // Never import a project's own files into itself.
-    const { files, missing } = await scanPaths(paths, [project.folder]);
-    const skipped: ImportSkip[] = missing.map((p) => skip(p, 'not_found', `${p}: no such file or folder`));
+    const scan = await scanPaths(paths, [project.folder]);
+    const files = scan.files;
+    const skipped: ImportSkip[] = [...(await Promise.all(scan.missing.map(unreachable))), ...scan.skipped];
     const duplicates: ImportSkip[] = [];
     const imported: ImageSummary[] = [];
     const seenHashes = new Set<string>();
@@ -83,8 +92,12 @@ export class ImageImporter {
         seenHashes.add(outcome.ok.hash);
         try {
           const image = await this.store(project, outcome.ok);
-          imported.push(image);
-          pendingAdded.push(image);
+          if (image === null) {
+            duplicates.push(skip(file, 'duplicate', `${path.basename(file)} is already in ${project.name}`));
+          } else {
+            imported.push(image);
+            pendingAdded.push(image);
+          }
         } catch (error) {
           skipped.push(skip(file, 'unreadable', `${path.basename(file)} could not be copied into the project: ${(error as Error).message}`));
         }
@@ -124,12 +137,22 @@ export class ImageImporter {
 
     let meta: Metadata;
     try {
-      meta = await sharp(bytes).metadata();
+      // The header only (no decoding), without sharp's pixel limit, so a huge image is named as such.
+      meta = await sharp(bytes, { limitInputPixels: false }).metadata();
     } catch {
       return { skip: skip(file, 'not_an_image', `${name} is not an image (PNG, JPEG or WebP)`) };
     }
     if (!meta.format || !SUPPORTED.has(meta.format)) {
       return { skip: skip(file, 'unsupported_format', `${name} is ${meta.format?.toUpperCase() ?? 'an unknown format'}; Onbrand imports PNG, JPEG and WebP`) };
+    }
+    if (meta.width * meta.height > MAX_IMPORT_PIXELS) {
+      return {
+        skip: skip(
+          file,
+          'too_large',
+          `${name} is too large: ${meta.width}×${meta.height} px, over the limit of ${(MAX_IMPORT_PIXELS / 1e6).toFixed(0)} megapixels (16383×16383)`,
+        ),
+      };
     }
 
     const thumbRelative = thumbnailRelativePath(hash);
@@ -143,11 +166,15 @@ export class ImageImporter {
     const rotated = (meta.orientation ?? 1) >= 5;
     const width = rotated ? meta.height : meta.width;
     const height = rotated ? meta.width : meta.height;
-    return { ok: { source: file, hash, bytes, format: meta.format, width, height, thumbRelative } };
+    const generation = readGeneration(bytes, { format: meta.format, width, height, exif: meta.exif });
+    return { ok: { source: file, hash, bytes, format: meta.format, width, height, thumbRelative, generation } };
   }
 
-  /** Copies the file into the project (never over an existing file) and records it. */
-  private async store(project: Project, prepared: Prepared): Promise<ImageSummary> {
+  /**
+   * Copies the file into the project (never over an existing file) and records it. Null when the
+   * same content was recorded meanwhile (another import of the same file, in this process or another).
+   */
+  private async store(project: Project, prepared: Prepared): Promise<ImageSummary | null> {
     const dir = path.join(project.folder, IMPORTS_FOLDER);
     await fs.mkdir(dir, { recursive: true });
     const ext = path.extname(prepared.source);
@@ -164,6 +191,7 @@ export class ImageImporter {
         if ((error as NodeJS.ErrnoException).code === 'EEXIST' && attempt < 20) continue;
         throw error;
       }
+      const { generation } = prepared;
       try {
         const image = this.images.insert({
           projectId: project.id,
@@ -174,15 +202,36 @@ export class ImageImporter {
           format: prepared.format,
           byteSize: prepared.bytes.length,
           sourcePath: prepared.source,
+          // The same fields a generated image has, so export names it by seed and writes its parameters.
+          seed: generation?.seed ?? null,
+          params: generation ? storedParameters(generation) : undefined,
         });
         this.images.setThumbnail(image.id, prepared.thumbRelative);
         return { ...image, thumbPath: path.join(this.dataDir, prepared.thumbRelative) };
       } catch (error) {
         await fs.rm(target, { force: true });
+        const clash = uniqueClash(error);
+        if (clash === 'content') return null;
+        // Another import recorded this name for a file not yet there: take the next name.
+        if (clash === 'path' && attempt < 20) continue;
         throw error;
       }
     }
   }
+}
+
+/** The catalogue's `params` for an imported generation: the A1111 text export reads, and the parts. */
+function storedParameters(g: ImportedGeneration): { parameters: string; imported: Omit<ImportedGeneration, 'parameters' | 'seed' | 'prompt' | 'negativePrompt'> } {
+  return { parameters: g.parameters, imported: { generator: g.generator, steps: g.steps, sampler: g.sampler, cfg: g.cfg, model: g.model, loras: g.loras } };
+}
+
+/** Which of the images table's unique keys an insert ran into, if that is what failed. */
+function uniqueClash(error: unknown): 'content' | 'path' | null {
+  if ((error as { code?: unknown }).code !== 'SQLITE_CONSTRAINT_UNIQUE') return null;
+  const message = (error as Error).message;
+  if (message.includes('images.content_hash')) return 'content';
+  if (message.includes('images.path')) return 'path';
+  return null;
 }
 
 function skip(p: string, reason: SkipReason, message: string): ImportSkip {

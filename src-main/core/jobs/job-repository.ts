@@ -99,6 +99,11 @@ export class JobRepository {
   }
 
 
+  /** SQLite's data_version: changes whenever another connection (another process) commits. */
+  dataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
+  }
+
   /** The next queued job, lowest position first. */
   nextQueued(): { job?: Job; unreadable: UnreadableJob[] } {
     const unreadable: UnreadableJob[] = [];

@@ -3,20 +3,19 @@
  * tiny model: crash safety with a real process kill, the crash-loop guard (two real kills in the
  * same job), cancel, retry, unreadable jobs, reorder.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BRAND_LOOP_PRESET, type AppEvent, type GenerationSettings } from '../api/index.js';
+import { BRAND_LOOP_PRESET, type GenerationSettings } from '../api/index.js';
 import { resolveConfig } from '../config.js';
 import { writeTinySd } from '../diffusion/testing/tiny-sd.js';
 import { createServices, type Services } from '../services.js';
 import { appPackage } from '../util/app-root.js';
+import { cliWorkspace, generatedFiles, untilEvent, wrote, type CliWorkspace } from './testing/cli-workspace.js';
 
 const ROOT = appPackage().root;
-const BIN = path.join(ROOT, 'dist', 'main', 'cli', 'bin.js');
 let models: string;
 const open: Services[] = [];
 
@@ -46,22 +45,7 @@ const settings = (over: Partial<GenerationSettings> = {}): GenerationSettings =>
   ...over,
 });
 
-function until<T extends AppEvent['type']>(services: Services, type: T, test: (payload: Extract<AppEvent, { type: T }>['payload']) => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = services.events.subscribe((event) => {
-      if (event.type === type && (test as (payload: unknown) => boolean)(event.payload)) {
-        stop();
-        resolve();
-      }
-    });
-  });
-}
 
-function filesOf(folder: string): string[] {
-  const generations = path.join(folder, 'generations');
-  if (!fs.existsSync(generations)) return [];
-  return fs.readdirSync(generations).flatMap((day) => fs.readdirSync(path.join(generations, day)).map((f) => path.join(day, f)));
-}
 
 describe('GenerationQueue', () => {
   it('runs three batches in order, writing each image into generations/YYYYMMDD and recording it once', async () => {
@@ -79,7 +63,7 @@ describe('GenerationQueue', () => {
       ['done', 3],
     ]);
     expect(added).toEqual([100, 101, 102, 103, 104, 105, 106, 107, 108]);
-    const files = filesOf(project.folder);
+    const files = generatedFiles(project.folder);
     expect(files).toHaveLength(9);
     expect(files[0]).toMatch(/^\d{8}[/\\]job\d+_01_100\.png$/);
     expect(services.images.list(project.id).every((i) => i.thumbPath && fs.existsSync(i.thumbPath))).toBe(true);
@@ -92,19 +76,19 @@ describe('GenerationQueue', () => {
     const project = services.projects.create({ name: 'Cancel' });
     services.queue.start();
     const [job] = services.queue.add(project.id, 'portrait', '', settings({ batchSize: 16, width: 512, height: 512, steps: 8 }), 1, 7);
-    await until(services, 'images.added', () => services.images.jobIndices(job!.id).size >= 2);
+    await untilEvent(services, 'images.added', () => services.images.jobIndices(job!.id).size >= 2);
     services.queue.cancel(job!.id);
-    await until(services, 'job.updated', (j) => j.id === job!.id && j.state === 'cancelled');
+    await untilEvent(services, 'job.updated', (j) => j.id === job!.id && j.state === 'cancelled');
     const kept = services.images.jobIndices(job!.id).size;
     expect(kept).toBeGreaterThanOrEqual(2);
     expect(kept).toBeLessThan(16);
-    expect(filesOf(project.folder)).toHaveLength(kept);
+    expect(generatedFiles(project.folder)).toHaveLength(kept);
 
     services.queue.retry(job!.id);
     await services.queue.whenIdle();
     const after = services.queue.list(project.id)[0]!;
     expect([after.state, after.imagesDone]).toEqual(['done', 16]);
-    expect(filesOf(project.folder)).toHaveLength(16);
+    expect(generatedFiles(project.folder)).toHaveLength(16);
     expect(services.images.list(project.id).map((i) => i.seed).sort((a, b) => a! - b!)).toEqual(Array.from({ length: 16 }, (_, i) => 7 + i));
   });
 
@@ -152,57 +136,18 @@ describe('GenerationQueue', () => {
     const order: number[] = [];
     services.events.subscribe((e) => e.type === 'job.updated' && e.payload.state === 'running' && !order.includes(e.payload.id) && order.push(e.payload.id));
     services.queue.resume();
-    await until(services, 'job.updated', (j) => j.id === jobs[1]!.id && j.state === 'done');
+    await untilEvent(services, 'job.updated', (j) => j.id === jobs[1]!.id && j.state === 'done');
     expect(order).toEqual([jobs[2]!.id, jobs[0]!.id, jobs[1]!.id]);
   });
 });
 
-/** The `onbrand` CLI as a real child process on its own data folder, as the app would be run and killed. */
-function cliWorkspace(prefix: string): {
-  dataDir: string;
-  cli: (args: string[]) => Promise<{ code: number | null; out: string }>;
-  killWhen: (args: string[], done: (out: string) => boolean) => Promise<string>;
-  peek: (jobId: number) => { state: string; images: number; indices: number };
-} {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  const env = { ...process.env, ONBRAND_DATA_DIR: dataDir, ONBRAND_MODELS_DIR: models };
-  const cli = (args: string[]): Promise<{ code: number | null; out: string }> =>
-    new Promise((resolve) => {
-      const child = spawn(process.execPath, [BIN, ...args], { env });
-      let out = '';
-      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-      child.on('exit', (code) => resolve({ code, out }));
-    });
-  /** Runs the CLI and kills the whole process (and its engine worker) with SIGKILL as soon as its output satisfies `done`. */
-  const killWhen = (args: string[], done: (out: string) => boolean): Promise<string> =>
-    new Promise((resolve) => {
-      const child = spawn(process.execPath, [BIN, ...args], { env });
-      let out = '';
-      child.stdout.on('data', (c: Buffer) => {
-        out += c.toString();
-        if (done(out)) child.kill('SIGKILL');
-      });
-      child.on('exit', () => resolve(out));
-    });
-  const peek = (jobId: number): { state: string; images: number; indices: number } => {
-    const db = new Database(path.join(dataDir, 'catalog.sqlite'), { readonly: true });
-    try {
-      return db
-        .prepare('SELECT (SELECT state FROM jobs WHERE id = @id) AS state, COUNT(*) AS images, COUNT(DISTINCT batch_index) AS indices FROM images WHERE job_id = @id')
-        .get({ id: jobId }) as { state: string; images: number; indices: number };
-    } finally {
-      db.close();
-    }
-  };
-  return { dataDir, cli, killWhen, peek };
+function cliWorkspaceHere(prefix: string): CliWorkspace {
+  return cliWorkspace(prefix, models);
 }
-
-const wrote = (out: string): number => (out.match(/^Wrote /gm) ?? []).length;
 
 describe('crash safety', () => {
   it('a real kill mid-job loses no finished image; on restart the job resumes and every image is there exactly once', async () => {
-    const { dataDir, cli, killWhen, peek: peekJob } = cliWorkspace('onbrand-crash-');
+    const { dataDir, cli, killWhen, peek: peekJob } = cliWorkspaceHere('onbrand-crash-');
     expect((await cli(['projects', 'create', 'Crash'])).code).toBe(0);
     expect((await cli(['queue', 'add', 'Crash', '--prompt', 'portrait', '--width', '512', '--height', '512', '--steps', '8', '--batch', '16', '--batches', '1', '--seed', '40'])).code).toBe(0);
 
@@ -229,7 +174,7 @@ describe('crash safety', () => {
   });
 
   it('crash-loop guard: killed twice in the same job, the job is put on hold with its size and batch; the app starts, the rest runs, retry runs it', async () => {
-    const { dataDir, cli, killWhen, peek } = cliWorkspace('onbrand-crashloop-');
+    const { dataDir, cli, killWhen, peek } = cliWorkspaceHere('onbrand-crashloop-');
     const interruptions = (jobId: number): number => {
       const db = new Database(path.join(dataDir, 'catalog.sqlite'), { readonly: true });
       try {
@@ -299,14 +244,14 @@ describe('crash safety', () => {
     const project = services.projects.create({ name: 'Quit' });
     services.queue.start();
     const [job] = services.queue.add(project.id, 'portrait', '', settings({ batchSize: 8, width: 256, height: 256 }), 1, 3);
-    await until(services, 'images.added', () => services.images.jobIndices(job!.id).size >= 1);
+    await untilEvent(services, 'images.added', () => services.images.jobIndices(job!.id).size >= 1);
     await services.close();
 
     for (let start = 0; start < 2; start++) {
       const again = createServices(resolveConfig({ dataDir, modelsDir: models }), { provider: 'cpu' });
       open.push(again);
       expect(again.queue.list(project.id)[0]!.state).toBe('queued');
-      const running = until(again, 'job.updated', (j) => j.id === job!.id && j.state === 'running');
+      const running = untilEvent(again, 'job.updated', (j) => j.id === job!.id && j.state === 'running');
       expect(again.queue.start()).toMatchObject({ resumed: [], held: [] });
       if (start === 0) {
         await running;
@@ -324,7 +269,7 @@ describe('crash safety', () => {
     services.queue.start();
     const [job] = services.queue.add(project.id, 'portrait', '', settings({ batchSize: 4 }), 1, 3);
     await services.queue.whenIdle();
-    const before = filesOf(project.folder).map((f) => fs.readFileSync(path.join(project.folder, 'generations', f)));
+    const before = generatedFiles(project.folder).map((f) => fs.readFileSync(path.join(project.folder, 'generations', f)));
     // The state a crash between "renamed into place" and "recorded" leaves behind, plus a stray temp file.
     services.db.prepare('DELETE FROM images WHERE job_id = ?').run(job!.id);
     services.db.prepare("UPDATE jobs SET state = 'running' WHERE id = ?").run(job!.id);
@@ -339,7 +284,7 @@ describe('crash safety', () => {
     await again.queue.whenIdle();
     const after = again.queue.list(project.id)[0]!;
     expect([after.state, after.imagesDone]).toEqual(['done', 4]);
-    const files = filesOf(project.folder);
+    const files = generatedFiles(project.folder);
     expect(files).toHaveLength(4);
     expect(files.map((f) => fs.readFileSync(path.join(project.folder, 'generations', f)))).toEqual(before);
   });

@@ -17,8 +17,9 @@ import type { EventBus } from '../events.js';
 import { thumbnailRelativePath, writeThumbnail } from '../images/index.js';
 import type { TimeLog } from '../timelog/index.js';
 import { appPackage } from '../util/app-root.js';
-import { writeAtomically } from '../util/fs-atomic.js';
+import { freeFileName, sweepTempFiles, writeAtomically } from '../util/fs-atomic.js';
 import type { JobRepository } from './job-repository.js';
+import { describeHolder, type LeaseHolder, type OwnerLease } from './owner-lease.js';
 import type { FromWorker, RunRequest } from './protocol.js';
 
 export interface QueueOptions {
@@ -28,6 +29,32 @@ export interface QueueOptions {
   provider?: RunRequest['provider'];
   /** The worker script; defaults to the built one in dist/. */
   workerFile?: string;
+  /** The queue's owner across processes: only its holder runs jobs. */
+  lease: OwnerLease;
+  /** Runs when this process becomes the queue's owner, before any job (finishing interrupted moves). */
+  onOwnership?: () => void;
+  /** How often the owner looks for changes other processes made to the catalogue (default 1 s). */
+  watchMs?: number;
+  /** Folders exports were written to, swept for temporary files at start. */
+  exportFolders?: () => string[];
+}
+
+/** What `start` found and did. */
+export interface QueueStart {
+  resumed: number[];
+  held: number[];
+  adopted: number;
+  unreadable: { id: number; reason: string }[];
+  /** Another live process owns the queue: nothing was recovered or run here. */
+  owner?: LeaseHolder;
+}
+
+/** Why a job stopped when its images could not be saved: how many are kept and how many are still to make. */
+export function saveFailedMessage(error: unknown, kept: number, batch: number, folder: string): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const left = `${kept} image${kept === 1 ? '' : 's'} kept, ${batch - kept} to go`;
+  if (code === 'ENOSPC' || code === 'SQLITE_FULL' || code === 'EDQUOT') return `Disk full: ${left}. Free some space on the disk of ${folder} and retry the job; it makes only the missing images.`;
+  return `Could not save an image (${(error as Error).message}): ${left}. Retry the job once the problem is fixed; it makes only the missing images.`;
 }
 
 /** Where a job's image goes: the job's day folder, a name that says job, index and seed. */
@@ -58,7 +85,7 @@ export function resolveModelDir(model: string, modelsDir: string): string {
 
 export class GenerationQueue {
   private worker: Worker | undefined;
-  private current: { job: Job; done: Promise<void>; resolve: () => void } | undefined;
+  private current: { job: Job; done: Promise<void>; resolve: () => void; saveError?: unknown } | undefined;
   private status: EngineStatus = { state: 'idle', model: null, provider: null, fallbacks: [] };
   private pumping = false;
   private closed = false;
@@ -67,6 +94,13 @@ export class GenerationQueue {
   private readonly idleWaiters: (() => void)[] = [];
   /** Writes of finished images, in order, so `done` is handled after every image is recorded. */
   private writes: Promise<void> = Promise.resolve();
+  /** Whether this process holds the queue's lease (runs jobs); the others only add, cancel and retry. */
+  private owner = false;
+  private kind = 'app';
+  private waitTimer: NodeJS.Timeout | undefined;
+  private watchTimer: NodeJS.Timeout | undefined;
+  private seenVersion = -1;
+  private seenJobs = new Map<number, string>();
 
   constructor(
     private readonly jobs: JobRepository,
@@ -89,20 +123,121 @@ export class GenerationQueue {
    * an image between the two deaths does not clear the count: a job that dies at the same size and
    * batch again is just as likely to keep dying, and a false hold costs only a retry.
    */
-  start(): { resumed: number[]; held: number[]; adopted: number; unreadable: { id: number; reason: string }[] } {
+  start(kind = 'app', options: { wait?: boolean } = {}): QueueStart {
     this.started = true;
+    this.kind = kind;
+    const holder = this.options.lease.tryAcquire(kind);
+    if (!holder) return this.takeOver();
+    // Another live process runs the queue: recovering here would run its job a second time.
+    // The app and `serve` take over when it stops; `queue run` says so and leaves.
+    if (options.wait ?? true) this.waitForLease();
+    this.setStatus({ ...this.status, elsewhere: describeHolder(holder) });
+    return { resumed: [], held: [], adopted: 0, unreadable: [], owner: holder };
+  }
+
+  /** The live owner of the queue in another process, if any. */
+  otherOwner(): LeaseHolder | null {
+    if (this.owner) return null;
+    return this.options.lease.holder();
+  }
+
+  private takeOver(): QueueStart {
+    this.owner = true;
+    if (this.status.elsewhere) this.setStatus({ ...this.status, elsewhere: null });
+    this.options.lease.keepAlive(() => this.lostLease());
+    this.options.onOwnership?.();
     const { resumed, held } = this.jobs.recoverInterrupted(crashLoopMessage, CRASH_LOOP_LIMIT);
     let adopted = 0;
     const { jobs, unreadable } = this.jobs.list();
     // Kept and shown as failed with the reason, never dropped, never run with guessed settings.
     for (const bad of unreadable) this.jobs.holdUnreadable(bad.id, bad.reason);
     for (const job of jobs) {
-      if (held.includes(job.id)) this.events.emit('job.updated', job);
+      if (held.includes(job.id) || resumed.includes(job.id)) this.events.emit('job.updated', this.jobs.get(job.id) ?? job);
       if (job.state === 'queued' || resumed.includes(job.id) || held.includes(job.id)) adopted += this.adopt(job);
     }
-    this.removeStrayTempFiles();
+    // Before the first job, as adoption: leftovers of killed writers are gone when anything runs.
+    this.writes = this.writes.then(() => this.sweepTempFiles());
+    this.watchCatalogue();
     void this.pump();
     return { resumed, held, adopted, unreadable };
+  }
+
+  /** Takes the lease as soon as its owner stops (or is killed), then recovers and runs the queue. */
+  private waitForLease(): void {
+    if (this.waitTimer || this.closed) return;
+    this.waitTimer = setInterval(() => {
+      if (this.closed) return this.stopWaiting();
+      try {
+        if (this.options.lease.tryAcquire(this.kind)) return;
+      } catch {
+        return; // Busy catalogue: try again next time.
+      }
+      this.stopWaiting();
+      this.takeOver();
+    }, this.options.watchMs ?? 1_000);
+    this.waitTimer.unref();
+  }
+
+  private stopWaiting(): void {
+    if (this.waitTimer) clearInterval(this.waitTimer);
+    this.waitTimer = undefined;
+  }
+
+  /**
+   * Another process took the lease: this one was frozen past the stale limit (a suspended laptop,
+   * a stopped debugger). The new owner resumes the running job; this one stops it and waits.
+   */
+  private lostLease(): void {
+    this.owner = false;
+    this.stopWatching();
+    const current = this.current;
+    if (current) {
+      console.warn(`onbrand: another process took over the queue; job ${current.job.id} continues there.`);
+      this.worker?.postMessage({ type: 'cancel', jobId: current.job.id });
+    }
+    this.waitForLease();
+  }
+
+  /**
+   * The owner notices what other processes did to the queue (the CLI adding, cancelling, retrying,
+   * pausing): SQLite's data_version changes with every commit from another connection.
+   */
+  private watchCatalogue(): void {
+    this.stopWatching();
+    this.seenVersion = this.jobs.dataVersion();
+    this.seenJobs = new Map(this.jobs.list(undefined, { includeUnreadable: true }).jobs.map((j) => [j.id, jobKey(j)]));
+    this.watchTimer = setInterval(() => {
+      if (this.closed || !this.owner) return;
+      try {
+        const version = this.jobs.dataVersion();
+        if (version === this.seenVersion) return;
+        this.seenVersion = version;
+        this.syncFromCatalogue();
+      } catch {
+        // Busy or closing: the next look sees the change.
+      }
+    }, this.options.watchMs ?? 1_000);
+    this.watchTimer.unref();
+  }
+
+  private stopWatching(): void {
+    if (this.watchTimer) clearInterval(this.watchTimer);
+    this.watchTimer = undefined;
+  }
+
+  private syncFromCatalogue(): void {
+    const jobs = this.jobs.list(undefined, { includeUnreadable: true }).jobs;
+    const seen = new Map<number, string>();
+    for (const job of jobs) {
+      const key = jobKey(job);
+      seen.set(job.id, key);
+      if (this.seenJobs.get(job.id) !== key) this.events.emit('job.updated', job);
+    }
+    this.seenJobs = seen;
+    // Cancelled from another process while running here: stop it (its finished images stay).
+    const current = this.current;
+    if (current && jobs.find((j) => j.id === current.job.id)?.state === 'cancelled') this.worker?.postMessage({ type: 'cancel', jobId: current.job.id });
+    void this.pump();
   }
 
   engineStatus(): EngineStatus {
@@ -143,6 +278,9 @@ export class GenerationQueue {
       this.worker?.postMessage({ type: 'cancel', jobId });
       return job;
     }
+    // Running in the process that owns the queue (the app, while this is the CLI): recorded here,
+    // that process stops it when it sees the change; its finished images stay.
+    if (job.state === 'running' && !this.owner) return this.update(jobId, 'cancelled');
     throw new ApiError('conflict', `Job ${jobId} is ${job.state}; only queued or running jobs can be cancelled.`, 'jobId');
   }
 
@@ -184,7 +322,7 @@ export class GenerationQueue {
 
   /** Resolves when nothing is running and nothing runnable is queued (the CLI's `queue run`). */
   whenIdle(): Promise<void> {
-    if (!this.current && (this.paused || !this.jobs.nextQueued().job)) return Promise.resolve();
+    if (!this.current && (this.paused || !this.owner || !this.jobs.nextQueued().job)) return this.writes;
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -192,10 +330,14 @@ export class GenerationQueue {
     this.closed = true;
     // A normal close (quit, Ctrl+C) is not a crash: the running job goes back to the queue now,
     // before anything awaits, so the next start resumes it without counting an interruption.
-    if (this.current) this.jobs.setState(this.current.job.id, 'queued');
+    if (this.current && this.owner) this.jobs.setState(this.current.job.id, 'queued');
+    this.stopWaiting();
+    this.stopWatching();
     await this.writes;
     await this.worker?.terminate();
     this.worker = undefined;
+    if (this.owner) this.options.lease.release();
+    this.owner = false;
   }
 
   private get paused(): boolean {
@@ -226,10 +368,12 @@ export class GenerationQueue {
 
   /** Starts the next queued job when the worker is free and the queue is not paused. */
   private async pump(): Promise<void> {
-    if (this.pumping || this.closed || !this.started) return;
+    if (this.pumping || this.closed || !this.started || !this.owner) return;
     this.pumping = true;
     try {
-      while (!this.current && !this.closed && !this.paused) {
+      // Images adopted at start are recorded before anything runs, so none is made twice.
+      await this.writes;
+      while (!this.current && !this.closed && !this.paused && this.owner) {
         const { job, unreadable } = this.jobs.nextQueued();
         for (const bad of unreadable) {
           console.warn(`onbrand: job ${bad.id} cannot be read (${bad.reason}); kept as failed.`);
@@ -286,10 +430,17 @@ export class GenerationQueue {
     if (!fs.existsSync(file)) throw new Error(`The engine worker ${file} is missing: run "npm run build".`);
     const worker = new Worker(file);
     worker.on('message', (message: FromWorker) => this.onMessage(message));
-    worker.on('error', (error) => this.onWorkerExit(`The engine worker failed: ${error.message}`));
+    let failed = false;
+    worker.on('error', (error) => {
+      // The next job must not be posted to the dying worker: a fresh one is started for it, and
+      // this one's exit that follows is not the next job's failure.
+      failed = true;
+      if (this.worker === worker) this.worker = undefined;
+      this.onWorkerExit(`The engine worker failed: ${error.message}`);
+    });
     worker.on('exit', (code) => {
       if (this.worker === worker) this.worker = undefined;
-      if (code !== 0 && !this.closed) this.onWorkerExit(`The engine worker stopped (exit code ${code}).`);
+      if (code !== 0 && !this.closed && !failed) this.onWorkerExit(`The engine worker stopped (exit code ${code}).`);
     });
     this.worker = worker;
     return worker;
@@ -324,7 +475,12 @@ export class GenerationQueue {
         if (current) {
           const job = current.job;
           this.writes = this.writes.then(() => this.record(job, message)).catch((error: unknown) => {
-            console.error(`onbrand: could not record image ${message.index + 1} of job ${job.id}:`, error);
+            // A full disk (or another write failure): stop making images nobody can keep; the job
+            // fails with what was kept and what is left, and a retry makes only the missing ones.
+            if (current.saveError === undefined) {
+              current.saveError = error;
+              this.worker?.postMessage({ type: 'cancel', jobId: job.id });
+            }
           });
         }
         return;
@@ -333,9 +489,21 @@ export class GenerationQueue {
       case 'failed': {
         if (!current || current.job.id !== message.jobId) return;
         void this.writes.then(() => {
-          const state = message.type === 'done' ? 'done' : message.type === 'cancelled' ? 'cancelled' : 'failed';
-          this.update(message.jobId, state, { gpuSeconds: message.gpuSeconds, ...(message.type === 'failed' ? { error: message.message } : {}) });
-          this.timelog.jobFinished(current.job.projectId, message.gpuSeconds);
+          let state: Job['state'] = message.type === 'done' ? 'done' : message.type === 'cancelled' ? 'cancelled' : 'failed';
+          let error = message.type === 'failed' ? message.message : undefined;
+          if (current.saveError !== undefined) {
+            state = 'failed';
+            const project = this.projects.get(current.job.projectId);
+            error = saveFailedMessage(current.saveError, this.images.jobIndices(current.job.id).size, current.job.batchSize, project?.folder ?? 'the project');
+          }
+          try {
+            this.update(message.jobId, state, { gpuSeconds: message.gpuSeconds, ...(error !== undefined ? { error } : {}) });
+            this.timelog.jobFinished(current.job.projectId, message.gpuSeconds);
+          } catch (failure) {
+            // The catalogue itself cannot be written (a full disk): the job stays "running" and is
+            // resumed at the next start, from its first missing image.
+            console.error(`onbrand: job ${message.jobId} ended (${state}) but the catalogue could not record it: ${(failure as Error).message}`);
+          }
           this.current = undefined;
           current.resolve();
           void this.pump();
@@ -352,12 +520,21 @@ export class GenerationQueue {
     const relative = generationFileName(job, image.index, image.seed);
     const file = path.join(project.folder, relative);
     let bytes = Buffer.from(image.png);
-    try {
-      await writeAtomically(file, (temp) => fs.promises.writeFile(temp, bytes), { overwrite: false });
-    } catch (error) {
-      // A file from an earlier, interrupted run (same job, index and seed): record that one.
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      bytes = await fs.promises.readFile(file);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await writeAtomically(file, (temp) => fs.promises.writeFile(temp, bytes), { overwrite: false });
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
+      }
+      // A file from an earlier, interrupted run (same job, index and seed): record that one, unless
+      // it is damaged (cut short by a power loss): then it is moved aside and the fresh bytes written.
+      const existing = await fs.promises.readFile(file);
+      if (pngComplete(existing)) {
+        bytes = existing;
+        break;
+      }
+      await moveAside(file);
     }
     await this.insertImage(job, image.index, image.seed, relative, bytes, image.parameters);
   }
@@ -397,7 +574,11 @@ export class GenerationQueue {
     if (updated) this.events.emit('job.updated', updated);
   }
 
-  /** Records image files of a job that exist on disk but not in the catalogue (a crash between rename and record). */
+  /**
+   * Records image files of a job that exist on disk but not in the catalogue (a crash between
+   * rename and record). Each file on its own: a damaged one (empty or cut short) is moved aside
+   * and made again; one that cannot be read is left for the job to make. `pump` waits for these.
+   */
   private adopt(job: Job): number {
     const project = this.projects.get(job.projectId);
     if (!project) return 0;
@@ -406,30 +587,75 @@ export class GenerationQueue {
     const pending: Promise<void>[] = [];
     for (let index = 0; index < job.batchSize; index++) {
       if (recorded.has(index)) continue;
-      const relative = generationFileName(job, index, (job.seed + index) >>> 0);
+      const seed = (job.seed + index) >>> 0;
+      const relative = generationFileName(job, index, seed);
       const file = path.join(project.folder, relative);
       if (!fs.existsSync(file)) continue;
-      const bytes = fs.readFileSync(file);
-      const parameters = readParameters(bytes);
       adopted++;
-      pending.push(this.insertImage(job, index, (job.seed + index) >>> 0, relative, bytes, parameters));
+      pending.push(
+        (async () => {
+          const bytes = await fs.promises.readFile(file);
+          if (!pngComplete(bytes)) {
+            await moveAside(file);
+            return;
+          }
+          await this.insertImage(job, index, seed, relative, bytes, readParameters(bytes));
+        })().catch((error: unknown) => console.warn(`onbrand: could not adopt ${file}: ${(error as Error).message}; it will be made again.`)),
+      );
     }
     this.writes = this.writes.then(() => Promise.all(pending)).then(() => undefined);
     return adopted;
   }
 
-  /** Temporary files left by a crash mid-write are never shown; remove them. */
-  private removeStrayTempFiles(): void {
+  /**
+   * Temporary files left by a killed process (never shown, never complete) are removed at start:
+   * in the project folders (generations, rejects, exports inside them), the data folder and the
+   * export destinations. Only Onbrand's own names, and only those of processes that are gone.
+   */
+  private async sweepTempFiles(): Promise<void> {
+    // generations/ is written only by the queue's owner (this process, from now on): any hidden
+    // temporary file there is a leftover, whatever wrote it.
     for (const folder of this.projects.folders()) {
       const generations = path.join(folder, 'generations');
-      if (!fs.existsSync(generations)) continue;
-      for (const day of fs.readdirSync(generations)) {
+      for (const day of await fs.promises.readdir(generations).catch(() => [] as string[])) {
         const dir = path.join(generations, day);
-        if (!fs.statSync(dir).isDirectory()) continue;
-        for (const name of fs.readdirSync(dir)) if (name.startsWith('.') && name.endsWith('.tmp')) fs.rmSync(path.join(dir, name), { force: true });
+        for (const name of await fs.promises.readdir(dir).catch(() => [] as string[])) {
+          if (name.startsWith('.') && name.endsWith('.tmp')) await fs.promises.rm(path.join(dir, name), { force: true });
+        }
+      }
+    }
+    // Onbrand's own folders throughout; export folders (the user's, e.g. a Framer project) only at their top.
+    const roots = [...this.projects.folders(), this.options.dataDir].map((root) => ({ root, recursive: true }));
+    for (const root of this.options.exportFolders?.() ?? []) roots.push({ root, recursive: false });
+    for (const { root, recursive } of roots) {
+      try {
+        await sweepTempFiles(root, { recursive });
+      } catch {
+        // A folder that went away or cannot be read: nothing of ours to remove there.
       }
     }
   }
+}
+
+/** Everything of a job the queue panel shows, to notice changes made by other processes. */
+function jobKey(job: Job): string {
+  return `${job.state}|${job.imagesDone}|${job.position}|${job.error ?? ''}`;
+}
+
+/** A PNG written to the end: its last chunk is IEND (a power cut leaves an empty or cut-short file). */
+export function pngComplete(bytes: Buffer): boolean {
+  return bytes.length > 20 && bytes.subarray(0, 8).equals(PNG_SIGNATURE) && bytes.subarray(-12).equals(PNG_IEND);
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const PNG_IEND = Buffer.from([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
+
+/** Keeps a damaged file for the user to look at, under a name no image tool picks up: `name.png.damaged`. */
+async function moveAside(file: string): Promise<void> {
+  const dir = path.dirname(file);
+  const name = await freeFileName(dir, `${path.basename(file)}.damaged`);
+  await fs.promises.rename(file, path.join(dir, name));
+  console.warn(`onbrand: ${file} was damaged (cut short); kept as ${name} and made again.`);
 }
 
 /** The A1111 parameters text of a PNG made by the engine, if any. */

@@ -433,7 +433,7 @@ describe('downloadFile', () => {
 async function buildChild(): Promise<string> {
   const core = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   const dir = fs.mkdtempSync(path.join(work, 'child-'));
-  for (const file of ['models/hub.ts', 'models/download.ts', 'util/fs-atomic.ts']) {
+  for (const file of ['models/hub.ts', 'models/download.ts', 'util/fs-atomic.ts', 'util/process.ts']) {
     const source = fs.readFileSync(path.join(core, file), 'utf8');
     const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } });
     fs.mkdirSync(path.join(dir, path.dirname(file)), { recursive: true });

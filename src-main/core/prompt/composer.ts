@@ -3,6 +3,7 @@ import { ApiError, type Draft, type DraftAnnotations, type Expansion, type Gener
 import type { AppSettings, CatalogDb, ProjectRepository } from '../catalog/index.js';
 import { sizeForAspect } from '../diffusion/sizes.js';
 import type { GenerationQueue } from '../jobs/index.js';
+import type { SecretStore } from '../secrets.js';
 import { annotate, draftOffline, draftWithLlm, LlmError } from './drafts.js';
 import { countTemplate, expandAll, expandRandom, parseTemplate, templateLoras, TemplateError } from './template.js';
 import { builtInLists, DEFAULT_SUBJECTS } from './vocabulary.js';
@@ -23,6 +24,8 @@ export class Composer {
     private readonly projects: ProjectRepository,
     private readonly settings: AppSettings,
     private readonly queue: GenerationQueue,
+    /** The endpoint's API key lives here, never in the catalogue with the base URL and model. */
+    private readonly secrets: SecretStore,
   ) {}
 
   skeleton(projectId: number): Skeleton {
@@ -89,17 +92,24 @@ export class Composer {
   }
 
   llm(): LlmSettings {
-    const c = this.llmConfig();
-    return { baseUrl: c.baseUrl, model: c.model, hasKey: !!c.apiKey };
+    const { baseUrl, model } = this.endpoint();
+    return { baseUrl, model, hasKey: this.secrets.has('llm.apiKey') };
   }
 
+  /** `apiKey` undefined keeps the stored key; null or '' removes it. */
   setLlm(baseUrl: string | null, model: string | null, apiKey: string | null | undefined): LlmSettings {
-    this.settings.set('llm', { baseUrl, model, apiKey: apiKey === undefined ? this.llmConfig().apiKey : apiKey });
+    if (apiKey !== undefined) this.secrets.set('llm.apiKey', apiKey);
+    this.settings.set('llm', { baseUrl, model });
     return this.llm();
   }
 
+  private endpoint(): { baseUrl: string | null; model: string | null } {
+    const stored = this.settings.get<{ baseUrl?: string | null; model?: string | null }>('llm', {});
+    return { baseUrl: stored.baseUrl ?? null, model: stored.model ?? null };
+  }
+
   private llmConfig(): { baseUrl: string | null; model: string | null; apiKey: string | null } {
-    return this.settings.get('llm', { baseUrl: null, model: null, apiKey: null });
+    return { ...this.endpoint(), apiKey: this.secrets.get('llm.apiKey') };
   }
 
   /** Each prompt × settings × batches into the queue; a prompt's own `--ar` sets its size. */

@@ -2,18 +2,33 @@
  * Downloads for the mood board: http(s) only, a clear User-Agent, a timeout, a size limit that
  * stops reading as soon as it is passed, and at most five redirects. The body stays in memory
  * (bounded by the limit) until it is known to be good, so nothing half-downloaded reaches disk.
+ *
+ * Two rules keep a link from leading somewhere the user did not send it: a redirect to another
+ * origin never carries the caller's credentials (an API key in `Authorization`), and only the
+ * host the user typed may be an internal address (loopback, link-local, private networks); what a
+ * redirect or a page leads to elsewhere must resolve to public addresses only.
  */
+import http from 'node:http';
+import https from 'node:https';
+import { pipeline, type Readable } from 'node:stream';
+import zlib from 'node:zlib';
 import { appPackage } from '../util/app-root.js';
+import { bareHost, internalRange, publicOnlyLookup, RefusedAddressError } from './addresses.js';
+import { PAGE_LIMIT } from './page.js';
+
+export { PAGE_LIMIT };
 
 export interface FetchLimits {
   timeoutMs: number;
   maxBytes: number;
   maxRedirects: number;
+  /** A web page is read only this far (its Open Graph tags are in its head); default PAGE_LIMIT. */
+  maxPageBytes?: number;
 }
 
-export const DEFAULT_LIMITS: FetchLimits = { timeoutMs: 20_000, maxBytes: 40 * 1024 * 1024, maxRedirects: 5 };
+export const DEFAULT_LIMITS: FetchLimits = { timeoutMs: 20_000, maxBytes: 40 * 1024 * 1024, maxRedirects: 5, maxPageBytes: PAGE_LIMIT };
 
-export type FetchFailure = 'bad_url' | 'unreachable' | 'timeout' | 'too_large';
+export type FetchFailure = 'bad_url' | 'unreachable' | 'timeout' | 'too_large' | 'refused';
 
 export class FetchError extends Error {
   constructor(
@@ -29,14 +44,38 @@ export interface Fetched {
   url: string;
   contentType: string;
   body: Buffer;
+  /** A web page longer than the page limit: `body` is its beginning. */
+  truncated: boolean;
 }
+
+export interface FetchOptions {
+  headers?: Record<string, string>;
+  /**
+   * Hosts the user typed: these may be internal (a NAS, a local test server). Anything else must
+   * be public. Default: the host of the URL fetched, which is then the user's own.
+   */
+  trustedHosts?: readonly string[];
+  /** How this URL was reached, for a refusal's message ("the page points to"). */
+  via?: string;
+}
+
+/** Request headers that are not credentials: the only ones kept once a redirect leaves the origin. */
+const PLAIN_HEADERS = new Set(['accept', 'accept-language', 'accept-version', 'user-agent', 'accept-encoding']);
 
 export function userAgent(): string {
   return `Onbrand/${appPackage().version} (desktop app for brand designers; mood board import)`;
 }
 
-export async function fetchLimited(url: string, limits: FetchLimits = DEFAULT_LIMITS, headers: Record<string, string> = {}): Promise<Fetched> {
+export async function fetchLimited(url: string, limits: FetchLimits = DEFAULT_LIMITS, options: FetchOptions = {}): Promise<Fetched> {
   let current = url;
+  let origin: string | null = null;
+  let trusted: Set<string> | null = options.trustedHosts ? new Set(options.trustedHosts.map((h) => h.toLowerCase())) : null;
+  let headers: Record<string, string> = {
+    'user-agent': userAgent(),
+    accept: 'image/*,text/html;q=0.9,*/*;q=0.5',
+    'accept-encoding': 'gzip, deflate, br',
+    ...Object.fromEntries(Object.entries(options.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+  };
   const signal = AbortSignal.timeout(limits.timeoutMs);
   for (let hop = 0; ; hop++) {
     let parsed: URL;
@@ -46,48 +85,107 @@ export async function fetchLimited(url: string, limits: FetchLimits = DEFAULT_LI
       throw new FetchError('bad_url', `${current} is not a valid URL`);
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new FetchError('bad_url', `${current}: only http and https links can be imported`);
-    let response: Response;
+    const host = bareHost(parsed);
+    trusted ??= new Set([host]);
+    // The caller's credentials were meant for the first origin only; a redirect elsewhere goes without them.
+    if (origin === null) origin = parsed.origin;
+    else if (parsed.origin !== origin) headers = Object.fromEntries(Object.entries(headers).filter(([k]) => PLAIN_HEADERS.has(k)));
+    const mayBeInternal = trusted.has(host);
+    const literalRange = mayBeInternal ? null : internalRange(host);
+    if (literalRange) throw refusal(new RefusedAddressError(host, host, literalRange), url, hop, options.via);
+
+    let response: http.IncomingMessage;
     try {
-      response = await fetch(parsed, { redirect: 'manual', signal, headers: { 'user-agent': userAgent(), accept: 'image/*,text/html;q=0.9,*/*;q=0.5', ...headers } });
+      response = await get(parsed, headers, signal, !mayBeInternal);
     } catch (error) {
+      if (error instanceof RefusedAddressError) throw refusal(error, url, hop, options.via);
       if (signal.aborted) throw new FetchError('timeout', `${url} did not answer within ${Math.round(limits.timeoutMs / 1000)} s`);
-      throw new FetchError('unreachable', `${url} cannot be reached (${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message})`);
+      throw new FetchError('unreachable', `${url} cannot be reached (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
     }
-    if (response.status >= 300 && response.status < 400 && response.headers.get('location')) {
-      await response.body?.cancel();
+    const status = response.statusCode ?? 0;
+    const location = response.headers.location;
+    if (status >= 300 && status < 400 && location) {
+      response.destroy();
       if (hop >= limits.maxRedirects) throw new FetchError('unreachable', `${url} redirects more than ${limits.maxRedirects} times`);
-      current = new URL(response.headers.get('location')!, parsed).toString();
+      try {
+        current = new URL(location, parsed).toString();
+      } catch {
+        throw new FetchError('bad_url', `${url} redirects to ${location}, which is not a valid URL`);
+      }
       continue;
     }
-    if (!response.ok) {
-      await response.body?.cancel();
-      throw new FetchError('unreachable', `${url} answered HTTP ${response.status}`);
+    if (status < 200 || status >= 300) {
+      response.destroy();
+      throw new FetchError('unreachable', `${url} answered HTTP ${status}`);
     }
-    const declared = Number(response.headers.get('content-length') ?? 0);
-    if (declared > limits.maxBytes) {
-      await response.body?.cancel();
+    const contentType = (response.headers['content-type'] ?? '').toLowerCase();
+    const page = contentType.startsWith('text/html') || contentType.startsWith('application/xhtml');
+    const declared = Number(response.headers['content-length'] ?? 0);
+    if (!page && declared > limits.maxBytes) {
+      response.destroy();
       throw new FetchError('too_large', `${url} is ${(declared / 2 ** 20).toFixed(1)} MB, over the ${limits.maxBytes / 2 ** 20} MB limit`);
     }
+    // A page is read only as far as its head can reach; an image or anything else up to the limit.
+    const cap = page ? Math.min(limits.maxPageBytes ?? PAGE_LIMIT, limits.maxBytes) : limits.maxBytes;
     const chunks: Buffer[] = [];
     let size = 0;
+    let truncated = false;
+    const body = decoded(response);
     try {
-      const reader = response.body?.getReader();
-      for (;;) {
-        if (!reader) break;
-        const { done, value } = await reader.read();
-        if (done) break;
-        size += value.length;
-        if (size > limits.maxBytes) {
-          await reader.cancel().catch(() => undefined);
-          throw new FetchError('too_large', `${url} is over the ${limits.maxBytes / 2 ** 20} MB limit`);
+      for await (const chunk of body) {
+        const piece = chunk as Buffer;
+        if (size + piece.length > cap) {
+          if (!page) throw new FetchError('too_large', `${url} is over the ${limits.maxBytes / 2 ** 20} MB limit`);
+          chunks.push(piece.subarray(0, cap - size));
+          size = cap;
+          truncated = true;
+          break;
         }
-        chunks.push(Buffer.from(value));
+        size += piece.length;
+        chunks.push(piece);
       }
     } catch (error) {
       if (error instanceof FetchError) throw error;
       if (signal.aborted) throw new FetchError('timeout', `${url} did not finish within ${Math.round(limits.timeoutMs / 1000)} s`);
-      throw new FetchError('unreachable', `${url} broke off: ${(error as Error).message}`);
+      throw new FetchError('unreachable', `${url} broke off: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    } finally {
+      body.destroy();
+      response.destroy();
     }
-    return { url: current, contentType: (response.headers.get('content-type') ?? '').toLowerCase(), body: Buffer.concat(chunks) };
+    return { url: current, contentType, body: Buffer.concat(chunks), truncated };
   }
+}
+
+/**
+ * One GET, on a connection of its own: a pooled connection would skip the lookup that checks the
+ * address, so none is shared.
+ */
+function get(url: URL, headers: Record<string, string>, signal: AbortSignal, publicOnly: boolean): Promise<http.IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const client = url.protocol === 'https:' ? https : http;
+    const request = client.request(url, { method: 'GET', headers, signal, agent: false, ...(publicOnly ? { lookup: publicOnlyLookup } : {}) }, resolve);
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+/** The body as sent, decompressed (the size limit then counts the real bytes, so a zip bomb stops early). */
+function decoded(response: http.IncomingMessage): Readable {
+  const encoding = (response.headers['content-encoding'] ?? '').trim().toLowerCase();
+  const decoder =
+    encoding === 'gzip' || encoding === 'x-gzip'
+      ? zlib.createGunzip()
+      : encoding === 'deflate'
+        ? zlib.createInflate()
+        : encoding === 'br'
+          ? zlib.createBrotliDecompress()
+          : null;
+  if (!decoder) return response;
+  return pipeline(response, decoder, () => undefined);
+}
+
+function refusal(error: RefusedAddressError, url: string, hop: number, via: string | undefined): FetchError {
+  const lead = hop > 0 ? `${url} redirects to` : (via ?? 'the link points to');
+  const target = error.host === error.address ? `the internal address ${error.address}` : `${error.host}, which resolves to the internal address ${error.address}`;
+  return new FetchError('refused', `refused: ${lead} ${target} (${error.range}); only an address you type yourself may be internal`);
 }

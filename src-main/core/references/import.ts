@@ -12,9 +12,11 @@ import { ApiError, type Reference, type ReferenceReport, type ReferenceSkip } fr
 import type { ProjectRepository, RefRepository } from '../catalog/index.js';
 import { extractPalette } from '../color/index.js';
 import type { EventBus } from '../events.js';
-import { scanPaths } from '../images/index.js';
+import { MAX_IMPORT_BYTES, scanPaths } from '../images/index.js';
 import { freeFileName, writeAtomically } from '../util/fs-atomic.js';
-import { DEFAULT_LIMITS, FetchError, fetchLimited, type FetchLimits } from './http.js';
+import { bareHost } from './addresses.js';
+import { DEFAULT_LIMITS, FetchError, fetchLimited, PAGE_LIMIT, type FetchLimits } from './http.js';
+import { readLocalFile } from './local-file.js';
 import { readPage } from './page.js';
 
 export const REFERENCES_FOLDER = 'references';
@@ -35,6 +37,8 @@ export class ReferenceImporter {
     private readonly refs: RefRepository,
     private readonly events: EventBus,
     private readonly limits: FetchLimits = DEFAULT_LIMITS,
+    /** The largest local file read: the same as the image import's. */
+    private readonly maxFileBytes = MAX_IMPORT_BYTES,
   ) {}
 
   async add(projectId: number, items: readonly string[]): Promise<ReferenceReport> {
@@ -48,9 +52,9 @@ export class ReferenceImporter {
       const { files, missing } = await scanPaths(paths);
       for (const m of missing) skipped.push({ item: m, reason: 'not_found', message: `${m}: no such file or folder` });
       for (const file of files) {
-        const bytes = await fs.readFile(file).catch(() => null);
-        if (!bytes) skipped.push({ item: file, reason: 'not_found', message: `${path.basename(file)} cannot be read` });
-        else record(await this.store(projectId, file, bytes, { sourceUrl: null, author: null, authorUrl: null, licence: null, name: path.parse(file).name }));
+        const read = await readLocalFile(file, this.maxFileBytes);
+        if ('reason' in read) skipped.push(read);
+        else record(await this.store(projectId, file, read.bytes, { sourceUrl: null, author: null, authorUrl: null, licence: null, name: path.parse(file).name }));
       }
     }
     for (const url of urls) record(await this.fromUrl(projectId, url));
@@ -58,14 +62,24 @@ export class ReferenceImporter {
     return { added, skipped };
   }
 
-  /** An image URL, or a page whose Open Graph data names its image. */
-  async fromUrl(projectId: number, url: string, known: Partial<Attribution> = {}, headers: Record<string, string> = {}): Promise<Reference | ReferenceSkip> {
+  /**
+   * An image URL, or a page whose Open Graph data names its image. `trustedHosts` are the hosts the
+   * user typed (default: the URL's own), the only ones that may be internal addresses.
+   */
+  async fromUrl(projectId: number, url: string, known: Partial<Attribution> = {}, trustedHosts?: readonly string[]): Promise<Reference | ReferenceSkip> {
     try {
-      const first = await fetchLimited(url, this.limits, headers);
+      const trusted = trustedHosts ?? (URL.canParse(url) ? [bareHost(new URL(url))] : []);
+      const first = await fetchLimited(url, this.limits, { trustedHosts: trusted });
       if (first.contentType.startsWith('text/html') || first.contentType.startsWith('application/xhtml')) {
         const page = readPage(first.body.toString('utf8'), first.url);
-        if (!page.imageUrl) return { item: url, reason: 'no_image', message: `${url} is a web page without an image (no Open Graph image)` };
-        const image = await fetchLimited(page.imageUrl, this.limits);
+        if (!page.imageUrl) {
+          const limit = `${(this.limits.maxPageBytes ?? PAGE_LIMIT) / 2 ** 20} MB`;
+          const message = first.truncated
+            ? `${url} is a web page without an Open Graph image in its first ${limit} (a page is read only that far)`
+            : `${url} is a web page without an image (no Open Graph image)`;
+          return { item: url, reason: 'no_image', message };
+        }
+        const image = await fetchLimited(page.imageUrl, this.limits, { trustedHosts: trusted, via: `the page ${url} points to` });
         return await this.store(projectId, url, image.body, {
           sourceUrl: page.canonicalUrl ?? url,
           author: known.author ?? page.author,

@@ -23,8 +23,9 @@ function decode(text: string): string {
   });
 }
 
-/** Only a page's first megabyte is read for its tags (they are in its head). */
-const MAX_HTML = 1024 * 1024;
+/** How much of a web page is downloaded and read for its tags: its head, where they are, with room to spare. */
+export const PAGE_LIMIT = 2 * 1024 * 1024;
+const MAX_HTML = PAGE_LIMIT;
 /** A tag longer than this is not a real `<meta>` tag. */
 const MAX_TAG = 8192;
 

@@ -1,9 +1,13 @@
 /**
  * Unsplash with an API access key: search, and import with attribution, triggering the photo's
  * download endpoint as Unsplash's API guidelines ask. The base URL can be changed (tests run a
- * local server); requests carry the key as `Client-ID` and Onbrand's User-Agent.
+ * local server); requests carry the key as `Client-ID` and Onbrand's User-Agent. The key goes to
+ * the API's own origin only: never to a link the API answers with elsewhere, nor along a redirect
+ * to another origin. The configured API root counts as typed by the user (it may be internal);
+ * the links in its answers must be public unless they are on the same host.
  */
 import { ApiError, type Reference, type ReferenceSkip, type UnsplashPhoto } from '../api/index.js';
+import { bareHost } from './addresses.js';
 import { DEFAULT_LIMITS, FetchError, fetchLimited, type FetchLimits } from './http.js';
 import type { ReferenceImporter } from './import.js';
 
@@ -29,15 +33,31 @@ export class UnsplashClient {
   ) {}
 
   get configured(): boolean {
-    return !!this.key();
+    try {
+      return !!this.key();
+    } catch {
+      return true; // stored, but this process cannot unlock it: the key function's error says why when it is used
+    }
+  }
+
+  private get root(): URL {
+    return new URL(this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
+  }
+
+  private requireKey(): string {
+    const key = this.key();
+    if (!key) throw new ApiError('invalid_input', 'Add an Unsplash access key in settings to search Unsplash.', 'key');
+    return key;
   }
 
   private async get<T>(pathAndQuery: string): Promise<T> {
-    const key = this.key();
-    if (!key) throw new ApiError('invalid_input', 'Add an Unsplash access key in settings to search Unsplash.', 'key');
+    const key = this.requireKey();
     try {
-      const root = this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`;
-      const response = await fetchLimited(new URL(pathAndQuery.replace(/^\//, ''), root).toString(), this.limits, { authorization: `Client-ID ${key}`, 'accept-version': 'v1', accept: 'application/json' });
+      const url = new URL(pathAndQuery.replace(/^\//, ''), this.root).toString();
+      const response = await fetchLimited(url, this.limits, {
+        headers: { authorization: `Client-ID ${key}`, 'accept-version': 'v1', accept: 'application/json' },
+        trustedHosts: [bareHost(this.root)],
+      });
       return JSON.parse(response.body.toString('utf8')) as T;
     } catch (error) {
       if (error instanceof FetchError) throw new ApiError('io', `Unsplash: ${error.message}`);
@@ -53,16 +73,27 @@ export class UnsplashClient {
   /** Imports a photo with attribution; the download endpoint is triggered first. */
   async import(importer: ReferenceImporter, projectId: number, photoId: string): Promise<Reference | ReferenceSkip> {
     const photo = await this.get<ApiPhoto>(`/photos/${encodeURIComponent(photoId)}`);
-    const key = this.key()!;
-    // Unsplash's guideline: trigger the download endpoint when a photo is used.
-    await fetchLimited(photo.links.download_location, this.limits, { authorization: `Client-ID ${key}`, 'accept-version': 'v1' }).catch(() => undefined);
-    return importer.fromUrl(projectId, photo.urls.regular, {
-      sourceUrl: `${photo.links.html}?${REFERRAL}`,
-      author: photo.user.name,
-      authorUrl: `${photo.user.links.html}?${REFERRAL}`,
-      licence: 'Unsplash License',
-      name: `unsplash-${photo.id}`,
-    });
+    const key = this.requireKey();
+    const trusted = [bareHost(this.root)];
+    // Unsplash's guideline: trigger the download endpoint when a photo is used. The key goes with it only on the API's own origin.
+    const sameOrigin = URL.canParse(photo.links.download_location) && new URL(photo.links.download_location).origin === this.root.origin;
+    await fetchLimited(photo.links.download_location, this.limits, {
+      headers: sameOrigin ? { authorization: `Client-ID ${key}`, 'accept-version': 'v1' } : {},
+      trustedHosts: trusted,
+      via: 'Unsplash points to',
+    }).catch(() => undefined);
+    return importer.fromUrl(
+      projectId,
+      photo.urls.regular,
+      {
+        sourceUrl: `${photo.links.html}?${REFERRAL}`,
+        author: photo.user.name,
+        authorUrl: `${photo.user.links.html}?${REFERRAL}`,
+        licence: 'Unsplash License',
+        name: `unsplash-${photo.id}`,
+      },
+      trusted,
+    );
   }
 }
 

@@ -1,9 +1,11 @@
 /**
  * The loop's time and cost: phases recorded from activity in the app (a phase's session grows
- * while activity keeps coming, and a new one starts after a quiet gap), GPU seconds from jobs,
- * manual corrections per phase, and the "Time + Cost Snapshot" table as Markdown or CSV.
+ * while activity keeps coming, and a new one starts after a quiet gap), spans of known length
+ * (a generation job from its start to its end, however long), GPU seconds from jobs, manual
+ * corrections per phase, and the "Time + Cost Snapshot" table as Markdown or CSV. Time that
+ * overlaps within a phase (two jobs, a click during a job) counts once.
  */
-import { PHASE_LABELS, PHASES, type Phase, type TimeSnapshot } from '../api/index.js';
+import { PHASE_LABELS, PHASES, type Job, type Phase, type TimeSnapshot } from '../api/index.js';
 import type { AppSettings, CatalogDb } from '../catalog/index.js';
 import type { EventBus } from '../events.js';
 
@@ -23,11 +25,20 @@ interface Row {
 }
 
 export class TimeLog {
+  /** Jobs seen starting in this process, by id: only their end closes a span (see `jobUpdated`). */
+  private readonly runningJobs = new Set<number>();
+
   constructor(
     private readonly db: CatalogDb,
     private readonly settings: AppSettings,
     private readonly events: EventBus,
-  ) {}
+  ) {
+    // The queue announces every job's start and end with the job's own record (startedAt,
+    // finishedAt): that is the whole run, however long, without the queue knowing the time log.
+    this.events.subscribe((event) => {
+      if (event.type === 'job.updated') this.jobUpdated(event.payload);
+    });
+  }
 
   get gpuCostPerHour(): number {
     return this.settings.get('gpuCostPerHour', DEFAULT_GPU_COST_PER_HOUR);
@@ -51,7 +62,38 @@ export class TimeLog {
     this.events.emit('timelog.changed', { projectId });
   }
 
-  /** A generation job ended: its wall time joins the generate phase, its GPU seconds the cost. */
+  /**
+   * Time spent in a phase from `startedAt` to `endedAt` (ms or ISO text), counted whole: a job
+   * that ran 20 minutes is 20 minutes, where bursts at its start and end would be one.
+   */
+  span(projectId: number, phase: Phase, startedAt: number | string, endedAt: number | string): void {
+    const start = typeof startedAt === 'number' ? startedAt : Date.parse(startedAt);
+    const end = typeof endedAt === 'number' ? endedAt : Date.parse(endedAt);
+    if (!Number.isFinite(start) || !Number.isFinite(end)) throw new Error(`A time span needs two times, not ${String(startedAt)} and ${String(endedAt)}.`);
+    if (end < start) throw new Error(`A time span cannot end (${new Date(end).toISOString()}) before it starts (${new Date(start).toISOString()}).`);
+    this.db.prepare('INSERT INTO time_log (project_id, phase, started_at, ended_at) VALUES (?, ?, ?, ?)').run(projectId, phase, new Date(start).toISOString(), new Date(end).toISOString());
+    this.events.emit('timelog.changed', { projectId });
+  }
+
+  /**
+   * A job's record changed (the queue's `job.updated`): when a job seen running here ends, its run
+   * (`startedAt` to `finishedAt`, both from the record) joins the generate phase. A job never seen
+   * running here (one put on hold at start-up, one cancelled while queued after an earlier run)
+   * has no run to count: its times would span the hours it sat waiting.
+   */
+  jobUpdated(job: Pick<Job, 'id' | 'projectId' | 'state' | 'startedAt' | 'finishedAt'>): void {
+    if (job.state === 'running') {
+      this.runningJobs.add(job.id);
+      return;
+    }
+    const wasRunning = this.runningJobs.delete(job.id);
+    if (!wasRunning || job.state === 'queued' || !job.startedAt || !job.finishedAt) return;
+    const start = Date.parse(job.startedAt);
+    const end = Date.parse(job.finishedAt);
+    if (Number.isFinite(start) && Number.isFinite(end) && end >= start) this.span(job.projectId, 'generate', start, end);
+  }
+
+  /** A generation job ended: its GPU seconds join the cost (its wall time comes from `jobUpdated`). */
   jobFinished(projectId: number, gpuSeconds: number, now = Date.now()): void {
     this.activity(projectId, 'generate', now);
     this.db

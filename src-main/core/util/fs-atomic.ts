@@ -1,16 +1,48 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { processAlive } from './process.js';
 
 /**
  * A hidden temporary name beside `target`, so the final rename stays on one file system. Never
  * longer than the target's own name allows: a name near the file system's 255-byte limit keeps its
- * first 100 bytes' worth of characters.
+ * first 100 bytes' worth of characters. It carries the writer's process id, so a sweep at start
+ * removes only the leftovers of processes that are gone (`sweepTempFiles`).
  */
 export function tempPathFor(target: string): string {
   let base = path.basename(target);
   while (Buffer.byteLength(base) > 100) base = base.slice(0, -1);
-  return path.join(path.dirname(target), `.${base}.${crypto.randomBytes(6).toString('hex')}.tmp`);
+  return path.join(path.dirname(target), `.${base}.${process.pid}-${crypto.randomBytes(6).toString('hex')}.tmp`);
+}
+
+/** `.name.<pid>-<12 hex>.tmp`, and the older `.name.<12 hex>.tmp` (no process id). */
+const TEMP_NAME = /^\..+\.(?:(\d+)-)?[0-9a-f]{12}\.tmp$/;
+/** An old-style temporary file (no process id) is a leftover once it is this old. */
+const ORPHAN_AGE_MS = 60 * 60 * 1000;
+
+/**
+ * Removes the temporary files that killed writers left in `root` (and, with `recursive`, below it,
+ * not following links): Onbrand's own names only, and only of processes that are no longer running.
+ * Returns how many were removed.
+ */
+export async function sweepTempFiles(root: string, options: { recursive?: boolean; now?: number } = {}): Promise<number> {
+  const now = options.now ?? Date.now();
+  let removed = 0;
+  const entries = await fs.readdir(root, { withFileTypes: true });
+  for (const entry of entries) {
+    const full = path.join(root, entry.name);
+    if (entry.isDirectory()) {
+      if (options.recursive) removed += await sweepTempFiles(full, { recursive: true, now }).catch(() => 0);
+      continue;
+    }
+    const match = entry.isFile() ? TEMP_NAME.exec(entry.name) : null;
+    if (!match) continue;
+    const stale = match[1] !== undefined ? !processAlive(Number(match[1])) : now - (await fs.stat(full)).mtimeMs > ORPHAN_AGE_MS;
+    if (!stale) continue;
+    await fs.rm(full, { force: true });
+    removed++;
+  }
+  return removed;
 }
 
 /**
@@ -26,11 +58,39 @@ export async function writeAtomically(
   const temp = tempPathFor(target);
   try {
     await write(temp);
+    // On disk before it gets its name: a power cut after the rename never leaves an empty or
+    // cut-short file under the final name.
+    await syncFile(temp);
     if (options.overwrite === false) await publishExclusive(temp, target);
     else await fs.rename(temp, target);
   } catch (error) {
     await fs.rm(temp, { force: true });
     throw error;
+  }
+  await syncFolder(path.dirname(target));
+}
+
+async function syncFile(file: string): Promise<void> {
+  const handle = await fs.open(file, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The new name itself on disk (POSIX); folders cannot be opened for this on Windows: skipped. */
+async function syncFolder(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  try {
+    const handle = await fs.open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Some file systems refuse fsync on a folder; the file itself is already on disk.
   }
 }
 

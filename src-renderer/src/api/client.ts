@@ -3,7 +3,8 @@
  * (`window.onbrand`) or the browser host (HTTP + WebSocket). Components never see a channel,
  * a URL or a token.
  */
-import type { ApiErrorShape, AppEvent, Method, OnbrandBridge, RequestInput, RequestOutput } from '../../../src-main/core/api/index';
+import type { ApiErrorShape, AppEvent, Method, OnbrandBridge, PickRequest, RequestInput, RequestOutput } from '../../../src-main/core/api/index';
+import { WAKE_TICK_MS, WakeWatch } from './wake-watch';
 
 declare global {
   interface Window {
@@ -28,10 +29,21 @@ export interface Client {
   call<M extends Method>(method: M, input: RequestInput<M>): Promise<RequestOutput<M>>;
   /** Subscribes to every event; returns the unsubscribe function. */
   subscribe(listener: (event: AppEvent) => void): () => void;
+  /**
+   * Called each time the event stream is back after a break (the host restarted, the network
+   * dropped, the machine slept): events sent during the break are lost, so whatever the window
+   * keeps from events must be fetched again. Returns the unsubscribe function.
+   */
+  onReconnect(listener: () => void): () => void;
   /** A URL the <img> element can load for a file in the catalogue's folders. */
   mediaUrl(path: string): string;
   /** The path of a dropped file, where the shell can tell it (Electron only). */
   pathForFile(file: File): string | null;
+  /**
+   * A native open dialog (Electron only; null in a browser, where paths are typed). In Electron a
+   * path the renderer passes must be in Onbrand's folders or one the user chose here or dropped.
+   */
+  pickPaths: ((request: PickRequest) => Promise<string[]>) | null;
   /** Whether files can be dragged out of the window to other apps (Electron only). */
   canDragOut: boolean;
   /** Drags these catalogue files out to other apps; call it from `dragstart`. No-op in a browser. */
@@ -49,8 +61,11 @@ function electronClient(bridge: OnbrandBridge): Client {
       return response.result as never;
     },
     subscribe: (listener) => bridge.onEvent(listener),
+    // IPC inside one app has no connection to lose.
+    onReconnect: () => () => undefined,
     mediaUrl: (path) => `onbrand-media://local/file?path=${encodeURIComponent(path)}`,
     pathForFile: (file) => bridge.pathForFile(file) || null,
+    pickPaths: (request) => bridge.pickPaths(request),
     canDragOut: true,
     startDrag: (paths) => bridge.startDrag(paths),
     downloadUrl: () => null,
@@ -75,29 +90,62 @@ function browserToken(): string {
 function browserClient(): Client {
   const token = browserToken();
   const listeners = new Set<(event: AppEvent) => void>();
+  const reconnectListeners = new Set<() => void>();
   let socket: WebSocket | undefined;
+  let started = false;
   let retry = 0;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Whether the stream has been up before: every later `hello` ends a break with events lost. */
+  let wasConnected = false;
 
   const connect = (): void => {
+    clearTimeout(retryTimer);
     const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
-    socket = new WebSocket(`${scheme}://${window.location.host}/api/events?token=${encodeURIComponent(token)}`);
-    socket.onopen = () => {
-      retry = 0;
-    };
-    socket.onmessage = (message) => {
+    const ws = new WebSocket(`${scheme}://${window.location.host}/api/events?token=${encodeURIComponent(token)}`);
+    socket = ws;
+    ws.onmessage = (message) => {
+      if (socket !== ws) return;
       const event = JSON.parse(String(message.data)) as AppEvent | { type: 'hello' };
       if (event.type === 'hello') {
+        // The host itself answered (not just a socket that opened): the break, if any, is over.
+        retry = 0;
         document.documentElement.dataset.events = 'connected';
+        if (wasConnected) for (const listener of reconnectListeners) listener();
+        wasConnected = true;
         return;
       }
       for (const listener of listeners) listener(event);
     };
-    socket.onclose = () => {
+    ws.onclose = () => {
+      // A socket dropped on purpose (see reconnectNow) has already been replaced.
+      if (socket !== ws) return;
       document.documentElement.dataset.events = 'disconnected';
       if (listeners.size === 0) return;
       retry = Math.min(retry + 1, 6);
-      setTimeout(connect, 250 * 2 ** retry);
+      retryTimer = setTimeout(connect, 250 * 2 ** retry);
     };
+  };
+
+  /** Drops the socket (it may look open and be dead) and connects again at once. */
+  const reconnectNow = (): void => {
+    if (listeners.size === 0) return;
+    const old = socket;
+    socket = undefined;
+    old?.close();
+    document.documentElement.dataset.events = 'disconnected';
+    connect();
+  };
+
+  /** Notices a sleep (and a network that came back), which a socket does not always notice. */
+  const watchWake = (): void => {
+    const watch = new WakeWatch(Date.now());
+    setInterval(() => {
+      if (watch.tick(Date.now(), document.hidden)) reconnectNow();
+    }, WAKE_TICK_MS);
+    document.addEventListener('visibilitychange', () => {
+      if (!document.hidden && watch.shown(Date.now())) reconnectNow();
+    });
+    window.addEventListener('online', reconnectNow);
   };
 
   return {
@@ -116,11 +164,20 @@ function browserClient(): Client {
     },
     subscribe(listener) {
       listeners.add(listener);
-      if (!socket) connect();
+      if (!started) {
+        started = true;
+        connect();
+        watchWake();
+      }
       return () => listeners.delete(listener);
+    },
+    onReconnect(listener) {
+      reconnectListeners.add(listener);
+      return () => reconnectListeners.delete(listener);
     },
     mediaUrl: (path) => `/media?path=${encodeURIComponent(path)}&token=${encodeURIComponent(token)}`,
     pathForFile: () => null,
+    pickPaths: null,
     canDragOut: false,
     startDrag: () => undefined,
     downloadUrl: (path) => `/media?path=${encodeURIComponent(path)}&token=${encodeURIComponent(token)}&download=1`,

@@ -135,7 +135,13 @@ export function App() {
           submitLabel="Create"
           fields={[
             { name: 'name', label: 'Name', placeholder: 'Spring campaign' },
-            { name: 'folder', label: 'Folder (optional)', placeholder: 'Default: the Onbrand projects folder', hint: 'An absolute path; created if missing.' },
+            {
+              name: 'folder',
+              label: 'Folder (optional)',
+              placeholder: 'Default: the Onbrand projects folder',
+              hint: 'An absolute path; created if missing.',
+              choose: [{ label: 'Choose…', request: { select: 'folder', title: 'Project folder' } }],
+            },
           ]}
           onSubmit={(v) => createProject(v.name ?? '', v.folder ?? '')}
           onClose={() => setDialog(null)}
@@ -183,6 +189,10 @@ export function App() {
               placeholder: '/Users/me/Pictures/references',
               multiline: true,
               hint: 'One absolute path per line. Folders are searched recursively; files are copied into the project. Ctrl+Enter imports.',
+              choose: [
+                { label: 'Choose files…', request: { select: 'files', multiple: true, filter: 'images', title: 'Import images' } },
+                { label: 'Choose folders…', request: { select: 'folder', multiple: true, title: 'Import folders' } },
+              ],
             },
           ]}
           onSubmit={async (v) => {

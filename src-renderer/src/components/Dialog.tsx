@@ -1,4 +1,6 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
+import type { PickRequest } from '../../../src-main/core/api/index';
+import { ChooseButton } from './ChooseButton';
 
 interface FieldSpec {
   name: string;
@@ -7,6 +9,8 @@ interface FieldSpec {
   initial?: string;
   multiline?: boolean;
   hint?: string;
+  /** "Choose…" buttons for a path field (desktop app only): each fills the field (a multi-line one gets a line per path). */
+  choose?: { label: string; request: PickRequest }[];
 }
 
 interface FormDialogProps {
@@ -93,6 +97,19 @@ export function FormDialog({ title, fields, submitLabel, onSubmit, onClose, chil
                 onChange={(e) => setValues({ ...values, [field.name]: e.target.value })}
               />
             )}
+            {field.choose?.map((c) => (
+              <ChooseButton
+                key={c.label}
+                label={c.label}
+                request={c.request}
+                onChoose={(paths) =>
+                  setValues((current) => {
+                    const before = (current[field.name] ?? '').trim();
+                    return { ...current, [field.name]: field.multiline ? [before, ...paths].filter(Boolean).join('\n') : paths[0]! };
+                  })
+                }
+              />
+            ))}
             {field.hint && <small>{field.hint}</small>}
           </label>
         ))}

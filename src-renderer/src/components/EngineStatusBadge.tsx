@@ -17,6 +17,7 @@ function engineTooltip(engine: EngineStatus, noModels: boolean): string {
   if (noModels) lines.push('No model installed: download or import one in Models (Shift+M).');
   else lines.push(engine.model ? `Model: ${engine.model}` : 'No model loaded yet: the first job loads it.');
   if (engine.provider) lines.push(`Execution provider: ${providerLabel(engine.provider)}`);
+  if (engine.elsewhere) lines.push(`The queue is run by ${engine.elsewhere}: jobs added here run there, and this app takes over when it stops.`);
   if (engine.fallbacks.length > 0) lines.push('Fell back from:', ...engine.fallbacks.map((f) => `  ${f}`));
   else if (engine.provider) lines.push('No fallbacks: the first provider tried loaded.');
   return lines.join('\n');
@@ -36,11 +37,13 @@ export function EngineStatusBadge() {
       data-state={engine.state}
       data-fallbacks={engine.fallbacks.length}
       data-models={noModels ? 'none' : undefined}
+      data-elsewhere={engine.elsewhere ? 'yes' : undefined}
       title={engineTooltip(engine, noModels)}
     >
       <span className="engine-dot" aria-hidden="true" />
       <span data-testid="engine-label">{text}</span>
       {engine.state !== 'idle' && <span className="engine-state"> ({STATE_LABELS[engine.state]})</span>}
+      {engine.elsewhere && <span className="engine-state" data-testid="engine-elsewhere"> · queue run by another process</span>}
       {engine.fallbacks.length > 0 && <span className="visually-hidden"> (fell back from {engine.fallbacks.length} provider{engine.fallbacks.length === 1 ? '' : 's'}; see the tooltip)</span>}
     </span>
   );

@@ -3,6 +3,7 @@ import type { ExportedFile, ExportReport, ExportTarget } from '../../../src-main
 import { getClient } from '../api/client';
 import { DEFAULT_NAME_TEMPLATE, NAME_TOKENS, TARGET_LABELS, formatElapsed, formatKb, isInside, loadTargets, rememberTarget, runExport, type ExportRequest } from '../export-actions';
 import { useStore } from '../store';
+import { ChooseButton } from './ChooseButton';
 
 type Which = 'picks' | 'min-rating' | 'selection';
 const TARGETS = Object.keys(TARGET_LABELS) as ExportTarget[];
@@ -246,6 +247,7 @@ export function ExportDialog({ onClose }: { onClose(): void }) {
           <span>Folder</span>
           <input aria-label="Folder" value={dir} placeholder={targets ? '' : 'Loading…'} onChange={(e) => setDirs({ ...dirs, [target]: e.target.value })} disabled={busy} spellCheck={false} />
         </label>
+        <ChooseButton request={{ select: 'folder', title: 'Export folder' }} disabled={busy} onChoose={([chosen]) => setDirs({ ...dirs, [target]: chosen! })} />
         <label className="inline">
           <input type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} disabled={busy} /> Remember for this project
         </label>

@@ -4,6 +4,7 @@ import { getClient } from '../api/client';
 import { addRefs, loadRefs, moveRef, removeRefs, saveMood, takeBoardPalette } from '../board-actions';
 import { useStore } from '../store';
 import { Swatch } from './BrandBadge';
+import { ChooseButton } from './ChooseButton';
 
 /** A reference dragged within the board (to reorder it), told apart from things dropped from outside. */
 const REF_TYPE = 'application/x-onbrand-ref';
@@ -157,6 +158,8 @@ export function MoodBoard() {
               {browser && ' In a browser, files dropped on the board cannot be located: give their paths here.'} Ctrl+Enter adds.
             </span>
             <div className="inline">
+              <ChooseButton label="Choose files…" request={{ select: 'files', multiple: true, filter: 'images', title: 'Add references' }} disabled={busy} onChoose={(paths) => setAddText([addText.trim(), ...paths].filter(Boolean).join('\n'))} />
+              <ChooseButton label="Choose folders…" request={{ select: 'folder', multiple: true, title: 'Add reference folders' }} disabled={busy} onChoose={(paths) => setAddText([addText.trim(), ...paths].filter(Boolean).join('\n'))} />
               <button type="submit" className="primary" disabled={busy}>
                 {busy ? 'Adding…' : 'Add to board'}
               </button>

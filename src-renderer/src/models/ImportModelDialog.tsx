@@ -1,4 +1,5 @@
 import { useRef, useState } from 'react';
+import { ChooseButton } from '../components/ChooseButton';
 import { useModal } from '../components/use-modal';
 import { useStore } from '../store';
 import { importModel, openModelDialog, selectModel } from './actions';
@@ -86,6 +87,8 @@ export function ImportModelDialog() {
             disabled={running}
             aria-describedby="import-path-hint"
           />
+          <ChooseButton label="Choose a checkpoint…" request={{ select: 'files', filter: 'checkpoints', title: 'Checkpoint' }} disabled={running} onChoose={([chosen]) => editSource(chosen!)} />
+          <ChooseButton label="Choose a folder…" request={{ select: 'folder', title: 'Model folder' }} disabled={running} onChoose={([chosen]) => editSource(chosen!)} />
           <small id="import-path-hint">
             An absolute path: a Stable Diffusion 1.x or 2.x <strong>.safetensors</strong> checkpoint, a diffusers folder or a diffusers ONNX folder. The source is only read:
             Onbrand writes its own copy into the models folder. <strong>.ckpt</strong> (and .pt, .bin) files are refused: they are Python pickles, and opening one can run
@@ -126,6 +129,7 @@ export function ImportModelDialog() {
               onChange={(e) => setConfigDir(e.target.value)}
               disabled={running}
             />
+            <ChooseButton request={{ select: 'folder', title: 'Config folder' }} disabled={running} onChoose={([chosen]) => setConfigDir(chosen!)} />
             <small id="import-config-hint">
               A diffusers folder of config.json files (unet/, vae/, text_encoder/, scheduler/) describing the checkpoint, as diffusers&apos; from_single_file takes it.
             </small>

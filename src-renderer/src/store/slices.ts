@@ -52,6 +52,7 @@ export const createImagesSlice: Slice<ImagesSlice> = (set) => ({
       const first = images[0];
       return { allImages: all, images, selected: first ? 0 : -1, selection: first ? [first.id] : [], anchor: first ? 0 : -1 };
     }),
+  refreshImages: (all) => set((state) => reflow(state, { allImages: all })),
   addImages: (added) =>
     set((state) => {
       const known = new Set(state.allImages.map((i) => i.id));

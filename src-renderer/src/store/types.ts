@@ -24,6 +24,8 @@ export interface ImagesSlice extends Selection {
   /** Bumped when an image's thumbnail is re-made, so the grid reloads it. */
   thumbRevisions: Record<number, number>;
   setImages(images: ImageSummary[]): void;
+  /** The project's images fetched again (after the event stream was cut): the selection stays. */
+  refreshImages(images: ImageSummary[]): void;
   /** Appends images that arrived (import, generation) without moving the selection. */
   addImages(images: ImageSummary[]): void;
   /** Replaces images by id (rating, flag, path, sharpness changed); the selection stays stable. */

@@ -6,12 +6,13 @@ import { migration0005 } from './0005-curation.js';
 import { migration0006 } from './0006-colour.js';
 import { migration0007 } from './0007-drafts.js';
 import { migration0008 } from './0008-job-interruptions.js';
+import { migration0009 } from './0009-owner-lease.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
 
 /** Every schema step in order. Versions only increase; a shipped step is never edited. */
-export const migrations: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008];
+export const migrations: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009];
 
 export const LATEST_VERSION = migrations[migrations.length - 1]!.version;
 
