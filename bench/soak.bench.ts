@@ -33,6 +33,7 @@ interface Counters {
   http5xx: number;
   jobsAdded: number;
   imports: number;
+  exports: number;
 }
 
 describe('soak', () => {
@@ -43,7 +44,7 @@ describe('soak', () => {
       const models = path.join(work, 'models');
       writeTinySd(path.join(models, 'tiny-sd'));
       const env = { ...process.env, ONBRAND_DATA_DIR: dataDir, ONBRAND_MODELS_DIR: models };
-      const counters: Counters = { cli: 0, cliKilled: 0, hostStarts: 0, hostKilled: 0, http: 0, http5xx: 0, jobsAdded: 0, imports: 0 };
+      const counters: Counters = { cli: 0, cliKilled: 0, hostStarts: 0, hostKilled: 0, http: 0, http5xx: 0, jobsAdded: 0, imports: 0, exports: 0 };
       const children = new Set<ChildProcess>();
       const random = (n: number): number => crypto.randomInt(n);
 
@@ -116,6 +117,7 @@ describe('soak', () => {
       };
 
       // A project with a few images to rate, flag and reject.
+      const exportsDir = path.join(work, 'exports');
       const shots = path.join(work, 'shots');
       fs.mkdirSync(shots);
       const makeShot = async (name: string): Promise<string> => {
@@ -140,7 +142,7 @@ describe('soak', () => {
           while (Date.now() < end && !over) {
             const id = known.length ? known[random(known.length)]! : 1;
             const kill = random(4) === 0 ? random(600) : undefined;
-            switch (random(6)) {
+            switch (random(7)) {
               case 0:
                 await cli(['rate', 'Soak', String(id), String(random(6))], kill);
                 break;
@@ -158,6 +160,10 @@ describe('soak', () => {
               case 4:
                 // Runs the queue when the host is down; refuses while the host owns it.
                 await cli(['queue', 'run', '--provider', 'cpu'], random(3000));
+                break;
+              case 5:
+                counters.exports++;
+                await cli(['export', 'Soak', '--target', 'folder', '--min-rating', '1', '--dir', exportsDir], random(2) === 0 ? random(1500) : undefined);
                 break;
               default:
                 await cli(['queue', 'list', 'Soak'], kill);
@@ -227,11 +233,17 @@ describe('soak', () => {
       const integrity = db.pragma('integrity_check', { simple: true });
       const states = db.prepare('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').all() as { state: string; n: number }[];
       const generated = (db.prepare('SELECT COUNT(*) AS n FROM images WHERE job_id IS NOT NULL').get() as { n: number }).n;
-      const temps = onDisk.length >= 0 ? countTemps(folder) + countTemps(dataDir) : 0;
+      const temps = countTemps(folder) + countTemps(dataDir) + (fs.existsSync(exportsDir) ? countTemps(exportsDir) : 0);
+      // Exports: a file per image at most (an "_2" would be a duplicate made by a re-run after a kill), none unrecorded.
+      const exported = fs.existsSync(exportsDir) ? fs.readdirSync(exportsDir).filter((f) => f.endsWith('.jpg')) : [];
+      const exportRows = new Set((db.prepare('SELECT path FROM exports').all() as { path: string }[]).map((r) => path.basename(r.path)));
+      const exportDuplicates = exported.filter((f) => /_\d+\.jpg$/.test(f)).length;
+      const exportUnrecorded = exported.filter((f) => !exportRows.has(f)).length;
       db.close();
       report(
         `soak ${SECONDS} s${over ? ' (stopped by the RSS watchdog)' : ''}: ${counters.cli} CLI commands (${counters.cliKilled} killed), host started ${counters.hostStarts}× (${counters.hostKilled} killed), ` +
           `${counters.http} API calls (${counters.http5xx} HTTP 5xx); ${counters.jobsAdded} jobs added (${states.map((s) => `${s.n} ${s.state}`).join(', ')}), ${generated} images generated, ${counters.imports} imports; ` +
+          `${counters.exports} exports (${exported.length} files, ${exportDuplicates} "_2" duplicates, ${exportUnrecorded} unrecorded); ` +
           `${rows.length} images: ${dangling} dangling, ${lost} lost (files the catalogue does not know), ${duplicates} duplicate generations, ${overfull} jobs over their batch; ${temps} temp files left; integrity ${String(integrity)}`,
       );
       fs.rmSync(work, { recursive: true, force: true });

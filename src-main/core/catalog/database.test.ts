@@ -258,6 +258,15 @@ describe('a healthy catalogue that cannot be opened gets the real reason, never 
   });
 });
 
+describe('the catalogue file', () => {
+  it.skipIf(process.platform === 'win32')('is readable by its user alone (0600), with its -wal and -shm', () => {
+    const db = openCatalog(file);
+    db.exec('CREATE TABLE IF NOT EXISTS t (x); INSERT INTO t VALUES (1)');
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) expect((fs.statSync(f).mode & 0o777).toString(8), f).toBe('600');
+    db.close();
+  });
+});
+
 describe('two processes opening a new catalogue at once', () => {
   // The built code (npm test builds first), run as real separate processes.
   it.skipIf(!fs.existsSync('dist/main/core/catalog/database.js'))('both open it; the schema is made once (no "table projects already exists")', async () => {

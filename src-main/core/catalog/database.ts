@@ -32,6 +32,15 @@ export function openCatalog(file: string, options: OpenCatalogOptions = {}): Cat
     if (fs.existsSync(file) && fs.statSync(file).size > 0) checkExisting(file, latest);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     db = new Database(file);
+    // The catalogue holds every project's prompts and paths: readable by the user alone (its -wal
+    // and -shm take the same mode when SQLite creates them).
+    if (process.platform !== 'win32') {
+      try {
+        if ((fs.statSync(file).mode & 0o077) !== 0) fs.chmodSync(file, 0o600);
+      } catch {
+        // Not ours to change (another account's file): it still opens.
+      }
+    }
     // First, so two processes opening a new catalogue at once wait for each other instead of failing.
     db.pragma('busy_timeout = 5000');
     db.pragma('journal_mode = WAL');
@@ -90,9 +99,17 @@ function checkExisting(file: string, latest: number): void {
   } catch (error) {
     probe?.close();
     probe = undefined;
-    for (const companion of companions) fs.rmSync(companion, { force: true });
     // Damaged only when SQLite says so; a full disk, a permission or a lock is said as such.
-    throw classifyCatalogError(file, error);
+    const refused = classifyCatalogError(file, error);
+    // Only for a file no Onbrand here can use (damaged, or from a newer one), and only while the
+    // log is empty: a catalogue that is merely locked or busy may have another process's live
+    // -wal and -shm beside it by now, and those must never be touched.
+    const wal = `${file}-wal`;
+    const walEmpty = !fs.existsSync(wal) || fs.statSync(wal).size === 0;
+    if ((refused instanceof CatalogCorruptError || refused instanceof CatalogFromFutureError) && walEmpty) {
+      for (const companion of companions) fs.rmSync(companion, { force: true });
+    }
+    throw refused;
   } finally {
     probe?.close();
   }

@@ -57,6 +57,17 @@ export class ImageRepository {
     return rows.map((r) => this.toSummary(r));
   }
 
+  /** The highest image id (0 when none): a mark to find the images other processes add. */
+  maxId(): number {
+    return (this.db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM images').get() as { id: number }).id;
+  }
+
+  /** Images recorded after `id`, oldest first. */
+  after(id: number): ImageSummary[] {
+    const rows = this.db.prepare(`${SELECT} WHERE i.id > ? ORDER BY i.id`).all(id) as ImageRow[];
+    return rows.map((r) => this.toSummary(r));
+  }
+
   get(id: number): ImageSummary | undefined {
     const row = this.db.prepare(`${SELECT} WHERE i.id = ?`).get(id) as ImageRow | undefined;
     return row && this.toSummary(row);

@@ -108,14 +108,19 @@ export class Curation {
     for (const row of this.images.withOriginalPath()) {
       const at = path.join(row.folder, row.path);
       const other = path.join(row.folder, row.originalPath);
-      if (!fs.existsSync(at) && fs.existsSync(other)) {
-        fs.mkdirSync(path.dirname(at), { recursive: true });
-        fs.renameSync(other, at);
-        fixed++;
-      }
-      if (row.flag !== 'reject') {
-        const current = this.images.marks(row.id)!;
-        this.images.setMarks(row.id, { rating: current.rating, flag: current.flag, path: current.path, originalPath: null });
+      try {
+        if (!fs.existsSync(at) && fs.existsSync(other)) {
+          fs.mkdirSync(path.dirname(at), { recursive: true });
+          fs.renameSync(other, at);
+          fixed++;
+        }
+        if (row.flag !== 'reject') {
+          const current = this.images.marks(row.id)!;
+          this.images.setMarks(row.id, { rating: current.rating, flag: current.flag, path: current.path, originalPath: null });
+        }
+      } catch (error) {
+        // One move that cannot be finished now (a folder gone read-only) stays for the next start.
+        console.warn(`onbrand: could not finish moving ${other} to ${at}: ${(error as Error).message}`);
       }
     }
     return fixed;

@@ -50,16 +50,28 @@ export function addPngText(png: Buffer, keyword: string, text: string): Buffer {
   return Buffer.concat([png.subarray(0, iend), chunk(isLatin1(text) ? 'tEXt' : 'iTXt', body), png.subarray(iend)]);
 }
 
-/** A compressed text chunk larger than this is skipped: real parameters and workflows are far smaller. */
+/**
+ * Compressed text is unpacked only for the keywords that carry generation parameters, and at most
+ * this much in all per file: a crafted PNG of many small zTXt chunks must not unpack to gigabytes.
+ */
 const MAX_INFLATED_TEXT = 16 * 1024 * 1024;
+const PARAMETER_KEYWORDS = new Set(['parameters', 'prompt', 'workflow', 'invokeai_metadata', 'sd-metadata', 'Dream', 'Description', 'Comment']);
 
 /**
- * Every tEXt, zTXt and iTXt chunk of a PNG, keyword → text. Never throws on a damaged chunk (a
- * missing separator, bad compressed data, a length past the end): that chunk is left out.
+ * Every tEXt chunk of a PNG, and the zTXt and iTXt chunks that may carry generation parameters,
+ * keyword → text. Never throws on a damaged chunk (a missing separator, bad compressed data, a
+ * length past the end): that chunk is left out; so is compressed text past the budget.
  */
 export function readPngText(png: Buffer): Record<string, string> {
   if (!png.subarray(0, 8).equals(SIGNATURE)) throw new Error('not a PNG file');
   const out: Record<string, string> = {};
+  let budget = MAX_INFLATED_TEXT;
+  const unpack = (data: Buffer): Buffer | null => {
+    if (budget <= 0) return null;
+    const text = inflated(data, budget);
+    if (text) budget -= text.length;
+    return text;
+  };
   let offset = 8;
   while (offset + 8 <= png.length) {
     const length = png.readUInt32BE(offset);
@@ -70,16 +82,16 @@ export function readPngText(png: Buffer): Record<string, string> {
     if (zero > 0) {
       const keyword = body.toString('latin1', 0, zero);
       if (type === 'tEXt') out[keyword] = body.toString('latin1', zero + 1);
-      else if (type === 'zTXt') {
-        const text = inflated(body.subarray(zero + 2));
+      else if (type === 'zTXt' && PARAMETER_KEYWORDS.has(keyword)) {
+        const text = unpack(body.subarray(zero + 2));
         if (text !== null) out[keyword] = text.toString('latin1');
       } else if (type === 'iTXt') {
         const compressed = body[zero + 1] === 1;
         const language = body.indexOf(0, zero + 3);
         const translated = language < 0 ? -1 : body.indexOf(0, language + 1);
-        if (translated >= 0) {
+        if (translated >= 0 && (!compressed || PARAMETER_KEYWORDS.has(keyword))) {
           const data = body.subarray(translated + 1);
-          const text = compressed ? inflated(data) : data;
+          const text = compressed ? unpack(data) : data;
           if (text !== null) out[keyword] = text.toString('utf8');
         }
       }
@@ -90,9 +102,9 @@ export function readPngText(png: Buffer): Record<string, string> {
   return out;
 }
 
-function inflated(data: Buffer): Buffer | null {
+function inflated(data: Buffer, limit: number): Buffer | null {
   try {
-    return zlib.inflateSync(data, { maxOutputLength: MAX_INFLATED_TEXT });
+    return zlib.inflateSync(data, { maxOutputLength: limit });
   } catch {
     return null;
   }

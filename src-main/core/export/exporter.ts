@@ -23,7 +23,7 @@ import { analyseColour, applyLut, paletteSnap } from '../color/index.js';
 import type { EventBus } from '../events.js';
 import type { Upscaler } from '../upscale/index.js';
 import { appPackage } from '../util/app-root.js';
-import { freeFileName, sweepTempFiles, writeAtomically } from '../util/fs-atomic.js';
+import { beingWritten, freeFileName, sweepTempFiles, writeAtomically } from '../util/fs-atomic.js';
 import { exifSegment, withExifSegment, xmpPacket } from './jpeg-metadata.js';
 
 export type ExportSelection = { kind: 'picks' } | { kind: 'min-rating'; rating: number } | { kind: 'images'; imageIds: number[] };
@@ -63,6 +63,9 @@ export class Exporter {
     private readonly events: EventBus,
     private readonly upscaler: () => Upscaler,
   ) {}
+
+  /** Names this process is publishing right now (recorded, not yet on disk). */
+  private readonly inFlight = new Set<string>();
 
   targets(projectId: number): Record<ExportTarget, string> {
     const project = this.project(projectId);
@@ -111,32 +114,55 @@ export class Exporter {
       }
       const colour = item.image.colour?.colourName ?? (await analyseColour(item.image.path, project.palette).then((a) => a.colourName, () => 'colour'));
       const name = fileName(template, { project, image: item.image, section: item.section ?? request.target, colour, index: item.index });
-      const target = path.join(dir, await freeFileName(dir, name));
       // Recorded first, then published. A kill between the two leaves a record whose file is
       // missing: the next run exports the image again under the same name. The other order would
       // leave a file without a record, which the next run could only take for the user's and
-      // avoid with a "_2" duplicate.
-      let exportId: number;
-      try {
-        exportId = this.db.transaction(() => {
-          // A record from such a kill: its file does not exist (freeFileName checked), it goes.
-          this.db.prepare('DELETE FROM exports WHERE path = ?').run(target);
-          return Number(
-            this.db
-              .prepare('INSERT INTO exports (project_id, image_id, target, path, byte_size, width, height, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-              .run(project.id, item.image.id, request.target, target, rendered.jpeg.length, item.width, item.height, new Date().toISOString()).lastInsertRowid,
-          );
-        })();
-      } catch (error) {
-        skipped.push({ imageId: item.image.id, reason: 'write_failed', message: `The export of ${path.basename(target)} could not be recorded in the catalogue: ${(error as Error).message}` });
-        break;
+      // avoid with a "_2" duplicate. A name on disk is taken; so is one being published now (by
+      // this process, or by another whose temporary file is there); a record without its file
+      // and without a writer is a killed export's, and its name is used again.
+      let target = '';
+      let failure: string | null = null;
+      for (let attempt = 0; ; attempt++) {
+        const busy = new Set<string>();
+        const taken = (candidate: string): boolean => busy.has(candidate) || this.inFlight.has(path.join(dir, candidate));
+        let chosen = await freeFileName(dir, name, taken);
+        while (await beingWritten(path.join(dir, chosen))) {
+          busy.add(chosen);
+          chosen = await freeFileName(dir, name, taken);
+        }
+        target = path.join(dir, chosen);
+        let exportId: number;
+        try {
+          exportId = this.db.transaction(() => {
+            // A record from such a kill: its file does not exist and nobody publishes it (checked above); it goes.
+            this.db.prepare('DELETE FROM exports WHERE path = ?').run(target);
+            return Number(
+              this.db
+                .prepare('INSERT INTO exports (project_id, image_id, target, path, byte_size, width, height, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+                .run(project.id, item.image.id, request.target, target, rendered.jpeg.length, item.width, item.height, new Date().toISOString()).lastInsertRowid,
+            );
+          })();
+        } catch (error) {
+          failure = `The export of ${path.basename(target)} could not be recorded in the catalogue: ${(error as Error).message}`;
+          break;
+        }
+        this.inFlight.add(target);
+        try {
+          await writeAtomically(target, (temp) => fs.promises.writeFile(temp, rendered.jpeg), { overwrite: false });
+          break;
+        } catch (error) {
+          this.db.prepare('DELETE FROM exports WHERE id = ?').run(exportId);
+          // Another export took the name between the check and the publish: the next name.
+          if ((error as NodeJS.ErrnoException).code === 'EEXIST' && attempt < 20) continue;
+          // A full disk or a read-only folder: say which file, list what was written, stop.
+          failure = `${target} could not be written: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
+          break;
+        } finally {
+          this.inFlight.delete(target);
+        }
       }
-      try {
-        await writeAtomically(target, (temp) => fs.promises.writeFile(temp, rendered.jpeg), { overwrite: false });
-      } catch (error) {
-        this.db.prepare('DELETE FROM exports WHERE id = ?').run(exportId);
-        // A full disk or a read-only folder: say which file, list what was written, stop.
-        skipped.push({ imageId: item.image.id, reason: 'write_failed', message: `${target} could not be written: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
+      if (failure !== null) {
+        skipped.push({ imageId: item.image.id, reason: 'write_failed', message: failure });
         break;
       }
       files.push({ imageId: item.image.id, path: target, fileName: path.basename(target), bytes: rendered.jpeg.length, width: item.width, height: item.height, upscaled: rendered.upscaled, section: item.section });

@@ -2,9 +2,10 @@
  * One owner of the queue across processes. The app, `onbrand serve` and `onbrand queue run` can all
  * open one catalogue; only the process holding the lease runs jobs and finishes interrupted moves.
  * The lease is a catalogue row (process id, machine, heartbeat) taken in an immediate transaction,
- * so two processes can never both take it. It is free when released, when its heartbeat is older
- * than `staleMs` (a frozen or lost machine), or at once when its process on this machine is gone
- * (a kill or crash).
+ * so two processes can never both take it. It is free when released, at once when its process on
+ * this machine is gone (a kill or crash), when its heartbeat stood still for `staleMs` while this
+ * process watched (a frozen owner), or, for an owner on another machine sharing the folder, when
+ * its heartbeat is older than `staleMs`.
  */
 import crypto from 'node:crypto';
 import os from 'node:os';
@@ -43,6 +44,8 @@ export class OwnerLease {
   private readonly staleMs: number;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
+  /** The other holder's heartbeat as last seen, and when (monotonic: it stops while the machine sleeps). */
+  private observed: { instance: string; heartbeat: number; at: number } | undefined;
 
   constructor(
     private readonly db: CatalogDb,
@@ -124,10 +127,22 @@ export class OwnerLease {
   }
 
   private live(row: LeaseRow): boolean {
-    if (this.now() - row.heartbeat_at > this.staleMs) return false;
+    if (row.host !== os.hostname()) return this.now() - row.heartbeat_at <= this.staleMs;
     // On this machine a holder whose process is gone is free at once (a kill, a crash).
-    if (row.host === os.hostname() && !processAlive(row.pid)) return false;
-    return true;
+    if (!processAlive(row.pid)) return false;
+    // Its process is running: the wall clock cannot tell (after a laptop sleeps, every heartbeat
+    // looks old until the owner's next beat). Only a heartbeat this process has watched stand still
+    // for `staleMs` of its own awake time frees it (a frozen owner, or a process id reused).
+    return !this.standingStill(row);
+  }
+
+  private standingStill(row: LeaseRow): boolean {
+    const seen = this.observed;
+    if (!seen || seen.instance !== row.instance || seen.heartbeat !== row.heartbeat_at) {
+      this.observed = { instance: row.instance, heartbeat: row.heartbeat_at, at: performance.now() };
+      return false;
+    }
+    return performance.now() - seen.at > this.staleMs;
   }
 }
 

@@ -231,6 +231,25 @@ describe('faults that heal', () => {
     expect(fs.existsSync(`${second}.damaged`)).toBe(true);
   }, 60_000);
 
+  it('a catalogue that cannot be written when a job starts (SQLITE_FULL): said once, no crash, the job stays queued', async () => {
+    const services = app(fs.mkdtempSync(path.join(os.tmpdir(), 'onbrand-sqlite-full-')));
+    const project = services.projects.create({ name: 'Full' });
+    const realSetState = services.jobs.setState.bind(services.jobs);
+    const full = vi.spyOn(services.jobs, 'setState').mockImplementation((id, state, fields) => {
+      if (state === 'running') throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+      return realSetState(id, state, fields);
+    });
+    const said = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const [job] = services.queue.add(project.id, 'portrait', '', settings({ batchSize: 1 }), 1, 2);
+    services.queue.start();
+    await services.queue.whenIdle();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(said.mock.calls.map((c) => String(c[0]))).toEqual([`onbrand: job ${job!.id} could not start: database or disk is full`]);
+    expect(services.jobs.get(job!.id)!.state).toBe('queued');
+    full.mockRestore();
+    said.mockRestore();
+  }, 30_000);
+
   it('an engine worker that crashes fails its job with the reason; the next job gets a fresh worker and runs', async () => {
     // A worker script that crashes on its first job; the worker started after it is the real one.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onbrand-worker-crash-'));

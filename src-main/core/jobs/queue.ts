@@ -18,6 +18,7 @@ import { thumbnailRelativePath, writeThumbnail } from '../images/index.js';
 import type { TimeLog } from '../timelog/index.js';
 import { appPackage } from '../util/app-root.js';
 import { freeFileName, sweepTempFiles, writeAtomically } from '../util/fs-atomic.js';
+import { processAlive } from '../util/process.js';
 import type { JobRepository } from './job-repository.js';
 import { describeHolder, type LeaseHolder, type OwnerLease } from './owner-lease.js';
 import type { FromWorker, RunRequest } from './protocol.js';
@@ -101,6 +102,9 @@ export class GenerationQueue {
   private watchTimer: NodeJS.Timeout | undefined;
   private seenVersion = -1;
   private seenJobs = new Map<number, string>();
+  private seenImage = 0;
+  private readonly announced = new Set<number>();
+  private stopAnnounced: (() => void) | undefined;
 
   constructor(
     private readonly jobs: JobRepository,
@@ -130,7 +134,11 @@ export class GenerationQueue {
     if (!holder) return this.takeOver();
     // Another live process runs the queue: recovering here would run its job a second time.
     // The app and `serve` take over when it stops; `queue run` says so and leaves.
-    if (options.wait ?? true) this.waitForLease();
+    if (options.wait ?? true) {
+      this.waitForLease();
+      // Shows what the owner does (jobs finishing, images landing) while this one waits.
+      this.watchCatalogue();
+    }
     this.setStatus({ ...this.status, elsewhere: describeHolder(holder) });
     return { resumed: [], held: [], adopted: 0, unreadable: [], owner: holder };
   }
@@ -156,7 +164,7 @@ export class GenerationQueue {
       if (job.state === 'queued' || resumed.includes(job.id) || held.includes(job.id)) adopted += this.adopt(job);
     }
     // Before the first job, as adoption: leftovers of killed writers are gone when anything runs.
-    this.writes = this.writes.then(() => this.sweepTempFiles());
+    this.writes = this.writes.then(() => this.sweepTempFiles()).catch((error: unknown) => console.warn(`onbrand: temporary files could not all be removed: ${(error as Error).message}`));
     this.watchCatalogue();
     void this.pump();
     return { resumed, held, adopted, unreadable };
@@ -173,7 +181,16 @@ export class GenerationQueue {
         return; // Busy catalogue: try again next time.
       }
       this.stopWaiting();
-      this.takeOver();
+      try {
+        this.takeOver();
+      } catch (error) {
+        // A busy catalogue or a move that cannot be finished: give the lease back and try again,
+        // rather than hold the queue with nothing running it.
+        console.warn(`onbrand: could not take over the queue (${(error as Error).message}); trying again.`);
+        this.owner = false;
+        this.options.lease.release();
+        this.waitForLease();
+      }
     }, this.options.watchMs ?? 1_000);
     this.waitTimer.unref();
   }
@@ -189,7 +206,6 @@ export class GenerationQueue {
    */
   private lostLease(): void {
     this.owner = false;
-    this.stopWatching();
     const current = this.current;
     if (current) {
       console.warn(`onbrand: another process took over the queue; job ${current.job.id} continues there.`);
@@ -199,22 +215,28 @@ export class GenerationQueue {
   }
 
   /**
-   * The owner notices what other processes did to the queue (the CLI adding, cancelling, retrying,
-   * pausing): SQLite's data_version changes with every commit from another connection.
+   * Notices what other processes did to the catalogue (the CLI adding, cancelling, retrying,
+   * pausing, importing; the owner generating): SQLite's data_version changes with every commit
+   * from another connection. The owner runs what was queued; every started queue tells its shell.
    */
   private watchCatalogue(): void {
-    this.stopWatching();
+    if (this.watchTimer) return;
     this.seenVersion = this.jobs.dataVersion();
     this.seenJobs = new Map(this.jobs.list(undefined, { includeUnreadable: true }).jobs.map((j) => [j.id, jobKey(j)]));
+    this.seenImage = this.images.maxId();
+    // Images this process records are announced as they are made, not again by the sync.
+    this.stopAnnounced = this.events.subscribe((event) => {
+      if (event.type === 'images.added') for (const image of event.payload.images) this.announced.add(image.id);
+    });
     this.watchTimer = setInterval(() => {
-      if (this.closed || !this.owner) return;
+      if (this.closed) return;
       try {
         const version = this.jobs.dataVersion();
         if (version === this.seenVersion) return;
-        this.seenVersion = version;
         this.syncFromCatalogue();
+        this.seenVersion = version;
       } catch {
-        // Busy or closing: the next look sees the change.
+        // Busy or closing: seenVersion is unchanged, so the next look syncs again.
       }
     }, this.options.watchMs ?? 1_000);
     this.watchTimer.unref();
@@ -223,6 +245,8 @@ export class GenerationQueue {
   private stopWatching(): void {
     if (this.watchTimer) clearInterval(this.watchTimer);
     this.watchTimer = undefined;
+    this.stopAnnounced?.();
+    this.stopAnnounced = undefined;
   }
 
   private syncFromCatalogue(): void {
@@ -234,6 +258,15 @@ export class GenerationQueue {
       if (this.seenJobs.get(job.id) !== key) this.events.emit('job.updated', job);
     }
     this.seenJobs = seen;
+    // Images other processes recorded (the owner's generations, CLI imports), per project.
+    const recorded = this.images.after(this.seenImage);
+    const added = recorded.filter((image) => !this.announced.has(image.id));
+    if (recorded.length) this.seenImage = recorded[recorded.length - 1]!.id;
+    for (const image of recorded) this.announced.delete(image.id);
+    const byProject = new Map<number, typeof added>();
+    for (const image of added) byProject.set(image.projectId, [...(byProject.get(image.projectId) ?? []), image]);
+    for (const [projectId, images] of byProject) this.events.emit('images.added', { projectId, images });
+    if (!this.owner) return;
     // Cancelled from another process while running here: stop it (its finished images stay).
     const current = this.current;
     if (current && jobs.find((j) => j.id === current.job.id)?.state === 'cancelled') this.worker?.postMessage({ type: 'cancel', jobId: current.job.id });
@@ -380,7 +413,15 @@ export class GenerationQueue {
           this.jobs.holdUnreadable(bad.id, bad.reason);
         }
         if (!job) break;
-        await this.run(job);
+        try {
+          await this.run(job);
+        } catch (error) {
+          // The catalogue cannot be written (a full disk under it) or the worker cannot start: say
+          // so once, plainly, and stop here; the job is still queued and runs at the next start.
+          console.error(`onbrand: job ${job.id} could not start: ${(error as Error).message}`);
+          this.current = undefined;
+          break;
+        }
       }
     } finally {
       this.pumping = false;
@@ -472,7 +513,8 @@ export class GenerationQueue {
       case 'warning':
         return;
       case 'image':
-        if (current) {
+        // After another process took the queue over, it records (or adopts) the images itself.
+        if (current && this.owner) {
           const job = current.job;
           this.writes = this.writes.then(() => this.record(job, message)).catch((error: unknown) => {
             // A full disk (or another write failure): stop making images nobody can keep; the job
@@ -488,6 +530,12 @@ export class GenerationQueue {
       case 'cancelled':
       case 'failed': {
         if (!current || current.job.id !== message.jobId) return;
+        if (!this.owner) {
+          // The lease went to another process, which resumed this job: its state is that one's to write.
+          this.current = undefined;
+          current.resolve();
+          return;
+        }
         void this.writes.then(() => {
           let state: Job['state'] = message.type === 'done' ? 'done' : message.type === 'cancelled' ? 'cancelled' : 'failed';
           let error = message.type === 'failed' ? message.message : undefined;
@@ -591,7 +639,7 @@ export class GenerationQueue {
       const relative = generationFileName(job, index, seed);
       const file = path.join(project.folder, relative);
       if (!fs.existsSync(file)) continue;
-      adopted++;
+      if (pngFileComplete(file)) adopted++;
       pending.push(
         (async () => {
           const bytes = await fs.promises.readFile(file);
@@ -613,14 +661,16 @@ export class GenerationQueue {
    * export destinations. Only Onbrand's own names, and only those of processes that are gone.
    */
   private async sweepTempFiles(): Promise<void> {
-    // generations/ is written only by the queue's owner (this process, from now on): any hidden
-    // temporary file there is a leftover, whatever wrote it.
+    // generations/ is written only by the queue's owner (this process, from now on): a hidden
+    // temporary file there is a leftover, unless it names a process that is still writing.
     for (const folder of this.projects.folders()) {
       const generations = path.join(folder, 'generations');
       for (const day of await fs.promises.readdir(generations).catch(() => [] as string[])) {
         const dir = path.join(generations, day);
         for (const name of await fs.promises.readdir(dir).catch(() => [] as string[])) {
-          if (name.startsWith('.') && name.endsWith('.tmp')) await fs.promises.rm(path.join(dir, name), { force: true });
+          const writer = /\.(\d+)-[0-9a-f]{12}\.tmp$/.exec(name)?.[1];
+          if (!name.startsWith('.') || !name.endsWith('.tmp') || (writer !== undefined && Number(writer) !== process.pid && processAlive(Number(writer)))) continue;
+          await fs.promises.rm(path.join(dir, name), { force: true }).catch(() => undefined);
         }
       }
     }
@@ -649,6 +699,26 @@ export function pngComplete(bytes: Buffer): boolean {
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const PNG_IEND = Buffer.from([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
+
+/** `pngComplete` from the file's first and last bytes, without reading it all. */
+function pngFileComplete(file: string): boolean {
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      if (size <= 20) return false;
+      const head = Buffer.alloc(8);
+      const tail = Buffer.alloc(12);
+      fs.readSync(fd, head, 0, 8, 0);
+      fs.readSync(fd, tail, 0, 12, size - 12);
+      return head.equals(PNG_SIGNATURE) && tail.equals(PNG_IEND);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+}
 
 /** Keeps a damaged file for the user to look at, under a name no image tool picks up: `name.png.damaged`. */
 async function moveAside(file: string): Promise<void> {

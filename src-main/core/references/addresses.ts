@@ -79,3 +79,29 @@ export function publicOnlyLookup(hostname: string, options: dns.LookupOptions, c
     callback(null, first.address, first.family);
   });
 }
+
+/**
+ * A `lookup` for a host the user typed by name: it may be internal (a NAS), but whether it is
+ * is settled by its first answer, kept in `seen`. A name first answered with public addresses is
+ * then held to public addresses: a short-lived DNS answer cannot turn it into 127.0.0.1 for a
+ * redirect or the page's image (DNS rebinding).
+ */
+export function typedHostLookup(seen: Map<string, boolean>) {
+  return (hostname: string, options: dns.LookupOptions, callback: LookupCallback): void => {
+    const key = hostname.toLowerCase();
+    if (seen.get(key) === false) return publicOnlyLookup(hostname, options, callback);
+    dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, []);
+      const internal = addresses.some(({ address }) => internalRange(address) !== null);
+      if (!seen.has(key)) seen.set(key, internal);
+      else if (!seen.get(key) && internal) {
+        const bad = addresses.find(({ address }) => internalRange(address) !== null)!;
+        return callback(new RefusedAddressError(hostname, bad.address, internalRange(bad.address)!), []);
+      }
+      if (options.all) return callback(null, addresses);
+      const first = addresses[0];
+      if (!first) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), []);
+      callback(null, first.address, first.family);
+    });
+  };
+}

@@ -9,11 +9,12 @@
  * redirect or a page leads to elsewhere must resolve to public addresses only.
  */
 import http from 'node:http';
+import net from 'node:net';
 import https from 'node:https';
 import { pipeline, type Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { appPackage } from '../util/app-root.js';
-import { bareHost, internalRange, publicOnlyLookup, RefusedAddressError } from './addresses.js';
+import { bareHost, internalRange, publicOnlyLookup, RefusedAddressError, typedHostLookup } from './addresses.js';
 import { PAGE_LIMIT } from './page.js';
 
 export { PAGE_LIMIT };
@@ -57,6 +58,11 @@ export interface FetchOptions {
   trustedHosts?: readonly string[];
   /** How this URL was reached, for a refusal's message ("the page points to"). */
   via?: string;
+  /**
+   * Whether each typed host name first resolved to an internal address: shared by the fetches of
+   * one import (the page, then its image), so a name that answered public stays public.
+   */
+  resolvedHosts?: Map<string, boolean>;
 }
 
 /** Request headers that are not credentials: the only ones kept once a redirect leaves the origin. */
@@ -70,6 +76,7 @@ export async function fetchLimited(url: string, limits: FetchLimits = DEFAULT_LI
   let current = url;
   let origin: string | null = null;
   let trusted: Set<string> | null = options.trustedHosts ? new Set(options.trustedHosts.map((h) => h.toLowerCase())) : null;
+  const resolved = options.resolvedHosts ?? new Map<string, boolean>();
   let headers: Record<string, string> = {
     'user-agent': userAgent(),
     accept: 'image/*,text/html;q=0.9,*/*;q=0.5',
@@ -96,7 +103,9 @@ export async function fetchLimited(url: string, limits: FetchLimits = DEFAULT_LI
 
     let response: http.IncomingMessage;
     try {
-      response = await get(parsed, headers, signal, !mayBeInternal);
+      // A typed IP address or "localhost" is what it says; a typed name is settled by its first answer.
+      const literal = net.isIP(host) !== 0 || host === 'localhost';
+      response = await get(parsed, headers, signal, !mayBeInternal ? publicOnlyLookup : literal ? undefined : typedHostLookup(resolved));
     } catch (error) {
       if (error instanceof RefusedAddressError) throw refusal(error, url, hop, options.via);
       if (signal.aborted) throw new FetchError('timeout', `${url} did not answer within ${Math.round(limits.timeoutMs / 1000)} s`);
@@ -160,10 +169,10 @@ export async function fetchLimited(url: string, limits: FetchLimits = DEFAULT_LI
  * One GET, on a connection of its own: a pooled connection would skip the lookup that checks the
  * address, so none is shared.
  */
-function get(url: URL, headers: Record<string, string>, signal: AbortSignal, publicOnly: boolean): Promise<http.IncomingMessage> {
+function get(url: URL, headers: Record<string, string>, signal: AbortSignal, lookup: typeof publicOnlyLookup | undefined): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
     const client = url.protocol === 'https:' ? https : http;
-    const request = client.request(url, { method: 'GET', headers, signal, agent: false, ...(publicOnly ? { lookup: publicOnlyLookup } : {}) }, resolve);
+    const request = client.request(url, { method: 'GET', headers, signal, agent: false, ...(lookup ? { lookup } : {}) }, resolve);
     request.on('error', reject);
     request.end();
   });

@@ -69,7 +69,8 @@ export class ReferenceImporter {
   async fromUrl(projectId: number, url: string, known: Partial<Attribution> = {}, trustedHosts?: readonly string[]): Promise<Reference | ReferenceSkip> {
     try {
       const trusted = trustedHosts ?? (URL.canParse(url) ? [bareHost(new URL(url))] : []);
-      const first = await fetchLimited(url, this.limits, { trustedHosts: trusted });
+      const resolvedHosts = new Map<string, boolean>();
+      const first = await fetchLimited(url, this.limits, { trustedHosts: trusted, resolvedHosts });
       if (first.contentType.startsWith('text/html') || first.contentType.startsWith('application/xhtml')) {
         const page = readPage(first.body.toString('utf8'), first.url);
         if (!page.imageUrl) {
@@ -79,7 +80,7 @@ export class ReferenceImporter {
             : `${url} is a web page without an image (no Open Graph image)`;
           return { item: url, reason: 'no_image', message };
         }
-        const image = await fetchLimited(page.imageUrl, this.limits, { trustedHosts: trusted, via: `the page ${url} points to` });
+        const image = await fetchLimited(page.imageUrl, this.limits, { trustedHosts: trusted, resolvedHosts, via: `the page ${url} points to` });
         return await this.store(projectId, url, image.body, {
           sourceUrl: page.canonicalUrl ?? url,
           author: known.author ?? page.author,

@@ -14,7 +14,7 @@ import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../config.js';
 import { createServices, type Services } from '../services.js';
-import { internalRange } from './addresses.js';
+import { internalRange, typedHostLookup } from './addresses.js';
 import { ReferenceImporter } from './import.js';
 import { UnsplashClient } from './unsplash.js';
 
@@ -207,6 +207,21 @@ describe('internal addresses', () => {
     ]);
     // Nothing internal was even asked: the typed server saw only its own pages and images.
     expect(hits.filter((h) => h.url.startsWith('/img/')).length).toBe(2);
+  });
+});
+
+describe('a host name the user typed (DNS rebinding)', () => {
+  const lookup = (seen: Map<string, boolean>, host: string): Promise<string> =>
+    new Promise((resolve, reject) => typedHostLookup(seen)(host, {}, (error, address) => (error ? reject(error) : resolve(String(address)))));
+
+  it('may be internal when it first answers internal; once it answered public, an internal answer is refused', async () => {
+    const seen = new Map<string, boolean>();
+    // localhost answers 127.0.0.1 from the hosts file: a typed local name (a NAS, a test server) works.
+    expect(await lookup(seen, 'localhost')).toMatch(/^(127\.0\.0\.1|::1)$/);
+    expect(seen.get('localhost')).toBe(true);
+    // The same name, had it first answered with a public address, is held to public addresses.
+    const rebound = new Map([['localhost', false]]);
+    await expect(lookup(rebound, 'localhost')).rejects.toThrow(/resolves to an internal address/);
   });
 });
 

@@ -10,9 +10,24 @@ import { processAlive } from './process.js';
  * removes only the leftovers of processes that are gone (`sweepTempFiles`).
  */
 export function tempPathFor(target: string): string {
+  return path.join(path.dirname(target), `${tempPrefix(target)}${process.pid}-${crypto.randomBytes(6).toString('hex')}.tmp`);
+}
+
+function tempPrefix(target: string): string {
   let base = path.basename(target);
   while (Buffer.byteLength(base) > 100) base = base.slice(0, -1);
-  return path.join(path.dirname(target), `.${base}.${process.pid}-${crypto.randomBytes(6).toString('hex')}.tmp`);
+  return `.${base}.`;
+}
+
+/** Whether another running process is writing `target` now (its temporary file is there). */
+export async function beingWritten(target: string): Promise<boolean> {
+  const prefix = tempPrefix(target);
+  const names = await fs.readdir(path.dirname(target)).catch(() => [] as string[]);
+  return names.some((name) => {
+    if (!name.startsWith(prefix)) return false;
+    const writer = /^(\d+)-[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length))?.[1];
+    return writer !== undefined && Number(writer) !== process.pid && processAlive(Number(writer));
+  });
 }
 
 /** `.name.<pid>-<12 hex>.tmp`, and the older `.name.<12 hex>.tmp` (no process id). */
