@@ -236,14 +236,18 @@ describe('soak', () => {
       const temps = countTemps(folder) + countTemps(dataDir) + (fs.existsSync(exportsDir) ? countTemps(exportsDir) : 0);
       // Exports: a file per image at most (an "_2" would be a duplicate made by a re-run after a kill), none unrecorded.
       const exported = fs.existsSync(exportsDir) ? fs.readdirSync(exportsDir).filter((f) => f.endsWith('.jpg')) : [];
-      const exportRows = new Set((db.prepare('SELECT path FROM exports').all() as { path: string }[]).map((r) => path.basename(r.path)));
-      const exportDuplicates = exported.filter((f) => /_\d+\.jpg$/.test(f)).length;
+      const rowsOut = db.prepare('SELECT path, image_id FROM exports').all() as { path: string; image_id: number }[];
+      const exportRows = new Set(rowsOut.map((r) => path.basename(r.path)));
+      // Every export run was without "again": an image with two files in the folder is a duplicate.
+      const filesPerImage = new Map<number, number>();
+      for (const row of rowsOut) if (fs.existsSync(row.path)) filesPerImage.set(row.image_id, (filesPerImage.get(row.image_id) ?? 0) + 1);
+      const exportDuplicates = [...filesPerImage.values()].filter((n) => n > 1).length;
       const exportUnrecorded = exported.filter((f) => !exportRows.has(f)).length;
       db.close();
       report(
         `soak ${SECONDS} s${over ? ' (stopped by the RSS watchdog)' : ''}: ${counters.cli} CLI commands (${counters.cliKilled} killed), host started ${counters.hostStarts}× (${counters.hostKilled} killed), ` +
           `${counters.http} API calls (${counters.http5xx} HTTP 5xx); ${counters.jobsAdded} jobs added (${states.map((s) => `${s.n} ${s.state}`).join(', ')}), ${generated} images generated, ${counters.imports} imports; ` +
-          `${counters.exports} exports (${exported.length} files, ${exportDuplicates} "_2" duplicates, ${exportUnrecorded} unrecorded); ` +
+          `${counters.exports} exports (${exported.length} files, ${exportDuplicates} images exported twice, ${exportUnrecorded} unrecorded); ` +
           `${rows.length} images: ${dangling} dangling, ${lost} lost (files the catalogue does not know), ${duplicates} duplicate generations, ${overfull} jobs over their batch; ${temps} temp files left; integrity ${String(integrity)}`,
       );
       fs.rmSync(work, { recursive: true, force: true });
