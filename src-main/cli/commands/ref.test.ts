@@ -6,7 +6,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from './onbrand.js';
+import { run } from '../onbrand.js';
 
 let server: http.Server;
 let base: string;

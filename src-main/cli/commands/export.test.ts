@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { runCaptured as cli } from './capture.js';
+import { runCaptured as cli } from '../capture.js';
 
 describe('onbrand rate, flag and export', () => {
   it('scripts a whole export from the command line', async () => {

@@ -3,10 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseParameters } from '../core/diffusion/parameters.js';
-import { readPngText } from '../core/diffusion/png-text.js';
-import { writeTinySd } from '../core/diffusion/testing/tiny-sd.js';
-import { runCaptured } from './capture.js';
+import { parseParameters, readPngText } from '../../core/diffusion/index.js';
+import { writeTinySd } from '../../core/diffusion/testing/tiny-sd.js';
+import { runCaptured } from '../capture.js';
 
 let root: string;
 let model: string;

@@ -9,11 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeLdmCheckpoint } from '../core/diffusion/testing/ldm-checkpoint.js';
-import { tinyArchConfig, writeTinySdArch } from '../core/diffusion/testing/tiny-sd-arch.js';
-import { startHubImitation, type HubImitation } from '../core/models/testing/hub-imitation.js';
-import { appPackage } from '../core/util/app-root.js';
-import { runCaptured as cli } from './capture.js';
+import { writeLdmCheckpoint } from '../../core/diffusion/testing/ldm-checkpoint.js';
+import { tinyArchConfig, writeTinySdArch } from '../../core/diffusion/testing/tiny-sd-arch.js';
+import { startHubImitation, type HubImitation } from '../../core/models/testing/hub-imitation.js';
+import { appPackage } from '../../core/util/index.js';
+import { runCaptured as cli } from '../capture.js';
 
 const BIN = path.join(appPackage().root, 'dist', 'main', 'cli', 'bin.js');
 let root: string;

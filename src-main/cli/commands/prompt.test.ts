@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCaptured as cli } from './capture.js';
+import { runCaptured as cli } from '../capture.js';
 
 describe('onbrand prompt', () => {
   it('expands templates and drafts from the skeleton', async () => {
