@@ -1,9 +1,10 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { connectEvents, loadProjects } from './actions';
-import { App } from './components/App';
-import { loadEngineStatus, loadJobs } from './generation-actions';
-import { loadModelLibrary } from './models/actions';
+import { App } from './app/App';
+import { connectEvents } from './app/events';
+import { loadEngineStatus, loadJobs } from './features/generation/actions';
+import { loadModelLibrary } from './features/models/actions';
+import { loadProjects } from './features/projects/actions';
 import './styles.css';
 
 connectEvents();

@@ -6,7 +6,7 @@
  * in all, and bad input gets the same error everywhere.
  */
 import { z } from 'zod';
-import { absolutePath, id } from './schemas.js';
+import { MAX_BRAND_COLOURS, absolutePath, aspect, hexColour, id } from '../common/index.js';
 import { generationEvents, generationRequests } from './generation.js';
 import { referenceEvents, referenceRequests } from './references.js';
 import { sectionRequests } from './sections.js';
@@ -15,8 +15,6 @@ import { promptRequests } from './prompt.js';
 import { modelEvents, modelRequests } from './models.js';
 
 // ---- Shared shapes -------------------------------------------------------------------------
-
-const hexColour = z.string().regex(/^#[0-9A-Fa-f]{6}$/, 'must be a colour like #FE2C54');
 
 export const brandColourSchema = z.object({
   name: z.string().trim().min(1, 'must not be empty').max(40, 'must be at most 40 characters'),
@@ -38,8 +36,6 @@ const projectName = z
   .max(120, 'must be at most 120 characters')
   .refine((s) => !/[\\/:*?"<>|]/.test(s) && ![...s].some((c) => c.charCodeAt(0) < 32), 'must not contain / \\ : * ? " < > | or control characters')
   .refine((s) => !/^\.+$/.test(s), 'must not be only dots (it would name the folder itself or the one above)');
-
-const aspect = z.string().regex(/^\d{1,2}:\d{1,2}$/, 'must look like 9:16');
 
 export interface Project {
   id: number;
@@ -145,7 +141,7 @@ export const requests = {
         folder: absolutePath.optional(),
         mood: z.string().max(500, 'must be at most 500 characters').optional(),
         aspect: aspect.optional(),
-        palette: z.array(brandColourSchema).min(1, 'must have at least one colour').max(16, 'must have at most 16 colours').optional(),
+        palette: z.array(brandColourSchema).min(1, 'must have at least one colour').max(MAX_BRAND_COLOURS, `must have at most ${MAX_BRAND_COLOURS} colours`).optional(),
       })
       .strict(),
     output: null as unknown as Project,

@@ -1,11 +1,11 @@
 /** The export part of the API contract: one-click export into the Framer, Sora and other folders. */
 import { z } from 'zod';
-import { id } from './schemas.js';
+import { DEFAULT_NAME_TEMPLATE, absolutePath, exportPixels as px, id } from '../common/index.js';
 
 export const EXPORT_TARGETS = ['framer', 'sora', 'folder', 'maybe-later'] as const;
 export type ExportTarget = (typeof EXPORT_TARGETS)[number];
 
-export const DEFAULT_NAME_TEMPLATE = '{yyyymmdd}_{section}_{colour}_{seed}.jpg';
+export { DEFAULT_NAME_TEMPLATE };
 
 export interface ExportedFile {
   imageId: number;
@@ -32,12 +32,6 @@ export interface ExportReport {
   elapsedMs: number;
 }
 
-const absolute = z
-  .string()
-  .min(1, 'must not be empty')
-  .refine((s) => /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(s), 'must be an absolute path');
-const px = z.number().int('must be a whole number').min(64, 'must be at least 64').max(8192, 'must be at most 8192');
-
 export const exportRequests = {
   'export.run': {
     input: z
@@ -51,7 +45,7 @@ export const exportRequests = {
           z.object({ kind: z.literal('images'), imageIds: z.array(id).min(1).max(1000) }).strict(),
         ]),
         /** Where to write; defaults to the target folder set for the project, else `<project>/exports/<target>`. */
-        dir: absolute.optional(),
+        dir: absolutePath.optional(),
         /** Size for the folder and sora targets (sora defaults to 1080×1920, folder to the source size). */
         width: px.optional(),
         height: px.optional(),
@@ -66,7 +60,7 @@ export const exportRequests = {
   },
   'export.targets': { input: z.object({ projectId: id }).strict(), output: null as unknown as Record<ExportTarget, string> },
   'export.setTarget': {
-    input: z.object({ projectId: id, target: z.enum(EXPORT_TARGETS), dir: absolute }).strict(),
+    input: z.object({ projectId: id, target: z.enum(EXPORT_TARGETS), dir: absolutePath }).strict(),
     output: null as unknown as Record<ExportTarget, string>,
   },
 } as const;

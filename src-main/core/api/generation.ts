@@ -1,17 +1,15 @@
 /** The generation part of the API contract: settings, presets, jobs, the queue, hints, time and cost. */
 import { z } from 'zod';
-import { id } from './schemas.js';
+import { BRAND_LOOP_PRESET as BRAND_LOOP, SAMPLER_NAMES, SETTING_LIMITS as L, aspect, batches, id, position, seed, wholeNumber } from '../common/index.js';
 
-/** Sampler names as A1111 shows them (the engine's list; kept literal so the contract has no engine import). */
-export const SAMPLER_NAMES = ['Euler', 'Euler a', 'DPM++ 2M', 'DPM++ 2M Karras', 'DPM++ SDE Karras', 'DDIM', 'LCM'] as const;
-export type SamplerLabel = (typeof SAMPLER_NAMES)[number];
+export { SAMPLER_NAMES, type SamplerLabel } from '../common/index.js';
 
 const dimension = (name: string) =>
   z
     .number({ error: 'must be a number' })
     .int('must be a whole number')
-    .min(64, `${name} must be at least 64`)
-    .max(2048, `${name} must be at most 2048`)
+    .min(L.size.min, `${name} must be at least ${L.size.min}`)
+    .max(L.size.max, `${name} must be at most ${L.size.max}`)
     .refine((v) => v % 8 === 0, 'must be a multiple of 8');
 
 export const generationSettingsSchema = z
@@ -19,14 +17,14 @@ export const generationSettingsSchema = z
     /** A model folder's name in the models folder, or an absolute path. */
     model: z.string().trim().min(1, 'must name a model'),
     sampler: z.enum(SAMPLER_NAMES, { error: `must be one of ${SAMPLER_NAMES.join(', ')}` }),
-    steps: z.number().int('must be a whole number').min(1, 'must be at least 1').max(150, 'must be at most 150'),
-    cfg: z.number().min(0, 'must be at least 0').max(30, 'must be at most 30'),
+    steps: wholeNumber('steps'),
+    cfg: z.number().min(L.cfg.min, `must be at least ${L.cfg.min}`).max(L.cfg.max, `must be at most ${L.cfg.max}`),
     width: dimension('width'),
     height: dimension('height'),
-    batchSize: z.number().int('must be a whole number').min(1, 'must be at least 1').max(16, 'must be at most 16'),
+    batchSize: wholeNumber('batchSize'),
     /** The weight new LoRA tags get in the prompt composer. */
-    loraWeight: z.number().min(-2).max(2),
-    aspect: z.string().regex(/^\d{1,2}:\d{1,2}$/, 'must look like 9:16'),
+    loraWeight: z.number().min(L.loraWeight.min).max(L.loraWeight.max),
+    aspect,
   })
   .strict();
 export type GenerationSettings = z.infer<typeof generationSettingsSchema>;
@@ -40,14 +38,8 @@ export interface Preset {
   builtIn: boolean;
 }
 
-/** The designers' starting values (WORKFLOW: "Dial the model settings"). */
-export const BRAND_LOOP_PRESET: Preset = {
-  id: null,
-  name: 'Brand loop',
-  builtIn: true,
-  negativePrompt: 'text, watermark, extra limbs, mushy face',
-  settings: { sampler: 'DPM++ 2M Karras', steps: 25, cfg: 7, width: 576, height: 1024, batchSize: 6, loraWeight: 0.8, aspect: '9:16' },
-};
+/** The designers' starting values (common/presets.ts), as the contract's `Preset`. */
+export const BRAND_LOOP_PRESET: Preset = BRAND_LOOP;
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
@@ -122,7 +114,6 @@ export interface TimeSnapshot {
   totalCost: number;
 }
 
-const seed = z.number().int('must be a whole number').min(0, 'must be at least 0').max(0xffffffff, 'must be at most 4294967295');
 const phase = z.enum(PHASES, { error: `must be one of ${PHASES.join(', ')}` });
 
 export const generationRequests = {
@@ -136,7 +127,7 @@ export const generationRequests = {
         negativePrompt: z.string().max(4000, 'must be at most 4000 characters'),
         settings: generationSettingsSchema,
         /** Batches to queue at once ("three batches, ≈18 images"). */
-        batches: z.number().int('must be a whole number').min(1, 'must be at least 1').max(20, 'must be at most 20'),
+        batches,
         /** The first image's seed; absent picks a random one (recorded). */
         seed: seed.optional(),
       })
@@ -146,7 +137,7 @@ export const generationRequests = {
   'queue.list': { input: z.object({ projectId: id.optional() }).strict(), output: null as unknown as Job[] },
   'queue.cancel': { input: z.object({ jobId: id }).strict(), output: null as unknown as Job },
   'queue.retry': { input: z.object({ jobId: id }).strict(), output: null as unknown as Job },
-  'queue.move': { input: z.object({ jobId: id, position: z.number().int().min(0) }).strict(), output: null as unknown as Job[] },
+  'queue.move': { input: z.object({ jobId: id, position }).strict(), output: null as unknown as Job[] },
   'queue.pause': { input: z.object({}).strict(), output: null as unknown as EngineStatus },
   'queue.resume': { input: z.object({}).strict(), output: null as unknown as EngineStatus },
   'presets.list': { input: z.object({ projectId: id }).strict(), output: null as unknown as Preset[] },

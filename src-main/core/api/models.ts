@@ -3,7 +3,7 @@
  * progress, and what is installed.
  */
 import { z } from 'zod';
-import { absolutePath } from './schemas.js';
+import { absolutePath } from '../common/index.js';
 import type { InstalledModel } from './generation.js';
 
 /** A model of the curated list. */

@@ -1,6 +1,6 @@
 /** The prompt composer part of the API contract: skeleton, templates, drafts, queueing. */
 import { z } from 'zod';
-import { id } from './schemas.js';
+import { aspect, batches, id, seed } from '../common/index.js';
 import { generationSettingsSchema, type Job } from './generation.js';
 
 export interface Skeleton {
@@ -77,7 +77,7 @@ export const promptRequests = {
         projectId: id,
         mood: z.string().max(500),
         subjects: z.array(z.string().trim().min(1).max(80)).min(1, 'must have at least one subject').max(20),
-        aspect: z.string().regex(/^\d{1,2}:\d{1,2}$/, 'must look like 9:16'),
+        aspect,
       })
       .strict(),
     output: null as unknown as Skeleton,
@@ -89,7 +89,7 @@ export const promptRequests = {
         /** `all`: every combination (in order); `random`: `count` seeded picks. */
         mode: z.enum(['all', 'random']).optional(),
         count: z.number().int().min(1).max(500).optional(),
-        seed: z.number().int().min(0).max(0xffffffff).optional(),
+        seed: seed.optional(),
         /** Named lists for `{subject}`, `{camera action}`, …; defaults come from the skeleton and the built-in vocabularies. */
         lists: lists.optional(),
         projectId: id.optional(),
@@ -98,7 +98,7 @@ export const promptRequests = {
     output: null as unknown as Expansion,
   },
   'prompt.draft': {
-    input: z.object({ projectId: id, n: z.number().int().min(1).max(10).optional(), seed: z.number().int().min(0).max(0xffffffff).optional(), llm: z.boolean().optional() }).strict(),
+    input: z.object({ projectId: id, n: z.number().int().min(1).max(10).optional(), seed: seed.optional(), llm: z.boolean().optional() }).strict(),
     output: null as unknown as Draft[],
   },
   'prompt.drafts': { input: z.object({ projectId: id }).strict(), output: null as unknown as Draft[] },
@@ -131,8 +131,8 @@ export const promptRequests = {
           }),
         negativePrompt: z.string().max(4000),
         settings: generationSettingsSchema,
-        batches: z.number().int().min(1).max(20),
-        seed: z.number().int().min(0).max(0xffffffff).optional(),
+        batches,
+        seed: seed.optional(),
       })
       .strict(),
     output: null as unknown as Job[],

@@ -1,6 +1,6 @@
 /** The mood board part of the API contract: references with attribution and palettes, Unsplash. */
 import { z } from 'zod';
-import { id } from './schemas.js';
+import { MAX_BRAND_COLOURS, hexColour, id, isAbsolutePath, position } from '../common/index.js';
 import type { Project } from './contract.js';
 
 export interface PaletteEntry {
@@ -62,13 +62,12 @@ export interface UnsplashPhoto {
   pageUrl: string;
 }
 
-const hexColour = z.string().regex(/^#[0-9A-Fa-f]{6}$/, 'must be a colour like #FE2C54');
 const item = z
   .string()
   .trim()
   .min(1, 'must not be empty')
   .max(4096, 'is too long')
-  .refine((s) => /^https?:\/\//i.test(s) || /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(s), 'must be an http(s) URL or an absolute path');
+  .refine((s) => /^https?:\/\//i.test(s) || isAbsolutePath(s), 'must be an http(s) URL or an absolute path');
 
 export const referenceRequests = {
   'refs.list': { input: z.object({ projectId: id }).strict(), output: null as unknown as Reference[] },
@@ -77,7 +76,7 @@ export const referenceRequests = {
     output: null as unknown as ReferenceReport,
   },
   'refs.remove': { input: z.object({ projectId: id, refIds: z.array(id).min(1).max(500) }).strict(), output: null as unknown as { removed: number } },
-  'refs.move': { input: z.object({ refId: id, position: z.number().int().min(0) }).strict(), output: null as unknown as Reference[] },
+  'refs.move': { input: z.object({ refId: id, position }).strict(), output: null as unknown as Reference[] },
   'refs.palette': { input: z.object({ projectId: id }).strict(), output: null as unknown as PaletteEntry[] },
   'projects.update': {
     input: z
@@ -87,7 +86,7 @@ export const referenceRequests = {
         palette: z
           .array(z.object({ name: z.string().trim().min(1, 'must not be empty').max(40), hex: hexColour }).strict())
           .min(1, 'must have at least one colour')
-          .max(16, 'must have at most 16 colours')
+          .max(MAX_BRAND_COLOURS, `must have at most ${MAX_BRAND_COLOURS} colours`)
           .optional(),
       })
       .strict(),

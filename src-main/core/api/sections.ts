@@ -1,6 +1,6 @@
 /** Page sections (Framer): background colour, slot size, the paired image, and the colour check. */
 import { z } from 'zod';
-import { id } from './schemas.js';
+import { exportPixels as px, hexColour as hex, id, position } from '../common/index.js';
 
 export interface Section {
   id: number;
@@ -27,8 +27,6 @@ export interface SectionCheck {
   suggestion: { imageId: number; fileName: string; dominantHex: string; deltaE: number } | null;
 }
 
-const hex = z.string().regex(/^#[0-9A-Fa-f]{6}$/, 'must be a colour like #FE2C54');
-const px = z.number().int('must be a whole number').min(64, 'must be at least 64').max(8192, 'must be at most 8192');
 
 export const sectionRequests = {
   'sections.list': { input: z.object({ projectId: id }).strict(), output: null as unknown as Section[] },
@@ -47,7 +45,7 @@ export const sectionRequests = {
     output: null as unknown as Section,
   },
   'sections.remove': { input: z.object({ sectionId: id }).strict(), output: null as unknown as { removed: boolean } },
-  'sections.move': { input: z.object({ sectionId: id, position: z.number().int().min(0) }).strict(), output: null as unknown as Section[] },
+  'sections.move': { input: z.object({ sectionId: id, position }).strict(), output: null as unknown as Section[] },
   'sections.pair': { input: z.object({ sectionId: id, imageId: id.nullable() }).strict(), output: null as unknown as Section },
   'sections.check': {
     input: z.object({ projectId: id, tolerance: z.number().min(1).max(50).optional() }).strict(),

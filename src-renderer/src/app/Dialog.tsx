@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { PickRequest } from '../../../src-main/core/api/index';
-import { ChooseButton } from './ChooseButton';
+import { ChooseButton } from '../shared/ChooseButton';
 
 interface FieldSpec {
   name: string;

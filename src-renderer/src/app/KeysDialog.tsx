@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { ACTIONS, PRESETS, describeSpec, keymapOf, loadKeySettings, normalizeSpec, saveKeySettings, type Action, type KeySettings, type PresetName } from '../keymap';
+import { ACTIONS, PRESETS, describeSpec, keymapOf, loadKeySettings, normalizeSpec, saveKeySettings, type Action, type KeySettings, type PresetName } from './keymap';
 
 /** The cheat sheet (?), which is also where keys are remapped: a preset and the user's own bindings. */
 export function KeysDialog({ onClose }: { onClose(): void }) {

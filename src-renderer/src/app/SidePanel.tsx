@@ -1,8 +1,9 @@
-import { toggleGenerate } from '../generation-actions';
-import { useStore, type SideTab } from '../store';
-import { Composer } from './Composer';
-import { GenerateForm } from './GenerateForm';
-import { QueuePanel } from './QueuePanel';
+import { Composer } from '../features/composer/Composer';
+import { GenerateForm } from '../features/generation/GenerateForm';
+import { QueuePanel } from '../features/generation/QueuePanel';
+import { toggleGenerate } from '../features/generation/actions';
+import type { SideTab } from '../features/generation/slice';
+import { useStore } from '../store';
 
 const TABS: { tab: SideTab; label: string; key: string }[] = [
   { tab: 'generate', label: 'Generate', key: 'Ctrl+G' },

@@ -1,6 +1,7 @@
-import { selectedImage, useStore } from '../store';
-import { ModelStatus } from '../models';
-import { EngineStatusBadge } from './EngineStatusBadge';
+import { EngineStatusBadge } from '../features/generation/EngineStatusBadge';
+import { selectedImage } from '../features/grid/slice';
+import { ModelStatus } from '../features/models';
+import { useStore } from '../store';
 
 export function StatusBar() {
   const count = useStore((s) => s.allImages.length);

@@ -1,8 +1,8 @@
+import { toggleGenerate } from '../features/generation/actions';
+import { MAX_CELL, MIN_CELL } from '../features/grid/slice';
+import { openLibrary } from '../features/models';
+import { openProject } from '../features/projects/actions';
 import { useStore } from '../store';
-import { MAX_CELL, MIN_CELL } from '../store/slices';
-import { openProject } from '../actions';
-import { toggleGenerate } from '../generation-actions';
-import { openLibrary } from '../models';
 
 export type DialogKind = 'new-project' | 'rename-project' | 'import' | 'save-preset' | 'time-cost' | 'keys' | 'export' | null;
 

@@ -1,90 +1,15 @@
-/** What the UI does, as plain functions over the client and the store (callable from keys, buttons, tests). */
-import { ApiCallError, getClient } from './api/client';
-import { loadRefs, loadSections } from './board-actions';
-import type { AppEvent } from '../../src-main/core/api/index';
-import { takeUpdatedImages, withPendingMarks } from './curation-actions';
-import { loadEngineStatus, loadGenerationChoices, loadJobs } from './generation-actions';
-import { loadModelTasks, takeModelsChanged, takeModelTask } from './models/actions';
-import { useStore } from './store';
-import { loadTime } from './time-actions';
-
-const LAST_PROJECT_KEY = 'onbrand.lastProject';
-
-function report(error: unknown): void {
-  const text = error instanceof ApiCallError || error instanceof Error ? error.message : String(error);
-  useStore.getState().notify('error', text);
-}
-
-export async function loadProjects(): Promise<void> {
-  try {
-    const projects = await getClient().call('projects.list', {});
-    useStore.getState().setProjects(projects);
-    const state = useStore.getState();
-    if (state.currentProjectId === null && projects.length > 0) {
-      const last = Number(localStorage.getItem(LAST_PROJECT_KEY));
-      const pick = projects.find((p) => p.id === last) ?? projects[0]!;
-      await openProject(pick.id);
-    }
-  } catch (error) {
-    report(error);
-  }
-}
-
-export async function openProject(projectId: number): Promise<void> {
-  const store = useStore.getState();
-  store.setCurrentProject(projectId);
-  store.setLoading(true);
-  store.setPresets([]);
-  localStorage.setItem(LAST_PROJECT_KEY, String(projectId));
-  if (store.generateOpen) void loadGenerationChoices();
-  try {
-    const images = await getClient().call('images.list', { projectId });
-    // Another project may have been opened while this one loaded: the last request wins.
-    if (useStore.getState().currentProjectId === projectId) useStore.getState().setImages(images);
-  } catch (error) {
-    report(error);
-  } finally {
-    if (useStore.getState().currentProjectId === projectId) useStore.getState().setLoading(false);
-  }
-}
-
-/** Creates a project and opens it. Returns an error message for the dialog, or null. */
-export async function createProject(name: string, folder: string): Promise<string | null> {
-  try {
-    const project = await getClient().call('projects.create', { name, ...(folder.trim() ? { folder: folder.trim() } : {}) });
-    await loadProjects();
-    await openProject(project.id);
-    return null;
-  } catch (error) {
-    return (error as Error).message;
-  }
-}
-
-export async function renameProject(projectId: number, name: string): Promise<string | null> {
-  try {
-    await getClient().call('projects.rename', { projectId, name });
-    await loadProjects();
-    return null;
-  } catch (error) {
-    return (error as Error).message;
-  }
-}
-
-export async function importPaths(paths: string[]): Promise<void> {
-  const store = useStore.getState();
-  const projectId = store.currentProjectId;
-  if (projectId === null || paths.length === 0 || store.importing) return;
-  store.startImport();
-  try {
-    const result = await getClient().call('images.import', { projectId, paths });
-    useStore.getState().finishImport(result);
-    if (useStore.getState().currentProjectId === projectId) useStore.getState().addImages(result.imported);
-    void loadProjects();
-  } catch (error) {
-    useStore.getState().finishImport(null);
-    report(error);
-  }
-}
+/** Core events into the store, and fetching the state again after the event stream was cut. */
+import type { AppEvent } from '../../../src-main/core/api/index';
+import { getClient } from '../api/client';
+import { takeUpdatedImages, withPendingMarks } from '../features/curation/actions';
+import { loadEngineStatus, loadJobs } from '../features/generation/actions';
+import { loadModelTasks, takeModelsChanged, takeModelTask } from '../features/models/actions';
+import { loadRefs } from '../features/moodboard/actions';
+import { loadProjects } from '../features/projects/actions';
+import { loadSections } from '../features/sections/actions';
+import { loadTime } from '../features/timecost/actions';
+import { reportError } from '../shared/report';
+import { useStore } from '../store';
 
 /** Colour analyses arrive in bursts: the sections' check is redone once they settle. */
 let recheck: ReturnType<typeof setTimeout> | undefined;
@@ -153,7 +78,7 @@ async function reloadImages(projectId: number): Promise<void> {
     const images = await getClient().call('images.list', { projectId });
     if (useStore.getState().currentProjectId === projectId) useStore.getState().refreshImages(withPendingMarks(images));
   } catch (error) {
-    report(error);
+    reportError(error);
   }
 }
 

@@ -1,10 +1,10 @@
-import { mark, redo, toggleCompare, toggleFullscreen, undo } from './curation-actions';
-import { toggleSideTab } from './generation-actions';
+import { mark, redo, toggleCompare, toggleFullscreen, undo } from '../features/curation/actions';
+import { toggleSideTab } from '../features/generation/actions';
+import { openLibrary } from '../features/models/actions';
+import { reportActivity } from '../features/timecost/actions';
+import { zoomAtPointer } from '../shared/zoom';
+import { useStore } from '../store';
 import { actionFor, keyOf, type Action } from './keymap';
-import { openLibrary } from './models/actions';
-import { useStore } from './store';
-import { reportActivity } from './time-actions';
-import { zoomAtPointer } from './zoom';
 
 /** True when a key press belongs to a text field, not to the app's shortcuts. */
 function typingTarget(target: EventTarget | null): boolean {

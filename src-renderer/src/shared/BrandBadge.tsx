@@ -1,5 +1,5 @@
 import type { ImageSummary } from '../../../src-main/core/api/index';
-import { bestBrandColour } from '../store';
+import { bestBrandColour } from '../features/grid/view';
 
 /** The brand colour most present in an image, with its coverage ("● 34 %"); nothing when none is present. */
 export function BrandBadge({ image }: { image: ImageSummary }) {

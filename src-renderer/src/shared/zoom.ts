@@ -1,5 +1,5 @@
 /** Zoom to 100 % around the pointer: where the pointer last was over an image, in image and view terms. */
-import { useStore } from './store';
+import { useStore } from '../store';
 
 export interface PointerSpot {
   /** The image point under the pointer (0..1 of its width and height). */

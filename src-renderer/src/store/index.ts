@@ -1,18 +1,23 @@
 import { create } from 'zustand';
-import { createModelLibrarySlice } from '../models/slice';
-import { createGenerationSlice, createQueueSlice, createTimeSlice } from './generation';
-import { createBoardSlice, createCurationSlice, createImagesSlice, createImportSlice, createNoticeSlice, createProjectsSlice, createViewSlice } from './slices';
+import { createNoticeSlice } from '../app/notices';
+import { createViewSlice } from '../app/view-slice';
+import { createCurationSlice } from '../features/curation/slice';
+import { createGenerationSlice, createQueueSlice } from '../features/generation/slice';
+import { createGridSlice, createImagesSlice } from '../features/grid/slice';
+import { createModelLibrarySlice } from '../features/models/slice';
+import { createMoodBoardSlice } from '../features/moodboard/slice';
+import { createImportSlice, createProjectsSlice } from '../features/projects/slice';
+import { createSectionsSlice } from '../features/sections/slice';
+import { createTimeSlice } from '../features/timecost/slice';
 import type { Store } from './types';
 
-export type { JobProgress, MarkStep, SideTab, Store, ViewMode } from './types';
-export type { FlagFilter, ImageFilter, SortOrder } from './view';
-export { bestBrandColour } from './view';
-export { movePosition, projectJobs } from './generation';
+export type { Store } from './types';
 
-/** The one bound store, built from typed slices. Actions work outside React too (event handlers). */
+/** The one bound store, built from the features' typed slices. Actions work outside React too (event handlers). */
 export const useStore = create<Store>()((...a) => ({
   ...createProjectsSlice(...a),
   ...createImagesSlice(...a),
+  ...createGridSlice(...a),
   ...createCurationSlice(...a),
   ...createViewSlice(...a),
   ...createImportSlice(...a),
@@ -20,9 +25,7 @@ export const useStore = create<Store>()((...a) => ({
   ...createGenerationSlice(...a),
   ...createQueueSlice(...a),
   ...createTimeSlice(...a),
-  ...createBoardSlice(...a),
+  ...createMoodBoardSlice(...a),
+  ...createSectionsSlice(...a),
   ...createModelLibrarySlice(...a),
 }));
-
-/** The currently selected image, if any. */
-export const selectedImage = (state: Store) => (state.selected >= 0 ? state.images[state.selected] : undefined);

@@ -1,9 +1,8 @@
 import { useEffect, useState, type KeyboardEvent } from 'react';
-import type { Draft as PromptDraft, Expansion, LlmSettings, Skeleton } from '../../../src-main/core/api/index';
+import type { Draft as PromptDraft, Expansion, LlmSettings, Skeleton } from '../../../../src-main/core/api/index';
 import {
   WORKFLOW_TEMPLATE,
   draftPrompts,
-  errorText,
   expandTemplate,
   loadComposer,
   newestFirst,
@@ -13,10 +12,11 @@ import {
   starDraft,
   FALLBACK_BATCH_SIZE,
   type ExpandOptions,
-} from '../composer-actions';
-import { parseDraft } from '../draft';
+} from './actions';
+import { errorText } from '../../shared/report';
+import { useStore } from '../../store';
+import { parseDraft } from '../generation/draft';
 import { NO_MODEL_REASON, noModelInstalled } from '../models/slice';
-import { useStore } from '../store';
 
 /** How long the template must be still before it is expanded again. */
 const EXPAND_DEBOUNCE_MS = 250;

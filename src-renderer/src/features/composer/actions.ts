@@ -1,9 +1,11 @@
 /** What the Composer tab does: the brand skeleton, drafts, template expansion and queueing prompts. */
-import type { Draft as PromptDraft, Expansion, LlmSettings, Skeleton } from '../../src-main/core/api/index';
-import { ApiCallError, getClient } from './api/client';
-import { completeSettings, parseDraft } from './draft';
-import { NO_MODEL_REASON, noModelInstalled } from './models/slice';
-import { useStore } from './store';
+import type { Draft as PromptDraft, Expansion, LlmSettings, Skeleton } from '../../../../src-main/core/api/index';
+import { SETTING_LIMITS } from '../../../../src-main/core/common/index';
+import { getClient } from '../../api/client';
+import { errorText } from '../../shared/report';
+import { useStore } from '../../store';
+import { completeSettings, parseDraft } from '../generation/draft';
+import { NO_MODEL_REASON, noModelInstalled } from '../models/slice';
 
 /** The workflow's reusable template (WORKFLOW §2). */
 export const WORKFLOW_TEMPLATE =
@@ -14,12 +16,6 @@ export const FALLBACK_BATCH_SIZE = 6;
 
 /** The most prompts one `prompt.queue` call takes. */
 export const QUEUE_LIMIT = 200;
-
-/** An error as one line for the panel: the field (when the core names one) and the message. */
-export function errorText(error: unknown): string {
-  if (error instanceof ApiCallError && error.field) return `${error.field}: ${error.message}`;
-  return error instanceof Error ? error.message : String(error);
-}
 
 export interface ComposerData {
   skeleton: Skeleton;
@@ -77,7 +73,7 @@ export function parseSeed(text: string): number | undefined {
   const trimmed = text.trim();
   if (trimmed === '') return undefined;
   const value = Number(trimmed);
-  return Number.isInteger(value) && value >= 0 && value <= 0xffffffff ? value : undefined;
+  return Number.isInteger(value) && value >= SETTING_LIMITS.seed.min && value <= SETTING_LIMITS.seed.max ? value : undefined;
 }
 
 /**

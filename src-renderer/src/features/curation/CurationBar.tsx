@@ -1,8 +1,9 @@
 import { useMemo } from 'react';
-import { getClient } from '../api/client';
-import { downloadSelection, mark, redo, toggleCompare, toggleFullscreen, undo } from '../curation-actions';
-import { useStore, type FlagFilter, type SortOrder } from '../store';
-import { zoomAtPointer } from '../zoom';
+import { getClient } from '../../api/client';
+import { zoomAtPointer } from '../../shared/zoom';
+import { useStore } from '../../store';
+import { type FlagFilter, type SortOrder } from '../grid/view';
+import { downloadSelection, mark, redo, toggleCompare, toggleFullscreen, undo } from './actions';
 
 const FLAG_FILTERS: { value: FlagFilter; label: string }[] = [
   { value: 'all', label: 'All but Maybe Later' },

@@ -1,15 +1,13 @@
 /** Culling: ratings and flags (stored at once, undoable), compare, zoom, full screen, drag out. */
-import type { ImageSummary, MarkChange } from '../../src-main/core/api/index';
-import { ApiCallError, getClient } from './api/client';
-import { KeyedQueue } from './keyed-queue';
-import { useStore, type MarkStep } from './store';
-import { reportActivity } from './time-actions';
+import type { ImageSummary, MarkChange } from '../../../../src-main/core/api/index';
+import { getClient } from '../../api/client';
+import { reportError } from '../../shared/report';
+import { KeyedQueue } from '../../shared/keyed-queue';
+import { useStore } from '../../store';
+import { reportActivity } from '../timecost/actions';
+import type { MarkStep } from './slice';
 
 type Mark = { rating: number } | { flag: ImageSummary['flag'] };
-
-function report(error: unknown): void {
-  useStore.getState().notify('error', error instanceof ApiCallError || error instanceof Error ? error.message : String(error));
-}
 
 /** When this window last marked each image (ms): events older than its marks must not undo them. */
 const localMarks = new Map<number, number>();
@@ -105,7 +103,7 @@ async function apply(steps: MarkStep[], side: 'before' | 'after'): Promise<boole
       });
       useStore.getState().updateImages(back);
     }
-    report(error);
+    reportError(error);
     return false;
   } finally {
     for (const s of steps) if (newest(s.imageId)) wanted.delete(s.imageId);

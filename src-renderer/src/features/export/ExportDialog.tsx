@@ -1,9 +1,10 @@
 import { useEffect, useRef, useState } from 'react';
-import type { ExportedFile, ExportReport, ExportTarget } from '../../../src-main/core/api/index';
-import { getClient } from '../api/client';
-import { DEFAULT_NAME_TEMPLATE, NAME_TOKENS, TARGET_LABELS, formatElapsed, formatKb, isInside, loadTargets, rememberTarget, runExport, type ExportRequest } from '../export-actions';
-import { useStore } from '../store';
-import { ChooseButton } from './ChooseButton';
+import type { ExportedFile, ExportReport, ExportTarget } from '../../../../src-main/core/api/index';
+import { DEFAULT_NAME_TEMPLATE, NAME_TOKENS } from '../../../../src-main/core/common/index';
+import { getClient } from '../../api/client';
+import { ChooseButton } from '../../shared/ChooseButton';
+import { useStore } from '../../store';
+import { TARGET_LABELS, formatElapsed, formatKb, isInside, loadTargets, rememberTarget, runExport, type ExportRequest } from './actions';
 
 type Which = 'picks' | 'min-rating' | 'selection';
 const TARGETS = Object.keys(TARGET_LABELS) as ExportTarget[];

@@ -1,12 +1,8 @@
 /** The Export dialog's calls: the target folders, remembering one, and running an export. */
-import type { ExportReport, ExportTarget, RequestInput } from '../../src-main/core/api/index';
-import { getClient } from './api/client';
+import type { ExportReport, ExportTarget, RequestInput } from '../../../../src-main/core/api/index';
+import { getClient } from '../../api/client';
 
 export type ExportRequest = RequestInput<'export.run'>;
-
-/** The default name template (mirrors the contract's DEFAULT_NAME_TEMPLATE; the renderer imports types only). */
-export const DEFAULT_NAME_TEMPLATE = '{yyyymmdd}_{section}_{colour}_{seed}.jpg';
-export const NAME_TOKENS = ['yyyymmdd', 'section', 'colour', 'seed', 'rating', 'index', 'project'] as const;
 
 export const TARGET_LABELS: Record<ExportTarget, string> = {
   framer: 'Framer sections',

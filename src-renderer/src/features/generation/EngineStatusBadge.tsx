@@ -1,6 +1,6 @@
-import type { EngineStatus } from '../../../src-main/core/api/index';
+import type { EngineStatus } from '../../../../src-main/core/api/index';
+import { useStore } from '../../store';
 import { noModelInstalled } from '../models/slice';
-import { useStore } from '../store';
 
 /** onnxruntime's provider names (the engine's `cpu | cuda | dml | coreml`) as people write them. */
 const PROVIDER_LABELS: Record<string, string> = { cpu: 'CPU', cuda: 'CUDA', dml: 'DirectML', coreml: 'CoreML' };

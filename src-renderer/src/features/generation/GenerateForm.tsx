@@ -1,9 +1,10 @@
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import { ASPECTS, SAMPLERS, applyPreset, aspectOf, matchesPreset, parseDraft, snapTo64, type Draft, type DraftField } from '../draft';
-import { queueDraft, refreshHints } from '../generation-actions';
+import { SAMPLER_NAMES, SETTING_LIMITS as L } from '../../../../src-main/core/common/index';
+import { useStore } from '../../store';
 import { FirstRun, noModelInstalled, openLibrary } from '../models';
-import { useStore } from '../store';
-import { reportActivity } from '../time-actions';
+import { reportActivity } from '../timecost/actions';
+import { queueDraft, refreshHints } from './actions';
+import { ASPECTS, applyPreset, aspectOf, matchesPreset, parseDraft, snapTo64, type Draft, type DraftField } from './draft';
 
 /** Why Queue is off while no model is installed. */
 const NO_MODEL_REASON = 'Generating needs a Stable Diffusion model: download or import one above.';
@@ -181,7 +182,7 @@ export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
       <label className="field">
         <span>Sampler</span>
         <select name="sampler" value={draft.sampler} onChange={(e) => edit({ sampler: e.target.value as Draft['sampler'] })}>
-          {SAMPLERS.map((s) => (
+          {SAMPLER_NAMES.map((s) => (
             <option key={s} value={s}>
               {s}
             </option>
@@ -190,9 +191,9 @@ export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
       </label>
 
       <div className="field-row">
-        {numberField('steps', 'Steps', { min: 1, max: 150, step: 1 })}
-        {numberField('cfg', 'CFG', { min: 0, max: 30, step: 0.5 })}
-        {numberField('loraWeight', 'LoRA weight', { min: -2, max: 2, step: 0.1 })}
+        {numberField('steps', 'Steps', { ...L.steps, step: 1 })}
+        {numberField('cfg', 'CFG', { ...L.cfg, step: 0.5 })}
+        {numberField('loraWeight', 'LoRA weight', { ...L.loraWeight, step: 0.1 })}
       </div>
 
       <div className="field">
@@ -202,8 +203,8 @@ export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
             type="number"
             name="width"
             aria-label="Width"
-            min={64}
-            max={2048}
+            min={L.size.min}
+            max={L.size.max}
             step={64}
             value={draft.width}
             aria-invalid={fieldError('width') ? true : undefined}
@@ -216,8 +217,8 @@ export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
             type="number"
             name="height"
             aria-label="Height"
-            min={64}
-            max={2048}
+            min={L.size.min}
+            max={L.size.max}
             step={64}
             value={draft.height}
             aria-invalid={fieldError('height') ? true : undefined}
@@ -242,8 +243,8 @@ export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
       </div>
 
       <div className="field-row">
-        {numberField('batchSize', 'Batch size', { min: 1, max: 16, step: 1 })}
-        {numberField('batches', 'Batches', { min: 1, max: 20, step: 1 })}
+        {numberField('batchSize', 'Batch size', { ...L.batchSize, step: 1 })}
+        {numberField('batches', 'Batches', { ...L.batches, step: 1 })}
         <label className="field">
           <span>Seed</span>
           <input

@@ -1,7 +1,8 @@
 import { useMemo } from 'react';
-import type { Job } from '../../../src-main/core/api/index';
-import { cancelJob, moveJob, retryJob, setQueuePaused } from '../generation-actions';
-import { movePosition, projectJobs, useStore, type JobProgress } from '../store';
+import type { Job } from '../../../../src-main/core/api/index';
+import { useStore } from '../../store';
+import { cancelJob, moveJob, retryJob, setQueuePaused } from './actions';
+import { movePosition, projectJobs, type JobProgress } from './slice';
 
 const STATE_LABELS: Record<Job['state'], string> = { queued: 'Queued', running: 'Running', done: 'Done', failed: 'Failed', cancelled: 'Cancelled' };
 

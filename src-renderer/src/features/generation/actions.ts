@@ -1,20 +1,17 @@
 /** What the Generate and Queue panels do, as plain functions over the client and the store. */
-import type { Job } from '../../src-main/core/api/index';
-import { ApiCallError, getClient } from './api/client';
+import type { Job } from '../../../../src-main/core/api/index';
+import { getClient } from '../../api/client';
+import { errorText, reportError } from '../../shared/report';
+import { useStore } from '../../store';
 import { completeSettings, parseDraft, presetSettings, type Draft } from './draft';
-import { movePosition, useStore, type SideTab } from './store';
-
-function report(error: unknown): void {
-  const text = error instanceof Error ? error.message : String(error);
-  useStore.getState().notify('error', text);
-}
+import { movePosition, type SideTab } from './slice';
 
 /** The engine's state for the status bar; later changes arrive as `engine.status` events. */
 export async function loadEngineStatus(): Promise<void> {
   try {
     useStore.getState().setEngine(await getClient().call('engine.status', {}));
   } catch (error) {
-    report(error);
+    reportError(error);
   }
 }
 
@@ -23,7 +20,7 @@ export async function loadJobs(): Promise<void> {
   try {
     useStore.getState().setJobs(await getClient().call('queue.list', {}));
   } catch (error) {
-    report(error);
+    reportError(error);
   }
 }
 
@@ -38,7 +35,7 @@ export async function loadGenerationChoices(): Promise<void> {
     useStore.getState().setModels(models);
     if (presets && useStore.getState().currentProjectId === projectId) useStore.getState().setPresets(presets);
   } catch (error) {
-    report(error);
+    reportError(error);
   }
 }
 
@@ -109,8 +106,7 @@ export async function queueDraft(): Promise<string | null> {
     useStore.getState().addJobs(jobs);
     return null;
   } catch (error) {
-    if (error instanceof ApiCallError && error.field) return `${error.field}: ${error.message}`;
-    return (error as Error).message;
+    return errorText(error);
   }
 }
 
@@ -122,7 +118,7 @@ export async function cancelJob(job: Job): Promise<void> {
   try {
     await getClient().call('queue.cancel', { jobId: job.id });
   } catch (error) {
-    report(error);
+    reportError(error);
   }
 }
 
@@ -130,7 +126,7 @@ export async function retryJob(job: Job): Promise<void> {
   try {
     await getClient().call('queue.retry', { jobId: job.id });
   } catch (error) {
-    report(error);
+    reportError(error);
   }
 }
 
@@ -141,7 +137,7 @@ export async function moveJob(job: Job, direction: -1 | 1): Promise<void> {
   try {
     await getClient().call('queue.move', { jobId: job.id, position });
   } catch (error) {
-    report(error);
+    reportError(error);
   }
 }
 
@@ -149,7 +145,7 @@ export async function setQueuePaused(paused: boolean): Promise<void> {
   try {
     await getClient().call(paused ? 'queue.pause' : 'queue.resume', {});
   } catch (error) {
-    report(error);
+    reportError(error);
   }
 }
 

@@ -2,36 +2,11 @@
  * The Generate panel's form as the user edits it (text in fields), and its translation into the
  * contract's generation settings. Pure functions: no store, no client.
  */
-import type { GenerationSettings, Preset, SamplerLabel } from '../../src-main/core/api/index';
+import type { GenerationSettings, Preset, SamplerLabel } from '../../../../src-main/core/api/index';
+import { ASPECT_PATTERN, ASPECT_PRESETS, BRAND_LOOP_PRESET, SETTING_LIMITS as L, sizeForAspect } from '../../../../src-main/core/common/index';
 
-/**
- * The contract's SAMPLER_NAMES, duplicated: the renderer may import only types from the
- * contract. `_samplersComplete` below fails to compile if the contract gains a sampler.
- */
-export const SAMPLERS = ['Euler', 'Euler a', 'DPM++ 2M', 'DPM++ 2M Karras', 'DPM++ SDE Karras', 'DDIM', 'LCM'] as const satisfies readonly SamplerLabel[];
-const _samplersComplete: [Exclude<SamplerLabel, (typeof SAMPLERS)[number]>] extends [never] ? true : false = true;
-void _samplersComplete;
-
-/**
- * The aspect buttons and their sizes: the engine's SD 1.x table (src-main/core/diffusion/sizes.ts),
- * duplicated for the same reason. Multiples of 64, as close to the ratio as that allows.
- */
-export const ASPECTS: readonly { aspect: string; width: number; height: number }[] = [
-  { aspect: '9:16', width: 576, height: 1024 },
-  { aspect: '4:5', width: 512, height: 640 },
-  { aspect: '1:1', width: 512, height: 512 },
-  { aspect: '16:9', width: 1024, height: 576 },
-];
-
-/**
- * The contract's BRAND_LOOP_PRESET (the designers' loop: DPM++ 2M Karras, 25 steps, CFG 7, batch
- * of 6, 9:16), duplicated as the form's first values before `presets.list` answers.
- */
-export const BRAND_LOOP_NAME = 'Brand loop';
-const BRAND_LOOP: Pick<Preset, 'settings' | 'negativePrompt'> = {
-  negativePrompt: 'text, watermark, extra limbs, mushy face',
-  settings: { sampler: 'DPM++ 2M Karras', steps: 25, cfg: 7, width: 576, height: 1024, batchSize: 6, loraWeight: 0.8, aspect: '9:16' },
-};
+/** The aspect buttons and their sizes: the engine's SD 1.x table. Multiples of 64, as close to the ratio as that allows. */
+export const ASPECTS: readonly { aspect: string; width: number; height: number }[] = ASPECT_PRESETS.map((aspect) => ({ aspect, ...sizeForAspect(aspect, 'sd1') }));
 
 /** Three batches: "fire off three batches (≈18 images)". */
 export const DEFAULT_BATCHES = 3;
@@ -93,7 +68,8 @@ export function initialDraft(): Draft {
     batches: String(DEFAULT_BATCHES),
     seed: '',
   };
-  return applyPreset(empty, { name: BRAND_LOOP_NAME, ...BRAND_LOOP });
+  // The built-in preset's values stand until `presets.list` answers.
+  return applyPreset(empty, BRAND_LOOP_PRESET);
 }
 
 /** True when the draft's settings still equal the preset's (so the picker can say "edited"). */
@@ -102,10 +78,10 @@ export function matchesPreset(draft: Draft, preset: Pick<Preset, 'name' | 'setti
   return (Object.keys(applied) as (keyof Draft)[]).every((k) => k === 'preset' || applied[k] === draft[k]);
 }
 
-/** Rounds a size to the nearest multiple of 64 within the contract's 64–2048. */
+/** Rounds a size to the nearest multiple of 64 within the contract's limits (64–2048). */
 export function snapTo64(value: number): number {
-  if (!Number.isFinite(value)) return 64;
-  return Math.max(64, Math.min(2048, Math.round(value / 64) * 64));
+  if (!Number.isFinite(value)) return L.size.min;
+  return Math.max(L.size.min, Math.min(L.size.max, Math.round(value / 64) * 64));
 }
 
 function gcd(a: number, b: number): number {
@@ -133,7 +109,7 @@ export interface ParsedDraft {
   errors: Partial<Record<DraftField | 'model' | 'prompt', string>>;
 }
 
-function parseNumber(text: string, label: string, min: number, max: number, integer: boolean): number | string {
+function parseNumber(text: string, label: string, { min, max }: { readonly min: number; readonly max: number }, integer: boolean): number | string {
   const trimmed = text.trim();
   if (trimmed === '') return `${label} is empty`;
   const value = Number(trimmed);
@@ -147,20 +123,20 @@ function parseNumber(text: string, label: string, min: number, max: number, inte
 export function parseDraft(draft: Draft): ParsedDraft {
   const settings: Partial<GenerationSettings> = { sampler: draft.sampler };
   const errors: ParsedDraft['errors'] = {};
-  const numeric = <K extends DraftField>(field: K, label: string, min: number, max: number, integer: boolean): number | undefined => {
-    const result = parseNumber(draft[field], label, min, max, integer);
+  const numeric = <K extends DraftField>(field: K, label: string, limits: { readonly min: number; readonly max: number }, integer: boolean): number | undefined => {
+    const result = parseNumber(draft[field], label, limits, integer);
     if (typeof result === 'string') {
       errors[field] = result;
       return undefined;
     }
     return result;
   };
-  const steps = numeric('steps', 'Steps', 1, 150, true);
-  const cfg = numeric('cfg', 'CFG', 0, 30, false);
-  const width = numeric('width', 'Width', 64, 2048, true);
-  const height = numeric('height', 'Height', 64, 2048, true);
-  const batchSize = numeric('batchSize', 'Batch size', 1, 16, true);
-  const loraWeight = numeric('loraWeight', 'LoRA weight', -2, 2, false);
+  const steps = numeric('steps', 'Steps', L.steps, true);
+  const cfg = numeric('cfg', 'CFG', L.cfg, false);
+  const width = numeric('width', 'Width', L.size, true);
+  const height = numeric('height', 'Height', L.size, true);
+  const batchSize = numeric('batchSize', 'Batch size', L.batchSize, true);
+  const loraWeight = numeric('loraWeight', 'LoRA weight', L.loraWeight, false);
   if (width !== undefined && width % 8 !== 0) errors.width = 'Width must be a multiple of 8 (64 recommended)';
   if (height !== undefined && height % 8 !== 0) errors.height = 'Height must be a multiple of 8 (64 recommended)';
   if (steps !== undefined) settings.steps = steps;
@@ -169,13 +145,13 @@ export function parseDraft(draft: Draft): ParsedDraft {
   if (height !== undefined && !errors.height) settings.height = height;
   if (batchSize !== undefined) settings.batchSize = batchSize;
   if (loraWeight !== undefined) settings.loraWeight = loraWeight;
-  if (/^\d{1,2}:\d{1,2}$/.test(draft.aspect)) settings.aspect = draft.aspect;
+  if (ASPECT_PATTERN.test(draft.aspect)) settings.aspect = draft.aspect;
   if (draft.model.trim()) settings.model = draft.model.trim();
   else errors.model = 'Choose a model';
   if (!draft.prompt.trim()) errors.prompt = 'Write a prompt';
-  const batches = numeric('batches', 'Batches', 1, 20, true);
+  const batches = numeric('batches', 'Batches', L.batches, true);
   let seed: number | undefined;
-  if (draft.seed.trim() !== '') seed = numeric('seed', 'Seed', 0, 0xffffffff, true);
+  if (draft.seed.trim() !== '') seed = numeric('seed', 'Seed', L.seed, true);
   return { settings, batches, seed, errors };
 }
 

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { ImageSummary, Job } from '../../../src-main/core/api/index';
-import { movePosition, projectJobs, useStore } from './index';
+import type { Job } from '../../../../src-main/core/api/index';
+import { useStore } from '../../store';
+import { movePosition, projectJobs } from './slice';
 
 const initial = useStore.getState();
 beforeEach(() => useStore.setState(initial, true));
@@ -25,22 +26,6 @@ function job(id: number, fields: Partial<Job> = {}): Job {
     ...fields,
   };
 }
-
-function image(id: number): ImageSummary {
-  return { id, projectId: 1, path: `/p/${id}.png`, fileName: `${id}.png`, thumbPath: null, width: 64, height: 64, rating: 0, flag: 'none', seed: id, createdAt: '', jobId: null, prompt: null, sharpness: null, colour: null };
-}
-
-describe('images arriving while the user works', () => {
-  it('keep the selected image selected', () => {
-    const s = useStore.getState();
-    s.setImages([image(1), image(2), image(3)]);
-    s.select(2);
-    s.addImages([image(4), image(5), image(3)]);
-    const state = useStore.getState();
-    expect(state.images.map((i) => i.id)).toEqual([1, 2, 3, 4, 5]);
-    expect(state.images[state.selected]!.id).toBe(3);
-  });
-});
 
 describe('the queue slice', () => {
   it('lets events win over an older call result; a finished job keeps its last preview until retried', () => {

@@ -1,7 +1,56 @@
-/** The generation slices: the Generate panel's form, the queue fed by core events, the time log. */
-import type { Job } from '../../../src-main/core/api/index';
-import { initialDraft } from '../draft';
-import type { GenerationSlice, JobProgress, QueueSlice, Slice, TimeSlice } from './types';
+/** The generation slices: the Generate panel's form, and the queue fed by core events. */
+import type { EngineStatus, Job, ModelList, Preset } from '../../../../src-main/core/api/index';
+import type { Slice } from '../../store/types';
+import { initialDraft, type Draft } from './draft';
+
+/** The side panel's tabs: the Generate form or the prompt Composer. */
+export type SideTab = 'generate' | 'composer';
+
+/** The Generate panel: whether it shows, the form as typed, and what the form offers. */
+export interface GenerationSlice {
+  generateOpen: boolean;
+  sideTab: SideTab;
+  draft: Draft;
+  /** Null until `models.list` answers. */
+  models: ModelList | null;
+  /** The current project's presets, the built-in Brand loop first. */
+  presets: Preset[];
+  /** Field-note hints for the settings being edited. */
+  hints: string[];
+  setGenerateOpen(open: boolean): void;
+  setSideTab(tab: SideTab): void;
+  editDraft(patch: Partial<Draft>): void;
+  setModels(models: ModelList): void;
+  setPresets(presets: Preset[]): void;
+  setHints(hints: string[]): void;
+}
+
+/** The latest sampling step of a job (kept when it finishes, dropped when it is queued again). */
+export interface JobProgress {
+  /** The image of the batch being sampled (0-based). */
+  index: number;
+  step: number;
+  steps: number;
+  etaMs: number;
+  /** The latest latent preview (a PNG data URL); kept across steps that carry none. */
+  preview: string | null;
+}
+
+/** The generation queue as the core reports it: jobs of every project, the engine's state. */
+export interface QueueSlice {
+  /** Every job the core knows, all projects (the queue is shared); views filter by project. */
+  jobs: Job[];
+  jobProgress: Record<number, JobProgress>;
+  /** Null until `engine.status` answers. */
+  engine: EngineStatus | null;
+  setJobs(jobs: Job[]): void;
+  /** Replaces jobs by id: `job.updated` events, which arrive in order, are the latest word. */
+  upsertJobs(jobs: Job[]): void;
+  /** Adds jobs not known yet; a known one may already be newer (its events came first). */
+  addJobs(jobs: Job[]): void;
+  setJobProgress(jobId: number, progress: Omit<JobProgress, 'preview'> & { preview: string | null }): void;
+  setEngine(status: EngineStatus): void;
+}
 
 export const createGenerationSlice: Slice<GenerationSlice> = (set) => ({
   generateOpen: false,
@@ -69,11 +118,6 @@ export const createQueueSlice: Slice<QueueSlice> = (set) => ({
       return { jobProgress: { ...state.jobProgress, [jobId]: { ...progress, preview } } };
     }),
   setEngine: (engine) => set({ engine }),
-});
-
-export const createTimeSlice: Slice<TimeSlice> = (set) => ({
-  time: null,
-  setTime: (time) => set({ time }),
 });
 
 const STATE_ORDER: Record<Job['state'], number> = { running: 0, queued: 1, failed: 2, cancelled: 2, done: 2 };

@@ -1,10 +1,10 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
-import { getClient } from '../api/client';
-import { dragOut } from '../curation-actions';
-import { useStore } from '../store';
-import { reportActivity } from '../time-actions';
-import { BrandBadge } from './BrandBadge';
-import { Marks } from './Marks';
+import { getClient } from '../../api/client';
+import { BrandBadge } from '../../shared/BrandBadge';
+import { Marks } from '../../shared/Marks';
+import { useStore } from '../../store';
+import { dragOut } from '../curation/actions';
+import { reportActivity } from '../timecost/actions';
 
 /** Rows rendered above and below the viewport, so fast scrolling shows no gaps. */
 const OVERSCAN_ROWS = 3;

@@ -2,7 +2,7 @@
  * The visible images: the catalogue filtered and sorted as the filter bar says, and a selection
  * that stays put (or moves to the next image, not the first) when the view changes under it.
  */
-import type { ImageFlag, ImageSummary } from '../../../src-main/core/api/index';
+import type { ImageFlag, ImageSummary } from '../../../../src-main/core/api/index';
 
 /** `all` hides the rejected images ("Maybe Later"), which only `rejected` shows. */
 export type FlagFilter = 'all' | 'picks' | 'unflagged' | 'rejected';

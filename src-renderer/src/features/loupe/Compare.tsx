@@ -1,6 +1,6 @@
 import { useState } from 'react';
-import { useStore } from '../store';
-import { Marks } from './Marks';
+import { Marks } from '../../shared/Marks';
+import { useStore } from '../../store';
 import { ZoomImage } from './ZoomImage';
 
 /** Two to four images side by side; zoom (Z) and panning apply to all of them at once. */

@@ -1,10 +1,11 @@
 import { useEffect, useState } from 'react';
-import { getClient } from '../api/client';
-import { selectedImage, useStore } from '../store';
-import { reportActivity } from '../time-actions';
-import { zoomAtPointer } from '../zoom';
-import { BrandBadge } from './BrandBadge';
-import { Marks } from './Marks';
+import { getClient } from '../../api/client';
+import { BrandBadge } from '../../shared/BrandBadge';
+import { Marks } from '../../shared/Marks';
+import { zoomAtPointer } from '../../shared/zoom';
+import { useStore } from '../../store';
+import { selectedImage } from '../grid/slice';
+import { reportActivity } from '../timecost/actions';
 import { ZoomImage } from './ZoomImage';
 
 /** One image at full resolution, fit to the window or at 100 %, with its neighbours preloaded for instant stepping. */

@@ -1,8 +1,8 @@
 import { useLayoutEffect, useRef, useState, type PointerEvent } from 'react';
-import type { ImageSummary } from '../../../src-main/core/api/index';
-import { getClient } from '../api/client';
-import { useStore } from '../store';
-import { clamp01, rememberPointer, zoomOffset } from '../zoom';
+import type { ImageSummary } from '../../../../src-main/core/api/index';
+import { getClient } from '../../api/client';
+import { clamp01, rememberPointer, zoomOffset } from '../../shared/zoom';
+import { useStore } from '../../store';
 
 interface ZoomImageProps {
   image: ImageSummary;

@@ -1,8 +1,8 @@
 import { useId, useMemo, useState } from 'react';
-import { useStore } from '../store';
+import { useStore } from '../../store';
+import { ModelTaskList } from './ModelTaskList';
 import { openModelDialog, pullModel } from './actions';
 import { formatBytes, isActive } from './format';
-import { ModelTaskList } from './ModelTaskList';
 import { shownTasks } from './slice';
 
 /** The curated model the first-run choice downloads. */

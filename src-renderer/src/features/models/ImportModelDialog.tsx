@@ -1,10 +1,10 @@
 import { useRef, useState } from 'react';
-import { ChooseButton } from '../components/ChooseButton';
-import { useModal } from '../components/use-modal';
-import { useStore } from '../store';
+import { ChooseButton } from '../../shared/ChooseButton';
+import { useModal } from '../../shared/use-modal';
+import { useStore } from '../../store';
+import { ModelTaskList } from './ModelTaskList';
 import { importModel, openModelDialog, selectModel } from './actions';
 import { isAbsolutePath, isPickle, suggestName } from './format';
-import { ModelTaskList } from './ModelTaskList';
 
 type Prediction = '' | 'epsilon' | 'v_prediction';
 

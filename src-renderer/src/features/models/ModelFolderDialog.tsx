@@ -1,6 +1,6 @@
 import { useRef, useState } from 'react';
-import { useModal } from '../components/use-modal';
-import { useStore } from '../store';
+import { useModal } from '../../shared/use-modal';
+import { useStore } from '../../store';
 import { loadModels, openModelDialog } from './actions';
 
 /**

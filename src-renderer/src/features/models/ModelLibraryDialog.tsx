@@ -1,10 +1,10 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { CatalogEntry, InstalledModel, ModelTask } from '../../../src-main/core/api/index';
-import { useModal } from '../components/use-modal';
-import { useStore } from '../store';
+import type { CatalogEntry, InstalledModel, ModelTask } from '../../../../src-main/core/api/index';
+import { useModal } from '../../shared/use-modal';
+import { useStore } from '../../store';
+import { ModelTaskList } from './ModelTaskList';
 import { hubSettings, openLibrary, openModelDialog, pullModel, removeModel, saveHfToken, selectModel } from './actions';
 import { familyLabel, formatBytes, isActive, isPickle } from './format';
-import { ModelTaskList } from './ModelTaskList';
 import { shownTasks } from './slice';
 
 /** An installed model: what it is, where it came from, Use and Remove (with a confirmation). */

@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import { useStore } from '../store';
+import { useStore } from '../../store';
 import { openLibrary } from './actions';
 import { formatDuration, formatSpeed, isActive, taskFraction, taskTitle } from './format';
 import { shownTasks } from './slice';

@@ -1,4 +1,4 @@
-import type { ModelTask } from '../../../src-main/core/api/index';
+import type { ModelTask } from '../../../../src-main/core/api/index';
 import { cancelModelTask, clearModelTask, resumeModelTask } from './actions';
 import { isActive, taskDetail, taskFraction, taskTitle } from './format';
 

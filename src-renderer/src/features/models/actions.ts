@@ -3,20 +3,17 @@
  * models, the curated list, downloads and imports (tasks whose progress arrives as `models.task`
  * events), removal and the Hugging Face token.
  */
-import type { ModelList, ModelTask, RequestInput } from '../../../src-main/core/api/index';
-import { ApiCallError, getClient } from '../api/client';
-import { useStore } from '../store';
+import type { ModelList, ModelTask, RequestInput } from '../../../../src-main/core/api/index';
+import { getClient } from '../../api/client';
+import { errorText } from '../../shared/report';
+import { useStore } from '../../store';
 import type { ModelDialog } from './slice';
 
 const CLEARED_KEY = 'onbrand.clearedModelTasks';
 
-function message(error: unknown): string {
-  if (error instanceof ApiCallError && error.field) return `${error.field}: ${error.message}`;
-  return error instanceof Error ? error.message : String(error);
-}
-
+/** Library errors name the field the core names (a folder, a token). */
 function report(error: unknown): void {
-  useStore.getState().notify('error', message(error));
+  useStore.getState().notify('error', errorText(error));
 }
 
 /** The installed models (the Generate form's choice follows; see `setModels`). */
@@ -83,7 +80,7 @@ export async function pullModel(source: string, name?: string): Promise<string |
     useStore.getState().addModelTasks([task]);
     return null;
   } catch (error) {
-    return message(error);
+    return errorText(error);
   }
 }
 
@@ -94,7 +91,7 @@ export async function importModel(input: RequestInput<'models.import'>): Promise
     useStore.getState().addModelTasks([task]);
     return task;
   } catch (error) {
-    return message(error);
+    return errorText(error);
   }
 }
 
@@ -146,7 +143,7 @@ export async function removeModel(name: string): Promise<string | null> {
     await Promise.all([loadModels(), loadCatalog()]);
     return null;
   } catch (error) {
-    return message(error);
+    return errorText(error);
   }
 }
 
@@ -156,7 +153,7 @@ export async function saveHfToken(token: string | null): Promise<{ ok: boolean; 
     const { hasToken } = await getClient().call('models.setToken', { token });
     return { ok: true, text: hasToken ? 'Token saved: downloads from gated repositories you have access to will use it.' : 'Token removed.' };
   } catch (error) {
-    return { ok: false, text: message(error) };
+    return { ok: false, text: errorText(error) };
   }
 }
 

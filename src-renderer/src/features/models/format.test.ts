@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ModelTask } from '../../../src-main/core/api/index';
-import { useStore } from '../store';
+import type { ModelTask } from '../../../../src-main/core/api/index';
+import { useStore } from '../../store';
 import { formatBytes, formatDuration, isPickle, suggestName, taskDetail } from './format';
 import { shownTasks } from './slice';
 

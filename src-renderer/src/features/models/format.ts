@@ -1,5 +1,5 @@
 /** How the model library writes sizes, speeds, times and a task's progress: pure functions. */
-import type { InstalledModel, ModelTask } from '../../../src-main/core/api/index';
+import type { InstalledModel, ModelTask } from '../../../../src-main/core/api/index';
 
 /** Decimal units, as the Hub and the download's phase lines write them: "2.1 GB", "512 KB". */
 export function formatBytes(bytes: number): string {

@@ -1,6 +1,6 @@
 /** The model library's state: the curated list, downloads and imports as the core reports them, and which of its dialogs show. */
-import type { CatalogEntry, ModelTask } from '../../../src-main/core/api/index';
-import type { Slice, Store } from '../store/types';
+import type { CatalogEntry, ModelTask } from '../../../../src-main/core/api/index';
+import type { Slice, Store } from '../../store/types';
 
 /** The library's smaller dialogs, shown over the library or on their own (from the first-run choices). */
 export type ModelDialog = 'import' | 'folder';

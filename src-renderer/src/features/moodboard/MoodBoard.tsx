@@ -1,10 +1,10 @@
 import { useEffect, useState, type DragEvent } from 'react';
-import type { Reference } from '../../../src-main/core/api/index';
-import { getClient } from '../api/client';
-import { addRefs, loadRefs, moveRef, removeRefs, saveMood, takeBoardPalette } from '../board-actions';
-import { useStore } from '../store';
-import { Swatch } from './BrandBadge';
-import { ChooseButton } from './ChooseButton';
+import type { Reference } from '../../../../src-main/core/api/index';
+import { getClient } from '../../api/client';
+import { Swatch } from '../../shared/BrandBadge';
+import { ChooseButton } from '../../shared/ChooseButton';
+import { useStore } from '../../store';
+import { addRefs, loadRefs, moveRef, removeRefs, saveMood, takeBoardPalette } from './actions';
 
 /** A reference dragged within the board (to reorder it), told apart from things dropped from outside. */
 const REF_TYPE = 'application/x-onbrand-ref';

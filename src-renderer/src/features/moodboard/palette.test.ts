@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mergePalette, plainColourName } from './palette';
+import { mergePalette } from './palette';
 
 describe('taking the board palette', () => {
   const brand = [
@@ -24,15 +24,8 @@ describe('taking the board palette', () => {
     expect(mergePalette(brand, board, 'append').map((c) => c.hex)).toEqual(['#FE2C54', '#00E0FF', '#15CB74', '#12C070']);
   });
 
-  it('names colours plainly', () => {
-    expect(['#FE2C54', '#00E0FF', '#FFD500', '#808080', '#000000', '#FFFFFF', '#2B2D42'].map(plainColourName)).toEqual([
-      'magenta',
-      'teal',
-      'yellow',
-      'grey',
-      'black',
-      'white',
-      'dark blue',
-    ]);
+  it('names new colours plainly, as the core names them in file names', () => {
+    const board = ['#FE2C54', '#00E0FF', '#FFD500', '#808080', '#000000', '#FFFFFF', '#2B2D42'].map((hex) => ({ hex, share: 0.1 }));
+    expect(mergePalette([], board, 'replace').map((c) => c.name)).toEqual(['red', 'teal', 'yellow', 'grey', 'black', 'white', 'blue']);
   });
 });

@@ -1,4 +1,4 @@
-import { useStore } from '../store';
+import { useStore } from '../../store';
 
 /** What the last import did: counts, and every skipped file by name with its reason. */
 export function ImportReportPanel() {

@@ -1,9 +1,10 @@
 import { useEffect, useState } from 'react';
-import type { ImageSummary, Section, SectionCheck } from '../../../src-main/core/api/index';
-import { getClient } from '../api/client';
-import { loadSections, moveSection, pairSection, removeSection, saveSection, type SectionFields } from '../board-actions';
-import { selectedImage, useStore } from '../store';
-import { Swatch } from './BrandBadge';
+import type { ImageSummary, Section, SectionCheck } from '../../../../src-main/core/api/index';
+import { getClient } from '../../api/client';
+import { Swatch } from '../../shared/BrandBadge';
+import { useStore } from '../../store';
+import { selectedImage } from '../grid/slice';
+import { loadSections, moveSection, pairSection, removeSection, saveSection, type SectionFields } from './actions';
 
 /** The mobile frame of the preview: 9:16 at a phone's CSS width. */
 const FRAME_WIDTH = 390;

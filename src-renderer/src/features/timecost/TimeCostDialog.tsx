@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
-import type { TimeSnapshot } from '../../../src-main/core/api/index';
-import { useStore } from '../store';
-import { copyMarkdown, correctMinutes, downloadCsv, loadTime, setGpuCost } from '../time-actions';
+import type { TimeSnapshot } from '../../../../src-main/core/api/index';
+import { useStore } from '../../store';
+import { copyMarkdown, correctMinutes, downloadCsv, loadTime, setGpuCost } from './actions';
 
 /** Minutes as the designers' table writes them: whole minutes from 10 up, one decimal below. */
 export function formatMinutes(minutes: number): string {

@@ -1,7 +1,7 @@
 /** The Time + Cost view's calls, and the activity reports that feed the time log. */
-import type { Phase } from '../../src-main/core/api/index';
-import { getClient } from './api/client';
-import { useStore } from './store';
+import type { Phase } from '../../../../src-main/core/api/index';
+import { getClient } from '../../api/client';
+import { useStore } from '../../store';
 
 /** At most one activity report per phase and project in this long (the core counts minutes). */
 export const ACTIVITY_INTERVAL_MS = 30_000;

@@ -1,0 +1,10 @@
+/**
+ * Values both sides need, isomorphic (no Node, no Electron, nothing from other core modules):
+ * the core and the contract use them, and the renderer imports them instead of keeping copies.
+ */
+export { ASPECT_PATTERN, ASPECT_PRESETS, isAspectPreset, sizeForAspect, type AspectPreset, type ModelFamily } from './aspects.js';
+export { plainColourName } from './colour-names.js';
+export { MAX_BRAND_COLOURS, SETTING_LIMITS } from './limits.js';
+export { BRAND_LOOP_PRESET, DEFAULT_NAME_TEMPLATE, NAME_TOKENS, type NameToken } from './presets.js';
+export { SAMPLER_NAMES, type SamplerLabel } from './samplers.js';
+export { absolutePath, aspect, batches, exportPixels, hexColour, id, isAbsolutePath, position, seed, wholeNumber } from './schemas.js';

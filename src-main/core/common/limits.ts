@@ -1,0 +1,19 @@
+/**
+ * The ranges the contract accepts for generation settings. The Generate form checks a field
+ * against the same numbers, so its message names the field before the call would fail.
+ */
+export const SETTING_LIMITS = {
+  steps: { min: 1, max: 150 },
+  cfg: { min: 0, max: 30 },
+  /** Width and height: multiples of 8 (the form offers multiples of 64). */
+  size: { min: 64, max: 2048 },
+  batchSize: { min: 1, max: 16 },
+  loraWeight: { min: -2, max: 2 },
+  /** Batches queued at once ("three batches, ≈18 images"). */
+  batches: { min: 1, max: 20 },
+  /** A 32-bit seed; image i of a batch gets seed + i. */
+  seed: { min: 0, max: 0xffffffff },
+} as const;
+
+/** The brand palette holds at most this many colours. */
+export const MAX_BRAND_COLOURS = 16;

@@ -1,0 +1,145 @@
+/** The image grid: the project's images as filtered and sorted, the selection, and the grid's shape. */
+import type { ImageSummary } from '../../../../src-main/core/api/index';
+import type { Slice, Store } from '../../store/types';
+import { DEFAULT_FILTER, carrySelection, rangeIds, viewOf, type ImageFilter, type Selection, type SortOrder } from './view';
+
+export interface ImagesSlice extends Selection {
+  /** Every image of the project, in capture order. */
+  allImages: ImageSummary[];
+  /** The images shown: `allImages` filtered and sorted (see view.ts). Indexes point here. */
+  images: ImageSummary[];
+  filter: ImageFilter;
+  sort: SortOrder;
+  loading: boolean;
+  /** Bumped when an image's thumbnail is re-made, so the grid reloads it. */
+  thumbRevisions: Record<number, number>;
+  setImages(images: ImageSummary[]): void;
+  /** The project's images fetched again (after the event stream was cut): the selection stays. */
+  refreshImages(images: ImageSummary[]): void;
+  /** Appends images that arrived (import, generation) without moving the selection. */
+  addImages(images: ImageSummary[]): void;
+  /** Replaces images by id (rating, flag, path, sharpness changed); the selection stays stable. */
+  updateImages(images: ImageSummary[]): void;
+  setThumbnail(imageId: number, thumbPath: string): void;
+  /** Selects one image (and only it). */
+  select(index: number): void;
+  /** Shift+click, Shift+arrows: selects from the anchor to here. */
+  extendTo(index: number): void;
+  /** Ctrl+click: adds or removes one image. */
+  toggleSelected(index: number): void;
+  selectAll(): void;
+  setFilter(patch: Partial<ImageFilter>): void;
+  setSort(sort: SortOrder): void;
+  setLoading(loading: boolean): void;
+}
+
+export interface GridSlice {
+  /** Thumbnail cell size in CSS pixels (the grid's zoom). */
+  cellSize: number;
+  /** Columns the grid shows now (for Up/Down and PageUp/PageDown). */
+  columns: number;
+  /** Rows that fit in the grid's viewport. */
+  visibleRows: number;
+  setGridShape(columns: number, visibleRows: number): void;
+  setCellSize(size: number): void;
+}
+
+/** Recomputes the view from a changed catalogue, filter or sort, carrying the selection over. */
+function reflow(state: Store, patch: Partial<Pick<Store, 'allImages' | 'filter' | 'sort'>>): Partial<Store> {
+  const allImages = patch.allImages ?? state.allImages;
+  const images = viewOf(allImages, patch.filter ?? state.filter, patch.sort ?? state.sort);
+  return { ...patch, images, ...carrySelection(state.images, images, state) };
+}
+
+const clamp = (state: Store, index: number): number => Math.max(0, Math.min(state.images.length - 1, index));
+
+export const createImagesSlice: Slice<ImagesSlice> = (set) => ({
+  allImages: [],
+  images: [],
+  selected: -1,
+  selection: [],
+  anchor: -1,
+  filter: DEFAULT_FILTER,
+  sort: 'capture',
+  loading: false,
+  thumbRevisions: {},
+  setImages: (all) =>
+    set((state) => {
+      const images = viewOf(all, state.filter, state.sort);
+      const first = images[0];
+      return { allImages: all, images, selected: first ? 0 : -1, selection: first ? [first.id] : [], anchor: first ? 0 : -1 };
+    }),
+  refreshImages: (all) => set((state) => reflow(state, { allImages: all })),
+  addImages: (added) =>
+    set((state) => {
+      const known = new Set(state.allImages.map((i) => i.id));
+      const fresh = added.filter((i) => !known.has(i.id));
+      if (fresh.length === 0) return {};
+      return reflow(state, { allImages: state.allImages.concat(fresh) });
+    }),
+  updateImages: (updated) =>
+    set((state) => {
+      const byId = new Map(updated.map((i) => [i.id, i]));
+      let changed = false;
+      const allImages = state.allImages.map((i) => {
+        const next = byId.get(i.id);
+        if (!next) return i;
+        changed = true;
+        // A thumbnail made after the update was sent wins over the update's older null.
+        return next.thumbPath === null && i.thumbPath !== null ? { ...next, thumbPath: i.thumbPath } : next;
+      });
+      return changed ? reflow(state, { allImages }) : {};
+    }),
+  setThumbnail: (imageId, thumbPath) =>
+    set((state) => {
+      const update = (i: ImageSummary): ImageSummary => (i.id === imageId ? { ...i, thumbPath } : i);
+      return {
+        allImages: state.allImages.map(update),
+        images: state.images.map(update),
+        thumbRevisions: { ...state.thumbRevisions, [imageId]: (state.thumbRevisions[imageId] ?? 0) + 1 },
+      };
+    }),
+  select: (index) =>
+    set((state) => {
+      if (state.images.length === 0) return { selected: -1, selection: [], anchor: -1 };
+      const selected = clamp(state, index);
+      return { selected, selection: [state.images[selected]!.id], anchor: selected };
+    }),
+  extendTo: (index) =>
+    set((state) => {
+      if (state.images.length === 0) return {};
+      const selected = clamp(state, index);
+      const anchor = state.anchor < 0 ? selected : state.anchor;
+      return { selected, anchor, selection: rangeIds(state.images, anchor, selected) };
+    }),
+  toggleSelected: (index) =>
+    set((state) => {
+      const image = state.images[index];
+      if (!image) return {};
+      const has = state.selection.includes(image.id);
+      const selection = has ? state.selection.filter((id) => id !== image.id) : [...state.selection, image.id];
+      if (selection.length === 0) return { selected: index, selection: [image.id], anchor: index };
+      // Removing the active image hands the focus to the last one still selected.
+      const activeId = has ? selection[selection.length - 1]! : image.id;
+      const selected = state.images.findIndex((i) => i.id === activeId);
+      return { selected, selection, anchor: index };
+    }),
+  selectAll: () => set((state) => (state.images.length === 0 ? {} : { selection: state.images.map((i) => i.id) })),
+  setFilter: (patch) => set((state) => reflow(state, { filter: { ...state.filter, ...patch } })),
+  setSort: (sort) => set((state) => reflow(state, { sort })),
+  setLoading: (loading) => set({ loading }),
+});
+
+export const MIN_CELL = 96;
+export const MAX_CELL = 384;
+
+export const createGridSlice: Slice<GridSlice> = (set) => ({
+  cellSize: 176,
+  columns: 1,
+  visibleRows: 1,
+  setGridShape: (columns, visibleRows) => set({ columns, visibleRows }),
+  setCellSize: (size) => set({ cellSize: Math.max(MIN_CELL, Math.min(MAX_CELL, Math.round(size))) }),
+});
+
+/** The currently selected image, if any. */
+export const selectedImage = (state: Store) => (state.selected >= 0 ? state.images[state.selected] : undefined);
