@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { it } from 'vitest';
-import { DiffusionEngine, type GenerateSettings } from '../src-main/core/diffusion/engine.js';
+import { DiffusionEngine, type GenerateSettings } from '../src-main/core/diffusion/index.js';
 import { writeTinySd } from '../src-main/core/diffusion/testing/tiny-sd.js';
 import { measure, median, report } from './support.js';
 

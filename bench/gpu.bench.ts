@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { it } from 'vitest';
-import { cudaInstalled } from '../src-main/core/diffusion/backend.js';
+import { cudaInstalled } from '../src-main/core/diffusion/index.js';
 import { fileURLToPath } from 'node:url';
 import { runIsolated } from './isolated.js';
 import { BENCH_OUT, measure, report } from './support.js';

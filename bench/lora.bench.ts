@@ -7,8 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { it } from 'vitest';
-import { DiffusionEngine, type GenerateSettings } from '../src-main/core/diffusion/engine.js';
-import { encodeSafetensors } from '../src-main/core/diffusion/safetensors.js';
+import { DiffusionEngine, encodeSafetensors, type GenerateSettings } from '../src-main/core/diffusion/index.js';
 import { sd15TextModules, sd15UnetModules, writeTinySd } from '../src-main/core/diffusion/testing/tiny-sd.js';
 import { measure, median, report } from './support.js';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { it } from 'vitest';
 import { launchBrowser, startApp, tempDir } from '../e2e/support/app.js';
 import { BRAND_LOOP_PRESET, type ImageSummary, type Job } from '../src-main/core/api/index.js';
-import { DiffusionEngine } from '../src-main/core/diffusion/engine.js';
+import { DiffusionEngine } from '../src-main/core/diffusion/index.js';
 import { writeTinySd } from '../src-main/core/diffusion/testing/tiny-sd.js';
 import { measure, median, report } from './support.js';
 

@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { describe, it } from 'vitest';
 import { writeTinySd } from '../src-main/core/diffusion/testing/tiny-sd.js';
-import { appPackage } from '../src-main/core/util/app-root.js';
+import { appPackage } from '../src-main/core/util/index.js';
 import { measure, report } from './support.js';
 
 const ROOT = appPackage().root;

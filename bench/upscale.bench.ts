@@ -8,9 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { it } from 'vitest';
-import { packageModelJson, type BuiltIn } from '../src-main/core/upscale/models.js';
+import { packageModelJson, Upscaler, type BuiltIn } from '../src-main/core/upscale/index.js';
 import { loadReferenceModel } from '../src-main/core/upscale/testing/tfjs-reference.js';
-import { Upscaler } from '../src-main/core/upscale/upscaler.js';
 import { measure, report } from './support.js';
 
 it('upscale: ×4 throughput and memory', async () => {

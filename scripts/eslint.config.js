@@ -1,10 +1,11 @@
 // Lint rules that keep the layers of ../shared/ARCHITECTURE.md: core never imports Electron,
-// the renderer imports no Node modules and only the API contract's types.
+// the renderer imports no Node modules, only the API contract's types and core/common's values.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
+import coreFaces from './eslint-rules/core-faces.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
@@ -28,6 +29,12 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', performance: 'readonly', Buffer: 'readonly' } },
   },
   {
+    // Everywhere: a core module is entered through its index.ts, never past it (the API contract
+    // and core/common keep their own rules). See eslint-rules/core-faces.js.
+    plugins: { onbrand: { rules: { 'core-faces': coreFaces } } },
+    rules: { 'onbrand/core-faces': ['error', { root, exempt: ['api', 'common'] }] },
+  },
+  {
     // The product's core runs under plain Node: no Electron, no UI.
     files: ['src-main/core/**/*.ts'],
     rules: {
@@ -37,6 +44,25 @@ export default tseslint.config(
           paths: [{ name: 'electron', message: 'src-main/core runs under plain Node: Electron belongs in src-main/app.' }],
           patterns: [
             { group: ['**/app/*', '**/host/*', '**/cli/*', '**/src-renderer/**'], message: 'core never imports the shells or the UI.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // core/common is isomorphic (the renderer bundles it): zod and its own files, nothing else.
+    // The base rule, so that blocks setting the TypeScript one for all of core leave this one be.
+    files: ['src-main/core/common/**/*.ts'],
+    ignores: ['src-main/core/common/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!zod$|\\./)',
+              message: 'core/common runs in Node and in the browser: it imports only zod and its own files (no Node, no Electron, no other core module).',
+            },
           ],
         },
       ],
@@ -60,8 +86,10 @@ export default tseslint.config(
               message: 'Import only types from the API contract (import type …).',
             },
             {
-              group: ['**/src-main/**', '!**/src-main/core/api', '!**/src-main/core/api/*'],
-              message: 'The renderer may import only the API contract (types), nothing else from src-main.',
+              // core/common holds the values both sides need: the renderer imports them through its face.
+              // A regex: a group's `!` cannot re-include a file below an excluded folder.
+              regex: '(^|/)src-main/(?!core/common(/index)?$|core/api(/[^/]+)?$)',
+              message: 'The renderer may import only the API contract (types) and core/common (through its index), nothing else from src-main.',
             },
           ],
         },

@@ -19,7 +19,7 @@ import { catalogueFolders, confinePaths, PathGrants } from '../core/path-grants.
 import { createRpc, type Rpc } from '../core/rpc.js';
 import { contentSecurityPolicy } from '../core/security.js';
 import { createServices, type Services } from '../core/services.js';
-import { appPackage } from '../core/util/app-root.js';
+import { appPackage } from '../core/util/index.js';
 import { keychainCodec } from './keychain.js';
 import { APP_SCHEME, CHANNEL_DRAG, CHANNEL_EVENT, CHANNEL_GRANT, CHANNEL_INVOKE, CHANNEL_PICK, MEDIA_SCHEME, type BridgeResult } from './bridge.js';
 import { APP_ORIGIN, isAppUrl, openDialogOptions, permits } from './web-policy.js';

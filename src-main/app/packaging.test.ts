@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { appPackage } from '../core/util/app-root.js';
+import { appPackage } from '../core/util/index.js';
 
 const root = appPackage().root;
 const require = createRequire(path.join(root, 'package.json'));

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { appPackage } from './util/app-root.js';
+import { appPackage } from './util/index.js';
 
 export interface OnbrandConfig {
   /** Catalogue, thumbnail cache and settings. */

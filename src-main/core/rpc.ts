@@ -16,10 +16,10 @@ import {
   type RequestOutput,
 } from './api/index.js';
 import { aggregatePalettes, checkSections } from './color/index.js';
-import { sizeForAspect } from './diffusion/sizes.js';
+import { sizeForAspect } from './diffusion/index.js';
 import { lintSettings } from './prompt/index.js';
 import type { Services } from './services.js';
-import { appPackage } from './util/app-root.js';
+import { appPackage } from './util/index.js';
 
 type Handlers = { [M in Method]: (input: ParsedInput<M>) => RequestOutput<M> | Promise<RequestOutput<M>> };
 

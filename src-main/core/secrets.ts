@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ApiError } from './api/index.js';
 import type { CatalogDb } from './catalog/index.js';
-import { tempPathFor } from './util/fs-atomic.js';
+import { tempPathFor } from './util/index.js';
 
 /** Seals and unseals values with a key this process holds (the Electron host passes safeStorage's). */
 export interface SecretCodec {

@@ -5,7 +5,7 @@ import { Curation } from './curation/index.js';
 import { Exporter } from './export/index.js';
 import { Upscaler } from './upscale/index.js';
 import { EventBus } from './events.js';
-import { ModelStore } from './models/store.js';
+import { ModelStore } from './models/index.js';
 import { ImageImporter, MediaAccess, ThumbnailRepair } from './images/index.js';
 import { GenerationQueue, JobRepository, OwnerLease } from './jobs/index.js';
 import { ProjectService } from './projects.js';

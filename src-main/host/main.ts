@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { resolveConfig } from '../core/config.js';
 import { describeHolder } from '../core/jobs/index.js';
 import { createServices } from '../core/services.js';
-import { appPackage } from '../core/util/app-root.js';
+import { appPackage } from '../core/util/index.js';
 import { startHost } from './server.js';
 
 const HELP = `Usage: npm run serve -- [options]

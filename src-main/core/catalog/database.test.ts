@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openCatalog, schemaVersion } from './database.js';
 import { CatalogCorruptError, CatalogFromFutureError, CatalogOpenError, classifyCatalogError } from './errors.js';
 import { LATEST_VERSION } from './migrations/index.js';
-import { canMountTmpfs, fillDisk, mountTmpfs } from '../util/tmpfs-testing.js';
+import { canMountTmpfs, fillDisk, mountTmpfs } from '../util/testing/tmpfs.js';
 
 let dir: string;
 let file: string;

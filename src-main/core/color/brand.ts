@@ -1,9 +1,10 @@
 /**
  * Brand match: for each brand colour, the share of pixels within a CIEDE2000 threshold of it;
- * "clearly present" when that share passes a threshold. And plain colour names for file names.
+ * "clearly present" when that share passes a threshold. Else a plain colour name for file names.
  */
 import sharp from 'sharp';
 import type { BrandColour } from '../api/index.js';
+import { plainColourName } from '../common/index.js';
 import { ciede2000, rgbToLab } from './ciede2000.js';
 import { hexToRgb, rgbToOklab } from './oklab.js';
 import { kmeansPalette, type PaletteColour } from './palette.js';
@@ -68,31 +69,5 @@ export async function analyseColour(input: string | Buffer, palette: readonly Br
   return { dominant, brand, dominantBrand, colourName: dominantBrand?.name ?? plainColourName(dominant[0]?.hex ?? '#808080') };
 }
 
-/** A plain name for a colour from a small fixed list (for file names when no brand colour is present). */
-export function plainColourName(hex: string): string {
-  const [r, g, b] = hexToRgb(hex).map((v) => v / 255) as [number, number, number];
-  const max = Math.max(r, g, b);
-  const min = Math.min(r, g, b);
-  const l = (max + min) / 2;
-  const d = max - min;
-  const s = d === 0 ? 0 : d / (1 - Math.abs(2 * l - 1));
-  if (l < 0.12) return 'black';
-  if (l > 0.92 && s < 0.5) return 'white';
-  if (s < 0.15 || d < 0.08) return 'grey';
-  let h = 0;
-  if (max === r) h = ((g - b) / d) % 6;
-  else if (max === g) h = (b - r) / d + 2;
-  else h = (r - g) / d + 4;
-  h = (h * 60 + 360) % 360;
-  if ((h < 45 || h >= 345) && l < 0.35 && h > 10 && h < 45) return 'brown';
-  if (h >= 15 && h < 45 && l < 0.45) return 'brown';
-  if (h < 15 || h >= 345) return l > 0.75 ? 'pink' : 'red';
-  if (h < 45) return 'orange';
-  if (h < 70) return 'yellow';
-  if (h < 160) return 'green';
-  if (h < 200) return 'teal';
-  if (h < 255) return 'blue';
-  if (h < 290) return 'purple';
-  if (h < 330) return 'magenta';
-  return 'pink';
-}
+/** Plain colour names are shared with the UI: one list in core/common. */
+export { plainColourName };

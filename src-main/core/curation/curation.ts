@@ -11,7 +11,7 @@ import { ApiError, type BrandColour, type ImageSummary, type MarkChange } from '
 import { analyseColour } from '../color/index.js';
 import type { ImageRepository } from '../catalog/index.js';
 import type { EventBus } from '../events.js';
-import { freeFileName } from '../util/fs-atomic.js';
+import { freeFileName } from '../util/index.js';
 import { sharpnessScore } from './sharpness.js';
 
 export const MAYBE_LATER_FOLDER = path.join('_Rejected', 'Maybe Later');

@@ -7,7 +7,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { appPackage } from '../util/app-root.js';
+import { appPackage } from '../util/index.js';
 import { cudaInstalled, ModelPartError, OnnxSession, providerOrder, type Feed, type ProviderAttempt, type ProviderChoice, type ProviderName } from './backend.js';
 import { applyEmphasis, promptChunks } from './conditioning.js';
 import type { BuiltModel } from './graph/index.js';

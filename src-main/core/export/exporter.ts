@@ -22,8 +22,7 @@ import type { AppSettings, CatalogDb, ImageRepository, ProjectRepository, Sectio
 import { analyseColour, applyLut, paletteSnap } from '../color/index.js';
 import type { EventBus } from '../events.js';
 import type { Upscaler } from '../upscale/index.js';
-import { appPackage } from '../util/app-root.js';
-import { beingWritten, freeFileName, sweepTempFiles, writeAtomically } from '../util/fs-atomic.js';
+import { appPackage, beingWritten, freeFileName, sweepTempFiles, writeAtomically } from '../util/index.js';
 import { exifSegment, withExifSegment, xmpPacket } from './jpeg-metadata.js';
 
 export type ExportSelection = { kind: 'picks' } | { kind: 'min-rating'; rating: number } | { kind: 'images'; imageIds: number[] };

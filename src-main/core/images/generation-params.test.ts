@@ -5,9 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { formatParameters, parseParameters } from '../diffusion/parameters.js';
-import { addPngText } from '../diffusion/png-text.js';
-import { exifSegment, withExifSegment } from '../export/jpeg-metadata.js';
+import { addPngText, formatParameters, parseParameters } from '../diffusion/index.js';
+import { exifSegment, withExifSegment } from '../export/index.js';
 import { readExifText } from './exif-text.js';
 import { readGeneration } from './generation-params.js';
 

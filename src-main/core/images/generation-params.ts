@@ -7,8 +7,7 @@
  * made here. Damaged or foreign metadata gives null: the image still imports, without parameters.
  */
 import path from 'node:path';
-import { formatParameterText, parseParameters } from '../diffusion/parameters.js';
-import { readPngText } from '../diffusion/png-text.js';
+import { formatParameterText, parseParameters, readPngText } from '../diffusion/index.js';
 import { readExifText } from './exif-text.js';
 
 export type Generator = 'a1111' | 'comfyui' | 'invokeai';

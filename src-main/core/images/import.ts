@@ -5,7 +5,7 @@ import sharp, { type Metadata } from 'sharp';
 import { ApiError, type ImageSummary, type ImportReport, type ImportSkip, type Project, type SkipReason } from '../api/index.js';
 import type { ImageRepository, ProjectRepository } from '../catalog/index.js';
 import type { EventBus } from '../events.js';
-import { freeFileName, writeAtomically } from '../util/fs-atomic.js';
+import { freeFileName, writeAtomically } from '../util/index.js';
 import { readGeneration, type ImportedGeneration } from './generation-params.js';
 import { scanPaths, unreachable } from './scan.js';
 import { thumbnailExists, thumbnailRelativePath, writeThumbnail } from './thumbnails.js';

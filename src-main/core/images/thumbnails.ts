@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { writeAtomically } from '../util/fs-atomic.js';
+import { writeAtomically } from '../util/index.js';
 
 /** Long side of a grid thumbnail, in pixels: sharp on a 2x display at the largest grid size. */
 export const THUMBNAIL_SIZE = 512;

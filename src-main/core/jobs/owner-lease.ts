@@ -10,7 +10,7 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { CatalogDb } from '../catalog/index.js';
-import { processAlive } from '../util/process.js';
+import { processAlive } from '../util/index.js';
 
 export interface LeaseHolder {
   pid: number;

@@ -15,7 +15,7 @@ import { resolveConfig } from '../config.js';
 import { MAYBE_LATER_FOLDER } from '../curation/index.js';
 import { writeTinySd } from '../diffusion/testing/tiny-sd.js';
 import { createServices, type Services } from '../services.js';
-import { canMountTmpfs, fillDisk, mountTmpfs } from '../util/tmpfs-testing.js';
+import { canMountTmpfs, fillDisk, mountTmpfs } from '../util/testing/tmpfs.js';
 import { generationFileName } from './queue.js';
 import { CLI_BIN, cliWorkspace, generatedFiles, untilEvent, wrote } from './testing/cli-workspace.js';
 

@@ -12,7 +12,7 @@ import { BRAND_LOOP_PRESET, type GenerationSettings } from '../api/index.js';
 import { resolveConfig } from '../config.js';
 import { writeTinySd } from '../diffusion/testing/tiny-sd.js';
 import { createServices, type Services } from '../services.js';
-import { appPackage } from '../util/app-root.js';
+import { appPackage } from '../util/index.js';
 import { cliWorkspace, generatedFiles, untilEvent, wrote, type CliWorkspace } from './testing/cli-workspace.js';
 
 const ROOT = appPackage().root;

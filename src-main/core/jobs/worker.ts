@@ -5,7 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import sharp from 'sharp';
-import { DiffusionEngine, GenerationError } from '../diffusion/engine.js';
+import { DiffusionEngine, GenerationError } from '../diffusion/index.js';
 import { contiguousRuns, type FromWorker, type RunRequest, type ToWorker } from './protocol.js';
 
 if (!parentPort) throw new Error('worker.js must run as a worker thread');

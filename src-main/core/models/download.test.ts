@@ -427,19 +427,22 @@ describe('downloadFile', () => {
 });
 
 /**
- * The downloader as a stand-alone ES module for a child process: hub.ts, download.ts and their
- * one import, transpiled (no type check) into a temp folder, so the kill test needs no build.
+ * The downloader as a stand-alone ES module for a child process: hub.ts, download.ts and the
+ * util module they import through its face, transpiled (no type check) into a temp folder that
+ * sees the app's node_modules, so the kill test needs no build.
  */
 async function buildChild(): Promise<string> {
   const core = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   const dir = fs.mkdtempSync(path.join(work, 'child-'));
-  for (const file of ['models/hub.ts', 'models/download.ts', 'util/fs-atomic.ts', 'util/process.ts']) {
+  const util = fs.readdirSync(path.join(core, 'util')).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+  for (const file of ['models/hub.ts', 'models/download.ts', ...util.map((f) => `util/${f}`)]) {
     const source = fs.readFileSync(path.join(core, file), 'utf8');
     const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } });
     fs.mkdirSync(path.join(dir, path.dirname(file)), { recursive: true });
     fs.writeFileSync(path.join(dir, file.replace(/\.ts$/, '.js')), outputText);
   }
   fs.writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }');
+  fs.symlinkSync(path.resolve(core, '../../node_modules'), path.join(dir, 'node_modules'), 'junction');
   const main = path.join(dir, 'child.js');
   fs.writeFileSync(
     main,

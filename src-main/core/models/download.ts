@@ -15,7 +15,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { writeAtomically } from '../util/fs-atomic.js';
+import { writeAtomically } from '../util/index.js';
 import {
   DownloadError,
   backoffDelay,

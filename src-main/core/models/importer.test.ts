@@ -9,14 +9,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DiffusionEngine, type GenerateSettings, type GeneratedImage } from '../diffusion/engine.js';
+import {
+  DiffusionEngine,
+  encodeSafetensors,
+  readModelFolder,
+  SafetensorsFile,
+  type GeneratedImage,
+  type GenerateSettings,
+  type SdConfig,
+} from '../diffusion/index.js';
 import { tinyArchConfig } from '../diffusion/testing/tiny-sd-arch.js';
 import { writeTinySdArch } from '../diffusion/testing/tiny-sd-arch.js';
 import { writeTinyDiffusers } from '../diffusion/testing/tiny-diffusers.js';
 import { mixedDtype, SD2, writeLdmCheckpoint } from '../diffusion/testing/ldm-checkpoint.js';
-import { encodeSafetensors, SafetensorsFile } from '../diffusion/safetensors.js';
-import { readModelFolder } from '../diffusion/model-folder.js';
-import type { SdConfig } from '../diffusion/graph/index.js';
 import { importModel, ModelImportError, sweepStaging } from './importer.js';
 import { listModels, removeModel, verifyModel } from './library.js';
 import { maxPixelDiff } from '../diffusion/testing/images.js';

@@ -19,25 +19,32 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   buildPart,
+  checkCoverage,
   CheckpointError,
   CheckpointWeights,
-  checkCoverage,
   describeUnexpected,
   DiffusersWeights,
+  folderLayout,
   inferTextEncoder,
   inferUnet,
   inferVae,
+  MANIFEST_FILE,
   mergeConfig,
+  readModelFolder,
+  SafetensorsFile,
   SD_PARTS,
   WeightMappingError,
+  writeSafetensorsFile,
   type CheckpointReport,
+  type ModelLayout,
+  type ModelManifest,
+  type PredictionType,
   type SdConfig,
   type SdPart,
+  type TensorToWrite,
   type WeightSource,
-} from '../diffusion/graph/index.js';
-import { folderLayout, MANIFEST_FILE, readModelFolder, type ModelLayout, type ModelManifest, type PredictionType } from '../diffusion/model-folder.js';
-import { SafetensorsFile, writeSafetensorsFile, type TensorToWrite } from '../diffusion/safetensors.js';
-import { sweepDeadFolders } from '../util/process.js';
+} from '../diffusion/index.js';
+import { sweepDeadFolders } from '../util/index.js';
 import { readLdmConfig, type SchedulerFields } from './ldm-config.js';
 
 export type ImportPhase = 'checking' | 'hashing' | 'writing' | 'copying' | 'finishing';

@@ -6,8 +6,7 @@
  */
 import fs from 'node:fs';
 import { parse } from 'yaml';
-import type { UnetConfig, VaeConfig } from '../diffusion/graph/index.js';
-import type { PredictionType } from '../diffusion/model-folder.js';
+import type { PredictionType, UnetConfig, VaeConfig } from '../diffusion/index.js';
 
 export interface SchedulerFields {
   beta_start: number;

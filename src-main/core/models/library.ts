@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { InstalledModel, ModelList } from '../api/index.js';
-import { folderLayout, MANIFEST_FILE, type ModelManifest } from '../diffusion/model-folder.js';
+import { folderLayout, MANIFEST_FILE, type ModelManifest } from '../diffusion/index.js';
 
 function folderBytes(dir: string): number {
   let total = 0;

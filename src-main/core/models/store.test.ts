@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelTask } from '../api/index.js';
-import { DiffusionEngine } from '../diffusion/engine.js';
+import { DiffusionEngine } from '../diffusion/index.js';
 import { tinyArchConfig, writeTinySdArch } from '../diffusion/testing/tiny-sd-arch.js';
 import { writeTinyDiffusers } from '../diffusion/testing/tiny-diffusers.js';
 import { writeLdmCheckpoint } from '../diffusion/testing/ldm-checkpoint.js';

@@ -11,7 +11,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApiError, type CatalogEntry, type ModelList, type ModelTask } from '../api/index.js';
-import { tempPathFor } from '../util/fs-atomic.js';
+import { tempPathFor } from '../util/index.js';
 import { CATALOG, CLIP_TOKENIZER, type CatalogModel } from './catalog.js';
 import { downloadFiles, type DownloadProgress } from './download.js';
 import { DownloadError, fetchRevision, formatBytes, hubEndpoint, parseModelRef, type HubFile, type HubOptions, type RetryOptions } from './hub.js';

@@ -1,7 +1,7 @@
 /** The prompt composer: the brand skeleton, template expansion, drafts with history and stars, queueing. */
 import { ApiError, type Draft, type DraftAnnotations, type Expansion, type GenerationSettings, type Job, type LlmSettings, type Skeleton } from '../api/index.js';
 import type { AppSettings, CatalogDb, ProjectRepository } from '../catalog/index.js';
-import { sizeForAspect } from '../diffusion/sizes.js';
+import { sizeForAspect } from '../diffusion/index.js';
 import type { GenerationQueue } from '../jobs/index.js';
 import type { SecretStore } from '../secrets.js';
 import { annotate, draftOffline, draftWithLlm, LlmError } from './drafts.js';

@@ -4,9 +4,8 @@
  * OpenAI-compatible chat endpoint; every draft annotated against the brief.
  */
 import type { DraftAnnotations, Skeleton } from '../api/index.js';
-import { appPackage } from '../util/app-root.js';
+import { appPackage, mulberry32 } from '../util/index.js';
 import { CAMERA_VERBS, CINEMATIC_NOUNS, LIGHTING_ADJECTIVES } from './vocabulary.js';
-import { mulberry32 } from '../util/mulberry32.js';
 
 const WORD = /[\p{L}\p{N}'’-]+/gu;
 

@@ -3,8 +3,7 @@
  * each hint says what to try instead.
  */
 import type { GenerationSettings } from '../api/index.js';
-import { loraHints } from '../diffusion/lora.js';
-import { extractLoraTags } from '../diffusion/prompt-syntax.js';
+import { extractLoraTags, loraHints } from '../diffusion/index.js';
 
 export function lintSettings(prompt: string, settings: { [K in keyof GenerationSettings]?: GenerationSettings[K] | undefined }): string[] {
   const hints: string[] = [];

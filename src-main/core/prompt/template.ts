@@ -4,7 +4,7 @@
  * Expansion is combinatorial (every combination, in order) or seeded-random; errors name the
  * position in the template.
  */
-import { extractLoraTags } from '../diffusion/prompt-syntax.js';
+import { extractLoraTags } from '../diffusion/index.js';
 
 type Part = { kind: 'text'; text: string } | { kind: 'choice'; options: string[] } | { kind: 'list'; name: string; position: number };
 

@@ -13,7 +13,7 @@ import net from 'node:net';
 import https from 'node:https';
 import { pipeline, type Readable } from 'node:stream';
 import zlib from 'node:zlib';
-import { appPackage } from '../util/app-root.js';
+import { appPackage } from '../util/index.js';
 import { bareHost, internalRange, publicOnlyLookup, RefusedAddressError, typedHostLookup } from './addresses.js';
 import { PAGE_LIMIT } from './page.js';
 

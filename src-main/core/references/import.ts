@@ -13,7 +13,7 @@ import type { ProjectRepository, RefRepository } from '../catalog/index.js';
 import { extractPalette } from '../color/index.js';
 import type { EventBus } from '../events.js';
 import { MAX_IMPORT_BYTES, scanPaths } from '../images/index.js';
-import { freeFileName, writeAtomically } from '../util/fs-atomic.js';
+import { freeFileName, writeAtomically } from '../util/index.js';
 import { bareHost } from './addresses.js';
 import { DEFAULT_LIMITS, FetchError, fetchLimited, PAGE_LIMIT, type FetchLimits } from './http.js';
 import { readLocalFile } from './local-file.js';

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { FLOAT, floatTensor, modelBytes, node, valueInfo, type NodeProto, type TensorProto } from '../util/onnx-builder.js';
+import { FLOAT, floatTensor, modelBytes, node, valueInfo, type NodeProto, type TensorProto } from '../util/index.js';
 
 interface KerasLayer {
   class_name: string;

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { writeAtomically } from '../util/fs-atomic.js';
+import { writeAtomically } from '../util/index.js';
 import { convertLayersModel } from './convert.js';
 
 export const BUILT_IN = ['esrgan-slim', 'esrgan-medium', 'esrgan-thick'] as const;

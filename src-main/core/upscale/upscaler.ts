@@ -5,8 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { OnnxSession, providerOrder, type ProviderAttempt, type ProviderChoice } from '../diffusion/backend.js';
-import { writeAtomically } from '../util/fs-atomic.js';
+import { OnnxSession, providerOrder, type ProviderAttempt, type ProviderChoice } from '../diffusion/index.js';
+import { writeAtomically } from '../util/index.js';
 import { BUILT_IN, ensureBuiltIn, listUpscalers, type BuiltIn } from './models.js';
 import { readRgb, upscaleRgb, type RgbImage, type TiledOptions } from './tiled.js';
 

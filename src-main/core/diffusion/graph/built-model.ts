@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { SdConfig } from './configs.js';
 import type { BuildOptions, GraphBuilder, LoraBranch } from './graph-builder.js';
 import { buildTextEncoder, buildUnet, buildVaeDecoder, buildVaeEncoder, type SdPart } from './sd-graphs.js';
-import { sweepDeadFolders } from '../../util/process.js';
+import { sweepDeadFolders } from '../../util/index.js';
 import { checkCoverage, writeGraph, type WeightSource } from './weights.js';
 
 /** Bumped whenever the graphs change, so old cached builds are not reused. */

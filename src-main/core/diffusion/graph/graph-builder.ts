@@ -4,17 +4,7 @@
  * a `WeightSource` gives them one tensor at a time when the graph is written, so a 3.4 GB UNet is
  * written with one tensor in memory at a time.
  */
-import {
-  FLOAT,
-  FLOAT16,
-  INT64,
-  node,
-  onnx,
-  valueInfo,
-  type NodeProto,
-  type TensorProto,
-  type ValueInfoProto,
-} from '../../util/onnx-builder.js';
+import { FLOAT, FLOAT16, INT64, node, onnx, valueInfo, type NodeProto, type TensorProto, type ValueInfoProto } from '../../util/index.js';
 import { float32ToFloat16 } from '../float16.js';
 
 export type Precision = 'float32' | 'float16';

@@ -6,7 +6,7 @@
  * OpenAI CLIP, sinusoidal timesteps with `flip_sin_to_cos`, nearest ×2 upsampling, the VAE
  * encoder's asymmetric (0, 1, 0, 1) padding before its stride-2 convolutions.
  */
-import { FLOAT, INT32, INT64 } from '../../util/onnx-builder.js';
+import { FLOAT, INT32, INT64 } from '../../util/index.js';
 import { perBlock, unetHeads, type TextEncoderConfig, type UnetConfig, type VaeConfig } from './configs.js';
 import { GraphBuilder, type BuildOptions } from './graph-builder.js';
 

@@ -7,8 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { FLOAT, FLOAT16, onnx } from '../../util/onnx-builder.js';
-import { mulberry32 } from '../../util/mulberry32.js';
+import { FLOAT, FLOAT16, mulberry32, onnx } from '../../util/index.js';
 import { float32ToFloat16 } from '../float16.js';
 import type { OnnxGraph } from '../onnx-graph.js';
 import type { GraphBuilder, ParamSpec } from './graph-builder.js';

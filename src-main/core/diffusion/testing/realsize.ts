@@ -15,7 +15,7 @@ import { DiffusionEngine, type GenerateSettings } from '../engine.js';
 import { branchFeeds } from '../lora-branches.js';
 import { readModelFolder } from '../model-folder.js';
 import { buildOptionsFor, graphsForFolder } from '../model-graphs.js';
-import { FLOAT } from '../../util/onnx-builder.js';
+import { FLOAT } from '../../util/index.js';
 import { SD15 } from '../graph/configs.js';
 import { GraphBuilder } from '../graph/graph-builder.js';
 import { RandomWeights, writeGraph } from '../graph/weights.js';
@@ -23,7 +23,7 @@ import { sd15TextModules, sd15UnetModules } from './tiny-sd.js';
 import { writeTinySdArch } from './tiny-sd-arch.js';
 import { encodeSafetensors } from '../safetensors.js';
 import { writeLdmCheckpointStreaming } from './ldm-checkpoint.js';
-import { importModel } from '../../models/importer.js';
+import { importModel } from '../../models/index.js';
 
 export interface RealsizeArgs {
   /** The SD 1.5-sized export folder (written by `prepare`). */

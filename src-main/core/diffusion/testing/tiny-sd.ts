@@ -17,14 +17,14 @@ import {
   INT32,
   INT64,
   int64Tensor,
+  mulberry32,
   node,
   onnx,
   valueInfo,
   type NodeProto as INode,
   type TensorProto as ITensor,
   type ValueInfoProto as IValueInfo,
-} from '../../util/onnx-builder.js';
-import { mulberry32 } from '../../util/mulberry32.js';
+} from '../../util/index.js';
 import { float32ToFloat16 } from '../float16.js';
 
 export interface TinySdOptions {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { AppEvent } from '../../api/index.js';
 import type { Services } from '../../services.js';
-import { appPackage } from '../../util/app-root.js';
+import { appPackage } from '../../util/index.js';
 
 export const CLI_BIN = path.join(appPackage().root, 'dist', 'main', 'cli', 'bin.js');
 
