@@ -15,9 +15,12 @@ it('colour: palette, brand analysis, LUT', async () => {
     const width = 1080;
     const height = 1920;
     const raw = Buffer.alloc(width * height * 3);
-    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) raw.set([(x * 255) / width, (y * 255) / height, ((x + y) * 97) % 256], (y * width + x) * 3);
+    for (let y = 0; y < height; y++)
+      for (let x = 0; x < width; x++) raw.set([(x * 255) / width, (y * 255) / height, ((x + y) * 97) % 256], (y * width + x) * 3);
     const file = path.join(dir, 'gradient.png');
-    await sharp(raw, { raw: { width, height, channels: 3 } }).png().toFile(file);
+    await sharp(raw, { raw: { width, height, channels: 3 } })
+      .png()
+      .toFile(file);
 
     const palette: number[] = [];
     const brand: number[] = [];
@@ -29,7 +32,9 @@ it('colour: palette, brand analysis, LUT', async () => {
       await analyseColour(file, DEFAULT_PALETTE);
       brand.push(performance.now() - t);
     }
-    report(`colour: ${width}×${height} PNG on ${os.cpus().length} cores: palette extraction median ${median(palette).toFixed(0)} ms; brand analysis (CIEDE2000 coverage + palette) median ${median(brand).toFixed(0)} ms`);
+    report(
+      `colour: ${width}×${height} PNG on ${os.cpus().length} cores: palette extraction median ${median(palette).toFixed(0)} ms; brand analysis (CIEDE2000 coverage + palette) median ${median(brand).toFixed(0)} ms`,
+    );
 
     const lut = paletteSnap(DEFAULT_PALETTE);
     const runs: number[] = [];
@@ -53,10 +58,31 @@ it('colour: palette, brand analysis, LUT', async () => {
     const ff: number[] = [];
     for (let i = 0; i < 3; i++) {
       const t = performance.now();
-      execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-i', rawFile, '-vf', `lut3d=file=${cube}:interp=tetrahedral`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', path.join(dir, 'out.rgb')]);
+      execFileSync('ffmpeg', [
+        '-v',
+        'error',
+        '-y',
+        '-f',
+        'rawvideo',
+        '-pix_fmt',
+        'rgb24',
+        '-s',
+        `${width}x${height}`,
+        '-i',
+        rawFile,
+        '-vf',
+        `lut3d=file=${cube}:interp=tetrahedral`,
+        '-f',
+        'rawvideo',
+        '-pix_fmt',
+        'rgb24',
+        path.join(dir, 'out.rgb'),
+      ]);
       ff.push(performance.now() - t);
     }
     const theirs = mp / (median(ff) / 1000);
-    report(`colour: ffmpeg lut3d (tetrahedral, whole process incl. start-up and raw I/O): ${theirs.toFixed(1)} MP/s → ratio Onbrand / ffmpeg ${(ours / theirs).toFixed(2)}`);
+    report(
+      `colour: ffmpeg lut3d (tetrahedral, whole process incl. start-up and raw I/O): ${theirs.toFixed(1)} MP/s → ratio Onbrand / ffmpeg ${(ours / theirs).toFixed(2)}`,
+    );
   });
 });

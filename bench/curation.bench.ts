@@ -39,8 +39,21 @@ it('loupe latency and rating persist time', async () => {
     fs.mkdirSync(incoming, { recursive: true });
     for (let i = 0; i < LOUPE_IMAGES; i++) {
       // Noise over the poster so the PNGs are photo-sized (a few MB), not flat colour.
-      const noise = await sharp({ create: { width: 1024, height: 1792, channels: 3, background: { r: 128, g: 128, b: 128 }, noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).png().toBuffer();
-      await sharp(posterSvg(i, 1024, 1792)).composite([{ input: noise, blend: 'overlay' }]).png().toFile(path.join(incoming, `big_${String(i).padStart(2, '0')}.png`));
+      const noise = await sharp({
+        create: {
+          width: 1024,
+          height: 1792,
+          channels: 3,
+          background: { r: 128, g: 128, b: 128 },
+          noise: { type: 'gaussian', mean: 128, sigma: 40 },
+        },
+      })
+        .png()
+        .toBuffer();
+      await sharp(posterSvg(i, 1024, 1792))
+        .composite([{ input: noise, blend: 'overlay' }])
+        .png()
+        .toFile(path.join(incoming, `big_${String(i).padStart(2, '0')}.png`));
     }
     const app = await startApp('dist/main/host/main.js', ['--port', '0', '--data-dir', path.join(data, 'app')]);
     const browser = await launchBrowser();
@@ -59,7 +72,10 @@ it('loupe latency and rating persist time', async () => {
         const next = images[step]!;
         // Neighbours prefetched: wait until the next file has been fetched, as after a glance.
         await page.waitForFunction(
-          (p) => performance.getEntriesByType('resource').some((e) => e.name.includes(encodeURIComponent(p)) && (e as PerformanceResourceTiming).responseEnd > 0),
+          (p) =>
+            performance
+              .getEntriesByType('resource')
+              .some((e) => e.name.includes(encodeURIComponent(p)) && (e as PerformanceResourceTiming).responseEnd > 0),
           next.path,
         );
         await page.evaluate((id) => {
@@ -89,7 +105,8 @@ it('loupe latency and rating persist time', async () => {
             let t0 = 0;
             window.addEventListener('keydown', () => (t0 = performance.now()), { once: true, capture: true });
             const observer = new PerformanceObserver((list) => {
-              const entry = list.getEntries().find((e) => e.name.includes('/api/images.mark') && e.startTime >= t0 && t0 > 0) as PerformanceResourceTiming | undefined;
+              const entry = list.getEntries().find((e) => e.name.includes('/api/images.mark') && e.startTime >= t0 && t0 > 0) as
+                PerformanceResourceTiming | undefined;
               if (entry) {
                 observer.disconnect();
                 resolve(entry.responseEnd - t0);

@@ -42,7 +42,10 @@ it('engine overhead against bare UNet runs', async () => {
       }
 
       // The same UNet, alone: 25 runs with the guidance batch of 2.
-      const session = await ort.InferenceSession.create(path.join(dir, 'unet', 'model.onnx'), { executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
+      const session = await ort.InferenceSession.create(path.join(dir, 'unet', 'model.onnx'), {
+        executionProviders: ['cpu'],
+        graphOptimizationLevel: 'all',
+      });
       const feeds = {
         sample: new ort.Tensor('float32', new Float32Array(2 * 4 * 8 * 8).fill(0.1), [2, 4, 8, 8]),
         timestep: new ort.Tensor('float32', Float32Array.of(500, 500), [2]),
@@ -64,10 +67,18 @@ it('engine overhead against bare UNet runs', async () => {
 
       const p = median(pipeline);
       const b = median(bare);
-      report(`engine: tiny UNet (dim 64) 64×64, ${STEPS} steps, DPM++ 2M Karras, CFG 7, on ${model.provider.toUpperCase()} (${os.cpus().length} cores, ${os.cpus()[0]?.model ?? 'unknown CPU'})`);
-      report(`engine: pipeline ${p.toFixed(1)} ms per image vs ${STEPS} bare UNet runs ${b.toFixed(1)} ms: overhead ratio ${(p / b).toFixed(2)}`);
-      report(`engine: batch of 6 in ${batchSeconds.toFixed(2)} s = ${(6 / batchSeconds).toFixed(1)} images/s; single images ${(1000 / p).toFixed(1)} images/s`);
-      report(`engine: peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB (process max RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB)`);
+      report(
+        `engine: tiny UNet (dim 64) 64×64, ${STEPS} steps, DPM++ 2M Karras, CFG 7, on ${model.provider.toUpperCase()} (${os.cpus().length} cores, ${os.cpus()[0]?.model ?? 'unknown CPU'})`,
+      );
+      report(
+        `engine: pipeline ${p.toFixed(1)} ms per image vs ${STEPS} bare UNet runs ${b.toFixed(1)} ms: overhead ratio ${(p / b).toFixed(2)}`,
+      );
+      report(
+        `engine: batch of 6 in ${batchSeconds.toFixed(2)} s = ${(6 / batchSeconds).toFixed(1)} images/s; single images ${(1000 / p).toFixed(1)} images/s`,
+      );
+      report(
+        `engine: peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB (process max RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB)`,
+      );
     } finally {
       await engine.dispose();
     }

@@ -23,7 +23,11 @@ it('SD 1.5 at 576×1024 on CUDA: 3 batches of 6', async () => {
       report('gpu: not measured: the CUDA execution provider is not installed (npm run setup:cuda) or this machine has no NVIDIA GPU');
       return;
     }
-    const common = { model: path.join(dir, 'sd15'), cache: path.join(dir, 'graph-cache'), ...(fs.existsSync(tokenizer) ? { tokenizer } : {}) };
+    const common = {
+      model: path.join(dir, 'sd15'),
+      cache: path.join(dir, 'graph-cache'),
+      ...(fs.existsSync(tokenizer) ? { tokenizer } : {}),
+    };
     const prepared = await runIsolated(worker, 'prepare', common);
     if (prepared.error) throw new Error(prepared.error);
     const result = await runIsolated(worker, 'gpu', { ...common, provider: 'cuda' }, 64_000);

@@ -51,4 +51,3 @@ it('first painted grid of a 10,000-image project', async () => {
     }
   });
 });
-

@@ -37,14 +37,18 @@ it('a full-size SD 1.5 checkpoint imports and generates', async () => {
   await measure('import', async () => {
     if (!fs.existsSync(worker)) throw new Error('run `npm run build` first (the measurements run the built code)');
     if (!fs.existsSync(tokenizer)) {
-      report(`import: skipped: CLIP's tokenizer files are not at ${tokenizer} (a checkpoint carries none, and this bench does not download)`);
+      report(
+        `import: skipped: CLIP's tokenizer files are not at ${tokenizer} (a checkpoint carries none, and this bench does not download)`,
+      );
       return;
     }
     fs.mkdirSync(dir, { recursive: true });
     const checkpoint = path.join(dir, 'sd15-ldm-fp16.safetensors');
     const written = await step('checkpoint', 'checkpoint', { model: '', cache: '', checkpoint });
     if (!written) return;
-    report(`import: full-size SD 1.5 checkpoint (float16, LDM names, ${((written.bytes as number) / 1e9).toFixed(2)} GB) ready in ${s(written.seconds)} s (peak RSS ${gb(written.peakRssMb)})`);
+    report(
+      `import: full-size SD 1.5 checkpoint (float16, LDM names, ${((written.bytes as number) / 1e9).toFixed(2)} GB) ready in ${s(written.seconds)} s (peak RSS ${gb(written.peakRssMb)})`,
+    );
     const modelsDir = path.join(dir, 'imported-models');
     const cache = path.join(dir, 'imported-graph-cache');
     const imported = await step('import', 'import', { model: '', cache, checkpoint, modelsDir, tokenizer });

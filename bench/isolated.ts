@@ -33,7 +33,11 @@ export function runIsolated(worker: string, task: string, args: Record<string, u
     child.on('exit', () => {
       clearInterval(timer);
       const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-      if (killed) resolve({ error: `killed by the watchdog at ${Math.round(watchdogPeak)} MB RSS (limit ${rssLimitMb} MB)`, peakRssMb: Math.round(watchdogPeak) });
+      if (killed)
+        resolve({
+          error: `killed by the watchdog at ${Math.round(watchdogPeak)} MB RSS (limit ${rssLimitMb} MB)`,
+          peakRssMb: Math.round(watchdogPeak),
+        });
       else if (!line) resolve({ error: 'no result (the process ended without one)' });
       else resolve(JSON.parse(line.slice('RESULT '.length)) as Result);
     });

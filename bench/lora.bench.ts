@@ -27,8 +27,16 @@ function lora(file: string, modules: string[], dim: number, rank: number, seed: 
   const tensors: Parameters<typeof encodeSafetensors>[0] = {};
   for (const m of modules) {
     const key = m.startsWith('text_model') ? `lora_te_${m.replace(/[./]/g, '_')}` : `lora_unet_${m.replace(/[./]/g, '_')}`;
-    tensors[`${key}.lora_down.weight`] = { dtype: 'F16', shape: [rank, dim], data: Float32Array.from({ length: rank * dim }, (_, i) => Math.sin(i + seed) * 0.05) };
-    tensors[`${key}.lora_up.weight`] = { dtype: 'F16', shape: [dim, rank], data: Float32Array.from({ length: rank * dim }, (_, i) => Math.cos(i + seed) * 0.05) };
+    tensors[`${key}.lora_down.weight`] = {
+      dtype: 'F16',
+      shape: [rank, dim],
+      data: Float32Array.from({ length: rank * dim }, (_, i) => Math.sin(i + seed) * 0.05),
+    };
+    tensors[`${key}.lora_up.weight`] = {
+      dtype: 'F16',
+      shape: [dim, rank],
+      data: Float32Array.from({ length: rank * dim }, (_, i) => Math.cos(i + seed) * 0.05),
+    };
     tensors[`${key}.alpha`] = { dtype: 'F32', shape: [], data: Float32Array.of(rank / 2) };
   }
   fs.writeFileSync(file, encodeSafetensors(tensors));
@@ -56,8 +64,16 @@ for (const variant of [
       if (!variant.sd15) {
         // The tiny model's to_k projects [16] → [4].
         const t: Parameters<typeof encodeSafetensors>[0] = {
-          'lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn2_to_k.lora_down.weight': { dtype: 'F32', shape: [4, 16], data: new Float32Array(64).fill(0.01) },
-          'lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn2_to_k.lora_up.weight': { dtype: 'F32', shape: [4, 4], data: new Float32Array(16).fill(0.02) },
+          'lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn2_to_k.lora_down.weight': {
+            dtype: 'F32',
+            shape: [4, 16],
+            data: new Float32Array(64).fill(0.01),
+          },
+          'lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn2_to_k.lora_up.weight': {
+            dtype: 'F32',
+            shape: [4, 4],
+            data: new Float32Array(16).fill(0.02),
+          },
         };
         fs.writeFileSync(path.join(loras, 'portrait.safetensors'), encodeSafetensors(t));
         fs.writeFileSync(path.join(loras, 'texture.safetensors'), encodeSafetensors(t));
@@ -83,7 +99,9 @@ for (const variant of [
           weight.push(await timeFirstImage(engine, `${settings.prompt} <lora:portrait:${0.6 + r * 0.01}>`));
           set.push(await timeFirstImage(engine, `${settings.prompt} <lora:portrait:0.8> <lora:texture:0.5>`));
         }
-        report(`lora: ${variant.name}, 64×64, 25 steps, CPU (${os.cpus().length} cores): model load ${loadMs.toFixed(0)} ms; ${modules.length} LoRA modules`);
+        report(
+          `lora: ${variant.name}, 64×64, 25 steps, CPU (${os.cpus().length} cores): model load ${loadMs.toFixed(0)} ms; ${modules.length} LoRA modules`,
+        );
         report(
           `lora: first image — no LoRA ${median(none).toFixed(0)} ms; LoRA added ${median(firstLoad).toFixed(0)} ms; same LoRA again ${median(same).toFixed(0)} ms; ` +
             `weight changed ${median(weight).toFixed(0)} ms; set changed (2 LoRAs) ${median(set).toFixed(0)} ms`,

@@ -63,14 +63,18 @@ it('thumbnails per second: Onbrand (sharp) vs vipsthumbnail', async () => {
   await measure('thumbnails', async () => {
     const files = await ensureSources(path.join(BENCH_OUT, 'sources-1024x1792'));
     const mb = files.reduce((sum, f) => sum + fs.statSync(f).size, 0) / 2 ** 20;
-    report(`thumbnails: ${files.length} PNGs ${WIDTH}×${HEIGHT} (${mb.toFixed(0)} MB) on ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? 'unknown CPU'}`);
+    report(
+      `thumbnails: ${files.length} PNGs ${WIDTH}×${HEIGHT} (${mb.toFixed(0)} MB) on ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? 'unknown CPU'}`,
+    );
 
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'onbrand-bench-thumbs-'));
     let started = performance.now();
     await pool(files, (file, i) => writeThumbnail(fs.readFileSync(file), path.join(out, `${i}.webp`)));
     const onbrandSeconds = (performance.now() - started) / 1000;
     const onbrandRate = files.length / onbrandSeconds;
-    report(`thumbnails: Onbrand writeThumbnail (sharp ${sharp.versions.sharp}, 512 px WebP q80): ${onbrandRate.toFixed(1)} /s (${onbrandSeconds.toFixed(2)} s)`);
+    report(
+      `thumbnails: Onbrand writeThumbnail (sharp ${sharp.versions.sharp}, 512 px WebP q80): ${onbrandRate.toFixed(1)} /s (${onbrandSeconds.toFixed(2)} s)`,
+    );
 
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'onbrand-bench-import-'));
     const services = createServices(resolveConfig({ dataDir }));
@@ -79,7 +83,9 @@ it('thumbnails per second: Onbrand (sharp) vs vipsthumbnail', async () => {
       started = performance.now();
       const result = await services.importer.import(project.id, [path.dirname(files[0]!)]);
       const importSeconds = (performance.now() - started) / 1000;
-      report(`thumbnails: full import (read, hash, decode, thumbnail, copy, record): ${(result.imported.length / importSeconds).toFixed(1)} images/s (${importSeconds.toFixed(2)} s)`);
+      report(
+        `thumbnails: full import (read, hash, decode, thumbnail, copy, record): ${(result.imported.length / importSeconds).toFixed(1)} images/s (${importSeconds.toFixed(2)} s)`,
+      );
     } finally {
       services.close();
     }

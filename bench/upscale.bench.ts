@@ -29,12 +29,17 @@ it('upscale: ×4 throughput and memory', async () => {
       const ours = outMp / ((performance.now() - started) / 1000);
 
       const m = await loadReferenceModel(packageModelJson(name, 4));
-      const input = tf.tensor4d(Float32Array.from(data, (v) => (name === 'esrgan-thick' ? v / 255 : v)), [1, side, side, 3]);
+      const input = tf.tensor4d(
+        Float32Array.from(data, (v) => (name === 'esrgan-thick' ? v / 255 : v)),
+        [1, side, side, 3],
+      );
       const t = performance.now();
       (m.predict(input) as tf.Tensor).dataSync();
       const theirs = outMp / ((performance.now() - t) / 1000);
       m.dispose();
-      report(`upscale: ${name} ×4 on ${side}×${side} (CPU, ${os.cpus().length} cores): Onbrand/onnxruntime ${ours.toFixed(2)} MP/s, TensorFlow.js CPU ${theirs.toFixed(3)} MP/s → ratio ${(ours / theirs).toFixed(1)}`);
+      report(
+        `upscale: ${name} ×4 on ${side}×${side} (CPU, ${os.cpus().length} cores): Onbrand/onnxruntime ${ours.toFixed(2)} MP/s, TensorFlow.js CPU ${theirs.toFixed(3)} MP/s → ratio ${(ours / theirs).toFixed(1)}`,
+      );
     }
     const big = Buffer.alloc(1080 * 1920 * 3, 90);
     const before = process.memoryUsage().rss;
@@ -46,7 +51,7 @@ it('upscale: ×4 throughput and memory', async () => {
     peak = Math.max(peak, process.memoryUsage().rss);
     report(
       `upscale: 1080×1920 → ${result.image.width}×${result.image.height} with esrgan-slim, tiles of 192: ${((performance.now() - started) / 1000).toFixed(1)} s, ` +
-        `peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB (+${((peak - before) / 2 ** 20).toFixed(0)} MiB; the 8-bit result alone is ${((result.image.data.length) / 2 ** 20).toFixed(0)} MiB, one float tensor of it would be ${((result.image.data.length * 4) / 2 ** 20).toFixed(0)} MiB)`,
+        `peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB (+${((peak - before) / 2 ** 20).toFixed(0)} MiB; the 8-bit result alone is ${(result.image.data.length / 2 ** 20).toFixed(0)} MiB, one float tensor of it would be ${((result.image.data.length * 4) / 2 ** 20).toFixed(0)} MiB)`,
     );
     await upscaler.dispose();
   });

@@ -79,8 +79,8 @@ describe('browser host', () => {
   it('shows real thumbnails in the grid', async () => {
     const thumbs = page.locator('.cell img.thumb');
     await expect(thumbs.count()).resolves.toBe(folder.good.length);
-    await page.waitForFunction(
-      () => Array.from(document.querySelectorAll<HTMLImageElement>('.cell img.thumb')).every((img) => img.complete && img.naturalWidth > 0),
+    await page.waitForFunction(() =>
+      Array.from(document.querySelectorAll<HTMLImageElement>('.cell img.thumb')).every((img) => img.complete && img.naturalWidth > 0),
     );
     const size = await thumbs.first().evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight]);
     // 540×960 sources: thumbnails keep the aspect and are no larger than 512 px on the long side.
@@ -156,9 +156,7 @@ describe('browser host', () => {
     const dialog = page.getByRole('dialog', { name: 'Rename project' });
     await dialog.getByLabel('Name').fill('Spring drop');
     await dialog.getByRole('button', { name: 'Rename' }).click();
-    await expect
-      .poll(() => page.locator('select[aria-label="Project"] option').first().textContent())
-      .toContain('Spring drop');
+    await expect.poll(() => page.locator('select[aria-label="Project"] option').first().textContent()).toContain('Spring drop');
   });
 
   it('had no console errors and no CSP violations', () => {

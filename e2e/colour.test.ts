@@ -47,7 +47,8 @@ describe('colour', () => {
     await createProjectByKeyboard(page, 'Colour');
     await importByKeyboard(page, dir, 'Imported 4 images');
     project = (await api<Project[]>('projects.list', {})).find((p) => p.name === 'Colour')!;
-    for (const image of await api<ImageSummary[]>('images.list', { projectId: project.id })) idOf[image.fileName.replace(/\.png$/, '') as Name] = image.id;
+    for (const image of await api<ImageSummary[]>('images.list', { projectId: project.id }))
+      idOf[image.fileName.replace(/\.png$/, '') as Name] = image.id;
     expect(Object.keys(idOf).sort()).toEqual(['grey', 'magenta', 'teal', 'yellow']);
   });
 
@@ -88,7 +89,9 @@ describe('colour', () => {
       await page.getByRole('button', { name: 'Add section' }).click();
       await row(name).waitFor();
     }
-    await expect.poll(() => page.getByTestId('section-row').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.name))).toEqual(['hero', 'features']);
+    await expect
+      .poll(() => page.getByTestId('section-row').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.name)))
+      .toEqual(['hero', 'features']);
     await expect.poll(() => row('hero').getAttribute('data-status')).toBe('unpaired');
 
     await row('hero').getByLabel('Image for hero').selectOption({ label: 'magenta.png' });
@@ -119,7 +122,11 @@ describe('colour', () => {
     expect(box).toEqual({ w: 390, h: 693 });
     const sections = page.getByTestId('preview-section');
     await expect(sections.evaluateAll((s) => s.map((e) => (e as HTMLElement).dataset.name))).resolves.toEqual(['hero', 'features']);
-    const hero = await sections.first().evaluate((e) => ({ image: getComputedStyle(e).backgroundImage, size: getComputedStyle(e).backgroundSize, colour: getComputedStyle(e).backgroundColor }));
+    const hero = await sections.first().evaluate((e) => ({
+      image: getComputedStyle(e).backgroundImage,
+      size: getComputedStyle(e).backgroundSize,
+      colour: getComputedStyle(e).backgroundColor,
+    }));
     expect(hero.image).toContain('/media?path=');
     expect(hero.size).toBe('cover');
     expect(hero.colour).toBe('rgb(254, 44, 84)');

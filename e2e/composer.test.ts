@@ -90,7 +90,9 @@ describe('composer', () => {
     await skeleton.getByLabel('Aspect').selectOption('9:16');
     await skeleton.getByRole('button', { name: 'Save skeleton' }).click();
     await expect.poll(() => skeleton.getByTestId('skeleton-status').textContent()).toBe('Skeleton saved.');
-    await expect(subjects.locator('li').allTextContents()).resolves.toEqual(expect.arrayContaining([expect.stringContaining('phone in hand')]));
+    await expect(subjects.locator('li').allTextContents()).resolves.toEqual(
+      expect.arrayContaining([expect.stringContaining('phone in hand')]),
+    );
   });
 
   it('drafts five prompts with their annotations and stars two', async () => {
@@ -103,8 +105,14 @@ describe('composer', () => {
       expect(text).toContain('light:');
       expect(text).toContain('colours:');
     }
-    await drafts.nth(0).getByRole('button', { name: /^Star draft/ }).click();
-    await drafts.nth(2).getByRole('button', { name: /^Star draft/ }).click();
+    await drafts
+      .nth(0)
+      .getByRole('button', { name: /^Star draft/ })
+      .click();
+    await drafts
+      .nth(2)
+      .getByRole('button', { name: /^Star draft/ })
+      .click();
     await expect.poll(() => composer().locator('[data-testid="draft"][data-starred="true"]').count()).toBe(2);
     await composer().getByRole('button', { name: 'Queue starred (2)' }).waitFor();
   });
@@ -153,7 +161,9 @@ describe('composer', () => {
       )
       .toBe(true);
     // The shot shows the Composer from its top: the tabs, the skeleton and the drafts.
-    await panel().locator('section.generate').evaluate((el) => el.scrollTo(0, 0));
+    await panel()
+      .locator('section.generate')
+      .evaluate((el) => el.scrollTo(0, 0));
     await screenshot(page, 'composer');
     expect(errors).toEqual([]);
   });

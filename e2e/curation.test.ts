@@ -39,7 +39,8 @@ const catalogue = (): Promise<ImageSummary[]> => api<ImageSummary[]>('images.lis
 const byId = async (id: number): Promise<ImageSummary> => (await catalogue()).find((i) => i.id === id)!;
 /** The active image's id and the ids of every cell shown, in order. */
 const active = (): Promise<number> => page.locator('.cell.selected').getAttribute('data-image-id').then(Number);
-const shownIds = (): Promise<number[]> => page.locator('.cell').evaluateAll((cells) => cells.map((c) => Number((c as HTMLElement).dataset.imageId)));
+const shownIds = (): Promise<number[]> =>
+  page.locator('.cell').evaluateAll((cells) => cells.map((c) => Number((c as HTMLElement).dataset.imageId)));
 const cell = (id: number) => page.locator(`.cell[data-image-id="${id}"]`);
 
 /** Ids in capture order, as the grid first showed them. */
@@ -72,7 +73,14 @@ describe('curation', () => {
     expect(await active()).toBe(ids[4]);
     await page.keyboard.press('CapsLock');
     await expect(page.getByLabel('Auto-advance').isChecked()).resolves.toBe(false);
-    await expect.poll(async () => (await catalogue()).filter((i) => ids.slice(1, 4).includes(i.id)).map((i) => i.rating).sort()).toEqual([2, 4, 5]);
+    await expect
+      .poll(async () =>
+        (await catalogue())
+          .filter((i) => ids.slice(1, 4).includes(i.id))
+          .map((i) => i.rating)
+          .sort(),
+      )
+      .toEqual([2, 4, 5]);
     await expect(cell(ids[2]!).getAttribute('data-rating')).resolves.toBe('5');
   });
 
@@ -84,7 +92,14 @@ describe('curation', () => {
     const rejected = ids.slice(4, 7);
     const before = await catalogue();
     await page.keyboard.press('x');
-    await expect.poll(async () => (await catalogue()).filter((i) => i.flag === 'reject').map((i) => i.id).sort()).toEqual([...rejected].sort());
+    await expect
+      .poll(async () =>
+        (await catalogue())
+          .filter((i) => i.flag === 'reject')
+          .map((i) => i.id)
+          .sort(),
+      )
+      .toEqual([...rejected].sort());
     const after = await catalogue();
     for (const id of rejected) {
       const was = before.find((i) => i.id === id)!;
@@ -113,7 +128,9 @@ describe('curation', () => {
     expect(await active()).toBe(rejected[0]);
     await page.keyboard.press('u');
     await expect.poll(shownIds).toEqual(rejected.slice(1));
-    await expect.poll(async () => (await byId(rejected[0]!)).path).toBe(path.join(project.folder, 'imports', path.basename((await byId(rejected[0]!)).path)));
+    await expect
+      .poll(async () => (await byId(rejected[0]!)).path)
+      .toBe(path.join(project.folder, 'imports', path.basename((await byId(rejected[0]!)).path)));
     expect(fs.existsSync((await byId(rejected[0]!)).path)).toBe(true);
 
     await page.keyboard.press('Control+z');
@@ -148,7 +165,9 @@ describe('curation', () => {
 
     await page.keyboard.press('z');
     await expect.poll(() => page.locator('.compare [data-zoom="100"]').count()).toBe(2);
-    const positions = await page.getByTestId('compare-image').evaluateAll((imgs) => imgs.map((i) => (i as HTMLElement).style.objectPosition));
+    const positions = await page
+      .getByTestId('compare-image')
+      .evaluateAll((imgs) => imgs.map((i) => (i as HTMLElement).style.objectPosition));
     expect(positions[0]).not.toBe('');
     expect(positions[0]).toBe(positions[1]);
     await page.keyboard.press('z');

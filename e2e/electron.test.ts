@@ -11,10 +11,14 @@ import { ROOT, screenshot, tempDir } from './support/app.js';
 function electronBinary(): { file?: string; reason?: string } {
   const pkg = path.join(ROOT, 'node_modules', 'electron');
   const pathFile = path.join(pkg, 'path.txt');
-  if (!fs.existsSync(pathFile)) return { reason: 'no Electron runtime installed (node_modules/electron/path.txt is missing; it downloads on first `npm start` with internet)' };
+  if (!fs.existsSync(pathFile))
+    return {
+      reason: 'no Electron runtime installed (node_modules/electron/path.txt is missing; it downloads on first `npm start` with internet)',
+    };
   const file = path.join(pkg, 'dist', fs.readFileSync(pathFile, 'utf8').trim());
   if (!fs.existsSync(file)) return { reason: `the Electron runtime ${file} is missing` };
-  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return { reason: 'no display (run under xvfb-run to test the Electron window)' };
+  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY)
+    return { reason: 'no display (run under xvfb-run to test the Electron window)' };
   return { file };
 }
 

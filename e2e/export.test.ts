@@ -48,7 +48,8 @@ describe('export', () => {
     await createProjectByKeyboard(page, 'Export');
     await importByKeyboard(page, dir, 'Imported 2 images');
     project = (await api<Project[]>('projects.list', {})).find((p) => p.name === 'Export')!;
-    for (const image of await api<ImageSummary[]>('images.list', { projectId: project.id })) idOf[image.fileName.replace(/\.png$/, '') as Name] = image.id;
+    for (const image of await api<ImageSummary[]>('images.list', { projectId: project.id }))
+      idOf[image.fileName.replace(/\.png$/, '') as Name] = image.id;
     expect(Object.keys(idOf).sort()).toEqual(['magenta', 'teal']);
 
     for (const name of ['magenta', 'teal'] as const) {
@@ -65,7 +66,13 @@ describe('export', () => {
       ['hero', '#FE2C54', 'magenta'],
       ['features', '#00E0FF', 'teal'],
     ] as const) {
-      const section = await api<Section>('sections.save', { projectId: project.id, name, backgroundHex: hex, slotWidth: 1080, slotHeight: 1920 });
+      const section = await api<Section>('sections.save', {
+        projectId: project.id,
+        name,
+        backgroundHex: hex,
+        slotWidth: 1080,
+        slotHeight: 1920,
+      });
       await api<Section>('sections.pair', { sectionId: section.id, imageId: idOf[image]! });
     }
     const sections = await api<Section[]>('sections.list', { projectId: project.id });
@@ -92,7 +99,12 @@ describe('export', () => {
     const rows = await files.evaluateAll((els) =>
       els.map((e) => {
         const el = e as HTMLElement;
-        return { name: el.dataset.fileName!, path: el.dataset.path!, bytes: Number(el.dataset.bytes), size: el.querySelector('[data-testid="export-file-size"]')!.textContent };
+        return {
+          name: el.dataset.fileName!,
+          path: el.dataset.path!,
+          bytes: Number(el.dataset.bytes),
+          size: el.querySelector('[data-testid="export-file-size"]')!.textContent,
+        };
       }),
     );
     const names = rows.map((r) => r.name).sort();
@@ -109,7 +121,11 @@ describe('export', () => {
     }
     // The thumbnails come from the project's exports/ through the media route.
     await expect
-      .poll(() => files.locator('img').evaluateAll((imgs) => imgs.map((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0)))
+      .poll(() =>
+        files
+          .locator('img')
+          .evaluateAll((imgs) => imgs.map((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0)),
+      )
       .toEqual([true, true]);
     await expect(report.getByTestId('export-summary').textContent()).resolves.toMatch(/Exported 2 files .* in [\d.]+ m?s/);
     await screenshot(page, 'export-report');

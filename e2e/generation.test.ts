@@ -101,13 +101,19 @@ describe('generation', () => {
     await expect(panel.getByLabel('Width').inputValue()).resolves.toBe('512');
     await expect(panel.getByLabel('Height').inputValue()).resolves.toBe('640');
 
-    await panel.getByRole('textbox', { name: 'Prompt', exact: true }).fill('abstract shape, teal rim light, brand colours weaving through scene, 35 mm');
+    await panel
+      .getByRole('textbox', { name: 'Prompt', exact: true })
+      .fill('abstract shape, teal rim light, brand colours weaving through scene, 35 mm');
     await panel.getByLabel('CFG').fill('12');
     // Hints arrive as the user edits, debounced, without blocking the form.
     await expect.poll(() => panel.getByTestId('hints').textContent()).toContain('CFG 12');
     await expect(panel.getByTestId('hints').textContent()).resolves.toContain('1:1');
     await panel.getByLabel('CFG').fill('7');
-    await expect.poll(async () => (await panel.getByTestId('hints').count()) === 0 || !(await panel.getByTestId('hints').textContent())?.includes('CFG')).toBe(true);
+    await expect
+      .poll(
+        async () => (await panel.getByTestId('hints').count()) === 0 || !(await panel.getByTestId('hints').textContent())?.includes('CFG'),
+      )
+      .toBe(true);
 
     // The tiny model: 64×64 (a size typed off the grid of 64 snaps to it), 4 steps.
     await panel.getByLabel('Width').fill('70');
@@ -172,7 +178,8 @@ describe('generation', () => {
         // A latent preview shows on the running job, and stays as the job's picture when it ends.
         const img = document.querySelector<HTMLImageElement>('[data-testid="job-preview"]');
         if (img && img.src.startsWith('data:image/png') && img.getClientRects().length > 0) seen.preview = true;
-        if (/image \d of 6/.test(document.querySelector('[data-state="running"] [data-testid="job-count"]')?.textContent ?? '')) seen.imageLine = true;
+        if (/image \d of 6/.test(document.querySelector('[data-state="running"] [data-testid="job-count"]')?.textContent ?? ''))
+          seen.imageLine = true;
       };
       new MutationObserver(check).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
     });
@@ -215,7 +222,12 @@ describe('generation', () => {
         const grid = document.querySelector('[data-testid="grid"]')!;
         const cell = document.querySelector<HTMLElement>('.cell.selected');
         const images = document.querySelector('[data-testid="image-count"]')?.textContent ?? '';
-        log.push({ id: Number(cell?.dataset.imageId), scrollTop: grid.scrollTop, cells: document.querySelectorAll('.cell').length, images });
+        log.push({
+          id: Number(cell?.dataset.imageId),
+          scrollTop: grid.scrollTop,
+          cells: document.querySelectorAll('.cell').length,
+          images,
+        });
       };
       new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true });
       document.querySelector('[data-testid="grid"]')!.addEventListener('scroll', record);
@@ -233,7 +245,9 @@ describe('generation', () => {
     await expect(selected()).resolves.toEqual({ index: 4, id: target });
     await expect(grid.evaluate((el) => el.scrollTop)).resolves.toBe(scrollTop);
 
-    const log = await page.evaluate(() => (window as unknown as { selectionLog: { id: number; scrollTop: number; cells: number; images: string }[] }).selectionLog);
+    const log = await page.evaluate(
+      () => (window as unknown as { selectionLog: { id: number; scrollTop: number; cells: number; images: string }[] }).selectionLog,
+    );
     const selectedIds = log.map((entry) => entry.id).filter((id, i, all) => i === 0 || all[i - 1] !== id);
     // One change only, the arrow key's (image 6 to image 5): images landing never moved the selection.
     expect([[before, target], [target]]).toContainEqual(selectedIds);

@@ -26,7 +26,10 @@ afterAll(async () => {
 const gridState = (p: Page) =>
   p.evaluate(() => {
     const imgs = Array.from(document.querySelectorAll<HTMLImageElement>('.cell img.thumb'));
-    return { cells: document.querySelectorAll('.cell').length, loaded: imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth > 0) };
+    return {
+      cells: document.querySelectorAll('.cell').length,
+      loaded: imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth > 0),
+    };
   });
 
 describe('a project with 10,000 images', () => {
@@ -88,4 +91,3 @@ describe('a project with 10,000 images', () => {
     expect(index).toBeGreaterThanOrEqual(columns);
   });
 });
-

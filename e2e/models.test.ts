@@ -52,7 +52,9 @@ beforeAll(async () => {
   hub = await startHubImitation({
     repos: {
       'test/tiny': { revisions: { main: { 'tiny.safetensors': checkpoint, 'README.md': '# tiny' } } },
-      'openai/clip-vit-large-patch14': { revisions: { main: { 'vocab.json': vocabJson, 'merges.txt': fs.readFileSync(path.join(arch, 'tokenizer', 'merges.txt')) } } },
+      'openai/clip-vit-large-patch14': {
+        revisions: { main: { 'vocab.json': vocabJson, 'merges.txt': fs.readFileSync(path.join(arch, 'tokenizer', 'merges.txt')) } },
+      },
       // The catalogue's SD 1.5 repository, holding a file that is not the real one.
       'Comfy-Org/stable-diffusion-v1-5-archive': { revisions: { main: { 'v1-5-pruned-emaonly-fp16.safetensors': checkpoint } } },
     },
@@ -162,7 +164,9 @@ describe('model library', () => {
     await firstRun().getByRole('button', { name: 'Download Stable Diffusion 1.5' }).click();
     const row = firstRun().locator('[data-testid="model-task"]');
     await expect.poll(() => row.getAttribute('data-state'), { timeout: 30_000 }).toBe('failed');
-    await expect(row.getByTestId('model-task-detail').textContent()).resolves.toMatch(/SHA-256 [0-9a-f]+, not the e9476a13.*repository changed\. Nothing was installed\./);
+    await expect(row.getByTestId('model-task-detail').textContent()).resolves.toMatch(
+      /SHA-256 [0-9a-f]+, not the e9476a13.*repository changed\. Nothing was installed\./,
+    );
     await expect(page.getByTestId('engine-label').textContent()).resolves.toMatch(/^No model installed/);
     // Discard deletes what was fetched and takes it off the list.
     await row.getByRole('button', { name: 'Discard the download of Stable Diffusion 1.5' }).click();
@@ -183,16 +187,22 @@ describe('model library', () => {
 
     const row = library().locator('[data-testid="model-task"][data-kind="download"]');
     await expect.poll(() => row.getAttribute('data-state')).toBe('running');
-    await expect.poll(() => row.getByTestId('model-task-detail').textContent(), { timeout: 20_000 }).toMatch(/^[\d.]+ (KB|MB) of [\d.]+ (KB|MB) · [\d.]+ (KB|MB)\/s · \d+ s left$/);
+    await expect
+      .poll(() => row.getByTestId('model-task-detail').textContent(), { timeout: 20_000 })
+      .toMatch(/^[\d.]+ (KB|MB) of [\d.]+ (KB|MB) · [\d.]+ (KB|MB)\/s · \d+ s left$/);
     await expect(row.getByTestId('model-task-phase').textContent()).resolves.toBe('Downloading tiny.safetensors');
     await expect(page.getByTestId('model-status').textContent()).resolves.toMatch(/^Downloading tiny · \d+ % · .*\/s · \d+ s left$/);
-    await expect.poll(async () => Number(await row.getAttribute('data-bytes-done')), { timeout: 20_000 }).toBeGreaterThan(checkpointBytes / 6);
+    await expect
+      .poll(async () => Number(await row.getAttribute('data-bytes-done')), { timeout: 20_000 })
+      .toBeGreaterThan(checkpointBytes / 6);
     await screenshot(page, 'models-downloading');
   });
 
   it('goes on after the app restarts; Cancel keeps what was fetched and Resume finishes; the model is selected', async () => {
     const row = (): ReturnType<Page['locator']> => library().locator('[data-testid="model-task"][data-kind="download"]');
-    await expect.poll(async () => Number(await row().getAttribute('data-bytes-done')), { timeout: 20_000 }).toBeGreaterThan(checkpointBytes / 5);
+    await expect
+      .poll(async () => Number(await row().getAttribute('data-bytes-done')), { timeout: 20_000 })
+      .toBeGreaterThan(checkpointBytes / 5);
     const taskId = await row().getAttribute('data-task-id');
 
     // The app quits midway and starts again: the download resumes by itself, and a fresh page shows
@@ -209,13 +219,17 @@ describe('model library', () => {
     await expect.poll(() => row().getAttribute('data-state')).toBe('running');
     await expect.poll(async () => Number(await row().getAttribute('data-bytes-done'))).toBeGreaterThan(checkpointBytes / 5);
 
-    await row().getByRole('button', { name: /^Cancel the download of/ }).click();
+    await row()
+      .getByRole('button', { name: /^Cancel the download of/ })
+      .click();
     await expect.poll(() => row().getAttribute('data-state')).toBe('cancelled');
     await expect(row().getByTestId('model-task-detail').textContent()).resolves.toMatch(/^Paused at .* Resume goes on from there\.$/);
     expect(fs.readdirSync(path.join(modelsDir, '.downloads'))).toEqual([taskId]);
 
     hub.setFault(undefined);
-    await row().getByRole('button', { name: /^Resume the download of/ }).click();
+    await row()
+      .getByRole('button', { name: /^Resume the download of/ })
+      .click();
     await expect.poll(() => row().getAttribute('data-state'), { timeout: 60_000 }).toBe('done');
     await expect(row().getByTestId('model-task-detail').textContent()).resolves.toBe('Installed as “tiny”.');
 

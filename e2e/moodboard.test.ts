@@ -25,8 +25,12 @@ let server: http.Server;
 let base: string;
 
 beforeAll(async () => {
-  const magenta = await sharp({ create: { width: 120, height: 80, channels: 3, background: '#FE2C54' } }).jpeg().toBuffer();
-  const teal = await sharp({ create: { width: 90, height: 160, channels: 3, background: '#00E0FF' } }).png().toBuffer();
+  const magenta = await sharp({ create: { width: 120, height: 80, channels: 3, background: '#FE2C54' } })
+    .jpeg()
+    .toBuffer();
+  const teal = await sharp({ create: { width: 90, height: 160, channels: 3, background: '#00E0FF' } })
+    .png()
+    .toBuffer();
   server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const send = (type: string, body: Buffer | string, status = 200): void => {
@@ -64,7 +68,8 @@ const api = <T>(method: string, input: object): Promise<T> => callApi<T>(app, me
 
 let project: Project;
 const refs = (): Promise<Reference[]> => api<Reference[]>('refs.list', { projectId: project.id });
-const cardIds = (): Promise<number[]> => page.getByTestId('ref-card').evaluateAll((cards) => cards.map((c) => Number((c as HTMLElement).dataset.refId)));
+const cardIds = (): Promise<number[]> =>
+  page.getByTestId('ref-card').evaluateAll((cards) => cards.map((c) => Number((c as HTMLElement).dataset.refId)));
 
 describe('mood board', () => {
   it('opens the board of a new project with B', async () => {
@@ -92,7 +97,13 @@ describe('mood board', () => {
     expect(stored.map((r) => r.author)).toContain('Jane Doe');
     expect(stored.find((r) => r.author === 'Jane Doe')!.palette[0]!.hex).toBe('#00E0FF');
     // Every thumbnail loads from the app's media route.
-    await expect.poll(() => page.locator('.ref-thumb').evaluateAll((imgs) => imgs.every((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0))).toBe(true);
+    await expect
+      .poll(() =>
+        page
+          .locator('.ref-thumb')
+          .evaluateAll((imgs) => imgs.every((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0)),
+      )
+      .toBe(true);
   });
 
   it('adds a local folder with Add…, and reports what it skipped', async () => {
@@ -110,7 +121,9 @@ describe('mood board', () => {
   it('saves the mood and makes the board palette the brand palette', async () => {
     await page.getByRole('textbox', { name: 'Mood', exact: true }).fill('hopeful / rebellious finance');
     await page.getByRole('button', { name: 'Save mood' }).click();
-    await expect.poll(async () => (await api<Project>('projects.get', { projectId: project.id })).mood).toBe('hopeful / rebellious finance');
+    await expect
+      .poll(async () => (await api<Project>('projects.get', { projectId: project.id })).mood)
+      .toBe('hopeful / rebellious finance');
 
     const board = await api<{ hex: string }[]>('refs.palette', { projectId: project.id });
     await page.getByRole('button', { name: 'Use as brand palette' }).click();
@@ -127,7 +140,11 @@ describe('mood board', () => {
 
   it('reorders with the buttons and removes with Delete', async () => {
     const before = await cardIds();
-    await page.getByTestId('ref-card').nth(1).getByRole('button', { name: /earlier$/ }).click();
+    await page
+      .getByTestId('ref-card')
+      .nth(1)
+      .getByRole('button', { name: /earlier$/ })
+      .click();
     await expect.poll(cardIds).toEqual([before[1], before[0], ...before.slice(2)]);
     expect((await refs()).map((r) => r.id)).toEqual([before[1], before[0], ...before.slice(2)]);
     await page.locator(`[data-testid="ref-card"][data-ref-id="${before[4]}"] .ref-credit`).click();

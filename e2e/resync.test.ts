@@ -61,8 +61,25 @@ const eventsState = (): Promise<string | null> => page.evaluate(() => document.d
 /** Queues one small job on a paused queue; returns it once the queue panel shows it queued. */
 async function queuePausedJob(seed: number): Promise<Job> {
   await api('queue.pause', {});
-  const settings = { model: 'tiny-sd', sampler: 'Euler', steps: 4, cfg: 7, width: 64, height: 64, batchSize: 2, loraWeight: 0.8, aspect: '1:1' };
-  const [job] = await api<Job[]>('queue.add', { projectId: project.id, prompt: `teal shape ${seed}`, negativePrompt: '', settings, batches: 1, seed });
+  const settings = {
+    model: 'tiny-sd',
+    sampler: 'Euler',
+    steps: 4,
+    cfg: 7,
+    width: 64,
+    height: 64,
+    batchSize: 2,
+    loraWeight: 0.8,
+    aspect: '1:1',
+  };
+  const [job] = await api<Job[]>('queue.add', {
+    projectId: project.id,
+    prompt: `teal shape ${seed}`,
+    negativePrompt: '',
+    settings,
+    batches: 1,
+    seed,
+  });
   await expect.poll(() => jobRow(job!.id).getAttribute('data-state')).toBe('queued');
   return job!;
 }
@@ -70,7 +87,9 @@ async function queuePausedJob(seed: number): Promise<Job> {
 /** Resumes the queue and waits, through the API, until the job is done in the host. */
 async function runInHost(job: Job): Promise<void> {
   await api('queue.resume', {});
-  await expect.poll(async () => (await api<Job[]>('queue.list', { projectId: project.id })).find((j) => j.id === job.id)?.state, { timeout: 60_000 }).toBe('done');
+  await expect
+    .poll(async () => (await api<Job[]>('queue.list', { projectId: project.id })).find((j) => j.id === job.id)?.state, { timeout: 60_000 })
+    .toBe('done');
 }
 
 describe('after the event stream breaks', () => {

@@ -40,7 +40,11 @@ describe('npm start without an Electron runtime or display', () => {
 
 describe('the browser host refuses a guessable token', () => {
   it('--token shorter than 32 characters: exit 1, says why, listens nowhere', () => {
-    const run = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'main', 'host', 'main.js'), '--port', '0', '--token', 'a', '--data-dir', tempDir('short-token')], { encoding: 'utf8', timeout: 30_000 });
+    const run = spawnSync(
+      process.execPath,
+      [path.join(ROOT, 'dist', 'main', 'host', 'main.js'), '--port', '0', '--token', 'a', '--data-dir', tempDir('short-token')],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/--token must be at least 32 characters/);
     expect(run.stdout).not.toContain('http://');

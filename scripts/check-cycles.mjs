@@ -200,6 +200,8 @@ for (const chain of cycles) {
   console.error(`Import cycle: ${shown.join('\n  → ')}\n`);
 }
 if (cycles.length > 0) {
-  console.error(`${cycles.length} import cycle${cycles.length === 1 ? '' : 's'}: move what both sides need into a file that neither imports.`);
+  console.error(
+    `${cycles.length} import cycle${cycles.length === 1 ? '' : 's'}: move what both sides need into a file that neither imports.`,
+  );
   process.exit(1);
 }

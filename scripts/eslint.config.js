@@ -26,7 +26,16 @@ export default tseslint.config(
   },
   {
     files: ['**/*.mjs', 'scripts/**/*.js', 'bench/**/*.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', performance: 'readonly', Buffer: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        performance: 'readonly',
+        Buffer: 'readonly',
+      },
+    },
   },
   {
     // Everywhere: a core module is entered through its index.ts, never past it (the API contract
@@ -61,7 +70,8 @@ export default tseslint.config(
           patterns: [
             {
               regex: '^(?!zod$|\\./)',
-              message: 'core/common runs in Node and in the browser: it imports only zod and its own files (no Node, no Electron, no other core module).',
+              message:
+                'core/common runs in Node and in the browser: it imports only zod and its own files (no Node, no Electron, no other core module).',
             },
           ],
         },
@@ -89,7 +99,8 @@ export default tseslint.config(
               // core/common holds the values both sides need: the renderer imports them through its face.
               // A regex: a group's `!` cannot re-include a file below an excluded folder.
               regex: '(^|/)src-main/(?!core/common(/index)?$|core/api(/[^/]+)?$)',
-              message: 'The renderer may import only the API contract (types) and core/common (through its index), nothing else from src-main.',
+              message:
+                'The renderer may import only the API contract (types) and core/common (through its index), nothing else from src-main.',
             },
           ],
         },

@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { BUILT_IN, SCALES, ensureBuiltIn } = await import(path.join(root, 'dist', 'main', 'core', 'upscale', 'index.js'));
-const dir = process.env.ONBRAND_MODELS_DIR ? path.join(process.env.ONBRAND_MODELS_DIR, 'upscalers') : path.join(root, 'native-models', 'upscalers');
+const dir = process.env.ONBRAND_MODELS_DIR
+  ? path.join(process.env.ONBRAND_MODELS_DIR, 'upscalers')
+  : path.join(root, 'native-models', 'upscalers');
 for (const name of BUILT_IN) {
   for (const scale of SCALES) {
     const started = performance.now();

@@ -19,7 +19,8 @@ function electronBinary() {
     return fs.existsSync(file) ? file : undefined;
   };
   if (binary()) return { file: binary() };
-  if (process.env.ONBRAND_ELECTRON_DOWNLOAD === '0') return { reason: 'the Electron runtime is not downloaded (ONBRAND_ELECTRON_DOWNLOAD=0)' };
+  if (process.env.ONBRAND_ELECTRON_DOWNLOAD === '0')
+    return { reason: 'the Electron runtime is not downloaded (ONBRAND_ELECTRON_DOWNLOAD=0)' };
   console.log('Onbrand: fetching the Electron runtime (once)…');
   const result = spawnSync(process.execPath, [path.join(pkg, 'install.js')], { stdio: 'ignore', timeout: 120_000 });
   if (result.status === 0 && binary()) return { file: binary() };
@@ -27,7 +28,8 @@ function electronBinary() {
 }
 
 function whyNoWindow() {
-  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return 'there is no display (DISPLAY and WAYLAND_DISPLAY are unset)';
+  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY)
+    return 'there is no display (DISPLAY and WAYLAND_DISPLAY are unset)';
   return undefined;
 }
 

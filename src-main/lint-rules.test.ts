@@ -21,7 +21,10 @@ describe('core faces (lint)', () => {
   }
 
   it('fails an import past a module face from outside the module', async () => {
-    const errors = await faceErrors('src-main/host/example.ts', "import { DiffusionEngine } from '../core/diffusion/engine.js';\nexport const e = DiffusionEngine;\n");
+    const errors = await faceErrors(
+      'src-main/host/example.ts',
+      "import { DiffusionEngine } from '../core/diffusion/engine.js';\nexport const e = DiffusionEngine;\n",
+    );
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain("'../core/diffusion/index.js'");
   });
@@ -47,14 +50,21 @@ describe('core faces (lint)', () => {
       '',
     ].join('\n');
     expect(await faceErrors('src-main/host/example.ts', code)).toEqual([]);
-    expect(await faceErrors('src-main/core/diffusion/graph/example.ts', "export { DiffusionEngine } from '../engine.js';\nexport { mulberry32 } from '../../util/index.js';\n")).toEqual([]);
+    expect(
+      await faceErrors(
+        'src-main/core/diffusion/graph/example.ts',
+        "export { DiffusionEngine } from '../engine.js';\nexport { mulberry32 } from '../../util/index.js';\n",
+      ),
+    ).toEqual([]);
   });
 
   it('lets only test code import a module’s testing folder', async () => {
     const testing = "export { writeTinySd } from '../diffusion/testing/tiny-sd.js';\n";
     expect(await faceErrors('src-main/core/jobs/example.test.ts', testing)).toEqual([]);
     expect(await faceErrors('src-main/core/jobs/testing/example.ts', testing)).toEqual([]);
-    expect(await faceErrors('e2e/example.test.ts', "export { writeTinySd } from '../src-main/core/diffusion/testing/tiny-sd.js';\n")).toEqual([]);
+    expect(
+      await faceErrors('e2e/example.test.ts', "export { writeTinySd } from '../src-main/core/diffusion/testing/tiny-sd.js';\n"),
+    ).toEqual([]);
     const fromProduct = await faceErrors('src-main/core/jobs/example.ts', testing);
     expect(fromProduct).toHaveLength(1);
     expect(fromProduct[0]).toContain('test support');

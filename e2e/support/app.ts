@@ -137,7 +137,10 @@ export async function importByKeyboard(page: Page, dir: string, reported: string
 }
 
 /** The browser host on a fresh data folder, with Chromium on its page (1440×900) and console errors watched. */
-export async function openHost(dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<{ app: RunningApp; browser: Browser; page: Page; errors: string[] }> {
+export async function openHost(
+  dataDir: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ app: RunningApp; browser: Browser; page: Page; errors: string[] }> {
   const app = await startApp('dist/main/host/main.js', ['--port', '0', '--data-dir', dataDir], env);
   const browser = await launchBrowser();
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });

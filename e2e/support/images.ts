@@ -49,7 +49,9 @@ export async function makeImageFolder(dir: string, count = 8): Promise<ImageFold
 export async function colourShots(dir: string, colours: Readonly<Record<string, string>>, width = 270, height = 480): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   const d = Math.round((width * 2) / 9);
-  const mark = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${d}" height="${d}"><circle cx="${d / 2}" cy="${d / 2}" r="${d / 2}" fill="#ffffff"/></svg>`);
+  const mark = Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${d}" height="${d}"><circle cx="${d / 2}" cy="${d / 2}" r="${d / 2}" fill="#ffffff"/></svg>`,
+  );
   for (const [name, hex] of Object.entries(colours)) {
     await sharp({ create: { width, height, channels: 3, background: hex } })
       .composite([{ input: mark, top: Math.round(height / 8), left: Math.round((width - d) / 2) }])

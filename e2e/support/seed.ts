@@ -32,7 +32,9 @@ export async function seedLargeProject(dataDir: string, count = 10_000, distinct
     const sources: { file: string; thumb: string }[] = [];
     for (let i = 0; i < distinct; i++) {
       const file = path.join(originals, `source_${i}.png`);
-      const bytes = await sharp(posterSvg(i, 288, 512)).png().toBuffer();
+      const bytes = await sharp(posterSvg(i, 288, 512))
+        .png()
+        .toBuffer();
       fs.writeFileSync(file, bytes);
       const hash = crypto.createHash('sha256').update(bytes).digest('hex');
       const thumb = thumbnailRelativePath(hash);

@@ -60,7 +60,10 @@ export default {
         if (!isTestSupport(file, root)) context.report({ node: source, messageId: 'testing', data: { module, specifier: source.value } });
         return;
       }
-      let face = path.relative(path.dirname(file), path.join(core, module, 'index.js')).split(path.sep).join('/');
+      let face = path
+        .relative(path.dirname(file), path.join(core, module, 'index.js'))
+        .split(path.sep)
+        .join('/');
       if (!face.startsWith('.')) face = `./${face}`;
       context.report({ node: source, messageId: 'deep', data: { module, face, specifier: source.value } });
     }

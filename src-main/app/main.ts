@@ -11,7 +11,20 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, dialog, ipcMain, nativeImage, net, protocol, session, shell, type IpcMainEvent, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  nativeImage,
+  net,
+  protocol,
+  session,
+  shell,
+  type IpcMainEvent,
+  type IpcMainInvokeEvent,
+  type WebContents,
+} from 'electron';
 import { toApiError } from '../core/api/index.js';
 import { resolveConfig } from '../core/config.js';
 import { isInside } from '../core/images/index.js';
@@ -21,7 +34,16 @@ import { contentSecurityPolicy } from '../core/security.js';
 import { createServices, type Services } from '../core/services.js';
 import { appPackage } from '../core/util/index.js';
 import { keychainCodec } from './keychain.js';
-import { APP_SCHEME, CHANNEL_DRAG, CHANNEL_EVENT, CHANNEL_GRANT, CHANNEL_INVOKE, CHANNEL_PICK, MEDIA_SCHEME, type BridgeResult } from './bridge.js';
+import {
+  APP_SCHEME,
+  CHANNEL_DRAG,
+  CHANNEL_EVENT,
+  CHANNEL_GRANT,
+  CHANNEL_INVOKE,
+  CHANNEL_PICK,
+  MEDIA_SCHEME,
+  type BridgeResult,
+} from './bridge.js';
 import { APP_ORIGIN, isAppUrl, openDialogOptions, permits } from './web-policy.js';
 
 const rendererDir = path.join(appPackage().root, 'dist', 'renderer');
@@ -89,11 +111,14 @@ async function start(): Promise<void> {
   const recovered = services.queue.start();
   // Downloads that were running when Onbrand last stopped go on from where they stopped.
   services.models.resumePending();
-  for (const bad of recovered.unreadable) console.warn(`onbrand: job ${bad.id} cannot be read (${bad.reason}); kept as failed, with its prompt.`);
+  for (const bad of recovered.unreadable)
+    console.warn(`onbrand: job ${bad.id} cannot be read (${bad.reason}); kept as failed, with its prompt.`);
   rpc = createRpc(services, 'electron');
   const csp = contentSecurityPolicy({ mediaOrigin: `${MEDIA_SCHEME}:` });
 
-  session.defaultSession.setPermissionRequestHandler((_wc, permission, callback, details) => callback(permits(permission, details.requestingUrl)));
+  session.defaultSession.setPermissionRequestHandler((_wc, permission, callback, details) =>
+    callback(permits(permission, details.requestingUrl)),
+  );
   session.defaultSession.setPermissionCheckHandler((_wc, permission, requestingOrigin) => permits(permission, requestingOrigin));
 
   protocol.handle(APP_SCHEME, async (request) => {
@@ -146,7 +171,16 @@ async function start(): Promise<void> {
   // Drag out: the renderer names catalogue files; only files the media rules allow leave the window.
   ipcMain.on(CHANNEL_DRAG, (event, paths: unknown) => {
     if (!isTrustedSender(event) || !Array.isArray(paths) || paths.length === 0) return;
-    void Promise.all(paths.filter((p): p is string => typeof p === 'string').map((p) => services!.media.resolve(p).then((f) => f.path, () => null))).then((files) => {
+    void Promise.all(
+      paths
+        .filter((p): p is string => typeof p === 'string')
+        .map((p) =>
+          services!.media.resolve(p).then(
+            (f) => f.path,
+            () => null,
+          ),
+        ),
+    ).then((files) => {
       const allowed = files.filter((f): f is string => f !== null);
       if (allowed.length === 0) return;
       const icon = nativeImage.createFromPath(allowed[0]!).resize({ width: 96 });

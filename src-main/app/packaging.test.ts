@@ -27,7 +27,9 @@ const { getConfig, validateConfiguration } = require('app-builder-lib/out/util/c
 };
 const { DebugLogger } = require('builder-util') as { DebugLogger: new (enabled: boolean) => unknown };
 // The package's index first: its modules import each other in a cycle that only resolves from there.
-const { PlatformPackager } = require('app-builder-lib') as { PlatformPackager: { prototype: { generateFuseConfig(fuses: unknown): Promise<Record<string, unknown>> } } };
+const { PlatformPackager } = require('app-builder-lib') as {
+  PlatformPackager: { prototype: { generateFuseConfig(fuses: unknown): Promise<Record<string, unknown>> } };
+};
 const fuses = require('@electron/fuses') as {
   FuseV1Options: Record<string, number | string>;
   flipFuses(file: string, config: Record<string, unknown>): Promise<number>;
@@ -44,7 +46,7 @@ async function loadConfig(): Promise<BuilderConfig> {
 }
 
 describe('electron-builder.yml', () => {
-  it('passes electron-builder\'s own schema check, and a misspelt fuse would not', async () => {
+  it("passes electron-builder's own schema check, and a misspelt fuse would not", async () => {
     const config = await loadConfig();
     await validateConfiguration(config, new DebugLogger(false));
     const misspelt = { ...config, electronFuses: { ...config.electronFuses, runAsnode: false } };
@@ -70,7 +72,10 @@ describe('electron-builder.yml', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onbrand-fuses-'));
     const binary = path.join(dir, 'electron');
     try {
-      fs.writeFileSync(binary, Buffer.concat([Buffer.from('…binary…'), Buffer.from(SENTINEL), Buffer.from([1, names.length]), wire, Buffer.from('…')]));
+      fs.writeFileSync(
+        binary,
+        Buffer.concat([Buffer.from('…binary…'), Buffer.from(SENTINEL), Buffer.from([1, names.length]), wire, Buffer.from('…')]),
+      );
       await fuses.flipFuses(binary, fuseConfig);
       const flipped = await fuses.getCurrentFuseWire(binary);
       const state = (name: string): 'on' | 'off' => (flipped[String(fuses.FuseV1Options[name])] === ON ? 'on' : 'off');
@@ -97,7 +102,9 @@ describe('electron-builder.yml', () => {
     const worker = 'dist/main/core/jobs/worker.js';
     expect(unpack.some((pattern) => minimatch(worker, pattern))).toBe(true);
     const files = (config.files ?? []).flatMap((f) => (typeof f === 'string' ? [f] : ([] as string[]).concat(f.filter ?? [])));
-    const included = files.some((p) => !p.startsWith('!') && minimatch(worker, p)) && !files.some((p) => p.startsWith('!') && minimatch(worker, p.slice(1)));
+    const included =
+      files.some((p) => !p.startsWith('!') && minimatch(worker, p)) &&
+      !files.some((p) => p.startsWith('!') && minimatch(worker, p.slice(1)));
     expect(included).toBe(true);
   });
 });

@@ -32,13 +32,18 @@ function pathOfFile(file: File): string {
 
 // src-main is type-checked without the DOM library; this is the one part of it the preload uses.
 declare const window: {
-  addEventListener(type: 'drop', listener: (event: { isTrusted: boolean; dataTransfer: { files: ArrayLike<File> } | null }) => void, capture: boolean): void;
+  addEventListener(
+    type: 'drop',
+    listener: (event: { isTrusted: boolean; dataTransfer: { files: ArrayLike<File> } | null }) => void,
+    capture: boolean,
+  ): void;
 };
 
 const bridge: OnbrandBridge = {
   shell: 'electron',
   invoke: (method: string, input: unknown) => {
-    if (typeof method !== 'string') return Promise.resolve<BridgeResult>({ ok: false, error: { code: 'unknown_method', message: 'method must be a string' } });
+    if (typeof method !== 'string')
+      return Promise.resolve<BridgeResult>({ ok: false, error: { code: 'unknown_method', message: 'method must be a string' } });
     return ipcRenderer.invoke(CHANNEL_INVOKE, method, input) as Promise<BridgeResult>;
   },
   onEvent: (listener: (event: AppEvent) => void) => {

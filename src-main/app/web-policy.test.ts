@@ -28,7 +28,18 @@ describe('permits', () => {
   it('gives the app copying and full screen, and nothing else to anyone', () => {
     expect(permits('clipboard-sanitized-write', 'onbrand://app')).toBe(true);
     expect(permits('fullscreen', 'onbrand://app/index.html')).toBe(true);
-    for (const permission of ['media', 'geolocation', 'notifications', 'clipboard-read', 'fileSystem', 'openExternal', 'hid', 'usb', 'serial', 'unknown']) {
+    for (const permission of [
+      'media',
+      'geolocation',
+      'notifications',
+      'clipboard-read',
+      'fileSystem',
+      'openExternal',
+      'hid',
+      'usb',
+      'serial',
+      'unknown',
+    ]) {
       expect(permits(permission, 'onbrand://app'), permission).toBe(false);
     }
     expect(permits('fullscreen', 'https://example.com')).toBe(false);

@@ -15,7 +15,8 @@ describe('help and usage', () => {
       expect(code, args.join(' ')).toBe(0);
       expect(err).toBe('');
       expect(out).toMatch(/^Usage: onbrand <command>/);
-      for (const command of ['projects', 'projects create NAME', 'projects rename', 'import PROJECT PATH...']) expect(out).toContain(command);
+      for (const command of ['projects', 'projects create NAME', 'projects rename', 'import PROJECT PATH...'])
+        expect(out).toContain(command);
       expect(out).toContain('--data-dir');
     }
     expect(fs.existsSync(cli.dataDir)).toBe(false);

@@ -68,7 +68,9 @@ export function prepareDataDir(dataDir: string): void {
       fs.chmodSync(dataDir, wanted);
     } catch (error) {
       // Someone else's folder (shared, or made by another account): say so, and go on.
-      console.warn(`onbrand: ${dataDir} is readable by others (mode ${mode.toString(8)}) and cannot be made private (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
+      console.warn(
+        `onbrand: ${dataDir} is readable by others (mode ${mode.toString(8)}) and cannot be made private (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
+      );
     }
   }
 }

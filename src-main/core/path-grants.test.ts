@@ -106,7 +106,9 @@ describe('confinePaths with real services', () => {
   const folders = () => catalogueFolders(services);
 
   beforeEach(async () => {
-    services = createServices(resolveConfig({ dataDir: path.join(root, 'data'), projectsDir: path.join(root, 'projects'), modelsDir: path.join(root, 'models') }));
+    services = createServices(
+      resolveConfig({ dataDir: path.join(root, 'data'), projectsDir: path.join(root, 'projects'), modelsDir: path.join(root, 'models') }),
+    );
     rpc = createRpc(services, 'electron');
     grants = new PathGrants();
     project = (await rpc.invoke('projects.create', { name: 'Spring' })) as Project;
@@ -154,12 +156,16 @@ describe('confinePaths with real services', () => {
     expect((await refusal('projects.create', { name: 'Elsewhere', folder: path.join(outside, 'p') })).field).toBe('folder');
     await confinePaths('projects.create', { name: 'Inside', folder: path.join(root, 'projects', 'Inside') }, grants, folders);
     expect((await refusal('export.setTarget', { projectId: project.id, target: 'sora', dir: outside })).field).toBe('dir');
-    expect((await refusal('export.run', { projectId: project.id, target: 'folder', selection: { kind: 'picks' }, dir: outside })).field).toBe('dir');
+    expect(
+      (await refusal('export.run', { projectId: project.id, target: 'folder', selection: { kind: 'picks' }, dir: outside })).field,
+    ).toBe('dir');
     expect((await refusal('models.import', { path: path.join(outside, 'm.safetensors'), name: 'm' })).field).toBe('path');
-    expect((await refusal('models.import', { path: path.join(root, 'models', 'm.safetensors'), name: 'm', configDir: outside })).field).toBe('configDir');
+    expect(
+      (await refusal('models.import', { path: path.join(root, 'models', 'm.safetensors'), name: 'm', configDir: outside })).field,
+    ).toBe('configDir');
   });
 
-  it('treats an export folder the project remembers as the catalogue\'s', async () => {
+  it("treats an export folder the project remembers as the catalogue's", async () => {
     const sora = path.join(root, 'sora-drop');
     const input = { projectId: project.id, target: 'sora', selection: { kind: 'picks' }, dir: sora };
     await refusal('export.run', input);
@@ -168,7 +174,17 @@ describe('confinePaths with real services', () => {
   });
 
   it('resolves a model name in the models folder and refuses one that climbs out', async () => {
-    const settings = { model: 'sd15', sampler: 'Euler', steps: 20, cfg: 7, width: 512, height: 512, batchSize: 1, loraWeight: 0.8, aspect: '1:1' };
+    const settings = {
+      model: 'sd15',
+      sampler: 'Euler',
+      steps: 20,
+      cfg: 7,
+      width: 512,
+      height: 512,
+      batchSize: 1,
+      loraWeight: 0.8,
+      aspect: '1:1',
+    };
     const input = { projectId: project.id, prompt: 'a cat', negativePrompt: '', settings, batches: 1 };
     await confinePaths('queue.add', input, grants, folders);
     // A model folder the user linked into the models folder from another disk is theirs.
@@ -177,8 +193,20 @@ describe('confinePaths with real services', () => {
     await confinePaths('queue.add', { ...input, settings: { ...settings, model: 'linked' } }, grants, folders);
     expect((await refusal('queue.add', { ...input, settings: { ...settings, model: '../outside' } })).field).toBe('settings.model');
     expect((await refusal('queue.add', { ...input, settings: { ...settings, model: '..' } })).field).toBe('settings.model');
-    expect((await refusal('queue.add', { ...input, settings: { ...settings, model: 'linked/../../outside' } })).field).toBe('settings.model');
-    expect((await refusal('prompt.queue', { projectId: project.id, prompts: ['a'], negativePrompt: '', settings: { ...settings, model: outside }, batches: 1 })).field).toBe('settings.model');
+    expect((await refusal('queue.add', { ...input, settings: { ...settings, model: 'linked/../../outside' } })).field).toBe(
+      'settings.model',
+    );
+    expect(
+      (
+        await refusal('prompt.queue', {
+          projectId: project.id,
+          prompts: ['a'],
+          negativePrompt: '',
+          settings: { ...settings, model: outside },
+          batches: 1,
+        })
+      ).field,
+    ).toBe('settings.model');
   });
 
   it('passes unknown methods and invalid input on untouched, for the RPC layer to report', async () => {
@@ -189,6 +217,15 @@ describe('confinePaths with real services', () => {
   });
 
   it('names every method that takes a path', () => {
-    expect([...METHODS_WITH_PATHS].sort()).toEqual(['export.run', 'export.setTarget', 'images.import', 'models.import', 'projects.create', 'prompt.queue', 'queue.add', 'refs.add']);
+    expect([...METHODS_WITH_PATHS].sort()).toEqual([
+      'export.run',
+      'export.setTarget',
+      'images.import',
+      'models.import',
+      'projects.create',
+      'prompt.queue',
+      'queue.add',
+      'refs.add',
+    ]);
   });
 });

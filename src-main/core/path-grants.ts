@@ -119,7 +119,10 @@ async function realPathOf(p: string): Promise<string> {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       // A link that points nowhere (or in a loop) would be followed once its target appears: refuse it.
-      const isLink = await fs.lstat(current).then((s) => s.isSymbolicLink(), () => false);
+      const isLink = await fs.lstat(current).then(
+        (s) => s.isSymbolicLink(),
+        () => false,
+      );
       if (isLink || (code !== 'ENOENT' && code !== 'ENOTDIR')) throw new Error(`${p} cannot be resolved (${code ?? 'error'})`);
       const parent = path.dirname(current);
       if (parent === current) throw new Error(`${p} cannot be resolved`);
@@ -217,6 +220,11 @@ export function catalogueFolders(services: Pick<Services, 'config' | 'projects' 
   const projects = services.projects.list();
   return {
     modelsDir,
-    roots: [projectsDir, modelsDir, ...projects.map((p) => p.folder), ...projects.flatMap((p) => Object.values(services.exporter.targets(p.id)))],
+    roots: [
+      projectsDir,
+      modelsDir,
+      ...projects.map((p) => p.folder),
+      ...projects.flatMap((p) => Object.values(services.exporter.targets(p.id))),
+    ],
   };
 }

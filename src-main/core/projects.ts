@@ -88,7 +88,12 @@ export class ProjectService {
           : above(this.projectsDir)
             ? 'the projects folder or a folder above it'
             : null;
-    if (reason) throw new ApiError('invalid_input', `${folder} cannot be a project folder: it is ${reason}. Choose a folder of its own (for example ${path.join(this.projectsDir, 'My project')}).`, 'folder');
+    if (reason)
+      throw new ApiError(
+        'invalid_input',
+        `${folder} cannot be a project folder: it is ${reason}. Choose a folder of its own (for example ${path.join(this.projectsDir, 'My project')}).`,
+        'folder',
+      );
   }
 
   /**

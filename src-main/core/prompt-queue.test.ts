@@ -17,7 +17,17 @@ let services: Services;
 let rpc: Rpc;
 let projectId: number;
 
-const settings: GenerationSettings = { model: 'tiny-sd', sampler: 'Euler', steps: 4, cfg: 7, width: 512, height: 512, batchSize: 2, loraWeight: 0.8, aspect: '1:1' };
+const settings: GenerationSettings = {
+  model: 'tiny-sd',
+  sampler: 'Euler',
+  steps: 4,
+  cfg: 7,
+  width: 512,
+  height: 512,
+  batchSize: 2,
+  loraWeight: 0.8,
+  aspect: '1:1',
+};
 
 beforeEach(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'onbrand-prompt-queue-'));
@@ -51,7 +61,14 @@ const queued = (): Job[] => services.queue.list(projectId);
 
 describe('prompt.queue', () => {
   it('queues each prompt with its own --ar size', async () => {
-    const jobs = (await rpc.invoke('prompt.queue', { projectId, prompts: ['teal shapes --ar 16:9', 'amber rim light'], negativePrompt: '', settings, batches: 1, seed: 7 })) as Job[];
+    const jobs = (await rpc.invoke('prompt.queue', {
+      projectId,
+      prompts: ['teal shapes --ar 16:9', 'amber rim light'],
+      negativePrompt: '',
+      settings,
+      batches: 1,
+      seed: 7,
+    })) as Job[];
     expect(jobs.map((j) => [j.prompt, j.settings.width, j.settings.height, j.settings.aspect])).toEqual([
       ['teal shapes', 1024, 576, '16:9'],
       ['amber rim light', 512, 512, '1:1'],
@@ -65,7 +82,13 @@ describe('prompt.queue', () => {
     ['--ar', '""'],
     ['--ar 9:16 at dusk', 'must come last'],
   ])('a prompt with %s is invalid_input naming the prompt and the flag, and nothing is queued', async (flag, said) => {
-    const error = await failure({ projectId, prompts: ['teal shapes --ar 16:9', 'amber rim light', `glass tower ${flag}`], negativePrompt: '', settings, batches: 2 });
+    const error = await failure({
+      projectId,
+      prompts: ['teal shapes --ar 16:9', 'amber rim light', `glass tower ${flag}`],
+      negativePrompt: '',
+      settings,
+      batches: 2,
+    });
     expect(error.code).toBe('invalid_input');
     expect(error.field).toBe('prompts.2');
     expect(error.message).toContain('prompt 3 ("glass tower');
@@ -75,7 +98,13 @@ describe('prompt.queue', () => {
   });
 
   it('an --ar whose size is past the limits is refused by its size, before any prompt is queued', async () => {
-    const error = await failure({ projectId, prompts: ['teal shapes', 'a long banner --ar 20:1'], negativePrompt: '', settings, batches: 1 });
+    const error = await failure({
+      projectId,
+      prompts: ['teal shapes', 'a long banner --ar 20:1'],
+      negativePrompt: '',
+      settings,
+      batches: 1,
+    });
     expect(error.code).toBe('invalid_input');
     expect(error.field).toBe('prompts.1');
     expect(error.message).toMatch(/prompt 2 \("a long banner --ar 20:1"\): --ar 20:1 makes 2304×128; width must be at most 2048/);

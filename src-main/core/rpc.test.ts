@@ -169,7 +169,9 @@ describe('projects', () => {
       const error = await failure('projects.create', { name: 'Everything', folder });
       expect(error.code, folder).toBe('invalid_input');
       expect(error.field).toBe('folder');
-      expect(error.message).toMatch(/cannot be a project folder: it is (the root of a disk|the home folder or a folder above it|the projects folder or a folder above it)/);
+      expect(error.message).toMatch(
+        /cannot be a project folder: it is (the root of a disk|the home folder or a folder above it|the projects folder or a folder above it)/,
+      );
     }
     for (const name of ['.', '..', '...']) {
       const error = await failure('projects.create', { name });
@@ -198,7 +200,7 @@ describe('projects', () => {
     expect((await create('Spring', { folder: path.join(root, 'new-spring') })).name).toBe('Spring');
   });
 
-  it('a new project under a renamed project\'s old name gets a folder of its own', async () => {
+  it("a new project under a renamed project's old name gets a folder of its own", async () => {
     const first = await create('Autumn');
     await rpc.invoke('projects.rename', { projectId: first.id, name: 'Winter' });
     const second = await create('Autumn');
@@ -207,7 +209,7 @@ describe('projects', () => {
     expect(fs.existsSync(second.folder)).toBe(true);
   });
 
-  it('rename to its own name in another case is allowed; to another project\'s name is a conflict', async () => {
+  it("rename to its own name in another case is allowed; to another project's name is a conflict", async () => {
     const a = await create('Alpha');
     await create('Beta');
     expect(((await rpc.invoke('projects.rename', { projectId: a.id, name: 'ALPHA' })) as Project).name).toBe('ALPHA');

@@ -78,7 +78,11 @@ export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
     'models.hub': () => services.models.hubSettings(),
     'models.remove': ({ name }) => {
       const waiting = services.queue.list().filter((j) => (j.state === 'queued' || j.state === 'running') && j.settings.model === name);
-      if (waiting.length > 0) throw new ApiError('conflict', `"${name}" has ${waiting.length} job${waiting.length === 1 ? '' : 's'} queued or running; cancel ${waiting.length === 1 ? 'it' : 'them'} first, then remove the model.`);
+      if (waiting.length > 0)
+        throw new ApiError(
+          'conflict',
+          `"${name}" has ${waiting.length} job${waiting.length === 1 ? '' : 's'} queued or running; cancel ${waiting.length === 1 ? 'it' : 'them'} first, then remove the model.`,
+        );
       services.models.remove(name);
       return { removed: name };
     },
@@ -87,7 +91,8 @@ export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
       return { hasToken: Boolean(token) };
     },
     'engine.status': () => services.queue.engineStatus(),
-    'queue.add': ({ projectId, prompt, negativePrompt, settings, batches, seed }) => services.queue.add(projectId, prompt, negativePrompt, settings, batches, seed),
+    'queue.add': ({ projectId, prompt, negativePrompt, settings, batches, seed }) =>
+      services.queue.add(projectId, prompt, negativePrompt, settings, batches, seed),
     'queue.list': ({ projectId }) => services.queue.list(projectId),
     'queue.cancel': ({ jobId }) => services.queue.cancel(jobId),
     'queue.retry': ({ jobId }) => services.queue.retry(jobId),
@@ -182,7 +187,8 @@ export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
       if (sectionId === undefined) section = services.sections.insert(projectId, fields);
       else {
         const existing = services.sections.get(sectionId);
-        if (!existing || existing.projectId !== projectId) throw new ApiError('not_found', `No section with id ${sectionId} in this project.`, 'sectionId');
+        if (!existing || existing.projectId !== projectId)
+          throw new ApiError('not_found', `No section with id ${sectionId} in this project.`, 'sectionId');
         section = services.sections.update(sectionId, fields)!;
       }
       services.events.emit('sections.changed', { projectId });
@@ -236,7 +242,8 @@ export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
       services.events.emit('projects.changed', { projectId });
       return skeleton;
     },
-    'prompt.expand': ({ template, mode, count, seed, lists, projectId }) => services.composer.expand(template, { mode, count, seed, lists, projectId }),
+    'prompt.expand': ({ template, mode, count, seed, lists, projectId }) =>
+      services.composer.expand(template, { mode, count, seed, lists, projectId }),
     'prompt.draft': async ({ projectId, n, seed, llm }) => {
       const drafts = await services.composer.draft(projectId, n ?? 5, seed ?? Date.now() >>> 0, llm ?? false);
       services.timelog.activity(projectId, 'prompt');
@@ -279,12 +286,17 @@ export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
  */
 function checkPromptSize(index: number, text: string, settings: GenerationSettings): void {
   const read = promptAspect(text);
-  if ('error' in read) throw new ApiError('invalid_input', `prompt.queue: prompts.${index}: ${promptLabel(index, text)}: ${read.error}`, `prompts.${index}`);
+  if ('error' in read)
+    throw new ApiError('invalid_input', `prompt.queue: prompts.${index}: ${promptLabel(index, text)}: ${read.error}`, `prompts.${index}`);
   if (read.aspect === null) return;
   const size = sizeForAspect(read.aspect);
   const checked = generationSettingsSchema.safeParse({ ...settings, ...size, aspect: read.aspect });
   if (!checked.success) {
     const why = checked.error.issues[0]?.message ?? 'a size the queue does not take';
-    throw new ApiError('invalid_input', `prompt.queue: prompts.${index}: ${promptLabel(index, text)}: --ar ${read.aspect} makes ${size.width}×${size.height}; ${why}`, `prompts.${index}`);
+    throw new ApiError(
+      'invalid_input',
+      `prompt.queue: prompts.${index}: ${promptLabel(index, text)}: --ar ${read.aspect} makes ${size.width}×${size.height}; ${why}`,
+      `prompts.${index}`,
+    );
   }
 }

@@ -38,7 +38,12 @@ function start(codec: SecretCodec | null = null): Services {
 
 /** Every file of the catalogue (the database, its write-ahead log, its shared memory) that exists now. */
 function catalogueBytes(): Buffer {
-  return Buffer.concat(['catalog.sqlite', 'catalog.sqlite-wal', 'catalog.sqlite-shm'].map((f) => path.join(dataDir, f)).filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f)));
+  return Buffer.concat(
+    ['catalog.sqlite', 'catalog.sqlite-wal', 'catalog.sqlite-shm']
+      .map((f) => path.join(dataDir, f))
+      .filter((f) => fs.existsSync(f))
+      .map((f) => fs.readFileSync(f)),
+  );
 }
 
 const mode = (file: string): number => fs.statSync(file).mode & 0o777;
@@ -67,7 +72,11 @@ describe('keys', () => {
     const services = start();
     const rpc = createRpc(services, 'cli');
     expect(await rpc.invoke('settings.setUnsplashKey', { key: UNSPLASH_KEY })).toEqual({ configured: true });
-    expect(await rpc.invoke('prompt.setLlm', { baseUrl: 'http://127.0.0.1:9/v1', model: 'local', apiKey: LLM_KEY })).toEqual({ baseUrl: 'http://127.0.0.1:9/v1', model: 'local', hasKey: true });
+    expect(await rpc.invoke('prompt.setLlm', { baseUrl: 'http://127.0.0.1:9/v1', model: 'local', apiKey: LLM_KEY })).toEqual({
+      baseUrl: 'http://127.0.0.1:9/v1',
+      model: 'local',
+      hasKey: true,
+    });
     expect(await rpc.invoke('models.setToken', { token: HF_TOKEN })).toEqual({ hasToken: true });
 
     // While the app runs (the log holds the latest writes) and after it closed.
@@ -110,7 +119,9 @@ describe('keys', () => {
     expect(services.secrets.get('llm.apiKey')).toBe(LLM_KEY);
     expect(services.secrets.get('hf.token')).toBe(HF_TOKEN);
     expect(services.composer.llm()).toEqual<LlmSettings>({ baseUrl: 'http://127.0.0.1:9/v1', model: 'local', hasKey: true });
-    const rows = services.db.prepare('SELECT key, value FROM app_settings WHERE key IN (?, ?, ?) ORDER BY key').all('hf.token', 'llm', 'unsplash.key');
+    const rows = services.db
+      .prepare('SELECT key, value FROM app_settings WHERE key IN (?, ?, ?) ORDER BY key')
+      .all('hf.token', 'llm', 'unsplash.key');
     expect(rows).toEqual([{ key: 'llm', value: JSON.stringify({ baseUrl: 'http://127.0.0.1:9/v1', model: 'local' }) }]);
     for (const key of [UNSPLASH_KEY, LLM_KEY, HF_TOKEN]) expect(catalogueBytes().includes(key)).toBe(false);
     await services.close();
@@ -127,29 +138,34 @@ describe('keys', () => {
     expect(fs.readFileSync(app.file, 'utf8')).not.toContain(UNSPLASH_KEY);
     const cli = new SecretStore(dataDir);
     expect(cli.has('unsplash.key')).toBe(true);
-    expect(() => cli.get('unsplash.key')).toThrow(/Unsplash access key was saved by the Onbrand app, sealed with the system keychain \(test-keychain\)/);
+    expect(() => cli.get('unsplash.key')).toThrow(
+      /Unsplash access key was saved by the Onbrand app, sealed with the system keychain \(test-keychain\)/,
+    );
     expect(() => new SecretStore(dataDir, aesCodec()).get('unsplash.key')).toThrow(/cannot be unsealed by the system keychain/);
     // Set again from the command line: stored plain in the private file, readable by both.
     cli.set('unsplash.key', 'from-the-cli');
     expect(app.get('unsplash.key')).toBe('from-the-cli');
   });
 
-  it.runIf(posix)('secrets.json is 0600 and the data folder 0700 even under a permissive umask; a copy restored 0644 is tightened when read', () => {
-    const before = process.umask(0);
-    try {
-      prepareDataDir(dataDir);
-      expect(mode(dataDir)).toBe(0o700);
-      const store = new SecretStore(dataDir);
-      store.set('llm.apiKey', LLM_KEY);
-      expect(mode(store.file)).toBe(0o600);
-      fs.chmodSync(store.file, 0o644);
-      expect(new SecretStore(dataDir).get('llm.apiKey')).toBe(LLM_KEY);
-      expect(mode(store.file)).toBe(0o600);
-      expect(fs.readdirSync(dataDir)).toEqual(['secrets.json']); // no temporary file left
-    } finally {
-      process.umask(before);
-    }
-  });
+  it.runIf(posix)(
+    'secrets.json is 0600 and the data folder 0700 even under a permissive umask; a copy restored 0644 is tightened when read',
+    () => {
+      const before = process.umask(0);
+      try {
+        prepareDataDir(dataDir);
+        expect(mode(dataDir)).toBe(0o700);
+        const store = new SecretStore(dataDir);
+        store.set('llm.apiKey', LLM_KEY);
+        expect(mode(store.file)).toBe(0o600);
+        fs.chmodSync(store.file, 0o644);
+        expect(new SecretStore(dataDir).get('llm.apiKey')).toBe(LLM_KEY);
+        expect(mode(store.file)).toBe(0o600);
+        expect(fs.readdirSync(dataDir)).toEqual(['secrets.json']); // no temporary file left
+      } finally {
+        process.umask(before);
+      }
+    },
+  );
 
   it.runIf(posix)("tightens an older Onbrand data folder, never a folder that is not Onbrand's", () => {
     const older = path.join(root, 'older');

@@ -61,7 +61,10 @@ export class SecretStore {
     if (entry.encoding === 'plain') return entry.value;
     const label = SECRET_LABELS[name];
     if (!this.codec || this.codec.name !== entry.encoding) {
-      throw new ApiError('io', `The ${label} was saved by the Onbrand app, sealed with the system keychain (${entry.encoding}), which this process cannot use; set it again here to use it here too.`);
+      throw new ApiError(
+        'io',
+        `The ${label} was saved by the Onbrand app, sealed with the system keychain (${entry.encoding}), which this process cannot use; set it again here to use it here too.`,
+      );
     }
     try {
       return this.codec.decrypt(Buffer.from(entry.value, 'base64'));
@@ -112,10 +115,15 @@ export class SecretStore {
       const parsed = JSON.parse(fs.readFileSync(this.file, 'utf8')) as { secrets?: unknown };
       if (!parsed.secrets || typeof parsed.secrets !== 'object') throw new Error('no "secrets" object');
       entries = Object.fromEntries(
-        Object.entries(parsed.secrets as Record<string, Partial<Entry>>).filter(([, e]) => typeof e?.encoding === 'string' && typeof e.value === 'string'),
+        Object.entries(parsed.secrets as Record<string, Partial<Entry>>).filter(
+          ([, e]) => typeof e?.encoding === 'string' && typeof e.value === 'string',
+        ),
       ) as Entries;
     } catch (error) {
-      throw new ApiError('io', `${this.file} is damaged (${(error as Error).message}); set your keys again and it is replaced (the damaged copy is kept beside it).`);
+      throw new ApiError(
+        'io',
+        `${this.file} is damaged (${(error as Error).message}); set your keys again and it is replaced (the damaged copy is kept beside it).`,
+      );
     }
     this.cache = { stamp, entries };
     return entries;
@@ -137,10 +145,17 @@ export class SecretStore {
       fs.renameSync(temp, this.file);
     } catch (error) {
       fs.rmSync(temp, { force: true });
-      throw new ApiError('io', `The keys cannot be saved in ${this.file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
+      throw new ApiError(
+        'io',
+        `The keys cannot be saved in ${this.file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
+      );
     }
     const mode = fs.statSync(this.file).mode & 0o777;
-    if (POSIX && mode !== PRIVATE_FILE) throw new ApiError('io', `${this.file} has mode ${mode.toString(8)}, not 600: others could read your keys; check the folder's file system.`);
+    if (POSIX && mode !== PRIVATE_FILE)
+      throw new ApiError(
+        'io',
+        `${this.file} has mode ${mode.toString(8)}, not 600: others could read your keys; check the folder's file system.`,
+      );
     this.cache = null;
   }
 }

@@ -1,5 +1,14 @@
 import path from 'node:path';
-import { AppSettings, ImageRepository, PresetRepository, ProjectRepository, RefRepository, SectionRepository, openCatalog, type CatalogDb } from './catalog/index.js';
+import {
+  AppSettings,
+  ImageRepository,
+  PresetRepository,
+  ProjectRepository,
+  RefRepository,
+  SectionRepository,
+  openCatalog,
+  type CatalogDb,
+} from './catalog/index.js';
 import { prepareDataDir, type OnbrandConfig } from './config.js';
 import { Curation } from './curation/index.js';
 import { Exporter } from './export/index.js';
@@ -81,7 +90,9 @@ export function createServices(config: OnbrandConfig, options: ServiceOptions = 
     lease,
     // The owner finishes moves a crash interrupted; other processes never touch a move in flight.
     onOwnership: () => curation.reconcile(),
-    exportFolders: () => [...new Set((db.prepare('SELECT DISTINCT path FROM exports').all() as { path: string }[]).map((r) => path.dirname(r.path)))],
+    exportFolders: () => [
+      ...new Set((db.prepare('SELECT DISTINCT path FROM exports').all() as { path: string }[]).map((r) => path.dirname(r.path))),
+    ],
     modelsDir: config.modelsDir,
     loraDir: path.join(config.modelsDir, 'loras'),
     dataDir: config.dataDir,
@@ -105,7 +116,15 @@ export function createServices(config: OnbrandConfig, options: ServiceOptions = 
   });
   const sections = new SectionRepository(db);
   let upscaler: Upscaler | undefined;
-  const exporter = new Exporter(db, projectRepo, images, sections, settings, events, () => (upscaler ??= new Upscaler(path.join(config.modelsDir, 'upscalers'), options.provider ?? 'auto')));
+  const exporter = new Exporter(
+    db,
+    projectRepo,
+    images,
+    sections,
+    settings,
+    events,
+    () => (upscaler ??= new Upscaler(path.join(config.modelsDir, 'upscalers'), options.provider ?? 'auto')),
+  );
   const models = new ModelStore({
     modelsDir: config.modelsDir,
     dataDir: config.dataDir,

@@ -45,7 +45,9 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   if (values.token !== undefined && !/^[\w-]{32,256}$/.test(values.token)) {
-    throw new Error('--token must be at least 32 characters of letters, digits, _ and - (it is all that stands between this port and the catalogue); leave it out for a random one');
+    throw new Error(
+      '--token must be at least 32 characters of letters, digits, _ and - (it is all that stands between this port and the catalogue); leave it out for a random one',
+    );
   }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a number from 0 to 65535, not "${values.port}"`);
@@ -56,14 +58,17 @@ export async function main(argv: string[]): Promise<void> {
     ...(values['models-dir'] ? { modelsDir: values['models-dir'] } : {}),
   });
   const provider = values.provider as 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
-  if (!['auto', 'cpu', 'cuda', 'dml', 'coreml'].includes(provider)) throw new Error(`--provider must be auto, cpu, cuda, dml or coreml, not "${provider}"`);
+  if (!['auto', 'cpu', 'cuda', 'dml', 'coreml'].includes(provider))
+    throw new Error(`--provider must be auto, cpu, cuda, dml or coreml, not "${provider}"`);
   const services = createServices(config, { provider });
   const recovered = services.queue.start('serve');
-  if (recovered.owner) console.log(`The queue is run by ${describeHolder(recovered.owner)}; this host shows it and takes it over when that stops.`);
+  if (recovered.owner)
+    console.log(`The queue is run by ${describeHolder(recovered.owner)}; this host shows it and takes it over when that stops.`);
   // Downloads that were running when Onbrand last stopped go on from where they stopped.
   services.models.resumePending();
   for (const bad of recovered.unreadable) console.warn(`Job ${bad.id} cannot be read (${bad.reason}); kept as failed, with its prompt.`);
-  if (recovered.resumed.length) console.log(`Resuming interrupted job${recovered.resumed.length === 1 ? '' : 's'} ${recovered.resumed.join(', ')}.`);
+  if (recovered.resumed.length)
+    console.log(`Resuming interrupted job${recovered.resumed.length === 1 ? '' : 's'} ${recovered.resumed.join(', ')}.`);
   const host = await startHost({
     services,
     host: values.host,

@@ -132,7 +132,8 @@ function refusal(url: string, headers: Record<string, string> = {}): Promise<num
   });
 }
 
-const eventsUrl = (token?: string): string => `ws://127.0.0.1:${host.port}/api/events${token === undefined ? '' : `?token=${encodeURIComponent(token)}`}`;
+const eventsUrl = (token?: string): string =>
+  `ws://127.0.0.1:${host.port}/api/events${token === undefined ? '' : `?token=${encodeURIComponent(token)}`}`;
 
 // ---- Tests ------------------------------------------------------------------------------------
 
@@ -148,7 +149,10 @@ describe('startHost', () => {
   it('uses the token it is given', async () => {
     const other = await startHost({ services, port: 0, rendererDir, token: 'given-token' });
     try {
-      const res = await fetch(`http://127.0.0.1:${other.port}/api/projects.list`, { method: 'POST', headers: { 'x-onbrand-token': 'given-token' } });
+      const res = await fetch(`http://127.0.0.1:${other.port}/api/projects.list`, {
+        method: 'POST',
+        headers: { 'x-onbrand-token': 'given-token' },
+      });
       expect(res.status).toBe(200);
     } finally {
       await other.close();
@@ -246,11 +250,20 @@ describe('the HTTP API', () => {
   it('answers only to its own names: another Host (DNS rebinding) is a 421, even with the token', async () => {
     const ask = (hostHeader: string, route = '/api/projects.list'): Promise<{ status: number; body: string }> =>
       new Promise((resolve, reject) => {
-        const req = http.request({ host: '127.0.0.1', port: host.port, path: route, method: route.startsWith('/api/') && route !== '/api/health' ? 'POST' : 'GET', headers: { host: hostHeader, 'x-onbrand-token': host.token, 'content-type': 'application/json' } }, (res) => {
-          let body = '';
-          res.on('data', (c: Buffer) => (body += c.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        });
+        const req = http.request(
+          {
+            host: '127.0.0.1',
+            port: host.port,
+            path: route,
+            method: route.startsWith('/api/') && route !== '/api/health' ? 'POST' : 'GET',
+            headers: { host: hostHeader, 'x-onbrand-token': host.token, 'content-type': 'application/json' },
+          },
+          (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
         req.on('error', reject);
         req.end(route.startsWith('/api/') && route !== '/api/health' ? '{}' : undefined);
       });
@@ -259,7 +272,9 @@ describe('the HTTP API', () => {
     expect((await ask(`evil.example:${host.port}`, '/api/health')).status).toBe(421);
     expect((await ask('127.0.0.1:1')).status).toBe(421);
     const refused = await ask(`rebind.attacker.test:${host.port}`);
-    expect(JSON.parse(refused.body)).toMatchObject({ error: { message: expect.stringMatching(/answers only as 127\.0\.0\.1:\d+ or localhost:\d+/) } });
+    expect(JSON.parse(refused.body)).toMatchObject({
+      error: { message: expect.stringMatching(/answers only as 127\.0\.0\.1:\d+ or localhost:\d+/) },
+    });
     expect((await ask(`127.0.0.1:${host.port}`)).status).toBe(200);
     expect((await ask(`localhost:${host.port}`)).status).toBe(200);
     expect((await ask(`LOCALHOST:${host.port}`)).status).toBe(200);
@@ -398,7 +413,9 @@ describe('the WebSocket of events', () => {
   it('refuses a page from another origin even with the token', async () => {
     expect(await refusal(eventsUrl(host.token), { Origin: 'http://evil.example' })).toBe(401);
     // Same origin by the page's own (rebound) name: refused by the Host check.
-    expect(await refusal(eventsUrl(host.token), { Origin: `http://evil.example:${host.port}`, Host: `evil.example:${host.port}` })).toBe(401);
+    expect(await refusal(eventsUrl(host.token), { Origin: `http://evil.example:${host.port}`, Host: `evil.example:${host.port}` })).toBe(
+      401,
+    );
     expect(await refusal(eventsUrl(host.token), { Origin: `http://127.0.0.1:${host.port + 1}` })).toBe(401);
   });
 

@@ -70,8 +70,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     if (auth?.startsWith('Bearer ')) return auth.slice(7);
     return (req.query as Record<string, unknown> | undefined)?.token;
   };
-  const sendError = (reply: FastifyReply, error: ApiError): FastifyReply =>
-    reply.code(STATUS[error.code]).send({ error: error.toJSON() });
+  const sendError = (reply: FastifyReply, error: ApiError): FastifyReply => reply.code(STATUS[error.code]).send({ error: error.toJSON() });
 
   // DNS rebinding: a page of another site whose name resolves to 127.0.0.1 reaches this port with
   // its own name in Host. Only this machine's names for the bound address are answered.
@@ -82,7 +81,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     const names = new Set(['127.0.0.1', 'localhost', '[::1]', bound.includes(':') ? `[${bound}]` : bound]);
     if (bound === '0.0.0.0' || bound === '::') {
       // Listening on every interface (the user asked for it): any of this machine's addresses.
-      for (const list of Object.values(os.networkInterfaces())) for (const a of list ?? []) names.add(a.family === 'IPv6' ? `[${a.address}]` : a.address);
+      for (const list of Object.values(os.networkInterfaces()))
+        for (const a of list ?? []) names.add(a.family === 'IPv6' ? `[${a.address}]` : a.address);
       names.add(os.hostname().toLowerCase());
     }
     const lower = header.toLowerCase();
@@ -90,7 +90,12 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   };
   app.addHook('onRequest', async (req, reply) => {
     if (!hostAllowed(req.headers.host)) {
-      return reply.code(421).send({ error: { code: 'unauthorized', message: `This Onbrand answers only as 127.0.0.1:${port} or localhost:${port}, not as "${req.headers.host ?? ''}".` } });
+      return reply.code(421).send({
+        error: {
+          code: 'unauthorized',
+          message: `This Onbrand answers only as 127.0.0.1:${port} or localhost:${port}, not as "${req.headers.host ?? ''}".`,
+        },
+      });
     }
     return undefined;
   });
@@ -109,7 +114,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     return reply.code(status).send({ error: { code, message: `Bad request: ${error.message}` } });
   });
 
-  app.get('/api/health', async () => ({ ok: true, version: (await rpc.invoke('app.info', {}) as { version: string }).version }));
+  app.get('/api/health', async () => ({ ok: true, version: ((await rpc.invoke('app.info', {})) as { version: string }).version }));
 
   app.post<{ Params: { method: string } }>('/api/:method', async (req, reply) => {
     if (!tokenOk(requestToken(req))) {
@@ -129,7 +134,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     try {
       const file = await services.media.resolve(req.query.path ?? '');
       // `download=1`: the browser host's stand-in for dragging files out of the window.
-      if (req.query.download === '1') reply.header('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(path.basename(file.path))}`);
+      if (req.query.download === '1')
+        reply.header('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(path.basename(file.path))}`);
       return reply
         .header('Content-Type', file.contentType)
         .header('Content-Length', file.size)

@@ -37,13 +37,27 @@ describe('onbrand generate', () => {
       expect(params.negativePrompt).toBe('text');
     }
     // Run again: same seeds, new names; nothing is overwritten.
-    const again = JSON.parse((await cli(args('--seed', '41', '--batch', '2', '--out', out, '--json', '--negative', 'text'))).out) as { files: { path: string }[] };
+    const again = JSON.parse((await cli(args('--seed', '41', '--batch', '2', '--out', out, '--json', '--negative', 'text'))).out) as {
+      files: { path: string }[];
+    };
     expect(path.basename(again.files[0]!.path)).toBe('41_2.png');
     expect(fs.readFileSync(again.files[0]!.path).equals(fs.readFileSync(json.files[0]!.path))).toBe(true);
   });
 
   it('picks and prints a random seed when none is given; --ar sets the size', async () => {
-    const result = await cli(['generate', '--model', model, '--prompt', 'x', '--ar', '1:1', '--steps', '2', '--out', path.join(root, 'ar')]);
+    const result = await cli([
+      'generate',
+      '--model',
+      model,
+      '--prompt',
+      'x',
+      '--ar',
+      '1:1',
+      '--steps',
+      '2',
+      '--out',
+      path.join(root, 'ar'),
+    ]);
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/Generated 1 image in .* \(seed \d+\)/);
     const file = fs.readdirSync(path.join(root, 'ar'))[0]!;
@@ -60,7 +74,9 @@ describe('onbrand generate', () => {
 
   it('img2img with --init and --strength', async () => {
     const init = path.join(root, 'init.png');
-    await sharp({ create: { width: 80, height: 80, channels: 3, background: '#FFD500' } }).png().toFile(init);
+    await sharp({ create: { width: 80, height: 80, channels: 3, background: '#FFD500' } })
+      .png()
+      .toFile(init);
     const result = await cli(args('--init', init, '--strength', '0.5', '--out', path.join(root, 'img2img'), '--json'));
     expect(result.code).toBe(0);
     const file = (JSON.parse(result.out) as { files: { path: string }[] }).files[0]!.path;
@@ -97,14 +113,45 @@ describe('onbrand generate', () => {
     const loras = path.join(root, 'loras');
     fs.mkdirSync(loras, { recursive: true });
     fs.writeFileSync(path.join(loras, 'FluxPortraitTrainer.safetensors'), '');
-    const result = await cli(['generate', '--model', model, '--prompt', '<lora:FluxPortrait:0.8>, portrait', '--width', '64', '--height', '64', '--lora-dir', loras, '--out', path.join(root, 'lora')]);
+    const result = await cli([
+      'generate',
+      '--model',
+      model,
+      '--prompt',
+      '<lora:FluxPortrait:0.8>, portrait',
+      '--width',
+      '64',
+      '--height',
+      '64',
+      '--lora-dir',
+      loras,
+      '--out',
+      path.join(root, 'lora'),
+    ]);
     expect(result.code).toBe(2);
     expect(result.err).toMatch(/No LoRA named "FluxPortrait".*Did you mean: FluxPortraitTrainer\?/);
   });
 
   it('--help documents every option', async () => {
     const result = await cli(['generate', '--help']);
-    for (const option of ['--model', '--prompt', '--negative', '--seed', '--steps', '--cfg', '--sampler', '--width', '--ar', '--batch', '--lora-dir', '--init', '--strength', '--provider', '--out', '--json']) {
+    for (const option of [
+      '--model',
+      '--prompt',
+      '--negative',
+      '--seed',
+      '--steps',
+      '--cfg',
+      '--sampler',
+      '--width',
+      '--ar',
+      '--batch',
+      '--lora-dir',
+      '--init',
+      '--strength',
+      '--provider',
+      '--out',
+      '--json',
+    ]) {
       expect(result.out).toContain(option);
     }
   });

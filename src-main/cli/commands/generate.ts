@@ -58,7 +58,10 @@ async function generateImages(
   progress: ((line: string) => void) | null,
 ): Promise<GenerateResult> {
   if (!args.prompt) throw new UsageError('--prompt is required');
-  for (const [flag, text] of [['--prompt', args.prompt], ['--negative', args.negative ?? '']] as const) {
+  for (const [flag, text] of [
+    ['--prompt', args.prompt],
+    ['--negative', args.negative ?? ''],
+  ] as const) {
     if (text.length > MAX_PROMPT) throw new UsageError(`${flag} is ${text.length} characters; at most ${MAX_PROMPT} are accepted`);
   }
   if (!args.out) throw new UsageError('--out is required: the folder for the images');

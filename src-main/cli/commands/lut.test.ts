@@ -14,13 +14,17 @@ describe('onbrand lut', () => {
     expect(parseCube(fs.readFileSync(cube, 'utf8')).size).toBe(33);
     expect((await cli(['lut', 'snap', '--out', cube])).err).toMatch(/exists; Onbrand never overwrites/);
     const input = path.join(dir, 'in.png');
-    await sharp({ create: { width: 32, height: 32, channels: 3, background: '#2E9D42' } }).png().toFile(input);
+    await sharp({ create: { width: 32, height: 32, channels: 3, background: '#2E9D42' } })
+      .png()
+      .toFile(input);
     const output = path.join(dir, 'out.png');
     const applied = await cli(['lut', 'apply', '--cube', cube, input, output]);
     expect(applied.code).toBe(0);
     const { data } = await sharp(output).raw().toBuffer({ resolveWithObject: true });
     expect([...data.subarray(0, 3)]).not.toEqual([0x2e, 0x9d, 0x42]);
     fs.writeFileSync(path.join(dir, 'bad.cube'), 'LUT_3D_SIZE 2\n0 0 0\n');
-    expect((await cli(['lut', 'apply', '--cube', path.join(dir, 'bad.cube'), input, path.join(dir, 'o2.png')])).err).toMatch(/expected 8 entries/);
+    expect((await cli(['lut', 'apply', '--cube', path.join(dir, 'bad.cube'), input, path.join(dir, 'o2.png')])).err).toMatch(
+      /expected 8 entries/,
+    );
   });
 });

@@ -13,15 +13,20 @@ const onbrand = cli.onbrand;
 /** A project "Drop" with a.png (image 1) and b.png (image 2). */
 async function project(): Promise<void> {
   expect((await onbrand('projects', 'create', 'Drop')).code).toBe(0);
-  for (const [name, background] of [['a.png', '#FE2C54'], ['b.png', '#00E0FF']] as const) {
+  for (const [name, background] of [
+    ['a.png', '#FE2C54'],
+    ['b.png', '#00E0FF'],
+  ] as const) {
     const file = path.join(cli.root, name);
-    await sharp({ create: { width: 32, height: 48, channels: 3, background } }).png().toFile(file);
+    await sharp({ create: { width: 32, height: 48, channels: 3, background } })
+      .png()
+      .toFile(file);
     expect((await onbrand('import', 'Drop', file)).code).toBe(0);
   }
 }
 
 describe('onbrand rate and flag', () => {
-  it('set one image\'s rating and flag, and print what the image now has', async () => {
+  it("set one image's rating and flag, and print what the image now has", async () => {
     await project();
     expect(await onbrand('rate', 'Drop', '1', '5')).toEqual({ code: 0, out: 'a.png: ★★★★★\n', err: '' });
     expect(await onbrand('flag', 'drop', '1', 'reject')).toEqual({ code: 0, out: 'a.png: ★★★★★ (reject)\n', err: '' });

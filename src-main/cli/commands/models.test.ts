@@ -33,7 +33,11 @@ beforeAll(() => {
   checkpoint = path.join(root, 'tiny.safetensors');
   writeLdmCheckpoint(checkpoint, config, 'sd1');
   configDir = path.join(root, 'config');
-  for (const [part, value] of [['unet', config.unet], ['vae', config.vae], ['text_encoder', config.textEncoder]] as const) {
+  for (const [part, value] of [
+    ['unet', config.unet],
+    ['vae', config.vae],
+    ['text_encoder', config.textEncoder],
+  ] as const) {
     fs.mkdirSync(path.join(configDir, part), { recursive: true });
     fs.writeFileSync(path.join(configDir, part, 'config.json'), JSON.stringify(value));
   }
@@ -55,7 +59,25 @@ describe('onbrand models import, then generate --model NAME', () => {
 
   it('generates with the installed model by name', async () => {
     const out = path.join(root, 'out');
-    const result = await cli(['generate', '--model', 't', '--prompt', 'a portrait, teal light', '--width', '64', '--height', '64', '--steps', '3', '--seed', '4', '--out', out, '--json', ...dirs()]);
+    const result = await cli([
+      'generate',
+      '--model',
+      't',
+      '--prompt',
+      'a portrait, teal light',
+      '--width',
+      '64',
+      '--height',
+      '64',
+      '--steps',
+      '3',
+      '--seed',
+      '4',
+      '--out',
+      out,
+      '--json',
+      ...dirs(),
+    ]);
     expect(result.code).toBe(0);
     const file = (JSON.parse(result.out) as { files: { path: string }[] }).files[0]!.path;
     expect((await sharp(file).metadata()).width).toBe(64);
@@ -100,7 +122,14 @@ describe('onbrand models pull', () => {
     hub = await startHubImitation({
       repos: {
         'test/tiny': { revisions: { main: { 'tiny.safetensors': fs.readFileSync(checkpoint) } } },
-        'openai/clip-vit-large-patch14': { revisions: { main: { 'vocab.json': fs.readFileSync(path.join(onnxDir, 'tokenizer', 'vocab.json')), 'merges.txt': fs.readFileSync(path.join(onnxDir, 'tokenizer', 'merges.txt')) } } },
+        'openai/clip-vit-large-patch14': {
+          revisions: {
+            main: {
+              'vocab.json': fs.readFileSync(path.join(onnxDir, 'tokenizer', 'vocab.json')),
+              'merges.txt': fs.readFileSync(path.join(onnxDir, 'tokenizer', 'merges.txt')),
+            },
+          },
+        },
       },
     });
   });
@@ -109,7 +138,8 @@ describe('onbrand models pull', () => {
   function partBytes(dir: string): number {
     if (!fs.existsSync(dir)) return 0;
     let n = 0;
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) if (entry.isFile() && entry.name.endsWith('.part')) n += fs.statSync(path.join(entry.parentPath, entry.name)).size;
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true }))
+      if (entry.isFile() && entry.name.endsWith('.part')) n += fs.statSync(path.join(entry.parentPath, entry.name)).size;
     return n;
   }
 

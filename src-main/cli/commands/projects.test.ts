@@ -73,4 +73,3 @@ describe('projects', () => {
     expect(missing.err).toContain('Autumn');
   });
 });
-

@@ -27,7 +27,13 @@ Lists, creates or renames projects. A new project's folder defaults to PROJECTS-
       const list = (await rpc.invoke('projects.list', {})) as Project[];
       if (json) print(JSON.stringify(list, null, 2));
       else if (list.length === 0) print('No projects yet. Create one with: onbrand projects create NAME');
-      else print(table(['ID', 'NAME', 'IMAGES', 'FOLDER'], list.map((p) => [String(p.id), p.name, String(p.imageCount), p.folder])));
+      else
+        print(
+          table(
+            ['ID', 'NAME', 'IMAGES', 'FOLDER'],
+            list.map((p) => [String(p.id), p.name, String(p.imageCount), p.folder]),
+          ),
+        );
       return 0;
     }
     if (sub === 'create') {

@@ -12,7 +12,9 @@ let server: http.Server;
 let base: string;
 
 beforeAll(async () => {
-  const teal = await sharp({ create: { width: 90, height: 160, channels: 3, background: '#00E0FF' } }).png().toBuffer();
+  const teal = await sharp({ create: { width: 90, height: 160, channels: 3, background: '#00E0FF' } })
+    .png()
+    .toBuffer();
   server = http.createServer((req, res) => {
     if (req.url?.startsWith('/img/')) {
       res.writeHead(200, { 'content-type': 'image/png' });
@@ -20,7 +22,9 @@ beforeAll(async () => {
     }
     if (req.url === '/photos/neon-portrait-AbC123') {
       res.writeHead(200, { 'content-type': 'text/html' });
-      return void res.end(`<html><head><meta property="og:title" content="Photo by Jane Doe on Unsplash"><meta property="og:image" content="${base}/img/teal.png"></head></html>`);
+      return void res.end(
+        `<html><head><meta property="og:title" content="Photo by Jane Doe on Unsplash"><meta property="og:image" content="${base}/img/teal.png"></head></html>`,
+      );
     }
     res.writeHead(200, { 'content-type': 'text/html' });
     res.end('<html><body>no image</body></html>');
@@ -39,7 +43,13 @@ describe('onbrand ref', () => {
     out.on('data', (c: Buffer) => (text += c.toString()));
     expect(await run(['projects', 'create', 'Mood', '--data-dir', dataDir], out, new PassThrough())).toBe(0);
     text = '';
-    expect(await run(['ref', 'add', 'Mood', `${base}/photos/neon-portrait-AbC123`, `${base}/blog`, '--data-dir', dataDir], out, new PassThrough())).toBe(3);
+    expect(
+      await run(
+        ['ref', 'add', 'Mood', `${base}/photos/neon-portrait-AbC123`, `${base}/blog`, '--data-dir', dataDir],
+        out,
+        new PassThrough(),
+      ),
+    ).toBe(3);
     expect(text).toMatch(/Added 1 reference to "Mood"; 1 skipped:/);
     expect(text).toMatch(/neon-portrait-AbC123\.png — Jane Doe/);
     expect(text).toMatch(/skipped .*\/blog is a web page without an image/);

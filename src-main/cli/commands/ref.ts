@@ -8,7 +8,7 @@ import { UsageError } from '../usage.js';
 export const ref: Command = {
   name: 'ref',
   summary: [
-    'ref add PROJECT URL|PATH...    add references to a project\'s mood board (files, folders, image URLs, Unsplash pages)',
+    "ref add PROJECT URL|PATH...    add references to a project's mood board (files, folders, image URLs, Unsplash pages)",
     'ref list PROJECT               list the mood board with attribution and palettes',
   ],
   help: `Usage: onbrand ref add PROJECT URL|PATH...
@@ -35,7 +35,10 @@ list  the mood board in order: file, size, dominant colours, author, licence, so
         print(`The mood board of "${project.name}" is empty. Add references with: onbrand ref add "${project.name}" URL|PATH…`);
       } else {
         const rows = refs.map((r, i) => {
-          const colours = r.palette.slice(0, 3).map((c) => c.hex).join(' ');
+          const colours = r.palette
+            .slice(0, 3)
+            .map((c) => c.hex)
+            .join(' ');
           return [String(i + 1), r.fileName, `${r.width}×${r.height}`, colours, r.author ?? '', r.licence ?? '', r.sourceUrl ?? ''];
         });
         print(table(['#', 'FILE', 'SIZE', 'COLOURS', 'AUTHOR', 'LICENCE', 'SOURCE'], rows));

@@ -34,7 +34,10 @@ const projectName = z
   .trim()
   .min(1, 'must not be empty')
   .max(120, 'must be at most 120 characters')
-  .refine((s) => !/[\\/:*?"<>|]/.test(s) && ![...s].some((c) => c.charCodeAt(0) < 32), 'must not contain / \\ : * ? " < > | or control characters')
+  .refine(
+    (s) => !/[\\/:*?"<>|]/.test(s) && ![...s].some((c) => c.charCodeAt(0) < 32),
+    'must not contain / \\ : * ? " < > | or control characters',
+  )
   .refine((s) => !/^\.+$/.test(s), 'must not be only dots (it would name the folder itself or the one above)');
 
 export interface Project {
@@ -141,7 +144,11 @@ export const requests = {
         folder: absolutePath.optional(),
         mood: z.string().max(500, 'must be at most 500 characters').optional(),
         aspect: aspect.optional(),
-        palette: z.array(brandColourSchema).min(1, 'must have at least one colour').max(MAX_BRAND_COLOURS, `must have at most ${MAX_BRAND_COLOURS} colours`).optional(),
+        palette: z
+          .array(brandColourSchema)
+          .min(1, 'must have at least one colour')
+          .max(MAX_BRAND_COLOURS, `must have at most ${MAX_BRAND_COLOURS} colours`)
+          .optional(),
       })
       .strict(),
     output: null as unknown as Project,

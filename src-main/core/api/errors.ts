@@ -1,14 +1,7 @@
 import type { z } from 'zod';
 
 /** What kind of failure an API call had; the UI and the CLI switch on this, never on messages. */
-export type ApiErrorCode =
-  | 'invalid_input'
-  | 'unknown_method'
-  | 'not_found'
-  | 'conflict'
-  | 'io'
-  | 'unauthorized'
-  | 'internal';
+export type ApiErrorCode = 'invalid_input' | 'unknown_method' | 'not_found' | 'conflict' | 'io' | 'unauthorized' | 'internal';
 
 export interface ApiErrorShape {
   code: ApiErrorCode;

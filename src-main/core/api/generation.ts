@@ -1,6 +1,16 @@
 /** The generation part of the API contract: settings, presets, jobs, the queue, hints, time and cost. */
 import { z } from 'zod';
-import { BRAND_LOOP_PRESET as BRAND_LOOP, SAMPLER_NAMES, SETTING_LIMITS as L, aspect, batches, id, position, seed, wholeNumber } from '../common/index.js';
+import {
+  BRAND_LOOP_PRESET as BRAND_LOOP,
+  SAMPLER_NAMES,
+  SETTING_LIMITS as L,
+  aspect,
+  batches,
+  id,
+  position,
+  seed,
+  wholeNumber,
+} from '../common/index.js';
 
 export { SAMPLER_NAMES, type SamplerLabel } from '../common/index.js';
 
@@ -166,7 +176,10 @@ export const generationRequests = {
     input: z.object({ projectId: id, format: z.enum(['markdown', 'csv']) }).strict(),
     output: null as unknown as { text: string; fileName: string },
   },
-  'settings.setCost': { input: z.object({ gpuCostPerHour: z.number().min(0).max(1000) }).strict(), output: null as unknown as { gpuCostPerHour: number } },
+  'settings.setCost': {
+    input: z.object({ gpuCostPerHour: z.number().min(0).max(1000) }).strict(),
+    output: null as unknown as { gpuCostPerHour: number },
+  },
 } as const;
 
 const jobSchema: z.ZodType<Job> = z.any();

@@ -60,8 +60,10 @@ const modelName = z
   .max(64, 'must be at most 64 characters')
   .regex(/^[A-Za-z0-9][\w .()+-]*$/, 'must start with a letter or digit and use only letters, digits, spaces and _ . ( ) + -')
   .refine((s) => !s.endsWith('.'), 'must not end with a dot')
-  .refine((s) => !['loras', 'upscalers', 'lora', 'embeddings', 'vae'].includes(s.toLowerCase()), 'is the name of a folder of the models folder');
-
+  .refine(
+    (s) => !['loras', 'upscalers', 'lora', 'embeddings', 'vae'].includes(s.toLowerCase()),
+    'is the name of a folder of the models folder',
+  );
 
 export const modelRequests = {
   'models.catalog': { input: z.object({}).strict(), output: null as unknown as CatalogEntry[] },
@@ -89,7 +91,10 @@ export const modelRequests = {
     output: null as unknown as ModelTask,
   },
   /** Stops a task; a download keeps its partial files unless `discard`. */
-  'models.cancel': { input: z.object({ taskId: z.string().min(1).max(64), discard: z.boolean().optional() }).strict(), output: null as unknown as ModelTask },
+  'models.cancel': {
+    input: z.object({ taskId: z.string().min(1).max(64), discard: z.boolean().optional() }).strict(),
+    output: null as unknown as ModelTask,
+  },
   /** Starts a cancelled or failed download again, from where it stopped. */
   'models.resume': { input: z.object({ taskId: z.string().min(1).max(64) }).strict(), output: null as unknown as ModelTask },
   /** Forgets a finished, failed or cancelled task. */
@@ -98,7 +103,19 @@ export const modelRequests = {
   'models.hub': { input: z.object({}).strict(), output: null as unknown as { hasToken: boolean; endpoint: string } },
   'models.remove': { input: z.object({ name: modelName }).strict(), output: null as unknown as { removed: string } },
   /** The Hugging Face token for gated repositories (null removes it). */
-  'models.setToken': { input: z.object({ token: z.string().trim().max(200, 'is too long').regex(/^[\w-]*$/, 'must be a Hugging Face token (letters, digits, _ and -)').nullable() }).strict(), output: null as unknown as { hasToken: boolean } },
+  'models.setToken': {
+    input: z
+      .object({
+        token: z
+          .string()
+          .trim()
+          .max(200, 'is too long')
+          .regex(/^[\w-]*$/, 'must be a Hugging Face token (letters, digits, _ and -)')
+          .nullable(),
+      })
+      .strict(),
+    output: null as unknown as { hasToken: boolean },
+  },
 } as const;
 
 export type { InstalledModel };

@@ -54,7 +54,8 @@ export function promptAspect(text: string): { prompt: string; aspect: string | n
   if (ar) {
     const value = ar[1] ?? '';
     const sides = /^(\d{1,2}):(\d{1,2})$/.exec(value);
-    if (!sides || Number(sides[1]) === 0 || Number(sides[2]) === 0) return { error: `--ar must be W:H with both sides from 1 to 99 (like 9:16), not "${value}"` };
+    if (!sides || Number(sides[1]) === 0 || Number(sides[2]) === 0)
+      return { error: `--ar must be W:H with both sides from 1 to 99 (like 9:16), not "${value}"` };
     return { prompt: text.slice(0, ar.index).trim(), aspect: value };
   }
   if (/(^|\s)--ar\b/.test(text)) return { error: '--ar must come last, as --ar W:H' };
@@ -67,7 +68,10 @@ export function promptLabel(index: number, text: string): string {
   return `prompt ${index + 1} ("${clipped.length > 40 ? `${clipped.slice(0, 39)}…` : clipped}")`;
 }
 
-const lists = z.record(z.string().regex(/^[\w ]{1,40}$/, 'must be a list name of letters, digits and spaces'), z.array(z.string().trim().min(1).max(200)).min(1).max(200));
+const lists = z.record(
+  z.string().regex(/^[\w ]{1,40}$/, 'must be a list name of letters, digits and spaces'),
+  z.array(z.string().trim().min(1).max(200)).min(1).max(200),
+);
 
 export const promptRequests = {
   'prompt.skeleton': { input: z.object({ projectId: id }).strict(), output: null as unknown as Skeleton },
@@ -98,7 +102,9 @@ export const promptRequests = {
     output: null as unknown as Expansion,
   },
   'prompt.draft': {
-    input: z.object({ projectId: id, n: z.number().int().min(1).max(10).optional(), seed: seed.optional(), llm: z.boolean().optional() }).strict(),
+    input: z
+      .object({ projectId: id, n: z.number().int().min(1).max(10).optional(), seed: seed.optional(), llm: z.boolean().optional() })
+      .strict(),
     output: null as unknown as Draft[],
   },
   'prompt.drafts': { input: z.object({ projectId: id }).strict(), output: null as unknown as Draft[] },

@@ -72,10 +72,18 @@ const item = z
 export const referenceRequests = {
   'refs.list': { input: z.object({ projectId: id }).strict(), output: null as unknown as Reference[] },
   'refs.add': {
-    input: z.object({ projectId: id, items: z.array(item).min(1, 'must name at least one file, folder or URL').max(500, 'must name at most 500 items') }).strict(),
+    input: z
+      .object({
+        projectId: id,
+        items: z.array(item).min(1, 'must name at least one file, folder or URL').max(500, 'must name at most 500 items'),
+      })
+      .strict(),
     output: null as unknown as ReferenceReport,
   },
-  'refs.remove': { input: z.object({ projectId: id, refIds: z.array(id).min(1).max(500) }).strict(), output: null as unknown as { removed: number } },
+  'refs.remove': {
+    input: z.object({ projectId: id, refIds: z.array(id).min(1).max(500) }).strict(),
+    output: null as unknown as { removed: number },
+  },
   'refs.move': { input: z.object({ refId: id, position }).strict(), output: null as unknown as Reference[] },
   'refs.palette': { input: z.object({ projectId: id }).strict(), output: null as unknown as PaletteEntry[] },
   'projects.update': {
@@ -93,11 +101,19 @@ export const referenceRequests = {
     output: null as unknown as Project,
   },
   'unsplash.search': {
-    input: z.object({ query: z.string().trim().min(1, 'must not be empty').max(200), page: z.number().int().min(1).max(50).optional() }).strict(),
+    input: z
+      .object({ query: z.string().trim().min(1, 'must not be empty').max(200), page: z.number().int().min(1).max(50).optional() })
+      .strict(),
     output: null as unknown as { results: UnsplashPhoto[]; total: number },
   },
-  'unsplash.import': { input: z.object({ projectId: id, photoId: z.string().regex(/^[\w-]{1,64}$/, 'must be an Unsplash photo id') }).strict(), output: null as unknown as ReferenceReport },
-  'settings.setUnsplashKey': { input: z.object({ key: z.string().trim().max(200).nullable() }).strict(), output: null as unknown as { configured: boolean } },
+  'unsplash.import': {
+    input: z.object({ projectId: id, photoId: z.string().regex(/^[\w-]{1,64}$/, 'must be an Unsplash photo id') }).strict(),
+    output: null as unknown as ReferenceReport,
+  },
+  'settings.setUnsplashKey': {
+    input: z.object({ key: z.string().trim().max(200).nullable() }).strict(),
+    output: null as unknown as { configured: boolean },
+  },
   'settings.get': { input: z.object({}).strict(), output: null as unknown as { unsplashConfigured: boolean; gpuCostPerHour: number } },
 } as const;
 

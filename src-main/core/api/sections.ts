@@ -27,7 +27,6 @@ export interface SectionCheck {
   suggestion: { imageId: number; fileName: string; dominantHex: string; deltaE: number } | null;
 }
 
-
 export const sectionRequests = {
   'sections.list': { input: z.object({ projectId: id }).strict(), output: null as unknown as Section[] },
   'sections.save': {

@@ -36,10 +36,7 @@ function listing(): string[] {
  * Opens `file`, expects `errorClass`, and checks that the file is byte-identical. With
  * `companions: 'none'` the folder must also be exactly as before (no -wal, -shm or -journal).
  */
-function expectRefusedUntouched<E extends Error>(
-  errorClass: new (...args: never[]) => E,
-  companions: 'none' | 'no-journal' = 'none',
-): E {
+function expectRefusedUntouched<E extends Error>(errorClass: new (...args: never[]) => E, companions: 'none' | 'no-journal' = 'none'): E {
   const hashBefore = sha256(file);
   const sizeBefore = fs.statSync(file).size;
   const filesBefore = listing();
@@ -73,7 +70,13 @@ function makeCatalogue(): void {
   );
   db.transaction(() => {
     for (let i = 0; i < 400; i++) {
-      insert.run(project.lastInsertRowid, `imports/${i}.png`, crypto.createHash('sha256').update(String(i)).digest('hex'), 'x'.repeat(200), now);
+      insert.run(
+        project.lastInsertRowid,
+        `imports/${i}.png`,
+        crypto.createHash('sha256').update(String(i)).digest('hex'),
+        'x'.repeat(200),
+        now,
+      );
     }
   })();
   db.close();
@@ -160,7 +163,7 @@ describe('openCatalog refuses a damaged file and leaves it byte-identical', () =
   it('a catalogue from a newer Onbrand (user_version above the latest)', () => {
     const future = LATEST_VERSION + 7;
     const raw = new Database(file);
-    raw.exec('CREATE TABLE projects (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO projects (name) VALUES (\'from the future\')');
+    raw.exec("CREATE TABLE projects (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO projects (name) VALUES ('from the future')");
     raw.pragma(`user_version = ${future}`);
     raw.close();
 
@@ -231,7 +234,7 @@ describe('a healthy catalogue that cannot be opened gets the real reason, never 
         const db = openCatalog(catalogue);
         // Opening may succeed on a full disk (nothing to write yet); the first write must then fail as full.
         try {
-          db.exec("CREATE TABLE big (x BLOB); INSERT INTO big VALUES (zeroblob(200000));");
+          db.exec('CREATE TABLE big (x BLOB); INSERT INTO big VALUES (zeroblob(200000));');
         } finally {
           db.close();
         }
@@ -246,11 +249,13 @@ describe('a healthy catalogue that cannot be opened gets the real reason, never 
     }
   });
 
-  it('sorts SQLite\'s and the file system\'s own error codes', () => {
+  it("sorts SQLite's and the file system's own error codes", () => {
     const named = (code: string, message: string): Error => Object.assign(new Error(message), { code });
     expect((classifyCatalogError(file, named('SQLITE_FULL', 'database or disk is full')) as CatalogOpenError).reason).toBe('disk_full');
     expect((classifyCatalogError(file, named('ENOSPC', 'no space left on device')) as CatalogOpenError).reason).toBe('disk_full');
-    expect((classifyCatalogError(file, named('SQLITE_READONLY', 'attempt to write a readonly database')) as CatalogOpenError).reason).toBe('permission');
+    expect((classifyCatalogError(file, named('SQLITE_READONLY', 'attempt to write a readonly database')) as CatalogOpenError).reason).toBe(
+      'permission',
+    );
     expect((classifyCatalogError(file, named('EACCES', 'permission denied')) as CatalogOpenError).reason).toBe('permission');
     expect((classifyCatalogError(file, named('SQLITE_BUSY', 'database is locked')) as CatalogOpenError).reason).toBe('locked');
     expect(classifyCatalogError(file, named('SQLITE_CORRUPT', 'database disk image is malformed'))).toBeInstanceOf(CatalogCorruptError);
@@ -269,23 +274,26 @@ describe('the catalogue file', () => {
 
 describe('two processes opening a new catalogue at once', () => {
   // The built code (npm test builds first), run as real separate processes.
-  it.skipIf(!fs.existsSync('dist/main/core/catalog/database.js'))('both open it; the schema is made once (no "table projects already exists")', async () => {
-    const script = `
+  it.skipIf(!fs.existsSync('dist/main/core/catalog/database.js'))(
+    'both open it; the schema is made once (no "table projects already exists")',
+    async () => {
+      const script = `
       const { openCatalog } = await import(${JSON.stringify(pathToFileURL(path.resolve('dist/main/core/catalog/database.js')).toString())});
       const db = openCatalog(process.argv[1]);
       console.log(db.pragma('user_version', { simple: true }));
       db.close();`;
-    for (let round = 0; round < 5; round++) {
-      const target = path.join(dir, `race-${round}.sqlite`);
-      const runs = Array.from({ length: 3 }, () => runNode(['--input-type=module', '-e', script, target]));
-      const results = await Promise.all(runs);
-      for (const result of results) {
-        expect(result.stderr).not.toMatch(/already exists/);
-        expect(result.code, result.stderr).toBe(0);
-        expect(result.stdout.trim()).toBe(String(LATEST_VERSION));
+      for (let round = 0; round < 5; round++) {
+        const target = path.join(dir, `race-${round}.sqlite`);
+        const runs = Array.from({ length: 3 }, () => runNode(['--input-type=module', '-e', script, target]));
+        const results = await Promise.all(runs);
+        for (const result of results) {
+          expect(result.stderr).not.toMatch(/already exists/);
+          expect(result.code, result.stderr).toBe(0);
+          expect(result.stdout.trim()).toBe(String(LATEST_VERSION));
+        }
       }
-    }
-  });
+    },
+  );
 });
 
 function runNode(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -66,8 +66,10 @@ export function classifyCatalogError(path: string, error: unknown): Error {
   const code = String((error as { code?: unknown }).code ?? '');
   const detail = (error as Error).message ?? String(error);
   if (/^SQLITE_(CORRUPT|NOTADB)/.test(code)) return new CatalogCorruptError(path, detail);
-  if (/^SQLITE_FULL/.test(code) || code === 'ENOSPC' || code === 'EDQUOT' || /disk is full/i.test(detail)) return new CatalogOpenError(path, 'disk_full', detail);
-  if (/^SQLITE_(CANTOPEN|READONLY|PERM|AUTH)/.test(code) || code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return new CatalogOpenError(path, 'permission', detail);
+  if (/^SQLITE_FULL/.test(code) || code === 'ENOSPC' || code === 'EDQUOT' || /disk is full/i.test(detail))
+    return new CatalogOpenError(path, 'disk_full', detail);
+  if (/^SQLITE_(CANTOPEN|READONLY|PERM|AUTH)/.test(code) || code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+    return new CatalogOpenError(path, 'permission', detail);
   if (/^SQLITE_(BUSY|LOCKED)/.test(code)) return new CatalogOpenError(path, 'locked', detail);
   // SQLite says "disk I/O error" when a full disk stops its shared-memory or WAL file growing:
   // the free space tells.

@@ -75,8 +75,7 @@ export class ImageRepository {
 
   findByHash(projectId: number, contentHash: string): ImageSummary | undefined {
     const row = this.db.prepare(`${SELECT} WHERE i.project_id = ? AND i.content_hash = ?`).get(projectId, contentHash) as
-      | ImageRow
-      | undefined;
+      ImageRow | undefined;
     return row && this.toSummary(row);
   }
 
@@ -110,22 +109,44 @@ export class ImageRepository {
   }
 
   /** The stored location and marks of an image (paths relative to its project folder). */
-  marks(id: number): { id: number; projectId: number; folder: string; path: string; originalPath: string | null; rating: number; flag: ImageFlag } | undefined {
+  marks(
+    id: number,
+  ):
+    | { id: number; projectId: number; folder: string; path: string; originalPath: string | null; rating: number; flag: ImageFlag }
+    | undefined {
     const row = this.db
-      .prepare('SELECT i.id, i.project_id, p.folder, i.path, i.original_path, i.rating, i.flag FROM images i JOIN projects p ON p.id = i.project_id WHERE i.id = ?')
-      .get(id) as { id: number; project_id: number; folder: string; path: string; original_path: string | null; rating: number; flag: ImageFlag } | undefined;
-    return row && { id: row.id, projectId: row.project_id, folder: row.folder, path: row.path, originalPath: row.original_path, rating: row.rating, flag: row.flag };
+      .prepare(
+        'SELECT i.id, i.project_id, p.folder, i.path, i.original_path, i.rating, i.flag FROM images i JOIN projects p ON p.id = i.project_id WHERE i.id = ?',
+      )
+      .get(id) as
+      | { id: number; project_id: number; folder: string; path: string; original_path: string | null; rating: number; flag: ImageFlag }
+      | undefined;
+    return (
+      row && {
+        id: row.id,
+        projectId: row.project_id,
+        folder: row.folder,
+        path: row.path,
+        originalPath: row.original_path,
+        rating: row.rating,
+        flag: row.flag,
+      }
+    );
   }
 
   setMarks(id: number, marks: { rating: number; flag: ImageFlag; path: string; originalPath: string | null }): void {
-    this.db.prepare('UPDATE images SET rating = ?, flag = ?, path = ?, original_path = ? WHERE id = ?').run(marks.rating, marks.flag, marks.path, marks.originalPath, id);
+    this.db
+      .prepare('UPDATE images SET rating = ?, flag = ?, path = ?, original_path = ? WHERE id = ?')
+      .run(marks.rating, marks.flag, marks.path, marks.originalPath, id);
   }
 
   /** Images whose file was being moved (reject / restore) when the app stopped. */
   withOriginalPath(): { id: number; folder: string; path: string; originalPath: string; flag: ImageFlag }[] {
     return (
       this.db
-        .prepare('SELECT i.id, p.folder, i.path, i.original_path, i.flag FROM images i JOIN projects p ON p.id = i.project_id WHERE i.original_path IS NOT NULL')
+        .prepare(
+          'SELECT i.id, p.folder, i.path, i.original_path, i.flag FROM images i JOIN projects p ON p.id = i.project_id WHERE i.original_path IS NOT NULL',
+        )
         .all() as { id: number; folder: string; path: string; original_path: string; flag: ImageFlag }[]
     ).map((r) => ({ id: r.id, folder: r.folder, path: r.path, originalPath: r.original_path, flag: r.flag }));
   }
@@ -141,7 +162,9 @@ export class ImageRepository {
 
   /** Batch indices of a job's images that are recorded. */
   jobIndices(jobId: number): Set<number> {
-    const rows = this.db.prepare('SELECT batch_index FROM images WHERE job_id = ? AND batch_index IS NOT NULL').all(jobId) as { batch_index: number }[];
+    const rows = this.db.prepare('SELECT batch_index FROM images WHERE job_id = ? AND batch_index IS NOT NULL').all(jobId) as {
+      batch_index: number;
+    }[];
     return new Set(rows.map((r) => r.batch_index));
   }
 

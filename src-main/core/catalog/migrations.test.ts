@@ -34,9 +34,9 @@ function columns(db: CatalogDb, table: string): string[] {
 }
 
 function indexes(db: CatalogDb): string[] {
-  return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name").all() as { name: string }[]).map(
-    (r) => r.name,
-  );
+  return (
+    db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name").all() as { name: string }[]
+  ).map((r) => r.name);
 }
 
 const NOW = '2025-01-02T03:04:05.000Z';
@@ -174,14 +174,12 @@ describe('migration 0003 sections-exports-timelog', () => {
     const v2 = openAt(2);
     const projectId = insertProject(v2);
     const imageId = insertImage(v2, projectId);
-    v2.prepare(`INSERT INTO refs (project_id, path, content_hash, width, height, author, created_at) VALUES (?, 'references/r.jpg', 'h', 10, 20, 'Ann', ?)`).run(
-      projectId,
-      NOW,
-    );
-    v2.prepare(`INSERT INTO jobs (project_id, prompt, settings, batch_size, seed, created_at) VALUES (?, 'a dog', '{"steps":20}', 2, 7, ?)`).run(
-      projectId,
-      NOW,
-    );
+    v2.prepare(
+      `INSERT INTO refs (project_id, path, content_hash, width, height, author, created_at) VALUES (?, 'references/r.jpg', 'h', 10, 20, 'Ann', ?)`,
+    ).run(projectId, NOW);
+    v2.prepare(
+      `INSERT INTO jobs (project_id, prompt, settings, batch_size, seed, created_at) VALUES (?, 'a dog', '{"steps":20}', 2, 7, ?)`,
+    ).run(projectId, NOW);
     v2.close();
 
     const db = openAt(3);
@@ -198,7 +196,9 @@ describe('migration 0003 sections-exports-timelog', () => {
 
     db.prepare(`INSERT INTO sections (project_id, name, image_id, created_at) VALUES (?, 'hero', ?, ?)`).run(projectId, imageId, NOW);
     db.prepare(`INSERT INTO time_log (project_id, phase, started_at) VALUES (?, 'curate', ?)`).run(projectId, NOW);
-    expect(() => db.prepare(`INSERT INTO time_log (project_id, phase, started_at) VALUES (?, 'lunch', ?)`).run(projectId, NOW)).toThrow(/CHECK/);
+    expect(() => db.prepare(`INSERT INTO time_log (project_id, phase, started_at) VALUES (?, 'lunch', ?)`).run(projectId, NOW)).toThrow(
+      /CHECK/,
+    );
     db.prepare('DELETE FROM images WHERE id = ?').run(imageId);
     expect(db.prepare('SELECT image_id FROM sections').get()).toEqual({ image_id: null });
     db.prepare('DELETE FROM projects WHERE id = ?').run(projectId);
@@ -212,8 +212,13 @@ describe('migration 0004 queue-presets-settings', () => {
   it('adds jobs.gpu_seconds, images.batch_index (unique per job), presets, app_settings, time_corrections; version 3 data survives', () => {
     const v3 = openAt(3);
     const now = '2026-11-25T10:00:00.000Z';
-    v3.prepare("INSERT INTO projects (id, name, folder, palette, created_at, updated_at) VALUES (1, 'P', '/tmp/p', '[]', ?, ?)").run(now, now);
-    v3.prepare("INSERT INTO jobs (id, project_id, prompt, settings, batch_size, seed, created_at) VALUES (1, 1, 'a', '{}', 2, 5, ?)").run(now);
+    v3.prepare("INSERT INTO projects (id, name, folder, palette, created_at, updated_at) VALUES (1, 'P', '/tmp/p', '[]', ?, ?)").run(
+      now,
+      now,
+    );
+    v3.prepare("INSERT INTO jobs (id, project_id, prompt, settings, batch_size, seed, created_at) VALUES (1, 1, 'a', '{}', 2, 5, ?)").run(
+      now,
+    );
     v3.prepare(
       "INSERT INTO images (project_id, path, content_hash, width, height, format, byte_size, job_id, seed, created_at) VALUES (1, 'g/a.png', 'h1', 8, 8, 'png', 1, 1, 5, ?)",
     ).run(now);
@@ -233,7 +238,9 @@ describe('migration 0004 queue-presets-settings', () => {
     // The same image of the same job cannot be recorded twice.
     expect(() => insert.run('g/c.png', 'h3', 0, now)).toThrow(/UNIQUE/);
     v4.prepare("INSERT INTO presets (project_id, name, settings, created_at) VALUES (1, 'Brand loop v2', '{}', ?)").run(now);
-    expect(() => v4.prepare("INSERT INTO presets (project_id, name, settings, created_at) VALUES (1, 'BRAND LOOP V2', '{}', ?)").run(now)).toThrow(/UNIQUE/);
+    expect(() =>
+      v4.prepare("INSERT INTO presets (project_id, name, settings, created_at) VALUES (1, 'BRAND LOOP V2', '{}', ?)").run(now),
+    ).toThrow(/UNIQUE/);
   });
 });
 
@@ -241,12 +248,22 @@ describe('migration 0005 curation', () => {
   it('adds images.sharpness and images.original_path; version 4 data survives', () => {
     const v4 = openAt(4);
     const now = '2026-11-25T10:00:00.000Z';
-    v4.prepare("INSERT INTO projects (id, name, folder, palette, created_at, updated_at) VALUES (1, 'P', '/tmp/p', '[]', ?, ?)").run(now, now);
-    v4.prepare("INSERT INTO images (project_id, path, content_hash, width, height, format, byte_size, rating, flag, created_at) VALUES (1, 'a.png', 'h', 8, 8, 'png', 1, 3, 'pick', ?)").run(now);
+    v4.prepare("INSERT INTO projects (id, name, folder, palette, created_at, updated_at) VALUES (1, 'P', '/tmp/p', '[]', ?, ?)").run(
+      now,
+      now,
+    );
+    v4.prepare(
+      "INSERT INTO images (project_id, path, content_hash, width, height, format, byte_size, rating, flag, created_at) VALUES (1, 'a.png', 'h', 8, 8, 'png', 1, 3, 'pick', ?)",
+    ).run(now);
     v4.close();
     const v5 = openAt(5);
     expect(schemaVersion(v5)).toBe(5);
-    expect(v5.prepare('SELECT rating, flag, sharpness, original_path FROM images').get()).toEqual({ rating: 3, flag: 'pick', sharpness: null, original_path: null });
+    expect(v5.prepare('SELECT rating, flag, sharpness, original_path FROM images').get()).toEqual({
+      rating: 3,
+      flag: 'pick',
+      sharpness: null,
+      original_path: null,
+    });
     expect(indexes(v5)).toContain('images_by_flag');
   });
 });
@@ -255,8 +272,13 @@ describe('migration 0006 colour', () => {
   it('adds images.colour; version 5 data survives', () => {
     const v5 = openAt(5);
     const now = '2026-11-25T10:00:00.000Z';
-    v5.prepare("INSERT INTO projects (id, name, folder, palette, created_at, updated_at) VALUES (1, 'P', '/tmp/p', '[]', ?, ?)").run(now, now);
-    v5.prepare("INSERT INTO images (project_id, path, content_hash, width, height, format, byte_size, sharpness, created_at) VALUES (1, 'a.png', 'h', 8, 8, 'png', 1, 12.5, ?)").run(now);
+    v5.prepare("INSERT INTO projects (id, name, folder, palette, created_at, updated_at) VALUES (1, 'P', '/tmp/p', '[]', ?, ?)").run(
+      now,
+      now,
+    );
+    v5.prepare(
+      "INSERT INTO images (project_id, path, content_hash, width, height, format, byte_size, sharpness, created_at) VALUES (1, 'a.png', 'h', 8, 8, 'png', 1, 12.5, ?)",
+    ).run(now);
     v5.close();
     const v6 = openAt(6);
     expect(schemaVersion(v6)).toBe(6);
@@ -268,13 +290,18 @@ describe('migration 0007 drafts', () => {
   it('adds drafts; version 6 data survives', () => {
     const v6 = openAt(6);
     const now = '2026-11-25T10:00:00.000Z';
-    v6.prepare("INSERT INTO projects (id, name, folder, palette, created_at, updated_at) VALUES (1, 'P', '/tmp/p', '[]', ?, ?)").run(now, now);
+    v6.prepare("INSERT INTO projects (id, name, folder, palette, created_at, updated_at) VALUES (1, 'P', '/tmp/p', '[]', ?, ?)").run(
+      now,
+      now,
+    );
     v6.close();
     const v7 = openAt(7);
     expect(schemaVersion(v7)).toBe(7);
     expect(tables(v7)).toContain('drafts');
     v7.prepare("INSERT INTO drafts (project_id, text, source, annotations, created_at) VALUES (1, 'a', 'offline', '{}', ?)").run(now);
-    expect(() => v7.prepare("INSERT INTO drafts (project_id, text, source, annotations, created_at) VALUES (1, 'a', 'gpt', '{}', ?)").run(now)).toThrow(/CHECK/);
+    expect(() =>
+      v7.prepare("INSERT INTO drafts (project_id, text, source, annotations, created_at) VALUES (1, 'a', 'gpt', '{}', ?)").run(now),
+    ).toThrow(/CHECK/);
   });
 });
 
@@ -282,13 +309,23 @@ describe('migration 0008 job-interruptions', () => {
   it('adds jobs.interruptions, 0 for existing jobs; version 7 data survives', () => {
     const v7 = openAt(7);
     const now = '2026-11-25T10:00:00.000Z';
-    v7.prepare("INSERT INTO projects (id, name, folder, palette, created_at, updated_at) VALUES (1, 'P', '/tmp/p', '[]', ?, ?)").run(now, now);
-    v7.prepare("INSERT INTO jobs (id, project_id, state, prompt, settings, batch_size, seed, created_at) VALUES (1, 1, 'running', 'a', '{}', 6, 9, ?)").run(now);
+    v7.prepare("INSERT INTO projects (id, name, folder, palette, created_at, updated_at) VALUES (1, 'P', '/tmp/p', '[]', ?, ?)").run(
+      now,
+      now,
+    );
+    v7.prepare(
+      "INSERT INTO jobs (id, project_id, state, prompt, settings, batch_size, seed, created_at) VALUES (1, 1, 'running', 'a', '{}', 6, 9, ?)",
+    ).run(now);
     v7.close();
     const v8 = openAt(8);
     expect(schemaVersion(v8)).toBe(8);
     expect(columns(v8, 'jobs')).toContain('interruptions');
-    expect(v8.prepare('SELECT state, seed, attempts, interruptions FROM jobs').get()).toEqual({ state: 'running', seed: 9, attempts: 0, interruptions: 0 });
+    expect(v8.prepare('SELECT state, seed, attempts, interruptions FROM jobs').get()).toEqual({
+      state: 'running',
+      seed: 9,
+      attempts: 0,
+      interruptions: 0,
+    });
   });
 });
 
@@ -308,7 +345,16 @@ describe('upgrading across every step', () => {
     expect(db.prepare('SELECT * FROM projects').all()).toEqual(before.projects);
     // Later steps add columns to images; the old ones keep their values and the new ones start empty.
     const images = db.prepare('SELECT * FROM images').all() as Record<string, unknown>[];
-    expect(images).toEqual((before.images as Record<string, unknown>[]).map((row) => ({ ...row, job_id: null, batch_index: null, sharpness: null, original_path: null, colour: null })));
+    expect(images).toEqual(
+      (before.images as Record<string, unknown>[]).map((row) => ({
+        ...row,
+        job_id: null,
+        batch_index: null,
+        sharpness: null,
+        original_path: null,
+        colour: null,
+      })),
+    );
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
   });

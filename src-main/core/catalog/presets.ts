@@ -15,12 +15,15 @@ export class PresetRepository {
   constructor(private readonly db: CatalogDb) {}
 
   list(projectId: number): Preset[] {
-    const rows = this.db.prepare('SELECT id, name, settings, negative_prompt FROM presets WHERE project_id = ? ORDER BY name').all(projectId) as PresetRow[];
+    const rows = this.db
+      .prepare('SELECT id, name, settings, negative_prompt FROM presets WHERE project_id = ? ORDER BY name')
+      .all(projectId) as PresetRow[];
     const saved: Preset[] = [];
     for (const row of rows) {
       // A preset saved by an older version that no longer parses is left out rather than breaking the list.
       const parsed = presetSettings.safeParse(safeJson(row.settings));
-      if (parsed.success) saved.push({ id: row.id, name: row.name, settings: parsed.data, negativePrompt: row.negative_prompt, builtIn: false });
+      if (parsed.success)
+        saved.push({ id: row.id, name: row.name, settings: parsed.data, negativePrompt: row.negative_prompt, builtIn: false });
     }
     return [BRAND_LOOP_PRESET, ...saved];
   }

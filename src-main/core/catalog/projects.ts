@@ -68,9 +68,14 @@ export class ProjectRepository {
     return this.get(id);
   }
 
-  update(id: number, fields: { mood?: string | undefined; palette?: readonly BrandColour[] | undefined }, now = new Date().toISOString()): Project | undefined {
+  update(
+    id: number,
+    fields: { mood?: string | undefined; palette?: readonly BrandColour[] | undefined },
+    now = new Date().toISOString(),
+  ): Project | undefined {
     if (fields.mood !== undefined) this.db.prepare('UPDATE projects SET mood = ?, updated_at = ? WHERE id = ?').run(fields.mood, now, id);
-    if (fields.palette !== undefined) this.db.prepare('UPDATE projects SET palette = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(fields.palette), now, id);
+    if (fields.palette !== undefined)
+      this.db.prepare('UPDATE projects SET palette = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(fields.palette), now, id);
     return this.get(id);
   }
 

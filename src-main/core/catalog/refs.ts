@@ -55,13 +55,28 @@ export class RefRepository {
   }
 
   insert(ref: NewReference): Reference {
-    const position = (this.db.prepare('SELECT COALESCE(MAX(position), 0) + 1 AS p FROM refs WHERE project_id = ?').get(ref.projectId) as { p: number }).p;
+    const position = (
+      this.db.prepare('SELECT COALESCE(MAX(position), 0) + 1 AS p FROM refs WHERE project_id = ?').get(ref.projectId) as { p: number }
+    ).p;
     const info = this.db
       .prepare(
         `INSERT INTO refs (project_id, path, content_hash, width, height, source_url, author, author_url, licence, palette, position, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(ref.projectId, ref.path, ref.contentHash, ref.width, ref.height, ref.sourceUrl, ref.author, ref.authorUrl, ref.licence, JSON.stringify(ref.palette), position, new Date().toISOString());
+      .run(
+        ref.projectId,
+        ref.path,
+        ref.contentHash,
+        ref.width,
+        ref.height,
+        ref.sourceUrl,
+        ref.author,
+        ref.authorUrl,
+        ref.licence,
+        JSON.stringify(ref.palette),
+        position,
+        new Date().toISOString(),
+      );
     return this.get(Number(info.lastInsertRowid))!;
   }
 
@@ -75,7 +90,9 @@ export class RefRepository {
   move(id: number, position: number): Reference[] {
     const ref = this.get(id);
     if (!ref) return [];
-    const order = this.list(ref.projectId).map((r) => r.id).filter((r) => r !== id);
+    const order = this.list(ref.projectId)
+      .map((r) => r.id)
+      .filter((r) => r !== id);
     order.splice(Math.min(position, order.length), 0, id);
     const update = this.db.prepare('UPDATE refs SET position = ? WHERE id = ?');
     this.db.transaction(() => order.forEach((refId, i) => update.run(i + 1, refId)))();

@@ -17,7 +17,9 @@ export class SectionRepository {
   constructor(private readonly db: CatalogDb) {}
 
   list(projectId: number): Section[] {
-    return (this.db.prepare('SELECT * FROM sections WHERE project_id = ? ORDER BY position, id').all(projectId) as SectionRow[]).map(toSection);
+    return (this.db.prepare('SELECT * FROM sections WHERE project_id = ? ORDER BY position, id').all(projectId) as SectionRow[]).map(
+      toSection,
+    );
   }
 
   get(id: number): Section | undefined {
@@ -31,10 +33,22 @@ export class SectionRepository {
   }
 
   insert(projectId: number, fields: { name: string; backgroundHex: string | null; slotWidth: number; slotHeight: number }): Section {
-    const position = (this.db.prepare('SELECT COALESCE(MAX(position), 0) + 1 AS p FROM sections WHERE project_id = ?').get(projectId) as { p: number }).p;
+    const position = (
+      this.db.prepare('SELECT COALESCE(MAX(position), 0) + 1 AS p FROM sections WHERE project_id = ?').get(projectId) as { p: number }
+    ).p;
     const info = this.db
-      .prepare('INSERT INTO sections (project_id, name, position, background_hex, slot_width, slot_height, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(projectId, fields.name, position, fields.backgroundHex?.toUpperCase() ?? null, fields.slotWidth, fields.slotHeight, new Date().toISOString());
+      .prepare(
+        'INSERT INTO sections (project_id, name, position, background_hex, slot_width, slot_height, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        projectId,
+        fields.name,
+        position,
+        fields.backgroundHex?.toUpperCase() ?? null,
+        fields.slotWidth,
+        fields.slotHeight,
+        new Date().toISOString(),
+      );
     return this.get(Number(info.lastInsertRowid))!;
   }
 
@@ -57,7 +71,9 @@ export class SectionRepository {
   move(id: number, position: number): Section[] {
     const section = this.get(id);
     if (!section) return [];
-    const order = this.list(section.projectId).map((s) => s.id).filter((s) => s !== id);
+    const order = this.list(section.projectId)
+      .map((s) => s.id)
+      .filter((s) => s !== id);
     order.splice(Math.min(position, order.length), 0, id);
     const update = this.db.prepare('UPDATE sections SET position = ? WHERE id = ?');
     this.db.transaction(() => order.forEach((sectionId, i) => update.run(i + 1, sectionId)))();

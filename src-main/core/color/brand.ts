@@ -35,7 +35,11 @@ export const DEFAULT_THRESHOLD = 12;
 export const DEFAULT_PRESENT_FROM = 0.08;
 const SIDE = 128;
 
-export async function analyseColour(input: string | Buffer, palette: readonly BrandColour[], options: BrandMatchOptions = {}): Promise<ColourAnalysis> {
+export async function analyseColour(
+  input: string | Buffer,
+  palette: readonly BrandColour[],
+  options: BrandMatchOptions = {},
+): Promise<ColourAnalysis> {
   const { data, info } = await sharp(input).removeAlpha().resize(SIDE, SIDE, { fit: 'inside' }).raw().toBuffer({ resolveWithObject: true });
   const n = info.width * info.height;
   const threshold = options.threshold ?? DEFAULT_THRESHOLD;

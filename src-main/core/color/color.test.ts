@@ -72,14 +72,24 @@ async function composition(parts: { hex: string; share: number }[], width = 200,
   const layers = [];
   for (const part of parts) {
     const w = Math.round(width * part.share);
-    if (w > 0) layers.push({ input: await sharp({ create: { width: w, height, channels: 3, background: part.hex } }).png().toBuffer(), left: x, top: 0 });
+    if (w > 0)
+      layers.push({
+        input: await sharp({ create: { width: w, height, channels: 3, background: part.hex } })
+          .png()
+          .toBuffer(),
+        left: x,
+        top: 0,
+      });
     x += w;
   }
-  return sharp({ create: { width, height, channels: 3, background: '#000000' } }).composite(layers).png().toBuffer();
+  return sharp({ create: { width, height, channels: 3, background: '#000000' } })
+    .composite(layers)
+    .png()
+    .toBuffer();
 }
 
 describe('brand match', () => {
-  it('measures each brand colour\'s coverage and names the dominant one', async () => {
+  it("measures each brand colour's coverage and names the dominant one", async () => {
     const image = await composition([
       { hex: '#F52A50', share: 0.3 }, // near the brand magenta (ΔE00 < 12)
       { hex: '#2E7D32', share: 0.6 }, // a green
@@ -102,20 +112,22 @@ describe('brand match', () => {
     const result = await analyseColour(await composition([{ hex: '#1565C0', share: 1 }]), DEFAULT_PALETTE);
     expect(result.dominantBrand).toBeNull();
     expect(result.colourName).toBe('blue');
-    expect(['#000000', '#FFFFFF', '#808080', '#2E7D32', '#FF9800', '#FFEB3B', '#009688', '#7B1FA2', '#D81B9C', '#795548', '#D32F2F', '#F8BBD0'].map(plainColourName)).toEqual([
-      'black',
-      'white',
-      'grey',
-      'green',
-      'orange',
-      'yellow',
-      'teal',
-      'purple',
-      'magenta',
-      'brown',
-      'red',
-      'pink',
-    ]);
+    expect(
+      [
+        '#000000',
+        '#FFFFFF',
+        '#808080',
+        '#2E7D32',
+        '#FF9800',
+        '#FFEB3B',
+        '#009688',
+        '#7B1FA2',
+        '#D81B9C',
+        '#795548',
+        '#D32F2F',
+        '#F8BBD0',
+      ].map(plainColourName),
+    ).toEqual(['black', 'white', 'grey', 'green', 'orange', 'yellow', 'teal', 'purple', 'magenta', 'brown', 'red', 'pink']);
   });
 });
 
@@ -143,14 +155,22 @@ describe('.cube LUTs', () => {
   it('the identity LUT changes nothing; tetrahedral interpolation is exact on a linear LUT', () => {
     const pixels = Uint8Array.from({ length: 3 * 1000 }, (_, i) => (i * 37) % 256);
     const copy = Uint8Array.from(pixels);
-    applyLut(copy, 3, buildLut(17, 'identity', (r, g, b) => [r, g, b]));
+    applyLut(
+      copy,
+      3,
+      buildLut(17, 'identity', (r, g, b) => [r, g, b]),
+    );
     expect(Array.from(copy)).toEqual(Array.from(pixels));
     const inverted = Uint8Array.from(pixels);
-    applyLut(inverted, 3, buildLut(5, 'invert', (r, g, b) => [1 - r, 1 - g, 1 - b]));
+    applyLut(
+      inverted,
+      3,
+      buildLut(5, 'invert', (r, g, b) => [1 - r, 1 - g, 1 - b]),
+    );
     for (let i = 0; i < pixels.length; i++) expect(Math.abs(inverted[i]! - (255 - pixels[i]!))).toBeLessThanOrEqual(1);
   });
 
-  it.skipIf(spawnSync('ffmpeg', ['-version']).status !== 0)('matches ffmpeg\'s lut3d (tetrahedral) within 2 levels', async () => {
+  it.skipIf(spawnSync('ffmpeg', ['-version']).status !== 0)("matches ffmpeg's lut3d (tetrahedral) within 2 levels", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onbrand-lut-'));
     const input = path.join(dir, 'in.png');
     // A gradient image: every interpolation case is exercised.
@@ -158,7 +178,9 @@ describe('.cube LUTs', () => {
     const h = 64;
     const raw = Buffer.alloc(w * h * 3);
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) raw.set([x, (y * 4) % 256, (x * 3 + y * 7) % 256], (y * w + x) * 3);
-    await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).png().toFile(input);
+    await sharp(raw, { raw: { width: w, height: h, channels: 3 } })
+      .png()
+      .toFile(input);
     const cube = path.join(dir, 'snap.cube');
     const lut = paletteSnap(DEFAULT_PALETTE, { crushGreens: 0.3, lift: 3, size: 17 });
     fs.writeFileSync(cube, formatCube(lut));

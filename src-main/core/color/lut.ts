@@ -69,14 +69,21 @@ export function parseCube(text: string): Lut3d {
   });
   if (size === 0) throw new CubeError(0, 'no LUT_3D_SIZE');
   const expected = size ** 3 * 3;
-  if (values.length !== expected) throw new CubeError(lines.length, `expected ${size ** 3} entries for size ${size}, found ${values.length / 3}`);
+  if (values.length !== expected)
+    throw new CubeError(lines.length, `expected ${size ** 3} entries for size ${size}, found ${values.length / 3}`);
   if (domainMin.some((v, c) => v >= domainMax[c]!)) throw new CubeError(0, 'DOMAIN_MIN must be below DOMAIN_MAX');
   return { title, size, domainMin, domainMax, table: Float32Array.from(values) };
 }
 
 export function formatCube(lut: Lut3d): string {
-  const lines = [`TITLE "${lut.title}"`, `LUT_3D_SIZE ${lut.size}`, `DOMAIN_MIN ${lut.domainMin.join(' ')}`, `DOMAIN_MAX ${lut.domainMax.join(' ')}`];
-  for (let i = 0; i < lut.table.length; i += 3) lines.push(`${lut.table[i]!.toFixed(6)} ${lut.table[i + 1]!.toFixed(6)} ${lut.table[i + 2]!.toFixed(6)}`);
+  const lines = [
+    `TITLE "${lut.title}"`,
+    `LUT_3D_SIZE ${lut.size}`,
+    `DOMAIN_MIN ${lut.domainMin.join(' ')}`,
+    `DOMAIN_MAX ${lut.domainMax.join(' ')}`,
+  ];
+  for (let i = 0; i < lut.table.length; i += 3)
+    lines.push(`${lut.table[i]!.toFixed(6)} ${lut.table[i + 1]!.toFixed(6)} ${lut.table[i + 2]!.toFixed(6)}`);
   return lines.join('\n') + '\n';
 }
 
@@ -137,7 +144,10 @@ export function applyLut(pixels: Uint8Array, channels: number, lut: Lut3d): void
 }
 
 /** Applies a LUT to an image file (or buffer); returns raw-applied sharp output in the input's format. */
-export async function applyLutToImage(input: string | Buffer, lut: Lut3d): Promise<{ data: Buffer; width: number; height: number; channels: number }> {
+export async function applyLutToImage(
+  input: string | Buffer,
+  lut: Lut3d,
+): Promise<{ data: Buffer; width: number; height: number; channels: number }> {
   const { data, info } = await sharp(input).raw().toBuffer({ resolveWithObject: true });
   applyLut(data, info.channels, lut);
   return { data, width: info.width, height: info.height, channels: info.channels };
@@ -163,7 +173,9 @@ export function paletteSnap(palette: readonly BrandColour[], options: SnapOption
     const [, a, b] = rgbToOklab(...hexToRgb(hex));
     return ((Math.atan2(b, a) * 180) / Math.PI + 360) % 360;
   };
-  const magenta = palette.find((c) => c.name.toLowerCase() === 'magenta') ?? [...palette].sort((x, y) => Math.abs(hueOf(x.hex) - 0) - Math.abs(hueOf(y.hex) - 0))[0];
+  const magenta =
+    palette.find((c) => c.name.toLowerCase() === 'magenta') ??
+    [...palette].sort((x, y) => Math.abs(hueOf(x.hex) - 0) - Math.abs(hueOf(y.hex) - 0))[0];
   const magentaHue = magenta ? hueOf(magenta.hex) : 0;
   const brandHues = palette.map((c) => hueOf(c.hex));
   const GREEN = 142; // OKLCh hue of a mid green

@@ -13,14 +13,23 @@ describe('OKLab', () => {
     expect(red[0]).toBeCloseTo(0.628, 3);
     expect(red[1]).toBeCloseTo(0.2249, 3);
     expect(red[2]).toBeCloseTo(0.1258, 3);
-    for (const hex of ['#FE2C54', '#00E0FF', '#FFD500', '#000000', '#808080']) expect(rgbToHex(...oklabToRgb(rgbToOklab(...hexToRgb(hex))))).toBe(hex);
+    for (const hex of ['#FE2C54', '#00E0FF', '#FFD500', '#000000', '#808080'])
+      expect(rgbToHex(...oklabToRgb(rgbToOklab(...hexToRgb(hex))))).toBe(hex);
   });
 });
 
 describe('palette', () => {
   it('finds the dominant colours of an image with their shares', async () => {
     const image = await sharp({ create: { width: 100, height: 100, channels: 3, background: '#00E0FF' } })
-      .composite([{ input: await sharp({ create: { width: 100, height: 25, channels: 3, background: '#FE2C54' } }).png().toBuffer(), top: 0, left: 0 }])
+      .composite([
+        {
+          input: await sharp({ create: { width: 100, height: 25, channels: 3, background: '#FE2C54' } })
+            .png()
+            .toBuffer(),
+          top: 0,
+          left: 0,
+        },
+      ])
       .png()
       .toBuffer();
     const palette = await extractPalette(image);
@@ -31,7 +40,13 @@ describe('palette', () => {
   });
 
   it('aggregates a board of palettes', () => {
-    const board = aggregatePalettes([[{ hex: '#FE2C54', share: 1 }], [{ hex: '#FFD500', share: 0.6 }, { hex: '#00E0FF', share: 0.4 }]]);
+    const board = aggregatePalettes([
+      [{ hex: '#FE2C54', share: 1 }],
+      [
+        { hex: '#FFD500', share: 0.6 },
+        { hex: '#00E0FF', share: 0.4 },
+      ],
+    ]);
     expect(board.map((c) => c.hex).sort()).toEqual(['#00E0FF', '#FE2C54', '#FFD500']);
   });
 });

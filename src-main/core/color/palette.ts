@@ -14,7 +14,11 @@ export interface PaletteColour {
 const SAMPLE_SIDE = 64;
 
 export async function extractPalette(input: string | Buffer, k = 5): Promise<PaletteColour[]> {
-  const { data, info } = await sharp(input).removeAlpha().resize(SAMPLE_SIDE, SAMPLE_SIDE, { fit: 'inside' }).raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(input)
+    .removeAlpha()
+    .resize(SAMPLE_SIDE, SAMPLE_SIDE, { fit: 'inside' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   const points: Lab[] = [];
   for (let i = 0; i < info.width * info.height; i++) points.push(rgbToOklab(data[i * 3]!, data[i * 3 + 1]!, data[i * 3 + 2]!));
   return kmeansPalette(points, k);

@@ -26,7 +26,9 @@ beforeEach(async () => {
     ['b-teal', '#10D8F0'],
     ['c-yellow', '#F8D010'],
   ] as const) {
-    await sharp({ create: { width: 90, height: 160, channels: 3, background: hex } }).png().toFile(path.join(dir, `${name}.png`));
+    await sharp({ create: { width: 90, height: 160, channels: 3, background: hex } })
+      .png()
+      .toFile(path.join(dir, `${name}.png`));
   }
   images = (await services.importer.import(projectId, [dir])).imported;
   await services.curation.scoreSharpness(projectId, services.images.list(projectId));
@@ -38,7 +40,7 @@ afterEach(async () => {
 });
 
 describe('colour analysis of images', () => {
-  it('caches each image\'s dominant colour and brand coverage for the project palette', () => {
+  it("caches each image's dominant colour and brand coverage for the project palette", () => {
     const [magenta, teal, yellow] = services.images.list(projectId);
     expect(magenta!.colour!.colourName).toBe('magenta');
     expect(magenta!.colour!.brand.find((b) => b.name === 'magenta')).toMatchObject({ present: true, coverage: 1 });
@@ -56,9 +58,21 @@ describe('colour analysis of images', () => {
 });
 
 describe('sections', () => {
-  it('checks each section\'s background against its image and names the better pick', async () => {
-    const hero = (await rpc.invoke('sections.save', { projectId, name: 'hero', backgroundHex: '#FE2C54', slotWidth: 2160, slotHeight: 3840 })) as Section;
-    const features = (await rpc.invoke('sections.save', { projectId, name: 'features', backgroundHex: '#00E0FF', slotWidth: 1080, slotHeight: 1920 })) as Section;
+  it("checks each section's background against its image and names the better pick", async () => {
+    const hero = (await rpc.invoke('sections.save', {
+      projectId,
+      name: 'hero',
+      backgroundHex: '#FE2C54',
+      slotWidth: 2160,
+      slotHeight: 3840,
+    })) as Section;
+    const features = (await rpc.invoke('sections.save', {
+      projectId,
+      name: 'features',
+      backgroundHex: '#00E0FF',
+      slotWidth: 1080,
+      slotHeight: 1920,
+    })) as Section;
     await rpc.invoke('sections.save', { projectId, name: 'footer', backgroundHex: '#FFD500', slotWidth: 1080, slotHeight: 1920 });
     await rpc.invoke('sections.pair', { sectionId: hero.id, imageId: images[0]!.id });
     await rpc.invoke('sections.pair', { sectionId: features.id, imageId: images[2]!.id }); // yellow on a teal section
@@ -71,13 +85,19 @@ describe('sections', () => {
       ['footer', 'unpaired'],
     ]);
     expect(checks[0]!.deltaE).toBeLessThan(10);
-    expect(checks[1]!.message).toMatch(/c-yellow\.png's dominant colour #F8D010 is ΔE [\d.]+ from the background #00E0FF; the background would need #F8D010, or pair b-teal\.png/);
+    expect(checks[1]!.message).toMatch(
+      /c-yellow\.png's dominant colour #F8D010 is ΔE [\d.]+ from the background #00E0FF; the background would need #F8D010, or pair b-teal\.png/,
+    );
     expect(checks[1]!.suggestion).toMatchObject({ fileName: 'b-teal.png' });
     expect(checks[2]!.suggestion).toMatchObject({ fileName: 'c-yellow.png' });
 
     const moved = (await rpc.invoke('sections.move', { sectionId: features.id, position: 0 })) as Section[];
     expect(moved.map((s) => s.name)).toEqual(['features', 'hero', 'footer']);
-    await expect(rpc.invoke('sections.save', { projectId, name: 'hero', backgroundHex: null, slotWidth: 1080, slotHeight: 1920 })).rejects.toMatchObject({ code: 'conflict', field: 'name' });
-    await expect(rpc.invoke('sections.save', { projectId, name: 'x', backgroundHex: 'red', slotWidth: 1080, slotHeight: 1920 })).rejects.toMatchObject({ field: 'backgroundHex' });
+    await expect(
+      rpc.invoke('sections.save', { projectId, name: 'hero', backgroundHex: null, slotWidth: 1080, slotHeight: 1920 }),
+    ).rejects.toMatchObject({ code: 'conflict', field: 'name' });
+    await expect(
+      rpc.invoke('sections.save', { projectId, name: 'x', backgroundHex: 'red', slotWidth: 1080, slotHeight: 1920 }),
+    ).rejects.toMatchObject({ field: 'backgroundHex' });
   });
 });

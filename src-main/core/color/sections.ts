@@ -11,27 +11,56 @@ export const DEFAULT_SECTION_TOLERANCE = 10;
 
 const deltaE = (a: string, b: string): number => Math.round(ciede2000(rgbToLab(...hexToRgb(a)), rgbToLab(...hexToRgb(b))) * 10) / 10;
 
-export function checkSections(sections: readonly Section[], images: readonly ImageSummary[], tolerance = DEFAULT_SECTION_TOLERANCE): SectionCheck[] {
+export function checkSections(
+  sections: readonly Section[],
+  images: readonly ImageSummary[],
+  tolerance = DEFAULT_SECTION_TOLERANCE,
+): SectionCheck[] {
   const byId = new Map(images.map((i) => [i.id, i]));
   const picks = images.filter((i) => i.flag === 'pick' && i.colour?.dominant[0]);
   return sections.map((section) => {
-    const base = { sectionId: section.id, name: section.name, backgroundHex: section.backgroundHex, imageId: section.imageId, dominantHex: null, deltaE: null, suggestion: null };
+    const base = {
+      sectionId: section.id,
+      name: section.name,
+      backgroundHex: section.backgroundHex,
+      imageId: section.imageId,
+      dominantHex: null,
+      deltaE: null,
+      suggestion: null,
+    };
     if (!section.backgroundHex) return { ...base, status: 'no_background', message: `${section.name}: no background colour set` };
     const image = section.imageId === null ? undefined : byId.get(section.imageId);
     const best = (): SectionCheck['suggestion'] => {
       const ranked = picks
-        .map((p) => ({ imageId: p.id, fileName: p.fileName, dominantHex: p.colour!.dominant[0]!.hex, deltaE: deltaE(section.backgroundHex!, p.colour!.dominant[0]!.hex) }))
+        .map((p) => ({
+          imageId: p.id,
+          fileName: p.fileName,
+          dominantHex: p.colour!.dominant[0]!.hex,
+          deltaE: deltaE(section.backgroundHex!, p.colour!.dominant[0]!.hex),
+        }))
         .sort((a, b) => a.deltaE - b.deltaE);
       return ranked[0] && ranked[0].imageId !== section.imageId ? ranked[0] : null;
     };
     if (!image) {
       const suggestion = best();
-      return { ...base, status: 'unpaired', suggestion, message: `${section.name}: no image paired${suggestion ? `; ${suggestion.fileName} matches ${section.backgroundHex} best (ΔE ${suggestion.deltaE})` : ''}` };
+      return {
+        ...base,
+        status: 'unpaired',
+        suggestion,
+        message: `${section.name}: no image paired${suggestion ? `; ${suggestion.fileName} matches ${section.backgroundHex} best (ΔE ${suggestion.deltaE})` : ''}`,
+      };
     }
     const dominant = image.colour?.dominant[0]?.hex ?? null;
     if (!dominant) return { ...base, status: 'warn', message: `${section.name}: ${image.fileName} has not been analysed yet` };
     const d = deltaE(section.backgroundHex, dominant);
-    if (d <= tolerance) return { ...base, status: 'pass', dominantHex: dominant, deltaE: d, message: `${section.name}: ${image.fileName} matches its background (ΔE ${d})` };
+    if (d <= tolerance)
+      return {
+        ...base,
+        status: 'pass',
+        dominantHex: dominant,
+        deltaE: d,
+        message: `${section.name}: ${image.fileName} matches its background (ΔE ${d})`,
+      };
     const suggestion = best();
     return {
       ...base,

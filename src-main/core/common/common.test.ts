@@ -9,7 +9,15 @@ import * as api from '../api/index.js';
 import * as color from '../color/index.js';
 import { parseSamplerName, sizeForAspect as engineSize } from '../diffusion/index.js';
 import { fileName } from '../export/index.js';
-import { BRAND_LOOP_PRESET, DEFAULT_NAME_TEMPLATE, NAME_TOKENS, SAMPLER_NAMES, SETTING_LIMITS, plainColourName, sizeForAspect } from './index.js';
+import {
+  BRAND_LOOP_PRESET,
+  DEFAULT_NAME_TEMPLATE,
+  NAME_TOKENS,
+  SAMPLER_NAMES,
+  SETTING_LIMITS,
+  plainColourName,
+  sizeForAspect,
+} from './index.js';
 
 /** Colours the UI's old copy of the naming called otherwise ("magenta", "dark blue", "dark grey"). */
 const DRIFTED = ['#FE2C54', '#2B2D42', '#1C1C1C', '#EBEBEB', '#C2185B'];
@@ -27,7 +35,9 @@ describe('core/common', () => {
 
   it('names a colour in file names as the mood board names it', async () => {
     for (const hex of DRIFTED) {
-      const image = await sharp({ create: { width: 32, height: 32, channels: 3, background: hex } }).png().toBuffer();
+      const image = await sharp({ create: { width: 32, height: 32, channels: 3, background: hex } })
+        .png()
+        .toBuffer();
       expect((await color.analyseColour(image, [])).colourName, hex).toBe(plainColourName(hex));
     }
     expect(DRIFTED.map(plainColourName)).toEqual(['red', 'blue', 'black', 'white', 'pink']);
@@ -37,7 +47,9 @@ describe('core/common', () => {
     const template = NAME_TOKENS.map((t) => `{${t}}`).join('_');
     const project = { name: 'Launch' } as api.Project;
     const image = { seed: 7, rating: 4 } as api.ImageSummary;
-    expect(fileName(template, { project, image, section: 'hero', colour: 'teal', index: 3 }, new Date(2026, 0, 2))).toBe('20260102_hero_teal_7_4_03_Launch.jpg');
+    expect(fileName(template, { project, image, section: 'hero', colour: 'teal', index: 3 }, new Date(2026, 0, 2))).toBe(
+      '20260102_hero_teal_7_4_03_Launch.jpg',
+    );
   });
 
   it('holds the contract to the limits the Generate form checks', () => {
@@ -46,7 +58,12 @@ describe('core/common', () => {
     expect(parse({})).toBe(true);
     for (const key of ['steps', 'cfg', 'batchSize', 'loraWeight'] as const) {
       const { min, max } = SETTING_LIMITS[key];
-      expect([parse({ [key]: min }), parse({ [key]: max }), parse({ [key]: min - 1 }), parse({ [key]: max + 1 })], key).toEqual([true, true, false, false]);
+      expect([parse({ [key]: min }), parse({ [key]: max }), parse({ [key]: min - 1 }), parse({ [key]: max + 1 })], key).toEqual([
+        true,
+        true,
+        false,
+        false,
+      ]);
     }
     expect([parse({ width: SETTING_LIMITS.size.max }), parse({ width: SETTING_LIMITS.size.max + 8 })]).toEqual([true, false]);
   });

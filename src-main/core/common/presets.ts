@@ -10,7 +10,16 @@ export const BRAND_LOOP_PRESET = {
   name: 'Brand loop',
   builtIn: true,
   negativePrompt: 'text, watermark, extra limbs, mushy face',
-  settings: { sampler: 'DPM++ 2M Karras' as SamplerLabel, steps: 25, cfg: 7, width: 576, height: 1024, batchSize: 6, loraWeight: 0.8, aspect: '9:16' },
+  settings: {
+    sampler: 'DPM++ 2M Karras' as SamplerLabel,
+    steps: 25,
+    cfg: 7,
+    width: 576,
+    height: 1024,
+    batchSize: 6,
+    loraWeight: 0.8,
+    aspect: '9:16',
+  },
 };
 
 /** The export name template when none is given: `20260101_hero_magenta_1234.jpg`. */

@@ -46,4 +46,8 @@ export const seed = wholeNumber('seed');
 export const batches = wholeNumber('batches');
 
 /** A side in pixels of an exported image or a section's slot. */
-export const exportPixels = /* @__PURE__ */ z.number().int('must be a whole number').min(64, 'must be at least 64').max(8192, 'must be at most 8192');
+export const exportPixels = /* @__PURE__ */ z
+  .number()
+  .int('must be a whole number')
+  .min(64, 'must be at least 64')
+  .max(8192, 'must be at most 8192');

@@ -17,8 +17,17 @@ let events: AppEvent[];
 
 /** A checkerboard-and-shapes picture: crisp edges, so blurring it measurably lowers the score. */
 function detailed(width = 256, height = 256, hue = 0): Promise<Buffer> {
-  const cells = Array.from({ length: 64 }, (_, i) => `<rect x="${(i % 8) * 32}" y="${Math.floor(i / 8) * 32}" width="16" height="16" fill="hsl(${hue + i * 5},90%,50%)"/>`).join('');
-  return sharp(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="#111"/>${cells}</svg>`)).png().toBuffer();
+  const cells = Array.from(
+    { length: 64 },
+    (_, i) => `<rect x="${(i % 8) * 32}" y="${Math.floor(i / 8) * 32}" width="16" height="16" fill="hsl(${hue + i * 5},90%,50%)"/>`,
+  ).join('');
+  return sharp(
+    Buffer.from(
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="#111"/>${cells}</svg>`,
+    ),
+  )
+    .png()
+    .toBuffer();
 }
 
 beforeEach(async () => {
@@ -29,7 +38,13 @@ beforeEach(async () => {
   const incoming = path.join(root, 'incoming');
   fs.mkdirSync(incoming);
   fs.writeFileSync(path.join(incoming, 'crisp.png'), await detailed());
-  fs.writeFileSync(path.join(incoming, 'soft.png'), await sharp(await detailed(256, 256, 40)).blur(4).png().toBuffer());
+  fs.writeFileSync(
+    path.join(incoming, 'soft.png'),
+    await sharp(await detailed(256, 256, 40))
+      .blur(4)
+      .png()
+      .toBuffer(),
+  );
   fs.writeFileSync(path.join(incoming, 'third.png'), await detailed(256, 256, 120));
   projectId = services.projects.create({ name: 'Cull' }).id;
   images = (await services.importer.import(projectId, [incoming])).imported;
@@ -58,15 +73,22 @@ describe('ratings and flags', () => {
 
   it('refuses bad marks by field, and images of another project', async () => {
     const rpc = createRpc(services, 'cli');
-    await expect(rpc.invoke('images.mark', { projectId, changes: [{ imageId: images[0]!.id, rating: 6 }] })).rejects.toMatchObject({ code: 'invalid_input', field: 'changes.0.rating' });
-    await expect(rpc.invoke('images.mark', { projectId, changes: [{ imageId: images[0]!.id, flag: 'maybe' }] })).rejects.toMatchObject({ field: 'changes.0.flag' });
+    await expect(rpc.invoke('images.mark', { projectId, changes: [{ imageId: images[0]!.id, rating: 6 }] })).rejects.toMatchObject({
+      code: 'invalid_input',
+      field: 'changes.0.rating',
+    });
+    await expect(rpc.invoke('images.mark', { projectId, changes: [{ imageId: images[0]!.id, flag: 'maybe' }] })).rejects.toMatchObject({
+      field: 'changes.0.flag',
+    });
     const other = services.projects.create({ name: 'Other' });
-    await expect(rpc.invoke('images.mark', { projectId: other.id, changes: [{ imageId: images[0]!.id, rating: 1 }] })).rejects.toMatchObject({ code: 'not_found' });
+    await expect(
+      rpc.invoke('images.mark', { projectId: other.id, changes: [{ imageId: images[0]!.id, rating: 1 }] }),
+    ).rejects.toMatchObject({ code: 'not_found' });
   });
 });
 
 describe('_Rejected/Maybe Later', () => {
-  it('rejecting moves the file into the project\'s Maybe Later folder; restoring brings it back; nothing is deleted', async () => {
+  it("rejecting moves the file into the project's Maybe Later folder; restoring brings it back; nothing is deleted", async () => {
     const image = images[1]!;
     const before = fs.readFileSync(image.path);
     const [rejected] = await services.curation.mark(projectId, [{ imageId: image.id, flag: 'reject' }]);

@@ -53,7 +53,8 @@ export class Curation {
     const changed: ImageSummary[] = [];
     for (const change of changes) {
       const row = this.images.marks(change.imageId);
-      if (!row || row.projectId !== projectId) throw new ApiError('not_found', `No image with id ${change.imageId} in this project.`, 'changes.imageId');
+      if (!row || row.projectId !== projectId)
+        throw new ApiError('not_found', `No image with id ${change.imageId} in this project.`, 'changes.imageId');
       const rating = change.rating ?? row.rating;
       const flag = change.flag ?? row.flag;
       if (flag === 'reject' && row.flag !== 'reject') {
@@ -135,31 +136,35 @@ export class Curation {
     for (const image of todo) this.pendingScores.add(image.id);
     this.scoring = this.scoring
       .then(async () => {
-      let batch: ImageSummary[] = [];
-      let last = performance.now();
-      const palette = this.paletteOf(projectId);
-      const paletteKey = palette ? JSON.stringify(palette) : '';
-      for (const image of todo) {
-        try {
-          const current = this.images.get(image.id);
-          if (current && current.sharpness === null) this.images.setSharpness(image.id, await sharpnessScore(current.path));
-          if (current && current.colour === null && palette) {
-            const analysis = await analyseColour(current.path, palette);
-            this.images.setColour(image.id, { dominant: analysis.dominant, brand: analysis.brand, colourName: analysis.colourName }, paletteKey);
+        let batch: ImageSummary[] = [];
+        let last = performance.now();
+        const palette = this.paletteOf(projectId);
+        const paletteKey = palette ? JSON.stringify(palette) : '';
+        for (const image of todo) {
+          try {
+            const current = this.images.get(image.id);
+            if (current && current.sharpness === null) this.images.setSharpness(image.id, await sharpnessScore(current.path));
+            if (current && current.colour === null && palette) {
+              const analysis = await analyseColour(current.path, palette);
+              this.images.setColour(
+                image.id,
+                { dominant: analysis.dominant, brand: analysis.brand, colourName: analysis.colourName },
+                paletteKey,
+              );
+            }
+            if (current) batch.push(this.images.get(image.id)!);
+          } catch {
+            // A file that cannot be read keeps no score; the grid still shows it.
+          } finally {
+            this.pendingScores.delete(image.id);
           }
-          if (current) batch.push(this.images.get(image.id)!);
-        } catch {
-          // A file that cannot be read keeps no score; the grid still shows it.
-        } finally {
-          this.pendingScores.delete(image.id);
+          if (batch.length && performance.now() - last > 250) {
+            this.events.emit('images.updated', { projectId, images: this.fresh(batch) });
+            batch = [];
+            last = performance.now();
+          }
         }
-        if (batch.length && performance.now() - last > 250) {
-          this.events.emit('images.updated', { projectId, images: this.fresh(batch) });
-          batch = [];
-          last = performance.now();
-        }
-      }
-      if (batch.length) this.events.emit('images.updated', { projectId, images: this.fresh(batch) });
+        if (batch.length) this.events.emit('images.updated', { projectId, images: this.fresh(batch) });
       })
       // The catalogue closed while analysing (the app quit): the rest is done on the next start.
       .catch(() => undefined);

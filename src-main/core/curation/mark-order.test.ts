@@ -28,7 +28,12 @@ beforeEach(async () => {
   const incoming = path.join(root, 'incoming');
   fs.mkdirSync(incoming);
   for (const [i, colour] of ['#0a7', '#e52', '#15c'].entries()) {
-    fs.writeFileSync(path.join(incoming, `shot${i + 1}.png`), await sharp({ create: { width: 48, height: 32, channels: 3, background: colour } }).png().toBuffer());
+    fs.writeFileSync(
+      path.join(incoming, `shot${i + 1}.png`),
+      await sharp({ create: { width: 48, height: 32, channels: 3, background: colour } })
+        .png()
+        .toBuffer(),
+    );
   }
   const project = services.projects.create({ name: 'Cull' });
   projectId = project.id;
@@ -73,7 +78,15 @@ describe('marks of one image, in order', () => {
       // Another image's marks in the same burst, and one call that marks both, ending rejected.
       calls.push(mark(b.id, { flag: i % 2 === 0 ? 'reject' : 'none' }));
     }
-    calls.push(rpc.invoke('images.mark', { projectId, changes: [{ imageId: a.id, rating: 4 }, { imageId: b.id, flag: 'reject' }] }));
+    calls.push(
+      rpc.invoke('images.mark', {
+        projectId,
+        changes: [
+          { imageId: a.id, rating: 4 },
+          { imageId: b.id, flag: 'reject' },
+        ],
+      }),
+    );
     await Promise.all(calls);
     expect(stored(a.id)).toMatchObject({ flag: 'none', rating: 4, path: a.path });
     expect(fs.existsSync(a.path)).toBe(true);

@@ -10,7 +10,11 @@ const ANALYSIS_SIZE = 512;
  * for "faces first".
  */
 export async function sharpnessScore(input: string | Buffer): Promise<number> {
-  const { data, info } = await sharp(input).greyscale().resize(ANALYSIS_SIZE, ANALYSIS_SIZE, { fit: 'inside', withoutEnlargement: true }).raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(input)
+    .greyscale()
+    .resize(ANALYSIS_SIZE, ANALYSIS_SIZE, { fit: 'inside', withoutEnlargement: true })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return laplacianVariance(data, info.width, info.height, 0.2);
 }
 

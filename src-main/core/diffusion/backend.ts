@@ -90,12 +90,13 @@ export function cudaInstalled(): boolean {
   try {
     const dir = path.dirname(require.resolve('onnxruntime-node/package.json'));
     const binDir = path.join(dir, 'bin', `napi-v6`, process.platform, process.arch);
-    return fs.existsSync(path.join(binDir, process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so'));
+    return fs.existsSync(
+      path.join(binDir, process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so'),
+    );
   } catch {
     return true; // unknown layout: let onnxruntime try and report
   }
 }
-
 
 function sessionOptions(provider: ProviderName, arena = true): ort.InferenceSession.SessionOptions {
   const executionProviders: ort.InferenceSession.ExecutionProviderConfig[] =
@@ -108,7 +109,14 @@ function sessionOptions(provider: ProviderName, arena = true): ort.InferenceSess
   // instead of 18.5 s). What the arena keeps is bounded instead: UNet calls by the memory budget,
   // and the VAE's sessions are released after each job (`DiffusionEngine.generate`). No memory
   // patterns: with dynamic shapes they only add a second plan (6.2 GB instead of 4.0 GB for the VAE).
-  return { executionProviders, graphOptimizationLevel: 'all', logSeverityLevel: 4, intraOpNumThreads: os.availableParallelism(), enableMemPattern: false, enableCpuMemArena: arena };
+  return {
+    executionProviders,
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 4,
+    intraOpNumThreads: os.availableParallelism(),
+    enableMemPattern: false,
+    enableCpuMemArena: arena,
+  };
 }
 
 /** One ONNX graph in a session that stays warm until disposed. */
@@ -121,8 +129,12 @@ export class OnnxSession {
     readonly file: string,
     readonly provider: ProviderName,
   ) {
-    this.inputs = session.inputMetadata.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, type: 'unknown', shape: [] }));
-    this.outputs = session.outputMetadata.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, type: 'unknown', shape: [] }));
+    this.inputs = session.inputMetadata.map((m) =>
+      m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, type: 'unknown', shape: [] },
+    );
+    this.outputs = session.outputMetadata.map((m) =>
+      m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, type: 'unknown', shape: [] },
+    );
   }
 
   /**
@@ -130,14 +142,30 @@ export class OnnxSession {
    * one is tried; when none works the error lists every attempt.
    */
   /** `arena: false`: no CPU memory arena (each run's memory goes back at once, at the cost of page faults). */
-  static async load(file: string, providers: readonly ProviderName[], options: { arena?: boolean } = {}): Promise<{ session: OnnxSession; attempts: ProviderAttempt[] }> {
+  static async load(
+    file: string,
+    providers: readonly ProviderName[],
+    options: { arena?: boolean } = {},
+  ): Promise<{ session: OnnxSession; attempts: ProviderAttempt[] }> {
     if (!fs.existsSync(file)) throw new ModelPartError(`${file} is missing`, file, 'missing');
     // Loading by path lets onnxruntime find external weight files beside model.onnx.
-    return OnnxSession.open(file, providers, (provider) => ort.InferenceSession.create(file, sessionOptions(provider, options.arena ?? true)), (message, provider) => {
-      if (/protobuf|parse|invalid model|load model|ShapeInference|not a valid/i.test(message) && provider === providers[providers.length - 1]) {
-        throw new ModelPartError(`${path.basename(path.dirname(file))}/${path.basename(file)} cannot be loaded: ${message}`, file, 'invalid');
-      }
-    });
+    return OnnxSession.open(
+      file,
+      providers,
+      (provider) => ort.InferenceSession.create(file, sessionOptions(provider, options.arena ?? true)),
+      (message, provider) => {
+        if (
+          /protobuf|parse|invalid model|load model|ShapeInference|not a valid/i.test(message) &&
+          provider === providers[providers.length - 1]
+        ) {
+          throw new ModelPartError(
+            `${path.basename(path.dirname(file))}/${path.basename(file)} cannot be loaded: ${message}`,
+            file,
+            'invalid',
+          );
+        }
+      },
+    );
   }
 
   /**
@@ -149,7 +177,9 @@ export class OnnxSession {
     label: string,
     providers: readonly ProviderName[],
   ): Promise<{ session: OnnxSession; attempts: ProviderAttempt[] }> {
-    return OnnxSession.open(label, providers, (provider) => ort.InferenceSession.create(built.model, { ...sessionOptions(provider), externalData: built.externalData }));
+    return OnnxSession.open(label, providers, (provider) =>
+      ort.InferenceSession.create(built.model, { ...sessionOptions(provider), externalData: built.externalData }),
+    );
   }
 
   /** Tries each provider in order; `onFailure` may turn a failure into a final error. */
@@ -193,7 +223,8 @@ export class OnnxSession {
     try {
       results = await this.session.run(tensors);
     } catch (error) {
-      if (isOutOfMemory(error)) throw new ModelPartError(`Out of memory running ${this.file}: ${firstLine(error)}`, this.file, 'out_of_memory');
+      if (isOutOfMemory(error))
+        throw new ModelPartError(`Out of memory running ${this.file}: ${firstLine(error)}`, this.file, 'out_of_memory');
       throw new ModelPartError(`Running ${this.file} failed: ${firstLine(error)}`, this.file, 'run');
     } finally {
       for (const t of Object.values(tensors)) t.dispose();
@@ -228,7 +259,11 @@ function toTensor(spec: TensorSpec, feed: Feed): ort.Tensor {
     case 'int64':
       return new ort.Tensor('int64', BigInt64Array.from(Array.from(feed.data, (v) => BigInt(Math.round(v)))), dims);
     case 'int32':
-      return new ort.Tensor('int32', Int32Array.from(feed.data, (v) => Math.round(v)), dims);
+      return new ort.Tensor(
+        'int32',
+        Int32Array.from(feed.data, (v) => Math.round(v)),
+        dims,
+      );
     default:
       throw new Error(`input ${spec.name} has type ${spec.type}, which Onbrand does not feed`);
   }

@@ -13,7 +13,11 @@ function numberTokenizer(padId = EOS): ChunkTokenizer {
     eosId: EOS,
     padId,
     commaId: COMMA,
-    encode: (text) => text.split(/\s+/).filter((word) => word !== '').map((word) => (word === ',' ? COMMA : Number(word))),
+    encode: (text) =>
+      text
+        .split(/\s+/)
+        .filter((word) => word !== '')
+        .map((word) => (word === ',' ? COMMA : Number(word))),
   };
 }
 

@@ -89,7 +89,11 @@ export function emptyChunk(tokenizer: ChunkTokenizer): PromptChunk {
  * Cond and uncond with the same number of chunks, the shorter one padded with empty-prompt chunks
  * (A1111's "pad prompt/negative prompt" behaviour), so both can go through the UNet in one batch.
  */
-export function padChunks(tokenizer: ChunkTokenizer, cond: readonly PromptChunk[], uncond: readonly PromptChunk[]): [PromptChunk[], PromptChunk[]] {
+export function padChunks(
+  tokenizer: ChunkTokenizer,
+  cond: readonly PromptChunk[],
+  uncond: readonly PromptChunk[],
+): [PromptChunk[], PromptChunk[]] {
   const count = Math.max(cond.length, uncond.length);
   const pad = (chunks: readonly PromptChunk[]): PromptChunk[] => [
     ...chunks,

@@ -35,14 +35,29 @@ const base: GenerateSettings = {
   batchSize: 1,
 };
 
-const values = (n: number, seed: number, scale = 0.4): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 1.3 + seed) * scale);
+const values = (n: number, seed: number, scale = 0.4): Float32Array =>
+  Float32Array.from({ length: n }, (_, i) => Math.sin(i * 1.3 + seed) * scale);
 
 /** A kohya LoRA on attention, the 1×1 proj_in and the text encoder; optionally a LoCon conv module. */
 function writeLora(name: string, seed: number, withConv = false): void {
   const t: Parameters<typeof encodeSafetensors>[0] = {};
   const add = (key: string, down: number[], up: number[]): void => {
-    t[`${key}.lora_down.weight`] = { dtype: 'F32', shape: down, data: values(down.reduce((a, b) => a * b, 1), seed) };
-    t[`${key}.lora_up.weight`] = { dtype: 'F32', shape: up, data: values(up.reduce((a, b) => a * b, 1), seed + 1) };
+    t[`${key}.lora_down.weight`] = {
+      dtype: 'F32',
+      shape: down,
+      data: values(
+        down.reduce((a, b) => a * b, 1),
+        seed,
+      ),
+    };
+    t[`${key}.lora_up.weight`] = {
+      dtype: 'F32',
+      shape: up,
+      data: values(
+        up.reduce((a, b) => a * b, 1),
+        seed + 1,
+      ),
+    };
     t[`${key}.alpha`] = { dtype: 'F32', shape: [], data: Float32Array.of(1) };
   };
   add('lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn2_to_k', [2, 32], [32, 2]);
@@ -57,7 +72,6 @@ function writeLora(name: string, seed: number, withConv = false): void {
 async function pixels(image: GeneratedImage): Promise<Int16Array> {
   return Int16Array.from(await sharp(image.png).raw().toBuffer());
 }
-
 
 beforeAll(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'onbrand-engine-graphs-'));
@@ -94,7 +108,10 @@ describe("DiffusionEngine on Onbrand's graphs", () => {
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatch(/^tiny-arch-float32-fused-[0-9a-f]{12}$/);
     expect(fs.readdirSync(path.join(cacheDir, entries[0]!)).sort()).toEqual(
-      ['manifest.json', ...['text_encoder', 'unet', 'vae_decoder', 'vae_encoder'].flatMap((p) => [`${p}.onnx`, `${p}.onnx.weights`])].sort(),
+      [
+        'manifest.json',
+        ...['text_encoder', 'unet', 'vae_decoder', 'vae_encoder'].flatMap((p) => [`${p}.onnx`, `${p}.onnx.weights`]),
+      ].sort(),
     );
     // A second engine finds the build.
     const again = new DiffusionEngine({ loraDir, graphCacheDir: cacheDir, onLog: (m) => logs.push(`again: ${m}`) });
@@ -164,7 +181,7 @@ describe("DiffusionEngine on Onbrand's graphs", () => {
     expect(await maxPixelDiff(branched!, merged!)).toBeLessThanOrEqual(1);
   });
 
-  it("runs a folder whose graphs cannot be mapped as it is, saying why once", async () => {
+  it('runs a folder whose graphs cannot be mapped as it is, saying why once', async () => {
     const toy = writeTinySd(path.join(root, 'toy'));
     const said: string[] = [];
     const e = new DiffusionEngine({ loraDir, graphCacheDir: cacheDir, onLog: (m) => said.push(m) });

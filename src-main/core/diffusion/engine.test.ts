@@ -154,13 +154,20 @@ describe('DiffusionEngine on a tiny model', () => {
 
   it('img2img starts from an init image and runs strength × steps steps', async () => {
     await engine.load(modelDir);
-    const init = await sharp({ create: { width: 100, height: 150, channels: 3, background: '#FE2C54' } }).png().toBuffer();
+    const init = await sharp({ create: { width: 100, height: 150, channels: 3, background: '#FE2C54' } })
+      .png()
+      .toBuffer();
     const steps: number[] = [];
-    const [image] = await engine.generate({ ...base, steps: 10, init: { image: init, strength: 0.5 } }, { onProgress: (p) => steps.push(p.step) });
+    const [image] = await engine.generate(
+      { ...base, steps: 10, init: { image: init, strength: 0.5 } },
+      { onProgress: (p) => steps.push(p.step) },
+    );
     // As A1111: t_enc = floor(0.5 × 10) = 5, and sampling runs sigmas[steps - t_enc - 1:], i.e. t_enc + 1 steps.
     expect(steps.at(-1)).toBe(6);
     expect(parseParameters(image!.parameters).values['Denoising strength']).toBe('0.5');
-    await expect(engine.generate({ ...base, init: { image: Buffer.from('not an image'), strength: 0.5 } })).rejects.toThrow(/init image cannot be read/);
+    await expect(engine.generate({ ...base, init: { image: Buffer.from('not an image'), strength: 0.5 } })).rejects.toThrow(
+      /init image cannot be read/,
+    );
   });
 
   it('refuses bad settings with a message naming the setting', async () => {
@@ -182,7 +189,6 @@ describe('DiffusionEngine on a tiny model', () => {
       expect((error as Error).message).toMatch(message);
     }
   });
-
 });
 
 describe('model variants', () => {
@@ -200,7 +206,9 @@ describe('model variants', () => {
       const [a] = await variant.generate({ ...base, steps: 4 });
       const [b] = await variant.generate({ ...base, steps: 4 });
       expect((await pixels(a!)).equals(await pixels(b!))).toBe(true);
-      const init = await sharp({ create: { width: 64, height: 96, channels: 3, background: '#00E0FF' } }).png().toBuffer();
+      const init = await sharp({ create: { width: 64, height: 96, channels: 3, background: '#00E0FF' } })
+        .png()
+        .toBuffer();
       const [c] = await variant.generate({ ...base, steps: 4, init: { image: init, strength: 0.6 } });
       expect((await sharp(c!.png).metadata()).width).toBe(64);
     } finally {
@@ -235,7 +243,11 @@ describe('bad model folders', () => {
       ['bad-index', (d) => fs.writeFileSync(path.join(d, 'model_index.json'), '{oops'), /model_index\.json is not valid JSON/],
       ['no-index', (d) => fs.rmSync(path.join(d, 'model_index.json')), /model_index\.json is missing/],
       ['no-vocab', (d) => fs.rmSync(path.join(d, 'tokenizer', 'vocab.json')), /vocab\.json is missing/],
-      ['bad-scheduler', (d) => fs.writeFileSync(path.join(d, 'scheduler', 'scheduler_config.json'), JSON.stringify({ beta_schedule: 'squaredcos_cap_v2' })), /beta_schedule "squaredcos_cap_v2" is not supported/],
+      [
+        'bad-scheduler',
+        (d) => fs.writeFileSync(path.join(d, 'scheduler', 'scheduler_config.json'), JSON.stringify({ beta_schedule: 'squaredcos_cap_v2' })),
+        /beta_schedule "squaredcos_cap_v2" is not supported/,
+      ],
     ];
     for (const [name, damage, message] of cases) {
       const error = await e.load(broken(name, damage)).catch((err: unknown) => err);
@@ -246,7 +258,9 @@ describe('bad model folders', () => {
   });
 
   it('a corrupt model.onnx is an error naming it, not a crash', async () => {
-    const dir = broken('garbage', (d) => fs.writeFileSync(path.join(d, 'vae_decoder', 'model.onnx'), Buffer.from('definitely not protobuf')));
+    const dir = broken('garbage', (d) =>
+      fs.writeFileSync(path.join(d, 'vae_decoder', 'model.onnx'), Buffer.from('definitely not protobuf')),
+    );
     const error = await new DiffusionEngine().load(dir, 'cpu').catch((err: unknown) => err);
     expect(error).toBeInstanceOf(ModelPartError);
     expect((error as Error).message).toMatch(/vae_decoder/);

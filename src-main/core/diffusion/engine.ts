@@ -8,7 +8,16 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { appPackage } from '../util/index.js';
-import { cudaInstalled, ModelPartError, OnnxSession, providerOrder, type Feed, type ProviderAttempt, type ProviderChoice, type ProviderName } from './backend.js';
+import {
+  cudaInstalled,
+  ModelPartError,
+  OnnxSession,
+  providerOrder,
+  type Feed,
+  type ProviderAttempt,
+  type ProviderChoice,
+  type ProviderName,
+} from './backend.js';
 import { applyEmphasis, promptChunks } from './conditioning.js';
 import type { BuiltModel } from './graph/index.js';
 import { branchFeeds, type BranchPart } from './lora-branches.js';
@@ -199,7 +208,7 @@ export class DiffusionEngine {
 
   private async open(folder: ModelFolder, key: string, choice: ProviderChoice): Promise<LoadedModel> {
     const tokenizer = await ClipTokenizer.fromFiles(folder.tokenizerDir);
-    let reason: string | null = 'Onbrand\'s graphs were turned off for this engine';
+    let reason: string | null = "Onbrand's graphs were turned off for this engine";
     if (!this.options.exportedGraphs) {
       const opened = await this.openBuilt(folder, key, choice, tokenizer);
       if ('model' in opened) return opened.model;
@@ -269,7 +278,12 @@ export class DiffusionEngine {
    * Opens Onbrand's graphs for the folder, built for each provider's precision in turn until one
    * loads. Returns the reason instead when the folder's graphs cannot be mapped onto them.
    */
-  private async openBuilt(folder: ModelFolder, key: string, choice: ProviderChoice, tokenizer: ClipTokenizer): Promise<{ model: LoadedModel } | { reason: string }> {
+  private async openBuilt(
+    folder: ModelFolder,
+    key: string,
+    choice: ProviderChoice,
+    tokenizer: ClipTokenizer,
+  ): Promise<{ model: LoadedModel } | { reason: string }> {
     const attempts: ProviderAttempt[] = [];
     for (const provider of providerOrder(choice)) {
       if (provider === 'cuda' && !cudaInstalled()) {
@@ -359,7 +373,13 @@ export class DiffusionEngine {
     }
     const graphs = loaded.graphs!;
 
-    const { overrides, warnings } = await mergeLoras(this.loras, resolved, loaded.targets, (part, name) => graphs[part].readFloat32(name), loaded.model.folder.name);
+    const { overrides, warnings } = await mergeLoras(
+      this.loras,
+      resolved,
+      loaded.targets,
+      (part, name) => graphs[part].readFloat32(name),
+      loaded.model.folder.name,
+    );
 
     // Rebuild only the parts whose weights change: the new session first, then the swap, then the
     // old one released, so a failed build leaves the model as it was (and usable).
@@ -526,7 +546,13 @@ export class DiffusionEngine {
           ...(settings.init ? { denoisingStrength: settings.init.strength } : {}),
           version: VERSION,
         });
-        const png = addPngText(await sharp(rgb, { raw: { width: settings.width, height: settings.height, channels: 3 } }).png().toBuffer(), 'parameters', parameters);
+        const png = addPngText(
+          await sharp(rgb, { raw: { width: settings.width, height: settings.height, channels: 3 } })
+            .png()
+            .toBuffer(),
+          'parameters',
+          parameters,
+        );
         const image: GeneratedImage = { index: i, seed, width: settings.width, height: settings.height, png, parameters };
         images.push(image);
         await options.onImage?.(image);
@@ -575,13 +601,23 @@ export class DiffusionEngine {
     const total = dims[0]!;
     const fixed = unet.input('sample')?.shape[0];
     const precision = loaded.built?.options.precision === 'float16' ? 2 : 4;
-    const perItem = unetBytesPerImage(loaded.built?.config.unet ?? null, settings.width, settings.height, precision, loaded.built ? 'fused' : 'plain');
-    let group = Math.min(typeof fixed === 'number' && fixed > 0 ? fixed : total, imagesPerCall(loaded.memoryBudget, perItem, total), loaded.callLimit);
+    const perItem = unetBytesPerImage(
+      loaded.built?.config.unet ?? null,
+      settings.width,
+      settings.height,
+      precision,
+      loaded.built ? 'fused' : 'plain',
+    );
+    let group = Math.min(
+      typeof fixed === 'number' && fixed > 0 ? fixed : total,
+      imagesPerCall(loaded.memoryBudget, perItem, total),
+      loaded.callLimit,
+    );
     const per = sample.length / total;
     const perEhs = ehs.length / total;
     const timestepSpec = unet.input('timestep');
     const out = new Float32Array(sample.length);
-    for (let start = 0; start < total; ) {
+    for (let start = 0; start < total;) {
       const n = Math.min(group, total - start);
       const tDims = timestepSpec && timestepSpec.shape.length === 0 ? [] : timestepSpec && timestepSpec.shape[0] === 1 ? [1] : [n];
       try {
@@ -614,7 +650,11 @@ export class DiffusionEngine {
   }
 
   /** Encodes prompt chunks with the text encoder and applies emphasis; chunks are concatenated along the sequence. */
-  private async encode(encoder: OnnxSession, chunks: { ids: Int32Array; weights: Float32Array }[], extra: Record<string, Feed>): Promise<{ data: Float32Array; tokens: number; dim: number }> {
+  private async encode(
+    encoder: OnnxSession,
+    chunks: { ids: Int32Array; weights: Float32Array }[],
+    extra: Record<string, Feed>,
+  ): Promise<{ data: Float32Array; tokens: number; dim: number }> {
     const inputName = encoder.input('input_ids')?.name ?? encoder.inputs[0]!.name;
     const parts: Float32Array[] = [];
     let dim = 0;
@@ -628,7 +668,13 @@ export class DiffusionEngine {
   }
 
   /** img2img: the init image resized to cover the size, through the VAE encoder, scaled into latent space. */
-  private async encodeImage(sessions: Sessions, image: string | Buffer, width: number, height: number, scale: number): Promise<Float32Array> {
+  private async encodeImage(
+    sessions: Sessions,
+    image: string | Buffer,
+    width: number,
+    height: number,
+    scale: number,
+  ): Promise<Float32Array> {
     if (!sessions.vaeEncoder) throw new GenerationError('This model has no vae_encoder/model.onnx, which img2img needs', 'model');
     let raw: Buffer;
     try {
@@ -657,12 +703,14 @@ export function checkSettings(s: GenerateSettings): void {
   };
   // The queue's limit, everywhere: a 30 KB prompt is thousands of 75-token chunks (and once overflowed onnxruntime's stack).
   if (s.prompt.length > MAX_PROMPT) fail(`the prompt is ${s.prompt.length} characters; at most ${MAX_PROMPT} are accepted`);
-  if (s.negativePrompt.length > MAX_PROMPT) fail(`the negative prompt is ${s.negativePrompt.length} characters; at most ${MAX_PROMPT} are accepted`);
+  if (s.negativePrompt.length > MAX_PROMPT)
+    fail(`the negative prompt is ${s.negativePrompt.length} characters; at most ${MAX_PROMPT} are accepted`);
   checkDimensionOrFail('width', s.width, fail);
   checkDimensionOrFail('height', s.height, fail);
   if (!Number.isInteger(s.steps) || s.steps < 1 || s.steps > 150) fail(`steps must be a whole number from 1 to 150, not ${s.steps}`);
   if (!Number.isFinite(s.cfg) || s.cfg < 0 || s.cfg > 30) fail(`cfg must be from 0 to 30, not ${s.cfg}`);
-  if (!Number.isInteger(s.batchSize) || s.batchSize < 1 || s.batchSize > 16) fail(`batch must be a whole number from 1 to 16, not ${s.batchSize}`);
+  if (!Number.isInteger(s.batchSize) || s.batchSize < 1 || s.batchSize > 16)
+    fail(`batch must be a whole number from 1 to 16, not ${s.batchSize}`);
   if (!Number.isInteger(s.seed) || s.seed < 0 || s.seed > 0xffffffff) fail(`seed must be an unsigned 32-bit integer, not ${s.seed}`);
   if (s.init && !(s.init.strength > 0 && s.init.strength <= 1)) fail(`strength must be above 0 and at most 1, not ${s.init.strength}`);
 }
@@ -674,10 +722,16 @@ export function checkSettings(s: GenerateSettings): void {
 function checkSizeFor(built: BuiltModel | null, s: GenerateSettings): void {
   if (!built) return;
   const unit = 8 * 2 ** (built.config.unet.block_out_channels.length - 1);
-  for (const [name, value] of [['width', s.width], ['height', s.height]] as const) {
+  for (const [name, value] of [
+    ['width', s.width],
+    ['height', s.height],
+  ] as const) {
     if (value % unit === 0) continue;
     const below = Math.max(unit, Math.floor(value / unit) * unit);
-    throw new GenerationError(`${name} ${value} does not suit this model: its sizes must be multiples of ${unit} (nearest: ${below} or ${below + unit})`, 'invalid_settings');
+    throw new GenerationError(
+      `${name} ${value} does not suit this model: its sizes must be multiples of ${unit} (nearest: ${below} or ${below + unit})`,
+      'invalid_settings',
+    );
   }
 }
 
@@ -692,7 +746,11 @@ function checkDimensionOrFail(name: string, value: number, fail: (message: strin
 /** The graphs must have the inputs the pipeline feeds; say which one is missing. */
 function checkInputs(folder: ModelFolder, unet: OnnxSession, textEncoder: OnnxSession, vaeDecoder: OnnxSession): void {
   for (const name of ['sample', 'timestep', 'encoder_hidden_states']) {
-    if (!unet.input(name)) throw new GenerationError(`${folder.parts.unet} has no "${name}" input (inputs: ${unet.inputs.map((i) => i.name).join(', ')})`, 'model');
+    if (!unet.input(name))
+      throw new GenerationError(
+        `${folder.parts.unet} has no "${name}" input (inputs: ${unet.inputs.map((i) => i.name).join(', ')})`,
+        'model',
+      );
   }
   if (textEncoder.inputs.length === 0) throw new GenerationError(`${folder.parts.text_encoder} has no inputs`, 'model');
   if (vaeDecoder.inputs.length === 0) throw new GenerationError(`${folder.parts.vae_decoder} has no inputs`, 'model');

@@ -28,6 +28,7 @@ describe('float16', () => {
     expect(toHalf(1 + 3 * 2 ** -11)).toBe(0x3c02);
     const values = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i) * 10);
     const back = float16ToFloat32(float32ToFloat16(values));
-    for (let i = 0; i < values.length; i++) expect(Math.abs(back[i]! - values[i]!)).toBeLessThanOrEqual(Math.abs(values[i]!) * 2 ** -11 + 1e-7);
+    for (let i = 0; i < values.length; i++)
+      expect(Math.abs(back[i]! - values[i]!)).toBeLessThanOrEqual(Math.abs(values[i]!) * 2 ** -11 + 1e-7);
   });
 });

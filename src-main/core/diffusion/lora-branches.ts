@@ -45,7 +45,9 @@ function layerOf(branch: LoraBranch): LayerShape {
 /** The dims of a branch's down and up inputs at `rank`. */
 function branchDims(branch: LoraBranch, rank: number): { down: number[]; up: number[] } {
   const { inDim, outDim, kernel } = branch;
-  return branch.kind === 'conv' ? { down: [rank, inDim, kernel, kernel], up: [outDim, rank, 1, 1] } : { down: [inDim, rank], up: [rank, outDim] };
+  return branch.kind === 'conv'
+    ? { down: [rank, inDim, kernel, kernel], up: [outDim, rank, 1, 1] }
+    : { down: [inDim, rank], up: [rank, outDim] };
 }
 
 export function branchFeeds(
@@ -55,7 +57,8 @@ export function branchFeeds(
   modelName: string,
 ): BranchFeeds {
   const byKey = new Map<string, { part: BranchPart; branch: LoraBranch; modules: { module: LoraModule; scale: number; lora: string }[] }>();
-  for (const part of ['textEncoder', 'unet'] as const) for (const branch of branches[part]) byKey.set(kohyaKey(part, branch.module), { part, branch, modules: [] });
+  for (const part of ['textEncoder', 'unet'] as const)
+    for (const branch of branches[part]) byKey.set(kohyaKey(part, branch.module), { part, branch, modules: [] });
   const warnings: string[] = [];
   for (const { lora, weight } of loras) {
     const { placed, unmatched } = placeModules(lora, byKey);

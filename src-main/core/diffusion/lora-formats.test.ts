@@ -62,7 +62,8 @@ function refMatmul(up: T, down: T): Float32Array {
   const [I, R] = [up.shape[0]!, up.data.length / up.shape[0]!];
   const J = down.data.length / R;
   const out = new Float32Array(I * J);
-  for (let i = 0; i < I; i++) for (let j = 0; j < J; j++) for (let r = 0; r < R; r++) out[i * J + j] += up.data[i * R + r]! * down.data[r * J + j]!;
+  for (let i = 0; i < I; i++)
+    for (let j = 0; j < J; j++) for (let r = 0; r < R; r++) out[i * J + j] += up.data[i * R + r]! * down.data[r * J + j]!;
   return out;
 }
 
@@ -78,7 +79,8 @@ function refCp(up: T, down: T, mid: T): Float32Array {
       for (let k = 0; k < K; k++)
         for (let l = 0; l < L; l++) {
           let s = 0;
-          for (let n = 0; n < N; n++) for (let m = 0; m < M; m++) s += mid.data[((n * M + m) * K + k) * L + l]! * u.data[i * N + n]! * d.data[m * J + j]!;
+          for (let n = 0; n < N; n++)
+            for (let m = 0; m < M; m++) s += mid.data[((n * M + m) * K + k) * L + l]! * u.data[i * N + n]! * d.data[m * J + j]!;
           out[((i * J + j) * K + k) * L + l] = s;
         }
   return out;
@@ -90,9 +92,15 @@ function refWeightCp(t: T, wa: T, wb: T): Float32Array {
   const R2 = wb.shape[1]!;
   const R1 = wa.shape[1]!;
   const temp = new Float32Array(I * R2 * K * L);
-  for (let i = 0; i < I; i++) for (let r = 0; r < R2; r++) for (let k = 0; k < K * L; k++) for (let j = 0; j < J; j++) temp[(i * R2 + r) * K * L + k] += t.data[(i * J + j) * K * L + k]! * wb.data[j * R2 + r]!;
+  for (let i = 0; i < I; i++)
+    for (let r = 0; r < R2; r++)
+      for (let k = 0; k < K * L; k++)
+        for (let j = 0; j < J; j++) temp[(i * R2 + r) * K * L + k] += t.data[(i * J + j) * K * L + k]! * wb.data[j * R2 + r]!;
   const out = new Float32Array(R1 * R2 * K * L);
-  for (let r = 0; r < R1; r++) for (let j = 0; j < R2; j++) for (let k = 0; k < K * L; k++) for (let i = 0; i < I; i++) out[(r * R2 + j) * K * L + k] += temp[(i * R2 + j) * K * L + k]! * wa.data[i * R1 + r]!;
+  for (let r = 0; r < R1; r++)
+    for (let j = 0; j < R2; j++)
+      for (let k = 0; k < K * L; k++)
+        for (let i = 0; i < I; i++) out[(r * R2 + j) * K * L + k] += temp[(i * R2 + j) * K * L + k]! * wa.data[i * R1 + r]!;
   return out;
 }
 
@@ -145,11 +153,15 @@ function effectiveFromFeeds(feeds: Record<string, { data: ArrayLike<number>; dim
   const out = new Float32Array(branch.outDim * inner);
   if (branch.kind === 'linear') {
     const rank = down.dims[1]!;
-    for (let o = 0; o < branch.outDim; o++) for (let i = 0; i < inner; i++) for (let r = 0; r < rank; r++) out[o * inner + i] += down.data[i * rank + r]! * up.data[r * branch.outDim + o]!;
+    for (let o = 0; o < branch.outDim; o++)
+      for (let i = 0; i < inner; i++)
+        for (let r = 0; r < rank; r++) out[o * inner + i] += down.data[i * rank + r]! * up.data[r * branch.outDim + o]!;
   } else {
     const rank = down.dims[0]!;
     expect(up.dims).toEqual([branch.outDim, rank, 1, 1]);
-    for (let o = 0; o < branch.outDim; o++) for (let i = 0; i < inner; i++) for (let r = 0; r < rank; r++) out[o * inner + i] += up.data[o * rank + r]! * down.data[r * inner + i]!;
+    for (let o = 0; o < branch.outDim; o++)
+      for (let i = 0; i < inner; i++)
+        for (let r = 0; r < rank; r++) out[o * inner + i] += up.data[o * rank + r]! * down.data[r * inner + i]!;
   }
   return out;
 }
@@ -158,11 +170,21 @@ function effectiveFromFeeds(feeds: Record<string, { data: ArrayLike<number>; dim
 async function effectiveFromMerge(name: string, weight: number): Promise<Map<string, Float32Array>> {
   const library = new LoraLibrary(loraDir);
   const lora = await library.get(name);
-  const { overrides, warnings } = await mergeLoras(library, [{ lora, weight }], targets, (_, n) => new Float32Array(n === 'q' ? 120 : 432), 'layers');
+  const { overrides, warnings } = await mergeLoras(
+    library,
+    [{ lora, weight }],
+    targets,
+    (_, n) => new Float32Array(n === 'q' ? 120 : 432),
+    'layers',
+  );
   expect(warnings).toEqual([]);
   const q = overrides.unet.get('q');
   const result = new Map<string, Float32Array>();
-  if (q) result.set(LINEAR_KEY, Float32Array.from({ length: 120 }, (_, k) => q[(k % 10) * 12 + Math.floor(k / 10)]!));
+  if (q)
+    result.set(
+      LINEAR_KEY,
+      Float32Array.from({ length: 120 }, (_, k) => q[(k % 10) * 12 + Math.floor(k / 10)]!),
+    );
   const c = overrides.unet.get('c');
   if (c) result.set(CONV_KEY, c);
   return result;
@@ -221,7 +243,12 @@ describe('each format against its defining formula, through the feeds and the me
 
     // LoCon's CP decomposition: up [out, r, 1, 1], down [r, in, 1, 1], mid [r, r, 3, 3].
     const cp = { up: tensor([8, 3, 1, 1], 5), down: tensor([3, 6, 1, 1], 6), mid: tensor([3, 3, 3, 3], 7) };
-    writeLora('locon_cp', { [`${CONV_KEY}.lora_up.weight`]: cp.up, [`${CONV_KEY}.lora_down.weight`]: cp.down, [`${CONV_KEY}.lora_mid.weight`]: cp.mid, [`${CONV_KEY}.alpha`]: scalar(1.5) });
+    writeLora('locon_cp', {
+      [`${CONV_KEY}.lora_up.weight`]: cp.up,
+      [`${CONV_KEY}.lora_down.weight`]: cp.down,
+      [`${CONV_KEY}.lora_mid.weight`]: cp.mid,
+      [`${CONV_KEY}.alpha`]: scalar(1.5),
+    });
     await checkBothPaths('locon_cp', { [CONV_KEY]: refCp(cp.up, cp.down, cp.mid).map((v) => v * 0.5) });
     const module = (await readLora(path.join(loraDir, 'locon_cp.safetensors'))).modules.get(CONV_KEY)!;
     expect([module.type, lowRank(module).rank]).toEqual(['LoCon (CP)', 3]);
@@ -230,7 +257,14 @@ describe('each format against its defining formula, through the feeds and the me
   it('LoHa: (alpha / dim) · (w1a·w1b) ⊙ (w2a·w2b), dim = w1b rows; Tucker factors on a convolution; rank r1·r2, or ΔW itself when that is larger', async () => {
     const h = { w1a: tensor([12, 2], 11), w1b: tensor([2, 10], 12), w2a: tensor([12, 2], 13), w2b: tensor([2, 10], 14) };
     // Tucker: hada_t [r, r, 3, 3], w_a [r, out], w_b [r, in].
-    const c = { t1: tensor([2, 2, 3, 3], 15, 1), w1a: tensor([2, 8], 16, 1), w1b: tensor([2, 6], 17, 1), t2: tensor([3, 3, 3, 3], 18, 1), w2a: tensor([3, 8], 19, 1), w2b: tensor([3, 6], 20, 1) };
+    const c = {
+      t1: tensor([2, 2, 3, 3], 15, 1),
+      w1a: tensor([2, 8], 16, 1),
+      w1b: tensor([2, 6], 17, 1),
+      t2: tensor([3, 3, 3, 3], 18, 1),
+      w2a: tensor([3, 8], 19, 1),
+      w2b: tensor([3, 6], 20, 1),
+    };
     writeLora('loha', {
       [`${LINEAR_KEY}.hada_w1_a`]: h.w1a,
       [`${LINEAR_KEY}.hada_w1_b`]: h.w1b,
@@ -254,7 +288,12 @@ describe('each format against its defining formula, through the feeds and the me
 
     // Rank 4 · 4 = 16 passes min(12, 10): ΔW itself, beside an identity of rank 10.
     const big = { w1a: tensor([12, 4], 21), w1b: tensor([4, 10], 22), w2a: tensor([12, 4], 23), w2b: tensor([4, 10], 24) };
-    writeLora('loha_big', { [`${LINEAR_KEY}.hada_w1_a`]: big.w1a, [`${LINEAR_KEY}.hada_w1_b`]: big.w1b, [`${LINEAR_KEY}.hada_w2_a`]: big.w2a, [`${LINEAR_KEY}.hada_w2_b`]: big.w2b });
+    writeLora('loha_big', {
+      [`${LINEAR_KEY}.hada_w1_a`]: big.w1a,
+      [`${LINEAR_KEY}.hada_w1_b`]: big.w1b,
+      [`${LINEAR_KEY}.hada_w2_a`]: big.w2a,
+      [`${LINEAR_KEY}.hada_w2_b`]: big.w2b,
+    });
     await checkBothPaths('loha_big', { [LINEAR_KEY]: hadamard(refMatmul(big.w1a, big.w1b), refMatmul(big.w2a, big.w2b)) });
     expect(lowRank((await readLora(path.join(loraDir, 'loha_big.safetensors'))).modules.get(LINEAR_KEY)!).rank).toBe(10);
   });
@@ -263,7 +302,13 @@ describe('each format against its defining formula, through the feeds and the me
     // Linear 12×10 = kron([3, 2], [4, 5]): w1 full, w2 = w2a [4, 2] · w2b [2, 5].
     const k = { w1: tensor([3, 2], 31), w2a: tensor([4, 2], 32), w2b: tensor([2, 5], 33) };
     // Conv 8×6×3×3 = kron([2, 2], [4, 3, 3, 3]): w1 = w1a·w1b (rank 1), w2 Tucker: t2 [2, 2, 3, 3], w2a [2, 4], w2b [2, 3].
-    const c = { w1a: tensor([2, 1], 34), w1b: tensor([1, 2], 35), t2: tensor([2, 2, 3, 3], 36), w2a: tensor([2, 4], 37), w2b: tensor([2, 3], 38) };
+    const c = {
+      w1a: tensor([2, 1], 34),
+      w1b: tensor([1, 2], 35),
+      t2: tensor([2, 2, 3, 3], 36),
+      w2a: tensor([2, 4], 37),
+      w2b: tensor([2, 3], 38),
+    };
     writeLora('lokr', {
       [`${LINEAR_KEY}.lokr_w1`]: k.w1,
       [`${LINEAR_KEY}.lokr_w2_a`]: k.w2a,
@@ -280,7 +325,10 @@ describe('each format against its defining formula, through the feeds and the me
     const cw1 = { shape: [2, 2], data: refMatmul(c.w1a, c.w1b) };
     const cw2 = { shape: [4, 3, 3, 3], data: refWeightCp(c.t2, c.w2a, c.w2b) };
     // Scales: alpha 1 / dim 2 (w2b's rows); alpha 3 / dim 2 (w2b's rows, not w1b's 1).
-    await checkBothPaths('lokr', { [LINEAR_KEY]: refMakeKron(k.w1, w2).map((v) => v * 0.5), [CONV_KEY]: refMakeKron(cw1, cw2).map((v) => v * 1.5) });
+    await checkBothPaths('lokr', {
+      [LINEAR_KEY]: refMakeKron(k.w1, w2).map((v) => v * 0.5),
+      [CONV_KEY]: refMakeKron(cw1, cw2).map((v) => v * 1.5),
+    });
     const lora = await readLora(path.join(loraDir, 'lokr.safetensors'));
     // kron(W1, U2·V2) = kron(I or W1, U2) · kron(W1 or I, V2): min(3, 2) · 2.
     expect(lowRank(lora.modules.get(LINEAR_KEY)!).rank).toBe(4);
@@ -310,29 +358,77 @@ describe('each format against its defining formula, through the feeds and the me
 
   it("pads a 4-channel conv_in change to an inpainting model's 9 input channels, as A1111 does; reports tensors a module does not use", async () => {
     const t = { up: tensor([8, 2, 1, 1], 61), down: tensor([2, 4, 3, 3], 62) };
-    writeLora('inpaint', { 'lora_unet_conv_in.lora_up.weight': t.up, 'lora_unet_conv_in.lora_down.weight': t.down, 'lora_unet_conv_in.diff_b': tensor([8], 63) });
+    writeLora('inpaint', {
+      'lora_unet_conv_in.lora_up.weight': t.up,
+      'lora_unet_conv_in.lora_down.weight': t.down,
+      'lora_unet_conv_in.diff_b': tensor([8], 63),
+    });
     const lora = await readLora(path.join(loraDir, 'inpaint.safetensors'));
     expect([...lora.unknownKeys]).toEqual([['lora_unet_conv_in.diff_b (not used by a LoRA module)', 1]]);
     // ΔW [8, 4·9] → [8, 9·9]: input channels 4–8 unchanged.
     const small = refMatmul(t.up, t.down);
     const expected = new Float32Array(8 * 81);
     for (let o = 0; o < 8; o++) expected.set(small.subarray(o * 36, (o + 1) * 36), o * 81);
-    const branch: LoraBranch = { module: 'conv_in', kind: 'conv', inDim: 9, outDim: 8, kernel: 3, down: 'lora_down:conv_in', up: 'lora_up:conv_in' };
-    expectClose(effectiveFromFeeds(branchFeeds({ textEncoder: [], unet: [branch] }, [{ lora, weight: 1 }], false, 'inpainting').feeds.unet as never, branch), expected, 'feeds');
+    const branch: LoraBranch = {
+      module: 'conv_in',
+      kind: 'conv',
+      inDim: 9,
+      outDim: 8,
+      kernel: 3,
+      down: 'lora_down:conv_in',
+      up: 'lora_up:conv_in',
+    };
+    expectClose(
+      effectiveFromFeeds(
+        branchFeeds({ textEncoder: [], unet: [branch] }, [{ lora, weight: 1 }], false, 'inpainting').feeds.unet as never,
+        branch,
+      ),
+      expected,
+      'feeds',
+    );
     const library = new LoraLibrary(loraDir);
-    const conv = new Map([['lora_unet_conv_in', { part: 'unet' as const, target: { initializer: 'w', op: 'Conv' as const, transposed: false, dims: [8, 9, 3, 3] } }]]);
-    const { overrides } = await mergeLoras(library, [{ lora: await library.get('inpaint'), weight: 1 }], conv, () => new Float32Array(8 * 81), 'inpainting');
+    const conv = new Map([
+      [
+        'lora_unet_conv_in',
+        { part: 'unet' as const, target: { initializer: 'w', op: 'Conv' as const, transposed: false, dims: [8, 9, 3, 3] } },
+      ],
+    ]);
+    const { overrides } = await mergeLoras(
+      library,
+      [{ lora: await library.get('inpaint'), weight: 1 }],
+      conv,
+      () => new Float32Array(8 * 81),
+      'inpainting',
+    );
     expectClose(overrides.unet.get('w')!, expected, 'merged');
   });
 
   it('several LoRAs stack along the rank: the feeds make the sum of their changes', async () => {
     const lora = await readLora(path.join(loraDir, 'lora.safetensors'));
     const loha = await readLora(path.join(loraDir, 'loha.safetensors'));
-    const both = branchFeeds({ textEncoder: [], unet: branches }, [{ lora, weight: 0.5 }, { lora: loha, weight: -1 }], false, 'layers').feeds.unet;
+    const both = branchFeeds(
+      { textEncoder: [], unet: branches },
+      [
+        { lora, weight: 0.5 },
+        { lora: loha, weight: -1 },
+      ],
+      false,
+      'layers',
+    ).feeds.unet;
     for (const branch of branches) {
-      const one = effectiveFromFeeds(branchFeeds({ textEncoder: [], unet: branches }, [{ lora, weight: 0.5 }], false, 'layers').feeds.unet as never, branch);
-      const two = effectiveFromFeeds(branchFeeds({ textEncoder: [], unet: branches }, [{ lora: loha, weight: -1 }], false, 'layers').feeds.unet as never, branch);
-      expectClose(effectiveFromFeeds(both as never, branch), one.map((v, i) => v + two[i]!), branch.module);
+      const one = effectiveFromFeeds(
+        branchFeeds({ textEncoder: [], unet: branches }, [{ lora, weight: 0.5 }], false, 'layers').feeds.unet as never,
+        branch,
+      );
+      const two = effectiveFromFeeds(
+        branchFeeds({ textEncoder: [], unet: branches }, [{ lora: loha, weight: -1 }], false, 'layers').feeds.unet as never,
+        branch,
+      );
+      expectClose(
+        effectiveFromFeeds(both as never, branch),
+        one.map((v, i) => v + two[i]!),
+        branch.module,
+      );
     }
   });
 });
@@ -345,7 +441,14 @@ describe('each format against its defining formula, through the feeds and the me
  * LDM blocks per diffusers block), written out here as the golden inverse of the LDM reading.
  */
 function a1111Compvis(key: string): string {
-  const suffix: Record<string, string> = { conv1: 'in_layers_2', conv2: 'out_layers_3', norm1: 'in_layers_0', norm2: 'out_layers_0', time_emb_proj: 'emb_layers_1', conv_shortcut: 'skip_connection' };
+  const suffix: Record<string, string> = {
+    conv1: 'in_layers_2',
+    conv2: 'out_layers_3',
+    norm1: 'in_layers_0',
+    norm2: 'out_layers_0',
+    time_emb_proj: 'emb_layers_1',
+    conv_shortcut: 'skip_connection',
+  };
   let m: RegExpExecArray | null;
   if ((m = /^lora_unet_conv_in(.*)$/.exec(key))) return `diffusion_model_input_blocks_0_0${m[1]}`;
   if ((m = /^lora_unet_conv_out(.*)$/.exec(key))) return `diffusion_model_out_2${m[1]}`;
@@ -362,8 +465,10 @@ function a1111Compvis(key: string): string {
     const s = m[2] === 'resnets' ? (suffix[m[4]!] ?? m[4]) : m[4];
     return `diffusion_model_output_blocks_${Number(m[1]) * 3 + Number(m[3])}_${m[2] === 'attentions' ? 1 : 0}_${s}`;
   }
-  if ((m = /^lora_unet_down_blocks_(\d+)_downsamplers_0_conv$/.exec(key))) return `diffusion_model_input_blocks_${3 + Number(m[1]) * 3}_0_op`;
-  if ((m = /^lora_unet_up_blocks_(\d+)_upsamplers_0_conv$/.exec(key))) return `diffusion_model_output_blocks_${2 + Number(m[1]) * 3}_${Number(m[1]) > 0 ? 2 : 1}_conv`;
+  if ((m = /^lora_unet_down_blocks_(\d+)_downsamplers_0_conv$/.exec(key)))
+    return `diffusion_model_input_blocks_${3 + Number(m[1]) * 3}_0_op`;
+  if ((m = /^lora_unet_up_blocks_(\d+)_upsamplers_0_conv$/.exec(key)))
+    return `diffusion_model_output_blocks_${2 + Number(m[1]) * 3}_${Number(m[1]) > 0 ? 2 : 1}_conv`;
   return key;
 }
 
@@ -388,9 +493,13 @@ describe('names', () => {
 
   it('LDM names follow the model: one layer per block (the tiny model) moves the indices', () => {
     expect(resolve('lora_unet_input_blocks_2_0_op.lora_up.weight', 1).key).toBe('lora_unet_down_blocks_0_downsamplers_0_conv');
-    expect(resolve('lora_unet_input_blocks_3_0_skip_connection.lora_up.weight', 1).key).toBe('lora_unet_down_blocks_1_resnets_0_conv_shortcut');
+    expect(resolve('lora_unet_input_blocks_3_0_skip_connection.lora_up.weight', 1).key).toBe(
+      'lora_unet_down_blocks_1_resnets_0_conv_shortcut',
+    );
     expect(resolve('lora_unet_output_blocks_1_1_conv.lora_up.weight', 1).key).toBe('lora_unet_up_blocks_0_upsamplers_0_conv');
-    expect(resolve('lora_unet_output_blocks_3_1_transformer_blocks_0_ff_net_0_proj.lora_up.weight', 1).key).toBe('lora_unet_up_blocks_1_attentions_1_transformer_blocks_0_ff_net_0_proj');
+    expect(resolve('lora_unet_output_blocks_3_1_transformer_blocks_0_ff_net_0_proj.lora_up.weight', 1).key).toBe(
+      'lora_unet_up_blocks_1_attentions_1_transformer_blocks_0_ff_net_0_proj',
+    );
     expect(resolve('lora_unet_input_blocks_0_0.lora_up.weight', 1).key).toBe('lora_unet_conv_in');
     expect(resolve('lora_unet_out_2.lora_up.weight', 1).key).toBe('lora_unet_conv_out');
     expect(resolve('lora_unet_time_embed_2.lora_up.weight', 1).key).toBe('lora_unet_time_embedding_linear_2');
@@ -408,7 +517,11 @@ describe('names', () => {
       ['unet.down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.alpha', q, 'alpha'],
       ['unet.down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.lora.down.weight', q, 'lora_down.weight'],
       ['unet.down_blocks.0.attentions.0.transformer_blocks.0.attn1.processor.to_q_lora.down.weight', q, 'lora_down.weight'],
-      ['unet.down_blocks.0.attentions.0.transformer_blocks.0.attn1.processor.to_out_lora.up.weight', q.replace(/to_q$/, 'to_out_0'), 'lora_up.weight'],
+      [
+        'unet.down_blocks.0.attentions.0.transformer_blocks.0.attn1.processor.to_out_lora.up.weight',
+        q.replace(/to_q$/, 'to_out_0'),
+        'lora_up.weight',
+      ],
       ['text_encoder.text_model.encoder.layers.3.self_attn.q_proj.lora_linear_layer.down.weight', te, 'lora_down.weight'],
       ['text_encoder.text_model.encoder.layers.3.self_attn.q_proj.lora_A.weight', te, 'lora_down.weight'],
       ['lora_te1_text_model_encoder_layers_3_self_attn_q_proj.lora_up.weight', te, 'lora_up.weight'],
@@ -430,10 +543,14 @@ describe('names', () => {
     expect(family('lora_unet_input_blocks_1_1_transformer_blocks_0_attn1_to_q.lora_down.weight')).toBeNull();
     expect(parseKey('lora_te_model_transformer_resblocks_0_attn_out_proj.lora_down.weight')).toEqual({
       kind: 'unknown',
-      group: 'lora_te_model_transformer_resblocks_….lora_down.weight (a text-encoder path it does not know (OpenCLIP resblocks names are not read))',
+      group:
+        'lora_te_model_transformer_resblocks_….lora_down.weight (a text-encoder path it does not know (OpenCLIP resblocks names are not read))',
       family: null,
     });
-    expect(parseKey('lora_unet_input_blocks_1_1_transformer_blocks_0_attn9_to_q.lora_down.weight')).toMatchObject({ kind: 'unknown', group: 'lora_unet_input_blocks_….lora_down.weight (an LDM UNet path it does not know)' });
+    expect(parseKey('lora_unet_input_blocks_1_1_transformer_blocks_0_attn9_to_q.lora_down.weight')).toMatchObject({
+      kind: 'unknown',
+      group: 'lora_unet_input_blocks_….lora_down.weight (an LDM UNet path it does not know)',
+    });
     expect(parseKey('bundle_emb.myword.string_to_param.*')).toMatchObject({ kind: 'unknown' });
   });
 });
@@ -473,13 +590,17 @@ const settings: GenerateSettings = {
   batchSize: 1,
 };
 
-
 /** A model folder with the tiny model's weights plus ΔW (PyTorch layout, by diffusers parameter name). */
 function writeMerged(dir: string, seed: number, deltas: Map<string, Float32Array>): string {
   writeTinySdArch(dir, { seed });
   for (const part of ['unet', 'text_encoder'] as const) {
     const vocab = Object.keys(JSON.parse(fs.readFileSync(path.join(dir, 'tokenizer', 'vocab.json'), 'utf8')) as object).length;
-    const builder = buildPart(part, tinyArchConfig(vocab), { precision: 'float32', attention: 'plain', loraBranches: false, style: 'export' });
+    const builder = buildPart(part, tinyArchConfig(vocab), {
+      precision: 'float32',
+      attention: 'plain',
+      loraBranches: false,
+      style: 'export',
+    });
     const random = new RandomWeights(builder.params.values(), seed);
     const source: WeightSource = {
       label: 'merged',
@@ -500,7 +621,8 @@ describe('on a tiny model', () => {
   let engine: DiffusionEngine;
   let modelDir: string;
   const warnings: string[] = [];
-  const image = async (prompt: string, on = engine): Promise<GeneratedImage> => (await on.generate({ ...settings, prompt: `${settings.prompt} ${prompt}` }, { onWarning: (w) => warnings.push(w) }))[0]!;
+  const image = async (prompt: string, on = engine): Promise<GeneratedImage> =>
+    (await on.generate({ ...settings, prompt: `${settings.prompt} ${prompt}` }, { onWarning: (w) => warnings.push(w) }))[0]!;
 
   beforeAll(async () => {
     modelDir = writeTinySdArch(path.join(root, 'tiny-arch'), { seed: 11 });
@@ -510,7 +632,12 @@ describe('on a tiny model', () => {
   afterAll(() => engine.dispose());
 
   it('the same LoRA in kohya diffusers-style, kohya LDM-style, ComfyUI dotted LDM and PEFT names gives the same image', async () => {
-    const styles = { diffusers: {} as Record<string, T>, ldm: {} as Record<string, T>, dotted: {} as Record<string, T>, peft: {} as Record<string, T> };
+    const styles = {
+      diffusers: {} as Record<string, T>,
+      ldm: {} as Record<string, T>,
+      dotted: {} as Record<string, T>,
+      peft: {} as Record<string, T>,
+    };
     TINY_LAYERS.forEach(([module, ldm, inDim, outDim, k], i) => {
       const down = tensor(k === 1 ? [2, inDim] : [2, inDim, k, k], 60 + i, 0.3);
       const up = tensor(k === 1 ? [outDim, 2] : [outDim, 2, 1, 1], 80 + i, 0.3);
@@ -532,7 +659,10 @@ describe('on a tiny model', () => {
     });
     const teDown = tensor([2, 32], 99, 0.3);
     const teUp = tensor([32, 2], 98, 0.3);
-    for (const [style, prefix] of [['diffusers', 'lora_te_'], ['ldm', 'lora_te1_']] as const) {
+    for (const [style, prefix] of [
+      ['diffusers', 'lora_te_'],
+      ['ldm', 'lora_te1_'],
+    ] as const) {
       styles[style][`${prefix}${TEXT_LAYER.replace(/\./g, '_')}.lora_down.weight`] = teDown;
       styles[style][`${prefix}${TEXT_LAYER.replace(/\./g, '_')}.lora_up.weight`] = teUp;
     }
@@ -546,14 +676,16 @@ describe('on a tiny model', () => {
     warnings.length = 0;
     const reference = await image('<lora:named_diffusers:0.8>');
     expect(await maxPixelDiff(reference, plain)).toBeGreaterThan(3);
-    for (const style of ['ldm', 'dotted', 'peft']) expect(await maxPixelDiff(await image(`<lora:named_${style}:0.8>`), reference), style).toBe(0);
+    for (const style of ['ldm', 'dotted', 'peft'])
+      expect(await maxPixelDiff(await image(`<lora:named_${style}:0.8>`), reference), style).toBe(0);
     expect(warnings).toEqual([]);
 
     // The merge into an export's own weights (its layers found by node names) reads them alike.
     const exported = new DiffusionEngine({ loraDir, graphCacheDir: path.join(root, 'cache'), exportedGraphs: true });
     try {
       await exported.load(modelDir, 'cpu');
-      for (const style of ['diffusers', 'ldm', 'peft']) expect(await maxPixelDiff(await image(`<lora:named_${style}:0.8>`, exported), reference), `merged ${style}`).toBeLessThanOrEqual(1);
+      for (const style of ['diffusers', 'ldm', 'peft'])
+        expect(await maxPixelDiff(await image(`<lora:named_${style}:0.8>`, exported), reference), `merged ${style}`).toBeLessThanOrEqual(1);
     } finally {
       await exported.dispose();
     }
@@ -574,21 +706,49 @@ describe('on a tiny model', () => {
 
     // LoHa on an attention projection (alpha 1, dim 2) and, with Tucker factors, on a 3×3 convolution (scale 1).
     const h = { w1a: tensor([32, 2], 1, 1), w1b: tensor([2, 32], 2, 1), w2a: tensor([32, 2], 3, 1), w2b: tensor([2, 32], 4, 1) };
-    const ht = { t1: tensor([2, 2, 3, 3], 5, 0.8), w1a: tensor([2, 32], 6, 0.8), w1b: tensor([2, 32], 7, 0.8), t2: tensor([2, 2, 3, 3], 8, 0.8), w2a: tensor([2, 32], 9, 0.8), w2b: tensor([2, 32], 10, 0.8) };
+    const ht = {
+      t1: tensor([2, 2, 3, 3], 5, 0.8),
+      w1a: tensor([2, 32], 6, 0.8),
+      w1b: tensor([2, 32], 7, 0.8),
+      t2: tensor([2, 2, 3, 3], 8, 0.8),
+      w2a: tensor([2, 32], 9, 0.8),
+      w2b: tensor([2, 32], 10, 0.8),
+    };
     const q = 'down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q';
     const conv1 = 'down_blocks.0.resnets.0.conv1';
     format = 'tiny_loha';
     writeLora('tiny_loha', {
-      ...Object.fromEntries(Object.entries({ hada_w1_a: h.w1a, hada_w1_b: h.w1b, hada_w2_a: h.w2a, hada_w2_b: h.w2b, alpha: scalar(1) }).map(([k, v]) => [`${kohya(q)}.${k}`, v])),
-      ...Object.fromEntries(Object.entries({ hada_t1: ht.t1, hada_w1_a: ht.w1a, hada_w1_b: ht.w1b, hada_t2: ht.t2, hada_w2_a: ht.w2a, hada_w2_b: ht.w2b }).map(([k, v]) => [`${kohya(conv1)}.${k}`, v])),
+      ...Object.fromEntries(
+        Object.entries({ hada_w1_a: h.w1a, hada_w1_b: h.w1b, hada_w2_a: h.w2a, hada_w2_b: h.w2b, alpha: scalar(1) }).map(([k, v]) => [
+          `${kohya(q)}.${k}`,
+          v,
+        ]),
+      ),
+      ...Object.fromEntries(
+        Object.entries({ hada_t1: ht.t1, hada_w1_a: ht.w1a, hada_w1_b: ht.w1b, hada_t2: ht.t2, hada_w2_a: ht.w2a, hada_w2_b: ht.w2b }).map(
+          ([k, v]) => [`${kohya(conv1)}.${k}`, v],
+        ),
+      ),
     });
-    add(q, hadamard(refMatmul(h.w1a, h.w1b), refMatmul(h.w2a, h.w2b)).map((v) => v * 0.5 * weights.tiny_loha!));
-    add(conv1, hadamard(refWeightCp(ht.t1, ht.w1a, ht.w1b), refWeightCp(ht.t2, ht.w2a, ht.w2b)).map((v) => v * weights.tiny_loha!));
+    add(
+      q,
+      hadamard(refMatmul(h.w1a, h.w1b), refMatmul(h.w2a, h.w2b)).map((v) => v * 0.5 * weights.tiny_loha!),
+    );
+    add(
+      conv1,
+      hadamard(refWeightCp(ht.t1, ht.w1a, ht.w1b), refWeightCp(ht.t2, ht.w2a, ht.w2b)).map((v) => v * weights.tiny_loha!),
+    );
 
     // LoKr on the feed-forward projection (256 × 32 = kron([16, 4], [16, 8])) and the upsampler (64 × 64 × 3 × 3 = kron([4, 4], [16, 16, 3, 3])).
     const ff = 'up_blocks.1.attentions.1.transformer_blocks.0.ff.net.0.proj';
     const upsampler = 'up_blocks.0.upsamplers.0.conv';
-    const k = { w1: tensor([16, 4], 11, 0.3), w2a: tensor([16, 2], 12, 0.3), w2b: tensor([2, 8], 13, 0.3), cw1: tensor([4, 4], 14, 0.3), cw2: tensor([16, 16, 3, 3], 15, 0.1) };
+    const k = {
+      w1: tensor([16, 4], 11, 0.3),
+      w2a: tensor([16, 2], 12, 0.3),
+      w2b: tensor([2, 8], 13, 0.3),
+      cw1: tensor([4, 4], 14, 0.3),
+      cw2: tensor([16, 16, 3, 3], 15, 0.1),
+    };
     format = 'tiny_lokr';
     writeLora('tiny_lokr', {
       [`${kohya(ff)}.lokr_w1`]: k.w1,
@@ -599,8 +759,14 @@ describe('on a tiny model', () => {
       [`${kohya(upsampler)}.lokr_w2`]: k.cw2,
       [`${kohya(upsampler)}.alpha`]: scalar(5),
     });
-    add(ff, refMakeKron(k.w1, { shape: [16, 8], data: refMatmul(k.w2a, k.w2b) }).map((v) => v * 1 * weights.tiny_lokr!));
-    add(upsampler, refMakeKron(k.cw1, k.cw2).map((v) => v * weights.tiny_lokr!));
+    add(
+      ff,
+      refMakeKron(k.w1, { shape: [16, 8], data: refMatmul(k.w2a, k.w2b) }).map((v) => v * 1 * weights.tiny_lokr!),
+    );
+    add(
+      upsampler,
+      refMakeKron(k.cw1, k.cw2).map((v) => v * weights.tiny_lokr!),
+    );
 
     // LoCon's CP form on the downsampler, plain LoCon on conv_in and a 1×1 shortcut, LoRA on time_emb_proj.
     const down = 'down_blocks.0.downsamplers.0.conv';
@@ -623,16 +789,31 @@ describe('on a tiny model', () => {
       [`${kohya(temb)}.lora_up.weight`]: te.up,
       [`${kohya(temb)}.lora_down.weight`]: te.down,
     });
-    add(down, refCp(c.up, c.down, c.mid).map((v) => v * weights.tiny_locon!));
-    add('conv_in', refMatmul(ci.up, ci.down).map((v) => v * weights.tiny_locon!));
-    add(shortcut, refMatmul(sc.up, sc.down).map((v) => v * weights.tiny_locon!));
-    add(temb, refMatmul(te.up, te.down).map((v) => v * weights.tiny_locon!));
+    add(
+      down,
+      refCp(c.up, c.down, c.mid).map((v) => v * weights.tiny_locon!),
+    );
+    add(
+      'conv_in',
+      refMatmul(ci.up, ci.down).map((v) => v * weights.tiny_locon!),
+    );
+    add(
+      shortcut,
+      refMatmul(sc.up, sc.down).map((v) => v * weights.tiny_locon!),
+    );
+    add(
+      temb,
+      refMatmul(te.up, te.down).map((v) => v * weights.tiny_locon!),
+    );
 
     // A full diff on the text encoder.
     const diff = tensor([32, 32], 31, 0.1);
     format = 'tiny_full';
     writeLora('tiny_full', { [`lora_te_${TEXT_LAYER.replace(/\./g, '_')}.diff`]: diff });
-    add(TEXT_LAYER, diff.data.map((v) => v * weights.tiny_full!));
+    add(
+      TEXT_LAYER,
+      diff.data.map((v) => v * weights.tiny_full!),
+    );
 
     // Each format against the weights with its own ΔW merged in (one at a time, so that no
     // format's change hides in pixels another's has already saturated).
@@ -659,7 +840,9 @@ describe('on a tiny model', () => {
       'lora_te2_text_model_encoder_layers_0_mlp_fc1.lora_up.weight': tensor([32, 2], 2),
       'lora_unet_input_blocks_4_1_transformer_blocks_1_attn1_to_q.lora_down.weight': tensor([2, 64], 3),
     });
-    await expect(image('<lora:xl:1>')).rejects.toThrow(/LoRA xl is an SDXL LoRA \(it has lora_te2_text_model_encoder_layers_0_mlp_fc1\.lora_down\.weight\): Onbrand runs SD 1\.x\/2\.x models\./);
+    await expect(image('<lora:xl:1>')).rejects.toThrow(
+      /LoRA xl is an SDXL LoRA \(it has lora_te2_text_model_encoder_layers_0_mlp_fc1\.lora_down\.weight\): Onbrand runs SD 1\.x\/2\.x models\./,
+    );
 
     writeLora('odd', {
       [`lora_unet_${TINY_LAYERS[0]![0].replace(/\./g, '_')}.lora_down.weight`]: tensor([2, 32], 1),

@@ -78,7 +78,8 @@ function full(t: Tensor): Matrix {
 function product(a: Tensor, b: Tensor, what: string): Matrix {
   const rows = a.shape[0]!;
   const rank = b.shape[0]!;
-  if (a.data.length !== rows * rank) throw new ModuleFormatError(`${what}: [${a.shape.join(', ')}] · [${b.shape.join(', ')}] do not multiply`);
+  if (a.data.length !== rows * rank)
+    throw new ModuleFormatError(`${what}: [${a.shape.join(', ')}] · [${b.shape.join(', ')}] do not multiply`);
   return { kind: 'product', rows, cols: b.data.length / rank, rank, a: a.data, b: b.data };
 }
 
@@ -112,7 +113,8 @@ function tucker(t: Tensor, wa: Tensor, wb: Tensor, upRows: boolean, what: string
     }
   }
   const out = upRows ? wa.shape[0]! : wa.data.length / r0;
-  if (wa.data.length !== out * r0) throw new ModuleFormatError(`${what}: [${wa.shape.join(', ')}] does not fit the core [${t.shape.join(', ')}]`);
+  if (wa.data.length !== out * r0)
+    throw new ModuleFormatError(`${what}: [${wa.shape.join(', ')}] does not fit the core [${t.shape.join(', ')}]`);
   const a = upRows ? wa.data : transposed(wa.data, r0, out);
   return { kind: 'product', rows: out, cols: inDim * kk, rank: r0, a, b };
 }
@@ -159,7 +161,8 @@ export function moduleDelta(w: ReadonlyMap<string, Tensor>): ModuleDelta {
     const up = get('lora_up.weight');
     const down = get('lora_down.weight');
     const dim = down.shape[0]!;
-    if (up.data.length / up.shape[0]! !== dim) throw new ModuleFormatError(`lora_up [${up.shape.join(', ')}] and lora_down [${down.shape.join(', ')}] have different ranks`);
+    if (up.data.length / up.shape[0]! !== dim)
+      throw new ModuleFormatError(`lora_up [${up.shape.join(', ')}] and lora_down [${down.shape.join(', ')}] have different ranks`);
     if (w.has('lora_mid.weight')) {
       const m = tucker(get('lora_mid.weight'), up, down, true, 'lora_mid');
       return finish('LoCon (CP)', { kind: 'matrix', m }, m.rows, m.cols, dim);
@@ -169,9 +172,14 @@ export function moduleDelta(w: ReadonlyMap<string, Tensor>): ModuleDelta {
   }
   if (has('hada_w1_a', 'hada_w1_b', 'hada_w2_a', 'hada_w2_b')) {
     const dim = get('hada_w1_b').shape[0]!;
-    const m1 = w.has('hada_t1') ? tucker(get('hada_t1'), get('hada_w1_a'), get('hada_w1_b'), false, 'hada_t1') : product(get('hada_w1_a'), get('hada_w1_b'), 'hada_w1');
-    const m2 = w.has('hada_t2') ? tucker(get('hada_t2'), get('hada_w2_a'), get('hada_w2_b'), false, 'hada_t2') : product(get('hada_w2_a'), get('hada_w2_b'), 'hada_w2');
-    if (m1.rows !== m2.rows || m1.cols !== m2.cols) throw new ModuleFormatError(`its two Hadamard factors are ${m1.rows}×${m1.cols} and ${m2.rows}×${m2.cols}`);
+    const m1 = w.has('hada_t1')
+      ? tucker(get('hada_t1'), get('hada_w1_a'), get('hada_w1_b'), false, 'hada_t1')
+      : product(get('hada_w1_a'), get('hada_w1_b'), 'hada_w1');
+    const m2 = w.has('hada_t2')
+      ? tucker(get('hada_t2'), get('hada_w2_a'), get('hada_w2_b'), false, 'hada_t2')
+      : product(get('hada_w2_a'), get('hada_w2_b'), 'hada_w2');
+    if (m1.rows !== m2.rows || m1.cols !== m2.cols)
+      throw new ModuleFormatError(`its two Hadamard factors are ${m1.rows}×${m1.cols} and ${m2.rows}×${m2.cols}`);
     return finish('LoHa', { kind: 'hadamard', m1, m2 }, m1.rows, m1.cols, dim);
   }
   const has1 = w.has('lokr_w1') || has('lokr_w1_a', 'lokr_w1_b');
@@ -292,7 +300,8 @@ export function lowRank(d: ModuleDelta): Factors {
       const rank = r1 * r2;
       const up = new Float32Array(out * rank);
       const down = new Float32Array(rank * inner);
-      for (let o = 0; o < out; o++) for (let p = 0; p < r1; p++) for (let q = 0; q < r2; q++) up[o * rank + p * r2 + q] = m1.a[o * r1 + p]! * m2.a[o * r2 + q]!;
+      for (let o = 0; o < out; o++)
+        for (let p = 0; p < r1; p++) for (let q = 0; q < r2; q++) up[o * rank + p * r2 + q] = m1.a[o * r1 + p]! * m2.a[o * r2 + q]!;
       for (let p = 0; p < r1; p++) {
         for (let q = 0; q < r2; q++) {
           const dst = (p * r2 + q) * inner;

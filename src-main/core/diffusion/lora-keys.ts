@@ -41,7 +41,10 @@ const DOTTED_TENSOR: [RegExp, string][] = [
   [/\.lora(?:_linear_layer)?\.down\.weight$/, 'lora_down.weight'],
   [/\.lora(?:_linear_layer)?\.up\.weight$/, 'lora_up.weight'],
   [/\.(lora_down|lora_up|lora_mid)\.weight$/, '$1.weight'],
-  [/\.(alpha|scale|dora_scale|diff|diff_b|hada_w[12]_[ab]|hada_t[12]|lokr_w[12]|lokr_w[12]_[ab]|lokr_t2|on_input|oft_blocks|oft_diag|w_norm|b_norm)$/, '$1'],
+  [
+    /\.(alpha|scale|dora_scale|diff|diff_b|hada_w[12]_[ab]|hada_t[12]|lokr_w[12]|lokr_w[12]_[ab]|lokr_t2|on_input|oft_blocks|oft_diag|w_norm|b_norm)$/,
+    '$1',
+  ],
 ];
 
 /** diffusers' attention processor LoRA: `….attn1.processor.to_q_lora.down.weight` → module `….attn1.to_q`. */
@@ -121,21 +124,29 @@ function dottedAddress(path: string): { address: ModuleAddress } | { reason: str
   if (m) return { address: { part: 'textEncoder', key: underscored('lora_te_', m[1]!) } };
   m = /^(?:model\.)?diffusion_model\.(.+)$/.exec(path);
   if (m) return { address: { part: 'unet', ldm: m[1]! } };
-  if (/^(transformer\.)?(single_transformer_blocks|double_blocks|single_blocks)\./.test(path)) return { reason: 'a Flux transformer', family: 'Flux' };
-  if (/^(transformer\.)?joint_blocks\./.test(path) || /^transformer\.transformer_blocks\./.test(path)) return { reason: 'an MMDiT transformer', family: 'SD 3' };
+  if (/^(transformer\.)?(single_transformer_blocks|double_blocks|single_blocks)\./.test(path))
+    return { reason: 'a Flux transformer', family: 'Flux' };
+  if (/^(transformer\.)?joint_blocks\./.test(path) || /^transformer\.transformer_blocks\./.test(path))
+    return { reason: 'an MMDiT transformer', family: 'SD 3' };
   return { reason: 'names no SD module' };
 }
 
 /** One key of a LoRA file: its module and tensor, or the group it is reported under. */
 export function parseKey(key: string): ParsedKey {
-  const unknown = (reason: string, family: OtherFamily | null = null): ParsedKey => ({ kind: 'unknown', group: `${keyGroup(key)} (${reason})`, family });
+  const unknown = (reason: string, family: OtherFamily | null = null): ParsedKey => ({
+    kind: 'unknown',
+    group: `${keyGroup(key)} (${reason})`,
+    family,
+  });
 
   // kohya: `lora_unet_<path>.<tensor>`, the path without dots.
   const kohya = /^(lora_unet|lora_te|lora_te1|lora_te2|lora_transformer)_([^.]+)\.(.+)$/.exec(key);
   if (kohya) {
     const [, prefix, path, written] = kohya as unknown as [string, string, string, string];
     // A1111's LoRA module type reads PEFT's lora_A / lora_B under kohya names too.
-    const tensor = written.replace(/^lora_A(?:\.default)?\.weight$/, 'lora_down.weight').replace(/^lora_B(?:\.default)?\.weight$/, 'lora_up.weight');
+    const tensor = written
+      .replace(/^lora_A(?:\.default)?\.weight$/, 'lora_down.weight')
+      .replace(/^lora_B(?:\.default)?\.weight$/, 'lora_up.weight');
     const module = `${prefix}_${path}`;
     switch (prefix) {
       case 'lora_unet': {
@@ -144,7 +155,8 @@ export function parseKey(key: string): ParsedKey {
         const family = unetFamily(path);
         if (LDM_ROOT.test(path)) {
           const ldm = ldmPath(path);
-          if (ldm === null) return unknown(path.startsWith('label_emb') ? 'SDXL class embedding' : 'an LDM UNet path it does not know', family);
+          if (ldm === null)
+            return unknown(path.startsWith('label_emb') ? 'SDXL class embedding' : 'an LDM UNet path it does not know', family);
           return { kind: 'module', module, address: { part: 'unet', ldm }, tensor, family };
         }
         return { kind: 'module', module, address: { part: 'unet', key: `lora_unet_${path}` }, tensor, family };
@@ -173,7 +185,13 @@ export function parseKey(key: string): ParsedKey {
     const module = key.slice(0, hit.index);
     const where = dottedAddress(module.replace(/^base_model\.model\./, ''));
     if ('reason' in where) return unknown(where.reason, where.family ?? null);
-    return { kind: 'module', module, address: where.address, tensor: hit[0].replace(pattern, to), family: where.address.part === 'unet' ? unetFamily(module) : null };
+    return {
+      kind: 'module',
+      module,
+      address: where.address,
+      tensor: hit[0].replace(pattern, to),
+      family: where.address.part === 'unet' ? unetFamily(module) : null,
+    };
   }
   if (key.startsWith('bundle_emb.')) return unknown('embeddings bundled with the LoRA are not read');
   return unknown('not a LoRA tensor it knows');
@@ -206,7 +224,9 @@ export function layersPerBlockOf(keys: Iterable<string>): number {
 export function describeGroups(counts: ReadonlyMap<string, number>, shown = 5): string {
   const sorted = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   const text = sorted.slice(0, shown).map(([group, count]) => `${group} ×${count}`);
-  return text.join(', ') + (sorted.length > shown ? `, and ${sorted.length - shown} more group${sorted.length - shown === 1 ? '' : 's'}` : '');
+  return (
+    text.join(', ') + (sorted.length > shown ? `, and ${sorted.length - shown} more group${sorted.length - shown === 1 ? '' : 's'}` : '')
+  );
 }
 
 /** A module key's group: its indices elided (`lora_unet_down_blocks_N_resnets_N_conv1`). */

@@ -17,7 +17,8 @@ let model: string;
 let loraDir: string;
 
 /** Deterministic small values. */
-const values = (n: number, seed: number, scale = 0.3): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 1.7 + seed) * scale);
+const values = (n: number, seed: number, scale = 0.3): Float32Array =>
+  Float32Array.from({ length: n }, (_, i) => Math.sin(i * 1.7 + seed) * scale);
 
 type Tensors = Parameters<typeof encodeSafetensors>[0];
 
@@ -25,8 +26,22 @@ type Tensors = Parameters<typeof encodeSafetensors>[0];
 function tinyLora(seed: number, rank = 2, alpha?: number, dtype: 'F32' | 'F16' | 'BF16' = 'F32'): Tensors {
   const t: Tensors = {};
   const add = (key: string, down: number[], up: number[]): void => {
-    t[`${key}.lora_down.weight`] = { dtype, shape: down, data: values(down.reduce((a, b) => a * b, 1), seed) };
-    t[`${key}.lora_up.weight`] = { dtype, shape: up, data: values(up.reduce((a, b) => a * b, 1), seed + 1) };
+    t[`${key}.lora_down.weight`] = {
+      dtype,
+      shape: down,
+      data: values(
+        down.reduce((a, b) => a * b, 1),
+        seed,
+      ),
+    };
+    t[`${key}.lora_up.weight`] = {
+      dtype,
+      shape: up,
+      data: values(
+        up.reduce((a, b) => a * b, 1),
+        seed + 1,
+      ),
+    };
     if (alpha !== undefined) t[`${key}.alpha`] = { dtype: 'F32', shape: [], data: Float32Array.of(alpha) };
   };
   add('lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn2_to_k', [rank, 16], [4, rank]);
@@ -66,7 +81,11 @@ beforeAll(() => {
     const downA = a[`${key}.lora_down.weight`]!;
     const downB = b[`${key}.lora_down.weight`]!;
     both[`${key}.lora_up.weight`] = { dtype: 'F32', shape: [out, 5, ...upA.shape.slice(2)], data: up };
-    both[`${key}.lora_down.weight`] = { dtype: 'F32', shape: [5, ...downA.shape.slice(1)], data: Float32Array.from([...downA.data, ...downB.data]) };
+    both[`${key}.lora_down.weight`] = {
+      dtype: 'F32',
+      shape: [5, ...downA.shape.slice(1)],
+      data: Float32Array.from([...downA.data, ...downB.data]),
+    };
     both[`${key}.alpha`] = { dtype: 'F32', shape: [], data: Float32Array.of(5) };
   }
   writeLora('both', both);
@@ -87,7 +106,10 @@ describe('safetensors', () => {
     const file = path.join(root, 'types.safetensors');
     fs.writeFileSync(
       file,
-      encodeSafetensors({ a: { dtype: 'F32', shape: [2, 2], data }, b: { dtype: 'F16', shape: [4], data }, c: { dtype: 'BF16', shape: [4], data } }, { note: 'x' }),
+      encodeSafetensors(
+        { a: { dtype: 'F32', shape: [2, 2], data }, b: { dtype: 'F16', shape: [4], data }, c: { dtype: 'BF16', shape: [4], data } },
+        { note: 'x' },
+      ),
     );
     const st = await SafetensorsFile.open(file);
     expect(st.metadata).toEqual({ note: 'x' });
@@ -109,7 +131,9 @@ describe('safetensors', () => {
     const text = path.join(root, 'text.safetensors');
     fs.writeFileSync(text, 'hello, this is not a tensor file at all');
     await expect(SafetensorsFile.open(text)).rejects.toThrow(/text\.safetensors: has an impossible header length/);
-    await expect(SafetensorsFile.open(path.join(root, 'missing.safetensors'))).rejects.toThrow(/missing\.safetensors: cannot be opened \(ENOENT\)/);
+    await expect(SafetensorsFile.open(path.join(root, 'missing.safetensors'))).rejects.toThrow(
+      /missing\.safetensors: cannot be opened \(ENOENT\)/,
+    );
   });
 });
 
@@ -132,10 +156,16 @@ describe('reading LoRAs', () => {
       file,
       encodeSafetensors({
         'lora_unet_down_blocks_0_attentions_0_proj_in.lora_down.weight': { dtype: 'F32', shape: [2, 16], data: down },
-        'lora_unet_down_blocks_0_attentions_0_proj_in.lora_up.weight': { dtype: 'F16', shape: [16, 2], data: new Float32Array(32).fill(Number.POSITIVE_INFINITY) },
+        'lora_unet_down_blocks_0_attentions_0_proj_in.lora_up.weight': {
+          dtype: 'F16',
+          shape: [16, 2],
+          data: new Float32Array(32).fill(Number.POSITIVE_INFINITY),
+        },
       }),
     );
-    await expect(readLora(file)).rejects.toThrow(/LoRA diverged \(.*diverged\.safetensors\): tensor "lora_unet_down_blocks_0_attentions_0_proj_in\.lora_(down|up)\.weight" holds NaN or infinite values/);
+    await expect(readLora(file)).rejects.toThrow(
+      /LoRA diverged \(.*diverged\.safetensors\): tensor "lora_unet_down_blocks_0_attentions_0_proj_in\.lora_(down|up)\.weight" holds NaN or infinite values/,
+    );
     fs.rmSync(file);
   });
 
@@ -151,7 +181,10 @@ describe('merging', () => {
       unet: await OnnxGraph.load(path.join(model, 'unet', 'model.onnx')),
       textEncoder: await OnnxGraph.load(path.join(model, 'text_encoder', 'model.onnx')),
     };
-    const targets = new Map<string, { part: ModelPart; target: ReturnType<OnnxGraph['targets']> extends Map<string, infer T> ? T : never }>();
+    const targets = new Map<
+      string,
+      { part: ModelPart; target: ReturnType<OnnxGraph['targets']> extends Map<string, infer T> ? T : never }
+    >();
     for (const [k, t] of graphs.unet.targets('lora_unet_')) targets.set(k, { part: 'unet', target: t });
     for (const [k, t] of graphs.textEncoder.targets('lora_te_')) targets.set(k, { part: 'textEncoder', target: t });
     const library = new LoraLibrary(loraDir);
@@ -184,10 +217,15 @@ describe('merging', () => {
   });
 
   it('refuses a LoRA whose shapes do not fit the model, naming the module', async () => {
-    writeLora('wrong', { 'lora_unet_conv_in.lora_down.weight': { dtype: 'F32', shape: [2, 3, 3, 3], data: values(54, 1) }, 'lora_unet_conv_in.lora_up.weight': { dtype: 'F32', shape: [4, 2, 1, 1], data: values(8, 2) } });
+    writeLora('wrong', {
+      'lora_unet_conv_in.lora_down.weight': { dtype: 'F32', shape: [2, 3, 3, 3], data: values(54, 1) },
+      'lora_unet_conv_in.lora_up.weight': { dtype: 'F32', shape: [4, 2, 1, 1], data: values(8, 2) },
+    });
     const engine = new DiffusionEngine({ loraDir });
     await engine.load(model, 'cpu');
-    await expect(engine.generate({ ...settings, prompt: 'x <lora:wrong:1>' })).rejects.toThrow(/wrong: lora_unet_conv_in: the LoRA's LoRA change is 4×27 but the model's layer is 4×36 \(weight \[4, 4, 3, 3\]\): made for another model\?/);
+    await expect(engine.generate({ ...settings, prompt: 'x <lora:wrong:1>' })).rejects.toThrow(
+      /wrong: lora_unet_conv_in: the LoRA's LoRA change is 4×27 but the model's layer is 4×36 \(weight \[4, 4, 3, 3\]\): made for another model\?/,
+    );
     await engine.dispose();
     fs.rmSync(path.join(loraDir, 'wrong.safetensors'));
   });
@@ -212,7 +250,10 @@ describe('LoRA in the engine', () => {
   beforeAll(async () => {
     Object.assign(engine, { loras: new LoraLibrary(loraDir) });
     await engine.load(model, 'cpu');
-    rgb = async (prompt) => sharp((await engine.generate({ ...settings, prompt }))[0]!.png).raw().toBuffer();
+    rgb = async (prompt) =>
+      sharp((await engine.generate({ ...settings, prompt }))[0]!.png)
+        .raw()
+        .toBuffer();
   });
   afterAll(() => engine.dispose());
 
@@ -278,17 +319,26 @@ describe('LoRA in the engine', () => {
 
   it('records A1111 Lora hashes and reports keys it does not understand', async () => {
     const warnings: string[] = [];
-    const [image] = await engine.generate({ ...settings, prompt: 'x <lora:odd:0.7> <lora:portrait:0.5>' }, { onWarning: (w) => warnings.push(w) });
+    const [image] = await engine.generate(
+      { ...settings, prompt: 'x <lora:odd:0.7> <lora:portrait:0.5>' },
+      { onWarning: (w) => warnings.push(w) },
+    );
     const values = parseParameters(image!.parameters).values;
     expect(values['Lora hashes']).toMatch(/^odd: [0-9a-f]{12}, portrait: [0-9a-f]{12}$/);
     expect(parseParameters(image!.parameters).prompt).toBe('x <lora:odd:0.7> <lora:portrait:0.5>');
-    expect(warnings).toContain('LoRA odd: 2 keys it does not understand (lora_unet_mid_block_resnets_….* (incomplete: only hada_w1_a)); ignored.');
+    expect(warnings).toContain(
+      'LoRA odd: 2 keys it does not understand (lora_unet_mid_block_resnets_….* (incomplete: only hada_w1_a)); ignored.',
+    );
     // The LDM name is read (input_blocks.1.1 is down_blocks.0.attentions.0); the toy model has no proj_in.
-    expect(warnings).toContain('LoRA odd: 1 of 5 modules match nothing in tiny (made for another model?): lora_unet_down_blocks_N_attentions_N_proj_in ×1; ignored.');
+    expect(warnings).toContain(
+      'LoRA odd: 1 of 5 modules match nothing in tiny (made for another model?): lora_unet_down_blocks_N_attentions_N_proj_in ×1; ignored.',
+    );
   });
 
   it('an unknown name is a clear error listing close matches', async () => {
-    await expect(engine.generate({ ...settings, prompt: 'x <lora:Portait:1>' })).rejects.toThrow(/No LoRA named "Portait" in .*Did you mean: portrait/);
+    await expect(engine.generate({ ...settings, prompt: 'x <lora:Portait:1>' })).rejects.toThrow(
+      /No LoRA named "Portait" in .*Did you mean: portrait/,
+    );
     await expect(engine.generate({ ...settings, prompt: 'x <lora:portrait:2.5>' })).rejects.toThrow(/2\.5/);
   });
 });
@@ -302,7 +352,10 @@ describe('LoRA on a float16 model with external weight files', () => {
     const engine = new DiffusionEngine({ loraDir });
     try {
       await engine.load(dir, 'cpu');
-      const image = async (prompt: string): Promise<Buffer> => sharp((await engine.generate({ ...settings, prompt }))[0]!.png).raw().toBuffer();
+      const image = async (prompt: string): Promise<Buffer> =>
+        sharp((await engine.generate({ ...settings, prompt }))[0]!.png)
+          .raw()
+          .toBuffer();
       const base = await image('portrait');
       expect((await image('portrait <lora:portrait:0>')).equals(base)).toBe(true);
       expect((await image('portrait <lora:portrait:1.5>')).equals(base)).toBe(false);
@@ -314,9 +367,14 @@ describe('LoRA on a float16 model with external weight files', () => {
 
 describe('helpers', () => {
   it('close matches and the field-note hints', () => {
-    expect(closeMatches('FluxPortrait', ['FluxPortraitTrainer', 'TypoTexture', 'fluxportrait_v2']).sort()).toEqual(['FluxPortraitTrainer', 'fluxportrait_v2']);
+    expect(closeMatches('FluxPortrait', ['FluxPortraitTrainer', 'TypoTexture', 'fluxportrait_v2']).sort()).toEqual([
+      'FluxPortraitTrainer',
+      'fluxportrait_v2',
+    ]);
     expect(closeMatches('txture', ['texture', 'portrait'])).toEqual(['texture']);
-    expect(loraHints([{ name: 'FluxPortraitTrainer', weight: 1 }])).toEqual(['If faces smear, drop the LoRA weight to 0.6 before adding steps.']);
+    expect(loraHints([{ name: 'FluxPortraitTrainer', weight: 1 }])).toEqual([
+      'If faces smear, drop the LoRA weight to 0.6 before adding steps.',
+    ]);
     const hints = loraHints([{ name: 'A', weight: 1.2 }]);
     expect(hints[0]).toMatch(/A at 1\.2: above 1\.0/);
     expect(loraHints([{ name: 'A', weight: 0.6 }])).toEqual([]);

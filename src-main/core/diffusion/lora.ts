@@ -9,7 +9,16 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { fullDelta, moduleDelta, ModuleFormatError, padInputs, type ModuleDelta, type Tensor } from './lora-formats.js';
-import { describeGroups, keyGroup, layersPerBlockOf, moduleGroup, parseKey, resolveAddress, type ModuleAddress, type OtherFamily } from './lora-keys.js';
+import {
+  describeGroups,
+  keyGroup,
+  layersPerBlockOf,
+  moduleGroup,
+  parseKey,
+  resolveAddress,
+  type ModuleAddress,
+  type OtherFamily,
+} from './lora-keys.js';
 import type { WeightTarget } from './onnx-graph.js';
 import { SafetensorsFile } from './safetensors.js';
 
@@ -67,7 +76,10 @@ export async function readLora(file: string, name = path.basename(file, path.ext
     for (const [tensor, key] of group.keys) {
       const data = await st.readFloat32(key);
       // A diverged training run leaves NaN or infinity: applied, it turns every image black.
-      if (!data.every(Number.isFinite)) throw new LoraError(`LoRA ${name} (${file}): tensor "${key}" holds NaN or infinite values (a training run that diverged?); it cannot be applied`);
+      if (!data.every(Number.isFinite))
+        throw new LoraError(
+          `LoRA ${name} (${file}): tensor "${key}" holds NaN or infinite values (a training run that diverged?); it cannot be applied`,
+        );
       tensors.set(tensor, { shape: st.tensors.get(key)!.shape, data });
     }
     try {
@@ -92,7 +104,9 @@ async function shortHash(file: string): Promise<string> {
 export function checkFamily(lora: LoadedLora): void {
   if (!lora.family) return;
   const article = lora.family.name === 'Flux' ? 'a' : 'an';
-  throw new LoraError(`LoRA ${lora.name} is ${article} ${lora.family.name} LoRA (it has ${lora.family.evidence}): Onbrand runs SD 1.x/2.x models.`);
+  throw new LoraError(
+    `LoRA ${lora.name} is ${article} ${lora.family.name} LoRA (it has ${lora.family.evidence}): Onbrand runs SD 1.x/2.x models.`,
+  );
 }
 
 /** A layer's ΔW shape: [out, inner] with inner = in · kh · kw; `kk` = kh · kw (1 for linear). */
@@ -107,7 +121,10 @@ export interface LayerShape {
  * UNet resnets also tell the layers per block that LDM names resolve by); modules that match none
  * are counted by group. Refuses another family's LoRA.
  */
-export function placeModules(lora: LoadedLora, keys: ReadonlySet<string> | ReadonlyMap<string, unknown>): { placed: { key: string; module: LoraModule }[]; unmatched: Map<string, number> } {
+export function placeModules(
+  lora: LoadedLora,
+  keys: ReadonlySet<string> | ReadonlyMap<string, unknown>,
+): { placed: { key: string; module: LoraModule }[]; unmatched: Map<string, number> } {
   checkFamily(lora);
   const layersPerBlock = layersPerBlockOf(keys.keys());
   const placed: { key: string; module: LoraModule }[] = [];
@@ -142,9 +159,13 @@ export function shapeError(lora: string, module: LoraModule, layer: LayerShape, 
 /** The warnings for a LoRA: keys it does not understand, modules that match nothing in the model. */
 export function loraWarnings(lora: LoadedLora, unmatched: ReadonlyMap<string, number>, modelName: string): string[] {
   const warnings: string[] = [];
-  for (const [kind, n] of lora.unknownKeys) warnings.push(`LoRA ${lora.name}: ${n} key${n === 1 ? '' : 's'} it does not understand (${kind}); ignored.`);
+  for (const [kind, n] of lora.unknownKeys)
+    warnings.push(`LoRA ${lora.name}: ${n} key${n === 1 ? '' : 's'} it does not understand (${kind}); ignored.`);
   const n = [...unmatched.values()].reduce((a, b) => a + b, 0);
-  if (n > 0) warnings.push(`LoRA ${lora.name}: ${n} of ${lora.modules.size} modules match nothing in ${modelName} (made for another model?): ${describeGroups(unmatched)}; ignored.`);
+  if (n > 0)
+    warnings.push(
+      `LoRA ${lora.name}: ${n} of ${lora.modules.size} modules match nothing in ${modelName} (made for another model?): ${describeGroups(unmatched)}; ignored.`,
+    );
   return warnings;
 }
 
@@ -161,7 +182,9 @@ function targetShape(target: WeightTarget): LayerShape {
  */
 export function addDelta(weight: Float32Array, target: WeightTarget, delta: Float32Array, scale: number, moduleKey: string): void {
   if (delta.length !== weight.length) {
-    throw new LoraError(`${moduleKey}: the LoRA changes ${delta.length} values but the model's weight has ${weight.length} (shape [${target.dims.join(', ')}]): made for another model?`);
+    throw new LoraError(
+      `${moduleKey}: the LoRA changes ${delta.length} values but the model's weight has ${weight.length} (shape [${target.dims.join(', ')}]): made for another model?`,
+    );
   }
   if (!target.transposed) {
     for (let i = 0; i < weight.length; i++) weight[i] += scale * delta[i]!;
@@ -291,7 +314,11 @@ export class LoraLibrary {
       const close = closeMatches(name, names);
       throw new LoraError(
         `No LoRA named "${name}" in ${this.dir}.` +
-          (close.length ? ` Did you mean: ${close.join(', ')}?` : names.length ? ` LoRAs there: ${names.slice(0, 12).join(', ')}.` : ' The folder has no .safetensors files.'),
+          (close.length
+            ? ` Did you mean: ${close.join(', ')}?`
+            : names.length
+              ? ` LoRAs there: ${names.slice(0, 12).join(', ')}.`
+              : ' The folder has no .safetensors files.'),
       );
     }
     const file = path.join(this.dir, `${exact}.safetensors`);
@@ -341,7 +368,8 @@ function editDistance(a: string, b: string): number {
 export function loraHints(loras: readonly { name: string; weight: number }[]): string[] {
   const hints: string[] = [];
   for (const lora of loras) {
-    if (lora.weight > 1) hints.push(`${lora.name} at ${lora.weight}: above 1.0 tends to clone every pore and over-bake colours; 0.8 keeps "enough of you".`);
+    if (lora.weight > 1)
+      hints.push(`${lora.name} at ${lora.weight}: above 1.0 tends to clone every pore and over-bake colours; 0.8 keeps "enough of you".`);
   }
   if (loras.some((l) => l.weight > 0.6)) hints.push('If faces smear, drop the LoRA weight to 0.6 before adding steps.');
   return hints;

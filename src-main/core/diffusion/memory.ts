@@ -18,7 +18,13 @@ const MB = 1024 * 1024;
  */
 const FACTOR = 40;
 
-export function unetBytesPerImage(config: Pick<UnetConfig, 'block_out_channels'> | null, width: number, height: number, bytesPerValue: 2 | 4, attention: 'fused' | 'plain' = 'fused'): number {
+export function unetBytesPerImage(
+  config: Pick<UnetConfig, 'block_out_channels'> | null,
+  width: number,
+  height: number,
+  bytesPerValue: 2 | 4,
+  attention: 'fused' | 'plain' = 'fused',
+): number {
   const channels = config?.block_out_channels[0] ?? 320;
   const tokens = (width / 8) * (height / 8);
   // A plain (exported) graph also holds the first level's attention scores and probabilities

@@ -26,7 +26,15 @@ export interface ModelManifest {
   layout: ModelLayout;
   family: 'sd1' | 'sd2';
   /** Where it came from: a file or folder that was imported, or a download. */
-  source: { kind: 'checkpoint' | 'diffusers' | 'onnx'; path?: string; url?: string; repo?: string; revision?: string; sha256?: string; bytes?: number };
+  source: {
+    kind: 'checkpoint' | 'diffusers' | 'onnx';
+    path?: string;
+    url?: string;
+    repo?: string;
+    revision?: string;
+    sha256?: string;
+    bytes?: number;
+  };
   licence: string | null;
   /** What the architecture was read from. */
   architectureFrom: 'config' | 'yaml' | 'shapes' | 'folder';
@@ -85,7 +93,12 @@ function readJson(file: string, required: boolean): Record<string, unknown> | un
 function diffusersWeights(dir: string, part: 'unet' | 'vae' | 'text_encoder'): string {
   const base = part === 'text_encoder' ? 'model' : 'diffusion_pytorch_model';
   const partDir = path.join(dir, part);
-  for (const name of [`${base}.safetensors`, `${base}.fp16.safetensors`, `${base}.safetensors.index.json`, `${base}.fp16.safetensors.index.json`]) {
+  for (const name of [
+    `${base}.safetensors`,
+    `${base}.fp16.safetensors`,
+    `${base}.safetensors.index.json`,
+    `${base}.fp16.safetensors.index.json`,
+  ]) {
     const file = path.join(partDir, name);
     if (fs.existsSync(file)) {
       if (fs.statSync(file).size === 0) throw new ModelFolderError(`${file} is empty`, file);
@@ -93,14 +106,19 @@ function diffusersWeights(dir: string, part: 'unet' | 'vae' | 'text_encoder'): s
     }
   }
   const bin = path.join(partDir, `${base}.bin`);
-  if (fs.existsSync(bin)) throw new ModelFolderError(`${path.join(part, `${base}.bin`)} is a PyTorch pickle, which Onbrand does not open (it can run code); use the folder's .safetensors weights`, bin);
+  if (fs.existsSync(bin))
+    throw new ModelFolderError(
+      `${path.join(part, `${base}.bin`)} is a PyTorch pickle, which Onbrand does not open (it can run code); use the folder's .safetensors weights`,
+      bin,
+    );
   throw new ModelFolderError(`${path.join(part, `${base}.safetensors`)} is missing in ${dir}`, path.join(partDir, `${base}.safetensors`));
 }
 
 function readManifest(dir: string): ModelManifest | null {
   const raw = readJson(path.join(dir, MANIFEST_FILE), false);
   if (!raw) return null;
-  if (raw.format !== 'onbrand-model' || typeof raw.name !== 'string') throw new ModelFolderError(`${path.join(dir, MANIFEST_FILE)} is not an Onbrand model manifest`, path.join(dir, MANIFEST_FILE));
+  if (raw.format !== 'onbrand-model' || typeof raw.name !== 'string')
+    throw new ModelFolderError(`${path.join(dir, MANIFEST_FILE)} is not an Onbrand model manifest`, path.join(dir, MANIFEST_FILE));
   return raw as unknown as ModelManifest;
 }
 
@@ -137,11 +155,17 @@ export function readModelFolder(dir: string): ModelFolder {
 
   const betaSchedule = String(scheduler.beta_schedule ?? 'scaled_linear');
   if (betaSchedule !== 'scaled_linear' && betaSchedule !== 'linear') {
-    throw new ModelFolderError(`scheduler_config.json: beta_schedule "${betaSchedule}" is not supported (scaled_linear or linear)`, path.join(resolved, 'scheduler', 'scheduler_config.json'));
+    throw new ModelFolderError(
+      `scheduler_config.json: beta_schedule "${betaSchedule}" is not supported (scaled_linear or linear)`,
+      path.join(resolved, 'scheduler', 'scheduler_config.json'),
+    );
   }
   const prediction = String(scheduler.prediction_type ?? 'epsilon');
   if (prediction !== 'epsilon' && prediction !== 'v_prediction') {
-    throw new ModelFolderError(`scheduler_config.json: prediction_type "${prediction}" is not supported (epsilon or v_prediction)`, path.join(resolved, 'scheduler', 'scheduler_config.json'));
+    throw new ModelFolderError(
+      `scheduler_config.json: prediction_type "${prediction}" is not supported (epsilon or v_prediction)`,
+      path.join(resolved, 'scheduler', 'scheduler_config.json'),
+    );
   }
   const vaeEncoder = path.join(resolved, 'vae_encoder', 'model.onnx');
   let parts: ModelFolder['parts'];
@@ -155,7 +179,12 @@ export function readModelFolder(dir: string): ModelFolder {
   } else {
     for (const part of ['unet', 'vae', 'text_encoder']) readJson(path.join(resolved, part, 'config.json'), true);
     const vae = diffusersWeights(resolved, 'vae');
-    parts = { text_encoder: diffusersWeights(resolved, 'text_encoder'), unet: diffusersWeights(resolved, 'unet'), vae_decoder: vae, vae_encoder: vae };
+    parts = {
+      text_encoder: diffusersWeights(resolved, 'text_encoder'),
+      unet: diffusersWeights(resolved, 'unet'),
+      vae_decoder: vae,
+      vae_encoder: vae,
+    };
   }
   return {
     dir: resolved,

@@ -102,7 +102,12 @@ export interface FolderGraphs {
 /**
  * Onbrand's graphs for an ONNX model folder at `options`, built on first use.
  */
-export async function graphsForFolder(folder: ModelFolder, cacheRoot: string, options: BuildOptions, log: (message: string) => void = () => undefined): Promise<FolderGraphs> {
+export async function graphsForFolder(
+  folder: ModelFolder,
+  cacheRoot: string,
+  options: BuildOptions,
+  log: (message: string) => void = () => undefined,
+): Promise<FolderGraphs> {
   const identity = folderIdentity(folder);
   const request = {
     cacheRoot,
@@ -114,7 +119,8 @@ export async function graphsForFolder(folder: ModelFolder, cacheRoot: string, op
       if (!file) return null;
       let source: WeightSource;
       try {
-        source = folder.layout === 'diffusers' ? await DiffusersWeights.open(file) : new ExportWeights(await OnnxGraph.load(file, { lazy: true }));
+        source =
+          folder.layout === 'diffusers' ? await DiffusersWeights.open(file) : new ExportWeights(await OnnxGraph.load(file, { lazy: true }));
       } catch (error) {
         if (error instanceof WeightMappingError) throw error;
         throw new WeightMappingError((error as Error).message);
@@ -144,7 +150,9 @@ const unmappableFolders = new Map<string, string>();
 function unmappable(reason: string, key: string, log: (message: string) => void): FolderGraphs {
   if (!said.has(key)) {
     said.add(key);
-    log(`The model's own graphs run as they are (Onbrand cannot map them onto its graphs: ${reason}); memory-efficient attention and fast LoRA switching need a standard diffusers export.`);
+    log(
+      `The model's own graphs run as they are (Onbrand cannot map them onto its graphs: ${reason}); memory-efficient attention and fast LoRA switching need a standard diffusers export.`,
+    );
   }
   return { built: null, reason };
 }

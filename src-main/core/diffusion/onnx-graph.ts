@@ -100,7 +100,9 @@ export class OnnxGraph {
               sizes.set(location, data.length);
             }
           } catch (error) {
-            throw new Error(`${dataFile} (external weights of ${file}) cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+            throw new Error(
+              `${dataFile} (external weights of ${file}) cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+            );
           }
         }
         const size = sizes.get(location)!;
@@ -158,7 +160,9 @@ export class OnnxGraph {
       opType: n.opType ?? '',
       name: n.name ?? '',
       inputs: n.input ?? [],
-      attributes: Object.fromEntries((n.attribute ?? []).filter((a) => a.i !== undefined && a.i !== null).map((a) => [a.name ?? '', Number(a.i)])),
+      attributes: Object.fromEntries(
+        (n.attribute ?? []).filter((a) => a.i !== undefined && a.i !== null).map((a) => [a.name ?? '', Number(a.i)]),
+      ),
     }));
   }
 
@@ -199,14 +203,19 @@ export class OnnxGraph {
     for (const [name, values] of overrides) {
       const info = this.initializers.get(name);
       if (!info) throw new Error(`${this.file} has no weight named ${name}`);
-      const encoded = info.dataType === FLOAT16 ? Buffer.from(float32ToFloat16(values).buffer) : Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+      const encoded =
+        info.dataType === FLOAT16
+          ? Buffer.from(float32ToFloat16(values).buffer)
+          : Buffer.from(values.buffer, values.byteOffset, values.byteLength);
       chunks.push(encoded);
       replaced.set(name, { ...info, location: OVERRIDE_LOCATION, offset, length: encoded.length });
       offset += encoded.length;
     }
     const graph = this.skeleton.graph!;
     const initializer = graph.initializer!.map((t) => (replaced.has(t.name!) ? externalRef(replaced.get(t.name!)!) : t));
-    const model = onnx.ModelProto.encode(onnx.ModelProto.create({ ...this.skeleton, graph: onnx.GraphProto.create({ ...graph, initializer }) })).finish();
+    const model = onnx.ModelProto.encode(
+      onnx.ModelProto.create({ ...this.skeleton, graph: onnx.GraphProto.create({ ...graph, initializer }) }),
+    ).finish();
     const externalData = [...this.buffers].map(([p, data]) => ({ path: p, data: data as Uint8Array }));
     if (chunks.length > 0) externalData.push({ path: OVERRIDE_LOCATION, data: Buffer.concat(chunks) });
     return { model, externalData };
@@ -238,7 +247,8 @@ function externalRef(info: Initializer): TensorProto {
 function rawBytes(tensor: TensorProto): Buffer {
   if (tensor.rawData && tensor.rawData.length > 0) return Buffer.from(tensor.rawData);
   if (tensor.floatData && tensor.floatData.length > 0) return Buffer.from(Float32Array.from(tensor.floatData).buffer);
-  if (tensor.int64Data && tensor.int64Data.length > 0) return Buffer.from(BigInt64Array.from(tensor.int64Data.map((v) => BigInt(String(v)))).buffer);
+  if (tensor.int64Data && tensor.int64Data.length > 0)
+    return Buffer.from(BigInt64Array.from(tensor.int64Data.map((v) => BigInt(String(v)))).buffer);
   if (tensor.int32Data && tensor.int32Data.length > 0) {
     // float16 and small integer types are stored in int32_data, one value per element.
     if (tensor.dataType === FLOAT16) return Buffer.from(Uint16Array.from(tensor.int32Data).buffer);

@@ -39,7 +39,11 @@ export function formatParameters(p: GenerationParameters): string {
  * A1111 text from its parts, for parameters that came from elsewhere (an imported ComfyUI or
  * InvokeAI image): only the pairs given, in their order, values quoted as A1111 quotes them.
  */
-export function formatParameterText(prompt: string, negativePrompt: string, pairs: readonly (readonly [string, string | number])[]): string {
+export function formatParameterText(
+  prompt: string,
+  negativePrompt: string,
+  pairs: readonly (readonly [string, string | number])[],
+): string {
   const line = pairs.map(([k, v]) => `${k}: ${quote(String(v))}`).join(', ');
   return [prompt, ...(negativePrompt ? [`Negative prompt: ${negativePrompt}`] : []), ...(line ? [line] : [])].join('\n');
 }
@@ -62,7 +66,13 @@ export function parseParameters(text: string): { prompt: string; negativePrompt:
   const body = hasPairs ? lines.slice(0, pairsAt) : lines;
   const negIndex = body.findIndex((l) => l.startsWith('Negative prompt:'));
   const prompt = (negIndex >= 0 ? body.slice(0, negIndex) : body).join('\n');
-  const negativePrompt = negIndex >= 0 ? body.slice(negIndex).join('\n').replace(/^Negative prompt:\s?/, '') : '';
+  const negativePrompt =
+    negIndex >= 0
+      ? body
+          .slice(negIndex)
+          .join('\n')
+          .replace(/^Negative prompt:\s?/, '')
+      : '';
   return { prompt, negativePrompt, values: hasPairs ? parsePairs(lines[pairsAt]!) : {} };
 }
 

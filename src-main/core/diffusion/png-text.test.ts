@@ -7,7 +7,10 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { addPngText, readPngText } from './png-text.js';
 
-const png = (): Promise<Buffer> => sharp({ create: { width: 8, height: 8, channels: 3, background: '#FE2C54' } }).png().toBuffer();
+const png = (): Promise<Buffer> =>
+  sharp({ create: { width: 8, height: 8, channels: 3, background: '#FE2C54' } })
+    .png()
+    .toBuffer();
 const exiftool = spawnSync('exiftool', ['-ver']).status === 0;
 
 describe('PNG text chunks', () => {
@@ -38,7 +41,9 @@ describe('PNG text chunks', () => {
 
 describe('readPngText on a crafted file', () => {
   it('unpacks compressed text only for parameter keywords, 16 MB in all: 200 zTXt chunks of 4 MB each do not unpack to 800 MB', async () => {
-    const base = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#000' } }).png().toBuffer();
+    const base = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#000' } })
+      .png()
+      .toBuffer();
     const bomb = zlib.deflateSync(Buffer.alloc(4 * 1024 * 1024, 0x61), { level: 9 });
     const chunk = (keyword: string): Buffer => {
       const body = Buffer.concat([Buffer.from(keyword, 'latin1'), Buffer.from([0, 0]), bomb]);

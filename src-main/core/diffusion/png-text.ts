@@ -55,7 +55,16 @@ export function addPngText(png: Buffer, keyword: string, text: string): Buffer {
  * this much in all per file: a crafted PNG of many small zTXt chunks must not unpack to gigabytes.
  */
 const MAX_INFLATED_TEXT = 16 * 1024 * 1024;
-const PARAMETER_KEYWORDS = new Set(['parameters', 'prompt', 'workflow', 'invokeai_metadata', 'sd-metadata', 'Dream', 'Description', 'Comment']);
+const PARAMETER_KEYWORDS = new Set([
+  'parameters',
+  'prompt',
+  'workflow',
+  'invokeai_metadata',
+  'sd-metadata',
+  'Dream',
+  'Description',
+  'Comment',
+]);
 
 /**
  * Every tEXt chunk of a PNG, and the zTXt and iTXt chunks that may carry generation parameters,

@@ -21,7 +21,14 @@ describe('parsePromptAttention: the doctests of A1111 modules/prompt_parser.py',
   // Inputs and outputs copied from parse_prompt_attention's docstring (Python floats, printed by repr).
   const doctests: [string, [string, number][]][] = [
     ['normal text', [['normal text', 1.0]]],
-    ['an (important) word', [['an ', 1.0], ['important', 1.1], [' word', 1.0]]],
+    [
+      'an (important) word',
+      [
+        ['an ', 1.0],
+        ['important', 1.1],
+        [' word', 1.0],
+      ],
+    ],
     ['(unbalanced', [['unbalanced', 1.1]]],
     ['\\(literal\\]', [['(literal]', 1.0]]],
     ['(unnecessary)(parens)', [['unnecessaryparens', 1.1]]],
@@ -71,7 +78,10 @@ describe('parsePromptAttention', () => {
 
   it('keeps escaped characters and drops a lone backslash', () => {
     expect(pairs(parsePromptAttention('a \\\\ b'))).toEqual([['a \\ b', 1]]);
-    expect(pairs(parsePromptAttention('\\[x\\) (y\\)z)'))).toEqual([['[x) ', 1], ['y)z', 1.1]]);
+    expect(pairs(parsePromptAttention('\\[x\\) (y\\)z)'))).toEqual([
+      ['[x) ', 1],
+      ['y)z', 1.1],
+    ]);
     expect(pairs(parsePromptAttention('a\\b'))).toEqual([['ab', 1]]);
   });
 
@@ -88,20 +98,36 @@ describe('parsePromptAttention', () => {
 
   it('splits at BREAK as a word, eating the spaces around it', () => {
     const pieces = parsePromptAttention('a cat BREAK\na dog');
-    expect(pairs(pieces)).toEqual([['a cat', 1], ['BREAK', -1], ['a dog', 1]]);
+    expect(pairs(pieces)).toEqual([
+      ['a cat', 1],
+      ['BREAK', -1],
+      ['a dog', 1],
+    ]);
     expect(pieces.map(isBreak)).toEqual([false, true, false]);
     expect(pairs(parsePromptAttention('BREAKfast, aBREAK, break'))).toEqual([['BREAKfast, aBREAK, break', 1]]);
-    expect(pairs(parsePromptAttention('BREAK'))).toEqual([['', 1], ['BREAK', -1], ['', 1]]);
+    expect(pairs(parsePromptAttention('BREAK'))).toEqual([
+      ['', 1],
+      ['BREAK', -1],
+      ['', 1],
+    ]);
   });
 
   it('uses Python word boundaries around BREAK (letters beyond ASCII count)', () => {
     expect(pairs(parsePromptAttention('éBREAK'))).toEqual([['éBREAK', 1]]);
-    expect(pairs(parsePromptAttention('-BREAK-'))).toEqual([['-', 1], ['BREAK', -1], ['-', 1]]);
+    expect(pairs(parsePromptAttention('-BREAK-'))).toEqual([
+      ['-', 1],
+      ['BREAK', -1],
+      ['-', 1],
+    ]);
   });
 
   it('weights a BREAK inside brackets, which then no longer counts as a break (as in A1111)', () => {
     const pieces = parsePromptAttention('(a BREAK b)');
-    expect(pairs(pieces)).toEqual([['a', 1.1], ['BREAK', -1.1], ['b', 1.1]]);
+    expect(pairs(pieces)).toEqual([
+      ['a', 1.1],
+      ['BREAK', -1.1],
+      ['b', 1.1],
+    ]);
     expect(pieces.some(isBreak)).toBe(false);
   });
 });

@@ -21,7 +21,8 @@ export class MersenneTwister {
   private index = N;
 
   constructor(seed: number) {
-    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError(`seed must be an unsigned 32-bit integer, not ${seed}`);
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+      throw new RangeError(`seed must be an unsigned 32-bit integer, not ${seed}`);
     this.state[0] = seed >>> 0;
     for (let i = 1; i < N; i++) {
       const prev = this.state[i - 1]! ^ (this.state[i - 1]! >>> 30);

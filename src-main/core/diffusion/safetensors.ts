@@ -56,7 +56,10 @@ export class SafetensorsFile {
       await handle.read(lengthBytes, 0, 8, 0);
       const headerLength = Number(lengthBytes.readBigUInt64LE());
       if (headerLength <= 0 || headerLength > MAX_HEADER || 8 + headerLength > size) {
-        throw new SafetensorsError(file, `has an impossible header length (${headerLength} bytes in a ${size}-byte file): not a safetensors file, or truncated`);
+        throw new SafetensorsError(
+          file,
+          `has an impossible header length (${headerLength} bytes in a ${size}-byte file): not a safetensors file, or truncated`,
+        );
       }
       const headerBytes = Buffer.alloc(headerLength);
       await handle.read(headerBytes, 0, headerLength, 8);
@@ -76,13 +79,22 @@ export class SafetensorsFile {
           continue;
         }
         const entry = value as { dtype?: string; shape?: number[]; data_offsets?: [number, number] };
-        if (!entry || typeof entry.dtype !== 'string' || !(entry.dtype in BYTES) || !Array.isArray(entry.shape) || !Array.isArray(entry.data_offsets)) {
+        if (
+          !entry ||
+          typeof entry.dtype !== 'string' ||
+          !(entry.dtype in BYTES) ||
+          !Array.isArray(entry.shape) ||
+          !Array.isArray(entry.data_offsets)
+        ) {
           throw new SafetensorsError(file, `tensor "${name}" has a malformed header entry`);
         }
         const [begin, end] = entry.data_offsets;
         const count = entry.shape.reduce((a, b) => a * b, 1);
         if (end - begin !== count * BYTES[entry.dtype as SafetensorsDtype]) {
-          throw new SafetensorsError(file, `tensor "${name}" has ${end - begin} bytes for shape [${entry.shape.join(', ')}] ${entry.dtype}`);
+          throw new SafetensorsError(
+            file,
+            `tensor "${name}" has ${end - begin} bytes for shape [${entry.shape.join(', ')}] ${entry.dtype}`,
+          );
         }
         if (end > dataSize) {
           throw new SafetensorsError(file, `is truncated: tensor "${name}" ends at byte ${dataStart + end} of a ${size}-byte file`);
@@ -142,7 +154,10 @@ function toFloat32(bytes: Buffer, dtype: SafetensorsDtype, file: string, name: s
 }
 
 /** Writes a safetensors file (used by tests and benchmarks to make LoRAs). */
-export function encodeSafetensors(tensors: Record<string, { dtype: 'F32' | 'F16' | 'BF16'; shape: number[]; data: Float32Array }>, metadata?: Record<string, string>): Buffer {
+export function encodeSafetensors(
+  tensors: Record<string, { dtype: 'F32' | 'F16' | 'BF16'; shape: number[]; data: Float32Array }>,
+  metadata?: Record<string, string>,
+): Buffer {
   const header: Record<string, unknown> = metadata ? { __metadata__: metadata } : {};
   const chunks: Buffer[] = [];
   let offset = 0;
@@ -164,7 +179,6 @@ export function encodeSafetensors(tensors: Record<string, { dtype: 'F32' | 'F16'
   length.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
   return Buffer.concat([length, Buffer.from(json), ...chunks]);
 }
-
 
 /** One tensor to write: its header entry; its bytes are asked for when its turn comes. */
 export interface TensorToWrite {
@@ -211,7 +225,8 @@ export async function writeSafetensorsFile(
     for (const t of tensors) {
       const bytes = bytesOf(t.name);
       const expected = t.shape.reduce((a, b) => a * b, 1) * BYTES[t.dtype];
-      if (bytes.length !== expected) throw new SafetensorsError(file, `tensor "${t.name}" was given ${bytes.length} bytes, its header says ${expected}`);
+      if (bytes.length !== expected)
+        throw new SafetensorsError(file, `tensor "${t.name}" was given ${bytes.length} bytes, its header says ${expected}`);
       put(bytes);
       await new Promise((resolve) => setImmediate(resolve));
     }

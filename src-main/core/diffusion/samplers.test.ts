@@ -238,7 +238,9 @@ describe('parseSamplerName', () => {
 
   it('rejects unknown names, listing the valid ones', () => {
     for (const text of ['heun', 'dpmpp_2m_sde', '', 'constructor', 'toString']) {
-      expect(() => parseSamplerName(text)).toThrow(/use one of Euler, Euler a, DPM\+\+ 2M, DPM\+\+ 2M Karras, DPM\+\+ SDE Karras, DDIM, LCM/);
+      expect(() => parseSamplerName(text)).toThrow(
+        /use one of Euler, Euler a, DPM\+\+ 2M, DPM\+\+ 2M Karras, DPM\+\+ SDE Karras, DDIM, LCM/,
+      );
     }
   });
 });

@@ -248,7 +248,10 @@ const ALIASES = new Map<string, SamplerName>([
 
 /** The key a name is looked up by: lower case, '+' as 'p', no spaces, underscores, dashes or dots. */
 function aliasKey(text: string): string {
-  return text.toLowerCase().replace(/\+/g, 'p').replace(/[\s_\-.]/g, '');
+  return text
+    .toLowerCase()
+    .replace(/\+/g, 'p')
+    .replace(/[\s_\-.]/g, '');
 }
 
 /**

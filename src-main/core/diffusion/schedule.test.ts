@@ -32,7 +32,12 @@ describe('DiscreteSchedule (SD 1.x)', () => {
       const sigmas = schedule.defaultSigmas(steps);
       expectClose(sigmas, ref[`get_sigmas_${steps}`]!);
       const nonZero = Array.from(sigmas.subarray(0, steps));
-      expectClose(nonZero.map((s) => schedule.sigmaToT(s)), ref[`get_sigmas_${steps}_t_fractional`]!, 1e-5, 2e-3);
+      expectClose(
+        nonZero.map((s) => schedule.sigmaToT(s)),
+        ref[`get_sigmas_${steps}_t_fractional`]!,
+        1e-5,
+        2e-3,
+      );
       expect(nonZero.map((s) => schedule.sigmaToT(s, true))).toEqual(ref[`get_sigmas_${steps}_t_quantized`]);
     });
   }
@@ -45,7 +50,12 @@ describe('DiscreteSchedule (SD 1.x)', () => {
 
   it('timesteps of the Karras sigmas, fractional and quantized, match k-diffusion', () => {
     const sigmas = Array.from(schedule.karrasSigmas(25).subarray(0, 25));
-    expectClose(sigmas.map((s) => schedule.sigmaToT(s)), ref.karras_25_t_fractional!, 1e-5, 2e-3);
+    expectClose(
+      sigmas.map((s) => schedule.sigmaToT(s)),
+      ref.karras_25_t_fractional!,
+      1e-5,
+      2e-3,
+    );
     expect(sigmas.map((s) => schedule.sigmaToT(s, true))).toEqual(ref.karras_25_t_quantized);
   });
 

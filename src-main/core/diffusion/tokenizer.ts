@@ -138,7 +138,9 @@ export class ClipTokenizer {
     if (padToken === undefined) return this.eosId;
     const id = this.vocab.get(padToken);
     if (id === undefined) {
-      throw new Error(`${sources.padToken ?? 'tokenizer options'}: pad token ${JSON.stringify(padToken)} is not in ${sources.vocab ?? 'vocab.json'}`);
+      throw new Error(
+        `${sources.padToken ?? 'tokenizer options'}: pad token ${JSON.stringify(padToken)} is not in ${sources.vocab ?? 'vocab.json'}`,
+      );
     }
     return id;
   }

@@ -68,7 +68,8 @@ export class Exporter {
 
   targets(projectId: number): Record<ExportTarget, string> {
     const project = this.project(projectId);
-    const dir = (t: ExportTarget): string => this.settings.get<string | null>(`export.dir.${projectId}.${t}`, null) ?? path.join(project.folder, 'exports', t);
+    const dir = (t: ExportTarget): string =>
+      this.settings.get<string | null>(`export.dir.${projectId}.${t}`, null) ?? path.join(project.folder, 'exports', t);
     return { framer: dir('framer'), sora: dir('sora'), folder: dir('folder'), 'maybe-later': dir('maybe-later') };
   }
 
@@ -89,7 +90,11 @@ export class Exporter {
     try {
       fs.mkdirSync(dir, { recursive: true });
     } catch (error) {
-      throw new ApiError('io', `Cannot create the export folder ${dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'dir');
+      throw new ApiError(
+        'io',
+        `Cannot create the export folder ${dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        'dir',
+      );
     }
     // Temporary files an export killed midway left here (its process is gone): removed, never shown.
     await sweepTempFiles(dir).catch(() => 0);
@@ -99,7 +104,11 @@ export class Exporter {
       // Stopping between files: what was written is complete, nothing half-written remains.
       request.signal?.throwIfAborted();
       if (!request.again && this.alreadyExported(item.image.id, request.target, dir)) {
-        skipped.push({ imageId: item.image.id, reason: 'already_exported', message: `${item.image.fileName} was already exported to ${dir} (tick "again" to export it anew)` });
+        skipped.push({
+          imageId: item.image.id,
+          reason: 'already_exported',
+          message: `${item.image.fileName} was already exported to ${dir} (tick "again" to export it anew)`,
+        });
         done++;
         continue;
       }
@@ -107,11 +116,20 @@ export class Exporter {
       try {
         rendered = await this.render(project, item, lut, request.target);
       } catch (error) {
-        skipped.push({ imageId: item.image.id, reason: 'unreadable', message: `${item.image.fileName} could not be processed: ${(error as Error).message.split('\n')[0]}` });
+        skipped.push({
+          imageId: item.image.id,
+          reason: 'unreadable',
+          message: `${item.image.fileName} could not be processed: ${(error as Error).message.split('\n')[0]}`,
+        });
         done++;
         continue;
       }
-      const colour = item.image.colour?.colourName ?? (await analyseColour(item.image.path, project.palette).then((a) => a.colourName, () => 'colour'));
+      const colour =
+        item.image.colour?.colourName ??
+        (await analyseColour(item.image.path, project.palette).then(
+          (a) => a.colourName,
+          () => 'colour',
+        ));
       const name = fileName(template, { project, image: item.image, section: item.section ?? request.target, colour, index: item.index });
       // Recorded first, then published. A kill between the two leaves a record whose file is
       // missing: the next run exports the image again under the same name. The other order would
@@ -137,8 +155,19 @@ export class Exporter {
             this.db.prepare('DELETE FROM exports WHERE path = ?').run(target);
             return Number(
               this.db
-                .prepare('INSERT INTO exports (project_id, image_id, target, path, byte_size, width, height, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-                .run(project.id, item.image.id, request.target, target, rendered.jpeg.length, item.width, item.height, new Date().toISOString()).lastInsertRowid,
+                .prepare(
+                  'INSERT INTO exports (project_id, image_id, target, path, byte_size, width, height, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+                )
+                .run(
+                  project.id,
+                  item.image.id,
+                  request.target,
+                  target,
+                  rendered.jpeg.length,
+                  item.width,
+                  item.height,
+                  new Date().toISOString(),
+                ).lastInsertRowid,
             );
           })();
         } catch (error) {
@@ -164,7 +193,16 @@ export class Exporter {
         skipped.push({ imageId: item.image.id, reason: 'write_failed', message: failure });
         break;
       }
-      files.push({ imageId: item.image.id, path: target, fileName: path.basename(target), bytes: rendered.jpeg.length, width: item.width, height: item.height, upscaled: rendered.upscaled, section: item.section });
+      files.push({
+        imageId: item.image.id,
+        path: target,
+        fileName: path.basename(target),
+        bytes: rendered.jpeg.length,
+        width: item.width,
+        height: item.height,
+        upscaled: rendered.upscaled,
+        section: item.section,
+      });
       done++;
     }
     this.events.emit('export.progress', { projectId: project.id, done, total: items.length, current: '' });
@@ -220,13 +258,22 @@ export class Exporter {
     };
   }
 
-  private async render(project: Project, item: Item, lut: ReturnType<typeof paletteSnap> | null, target: ExportTarget): Promise<{ jpeg: Buffer; upscaled: boolean }> {
+  private async render(
+    project: Project,
+    item: Item,
+    lut: ReturnType<typeof paletteSnap> | null,
+    target: ExportTarget,
+  ): Promise<{ jpeg: Buffer; upscaled: boolean }> {
     const { image, width, height } = item;
     const upscale = width > UPSCALE_ABOVE || width > image.width || height > image.height;
     let source: Sharp;
     if (upscale) {
       const rgb = await sharp(image.path).autoOrient().removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-      const { image: up } = await this.upscaler().upscaleImage({ data: rgb.data, width: rgb.info.width, height: rgb.info.height }, UPSCALER_MODEL, 4);
+      const { image: up } = await this.upscaler().upscaleImage(
+        { data: rgb.data, width: rgb.info.width, height: rgb.info.height },
+        UPSCALER_MODEL,
+        4,
+      );
       source = sharp(up.data, { raw: { width: up.width, height: up.height, channels: 3 } });
     } else source = sharp(image.path).autoOrient().removeAlpha();
     const { data, info } = await source
@@ -243,7 +290,12 @@ export class Exporter {
         seed: image.seed,
         loras: params ? (/Lora hashes: "([^"]*)"/.exec(params)?.[1] ?? null) : null,
         rng: image.seed === null ? null : 'CPU',
-        brandMatch: image.colour ? image.colour.brand.filter((b) => b.present).map((b) => `${b.name} ${Math.round(b.coverage * 100)}%`).join(', ') : null,
+        brandMatch: image.colour
+          ? image.colour.brand
+              .filter((b) => b.present)
+              .map((b) => `${b.name} ${Math.round(b.coverage * 100)}%`)
+              .join(', ')
+          : null,
         section: item.section,
         target,
         project: project.name,
@@ -269,7 +321,11 @@ export class Exporter {
 }
 
 /** Fills the name template; unsafe characters become "-", the extension is always .jpg. */
-export function fileName(template: string, v: { project: Project; image: ImageSummary; section: string; colour: string; index: number }, now = new Date()): string {
+export function fileName(
+  template: string,
+  v: { project: Project; image: ImageSummary; section: string; colour: string; index: number },
+  now = new Date(),
+): string {
   const tokens: Record<string, string> = {
     yyyymmdd: `${now.getFullYear()}${String(now.getMonth() + 1).padStart(2, '0')}${String(now.getDate()).padStart(2, '0')}`,
     section: v.section,
@@ -280,6 +336,11 @@ export function fileName(template: string, v: { project: Project; image: ImageSu
     project: v.project.name,
   };
   const filled = template.replace(/\{(\w+)\}/g, (whole, key: string) => tokens[key] ?? whole);
-  const stem = filled.replace(/\.jpe?g$/i, '').replace(/[^\w.-]+/g, '-').replace(/-{2,}/g, '-').replace(/^[-.]+|[-.]+$/g, '') || 'export';
+  const stem =
+    filled
+      .replace(/\.jpe?g$/i, '')
+      .replace(/[^\w.-]+/g, '-')
+      .replace(/-{2,}/g, '-')
+      .replace(/^[-.]+|[-.]+$/g, '') || 'export';
   return `${stem.slice(0, 180)}.jpg`;
 }

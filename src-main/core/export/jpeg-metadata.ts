@@ -48,7 +48,14 @@ export function exifSegment(software: string, userComment: string | null): Buffe
   const exifStart = ifd0DataStart + softwareBytes.length + (softwareBytes.length % 2);
   const pointer = Buffer.alloc(4);
   pointer.writeUInt32BE(exifStart);
-  const zero = ifd([{ tag: 0x0131, type: ASCII, count: softwareBytes.length, data: softwareBytes }, { tag: 0x8769, type: LONG, count: 1, data: pointer }], ifd0Start, ifd0DataStart);
+  const zero = ifd(
+    [
+      { tag: 0x0131, type: ASCII, count: softwareBytes.length, data: softwareBytes },
+      { tag: 0x8769, type: LONG, count: 1, data: pointer },
+    ],
+    ifd0Start,
+    ifd0DataStart,
+  );
   const exifEntries: Entry[] = [];
   if (userComment !== null) {
     const text = Buffer.from(userComment, 'utf16le').swap16();
@@ -91,7 +98,9 @@ export function xmpPacket(fields: { description: string | null; rating: number; 
     .filter(([, v]) => v !== null && v !== '')
     .map(([k, v]) => `<onbrand:${k}>${escape(String(v))}</onbrand:${k}>`)
     .join('');
-  const description = fields.description ? `<dc:description><rdf:Alt><rdf:li xml:lang="x-default">${escape(fields.description)}</rdf:li></rdf:Alt></dc:description>` : '';
+  const description = fields.description
+    ? `<dc:description><rdf:Alt><rdf:li xml:lang="x-default">${escape(fields.description)}</rdf:li></rdf:Alt></dc:description>`
+    : '';
   return (
     '<?xpacket begin="\uFEFF" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">' +
     '<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:onbrand="https://onbrand.app/ns/1.0/">' +

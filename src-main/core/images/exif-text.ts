@@ -57,7 +57,10 @@ export function readExifText(exif: Buffer | undefined): ExifText {
     const ifd0 = fields(u32(4));
     const description = ifd0.get(IMAGE_DESCRIPTION);
     const pointer = ifd0.get(EXIF_IFD);
-    const exifIfd = pointer && pointer.value.length >= 4 ? fields(little ? pointer.value.readUInt32LE(0) : pointer.value.readUInt32BE(0)) : new Map<number, Field>();
+    const exifIfd =
+      pointer && pointer.value.length >= 4
+        ? fields(little ? pointer.value.readUInt32LE(0) : pointer.value.readUInt32BE(0))
+        : new Map<number, Field>();
     const comment = exifIfd.get(USER_COMMENT);
     return {
       userComment: comment ? clean(decodeUserComment(comment.value, little)) : null,

@@ -51,11 +51,33 @@ const ONBRAND = formatParameters({
 /** A ComfyUI API graph as its SaveImage node writes it: two LoRAs, and a hires pass after the first sampler. */
 const COMFY_PROMPT = {
   '2': {
-    inputs: { seed: 99, steps: 12, cfg: 6, sampler_name: 'euler', scheduler: 'normal', denoise: 0.45, model: ['11', 0], positive: ['6', 0], negative: ['7', 0], latent_image: ['13', 0] },
+    inputs: {
+      seed: 99,
+      steps: 12,
+      cfg: 6,
+      sampler_name: 'euler',
+      scheduler: 'normal',
+      denoise: 0.45,
+      model: ['11', 0],
+      positive: ['6', 0],
+      negative: ['7', 0],
+      latent_image: ['13', 0],
+    },
     class_type: 'KSampler',
   },
   '3': {
-    inputs: { seed: 156680208700286, steps: 20, cfg: 8, sampler_name: 'dpmpp_2m', scheduler: 'karras', denoise: 1, model: ['11', 0], positive: ['6', 0], negative: ['7', 0], latent_image: ['5', 0] },
+    inputs: {
+      seed: 156680208700286,
+      steps: 20,
+      cfg: 8,
+      sampler_name: 'dpmpp_2m',
+      scheduler: 'karras',
+      denoise: 1,
+      model: ['11', 0],
+      positive: ['6', 0],
+      negative: ['7', 0],
+      latent_image: ['5', 0],
+    },
     class_type: 'KSampler',
     _meta: { title: 'KSampler' },
   },
@@ -65,11 +87,22 @@ const COMFY_PROMPT = {
   '7': { inputs: { text: 'text, watermark', clip: ['11', 1] }, class_type: 'CLIPTextEncode' },
   '8': { inputs: { samples: ['2', 0], vae: ['4', 2] }, class_type: 'VAEDecode' },
   '9': { inputs: { filename_prefix: 'ComfyUI', images: ['8', 0] }, class_type: 'SaveImage' },
-  '10': { inputs: { lora_name: 'styles/neon_glow.safetensors', strength_model: 0.8, strength_clip: 0.8, model: ['4', 0], clip: ['4', 1] }, class_type: 'LoraLoader' },
-  '11': { inputs: { lora_name: 'brand_face.safetensors', strength_model: 0.5, strength_clip: 1, model: ['10', 0], clip: ['10', 1] }, class_type: 'LoraLoader' },
+  '10': {
+    inputs: { lora_name: 'styles/neon_glow.safetensors', strength_model: 0.8, strength_clip: 0.8, model: ['4', 0], clip: ['4', 1] },
+    class_type: 'LoraLoader',
+  },
+  '11': {
+    inputs: { lora_name: 'brand_face.safetensors', strength_model: 0.5, strength_clip: 1, model: ['10', 0], clip: ['10', 1] },
+    class_type: 'LoraLoader',
+  },
   '13': { inputs: { upscale_method: 'nearest-exact', scale_by: 1.5, samples: ['3', 0] }, class_type: 'LatentUpscaleBy' },
 };
-const COMFY_WORKFLOW = { last_node_id: 13, nodes: [{ id: 3, type: 'KSampler', widgets_values: [156680208700286, 'fixed', 20, 8, 'dpmpp_2m', 'karras', 1] }], links: [], version: 0.4 };
+const COMFY_WORKFLOW = {
+  last_node_id: 13,
+  nodes: [{ id: 3, type: 'KSampler', widgets_values: [156680208700286, 'fixed', 20, 8, 'dpmpp_2m', 'karras', 1] }],
+  links: [],
+  version: 0.4,
+};
 
 /** InvokeAI 4's `invokeai_metadata`. */
 const INVOKE_METADATA = {
@@ -94,7 +127,16 @@ const INVOKE_LEGACY = {
   model_weights: 'stable-diffusion-1.5',
   app_id: 'invoke-ai/InvokeAI',
   app_version: '2.3.0',
-  image: { prompt: [{ prompt: 'a red fox in snow', weight: 1 }], steps: 50, cfg_scale: 7.5, height: 512, width: 512, seed: 1234567, type: 'txt2img', sampler: 'k_lms' },
+  image: {
+    prompt: [{ prompt: 'a red fox in snow', weight: 1 }],
+    steps: 50,
+    cfg_scale: 7.5,
+    height: 512,
+    width: 512,
+    seed: 1234567,
+    type: 'txt2img',
+    sampler: 'k_lms',
+  },
 };
 
 describe('A1111 parameters', () => {
@@ -115,9 +157,19 @@ describe('A1111 parameters', () => {
   });
 
   it('reads A1111 text with Windows line ends and lines after the settings (Dynamic Prompts)', async () => {
-    const text = 'a fox\r\nNegative prompt: blur\r\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 3301, Size: 16x24, Model: v1-5, Lora hashes: "fox: abc, snow: def"\r\nTemplate: a {fox|cat}';
+    const text =
+      'a fox\r\nNegative prompt: blur\r\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 3301, Size: 16x24, Model: v1-5, Lora hashes: "fox: abc, snow: def"\r\nTemplate: a {fox|cat}';
     const g = (await read(await pngWith({ parameters: text })))!;
-    expect(g).toMatchObject({ seed: 3301, prompt: 'a fox', negativePrompt: 'blur', sampler: 'Euler a', loras: [{ name: 'fox', weight: null }, { name: 'snow', weight: null }] });
+    expect(g).toMatchObject({
+      seed: 3301,
+      prompt: 'a fox',
+      negativePrompt: 'blur',
+      sampler: 'Euler a',
+      loras: [
+        { name: 'fox', weight: null },
+        { name: 'snow', weight: null },
+      ],
+    });
     expect(g.parameters).not.toContain('\r');
   });
 
@@ -158,7 +210,15 @@ describe('ComfyUI', () => {
     const parsed = parseParameters(g.parameters);
     expect(parsed.prompt).toBe('brand hero shot, magenta rim light <lora:neon_glow:0.8> <lora:brand_face:0.5>');
     expect(parsed.negativePrompt).toBe('text, watermark');
-    expect(parsed.values).toMatchObject({ Steps: '20', Sampler: 'DPM++ 2M Karras', 'CFG scale': '8', Seed: '156680208700286', Size: '16x24', Model: 'sd_xl_base_1.0', Version: 'ComfyUI' });
+    expect(parsed.values).toMatchObject({
+      Steps: '20',
+      Sampler: 'DPM++ 2M Karras',
+      'CFG scale': '8',
+      Seed: '156680208700286',
+      Size: '16x24',
+      Model: 'sd_xl_base_1.0',
+      Version: 'ComfyUI',
+    });
   });
 
   it('follows a seed held by another node and prompts through conditioning nodes (KSamplerAdvanced, SDXL encoder)', async () => {
@@ -170,11 +230,29 @@ describe('ComfyUI', () => {
       '5': { class_type: 'Seed (rgthree)', inputs: { seed: 777 } },
       '6': {
         class_type: 'KSamplerAdvanced',
-        inputs: { add_noise: 'enable', noise_seed: ['5', 0], steps: 30, cfg: 5.5, sampler_name: 'euler_ancestral', scheduler: 'sgm_uniform', model: ['1', 0], positive: ['3', 0], negative: ['4', 0] },
+        inputs: {
+          add_noise: 'enable',
+          noise_seed: ['5', 0],
+          steps: 30,
+          cfg: 5.5,
+          sampler_name: 'euler_ancestral',
+          scheduler: 'sgm_uniform',
+          model: ['1', 0],
+          positive: ['3', 0],
+          negative: ['4', 0],
+        },
       },
     };
     const g = (await read(await pngWith({ prompt: JSON.stringify(graph) })))!;
-    expect(g).toMatchObject({ seed: 777, prompt: 'poster, bold type', negativePrompt: 'lowres', steps: 30, sampler: 'Euler a', model: 'juggernaut', loras: [] });
+    expect(g).toMatchObject({
+      seed: 777,
+      prompt: 'poster, bold type',
+      negativePrompt: 'lowres',
+      steps: 30,
+      sampler: 'Euler a',
+      model: 'juggernaut',
+      loras: [],
+    });
     expect(parseParameters(g.parameters).values['Schedule type']).toBe('sgm_uniform');
   });
 });
@@ -199,7 +277,15 @@ describe('InvokeAI', () => {
 
   it('reads the older sd-metadata (version 2)', async () => {
     const g = (await read(await pngWith({ 'sd-metadata': JSON.stringify(INVOKE_LEGACY) })))!;
-    expect(g).toMatchObject({ generator: 'invokeai', seed: 1234567, prompt: 'a red fox in snow', steps: 50, sampler: 'LMS', cfg: 7.5, model: 'stable-diffusion-1.5' });
+    expect(g).toMatchObject({
+      generator: 'invokeai',
+      seed: 1234567,
+      prompt: 'a red fox in snow',
+      steps: 50,
+      sampler: 'LMS',
+      cfg: 7.5,
+      model: 'stable-diffusion-1.5',
+    });
   });
 });
 
@@ -224,15 +310,24 @@ describe('EXIF UserComment (JPEG and WebP)', () => {
     const a1111 = withExifSegment(await solid().jpeg().toBuffer(), exifSegment('test', TEXT));
     expect((await read(a1111))?.seed).toBe(31337);
     const ascii = 'poster\nSteps: 20, Seed: 5, Size: 16x24';
-    const fromSharp = await solid().jpeg().withExif({ IFD2: { UserComment: ascii } }).toBuffer();
+    const fromSharp = await solid()
+      .jpeg()
+      .withExif({ IFD2: { UserComment: ascii } })
+      .toBuffer();
     expect(readExifText((await sharp(fromSharp).metadata()).exif).userComment).toBe(ascii);
     expect((await read(fromSharp))?.seed).toBe(5);
   });
 
   it('takes A1111 text from ImageDescription, and ignores a description that is not generation text', async () => {
-    const described = await solid().jpeg().withExif({ IFD0: { ImageDescription: 'poster\nSteps: 20, Seed: 6, Size: 16x24' } }).toBuffer();
+    const described = await solid()
+      .jpeg()
+      .withExif({ IFD0: { ImageDescription: 'poster\nSteps: 20, Seed: 6, Size: 16x24' } })
+      .toBuffer();
     expect((await read(described))?.seed).toBe(6);
-    const camera = await solid().jpeg().withExif({ IFD0: { ImageDescription: 'OLYMPUS DIGITAL CAMERA' } }).toBuffer();
+    const camera = await solid()
+      .jpeg()
+      .withExif({ IFD0: { ImageDescription: 'OLYMPUS DIGITAL CAMERA' } })
+      .toBuffer();
     expect(await read(camera)).toBeNull();
   });
 });
@@ -254,7 +349,9 @@ describe('damaged or foreign metadata', () => {
   });
 
   it('a graph whose links go round in circles ends (what it holds directly is still read)', async () => {
-    const cyclic = { '1': { class_type: 'KSampler', inputs: { positive: ['1', 0], negative: ['1', 0], model: ['1', 0], seed: ['1', 0], steps: 2 } } };
+    const cyclic = {
+      '1': { class_type: 'KSampler', inputs: { positive: ['1', 0], negative: ['1', 0], model: ['1', 0], seed: ['1', 0], steps: 2 } },
+    };
     expect(await read(await pngWith({ prompt: JSON.stringify(cyclic) }))).toMatchObject({ seed: null, steps: 2, prompt: '', model: null });
   });
 
@@ -271,7 +368,10 @@ describe('damaged or foreign metadata', () => {
       }
       expect(() => readExifText(noisy)).not.toThrow();
     }
-    expect(readExifText(Buffer.from('Exif\u0000\u0000MM\u0000\u002a\u00ff\u00ff\u00ff\u00ff', 'latin1'))).toEqual({ userComment: null, imageDescription: null });
+    expect(readExifText(Buffer.from('Exif\u0000\u0000MM\u0000\u002a\u00ff\u00ff\u00ff\u00ff', 'latin1'))).toEqual({
+      userComment: null,
+      imageDescription: null,
+    });
   });
 
   it('a text chunk with a bad length or bad compressed data is passed over; the others are read', async () => {

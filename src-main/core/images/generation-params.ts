@@ -115,7 +115,10 @@ function fromA1111(raw: string): ImportedGeneration | null {
 
 /** `<lora:name:weight>` (and LyCORIS's `<lyco:…>`) tags in a prompt. */
 function loraTags(prompt: string): GenerationLora[] {
-  return [...prompt.matchAll(/<(?:lora|lyco):([^:<>]+):([^:<>]+)(?::[^<>]*)?>/g)].map((m) => ({ name: m[1]!.trim(), weight: numberOf(m[2]!.trim()) }));
+  return [...prompt.matchAll(/<(?:lora|lyco):([^:<>]+):([^:<>]+)(?::[^<>]*)?>/g)].map((m) => ({
+    name: m[1]!.trim(),
+    weight: numberOf(m[2]!.trim()),
+  }));
 }
 
 // ---- ComfyUI ----------------------------------------------------------------------------------
@@ -138,7 +141,8 @@ function fromComfyUi(raw: string, image: ImageFacts): ImportedGeneration | null 
   if (!isRecord(parsed)) return null;
   const graph: Graph = new Map();
   for (const [id, node] of Object.entries(parsed)) {
-    if (isRecord(node) && typeof node.class_type === 'string' && isRecord(node.inputs)) graph.set(id, { class_type: node.class_type, inputs: node.inputs });
+    if (isRecord(node) && typeof node.class_type === 'string' && isRecord(node.inputs))
+      graph.set(id, { class_type: node.class_type, inputs: node.inputs });
   }
   const samplers = [...graph.entries()]
     .filter(([, n]) => /KSampler/i.test(n.class_type) && isLink(n.inputs.positive))
@@ -188,7 +192,12 @@ function partial(node: ComfyNode): boolean {
 }
 
 function isLink(value: unknown): value is Link {
-  return Array.isArray(value) && value.length === 2 && (typeof value[0] === 'string' || typeof value[0] === 'number') && typeof value[1] === 'number';
+  return (
+    Array.isArray(value) &&
+    value.length === 2 &&
+    (typeof value[0] === 'string' || typeof value[0] === 'number') &&
+    typeof value[1] === 'number'
+  );
 }
 
 /** An input's value, following links to the node that holds it (a primitive or a seed node). */
@@ -260,7 +269,16 @@ function fromInvokeAi(raw: string, image: ImageFacts): ImportedGeneration | null
   }
   const version = stringOf(m.app_version);
   return invokeAi(
-    { prompt, negativePrompt: stringOf(m.negative_prompt) ?? '', seed: seedOf(m.seed), steps: numberOf(m.steps), cfg: numberOf(m.cfg_scale), scheduler: stringOf(m.scheduler), model, loras },
+    {
+      prompt,
+      negativePrompt: stringOf(m.negative_prompt) ?? '',
+      seed: seedOf(m.seed),
+      steps: numberOf(m.steps),
+      cfg: numberOf(m.cfg_scale),
+      scheduler: stringOf(m.scheduler),
+      model,
+      loras,
+    },
     sizeOf(m, image),
     version ? `InvokeAI ${version}` : 'InvokeAI',
   );

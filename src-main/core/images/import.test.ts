@@ -375,12 +375,29 @@ const ONBRAND_PARAMETERS = formatParameters({
 
 /** A minimal ComfyUI API graph, as its SaveImage node writes into the `prompt` text chunk. */
 const COMFY_GRAPH = {
-  '3': { class_type: 'KSampler', inputs: { seed: 8675309, steps: 20, cfg: 8, sampler_name: 'dpmpp_2m', scheduler: 'karras', denoise: 1, model: ['10', 0], positive: ['6', 0], negative: ['7', 0], latent_image: ['5', 0] } },
+  '3': {
+    class_type: 'KSampler',
+    inputs: {
+      seed: 8675309,
+      steps: 20,
+      cfg: 8,
+      sampler_name: 'dpmpp_2m',
+      scheduler: 'karras',
+      denoise: 1,
+      model: ['10', 0],
+      positive: ['6', 0],
+      negative: ['7', 0],
+      latent_image: ['5', 0],
+    },
+  },
   '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'sd_xl_base_1.0.safetensors' } },
   '5': { class_type: 'EmptyLatentImage', inputs: { width: 64, height: 96, batch_size: 1 } },
   '6': { class_type: 'CLIPTextEncode', inputs: { text: 'brand hero shot, teal haze', clip: ['10', 1] } },
   '7': { class_type: 'CLIPTextEncode', inputs: { text: 'watermark', clip: ['10', 1] } },
-  '10': { class_type: 'LoraLoader', inputs: { lora_name: 'neon_glow.safetensors', strength_model: 0.8, strength_clip: 0.8, model: ['4', 0], clip: ['4', 1] } },
+  '10': {
+    class_type: 'LoraLoader',
+    inputs: { lora_name: 'neon_glow.safetensors', strength_model: 0.8, strength_clip: 0.8, model: ['4', 0], clip: ['4', 1] },
+  },
 };
 
 const INVOKE_METADATA = {
@@ -397,7 +414,8 @@ const INVOKE_METADATA = {
   app_version: '4.2.4',
 };
 
-const JPEG_PARAMETERS = 'poster in café light\nNegative prompt: blur\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 31337, Size: 64x96, Model: v1-5-pruned-emaonly, Version: v1.10.1';
+const JPEG_PARAMETERS =
+  'poster in café light\nNegative prompt: blur\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 31337, Size: 64x96, Model: v1-5-pruned-emaonly, Version: v1.10.1';
 
 async function pngWithText(file: string, colour: Colour, chunks: Record<string, string>): Promise<string> {
   let bytes: Buffer = await solid(64, 96, colour).png().toBuffer();
@@ -412,78 +430,120 @@ function exifTags(file: string): Record<string, unknown> {
 }
 
 describe('imported generations keep their parameters', () => {
-  it.skipIf(!exiftool)('a PNG the engine generated (what `onbrand generate` writes) keeps its seed, prompt and parameters through import and export', async () => {
-    const engine = new DiffusionEngine();
-    let png: Buffer;
-    try {
-      await engine.load(writeTinySd(path.join(root, 'tiny-sd')));
-      const [image] = await engine.generate({ prompt: 'a portrait, magenta and teal light', negativePrompt: 'text', seed: 5150, steps: 3, cfg: 7, sampler: 'Euler a', width: 64, height: 64, batchSize: 1 });
-      png = Buffer.from(image!.png);
-    } finally {
-      await engine.dispose();
-    }
-    const parameters = readPngText(png).parameters!;
-    const file = path.join(root, 'from-generate', '20260101_5150.png');
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, png);
+  it.skipIf(!exiftool)(
+    'a PNG the engine generated (what `onbrand generate` writes) keeps its seed, prompt and parameters through import and export',
+    async () => {
+      const engine = new DiffusionEngine();
+      let png: Buffer;
+      try {
+        await engine.load(writeTinySd(path.join(root, 'tiny-sd')));
+        const [image] = await engine.generate({
+          prompt: 'a portrait, magenta and teal light',
+          negativePrompt: 'text',
+          seed: 5150,
+          steps: 3,
+          cfg: 7,
+          sampler: 'Euler a',
+          width: 64,
+          height: 64,
+          batchSize: 1,
+        });
+        png = Buffer.from(image!.png);
+      } finally {
+        await engine.dispose();
+      }
+      const parameters = readPngText(png).parameters!;
+      const file = path.join(root, 'from-generate', '20260101_5150.png');
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, png);
 
-    const [imported] = (await services.importer.import(project.id, [file])).imported;
-    expect(imported).toMatchObject({ seed: 5150, prompt: 'a portrait, magenta and teal light' });
-    const exported = await services.exporter.run({ projectId: project.id, target: 'folder', selection: { kind: 'images', imageIds: [imported!.id] } });
-    expect(exported.files.map((f) => f.fileName)).toEqual([expect.stringMatching(/_5150\.jpg$/)]);
-    const tags = exifTags(exported.files[0]!.path);
-    expect(tags['EXIF:UserComment']).toBe(parameters);
-    expect(tags['XMP:Description']).toBe('a portrait, magenta and teal light');
-  }, 60_000);
+      const [imported] = (await services.importer.import(project.id, [file])).imported;
+      expect(imported).toMatchObject({ seed: 5150, prompt: 'a portrait, magenta and teal light' });
+      const exported = await services.exporter.run({
+        projectId: project.id,
+        target: 'folder',
+        selection: { kind: 'images', imageIds: [imported!.id] },
+      });
+      expect(exported.files.map((f) => f.fileName)).toEqual([expect.stringMatching(/_5150\.jpg$/)]);
+      const tags = exifTags(exported.files[0]!.path);
+      expect(tags['EXIF:UserComment']).toBe(parameters);
+      expect(tags['XMP:Description']).toBe('a portrait, magenta and teal light');
+    },
+    60_000,
+  );
 
-  it.skipIf(!exiftool)('A1111 (Onbrand), ComfyUI, InvokeAI PNGs and an A1111 JPEG: seed and prompt in the catalogue, named by seed and described on export', async () => {
-    const folder = path.join(root, 'generations');
-    await pngWithText(path.join(folder, '1-onbrand.png'), { r: 250, g: 40, b: 90 }, { parameters: ONBRAND_PARAMETERS });
-    await pngWithText(path.join(folder, '2-comfy.png'), { r: 10, g: 200, b: 220 }, { prompt: JSON.stringify(COMFY_GRAPH), workflow: '{"nodes": []}' });
-    await pngWithText(path.join(folder, '3-invoke.png'), { r: 120, g: 20, b: 200 }, { invokeai_metadata: JSON.stringify(INVOKE_METADATA) });
-    const jpeg = path.join(folder, '4-a1111.jpg');
-    await solid(64, 96, { r: 240, g: 200, b: 20 }).jpeg().toFile(jpeg);
-    execFileSync('exiftool', ['-q', '-overwrite_original', `-UserComment=${JPEG_PARAMETERS}`, jpeg]);
-    await pngWithText(path.join(folder, '5-garbled.png'), { r: 30, g: 30, b: 30 }, { prompt: '{"3": {"class_type": "KSampler", "inputs": {"seed": 12', parameters: '\u0001\u0002garbage\nSteps: x' });
+  it.skipIf(!exiftool)(
+    'A1111 (Onbrand), ComfyUI, InvokeAI PNGs and an A1111 JPEG: seed and prompt in the catalogue, named by seed and described on export',
+    async () => {
+      const folder = path.join(root, 'generations');
+      await pngWithText(path.join(folder, '1-onbrand.png'), { r: 250, g: 40, b: 90 }, { parameters: ONBRAND_PARAMETERS });
+      await pngWithText(
+        path.join(folder, '2-comfy.png'),
+        { r: 10, g: 200, b: 220 },
+        { prompt: JSON.stringify(COMFY_GRAPH), workflow: '{"nodes": []}' },
+      );
+      await pngWithText(
+        path.join(folder, '3-invoke.png'),
+        { r: 120, g: 20, b: 200 },
+        { invokeai_metadata: JSON.stringify(INVOKE_METADATA) },
+      );
+      const jpeg = path.join(folder, '4-a1111.jpg');
+      await solid(64, 96, { r: 240, g: 200, b: 20 }).jpeg().toFile(jpeg);
+      execFileSync('exiftool', ['-q', '-overwrite_original', `-UserComment=${JPEG_PARAMETERS}`, jpeg]);
+      await pngWithText(
+        path.join(folder, '5-garbled.png'),
+        { r: 30, g: 30, b: 30 },
+        { prompt: '{"3": {"class_type": "KSampler", "inputs": {"seed": 12', parameters: '\u0001\u0002garbage\nSteps: x' },
+      );
 
-    const report = await services.importer.import(project.id, [folder]);
-    expect(report.skipped).toEqual([]);
-    expect(report.imported.map((i) => [i.fileName, i.seed])).toEqual([
-      ['1-onbrand.png', 4242],
-      ['2-comfy.png', 8675309],
-      ['3-invoke.png', 3216549870],
-      ['4-a1111.jpg', 31337],
-      ['5-garbled.png', null],
-    ]);
-    expect(report.imported.map((i) => i.prompt)).toEqual([
-      'portrait of a café owner, magenta rim light <lora:brand-face:0.7>',
-      'brand hero shot, teal haze <lora:neon_glow:0.8>',
-      'a brand poster, neon magenta',
-      'poster in café light',
-      null,
-    ]);
+      const report = await services.importer.import(project.id, [folder]);
+      expect(report.skipped).toEqual([]);
+      expect(report.imported.map((i) => [i.fileName, i.seed])).toEqual([
+        ['1-onbrand.png', 4242],
+        ['2-comfy.png', 8675309],
+        ['3-invoke.png', 3216549870],
+        ['4-a1111.jpg', 31337],
+        ['5-garbled.png', null],
+      ]);
+      expect(report.imported.map((i) => i.prompt)).toEqual([
+        'portrait of a café owner, magenta rim light <lora:brand-face:0.7>',
+        'brand hero shot, teal haze <lora:neon_glow:0.8>',
+        'a brand poster, neon magenta',
+        'poster in café light',
+        null,
+      ]);
 
-    const exported = await services.exporter.run({ projectId: project.id, target: 'folder', selection: { kind: 'images', imageIds: report.imported.map((i) => i.id) } });
-    expect(exported.skipped).toEqual([]);
-    const names = exported.files.map((f) => f.fileName);
-    expect(names[0]).toMatch(/_4242\.jpg$/);
-    expect(names[1]).toMatch(/_8675309\.jpg$/);
-    expect(names[2]).toMatch(/_3216549870\.jpg$/);
-    expect(names[3]).toMatch(/_31337\.jpg$/);
-    expect(names[4]).toMatch(/_noseed\.jpg$/);
+      const exported = await services.exporter.run({
+        projectId: project.id,
+        target: 'folder',
+        selection: { kind: 'images', imageIds: report.imported.map((i) => i.id) },
+      });
+      expect(exported.skipped).toEqual([]);
+      const names = exported.files.map((f) => f.fileName);
+      expect(names[0]).toMatch(/_4242\.jpg$/);
+      expect(names[1]).toMatch(/_8675309\.jpg$/);
+      expect(names[2]).toMatch(/_3216549870\.jpg$/);
+      expect(names[3]).toMatch(/_31337\.jpg$/);
+      expect(names[4]).toMatch(/_noseed\.jpg$/);
 
-    const tags = exported.files.map((f) => exifTags(f.path));
-    expect(tags[0]!['EXIF:UserComment']).toBe(ONBRAND_PARAMETERS);
-    expect(tags[0]!['XMP:Description']).toBe('portrait of a café owner, magenta rim light <lora:brand-face:0.7>');
-    expect(tags[1]!['EXIF:UserComment']).toMatch(/^brand hero shot, teal haze <lora:neon_glow:0\.8>\nNegative prompt: watermark\nSteps: 20, Sampler: DPM\+\+ 2M Karras, CFG scale: 8, Seed: 8675309, Size: 64x96, Model: sd_xl_base_1\.0/);
-    expect(tags[1]!['XMP:Description']).toBe('brand hero shot, teal haze <lora:neon_glow:0.8>');
-    expect(tags[2]!['EXIF:UserComment']).toMatch(/^a brand poster, neon magenta\nNegative prompt: blurry\nSteps: 30, Sampler: Euler a, CFG scale: 7\.5, Seed: 3216549870, Size: 64x96, Model: Juggernaut XL v9/);
-    expect(tags[3]!['EXIF:UserComment']).toBe(JPEG_PARAMETERS);
-    expect(tags[3]!['XMP:Description']).toBe('poster in café light');
-    // The garbled file imported and exported, without parameters.
-    expect(tags[4]!['EXIF:UserComment']).toBeUndefined();
-    expect(tags[4]!['XMP:Description']).toBeUndefined();
-  }, 60_000);
+      const tags = exported.files.map((f) => exifTags(f.path));
+      expect(tags[0]!['EXIF:UserComment']).toBe(ONBRAND_PARAMETERS);
+      expect(tags[0]!['XMP:Description']).toBe('portrait of a café owner, magenta rim light <lora:brand-face:0.7>');
+      expect(tags[1]!['EXIF:UserComment']).toMatch(
+        /^brand hero shot, teal haze <lora:neon_glow:0\.8>\nNegative prompt: watermark\nSteps: 20, Sampler: DPM\+\+ 2M Karras, CFG scale: 8, Seed: 8675309, Size: 64x96, Model: sd_xl_base_1\.0/,
+      );
+      expect(tags[1]!['XMP:Description']).toBe('brand hero shot, teal haze <lora:neon_glow:0.8>');
+      expect(tags[2]!['EXIF:UserComment']).toMatch(
+        /^a brand poster, neon magenta\nNegative prompt: blurry\nSteps: 30, Sampler: Euler a, CFG scale: 7\.5, Seed: 3216549870, Size: 64x96, Model: Juggernaut XL v9/,
+      );
+      expect(tags[3]!['EXIF:UserComment']).toBe(JPEG_PARAMETERS);
+      expect(tags[3]!['XMP:Description']).toBe('poster in café light');
+      // The garbled file imported and exported, without parameters.
+      expect(tags[4]!['EXIF:UserComment']).toBeUndefined();
+      expect(tags[4]!['XMP:Description']).toBeUndefined();
+    },
+    60_000,
+  );
 });
 
 // ---- Messages (issue 16, item 15) ---------------------------------------------------------
@@ -550,13 +610,15 @@ describe('two imports of the same file at once', () => {
   const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
   const jiti = fs.existsSync(path.join(repo, 'node_modules', 'jiti', 'lib', 'jiti-register.mjs'));
 
-  it.skipIf(!jiti)('in two processes started together: one imports it, the other reports a duplicate', async () => {
-    const file = await png(path.join(root, 'twice.png'), { r: 11, g: 22, b: 33 });
-    // Each child opens the same catalogue, says "ready", and imports when told "go", so both run at once.
-    const child = path.join(root, 'import-child.ts');
-    fs.writeFileSync(
-      child,
-      `import { resolveConfig } from ${JSON.stringify(pathToFileURL(path.join(repo, 'src-main/core/config.ts')).href)};
+  it.skipIf(!jiti)(
+    'in two processes started together: one imports it, the other reports a duplicate',
+    async () => {
+      const file = await png(path.join(root, 'twice.png'), { r: 11, g: 22, b: 33 });
+      // Each child opens the same catalogue, says "ready", and imports when told "go", so both run at once.
+      const child = path.join(root, 'import-child.ts');
+      fs.writeFileSync(
+        child,
+        `import { resolveConfig } from ${JSON.stringify(pathToFileURL(path.join(repo, 'src-main/core/config.ts')).href)};
        import { createServices } from ${JSON.stringify(pathToFileURL(path.join(repo, 'src-main/core/services.ts')).href)};
        const services = createServices(resolveConfig({ dataDir: process.argv[2], projectsDir: process.argv[3] }));
        process.stdout.write('ready\\n');
@@ -565,38 +627,44 @@ describe('two imports of the same file at once', () => {
        await services.close();
        process.stdout.write(JSON.stringify(report) + '\\n');
        process.exit(0);`,
-    );
-    const args = [services.config.dataDir, path.dirname(project.folder), String(project.id), file];
-    const children = [0, 1].map(() => spawn(process.execPath, ['--import', 'jiti/register', child, ...args], { cwd: repo, stdio: ['pipe', 'pipe', 'pipe'] }));
-    const outputs = children.map((c) => {
-      let out = '';
-      let err = '';
-      c.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      const ready = new Promise<void>((resolve, reject) => {
-        c.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          if (out.startsWith('ready\n')) resolve();
+      );
+      const args = [services.config.dataDir, path.dirname(project.folder), String(project.id), file];
+      const children = [0, 1].map(() =>
+        spawn(process.execPath, ['--import', 'jiti/register', child, ...args], { cwd: repo, stdio: ['pipe', 'pipe', 'pipe'] }),
+      );
+      const outputs = children.map((c) => {
+        let out = '';
+        let err = '';
+        c.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        const ready = new Promise<void>((resolve, reject) => {
+          c.stdout.on('data', (d: Buffer) => {
+            out += d.toString();
+            if (out.startsWith('ready\n')) resolve();
+          });
+          c.on('exit', (code) => reject(new Error(`child exited ${code} before it was ready: ${err}`)));
         });
-        c.on('exit', (code) => reject(new Error(`child exited ${code} before it was ready: ${err}`)));
+        const done = new Promise<string>((resolve, reject) =>
+          c.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`child exited ${code}: ${err}`)))),
+        );
+        done.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
+        return { ready, done };
       });
-      const done = new Promise<string>((resolve, reject) => c.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`child exited ${code}: ${err}`)))));
-      done.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
-      return { ready, done };
-    });
-    let reports: ImportReport[];
-    try {
-      await Promise.all(outputs.map((o) => o.ready));
-      for (const c of children) c.stdin.write('go\n');
-      reports = (await Promise.all(outputs.map((o) => o.done))).map((out) => JSON.parse(out.split('\n')[1]!) as ImportReport);
-    } finally {
-      for (const c of children) if (c.exitCode === null) c.kill();
-    }
-    expect(reports.flatMap((r) => r.skipped)).toEqual([]);
-    expect(reports.flatMap((r) => r.imported)).toHaveLength(1);
-    expect(reports.flatMap((r) => r.duplicates.map((d) => d.reason))).toEqual(['duplicate']);
-    expect(walk(importsDir())).toEqual(['twice.png']);
-    expect(services.images.list(project.id)).toHaveLength(1);
-  }, 90_000);
+      let reports: ImportReport[];
+      try {
+        await Promise.all(outputs.map((o) => o.ready));
+        for (const c of children) c.stdin.write('go\n');
+        reports = (await Promise.all(outputs.map((o) => o.done))).map((out) => JSON.parse(out.split('\n')[1]!) as ImportReport);
+      } finally {
+        for (const c of children) if (c.exitCode === null) c.kill();
+      }
+      expect(reports.flatMap((r) => r.skipped)).toEqual([]);
+      expect(reports.flatMap((r) => r.imported)).toHaveLength(1);
+      expect(reports.flatMap((r) => r.duplicates.map((d) => d.reason))).toEqual(['duplicate']);
+      expect(walk(importsDir())).toEqual(['twice.png']);
+      expect(services.images.list(project.id)).toHaveLength(1);
+    },
+    90_000,
+  );
 });
 
 describe('symbolic links', () => {
@@ -617,7 +685,10 @@ describe('symbolic links', () => {
     const skipped = Object.fromEntries(report.skipped.map((s) => [path.basename(s.path), s]));
     expect(Object.keys(skipped).sort()).toEqual(['dangling.png', 'link-to-folder', 'loop-a.png', 'loop-b.png', 'up']);
     expect(skipped['loop-a.png']!.message).toBe(`${path.join(folder, 'loop-a.png')} is a symbolic link loop (it leads back to itself)`);
-    expect(skipped['dangling.png']!).toMatchObject({ reason: 'not_found', message: `${path.join(folder, 'dangling.png')} is a symbolic link to a file or folder that does not exist` });
+    expect(skipped['dangling.png']!).toMatchObject({
+      reason: 'not_found',
+      message: `${path.join(folder, 'dangling.png')} is a symbolic link to a file or folder that does not exist`,
+    });
     expect(skipped['link-to-folder']!.message).toMatch(/link-to-folder is a symbolic link to a folder; links to folders are not followed/);
     expect(skipped.up!.message).toMatch(/up is a symbolic link to a folder/);
   });
@@ -626,6 +697,8 @@ describe('symbolic links', () => {
     const loop = path.join(root, 'self.png');
     fs.symlinkSync(loop, loop);
     const report = await services.importer.import(project.id, [loop]);
-    expect(report.skipped).toEqual([{ path: loop, reason: 'unreadable', message: `${loop} is a symbolic link loop (it leads back to itself)` }]);
+    expect(report.skipped).toEqual([
+      { path: loop, reason: 'unreadable', message: `${loop} is a symbolic link loop (it leads back to itself)` },
+    ]);
   });
 });

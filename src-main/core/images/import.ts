@@ -99,7 +99,9 @@ export class ImageImporter {
             pendingAdded.push(image);
           }
         } catch (error) {
-          skipped.push(skip(file, 'unreadable', `${path.basename(file)} could not be copied into the project: ${(error as Error).message}`));
+          skipped.push(
+            skip(file, 'unreadable', `${path.basename(file)} could not be copied into the project: ${(error as Error).message}`),
+          );
         }
       }
       done++;
@@ -124,11 +126,19 @@ export class ImageImporter {
       // A device (/dev/zero), a pipe or a socket would be read forever, or block the open: refused before opening.
       if (!stat.isFile()) return { skip: skip(file, 'unreadable', `${name} is not a regular file (a device, pipe or socket)`) };
       if (stat.size > MAX_IMPORT_BYTES) {
-        return { skip: skip(file, 'too_large', `${name} is ${(stat.size / 2 ** 20).toFixed(0)} MB, over the ${MAX_IMPORT_BYTES / 2 ** 20} MB limit`) };
+        return {
+          skip: skip(
+            file,
+            'too_large',
+            `${name} is ${(stat.size / 2 ** 20).toFixed(0)} MB, over the ${MAX_IMPORT_BYTES / 2 ** 20} MB limit`,
+          ),
+        };
       }
       bytes = await readAtMost(file, MAX_IMPORT_BYTES, name);
     } catch (error) {
-      return { skip: skip(file, 'unreadable', `${name} could not be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`) };
+      return {
+        skip: skip(file, 'unreadable', `${name} could not be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`),
+      };
     }
     const hash = crypto.createHash('sha256').update(bytes).digest('hex');
     if (this.images.findByHash(projectId, hash)) {
@@ -143,7 +153,13 @@ export class ImageImporter {
       return { skip: skip(file, 'not_an_image', `${name} is not an image (PNG, JPEG or WebP)`) };
     }
     if (!meta.format || !SUPPORTED.has(meta.format)) {
-      return { skip: skip(file, 'unsupported_format', `${name} is ${meta.format?.toUpperCase() ?? 'an unknown format'}; Onbrand imports PNG, JPEG and WebP`) };
+      return {
+        skip: skip(
+          file,
+          'unsupported_format',
+          `${name} is ${meta.format?.toUpperCase() ?? 'an unknown format'}; Onbrand imports PNG, JPEG and WebP`,
+        ),
+      };
     }
     if (meta.width * meta.height > MAX_IMPORT_PIXELS) {
       return {
@@ -180,9 +196,7 @@ export class ImageImporter {
     const ext = path.extname(prepared.source);
     const base = path.basename(prepared.source, ext) + ext.toLowerCase();
     for (let attempt = 0; ; attempt++) {
-      const fileName = await freeFileName(dir, base, (candidate) =>
-        this.images.hasPath(project.id, path.join(IMPORTS_FOLDER, candidate)),
-      );
+      const fileName = await freeFileName(dir, base, (candidate) => this.images.hasPath(project.id, path.join(IMPORTS_FOLDER, candidate)));
       const target = path.join(dir, fileName);
       try {
         await writeAtomically(target, (temp) => fs.writeFile(temp, prepared.bytes), { overwrite: false });
@@ -221,8 +235,14 @@ export class ImageImporter {
 }
 
 /** The catalogue's `params` for an imported generation: the A1111 text export reads, and the parts. */
-function storedParameters(g: ImportedGeneration): { parameters: string; imported: Omit<ImportedGeneration, 'parameters' | 'seed' | 'prompt' | 'negativePrompt'> } {
-  return { parameters: g.parameters, imported: { generator: g.generator, steps: g.steps, sampler: g.sampler, cfg: g.cfg, model: g.model, loras: g.loras } };
+function storedParameters(g: ImportedGeneration): {
+  parameters: string;
+  imported: Omit<ImportedGeneration, 'parameters' | 'seed' | 'prompt' | 'negativePrompt'>;
+} {
+  return {
+    parameters: g.parameters,
+    imported: { generator: g.generator, steps: g.steps, sampler: g.sampler, cfg: g.cfg, model: g.model, loras: g.loras },
+  };
 }
 
 /** Which of the images table's unique keys an insert ran into, if that is what failed. */
@@ -285,7 +305,8 @@ async function readAtMost(file: string, limit: number, name: string): Promise<Bu
   const handle = await fs.open(file, 'r');
   try {
     const size = (await handle.stat()).size;
-    if (size > limit) throw Object.assign(new Error(`${name} grew past the ${limit / 2 ** 20} MB limit while it was read`), { code: 'EFBIG' });
+    if (size > limit)
+      throw Object.assign(new Error(`${name} grew past the ${limit / 2 ** 20} MB limit while it was read`), { code: 'EFBIG' });
     const bytes = Buffer.alloc(size);
     let done = 0;
     while (done < size) {

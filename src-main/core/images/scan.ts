@@ -56,7 +56,11 @@ export async function scanPaths(paths: readonly string[], skipDirs: readonly str
       return;
     }
     if (stat.isDirectory()) {
-      skipped.push({ path: full, reason: 'unreadable', message: `${full} is a symbolic link to a folder; links to folders are not followed inside a folder (import the folder itself)` });
+      skipped.push({
+        path: full,
+        reason: 'unreadable',
+        message: `${full} is a symbolic link to a folder; links to folders are not followed inside a folder (import the folder itself)`,
+      });
     } else if (stat.isFile()) add(full);
     else skipped.push({ path: full, reason: 'unreadable', message: `${full} is a symbolic link to a device, pipe or socket, not a file` });
   };
@@ -87,7 +91,8 @@ export async function unreachable(p: string): Promise<ImportSkip> {
   try {
     await fs.stat(p);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !(await isLink(p))) return { path: p, reason: 'not_found', message: `${p}: no such file or folder` };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !(await isLink(p)))
+      return { path: p, reason: 'not_found', message: `${p}: no such file or folder` };
     return linkProblem(p, error);
   }
   return { path: p, reason: 'unreadable', message: `${p} could not be opened` };
@@ -97,7 +102,8 @@ export async function unreachable(p: string): Promise<ImportSkip> {
 function linkProblem(p: string, error: unknown): ImportSkip {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ELOOP') return { path: p, reason: 'unreadable', message: `${p} is a symbolic link loop (it leads back to itself)` };
-  if (code === 'ENOENT') return { path: p, reason: 'not_found', message: `${p} is a symbolic link to a file or folder that does not exist` };
+  if (code === 'ENOENT')
+    return { path: p, reason: 'not_found', message: `${p} is a symbolic link to a file or folder that does not exist` };
   return { path: p, reason: 'unreadable', message: `${p} could not be opened: ${codeOf(error)}` };
 }
 

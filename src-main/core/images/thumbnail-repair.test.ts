@@ -51,7 +51,12 @@ describe('thumbnail repair', () => {
       expect([meta.width, meta.height]).toEqual([96, 160]);
     }
     const ready = events.filter((e) => e.type === 'thumbnail.ready');
-    expect(ready.map((e) => e.payload.imageId).sort()).toEqual(report.imported.slice(0, 2).map((i) => i.id).sort());
+    expect(ready.map((e) => e.payload.imageId).sort()).toEqual(
+      report.imported
+        .slice(0, 2)
+        .map((i) => i.id)
+        .sort(),
+    );
     // Nothing left to do on the next pass.
     await expect(services.thumbnails.repair(project.id, services.images.list(project.id))).resolves.toBe(0);
   });

@@ -18,7 +18,9 @@ beforeEach(() => {
   db = openCatalog(path.join(dir, 'catalog.sqlite'));
   const now = new Date().toISOString();
   projectId = Number(
-    db.prepare("INSERT INTO projects (name, folder, palette, created_at, updated_at) VALUES ('P', ?, '[]', ?, ?)").run(path.join(dir, 'p'), now, now).lastInsertRowid,
+    db
+      .prepare("INSERT INTO projects (name, folder, palette, created_at, updated_at) VALUES ('P', ?, '[]', ?, ?)")
+      .run(path.join(dir, 'p'), now, now).lastInsertRowid,
   );
   jobs = new JobRepository(db);
 });
@@ -28,7 +30,14 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const add = (batchSize = 6): Job => jobs.insert({ projectId, prompt: 'portrait', negativePrompt: '', settings: { ...BRAND_LOOP_PRESET.settings, model: 'm', batchSize }, seed: 1 });
+const add = (batchSize = 6): Job =>
+  jobs.insert({
+    projectId,
+    prompt: 'portrait',
+    negativePrompt: '',
+    settings: { ...BRAND_LOOP_PRESET.settings, model: 'm', batchSize },
+    seed: 1,
+  });
 /** A process start: what the queue does first. */
 const restart = (): { resumed: number[]; held: number[] } => jobs.recoverInterrupted(crashLoopMessage, CRASH_LOOP_LIMIT);
 

@@ -46,7 +46,16 @@ export class JobRepository {
         `INSERT INTO jobs (project_id, state, prompt, negative_prompt, settings, batch_size, seed, position, created_at)
          VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(job.projectId, job.prompt, job.negativePrompt, JSON.stringify(job.settings), job.settings.batchSize, job.seed, position, new Date().toISOString());
+      .run(
+        job.projectId,
+        job.prompt,
+        job.negativePrompt,
+        JSON.stringify(job.settings),
+        job.settings.batchSize,
+        job.seed,
+        position,
+        new Date().toISOString(),
+      );
     return this.get(Number(info.lastInsertRowid))!;
   }
 
@@ -86,7 +95,9 @@ export class JobRepository {
    */
   holdUnreadable(id: number, reason: string): void {
     this.db
-      .prepare("UPDATE jobs SET state = 'failed', error = ?, finished_at = COALESCE(finished_at, ?) WHERE id = ? AND state IN ('queued', 'running')")
+      .prepare(
+        "UPDATE jobs SET state = 'failed', error = ?, finished_at = COALESCE(finished_at, ?) WHERE id = ? AND state IN ('queued', 'running')",
+      )
       .run(unreadableMessage(reason), new Date().toISOString(), id);
   }
 
@@ -97,7 +108,6 @@ export class JobRepository {
     const parsed = toJob(row);
     return 'reason' in parsed ? parsed.reason : null;
   }
-
 
   /** SQLite's data_version: changes whenever another connection (another process) commits. */
   dataVersion(): number {
@@ -130,7 +140,15 @@ export class JobRepository {
            interruptions = CASE WHEN @state = 'done' THEN 0 ELSE interruptions END
          WHERE id = @id`,
       )
-      .run({ id, state, started, finished, hasError: fields.error !== undefined ? 1 : 0, error: fields.error ?? null, gpu: fields.gpuSeconds ?? 0 });
+      .run({
+        id,
+        state,
+        started,
+        finished,
+        hasError: fields.error !== undefined ? 1 : 0,
+        error: fields.error ?? null,
+        gpu: fields.gpuSeconds ?? 0,
+      });
     return this.get(id);
   }
 
@@ -147,9 +165,13 @@ export class JobRepository {
     const held: number[] = [];
     const now = new Date().toISOString();
     const requeue = this.db.prepare("UPDATE jobs SET state = 'queued', interruptions = interruptions + 1 WHERE id = ?");
-    const hold = this.db.prepare("UPDATE jobs SET state = 'failed', interruptions = interruptions + 1, error = ?, finished_at = ? WHERE id = ?");
+    const hold = this.db.prepare(
+      "UPDATE jobs SET state = 'failed', interruptions = interruptions + 1, error = ?, finished_at = ? WHERE id = ?",
+    );
     this.db.transaction(() => {
-      const rows = this.db.prepare(`${SELECT} WHERE j.state = 'running' ORDER BY j.position, j.id`).all() as (JobRow & { interruptions: number })[];
+      const rows = this.db.prepare(`${SELECT} WHERE j.state = 'running' ORDER BY j.position, j.id`).all() as (JobRow & {
+        interruptions: number;
+      })[];
       for (const row of rows) {
         const parsed = toJob(row);
         if ('job' in parsed && row.interruptions + 1 >= limit) {
@@ -171,12 +193,16 @@ export class JobRepository {
 
   /** How many times the process died while this job was running, since it last completed or was retried. */
   interruptions(id: number): number {
-    return (this.db.prepare('SELECT interruptions FROM jobs WHERE id = ?').get(id) as { interruptions: number } | undefined)?.interruptions ?? 0;
+    return (
+      (this.db.prepare('SELECT interruptions FROM jobs WHERE id = ?').get(id) as { interruptions: number } | undefined)?.interruptions ?? 0
+    );
   }
 
   /** Moves a job to `position` among the queued jobs (0 = next). */
   move(id: number, position: number): void {
-    const queued = (this.db.prepare("SELECT id FROM jobs WHERE state = 'queued' ORDER BY position, id").all() as { id: number }[]).map((r) => r.id);
+    const queued = (this.db.prepare("SELECT id FROM jobs WHERE state = 'queued' ORDER BY position, id").all() as { id: number }[]).map(
+      (r) => r.id,
+    );
     const from = queued.indexOf(id);
     if (from < 0) return;
     queued.splice(from, 1);
@@ -242,7 +268,8 @@ function toJob(row: JobRow): { job: Job } | { reason: string } {
     const issue = parsed.error.issues[0];
     return { reason: `settings ${issue?.path.join('.') || ''} ${issue?.message ?? 'invalid'}`.replace(/\s+/g, ' ').trim() };
   }
-  if (!Number.isInteger(row.seed) || row.seed < 0 || row.seed > 0xffffffff) return { reason: `seed ${row.seed} is not an unsigned 32-bit integer` };
+  if (!Number.isInteger(row.seed) || row.seed < 0 || row.seed > 0xffffffff)
+    return { reason: `seed ${row.seed} is not an unsigned 32-bit integer` };
   return {
     job: {
       id: row.id,

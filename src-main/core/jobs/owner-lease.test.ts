@@ -36,7 +36,15 @@ describe('OwnerLease', () => {
 
   it('a holder whose process is gone is free at once', () => {
     const dead = Number(spawnSync(process.execPath, ['-e', 'console.log(process.pid)']).stdout.toString().trim());
-    db.prepare('INSERT INTO owner_leases (name, instance, pid, host, kind, since, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run('queue', 'x', dead, os.hostname(), 'app', new Date().toISOString(), Date.now());
+    db.prepare('INSERT INTO owner_leases (name, instance, pid, host, kind, since, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+      'queue',
+      'x',
+      dead,
+      os.hostname(),
+      'app',
+      new Date().toISOString(),
+      Date.now(),
+    );
     expect(new OwnerLease(db, 'queue').tryAcquire('serve')).toBeNull();
   });
 

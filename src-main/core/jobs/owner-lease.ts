@@ -95,7 +95,9 @@ export class OwnerLease {
     this.stopKeepAlive();
     this.timer = setInterval(() => {
       try {
-        const renewed = this.db.prepare('UPDATE owner_leases SET heartbeat_at = ? WHERE name = ? AND instance = ?').run(this.now(), this.name, this.instance);
+        const renewed = this.db
+          .prepare('UPDATE owner_leases SET heartbeat_at = ? WHERE name = ? AND instance = ?')
+          .run(this.now(), this.name, this.instance);
         if (renewed.changes === 0) {
           this.stopKeepAlive();
           onLost();
@@ -123,7 +125,8 @@ export class OwnerLease {
   }
 
   private row(): LeaseRow | undefined {
-    return this.db.prepare('SELECT instance, pid, host, kind, since, heartbeat_at FROM owner_leases WHERE name = ?').get(this.name) as LeaseRow | undefined;
+    return this.db.prepare('SELECT instance, pid, host, kind, since, heartbeat_at FROM owner_leases WHERE name = ?').get(this.name) as
+      LeaseRow | undefined;
   }
 
   private live(row: LeaseRow): boolean {
@@ -152,7 +155,14 @@ function toHolder(row: LeaseRow): LeaseHolder {
 
 /** "the app (process 1234, since 10:02)" — how messages name the owner. */
 export function describeHolder(holder: LeaseHolder): string {
-  const what = holder.kind === 'app' ? 'the Onbrand app' : holder.kind === 'serve' ? '`onbrand serve`' : holder.kind === 'queue run' ? '`onbrand queue run`' : holder.kind;
+  const what =
+    holder.kind === 'app'
+      ? 'the Onbrand app'
+      : holder.kind === 'serve'
+        ? '`onbrand serve`'
+        : holder.kind === 'queue run'
+          ? '`onbrand queue run`'
+          : holder.kind;
   const where = holder.host === os.hostname() ? '' : ` on ${holder.host}`;
   return `${what} (process ${holder.pid}${where}, since ${new Date(holder.since).toLocaleTimeString()})`;
 }

@@ -33,7 +33,14 @@ afterEach(async () => {
   for (const s of open.splice(0)) await s.close();
 });
 
-const settings = (over: Partial<GenerationSettings> = {}): GenerationSettings => ({ ...BRAND_LOOP_PRESET.settings, model: 'tiny-sd', width: 64, height: 64, steps: 4, ...over });
+const settings = (over: Partial<GenerationSettings> = {}): GenerationSettings => ({
+  ...BRAND_LOOP_PRESET.settings,
+  model: 'tiny-sd',
+  width: 64,
+  height: 64,
+  steps: 4,
+  ...over,
+});
 
 function app(dataDir: string): Services {
   const services = createServices(resolveConfig({ dataDir, modelsDir: models }), { provider: 'cpu' });
@@ -41,13 +48,33 @@ function app(dataDir: string): Services {
   return services;
 }
 
-
-
 describe('one owner of the queue', () => {
   it('a second `queue run` refuses, naming the first; a job added or cancelled by another process reaches the owner', async () => {
     const ws = cliWorkspace('onbrand-owner-', models);
     expect((await ws.cli(['projects', 'create', 'Two'])).code).toBe(0);
-    expect((await ws.cli(['queue', 'add', 'Two', '--prompt', 'portrait', '--width', '1536', '--height', '1536', '--steps', '150', '--batch', '8', '--batches', '1', '--seed', '5'])).code).toBe(0);
+    expect(
+      (
+        await ws.cli([
+          'queue',
+          'add',
+          'Two',
+          '--prompt',
+          'portrait',
+          '--width',
+          '1536',
+          '--height',
+          '1536',
+          '--steps',
+          '150',
+          '--batch',
+          '8',
+          '--batches',
+          '1',
+          '--seed',
+          '5',
+        ])
+      ).code,
+    ).toBe(0);
     const owner = ws.start(['queue', 'run', '--provider', 'cpu']);
     // The engine has the model and is denoising job 1 (one UNet pass makes the whole batch).
     await owner.until((out) => /^Engine: /m.test(out));
@@ -57,7 +84,29 @@ describe('one owner of the queue', () => {
     expect(second.out).toContain(`already being run by \`onbrand queue run\` (process ${owner.child.pid}`);
 
     // Added while the owner runs: it runs next there, without anyone waking the owner by hand.
-    expect((await ws.cli(['queue', 'add', 'Two', '--prompt', 'shape', '--width', '64', '--height', '64', '--steps', '4', '--batch', '2', '--batches', '1', '--seed', '9'])).code).toBe(0);
+    expect(
+      (
+        await ws.cli([
+          'queue',
+          'add',
+          'Two',
+          '--prompt',
+          'shape',
+          '--width',
+          '64',
+          '--height',
+          '64',
+          '--steps',
+          '4',
+          '--batch',
+          '2',
+          '--batches',
+          '1',
+          '--seed',
+          '9',
+        ])
+      ).code,
+    ).toBe(0);
     // Cancelled from here while it runs there (today's "only queued or running jobs can be cancelled").
     const cancel = await ws.cli(['queue', 'cancel', '1']);
     expect([cancel.code, cancel.out.trim()]).toEqual([0, 'Job 1: cancelled']);
@@ -76,7 +125,29 @@ describe('one owner of the queue', () => {
   it('the app waits while `queue run` owns the queue, leaves its running job alone, and takes over at once when it is killed: every image once', async () => {
     const ws = cliWorkspace('onbrand-takeover-', models);
     expect((await ws.cli(['projects', 'create', 'Take'])).code).toBe(0);
-    expect((await ws.cli(['queue', 'add', 'Take', '--prompt', 'portrait', '--width', '512', '--height', '512', '--steps', '8', '--batch', '8', '--batches', '1', '--seed', '40'])).code).toBe(0);
+    expect(
+      (
+        await ws.cli([
+          'queue',
+          'add',
+          'Take',
+          '--prompt',
+          'portrait',
+          '--width',
+          '512',
+          '--height',
+          '512',
+          '--steps',
+          '8',
+          '--batch',
+          '8',
+          '--batches',
+          '1',
+          '--seed',
+          '40',
+        ])
+      ).code,
+    ).toBe(0);
     const cli = ws.start(['queue', 'run', '--provider', 'cpu']);
     await cli.until((out) => wrote(out) >= 2);
 
@@ -109,7 +180,9 @@ describe('one owner of the queue', () => {
     services.queue.start('app');
     const project = services.projects.create({ name: 'Marks' });
     const source = fs.mkdtempSync(path.join(os.tmpdir(), 'onbrand-moves-src-'));
-    await sharp({ create: { width: 32, height: 32, channels: 3, background: '#FE2C54' } }).png().toFile(path.join(source, 'a.png'));
+    await sharp({ create: { width: 32, height: 32, channels: 3, background: '#FE2C54' } })
+      .png()
+      .toFile(path.join(source, 'a.png'));
     const [image] = (await services.importer.import(project.id, [path.join(source, 'a.png')])).imported;
     const at = path.join(project.folder, image!.path.startsWith('/') ? path.relative(project.folder, image!.path) : image!.path);
     const relative = path.relative(project.folder, at);
@@ -140,7 +213,9 @@ describe('faults that heal', () => {
     let writes = 0;
     vi.spyOn(fs.promises, 'writeFile').mockImplementation((file, data, options) => {
       if (String(file).includes(`${path.sep}generations${path.sep}`) && ++writes > 2) {
-        return Promise.reject(Object.assign(new Error(`ENOSPC: no space left on device, write '${String(file)}'`), { code: 'ENOSPC', errno: -28 }));
+        return Promise.reject(
+          Object.assign(new Error(`ENOSPC: no space left on device, write '${String(file)}'`), { code: 'ENOSPC', errno: -28 }),
+        );
       }
       return realWrite(file, data, options);
     });
@@ -161,30 +236,56 @@ describe('faults that heal', () => {
     expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
   }, 60_000);
 
-  it.skipIf(!canMountTmpfs())('a real full disk (tmpfs) under `queue run`: exit 1 with the reason and no stack trace; after freeing space, retry finishes', async () => {
-    const disk = mountTmpfs('400k');
-    try {
-      const ws = cliWorkspace('onbrand-tmpfs-', models, { ONBRAND_PROJECTS_DIR: disk.dir });
-      expect((await ws.cli(['projects', 'create', 'Tight'])).code).toBe(0);
-      expect((await ws.cli(['queue', 'add', 'Tight', '--prompt', 'portrait', '--width', '256', '--height', '256', '--steps', '2', '--batch', '6', '--batches', '1', '--seed', '3'])).code).toBe(0);
-      const filler = fillDisk(disk.dir, 16 * 1024);
-      const full = await ws.cli(['queue', 'run', '--provider', 'cpu']);
-      expect(full.code).toBe(1);
-      expect(full.out).toMatch(/Job 1 failed: Disk full: \d images? kept, \d to go\./);
-      expect(full.out).not.toMatch(/^\s+at /m);
-      const kept = ws.peek(1);
-      expect(kept.state).toBe('failed');
-      expect(kept.images).toBeLessThan(6);
+  it.skipIf(!canMountTmpfs())(
+    'a real full disk (tmpfs) under `queue run`: exit 1 with the reason and no stack trace; after freeing space, retry finishes',
+    async () => {
+      const disk = mountTmpfs('400k');
+      try {
+        const ws = cliWorkspace('onbrand-tmpfs-', models, { ONBRAND_PROJECTS_DIR: disk.dir });
+        expect((await ws.cli(['projects', 'create', 'Tight'])).code).toBe(0);
+        expect(
+          (
+            await ws.cli([
+              'queue',
+              'add',
+              'Tight',
+              '--prompt',
+              'portrait',
+              '--width',
+              '256',
+              '--height',
+              '256',
+              '--steps',
+              '2',
+              '--batch',
+              '6',
+              '--batches',
+              '1',
+              '--seed',
+              '3',
+            ])
+          ).code,
+        ).toBe(0);
+        const filler = fillDisk(disk.dir, 16 * 1024);
+        const full = await ws.cli(['queue', 'run', '--provider', 'cpu']);
+        expect(full.code).toBe(1);
+        expect(full.out).toMatch(/Job 1 failed: Disk full: \d images? kept, \d to go\./);
+        expect(full.out).not.toMatch(/^\s+at /m);
+        const kept = ws.peek(1);
+        expect(kept.state).toBe('failed');
+        expect(kept.images).toBeLessThan(6);
 
-      fs.rmSync(filler);
-      expect((await ws.cli(['queue', 'retry', '1'])).code).toBe(0);
-      const again = await ws.cli(['queue', 'run', '--provider', 'cpu']);
-      expect(again.code, again.out).toBe(0);
-      expect(ws.peek(1)).toEqual({ state: 'done', images: 6, indices: 6 });
-    } finally {
-      disk.unmount();
-    }
-  }, 90_000);
+        fs.rmSync(filler);
+        expect((await ws.cli(['queue', 'retry', '1'])).code).toBe(0);
+        const again = await ws.cli(['queue', 'run', '--provider', 'cpu']);
+        expect(again.code, again.out).toBe(0);
+        expect(ws.peek(1)).toEqual({ state: 'done', images: 6, indices: 6 });
+      } finally {
+        disk.unmount();
+      }
+    },
+    90_000,
+  );
 
   it('a damaged (empty or cut-short) file where an image goes is moved aside and made again; adoption waits; nothing wedges', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'onbrand-damaged-'));
@@ -212,10 +313,13 @@ describe('faults that heal', () => {
     expect(made.sort()).toEqual([3, 4, 5, 6]); // each once: two adopted, two made again
     expect(names.map((n) => fs.readFileSync(path.join(project.folder, n)))).toEqual(before);
     const aside = generatedFiles(project.folder).filter((f) => f.endsWith('.damaged'));
-    expect(aside.map((f) => path.basename(f)).sort()).toEqual([`${path.basename(names[1]!)}.damaged`, `${path.basename(names[2]!)}.damaged`]);
+    expect(aside.map((f) => path.basename(f)).sort()).toEqual([
+      `${path.basename(names[1]!)}.damaged`,
+      `${path.basename(names[2]!)}.damaged`,
+    ]);
   }, 60_000);
 
-  it('a damaged file appearing at an image\'s name while the job runs is moved aside: the fresh image is kept, not the damaged one', async () => {
+  it("a damaged file appearing at an image's name while the job runs is moved aside: the fresh image is kept, not the damaged one", async () => {
     const services = app(fs.mkdtempSync(path.join(os.tmpdir(), 'onbrand-eexist-')));
     const project = services.projects.create({ name: 'Race' });
     services.queue.start();
@@ -274,13 +378,15 @@ describe('faults that heal', () => {
     expect([next.state, next.imagesDone, next.error]).toEqual(['done', 2, null]);
   }, 60_000);
 
-  it('temporary files of killed writers are swept at start (projects, data folder, export folders); a live writer\'s are kept', async () => {
+  it("temporary files of killed writers are swept at start (projects, data folder, export folders); a live writer's are kept", async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'onbrand-sweep-'));
     const services = app(dataDir);
     const project = services.projects.create({ name: 'Sweep' });
     const exportsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'onbrand-sweep-exports-'));
     services.db
-      .prepare("INSERT INTO exports (project_id, image_id, target, path, byte_size, width, height, created_at) VALUES (?, NULL, 'folder', ?, 1, 1, 1, '2026-01-01')")
+      .prepare(
+        "INSERT INTO exports (project_id, image_id, target, path, byte_size, width, height, created_at) VALUES (?, NULL, 'folder', ?, 1, 1, 1, '2026-01-01')",
+      )
       .run(project.id, path.join(exportsDir, 'x.jpg'));
     const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)']).stdout.toString().trim();
     const leftovers = [

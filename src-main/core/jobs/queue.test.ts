@@ -20,7 +20,8 @@ let models: string;
 const open: Services[] = [];
 
 beforeAll(() => {
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'main', 'core', 'jobs', 'worker.js'))) throw new Error('Build first (npm run build): the queue runs the built worker.');
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'main', 'core', 'jobs', 'worker.js')))
+    throw new Error('Build first (npm run build): the queue runs the built worker.');
   models = fs.mkdtempSync(path.join(os.tmpdir(), 'onbrand-queue-models-'));
   writeTinySd(path.join(models, 'tiny-sd'));
 });
@@ -44,8 +45,6 @@ const settings = (over: Partial<GenerationSettings> = {}): GenerationSettings =>
   steps: 4,
   ...over,
 });
-
-
 
 describe('GenerationQueue', () => {
   it('runs three batches in order, writing each image into generations/YYYYMMDD and recording it once', async () => {
@@ -89,14 +88,21 @@ describe('GenerationQueue', () => {
     const after = services.queue.list(project.id)[0]!;
     expect([after.state, after.imagesDone]).toEqual(['done', 16]);
     expect(generatedFiles(project.folder)).toHaveLength(16);
-    expect(services.images.list(project.id).map((i) => i.seed).sort((a, b) => a! - b!)).toEqual(Array.from({ length: 16 }, (_, i) => 7 + i));
+    expect(
+      services.images
+        .list(project.id)
+        .map((i) => i.seed)
+        .sort((a, b) => a! - b!),
+    ).toEqual(Array.from({ length: 16 }, (_, i) => 7 + i));
   });
 
   it('keeps a job whose settings no longer parse as failed, with its prompt and the reason; never runs it; the others still run', async () => {
     const { services } = workspace();
     const project = services.projects.create({ name: 'Garbage' });
     services.db
-      .prepare("INSERT INTO jobs (project_id, prompt, settings, batch_size, seed, position, created_at) VALUES (?, 'a prompt worth keeping', '{\"sampler\":\"Heun\",\"steps\":30}', 2, 1, 0, ?)")
+      .prepare(
+        'INSERT INTO jobs (project_id, prompt, settings, batch_size, seed, position, created_at) VALUES (?, \'a prompt worth keeping\', \'{"sampler":"Heun","steps":30}\', 2, 1, 0, ?)',
+      )
       .run(project.id, new Date().toISOString());
     services.queue.add(project.id, 'portrait', '', settings({ batchSize: 2 }), 1, 5);
     const recovered = services.queue.start();
@@ -134,7 +140,9 @@ describe('GenerationQueue', () => {
     await services.queue.whenIdle();
     expect(services.queue.list(project.id).every((j) => j.state === 'queued')).toBe(true);
     const order: number[] = [];
-    services.events.subscribe((e) => e.type === 'job.updated' && e.payload.state === 'running' && !order.includes(e.payload.id) && order.push(e.payload.id));
+    services.events.subscribe(
+      (e) => e.type === 'job.updated' && e.payload.state === 'running' && !order.includes(e.payload.id) && order.push(e.payload.id),
+    );
     services.queue.resume();
     await untilEvent(services, 'job.updated', (j) => j.id === jobs[1]!.id && j.state === 'done');
     expect(order).toEqual([jobs[2]!.id, jobs[0]!.id, jobs[1]!.id]);
@@ -149,7 +157,29 @@ describe('crash safety', () => {
   it('a real kill mid-job loses no finished image; on restart the job resumes and every image is there exactly once', async () => {
     const { dataDir, cli, killWhen, peek: peekJob } = cliWorkspaceHere('onbrand-crash-');
     expect((await cli(['projects', 'create', 'Crash'])).code).toBe(0);
-    expect((await cli(['queue', 'add', 'Crash', '--prompt', 'portrait', '--width', '512', '--height', '512', '--steps', '8', '--batch', '16', '--batches', '1', '--seed', '40'])).code).toBe(0);
+    expect(
+      (
+        await cli([
+          'queue',
+          'add',
+          'Crash',
+          '--prompt',
+          'portrait',
+          '--width',
+          '512',
+          '--height',
+          '512',
+          '--steps',
+          '8',
+          '--batch',
+          '16',
+          '--batches',
+          '1',
+          '--seed',
+          '40',
+        ])
+      ).code,
+    ).toBe(0);
 
     // Kill the process (and its engine worker) with SIGKILL after the third image is written.
     const killed = await killWhen(['queue', 'run', '--provider', 'cpu'], (out) => wrote(out) >= 3);
@@ -185,7 +215,25 @@ describe('crash safety', () => {
     };
     expect((await cli(['projects', 'create', 'Loop'])).code).toBe(0);
     const add = (size: string, batch: string, seed: string): Promise<{ code: number | null; out: string }> =>
-      cli(['queue', 'add', 'Loop', '--prompt', 'portrait', '--width', size, '--height', size, '--steps', '8', '--batch', batch, '--batches', '1', '--seed', seed]);
+      cli([
+        'queue',
+        'add',
+        'Loop',
+        '--prompt',
+        'portrait',
+        '--width',
+        size,
+        '--height',
+        size,
+        '--steps',
+        '8',
+        '--batch',
+        batch,
+        '--batches',
+        '1',
+        '--seed',
+        seed,
+      ]);
     expect((await add('512', '16', '40')).code).toBe(0); // job 1: the one the process "dies" in
     expect((await add('64', '2', '7')).code).toBe(0); // job 2: queued behind it
 
@@ -197,7 +245,10 @@ describe('crash safety', () => {
     expect(afterFirst.images).toBeLessThan(16);
 
     // Restart: resumed as before (one death is not a loop); then the second death in the same job, after it made another image.
-    const second = await killWhen(['queue', 'run', '--provider', 'cpu'], (out) => /Resuming interrupted job 1\./.test(out) && wrote(out) >= 1);
+    const second = await killWhen(
+      ['queue', 'run', '--provider', 'cpu'],
+      (out) => /Resuming interrupted job 1\./.test(out) && wrote(out) >= 1,
+    );
     expect(second).toMatch(/Resuming interrupted job 1\./);
     expect(second).not.toMatch(/Job 1 done/);
     const afterSecond = peek(1);
@@ -207,7 +258,8 @@ describe('crash safety', () => {
     expect(interruptions(1)).toBe(1);
 
     // Restart: job 1 is on hold with the message, not resumed; the queue goes on with job 2 and the run ends normally.
-    const message = 'Onbrand stopped twice while generating this job (512×512, batch 16), so it was put on hold to let the app start. Try a smaller batch or size, or retry it as it is.';
+    const message =
+      'Onbrand stopped twice while generating this job (512×512, batch 16), so it was put on hold to let the app start. Try a smaller batch or size, or retry it as it is.';
     const third = await cli(['queue', 'run', '--provider', 'cpu']);
     expect(third.out).not.toMatch(/Resuming interrupted job 1/);
     expect(third.out).toContain(`Job 1 failed: ${message}`);

@@ -52,7 +52,8 @@ export interface QueueStart {
 export function saveFailedMessage(error: unknown, kept: number, batch: number, folder: string): string {
   const code = (error as NodeJS.ErrnoException).code;
   const left = `${kept} image${kept === 1 ? '' : 's'} kept, ${batch - kept} to go`;
-  if (code === 'ENOSPC' || code === 'SQLITE_FULL' || code === 'EDQUOT') return `Disk full: ${left}. Free some space on the disk of ${folder} and retry the job; it makes only the missing images.`;
+  if (code === 'ENOSPC' || code === 'SQLITE_FULL' || code === 'EDQUOT')
+    return `Disk full: ${left}. Free some space on the disk of ${folder} and retry the job; it makes only the missing images.`;
   return `Could not save an image (${(error as Error).message}): ${left}. Retry the job once the problem is fixed; it makes only the missing images.`;
 }
 
@@ -162,7 +163,9 @@ export class GenerationQueue {
       if (job.state === 'queued' || resumed.includes(job.id) || held.includes(job.id)) adopted += this.adopt(job);
     }
     // Before the first job, as adoption: leftovers of killed writers are gone when anything runs.
-    this.writes = this.writes.then(() => this.sweepTempFiles()).catch((error: unknown) => console.warn(`onbrand: temporary files could not all be removed: ${(error as Error).message}`));
+    this.writes = this.writes
+      .then(() => this.sweepTempFiles())
+      .catch((error: unknown) => console.warn(`onbrand: temporary files could not all be removed: ${(error as Error).message}`));
     this.watchCatalogue();
     void this.pump();
     return { resumed, held, adopted, unreadable };
@@ -267,7 +270,8 @@ export class GenerationQueue {
     if (!this.owner) return;
     // Cancelled from another process while running here: stop it (its finished images stay).
     const current = this.current;
-    if (current && jobs.find((j) => j.id === current.job.id)?.state === 'cancelled') this.worker?.postMessage({ type: 'cancel', jobId: current.job.id });
+    if (current && jobs.find((j) => j.id === current.job.id)?.state === 'cancelled')
+      this.worker?.postMessage({ type: 'cancel', jobId: current.job.id });
     void this.pump();
   }
 
@@ -322,7 +326,8 @@ export class GenerationQueue {
    */
   retry(jobId: number): Job {
     const job = this.require(jobId);
-    if (job.state !== 'failed' && job.state !== 'cancelled') throw new ApiError('conflict', `Job ${jobId} is ${job.state}; only failed or cancelled jobs can be retried.`, 'jobId');
+    if (job.state !== 'failed' && job.state !== 'cancelled')
+      throw new ApiError('conflict', `Job ${jobId} is ${job.state}; only failed or cancelled jobs can be retried.`, 'jobId');
     this.jobs.clearInterruptions(jobId);
     this.jobs.toBack(jobId);
     const updated = this.update(jobId, 'queued');
@@ -379,7 +384,12 @@ export class GenerationQueue {
     const job = this.jobs.get(jobId);
     if (!job) {
       const unreadable = this.jobs.unreadableReason(jobId);
-      if (unreadable) throw new ApiError('conflict', `Job ${jobId}'s settings cannot be read (${unreadable}); it is kept as failed with its prompt: queue the prompt again.`, 'jobId');
+      if (unreadable)
+        throw new ApiError(
+          'conflict',
+          `Job ${jobId}'s settings cannot be read (${unreadable}); it is kept as failed with its prompt: queue the prompt again.`,
+          'jobId',
+        );
       throw new ApiError('not_found', `No job with id ${jobId}.`, 'jobId');
     }
     return job;
@@ -503,10 +513,24 @@ export class GenerationQueue {
     const current = this.current;
     switch (message.type) {
       case 'status':
-        this.setStatus({ state: message.state === 'idle' ? (this.paused ? 'paused' : 'idle') : message.state, model: message.model, provider: message.provider, fallbacks: message.fallbacks });
+        this.setStatus({
+          state: message.state === 'idle' ? (this.paused ? 'paused' : 'idle') : message.state,
+          model: message.model,
+          provider: message.provider,
+          fallbacks: message.fallbacks,
+        });
         return;
       case 'progress':
-        if (current) this.events.emit('job.progress', { jobId: message.jobId, projectId: current.job.projectId, index: message.index, step: message.step, steps: message.steps, etaMs: message.etaMs, preview: message.preview });
+        if (current)
+          this.events.emit('job.progress', {
+            jobId: message.jobId,
+            projectId: current.job.projectId,
+            index: message.index,
+            step: message.step,
+            steps: message.steps,
+            etaMs: message.etaMs,
+            preview: message.preview,
+          });
         return;
       case 'warning':
         return;
@@ -514,14 +538,16 @@ export class GenerationQueue {
         // After another process took the queue over, it records (or adopts) the images itself.
         if (current && this.owner) {
           const job = current.job;
-          this.writes = this.writes.then(() => this.record(job, message)).catch((error: unknown) => {
-            // A full disk (or another write failure): stop making images nobody can keep; the job
-            // fails with what was kept and what is left, and a retry makes only the missing ones.
-            if (current.saveError === undefined) {
-              current.saveError = error;
-              this.worker?.postMessage({ type: 'cancel', jobId: job.id });
-            }
-          });
+          this.writes = this.writes
+            .then(() => this.record(job, message))
+            .catch((error: unknown) => {
+              // A full disk (or another write failure): stop making images nobody can keep; the job
+              // fails with what was kept and what is left, and a retry makes only the missing ones.
+              if (current.saveError === undefined) {
+                current.saveError = error;
+                this.worker?.postMessage({ type: 'cancel', jobId: job.id });
+              }
+            });
         }
         return;
       case 'done':
@@ -540,7 +566,12 @@ export class GenerationQueue {
           if (current.saveError !== undefined) {
             state = 'failed';
             const project = this.projects.get(current.job.projectId);
-            error = saveFailedMessage(current.saveError, this.images.jobIndices(current.job.id).size, current.job.batchSize, project?.folder ?? 'the project');
+            error = saveFailedMessage(
+              current.saveError,
+              this.images.jobIndices(current.job.id).size,
+              current.job.batchSize,
+              project?.folder ?? 'the project',
+            );
           }
           try {
             this.update(message.jobId, state, { gpuSeconds: message.gpuSeconds, ...(error !== undefined ? { error } : {}) });
@@ -548,7 +579,9 @@ export class GenerationQueue {
           } catch (failure) {
             // The catalogue itself cannot be written (a full disk): the job stays "running" and is
             // resumed at the next start, from its first missing image.
-            console.error(`onbrand: job ${message.jobId} ended (${state}) but the catalogue could not record it: ${(failure as Error).message}`);
+            console.error(
+              `onbrand: job ${message.jobId} ended (${state}) but the catalogue could not record it: ${(failure as Error).message}`,
+            );
           }
           this.current = undefined;
           current.resolve();
@@ -585,7 +618,14 @@ export class GenerationQueue {
     await this.insertImage(job, image.index, image.seed, relative, bytes, image.parameters);
   }
 
-  private async insertImage(job: Job, index: number, seed: number, relative: string, bytes: Buffer, parameters: string | null): Promise<void> {
+  private async insertImage(
+    job: Job,
+    index: number,
+    seed: number,
+    relative: string,
+    bytes: Buffer,
+    parameters: string | null,
+  ): Promise<void> {
     if (this.images.jobIndices(job.id).has(index)) return;
     const hash = crypto.createHash('sha256').update(bytes).digest('hex');
     const thumbRelative = thumbnailRelativePath(hash);
@@ -646,7 +686,9 @@ export class GenerationQueue {
             return;
           }
           await this.insertImage(job, index, seed, relative, bytes, readParameters(bytes));
-        })().catch((error: unknown) => console.warn(`onbrand: could not adopt ${file}: ${(error as Error).message}; it will be made again.`)),
+        })().catch((error: unknown) =>
+          console.warn(`onbrand: could not adopt ${file}: ${(error as Error).message}; it will be made again.`),
+        ),
       );
     }
     this.writes = this.writes.then(() => Promise.all(pending)).then(() => undefined);
@@ -667,7 +709,12 @@ export class GenerationQueue {
         const dir = path.join(generations, day);
         for (const name of await fs.promises.readdir(dir).catch(() => [] as string[])) {
           const writer = /\.(\d+)-[0-9a-f]{12}\.tmp$/.exec(name)?.[1];
-          if (!name.startsWith('.') || !name.endsWith('.tmp') || (writer !== undefined && Number(writer) !== process.pid && processAlive(Number(writer)))) continue;
+          if (
+            !name.startsWith('.') ||
+            !name.endsWith('.tmp') ||
+            (writer !== undefined && Number(writer) !== process.pid && processAlive(Number(writer)))
+          )
+            continue;
           await fs.promises.rm(path.join(dir, name), { force: true }).catch(() => undefined);
         }
       }

@@ -51,7 +51,11 @@ async function run(request: RunRequest): Promise<void> {
     }
     post({ type: 'status', state: 'loading', model: null, provider: null, fallbacks: [] });
     const model = await engine.load(request.modelDir, request.provider);
-    const status = { model: model.folder.name, provider: model.provider, fallbacks: model.attempts.map((a) => `${a.provider}: ${a.error}`) };
+    const status = {
+      model: model.folder.name,
+      provider: model.provider,
+      fallbacks: model.attempts.map((a) => `${a.provider}: ${a.error}`),
+    };
     post({ type: 'status', state: 'running', ...status });
     for (const [start, length] of contiguousRuns(request.indices)) {
       controller.signal.throwIfAborted();
@@ -85,13 +89,24 @@ async function run(request: RunRequest): Promise<void> {
               const at = index;
               progressPosts = progressPosts
                 .then(() => previewUrl(withPreview ? p.preview : null))
-                .then((preview) => post({ type: 'progress', jobId: request.jobId, index: at, step: p.step, steps: p.steps, etaMs: p.etaMs, preview }))
+                .then((preview) =>
+                  post({ type: 'progress', jobId: request.jobId, index: at, step: p.step, steps: p.steps, etaMs: p.etaMs, preview }),
+                )
                 .catch(() => undefined);
             },
             onImage: (image) => {
               const png = new Uint8Array(image.png);
               post(
-                { type: 'image', jobId: request.jobId, index: start + image.index, seed: image.seed, png, parameters: image.parameters, width: image.width, height: image.height },
+                {
+                  type: 'image',
+                  jobId: request.jobId,
+                  index: start + image.index,
+                  seed: image.seed,
+                  png,
+                  parameters: image.parameters,
+                  width: image.width,
+                  height: image.height,
+                },
                 [png.buffer as ArrayBuffer],
               );
               index = start + image.index + 1;
@@ -112,7 +127,13 @@ async function run(request: RunRequest): Promise<void> {
     }
   } finally {
     running.delete(request.jobId);
-    post({ type: 'status', state: 'idle', model: engine?.model?.folder.name ?? null, provider: engine?.model?.provider ?? null, fallbacks: engine?.model?.attempts.map((a) => `${a.provider}: ${a.error}`) ?? [] });
+    post({
+      type: 'status',
+      state: 'idle',
+      model: engine?.model?.folder.name ?? null,
+      provider: engine?.model?.provider ?? null,
+      fallbacks: engine?.model?.attempts.map((a) => `${a.provider}: ${a.error}`) ?? [],
+    });
   }
 }
 

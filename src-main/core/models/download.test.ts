@@ -56,7 +56,11 @@ afterEach(async () => {
 
 /** The requests that asked for the bytes of `file` (the CDN for LFS files, /resolve/ for small ones), not the redirects. */
 function byteRequests(file: string): LoggedRequest[] {
-  return hub.requests.filter((r) => r.status !== 302 && (r.url.includes(`file=${encodeURIComponent(file)}&`) || (r.url.includes('/resolve/') && r.url.endsWith(`/${file}`))));
+  return hub.requests.filter(
+    (r) =>
+      r.status !== 302 &&
+      (r.url.includes(`file=${encodeURIComponent(file)}&`) || (r.url.includes('/resolve/') && r.url.endsWith(`/${file}`))),
+  );
 }
 
 /** One file of the imitation's `main`, as downloadFile takes it. */
@@ -134,14 +138,28 @@ describe('downloadFiles', () => {
     expect(noToken.code).toBe('auth');
     expect(noToken.message).toContain('set HF_TOKEN or add a token in Settings');
 
-    const file: FileToDownload = { path: 'model.safetensors', size: GATED.length, blobId: '0'.repeat(40), url: resolveUrl(hub.url, 'onbrand/gated', 'main', 'model.safetensors'), repo: 'onbrand/gated', revision: 'main' };
+    const file: FileToDownload = {
+      path: 'model.safetensors',
+      size: GATED.length,
+      blobId: '0'.repeat(40),
+      url: resolveUrl(hub.url, 'onbrand/gated', 'main', 'model.safetensors'),
+      repo: 'onbrand/gated',
+      revision: 'main',
+    };
     const refused = await failure(downloadFile(file, path.join(work, 'm.safetensors'), { ...options, env: { HF_TOKEN: 'hf_elsewhere' } }));
     expect(refused.code).toBe('auth'); // an unknown token is refused outright
     expect(refused.message).toContain('token was refused for onbrand/gated@main:model.safetensors');
-    const hubWithOther = await startHubImitation({ repos: { 'onbrand/gated': { gated: true, revisions: { main: { 'a.bin': GATED } } } }, tokens: { hf_other: [] } });
+    const hubWithOther = await startHubImitation({
+      repos: { 'onbrand/gated': { gated: true, revisions: { main: { 'a.bin': GATED } } } },
+      tokens: { hf_other: [] },
+    });
     try {
       const other = await failure(
-        downloadFile({ ...file, url: resolveUrl(hubWithOther.url, 'onbrand/gated', 'main', 'a.bin'), path: 'a.bin' }, path.join(work, 'a.bin'), { ...options, token: 'hf_other' }),
+        downloadFile(
+          { ...file, url: resolveUrl(hubWithOther.url, 'onbrand/gated', 'main', 'a.bin'), path: 'a.bin' },
+          path.join(work, 'a.bin'),
+          { ...options, token: 'hf_other' },
+        ),
       );
       expect(other.code).toBe('forbidden');
       expect(other.status).toBe(403);
@@ -151,7 +169,13 @@ describe('downloadFiles', () => {
       await hubWithOther.close();
     }
 
-    const missing = await failure(downloadFile({ ...(await remote('unet/model.onnx')), url: resolveUrl(hub.url, REPO, 'main', 'vae/model.onnx'), path: 'vae/model.onnx' }, path.join(work, 'v'), options));
+    const missing = await failure(
+      downloadFile(
+        { ...(await remote('unet/model.onnx')), url: resolveUrl(hub.url, REPO, 'main', 'vae/model.onnx'), path: 'vae/model.onnx' },
+        path.join(work, 'v'),
+        options,
+      ),
+    );
     expect(missing.code).toBe('not_found');
     expect(missing.message).toBe(`File "vae/model.onnx" does not exist in ${REPO} at revision main (HTTP 404).`);
 
@@ -180,7 +204,9 @@ describe('downloadFiles', () => {
   });
 
   it('refuses to start without room for what is left, naming need and free space', async () => {
-    const error = await failure(downloadFiles({ repo: REPO, staging: path.join(work, 's') }, { ...options, freeSpace: () => 500_000, diskMarginBytes: 1_000_000 }));
+    const error = await failure(
+      downloadFiles({ repo: REPO, staging: path.join(work, 's') }, { ...options, freeSpace: () => 500_000, diskMarginBytes: 1_000_000 }),
+    );
     expect(error.code).toBe('disk_full');
     expect(error.message).toContain('needs 1.3 MB (plus 1.0 MB to spare) but only 500 KB is free');
     expect(hub.requests.map((r) => r.url)).toEqual([`/api/models/${REPO}/revision/main?blobs=true`]);
@@ -198,7 +224,9 @@ describe('downloadFiles', () => {
     await downloadFiles({ repo: REPO, staging }, { ...options, onProgress: (p) => seen.push(p) });
     expect(seen[0]!.bytesDone).toBe(INDEX.length + part);
     expect(byteRequests('model_index.json')).toEqual([]);
-    expect(byteRequests('unet/model.onnx')).toMatchObject([{ status: 206, headers: { range: `bytes=${part}-` }, bytesSent: UNET.length - part }]);
+    expect(byteRequests('unet/model.onnx')).toMatchObject([
+      { status: 206, headers: { range: `bytes=${part}-` }, bytesSent: UNET.length - part },
+    ]);
     expect(byteRequests('text_encoder/model.onnx')).toMatchObject([{ status: 200 }]);
     expect(fs.readFileSync(path.join(staging, 'unet', 'model.onnx')).equals(UNET)).toBe(true);
   });
@@ -211,7 +239,9 @@ describe('downloadFile', () => {
     const dest = path.join(work, 'unet.onnx');
     hub.setFault({ file: file.path, bytesPerSecond: 512 * 1024 });
 
-    const proc = spawn(process.execPath, [child, JSON.stringify({ file, dest, options: { ...options, progressIntervalMs: 0 } })], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [child, JSON.stringify({ file, dest, options: { ...options, progressIntervalMs: 0 } })], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<NodeJS.Signals | null>((resolve) => proc.once('exit', (_code, signal) => resolve(signal)));
@@ -233,7 +263,11 @@ describe('downloadFile', () => {
     const part = fs.statSync(`${dest}.part`).size;
     expect(part).toBeGreaterThanOrEqual(100_000);
     expect(part).toBeLessThan(UNET.length);
-    expect(JSON.parse(fs.readFileSync(`${dest}.part.json`, 'utf8'))).toMatchObject({ size: UNET.length, sha256: file.sha256, etag: `"${file.sha256}"` });
+    expect(JSON.parse(fs.readFileSync(`${dest}.part.json`, 'utf8'))).toMatchObject({
+      size: UNET.length,
+      sha256: file.sha256,
+      etag: `"${file.sha256}"`,
+    });
 
     hub.setFault(undefined);
     hub.requests.length = 0;
@@ -389,7 +423,10 @@ describe('downloadFile', () => {
     hub.setFile(REPO, 'main', 'text_encoder/model.onnx', TEXT.subarray(0, 900));
     const dest = path.join(work, 'text.onnx');
     fs.writeFileSync(`${dest}.part`, TEXT.subarray(0, 2000));
-    fs.writeFileSync(`${dest}.part.json`, JSON.stringify({ version: 1, url: file.url, size: file.size, sha256: file.sha256, blobId: file.blobId }));
+    fs.writeFileSync(
+      `${dest}.part.json`,
+      JSON.stringify({ version: 1, url: file.url, size: file.size, sha256: file.sha256, blobId: file.blobId }),
+    );
     const error = await failure(downloadFile(file, dest, options));
     expect(byteRequests(file.path).map((r) => [r.status, r.headers.range])).toEqual([
       [416, 'bytes=2000-'],
@@ -403,7 +440,10 @@ describe('downloadFile', () => {
     const file = await remote('text_encoder/model.onnx');
     const dest = path.join(work, 'text.onnx');
     fs.writeFileSync(`${dest}.part`, TEXT);
-    fs.writeFileSync(`${dest}.part.json`, JSON.stringify({ version: 1, url: file.url, size: file.size, sha256: file.sha256, blobId: file.blobId }));
+    fs.writeFileSync(
+      `${dest}.part.json`,
+      JSON.stringify({ version: 1, url: file.url, size: file.size, sha256: file.sha256, blobId: file.blobId }),
+    );
     hub.requests.length = 0;
     await downloadFile(file, dest, options);
     expect(hub.requests).toEqual([]);
@@ -437,7 +477,9 @@ async function buildChild(): Promise<string> {
   const util = fs.readdirSync(path.join(core, 'util')).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
   for (const file of ['models/hub.ts', 'models/download.ts', ...util.map((f) => `util/${f}`)]) {
     const source = fs.readFileSync(path.join(core, file), 'utf8');
-    const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } });
+    const { outputText } = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
+    });
     fs.mkdirSync(path.join(dir, path.dirname(file)), { recursive: true });
     fs.writeFileSync(path.join(dir, file.replace(/\.ts$/, '.js')), outputText);
   }

@@ -196,9 +196,15 @@ export async function readDownloadMarker(folder: string): Promise<DownloadedSet 
  */
 export async function installAtomically(staging: string, finalDir: string): Promise<void> {
   if (!(await readDownloadMarker(staging))) {
-    throw new DownloadError('bad_request', `${staging} is not a complete download (it has no ${DOWNLOAD_MARKER}); finish or resume the download first.`);
+    throw new DownloadError(
+      'bad_request',
+      `${staging} is not a complete download (it has no ${DOWNLOAD_MARKER}); finish or resume the download first.`,
+    );
   }
-  const taken = new DownloadError('exists', `${finalDir} already exists; Onbrand does not overwrite an installed model. Remove it or choose another name.`);
+  const taken = new DownloadError(
+    'exists',
+    `${finalDir} already exists; Onbrand does not overwrite an installed model. Remove it or choose another name.`,
+  );
   if (await exists(finalDir)) throw taken;
   await fsp.mkdir(path.dirname(finalDir), { recursive: true });
   try {
@@ -206,7 +212,11 @@ export async function installAtomically(staging: string, finalDir: string): Prom
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EEXIST' || code === 'ENOTEMPTY') throw taken;
-    if (code === 'EXDEV') throw new DownloadError('bad_request', `Cannot move ${staging} to ${finalDir}: they are on different disks. Download into a folder on the same disk.`);
+    if (code === 'EXDEV')
+      throw new DownloadError(
+        'bad_request',
+        `Cannot move ${staging} to ${finalDir}: they are on different disks. Download into a folder on the same disk.`,
+      );
     throw error;
   }
 }
@@ -222,13 +232,19 @@ function selectFiles(listing: HubFile[], request: SetRequest, commit: string): H
     const byPath = new Map(listing.map((f) => [f.path, f]));
     files = wanted.map((p) => {
       const file = byPath.get(p);
-      if (!file) throw new DownloadError('not_found', `File "${p}" does not exist in ${request.repo} at revision ${request.revision ?? 'main'} (commit ${commit.slice(0, 7)}).`);
+      if (!file)
+        throw new DownloadError(
+          'not_found',
+          `File "${p}" does not exist in ${request.repo} at revision ${request.revision ?? 'main'} (commit ${commit.slice(0, 7)}).`,
+        );
       return file;
     });
   }
-  if (files.length === 0) throw new DownloadError('bad_request', `No files to download from ${describeRef(request.repo, request.revision ?? 'main')}.`);
+  if (files.length === 0)
+    throw new DownloadError('bad_request', `No files to download from ${describeRef(request.repo, request.revision ?? 'main')}.`);
   for (const f of files) {
-    if (!isSafeRepoPath(f.path)) throw new DownloadError('bad_request', `${request.repo} lists a file with an unsafe path ("${f.path}"); refusing to write it.`);
+    if (!isSafeRepoPath(f.path))
+      throw new DownloadError('bad_request', `${request.repo} lists a file with an unsafe path ("${f.path}"); refusing to write it.`);
   }
   return files;
 }
@@ -285,7 +301,12 @@ async function fetchOne(file: FileToDownload, dest: string, options: DownloadOpt
     const res: HubResponse = await hubRequest(file.url, { token, headers, signal: options.signal, timeoutMs: options.timeoutMs });
     if (res.status === 416) {
       res.body.resume();
-      if (offset === 0) throw new DownloadError('bad_request', `${originOf(file.url)} refused to send ${describeRef(file.repo, file.revision, file.path)} (HTTP 416).`, { status: 416 });
+      if (offset === 0)
+        throw new DownloadError(
+          'bad_request',
+          `${originOf(file.url)} refused to send ${describeRef(file.repo, file.revision, file.path)} (HTTP 416).`,
+          { status: 416 },
+        );
       await restart(); // the part does not fit the file the server has: start again
       return 'restarted';
     }
@@ -295,21 +316,30 @@ async function fetchOne(file: FileToDownload, dest: string, options: DownloadOpt
       if (!range || Number(range[1]) !== offset) {
         res.body.resume();
         await restart();
-        throw new DownloadError('network', `${originOf(file.url)} sent the wrong part of ${file.path}; starting it again.`, { retryable: true });
+        throw new DownloadError('network', `${originOf(file.url)} sent the wrong part of ${file.path}; starting it again.`, {
+          retryable: true,
+        });
       }
     } else if (res.status !== 200) {
       const text = await readText(res.body, 64 * 1024);
       if ((res.status === 401 || res.status === 403) && originOf(res.url) !== originOf(file.url)) {
         // The CDN refusing its own signed link (it expired): the Hub gives a fresh one on the next try.
-        throw new DownloadError('network', `The download server refused ${describeRef(file.repo, file.revision, file.path)} (HTTP ${res.status}).`, {
-          status: res.status,
-          retryable: true,
-        });
+        throw new DownloadError(
+          'network',
+          `The download server refused ${describeRef(file.repo, file.revision, file.path)} (HTTP ${res.status}).`,
+          {
+            status: res.status,
+            retryable: true,
+          },
+        );
       }
       throw errorForStatus(res.status, res.headers, text, where, token !== undefined);
     }
 
-    const announced = res.status === 206 ? Number(/\/(\d+)$/.exec(String(res.headers['content-range']))?.[1] ?? file.size) : Number(res.headers['content-length'] ?? file.size);
+    const announced =
+      res.status === 206
+        ? Number(/\/(\d+)$/.exec(String(res.headers['content-range']))?.[1] ?? file.size)
+        : Number(res.headers['content-length'] ?? file.size);
     if (announced !== file.size) {
       res.body.resume();
       await forget(part, sidecar);
@@ -343,12 +373,14 @@ async function fetchOne(file: FileToDownload, dest: string, options: DownloadOpt
   while (offset < file.size) {
     try {
       const outcome = await attempt();
-      if (outcome === 'body' && offset < file.size) throw new DownloadError('network', `The connection closed before the end of ${file.path}.`, { retryable: true });
+      if (outcome === 'body' && offset < file.size)
+        throw new DownloadError('network', `The connection closed before the end of ${file.path}.`, { retryable: true });
     } catch (thrown) {
       const error = asDownloadError(thrown, where, path.dirname(dest), options, file.size - offset);
       if (error.code === 'cancelled') {
         if (options.discardOnCancel) await forget(part, sidecar);
-        const kept = options.discardOnCancel || offset === 0 ? '' : ` ${formatBytes(offset)} of ${formatBytes(file.size)} are kept to resume.`;
+        const kept =
+          options.discardOnCancel || offset === 0 ? '' : ` ${formatBytes(offset)} of ${formatBytes(file.size)} are kept to resume.`;
         throw new DownloadError('cancelled', `Download of ${describeRef(file.repo, file.revision, file.path)} cancelled.${kept}`);
       }
       if (!error.retryable) throw error;
@@ -356,11 +388,15 @@ async function fetchOne(file: FileToDownload, dest: string, options: DownloadOpt
       offsetAtFailure = offset;
       failures++;
       if (failures >= tries) {
-        throw new DownloadError('network', `${error.message} (gave up after ${failures} tries; ${formatBytes(offset)} are kept to resume)`, {
-          status: error.status,
-          detail: error.detail,
-          cause: error,
-        });
+        throw new DownloadError(
+          'network',
+          `${error.message} (gave up after ${failures} tries; ${formatBytes(offset)} are kept to resume)`,
+          {
+            status: error.status,
+            detail: error.detail,
+            cause: error,
+          },
+        );
       }
       // A failed write may have left more (or fewer) bytes on disk than were hashed.
       if ((await sizeOf(part)) !== offset) {

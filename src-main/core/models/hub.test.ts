@@ -4,7 +4,17 @@
  * 404 in their Hub variants), retried only when retrying can help.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_ENDPOINT, DownloadError, fetchRevision, formatBytes, hubEndpoint, hubToken, parseModelRef, resolveUrl, type HubOptions } from './hub.js';
+import {
+  DEFAULT_ENDPOINT,
+  DownloadError,
+  fetchRevision,
+  formatBytes,
+  hubEndpoint,
+  hubToken,
+  parseModelRef,
+  resolveUrl,
+  type HubOptions,
+} from './hub.js';
 import { gitBlobId, sha256Of, startHubImitation, type HubImitation } from './testing/hub-imitation.js';
 
 describe('parseModelRef', () => {
@@ -19,8 +29,14 @@ describe('parseModelRef', () => {
       'https://huggingface.co/org/name/resolve/refs%2Fpr%2F1/unet/model.onnx?download=true',
       { repo: 'org/name', revision: 'refs/pr/1', path: 'unet/model.onnx', endpoint: 'https://huggingface.co' },
     ],
-    ['https://huggingface.co/org/name/blob/main/v1-5.safetensors', { repo: 'org/name', revision: 'main', path: 'v1-5.safetensors', endpoint: 'https://huggingface.co' }],
-    ['https://hf-mirror.com/gpt2/resolve/main/config.json', { repo: 'gpt2', revision: 'main', path: 'config.json', endpoint: 'https://hf-mirror.com' }],
+    [
+      'https://huggingface.co/org/name/blob/main/v1-5.safetensors',
+      { repo: 'org/name', revision: 'main', path: 'v1-5.safetensors', endpoint: 'https://huggingface.co' },
+    ],
+    [
+      'https://hf-mirror.com/gpt2/resolve/main/config.json',
+      { repo: 'gpt2', revision: 'main', path: 'config.json', endpoint: 'https://hf-mirror.com' },
+    ],
     ['https://huggingface.co/org/name/tree/fp16', { repo: 'org/name', revision: 'fp16', endpoint: 'https://huggingface.co' }],
     ['https://huggingface.co/org/name/', { repo: 'org/name', revision: 'main', endpoint: 'https://huggingface.co' }],
   ])('reads %s', (input, expected) => {
@@ -116,10 +132,28 @@ describe('fetchRevision', () => {
   });
 
   const failures: [string, string, HubOptions, string, string[]][] = [
-    ['a gated repo without a token', 'onbrand/gated', {}, 'auth', ['onbrand/gated@main needs a Hugging Face token (HTTP 401)', 'gated', 'set HF_TOKEN or add a token in Settings']],
-    ['a gated repo with a token that has no access', 'onbrand/gated', { token: 'hf_other' }, 'forbidden', ['no access to onbrand/gated@main (HTTP 403)', 'set HF_TOKEN or add a token in Settings']],
+    [
+      'a gated repo without a token',
+      'onbrand/gated',
+      {},
+      'auth',
+      ['onbrand/gated@main needs a Hugging Face token (HTTP 401)', 'gated', 'set HF_TOKEN or add a token in Settings'],
+    ],
+    [
+      'a gated repo with a token that has no access',
+      'onbrand/gated',
+      { token: 'hf_other' },
+      'forbidden',
+      ['no access to onbrand/gated@main (HTTP 403)', 'set HF_TOKEN or add a token in Settings'],
+    ],
     ['an invalid token', 'onbrand/tiny', { token: 'hf_wrong' }, 'auth', ['token was refused', 'HTTP 401']],
-    ['an unknown repo, anonymously (the Hub says 401)', 'onbrand/nope', {}, 'not_found', ['"onbrand/nope" was not found', 'HTTP 401', 'if it is private']],
+    [
+      'an unknown repo, anonymously (the Hub says 401)',
+      'onbrand/nope',
+      {},
+      'not_found',
+      ['"onbrand/nope" was not found', 'HTTP 401', 'if it is private'],
+    ],
     ['an unknown repo, with a token', 'onbrand/nope', { token: 'hf_good' }, 'not_found', ['"onbrand/nope" was not found', 'HTTP 404']],
   ];
   it.each(failures)('names %s, and does not retry', async (_what, repo, extra, code, words) => {
@@ -160,9 +194,13 @@ describe('fetchRevision', () => {
   });
 
   it('names an endpoint that is not a Hub, or not there', async () => {
-    const error = (await fetchRevision('onbrand/tiny', 'main', { ...options, endpoint: `${hub.url}/elsewhere` }).catch((e: unknown) => e)) as DownloadError;
+    const error = (await fetchRevision('onbrand/tiny', 'main', { ...options, endpoint: `${hub.url}/elsewhere` }).catch(
+      (e: unknown) => e,
+    )) as DownloadError;
     expect(error.code).toBe('not_found');
-    const refused = (await fetchRevision('onbrand/tiny', 'main', { ...options, endpoint: 'http://127.0.0.1:1', retry: { tries: 1 } }).catch((e: unknown) => e)) as DownloadError;
+    const refused = (await fetchRevision('onbrand/tiny', 'main', { ...options, endpoint: 'http://127.0.0.1:1', retry: { tries: 1 } }).catch(
+      (e: unknown) => e,
+    )) as DownloadError;
     expect(refused.code).toBe('network');
     expect(refused.message).toContain('ECONNREFUSED');
   });

@@ -43,7 +43,13 @@ export class DownloadError extends Error {
   constructor(
     code: DownloadErrorCode,
     message: string,
-    options: { status?: number | undefined; detail?: string | undefined; retryable?: boolean; retryAfterMs?: number | undefined; cause?: unknown } = {},
+    options: {
+      status?: number | undefined;
+      detail?: string | undefined;
+      retryable?: boolean;
+      retryAfterMs?: number | undefined;
+      cause?: unknown;
+    } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'DownloadError';
@@ -266,9 +272,13 @@ export async function fetchRevision(repo: string, revision = 'main', options: Hu
     try {
       json = JSON.parse(text);
     } catch {
-      throw new DownloadError('bad_request', `${endpoint} answered something that is not Hub revision info for ${describeRef(repo, revision)}; check the endpoint.`, {
-        detail: text.slice(0, 200),
-      });
+      throw new DownloadError(
+        'bad_request',
+        `${endpoint} answered something that is not Hub revision info for ${describeRef(repo, revision)}; check the endpoint.`,
+        {
+          detail: text.slice(0, 200),
+        },
+      );
     }
     return parseRevision(json, where);
   });
@@ -276,13 +286,21 @@ export async function fetchRevision(repo: string, revision = 'main', options: Hu
 
 function parseRevision(json: unknown, where: HubPlace): RevisionInfo {
   const bad = (what: string): DownloadError =>
-    new DownloadError('bad_request', `${where.endpoint} sent unexpected revision info for ${describeRef(where.repo, where.revision)} (${what}); check the endpoint.`);
+    new DownloadError(
+      'bad_request',
+      `${where.endpoint} sent unexpected revision info for ${describeRef(where.repo, where.revision)} (${what}); check the endpoint.`,
+    );
   if (typeof json !== 'object' || json === null) throw bad('not an object');
   const { sha, siblings } = json as { sha?: unknown; siblings?: unknown };
   if (typeof sha !== 'string' || !/^[0-9a-f]{40}$/.test(sha)) throw bad('no commit sha');
   if (!Array.isArray(siblings)) throw bad('no file list');
   const files = siblings.map((s: unknown): HubFile => {
-    const { rfilename, size, blobId, lfs } = (s ?? {}) as { rfilename?: unknown; size?: unknown; blobId?: unknown; lfs?: { sha256?: unknown } | null };
+    const { rfilename, size, blobId, lfs } = (s ?? {}) as {
+      rfilename?: unknown;
+      size?: unknown;
+      blobId?: unknown;
+      lfs?: { sha256?: unknown } | null;
+    };
     if (typeof rfilename !== 'string') throw bad('a file without a name');
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw bad(`no size for ${rfilename}`);
     if (typeof blobId !== 'string' || !/^[0-9a-f]{40}$/.test(blobId)) throw bad(`no blob id for ${rfilename}`);
@@ -294,7 +312,9 @@ function parseRevision(json: unknown, where: HubPlace): RevisionInfo {
     return file;
   });
   const { cardData, tags } = json as { cardData?: { license?: unknown } | null; tags?: unknown };
-  const tagged = Array.isArray(tags) ? tags.find((t): t is string => typeof t === 'string' && t.startsWith('license:'))?.slice('license:'.length) : undefined;
+  const tagged = Array.isArray(tags)
+    ? tags.find((t): t is string => typeof t === 'string' && t.startsWith('license:'))?.slice('license:'.length)
+    : undefined;
   const licence = typeof cardData?.license === 'string' ? cardData.license : tagged;
   return { endpoint: where.endpoint, repo: where.repo, revision: where.revision, commit: sha, files, ...(licence ? { licence } : {}) };
 }
@@ -329,7 +349,12 @@ const MAX_REDIRECTS = 5;
  */
 export async function hubRequest(
   url: string,
-  init: { token?: string | undefined; headers?: Record<string, string>; signal?: AbortSignal | undefined; timeoutMs?: number | undefined } = {},
+  init: {
+    token?: string | undefined;
+    headers?: Record<string, string>;
+    signal?: AbortSignal | undefined;
+    timeoutMs?: number | undefined;
+  } = {},
 ): Promise<HubResponse> {
   const tokenOrigin = new URL(url).origin;
   let current = url;
@@ -349,7 +374,12 @@ export async function hubRequest(
   }
 }
 
-function requestOnce(url: string, headers: Record<string, string>, signal: AbortSignal | undefined, timeoutMs: number): Promise<http.IncomingMessage> {
+function requestOnce(
+  url: string,
+  headers: Record<string, string>,
+  signal: AbortSignal | undefined,
+  timeoutMs: number,
+): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
     const lib = target.protocol === 'https:' ? https : target.protocol === 'http:' ? http : undefined;
@@ -359,7 +389,9 @@ function requestOnce(url: string, headers: Record<string, string>, signal: Abort
     }
     const req = lib.request(target, signal ? { method: 'GET', headers, signal } : { method: 'GET', headers });
     // Socket idle timeout: covers both the wait for an answer and a body that stops arriving.
-    req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no data for ${Math.round(timeoutMs / 1000)} s`), { code: 'ETIMEDOUT' })));
+    req.setTimeout(timeoutMs, () =>
+      req.destroy(Object.assign(new Error(`no data for ${Math.round(timeoutMs / 1000)} s`), { code: 'ETIMEDOUT' })),
+    );
     req.once('response', resolve);
     req.once('error', reject);
     req.end();
@@ -378,7 +410,13 @@ export async function readText(body: http.IncomingMessage, limit = 16 << 20): Pr
 }
 
 /** A DownloadError for an HTTP answer that is not what we asked for. */
-export function errorForStatus(status: number, headers: http.IncomingHttpHeaders, bodyText: string, where: HubPlace, sentToken: boolean): DownloadError {
+export function errorForStatus(
+  status: number,
+  headers: http.IncomingHttpHeaders,
+  bodyText: string,
+  where: HubPlace,
+  sentToken: boolean,
+): DownloadError {
   const detail = serverMessage(bodyText);
   const errorCode = String(headers['x-error-code'] ?? '');
   const thing = describeRef(where.repo, where.revision, where.path);
@@ -387,7 +425,11 @@ export function errorForStatus(status: number, headers: http.IncomingHttpHeaders
   const options = { status, detail };
   if (status === 401 && errorCode === 'RepoNotFound' && !sentToken) {
     // The Hub answers 401 for a repo that does not exist as well as for a private one.
-    return new DownloadError('not_found', `Model repo "${where.repo}" was not found on ${hostOf(where.endpoint)} (HTTP 401). Check the name; if it is private, ${tokenHint}.`, options);
+    return new DownloadError(
+      'not_found',
+      `Model repo "${where.repo}" was not found on ${hostOf(where.endpoint)} (HTTP 401). Check the name; if it is private, ${tokenHint}.`,
+      options,
+    );
   }
   if (status === 401) {
     const gated = errorCode === 'GatedRepo' ? ` It is a gated model: accept its terms at ${page} first.` : '';
@@ -403,11 +445,20 @@ export function errorForStatus(status: number, headers: http.IncomingHttpHeaders
     );
   }
   if (status === 404) {
-    if (errorCode === 'RevisionNotFound') return new DownloadError('not_found', `Revision "${where.revision}" does not exist in ${where.repo} (HTTP 404).`, options);
+    if (errorCode === 'RevisionNotFound')
+      return new DownloadError('not_found', `Revision "${where.revision}" does not exist in ${where.repo} (HTTP 404).`, options);
     if (errorCode === 'EntryNotFound' && where.path !== undefined) {
-      return new DownloadError('not_found', `File "${where.path}" does not exist in ${where.repo} at revision ${where.revision} (HTTP 404).`, options);
+      return new DownloadError(
+        'not_found',
+        `File "${where.path}" does not exist in ${where.repo} at revision ${where.revision} (HTTP 404).`,
+        options,
+      );
     }
-    return new DownloadError('not_found', `Model repo "${where.repo}" was not found on ${hostOf(where.endpoint)} (HTTP 404). Check the name.`, options);
+    return new DownloadError(
+      'not_found',
+      `Model repo "${where.repo}" was not found on ${hostOf(where.endpoint)} (HTTP 404). Check the name.`,
+      options,
+    );
   }
   if (status === 429 || status === 408 || status >= 500) {
     const why = status === 429 ? 'too many requests' : 'a server error';
@@ -417,13 +468,20 @@ export function errorForStatus(status: number, headers: http.IncomingHttpHeaders
       retryAfterMs: retryAfterMs(headers['retry-after']),
     });
   }
-  return new DownloadError('bad_request', `${hostOf(where.endpoint)} answered HTTP ${status} for ${thing}${detail ? `: ${detail}` : ''}.`, options);
+  return new DownloadError(
+    'bad_request',
+    `${hostOf(where.endpoint)} answered HTTP ${status} for ${thing}${detail ? `: ${detail}` : ''}.`,
+    options,
+  );
 }
 
 /** Any thrown value as a DownloadError: aborts become `cancelled`, system errors `network` (retryable). */
 export function toDownloadError(error: unknown, where: HubPlace, signal?: AbortSignal): DownloadError {
   if (error instanceof DownloadError) return error;
-  if (signal?.aborted) return new DownloadError('cancelled', `Download of ${describeRef(where.repo, where.revision, where.path)} cancelled.`, { cause: error });
+  if (signal?.aborted)
+    return new DownloadError('cancelled', `Download of ${describeRef(where.repo, where.revision, where.path)} cancelled.`, {
+      cause: error,
+    });
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const text = error instanceof Error ? error.message : String(error);
   const why = code && !text.includes(code) ? `${code}: ${text}` : text;

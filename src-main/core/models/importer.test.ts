@@ -48,12 +48,15 @@ const base: GenerateSettings = {
   batchSize: 1,
 };
 
-
 const sha = (file: string): string => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 /** A diffusers-style config folder for the checkpoint: the parts' config.json, scheduler, tokenizer. */
 function writeConfigDir(dir: string, from: string, c: SdConfig): string {
-  for (const [part, value] of [['unet', { _class_name: 'UNet2DConditionModel', ...c.unet }], ['vae', { _class_name: 'AutoencoderKL', ...c.vae }], ['text_encoder', { architectures: ['CLIPTextModel'], ...c.textEncoder }]] as const) {
+  for (const [part, value] of [
+    ['unet', { _class_name: 'UNet2DConditionModel', ...c.unet }],
+    ['vae', { _class_name: 'AutoencoderKL', ...c.vae }],
+    ['text_encoder', { architectures: ['CLIPTextModel'], ...c.textEncoder }],
+  ] as const) {
     fs.mkdirSync(path.join(dir, part), { recursive: true });
     fs.writeFileSync(path.join(dir, part, 'config.json'), JSON.stringify(value));
   }
@@ -71,7 +74,11 @@ beforeAll(() => {
   writeLdmCheckpoint(checkpoint, config, 'sd1');
   configDir = writeConfigDir(path.join(root, 'sources', 'tiny-config'), onnxDir, config);
   engine = new DiffusionEngine({ graphCacheDir: path.join(root, 'graph-cache'), loraDir: path.join(root, 'loras') });
-  exported = new DiffusionEngine({ graphCacheDir: path.join(root, 'graph-cache'), loraDir: path.join(root, 'loras'), exportedGraphs: true });
+  exported = new DiffusionEngine({
+    graphCacheDir: path.join(root, 'graph-cache'),
+    loraDir: path.join(root, 'loras'),
+    exportedGraphs: true,
+  });
 });
 
 afterAll(async () => {
@@ -91,9 +98,22 @@ describe('importModel: three source forms, one image', () => {
   it('imports an LDM single-file checkpoint with --config into a diffusers folder, atomically, leaving the source untouched', async () => {
     const before = sha(checkpoint);
     const phases = new Set<string>();
-    const report = await importModel({ source: checkpoint, name: 'tiny ckpt', modelsDir, configDir, onProgress: (p) => phases.add(p.phase) });
+    const report = await importModel({
+      source: checkpoint,
+      name: 'tiny ckpt',
+      modelsDir,
+      configDir,
+      onProgress: (p) => phases.add(p.phase),
+    });
     expect(sha(checkpoint)).toBe(before);
-    expect(report).toMatchObject({ name: 'tiny ckpt', layout: 'diffusers', family: 'sd1', sourceKind: 'checkpoint', architectureFrom: 'config', predictionType: 'epsilon' });
+    expect(report).toMatchObject({
+      name: 'tiny ckpt',
+      layout: 'diffusers',
+      family: 'sd1',
+      sourceKind: 'checkpoint',
+      architectureFrom: 'config',
+      predictionType: 'epsilon',
+    });
     expect(report.hash).toBe(before.slice(0, 10));
     expect(report.checkpoint!.unexpectedCount).toBe(0);
     expect([...phases]).toEqual(expect.arrayContaining(['checking', 'hashing', 'writing', 'finishing']));
@@ -116,7 +136,7 @@ describe('importModel: three source forms, one image', () => {
     expect(await maxPixelDiff(image, fromCheckpoint)).toBeLessThanOrEqual(1);
   });
 
-  it('and as a diffusers ONNX folder: the same image on Onbrand\'s graphs and on the folder\'s own graphs', async () => {
+  it("and as a diffusers ONNX folder: the same image on Onbrand's graphs and on the folder's own graphs", async () => {
     const report = await importModel({ source: onnxDir, name: 'tiny-onnx', modelsDir });
     expect(report).toMatchObject({ layout: 'onnx', sourceKind: 'onnx' });
     expect(await maxPixelDiff(await generate(report.dir), fromCheckpoint)).toBeLessThanOrEqual(1);
@@ -146,7 +166,11 @@ describe('importModel: architecture sources', () => {
     const report = await importModel({ source: checkpoint, name: 'from-shapes', modelsDir });
     expect(report.architectureFrom).toBe('shapes');
     expect(report.tokenizerFrom).toMatch(/installed model/);
-    const unet = JSON.parse(fs.readFileSync(path.join(report.dir, 'unet', 'config.json'), 'utf8')) as { block_out_channels: number[]; layers_per_block: number; cross_attention_dim: number };
+    const unet = JSON.parse(fs.readFileSync(path.join(report.dir, 'unet', 'config.json'), 'utf8')) as {
+      block_out_channels: number[];
+      layers_per_block: number;
+      cross_attention_dim: number;
+    };
     expect(unet).toMatchObject({ block_out_channels: [32, 64], layers_per_block: 1, cross_attention_dim: 32 });
     // The tiny model's 2 heads are not SD's convention (heads of 64 channels → 1 here): another
     // architecture, another image; so the equal images above are not equal by accident.
@@ -196,7 +220,10 @@ describe('importModel: architecture sources', () => {
     expect(report).toMatchObject({ architectureFrom: 'yaml', predictionType: 'v_prediction' });
     const folder = readModelFolder(report.dir);
     expect(folder.predictionType).toBe('v_prediction');
-    const unet = JSON.parse(fs.readFileSync(path.join(report.dir, 'unet', 'config.json'), 'utf8')) as { attention_head_dim: number; down_block_types: string[] };
+    const unet = JSON.parse(fs.readFileSync(path.join(report.dir, 'unet', 'config.json'), 'utf8')) as {
+      attention_head_dim: number;
+      down_block_types: string[];
+    };
     expect(unet.attention_head_dim).toBe(2);
     expect(unet.down_block_types).toEqual(['CrossAttnDownBlock2D', 'DownBlock2D']);
   });
@@ -235,7 +262,9 @@ describe('importModel: architecture sources', () => {
     expect(folder.predictionType).toBe('v_prediction');
     expect(fs.existsSync(path.join(report.dir, 'tokenizer', 'vocab.json'))).toBe(true);
     expect(fs.lstatSync(path.join(report.dir, 'tokenizer', 'vocab.json')).isSymbolicLink()).toBe(false);
-    await expect(importModel({ source: snapshot, name: 'with-config', modelsDir, configDir })).rejects.toThrow(/A config folder applies to single-file checkpoints/);
+    await expect(importModel({ source: snapshot, name: 'with-config', modelsDir, configDir })).rejects.toThrow(
+      /A config folder applies to single-file checkpoints/,
+    );
   });
 
   it('an SD 2.x checkpoint (OpenCLIP, in_proj split into q/k/v) is told apart and imported', async () => {
@@ -272,7 +301,13 @@ describe('importModel: what cannot be imported is named, and nothing is installe
 
   it('an SDXL checkpoint is named as such', async () => {
     const file = path.join(root, 'sources', 'sdxl.safetensors');
-    fs.writeFileSync(file, encodeSafetensors({ 'conditioner.embedders.1.model.ln_final.weight': { dtype: 'F32', shape: [4], data: new Float32Array(4) }, 'model.diffusion_model.input_blocks.0.0.weight': { dtype: 'F32', shape: [4, 4, 3, 3], data: new Float32Array(144) } }));
+    fs.writeFileSync(
+      file,
+      encodeSafetensors({
+        'conditioner.embedders.1.model.ln_final.weight': { dtype: 'F32', shape: [4], data: new Float32Array(4) },
+        'model.diffusion_model.input_blocks.0.0.weight': { dtype: 'F32', shape: [4, 4, 3, 3], data: new Float32Array(144) },
+      }),
+    );
     const error = await attempt({ source: file });
     expect(error.code).toBe('family');
     expect(error.message).toMatch(/SDXL/);
@@ -280,7 +315,9 @@ describe('importModel: what cannot be imported is named, and nothing is installe
 
   it('missing tensors are named (first few and the count)', async () => {
     const file = path.join(root, 'sources', 'incomplete.safetensors');
-    writeLdmCheckpoint(file, config, 'sd1', { omit: ['model.diffusion_model.out.2.weight', 'model.diffusion_model.middle_block.1.proj_in.weight'] });
+    writeLdmCheckpoint(file, config, 'sd1', {
+      omit: ['model.diffusion_model.out.2.weight', 'model.diffusion_model.middle_block.1.proj_in.weight'],
+    });
     const error = await attempt({ source: file });
     expect(error.code).toBe('weights');
     expect(error.message).toMatch(/unet: 2 weights not found/);
@@ -289,30 +326,46 @@ describe('importModel: what cannot be imported is named, and nothing is installe
 
   it('a name that exists, a bad name, a missing file, a cancelled import', async () => {
     const installed = sha(path.join(modelsDir, 'tiny ckpt', 'unet', 'diffusion_pytorch_model.safetensors'));
-    const exists = await importModel({ source: checkpoint, name: 'tiny ckpt', modelsDir, configDir }).catch((e: unknown) => e as ModelImportError);
+    const exists = await importModel({ source: checkpoint, name: 'tiny ckpt', modelsDir, configDir }).catch(
+      (e: unknown) => e as ModelImportError,
+    );
     expect(exists).toMatchObject({ code: 'exists' });
     expect((exists as Error).message).toMatch(/already exists.*onbrand models rm/);
     expect(sha(path.join(modelsDir, 'tiny ckpt', 'unet', 'diffusion_pytorch_model.safetensors'))).toBe(installed); // untouched
     expect((await attempt({ name: '../escape' })).code).toBe('bad_name');
     expect((await attempt({ source: path.join(root, 'nope.safetensors') })).code).toBe('not_found');
     const controller = new AbortController();
-    const error = await attempt({ name: 'cancelled', signal: controller.signal, onProgress: (p) => p.phase === 'writing' && controller.abort() });
+    const error = await attempt({
+      name: 'cancelled',
+      signal: controller.signal,
+      onProgress: (p) => p.phase === 'writing' && controller.abort(),
+    });
     expect(error.code).toBe('cancelled');
     expect(fs.readdirSync(path.join(modelsDir, '.staging'))).toEqual([]);
   });
 
   it('a LoRA or a lone VAE picked by mistake is named, with where a LoRA goes', async () => {
     const lora = path.join(root, 'sources', 'style.safetensors');
-    fs.writeFileSync(lora, encodeSafetensors({ 'lora_unet_down_blocks_0_attentions_0_proj_in.lora_down.weight': { dtype: 'F32', shape: [2, 32], data: new Float32Array(64) } }));
+    fs.writeFileSync(
+      lora,
+      encodeSafetensors({
+        'lora_unet_down_blocks_0_attentions_0_proj_in.lora_down.weight': { dtype: 'F32', shape: [2, 32], data: new Float32Array(64) },
+      }),
+    );
     const error = await attempt({ source: lora });
     expect(error.code).toBe('unsupported');
-    expect(error.message).toMatch(/style\.safetensors is a LoRA, not a model: copy it into .*loras and use it in a prompt as <lora:style:0\.8>/);
+    expect(error.message).toMatch(
+      /style\.safetensors is a LoRA, not a model: copy it into .*loras and use it in a prompt as <lora:style:0\.8>/,
+    );
     const vae = path.join(root, 'sources', 'vae.safetensors');
-    fs.writeFileSync(vae, encodeSafetensors({ 'decoder.conv_in.weight': { dtype: 'F32', shape: [4, 4, 3, 3], data: new Float32Array(144) } }));
+    fs.writeFileSync(
+      vae,
+      encodeSafetensors({ 'decoder.conv_in.weight': { dtype: 'F32', shape: [4, 4, 3, 3], data: new Float32Array(144) } }),
+    );
     expect((await attempt({ source: vae })).message).toMatch(/a VAE on its own/);
   });
 
-  it('names of the models folder\'s own folders are refused', async () => {
+  it("names of the models folder's own folders are refused", async () => {
     expect((await attempt({ name: 'loras' })).message).toMatch(/loras\/ folder/);
   });
 
@@ -320,7 +373,10 @@ describe('importModel: what cannot be imported is named, and nothing is installe
     const dir = path.join(root, 'sources', 'sharded');
     fs.cpSync(path.join(root, 'sources', 'tiny-diffusers'), dir, { recursive: true });
     fs.renameSync(path.join(dir, 'unet', 'diffusion_pytorch_model.safetensors'), path.join(root, 'sources', 'outside.safetensors'));
-    fs.writeFileSync(path.join(dir, 'unet', 'diffusion_pytorch_model.safetensors.index.json'), JSON.stringify({ weight_map: { 'conv_in.weight': '../../outside.safetensors' } }));
+    fs.writeFileSync(
+      path.join(dir, 'unet', 'diffusion_pytorch_model.safetensors.index.json'),
+      JSON.stringify({ weight_map: { 'conv_in.weight': '../../outside.safetensors' } }),
+    );
     const error = await attempt({ source: dir, configDir: undefined as unknown as string });
     expect(error.message).toMatch(/names the shard "\.\.\/\.\.\/outside\.safetensors": not a \.safetensors file beside the index/);
   });
@@ -331,7 +387,7 @@ describe('importModel: what cannot be imported is named, and nothing is installe
     expect(error.message).toMatch(/Not enough free space/);
   });
 
-  it("sweeps staging folders of imports whose process died", () => {
+  it('sweeps staging folders of imports whose process died', () => {
     const stale = path.join(modelsDir, '.staging', 'dead-999999-abcdef');
     fs.mkdirSync(stale, { recursive: true });
     sweepStaging(modelsDir);

@@ -103,7 +103,18 @@ export interface ImportReport {
   hash: string;
 }
 
-export type ImportErrorCode = 'bad_name' | 'exists' | 'not_found' | 'unsupported' | 'pickle' | 'family' | 'weights' | 'tokenizer' | 'config' | 'cancelled' | 'disk_full';
+export type ImportErrorCode =
+  | 'bad_name'
+  | 'exists'
+  | 'not_found'
+  | 'unsupported'
+  | 'pickle'
+  | 'family'
+  | 'weights'
+  | 'tokenizer'
+  | 'config'
+  | 'cancelled'
+  | 'disk_full';
 
 /** An import that cannot be done; the message says what was wrong and what to do. Nothing is installed. */
 export class ModelImportError extends Error {
@@ -122,9 +133,16 @@ const NAME = /^[A-Za-z0-9][\w .()+-]{0,63}$/;
 export function checkModelName(name: string): string {
   const trimmed = name.trim();
   if (!NAME.test(trimmed) || trimmed.endsWith('.')) {
-    throw new ModelImportError('bad_name', `"${name}" cannot be a model name: use letters, digits, spaces and _ . ( ) + -, up to 64 characters, starting with a letter or digit and not ending with a dot`);
+    throw new ModelImportError(
+      'bad_name',
+      `"${name}" cannot be a model name: use letters, digits, spaces and _ . ( ) + -, up to 64 characters, starting with a letter or digit and not ending with a dot`,
+    );
   }
-  if (RESERVED.has(trimmed.toLowerCase())) throw new ModelImportError('bad_name', `"${trimmed}" is the name of the models folder's ${trimmed.toLowerCase()}/ folder; choose another name`);
+  if (RESERVED.has(trimmed.toLowerCase()))
+    throw new ModelImportError(
+      'bad_name',
+      `"${trimmed}" is the name of the models folder's ${trimmed.toLowerCase()}/ folder; choose another name`,
+    );
   return trimmed;
 }
 
@@ -134,7 +152,11 @@ const RESERVED = new Set(['loras', 'upscalers', 'lora', 'embeddings', 'vae']);
 /** A name for a model from its source file or folder ("DreamShaper_8_pruned.safetensors" → "DreamShaper_8_pruned"). */
 export function suggestModelName(source: string): string {
   const file = path.basename(source.replace(/[\\/]+$/, ''));
-  const base = file.replace(/\.(safetensors|ckpt|pt|pth|bin)$/i, '').replace(/[^\w .()+-]+/g, '_').replace(/^[^A-Za-z0-9]+/, '').replace(/[. ]+$/, '');
+  const base = file
+    .replace(/\.(safetensors|ckpt|pt|pth|bin)$/i, '')
+    .replace(/[^\w .()+-]+/g, '_')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .replace(/[. ]+$/, '');
   return base.slice(0, 64) || 'model';
 }
 
@@ -175,7 +197,12 @@ async function sha256File(file: string, onBytes?: (n: number) => void, signal?: 
 }
 
 /** Copies a file (a clone where the file system can), returning its SHA-256. */
-async function copyFile(from: string, to: string, onBytes: (n: number) => void, signal?: AbortSignal): Promise<{ bytes: number; sha256: string }> {
+async function copyFile(
+  from: string,
+  to: string,
+  onBytes: (n: number) => void,
+  signal?: AbortSignal,
+): Promise<{ bytes: number; sha256: string }> {
   fs.mkdirSync(path.dirname(to), { recursive: true });
   const hash = crypto.createHash('sha256');
   const out = fs.openSync(to, 'w');
@@ -220,15 +247,20 @@ function checkFreeSpace(options: ImportOptions, bytes: number): void {
   const margin = 64 * 1024 * 1024;
   let free: number;
   try {
-    free = options.freeSpace ? options.freeSpace(options.modelsDir) : (() => {
-      const stat = fs.statfsSync(options.modelsDir);
-      return stat.bavail * stat.bsize;
-    })();
+    free = options.freeSpace
+      ? options.freeSpace(options.modelsDir)
+      : (() => {
+          const stat = fs.statfsSync(options.modelsDir);
+          return stat.bavail * stat.bsize;
+        })();
   } catch {
     return;
   }
   if (free < bytes + margin) {
-    throw new ModelImportError('disk_full', `Not enough free space in ${options.modelsDir}: the model needs ${(bytes / 1e9).toFixed(2)} GB, ${(free / 1e9).toFixed(2)} GB are free. Free some space and import again; nothing was installed.`);
+    throw new ModelImportError(
+      'disk_full',
+      `Not enough free space in ${options.modelsDir}: the model needs ${(bytes / 1e9).toFixed(2)} GB, ${(free / 1e9).toFixed(2)} GB are free. Free some space and import again; nothing was installed.`,
+    );
   }
 }
 
@@ -242,7 +274,13 @@ interface Architecture {
   notes: string[];
 }
 
-const DEFAULT_SCHEDULER: SchedulerFields = { beta_start: 0.00085, beta_end: 0.012, beta_schedule: 'scaled_linear', num_train_timesteps: 1000, prediction_type: 'epsilon' };
+const DEFAULT_SCHEDULER: SchedulerFields = {
+  beta_start: 0.00085,
+  beta_end: 0.012,
+  beta_schedule: 'scaled_linear',
+  num_train_timesteps: 1000,
+  prediction_type: 'epsilon',
+};
 
 /** The LDM YAML beside a checkpoint (`name.yaml` or `name.yml`), as A1111 and ComfyUI find it. */
 function yamlBeside(file: string): string | null {
@@ -268,13 +306,23 @@ function checkpointArchitecture(file: string, source: CheckpointWeights, options
   let from: Architecture['from'] = 'shapes';
   if (options.configDir) {
     const dir = path.resolve(options.configDir);
-    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new ModelImportError('not_found', `--config ${options.configDir}: no such folder`);
-    const partFiles = { unet: path.join(dir, 'unet', 'config.json'), vae: path.join(dir, 'vae', 'config.json'), textEncoder: path.join(dir, 'text_encoder', 'config.json') };
-    if (!Object.values(partFiles).some((f) => fs.existsSync(f))) throw new ModelImportError('config', `${dir} has none of unet/config.json, vae/config.json, text_encoder/config.json: not a diffusers-style config folder`);
+    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
+      throw new ModelImportError('not_found', `--config ${options.configDir}: no such folder`);
+    const partFiles = {
+      unet: path.join(dir, 'unet', 'config.json'),
+      vae: path.join(dir, 'vae', 'config.json'),
+      textEncoder: path.join(dir, 'text_encoder', 'config.json'),
+    };
+    if (!Object.values(partFiles).some((f) => fs.existsSync(f)))
+      throw new ModelImportError(
+        'config',
+        `${dir} has none of unet/config.json, vae/config.json, text_encoder/config.json: not a diffusers-style config folder`,
+      );
     try {
       if (fs.existsSync(partFiles.unet)) config.unet = mergeConfig(config.unet, readJsonFile(partFiles.unet), partFiles.unet);
       if (fs.existsSync(partFiles.vae)) config.vae = mergeConfig(config.vae, readJsonFile(partFiles.vae), partFiles.vae);
-      if (fs.existsSync(partFiles.textEncoder)) config.textEncoder = mergeConfig(config.textEncoder, readJsonFile(partFiles.textEncoder), partFiles.textEncoder);
+      if (fs.existsSync(partFiles.textEncoder))
+        config.textEncoder = mergeConfig(config.textEncoder, readJsonFile(partFiles.textEncoder), partFiles.textEncoder);
     } catch (error) {
       if (error instanceof ModelImportError) throw error;
       throw new ModelImportError('config', (error as Error).message);
@@ -300,7 +348,9 @@ function checkpointArchitecture(file: string, source: CheckpointWeights, options
       // diffusers' default for an SD 2.x checkpoint without a config is SD 2.1 (768, v-prediction), with attention upcast.
       scheduler.prediction_type = 'v_prediction';
       config.unet.upcast_attention = true;
-      notes.push('SD 2.x checkpoint without a config: v-prediction assumed (as diffusers and SD 2.1 768 do). For a 512 "base" model that predicts noise, import again with --prediction epsilon.');
+      notes.push(
+        'SD 2.x checkpoint without a config: v-prediction assumed (as diffusers and SD 2.1 768 do). For a 512 "base" model that predicts noise, import again with --prediction epsilon.',
+      );
     }
   }
   if (options.predictionType) scheduler.prediction_type = options.predictionType;
@@ -313,14 +363,21 @@ function checkWeights(config: SdConfig, sources: Record<SdPart, WeightSource | n
     const source = sources[part];
     if (!source) continue;
     try {
-      checkCoverage(buildPart(part, config, { precision: 'float32', attention: 'fused', loraBranches: false }).params.values(), source, part);
+      checkCoverage(
+        buildPart(part, config, { precision: 'float32', attention: 'fused', loraBranches: false }).params.values(),
+        source,
+        part,
+      );
     } catch (error) {
       if (error instanceof WeightMappingError) throw new ModelImportError('weights', error.message);
       throw new ModelImportError('config', `${part}: the architecture cannot be built (${(error as Error).message})`);
     }
   }
   if (config.unet.cross_attention_dim !== config.textEncoder.hidden_size) {
-    throw new ModelImportError('weights', `the UNet attends to ${config.unet.cross_attention_dim}-wide text but the text encoder gives ${config.textEncoder.hidden_size}: the parts belong to different models`);
+    throw new ModelImportError(
+      'weights',
+      `the UNet attends to ${config.unet.cross_attention_dim}-wide text but the text encoder gives ${config.textEncoder.hidden_size}: the parts belong to different models`,
+    );
   }
 }
 
@@ -339,11 +396,20 @@ function vocabSize(dir: string): number | null {
 async function findTokenizer(options: ImportOptions, vocab: number): Promise<{ dir: string; from: string; verbatim: boolean }> {
   const usable = (dir: string): boolean => fs.existsSync(path.join(dir, 'merges.txt')) && vocabSize(dir) === vocab;
   const candidates: { dir: string; from: string; verbatim: boolean }[] = [];
-  if (options.configDir) candidates.push({ dir: path.join(path.resolve(options.configDir), 'tokenizer'), from: `${options.configDir}/tokenizer`, verbatim: true });
+  if (options.configDir)
+    candidates.push({
+      dir: path.join(path.resolve(options.configDir), 'tokenizer'),
+      from: `${options.configDir}/tokenizer`,
+      verbatim: true,
+    });
   if (options.tokenizerDir) candidates.push({ dir: path.resolve(options.tokenizerDir), from: options.tokenizerDir, verbatim: false });
   for (const candidate of candidates) {
     if (usable(candidate.dir)) return candidate;
-    if (candidate.from === options.tokenizerDir) throw new ModelImportError('tokenizer', `${options.tokenizerDir} is not a tokenizer folder for this model (it needs vocab.json with ${vocab} entries and merges.txt)`);
+    if (candidate.from === options.tokenizerDir)
+      throw new ModelImportError(
+        'tokenizer',
+        `${options.tokenizerDir} is not a tokenizer folder for this model (it needs vocab.json with ${vocab} entries and merges.txt)`,
+      );
   }
   if (fs.existsSync(options.modelsDir)) {
     for (const entry of fs.readdirSync(options.modelsDir, { withFileTypes: true })) {
@@ -357,7 +423,10 @@ async function findTokenizer(options: ImportOptions, vocab: number): Promise<{ d
     try {
       dir = await options.fetchTokenizer();
     } catch (error) {
-      throw new ModelImportError('tokenizer', `CLIP's tokenizer could not be fetched (${(error as Error).message}); give --tokenizer DIR or --config DIR`);
+      throw new ModelImportError(
+        'tokenizer',
+        `CLIP's tokenizer could not be fetched (${(error as Error).message}); give --tokenizer DIR or --config DIR`,
+      );
     }
     if (usable(dir)) return { dir, from: 'the Hugging Face Hub (openai/clip-vit-large-patch14)', verbatim: false };
   }
@@ -381,7 +450,12 @@ const DIFFUSERS_VERSION = '0.30.0';
 
 function partConfigs(config: SdConfig, scheduler: Architecture['scheduler'], family: 'sd1' | 'sd2'): Record<string, unknown> {
   return {
-    'unet/config.json': { _class_name: 'UNet2DConditionModel', _diffusers_version: DIFFUSERS_VERSION, ...config.unet, sample_size: family === 'sd2' && scheduler.prediction_type === 'v_prediction' ? 96 : 64 },
+    'unet/config.json': {
+      _class_name: 'UNet2DConditionModel',
+      _diffusers_version: DIFFUSERS_VERSION,
+      ...config.unet,
+      sample_size: family === 'sd2' && scheduler.prediction_type === 'v_prediction' ? 96 : 64,
+    },
     'vae/config.json': {
       _class_name: 'AutoencoderKL',
       _diffusers_version: DIFFUSERS_VERSION,
@@ -390,7 +464,14 @@ function partConfigs(config: SdConfig, scheduler: Architecture['scheduler'], fam
       up_block_types: config.vae.block_out_channels.map(() => 'UpDecoderBlock2D'),
       act_fn: 'silu',
     },
-    'text_encoder/config.json': { architectures: ['CLIPTextModel'], model_type: 'clip_text_model', ...config.textEncoder, bos_token_id: 0, eos_token_id: 2, torch_dtype: 'float32' },
+    'text_encoder/config.json': {
+      architectures: ['CLIPTextModel'],
+      model_type: 'clip_text_model',
+      ...config.textEncoder,
+      bos_token_id: 0,
+      eos_token_id: 2,
+      torch_dtype: 'float32',
+    },
     'scheduler/scheduler_config.json': {
       _class_name: 'PNDMScheduler',
       _diffusers_version: DIFFUSERS_VERSION,
@@ -430,7 +511,14 @@ function writeJson(staging: string, relative: string, value: unknown, staged: St
   staged.files[key] = { bytes: Buffer.byteLength(text), sha256: crypto.createHash('sha256').update(text).digest('hex') };
 }
 
-async function copyInto(staging: string, relative: string, from: string, staged: Staged, onBytes: (n: number) => void, signal?: AbortSignal): Promise<void> {
+async function copyInto(
+  staging: string,
+  relative: string,
+  from: string,
+  staged: Staged,
+  onBytes: (n: number) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   const result = await copyFile(from, path.join(staging, relative), onBytes, signal);
   staged.files[relative.split(path.sep).join('/')] = result;
   staged.bytes += result.bytes;
@@ -463,22 +551,43 @@ function moveAll(moves: readonly { from: string; to: string }[]): void {
 }
 
 /** Tokenizer files: the config's folder verbatim; otherwise vocab + merges with the family's pad token (SD 2.x pads with "!"). */
-async function writeTokenizer(staging: string, tokenizer: { dir: string; verbatim: boolean }, family: 'sd1' | 'sd2', staged: Staged): Promise<void> {
+async function writeTokenizer(
+  staging: string,
+  tokenizer: { dir: string; verbatim: boolean },
+  family: 'sd1' | 'sd2',
+  staged: Staged,
+): Promise<void> {
   const noop = (): void => undefined;
   if (tokenizer.verbatim) {
-    for (const relative of listFiles(tokenizer.dir)) await copyInto(staging, path.join('tokenizer', relative), path.join(tokenizer.dir, relative), staged, noop);
+    for (const relative of listFiles(tokenizer.dir))
+      await copyInto(staging, path.join('tokenizer', relative), path.join(tokenizer.dir, relative), staged, noop);
     return;
   }
-  for (const f of ['vocab.json', 'merges.txt']) await copyInto(staging, path.join('tokenizer', f), path.join(tokenizer.dir, f), staged, noop);
+  for (const f of ['vocab.json', 'merges.txt'])
+    await copyInto(staging, path.join('tokenizer', f), path.join(tokenizer.dir, f), staged, noop);
   const vocab = JSON.parse(fs.readFileSync(path.join(tokenizer.dir, 'vocab.json'), 'utf8')) as Record<string, number>;
   const pad = family === 'sd2' && '!' in vocab ? '!' : '<|endoftext|>';
-  writeJson(staging, path.join('tokenizer', 'special_tokens_map.json'), { bos_token: '<|startoftext|>', eos_token: '<|endoftext|>', unk_token: '<|endoftext|>', pad_token: pad }, staged);
-  writeJson(staging, path.join('tokenizer', 'tokenizer_config.json'), { tokenizer_class: 'CLIPTokenizer', model_max_length: 77, do_lower_case: true, pad_token: pad }, staged);
+  writeJson(
+    staging,
+    path.join('tokenizer', 'special_tokens_map.json'),
+    { bos_token: '<|startoftext|>', eos_token: '<|endoftext|>', unk_token: '<|endoftext|>', pad_token: pad },
+    staged,
+  );
+  writeJson(
+    staging,
+    path.join('tokenizer', 'tokenizer_config.json'),
+    { tokenizer_class: 'CLIPTokenizer', model_max_length: 77, do_lower_case: true, pad_token: pad },
+    staged,
+  );
 }
 
 /** Renames the staging folder to the model's folder, refusing to replace one that appeared meanwhile. */
 function publish(staging: string, dir: string): void {
-  if (fs.existsSync(dir)) throw new ModelImportError('exists', `A model named "${path.basename(dir)}" already exists in ${path.dirname(dir)}; remove it first (onbrand models rm) or choose another name`);
+  if (fs.existsSync(dir))
+    throw new ModelImportError(
+      'exists',
+      `A model named "${path.basename(dir)}" already exists in ${path.dirname(dir)}; remove it first (onbrand models rm) or choose another name`,
+    );
   fs.renameSync(staging, dir);
 }
 
@@ -498,10 +607,19 @@ function notAModel(file: string, st: SafetensorsFile | null, modelsDir: string):
   const base = path.basename(file);
   if (keys.some((k) => /^model\.diffusion_model\./.test(k))) return;
   if (keys.some((k) => /^(lora_unet_|lora_te\d?_)|\.(lora_down|lora_up|lora_A|lora_B|hada_w1_a|lokr_w1)(\.weight)?$|\.lokr_w1/.test(k))) {
-    throw new ModelImportError('unsupported', `${base} is a LoRA, not a model: copy it into ${path.join(modelsDir, 'loras')} and use it in a prompt as <lora:${path.basename(file, path.extname(file))}:0.8>`);
+    throw new ModelImportError(
+      'unsupported',
+      `${base} is a LoRA, not a model: copy it into ${path.join(modelsDir, 'loras')} and use it in a prompt as <lora:${path.basename(file, path.extname(file))}:0.8>`,
+    );
   }
-  if (keys.some((k) => /^(first_stage_model\.)?(decoder|encoder)\.(conv_in|up\.|down\.|up_blocks|down_blocks)/.test(k)) && !keys.some((k) => /^(cond_stage_model|conditioner)\./.test(k))) {
-    throw new ModelImportError('unsupported', `${base} is a VAE on its own, not a whole model: Onbrand imports complete checkpoints (UNet, VAE and text encoder in one file)`);
+  if (
+    keys.some((k) => /^(first_stage_model\.)?(decoder|encoder)\.(conv_in|up\.|down\.|up_blocks|down_blocks)/.test(k)) &&
+    !keys.some((k) => /^(cond_stage_model|conditioner)\./.test(k))
+  ) {
+    throw new ModelImportError(
+      'unsupported',
+      `${base} is a VAE on its own, not a whole model: Onbrand imports complete checkpoints (UNet, VAE and text encoder in one file)`,
+    );
   }
   if (keys.length <= 4 && keys.some((k) => /^(emb_params|string_to_param|clip_[lg])/.test(k) || k === '*')) {
     throw new ModelImportError('unsupported', `${base} is a textual-inversion embedding, not a model`);
@@ -511,7 +629,14 @@ function notAModel(file: string, st: SafetensorsFile | null, modelsDir: string):
 /** What an import of one source kind wrote into the staging folder. */
 type Imported = Omit<ImportReport, 'dir' | 'seconds' | 'bytes'> & { source: ModelManifest['source']; staged: Staged };
 
-async function importCheckpoint(file: string, name: string, staging: string, options: ImportOptions, progress: (phase: ImportPhase, n: number) => void, setTotal: (n: number) => void): Promise<Imported> {
+async function importCheckpoint(
+  file: string,
+  name: string,
+  staging: string,
+  options: ImportOptions,
+  progress: (phase: ImportPhase, n: number) => void,
+  setTotal: (n: number) => void,
+): Promise<Imported> {
   notAModel(file, await SafetensorsFile.open(file).catch(() => null), options.modelsDir);
   let source: CheckpointWeights;
   try {
@@ -521,10 +646,21 @@ async function importCheckpoint(file: string, name: string, staging: string, opt
     throw new ModelImportError('weights', (error as Error).message);
   }
   const info = source.info;
-  const missing = [!info.parts.unet && 'the UNet (model.diffusion_model.*)', !info.parts.vae && 'the VAE (first_stage_model.*)', !info.parts.textEncoder && 'the text encoder (cond_stage_model.*)'].filter(Boolean);
-  if (missing.length > 0) throw new ModelImportError('weights', `${path.basename(file)} has no ${missing.join(', no ')}: Onbrand imports complete checkpoints (UNet, VAE and text encoder in one file)`);
+  const missing = [
+    !info.parts.unet && 'the UNet (model.diffusion_model.*)',
+    !info.parts.vae && 'the VAE (first_stage_model.*)',
+    !info.parts.textEncoder && 'the text encoder (cond_stage_model.*)',
+  ].filter(Boolean);
+  if (missing.length > 0)
+    throw new ModelImportError(
+      'weights',
+      `${path.basename(file)} has no ${missing.join(', no ')}: Onbrand imports complete checkpoints (UNet, VAE and text encoder in one file)`,
+    );
   if (info.unetInChannels !== null && info.unetInChannels !== 4) {
-    throw new ModelImportError('unsupported', `${path.basename(file)} is ${info.unetInChannels === 9 ? 'an inpainting' : info.unetInChannels === 8 ? 'an instruct-pix2pix' : `a ${info.unetInChannels}-channel`} checkpoint: Onbrand imports text-to-image checkpoints (4 input channels)`);
+    throw new ModelImportError(
+      'unsupported',
+      `${path.basename(file)} is ${info.unetInChannels === 9 ? 'an inpainting' : info.unetInChannels === 8 ? 'an instruct-pix2pix' : `a ${info.unetInChannels}-channel`} checkpoint: Onbrand imports text-to-image checkpoints (4 input channels)`,
+    );
   }
   const arch = checkpointArchitecture(file, source, options);
   const family = arch.config.unet.cross_attention_dim === 1024 ? 'sd2' : 'sd1';
@@ -548,7 +684,11 @@ async function importCheckpoint(file: string, name: string, staging: string, opt
   setTotal(size + total);
   const sha256 = await sha256File(file, (n) => progress('hashing', n), options.signal);
   const staged: Staged = { files: {}, bytes: 0 };
-  const files = { unet: 'unet/diffusion_pytorch_model.safetensors', vae: 'vae/diffusion_pytorch_model.safetensors', text_encoder: 'text_encoder/model.safetensors' } as const;
+  const files = {
+    unet: 'unet/diffusion_pytorch_model.safetensors',
+    vae: 'vae/diffusion_pytorch_model.safetensors',
+    text_encoder: 'text_encoder/model.safetensors',
+  } as const;
   for (const part of ['text_encoder', 'vae', 'unet'] as const) {
     const target = path.join(staging, files[part]);
     fs.mkdirSync(path.dirname(target), { recursive: true });
@@ -566,7 +706,8 @@ async function importCheckpoint(file: string, name: string, staging: string, opt
     staged.files[files[part]] = { bytes: written.bytes, sha256: written.sha256 };
     staged.bytes += written.bytes;
   }
-  for (const [relative, value] of Object.entries(partConfigs(arch.config, arch.scheduler, family))) writeJson(staging, relative, value, staged);
+  for (const [relative, value] of Object.entries(partConfigs(arch.config, arch.scheduler, family)))
+    writeJson(staging, relative, value, staged);
   await writeTokenizer(staging, tokenizer, family, staged);
   const hash = sha256.slice(0, 10);
   return {
@@ -585,11 +726,25 @@ async function importCheckpoint(file: string, name: string, staging: string, opt
   };
 }
 
-async function importFolder(dir: string, name: string, staging: string, options: ImportOptions, progress: (phase: ImportPhase, n: number) => void, setTotal: (n: number) => void): Promise<Imported> {
-  if (options.configDir) throw new ModelImportError('config', 'A config folder applies to single-file checkpoints; a model folder brings its own configs (only the prediction type can be changed).');
+async function importFolder(
+  dir: string,
+  name: string,
+  staging: string,
+  options: ImportOptions,
+  progress: (phase: ImportPhase, n: number) => void,
+  setTotal: (n: number) => void,
+): Promise<Imported> {
+  if (options.configDir)
+    throw new ModelImportError(
+      'config',
+      'A config folder applies to single-file checkpoints; a model folder brings its own configs (only the prediction type can be changed).',
+    );
   const layout = folderLayout(dir);
   if (!layout) {
-    throw new ModelImportError('unsupported', `${dir} is neither a diffusers folder (unet/config.json with safetensors weights) nor a diffusers ONNX folder (unet/model.onnx)`);
+    throw new ModelImportError(
+      'unsupported',
+      `${dir} is neither a diffusers folder (unet/config.json with safetensors weights) nor a diffusers ONNX folder (unet/model.onnx)`,
+    );
   }
   let folder;
   try {
@@ -616,7 +771,11 @@ async function importFolder(dir: string, name: string, staging: string, options:
     try {
       config.unet = mergeConfig(config.unet, readJsonFile(path.join(dir, 'unet', 'config.json')), path.join(dir, 'unet', 'config.json'));
       config.vae = mergeConfig(config.vae, readJsonFile(path.join(dir, 'vae', 'config.json')), path.join(dir, 'vae', 'config.json'));
-      config.textEncoder = mergeConfig(config.textEncoder, readJsonFile(path.join(dir, 'text_encoder', 'config.json')), path.join(dir, 'text_encoder', 'config.json'));
+      config.textEncoder = mergeConfig(
+        config.textEncoder,
+        readJsonFile(path.join(dir, 'text_encoder', 'config.json')),
+        path.join(dir, 'text_encoder', 'config.json'),
+      );
     } catch (error) {
       if (error instanceof ModelImportError) throw error;
       throw new ModelImportError('config', (error as Error).message);
@@ -636,10 +795,17 @@ async function importFolder(dir: string, name: string, staging: string, options:
       ...listFiles(path.join(dir, 'tokenizer')).map((f) => path.join('tokenizer', f)),
       ...(fs.existsSync(path.join(dir, 'scheduler')) ? listFiles(path.join(dir, 'scheduler')).map((f) => path.join('scheduler', f)) : []),
     ];
-    const skipped = listFiles(dir).filter((f) => !files.includes(f) && f !== MANIFEST_FILE && !/^(safety_checker|feature_extractor)\//.test(f.split(path.sep).join('/')));
-    if (skipped.length > 0) notes.push(`${skipped.length} file${skipped.length === 1 ? '' : 's'} not needed for generation left behind (${skipped.slice(0, 3).join(', ')}${skipped.length > 3 ? ', …' : ''}).`);
+    const skipped = listFiles(dir).filter(
+      (f) => !files.includes(f) && f !== MANIFEST_FILE && !/^(safety_checker|feature_extractor)\//.test(f.split(path.sep).join('/')),
+    );
+    if (skipped.length > 0)
+      notes.push(
+        `${skipped.length} file${skipped.length === 1 ? '' : 's'} not needed for generation left behind (${skipped.slice(0, 3).join(', ')}${skipped.length > 3 ? ', …' : ''}).`,
+      );
   } else {
-    files = (options.onlyFiles ? options.onlyFiles.map((f) => f.split('/').join(path.sep)) : listFiles(dir)).filter((f) => f !== MANIFEST_FILE);
+    files = (options.onlyFiles ? options.onlyFiles.map((f) => f.split('/').join(path.sep)) : listFiles(dir)).filter(
+      (f) => f !== MANIFEST_FILE,
+    );
     const unetConfig = path.join(dir, 'unet', 'config.json');
     if (fs.existsSync(unetConfig) && readJsonFile(unetConfig).cross_attention_dim === 1024) family = 'sd2';
   }
@@ -652,7 +818,10 @@ async function importFolder(dir: string, name: string, staging: string, options:
     const moves: { from: string; to: string }[] = [];
     for (const relative of files) {
       const from = path.join(dir, relative);
-      staged.files[relative.split(path.sep).join('/')] = { bytes: fs.statSync(from).size, sha256: await sha256File(from, (n) => progress('hashing', n), options.signal) };
+      staged.files[relative.split(path.sep).join('/')] = {
+        bytes: fs.statSync(from).size,
+        sha256: await sha256File(from, (n) => progress('hashing', n), options.signal),
+      };
       staged.bytes += fs.statSync(from).size;
       moves.push({ from, to: path.join(staging, relative) });
     }
@@ -660,12 +829,17 @@ async function importFolder(dir: string, name: string, staging: string, options:
     moveAll(moves);
     options.onMoved?.(() => moveAll(moves.map(({ from, to }) => ({ from: to, to: from }))));
   } else {
-    for (const relative of files) await copyInto(staging, relative, path.join(dir, relative), staged, (n) => progress('copying', n), options.signal);
+    for (const relative of files)
+      await copyInto(staging, relative, path.join(dir, relative), staged, (n) => progress('copying', n), options.signal);
   }
   if (options.predictionType) {
     // The folder's scheduler, with the prediction type asked for.
     const schedulerFile = path.join(dir, 'scheduler', 'scheduler_config.json');
-    const scheduler = fs.existsSync(path.join(staging, 'scheduler', 'scheduler_config.json')) ? readJsonFile(path.join(staging, 'scheduler', 'scheduler_config.json')) : fs.existsSync(schedulerFile) ? readJsonFile(schedulerFile) : { ...DEFAULT_SCHEDULER };
+    const scheduler = fs.existsSync(path.join(staging, 'scheduler', 'scheduler_config.json'))
+      ? readJsonFile(path.join(staging, 'scheduler', 'scheduler_config.json'))
+      : fs.existsSync(schedulerFile)
+        ? readJsonFile(schedulerFile)
+        : { ...DEFAULT_SCHEDULER };
     writeJson(staging, path.join('scheduler', 'scheduler_config.json'), { ...scheduler, prediction_type: options.predictionType }, staged);
   }
   const unetFile = path.relative(dir, folder.parts.unet).split(path.sep).join('/');
@@ -694,7 +868,11 @@ export async function importModel(options: ImportOptions): Promise<ImportReport>
   if (!fs.existsSync(source)) throw new ModelImportError('not_found', `${options.source} does not exist`);
   const modelsDir = path.resolve(options.modelsDir);
   const dir = path.join(modelsDir, name);
-  if (fs.existsSync(dir)) throw new ModelImportError('exists', `A model named "${name}" already exists in ${modelsDir}; remove it first (onbrand models rm "${name}") or choose another name`);
+  if (fs.existsSync(dir))
+    throw new ModelImportError(
+      'exists',
+      `A model named "${name}" already exists in ${modelsDir}; remove it first (onbrand models rm "${name}") or choose another name`,
+    );
   fs.mkdirSync(path.join(modelsDir, STAGING), { recursive: true });
   sweepStaging(modelsDir);
   const staging = stagingFolder(modelsDir, name);
@@ -716,7 +894,10 @@ export async function importModel(options: ImportOptions): Promise<ImportReport>
     options.onProgress?.({ phase: 'checking', bytesDone: 0, bytesTotal: 0 });
     const isFolder = fs.statSync(source).isDirectory();
     if (!isFolder && path.extname(source).toLowerCase() !== '.safetensors' && !/\.(ckpt|pt|pth|bin|pkl|pickle)$/i.test(source)) {
-      throw new ModelImportError('unsupported', `${path.basename(source)}: Onbrand imports .safetensors checkpoints, diffusers folders and diffusers ONNX folders`);
+      throw new ModelImportError(
+        'unsupported',
+        `${path.basename(source)}: Onbrand imports .safetensors checkpoints, diffusers folders and diffusers ONNX folders`,
+      );
     }
     const result = isFolder
       ? await importFolder(source, name, staging, folderOptions, progress, (n) => (total = n))
@@ -726,14 +907,28 @@ export async function importModel(options: ImportOptions): Promise<ImportReport>
     const { staged, source: origin, ...fields } = result;
     writeManifest(
       staging,
-      { format: 'onbrand-model', version: 1, name, layout: fields.layout, family: fields.family, source: origin, licence: options.licence ?? null, architectureFrom: fields.architectureFrom, predictionType: fields.predictionType, hash: fields.hash },
+      {
+        format: 'onbrand-model',
+        version: 1,
+        name,
+        layout: fields.layout,
+        family: fields.family,
+        source: origin,
+        licence: options.licence ?? null,
+        architectureFrom: fields.architectureFrom,
+        predictionType: fields.predictionType,
+        hash: fields.hash,
+      },
       staged,
     );
     // What is about to be installed opens as a model (every part, tokenizer and config there).
     try {
       readModelFolder(staging);
     } catch (error) {
-      throw new ModelImportError('weights', `The model would be incomplete: ${(error as Error).message.replaceAll(staging, name)}; nothing was installed`);
+      throw new ModelImportError(
+        'weights',
+        `The model would be incomplete: ${(error as Error).message.replaceAll(staging, name)}; nothing was installed`,
+      );
     }
     publish(staging, dir);
     const report: ImportReport = { ...fields, dir, bytes: staged.bytes, seconds: (performance.now() - started) / 1000 };
@@ -742,7 +937,11 @@ export async function importModel(options: ImportOptions): Promise<ImportReport>
     (undoMoves as (() => void) | null)?.();
     fs.rmSync(staging, { recursive: true, force: true });
     if (error instanceof ModelImportError) throw error;
-    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') throw new ModelImportError('disk_full', `The disk of ${modelsDir} is full; nothing was installed (the import needs about as much free space as the model's size)`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOSPC')
+      throw new ModelImportError(
+        'disk_full',
+        `The disk of ${modelsDir} is full; nothing was installed (the import needs about as much free space as the model's size)`,
+      );
     throw error;
   }
 }

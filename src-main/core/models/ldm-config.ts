@@ -59,7 +59,8 @@ export function ldmConfigFrom(doc: unknown, file: string): LdmConfig {
   const list = (obj: Obj, key: string, where: string): number[] | undefined => {
     const v = obj[key];
     if (v === undefined || v === null) return undefined;
-    if (!Array.isArray(v) || v.some((x) => typeof x !== 'number')) throw new LdmConfigError(`${file}: ${where}.${key} should be a list of numbers, not ${JSON.stringify(v)}`);
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'number'))
+      throw new LdmConfigError(`${file}: ${where}.${key} should be a list of numbers, not ${JSON.stringify(v)}`);
     return v as number[];
   };
 
@@ -104,7 +105,8 @@ export function ldmConfigFrom(doc: unknown, file: string): LdmConfig {
     if (heads === -1) heads = undefined;
     const headChannels = num(unetConfig, 'num_head_channels', where);
     // diffusers: without num_heads, heads per block = model_channels / num_head_channels × channel_mult.
-    if (heads === undefined && headChannels !== undefined && headChannels > 0 && channels !== undefined && mult) heads = mult.map((m) => (channels / headChannels) * m);
+    if (heads === undefined && headChannels !== undefined && headChannels > 0 && channels !== undefined && mult)
+      heads = mult.map((m) => (channels / headChannels) * m);
     if (heads !== undefined) unet.attention_head_dim = heads;
   }
 

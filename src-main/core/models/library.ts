@@ -52,7 +52,11 @@ export function describeModel(dir: string): InstalledModel | null {
     layout,
     family,
     bytes,
-    source: source ? (source.repo ? `${source.repo}${source.revision ? `@${source.revision}` : ''}` : source.url ?? source.path ?? source.kind) : 'a folder placed in the models folder',
+    source: source
+      ? source.repo
+        ? `${source.repo}${source.revision ? `@${source.revision}` : ''}`
+        : (source.url ?? source.path ?? source.kind)
+      : 'a folder placed in the models folder',
     licence: manifest?.licence ?? null,
     hash: manifest?.hash ?? null,
     installedAt: manifest?.installedAt ?? null,
@@ -92,7 +96,13 @@ export interface VerifyResult {
 export async function verifyModel(dir: string, onBytes?: (n: number) => void): Promise<VerifyResult> {
   const manifest = readManifest(dir);
   const name = path.basename(dir);
-  if (!manifest) return { name, ok: false, files: 0, problems: [`${MANIFEST_FILE} is missing or unreadable: the model was not installed by Onbrand, nothing to check against`] };
+  if (!manifest)
+    return {
+      name,
+      ok: false,
+      files: 0,
+      problems: [`${MANIFEST_FILE} is missing or unreadable: the model was not installed by Onbrand, nothing to check against`],
+    };
   const problems: string[] = [];
   for (const [relative, expected] of Object.entries(manifest.files)) {
     const file = path.join(dir, relative);
@@ -111,7 +121,8 @@ export async function verifyModel(dir: string, onBytes?: (n: number) => void): P
       onBytes?.((chunk as Buffer).length);
     }
     const actual = hash.digest('hex');
-    if (actual !== expected.sha256) problems.push(`${relative} has SHA-256 ${actual.slice(0, 16)}…, ${expected.sha256.slice(0, 16)}… expected (damaged or changed)`);
+    if (actual !== expected.sha256)
+      problems.push(`${relative} has SHA-256 ${actual.slice(0, 16)}…, ${expected.sha256.slice(0, 16)}… expected (damaged or changed)`);
   }
   return { name, ok: problems.length === 0, files: Object.keys(manifest.files).length, problems };
 }
@@ -123,14 +134,20 @@ export async function verifyModel(dir: string, onBytes?: (n: number) => void): P
 export function removeModel(modelsDir: string, name: string, graphCacheDir: string | null): void {
   const dir = path.join(modelsDir, name);
   if (path.dirname(dir) !== path.resolve(modelsDir) || !describeModel(dir)) throw new Error(`No model named "${name}" in ${modelsDir}`);
-  const aside = path.join(modelsDir, '.staging', `removing-${name.replace(/[^\w.-]+/g, '_')}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`);
+  const aside = path.join(
+    modelsDir,
+    '.staging',
+    `removing-${name.replace(/[^\w.-]+/g, '_')}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`,
+  );
   fs.mkdirSync(path.dirname(aside), { recursive: true });
   try {
     fs.renameSync(dir, aside);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EPERM' || code === 'EBUSY' || code === 'EACCES') {
-      throw new Error(`"${name}" cannot be removed now: one of its files is in use or not writable (${code}). Close what uses it (another window generating with it) and try again.`);
+      throw new Error(
+        `"${name}" cannot be removed now: one of its files is in use or not writable (${code}). Close what uses it (another window generating with it) and try again.`,
+      );
     }
     throw error;
   }

@@ -43,9 +43,19 @@ beforeAll(async () => {
   hub = await startHubImitation({
     repos: {
       'test/tiny-checkpoint': { revisions: { main: { 'tiny.safetensors': checkpointBytes, 'README.md': '# tiny' } } },
-      'test/tiny-diffusers': { revisions: { main: { ...filesOf(diffusers), 'safety_checker/model.safetensors': Buffer.alloc(2048, 1) } }, licence: 'creativeml-openrail-m' },
+      'test/tiny-diffusers': {
+        revisions: { main: { ...filesOf(diffusers), 'safety_checker/model.safetensors': Buffer.alloc(2048, 1) } },
+        licence: 'creativeml-openrail-m',
+      },
       'test/tiny-onnx': { revisions: { main: filesOf(onnxDir) } },
-      'openai/clip-vit-large-patch14': { revisions: { main: { 'vocab.json': fs.readFileSync(path.join(onnxDir, 'tokenizer', 'vocab.json')), 'merges.txt': fs.readFileSync(path.join(onnxDir, 'tokenizer', 'merges.txt')) } } },
+      'openai/clip-vit-large-patch14': {
+        revisions: {
+          main: {
+            'vocab.json': fs.readFileSync(path.join(onnxDir, 'tokenizer', 'vocab.json')),
+            'merges.txt': fs.readFileSync(path.join(onnxDir, 'tokenizer', 'merges.txt')),
+          },
+        },
+      },
       'Comfy-Org/stable-diffusion-v1-5-archive': { revisions: { main: { 'v1-5-pruned-emaonly-fp16.safetensors': checkpointBytes } } },
       'test/gated': { revisions: { main: { 'tiny.safetensors': checkpointBytes } }, gated: true },
     },
@@ -58,11 +68,21 @@ afterAll(async () => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-function store(name: string, extra: Partial<ConstructorParameters<typeof ModelStore>[0]> = {}): { store: ModelStore; tasks: ModelTask[]; modelsDir: string; dataDir: string } {
+function store(
+  name: string,
+  extra: Partial<ConstructorParameters<typeof ModelStore>[0]> = {},
+): { store: ModelStore; tasks: ModelTask[]; modelsDir: string; dataDir: string } {
   const modelsDir = path.join(root, name, 'models');
   const dataDir = path.join(root, name, 'data');
   const tasks: ModelTask[] = [];
-  const s = new ModelStore({ modelsDir, dataDir, hub: { endpoint: hub.url, env: {} }, retry: { tries: 3, baseDelayMs: 5, maxDelayMs: 20 }, onTask: (t) => tasks.push(t), ...extra });
+  const s = new ModelStore({
+    modelsDir,
+    dataDir,
+    hub: { endpoint: hub.url, env: {} },
+    retry: { tries: 3, baseDelayMs: 5, maxDelayMs: 20 },
+    onTask: (t) => tasks.push(t),
+    ...extra,
+  });
   return { store: s, tasks, modelsDir, dataDir };
 }
 
@@ -77,7 +97,7 @@ async function until(predicate: () => boolean, ms = 20_000): Promise<void> {
 const last = (tasks: ModelTask[], id: string): ModelTask | undefined => tasks.filter((t) => t.id === id).at(-1);
 
 describe('ModelStore.pullNow: three kinds of repository', () => {
-  it('a single-file checkpoint: downloaded, verified, converted, with CLIP\'s tokenizer fetched; it generates', async () => {
+  it("a single-file checkpoint: downloaded, verified, converted, with CLIP's tokenizer fetched; it generates", async () => {
     const { store: s, modelsDir, dataDir } = store('ckpt');
     const lines: string[] = [];
     const result = await s.pullNow('test/tiny-checkpoint', 'tiny', (l) => lines.push(l));
@@ -91,13 +111,23 @@ describe('ModelStore.pullNow: three kinds of repository', () => {
     expect(model).toMatchObject({ name: 'tiny', source: expect.stringMatching(/^test\/tiny-checkpoint@[0-9a-f]{40}$/) });
     const engine = new DiffusionEngine({ graphCacheDir: path.join(root, 'ckpt', 'graphs') });
     await engine.load(model!.dir, 'cpu');
-    const [image] = await engine.generate({ prompt: 'a portrait', negativePrompt: '', seed: 1, steps: 2, cfg: 7, sampler: 'Euler a', width: 64, height: 64, batchSize: 1 });
+    const [image] = await engine.generate({
+      prompt: 'a portrait',
+      negativePrompt: '',
+      seed: 1,
+      steps: 2,
+      cfg: 7,
+      sampler: 'Euler a',
+      width: 64,
+      height: 64,
+      batchSize: 1,
+    });
     expect(image!.png.length).toBeGreaterThan(100);
     await engine.dispose();
     await s.close();
   });
 
-  it('a diffusers folder: only the pipeline\'s files (fp16 weights, no safety checker), moved into place', async () => {
+  it("a diffusers folder: only the pipeline's files (fp16 weights, no safety checker), moved into place", async () => {
     const { store: s, modelsDir } = store('diffusers');
     const result = await s.pullNow('test/tiny-diffusers', undefined);
     expect(result.name).toBe('tiny-diffusers');
@@ -132,9 +162,18 @@ describe('ModelStore.pullNow: three kinds of repository', () => {
     await withToken.close();
   });
 
-  it('a pasted resolve link to another host gets the file, but never the token; CLIP\'s tokenizer comes from the configured Hub', async () => {
+  it("a pasted resolve link to another host gets the file, but never the token; CLIP's tokenizer comes from the configured Hub", async () => {
     const configured = await startHubImitation({
-      repos: { 'openai/clip-vit-large-patch14': { revisions: { main: { 'vocab.json': fs.readFileSync(path.join(onnxDir, 'tokenizer', 'vocab.json')), 'merges.txt': fs.readFileSync(path.join(onnxDir, 'tokenizer', 'merges.txt')) } } } },
+      repos: {
+        'openai/clip-vit-large-patch14': {
+          revisions: {
+            main: {
+              'vocab.json': fs.readFileSync(path.join(onnxDir, 'tokenizer', 'vocab.json')),
+              'merges.txt': fs.readFileSync(path.join(onnxDir, 'tokenizer', 'merges.txt')),
+            },
+          },
+        },
+      },
       tokens: { hf_secret: [] },
     });
     try {
@@ -162,7 +201,7 @@ describe('ModelStore.pullNow: three kinds of repository', () => {
   });
 });
 
-describe('ModelStore tasks: the app\'s downloads', () => {
+describe("ModelStore tasks: the app's downloads", () => {
   it('survive the app closing midway: the next start resumes with a Range request and installs', async () => {
     hub.setFault({ file: 'tiny.safetensors', bytesPerSecond: Math.ceil(checkpointBytes.length / 3) });
     const first = store('resume');
@@ -185,7 +224,7 @@ describe('ModelStore tasks: the app\'s downloads', () => {
     await second.store.close();
   });
 
-  it('a pasted repository\'s task is named as soon as the Hub says what it holds; discarding a running download removes its files at once', async () => {
+  it("a pasted repository's task is named as soon as the Hub says what it holds; discarding a running download removes its files at once", async () => {
     hub.setFault({ file: 'tiny.safetensors', bytesPerSecond: Math.ceil(checkpointBytes.length / 4) });
     const { store: s, tasks, modelsDir } = store('discard');
     const task = s.startPull('test/tiny-checkpoint');

@@ -14,8 +14,25 @@ import { ApiError, type CatalogEntry, type ModelList, type ModelTask } from '../
 import { tempPathFor } from '../util/index.js';
 import { CATALOG, CLIP_TOKENIZER, type CatalogModel } from './catalog.js';
 import { downloadFiles, type DownloadProgress } from './download.js';
-import { DownloadError, fetchRevision, formatBytes, hubEndpoint, parseModelRef, type HubFile, type HubOptions, type RetryOptions } from './hub.js';
-import { checkModelName, importModel, ModelImportError, suggestModelName, type ImportOptions, type ImportProgress, type ImportReport } from './importer.js';
+import {
+  DownloadError,
+  fetchRevision,
+  formatBytes,
+  hubEndpoint,
+  parseModelRef,
+  type HubFile,
+  type HubOptions,
+  type RetryOptions,
+} from './hub.js';
+import {
+  checkModelName,
+  importModel,
+  ModelImportError,
+  suggestModelName,
+  type ImportOptions,
+  type ImportProgress,
+  type ImportReport,
+} from './importer.js';
 import { listModels, removeModel, verifyModel, type VerifyResult } from './library.js';
 
 export interface ModelStoreOptions {
@@ -64,16 +81,29 @@ interface PullPlan {
 /** A user-given folder repository: the fp16 weights of each part if it has them, else the full ones; never pickles. */
 function folderSelection(files: readonly HubFile[], repo: string): { kind: 'diffusers' | 'onnx'; files: string[] } {
   const paths = files.map((f) => f.path);
-  if (paths.includes('unet/model.onnx')) return { kind: 'onnx', files: paths.filter((p) => p === 'model_index.json' || /^(tokenizer|scheduler|text_encoder|unet|vae_decoder|vae_encoder)\//.test(p)) };
-  const chosen = ['model_index.json', ...paths.filter((p) => /^(tokenizer|scheduler)\//.test(p) || /^(unet|vae|text_encoder)\/config\.json$/.test(p))];
-  for (const [part, base] of [['unet', 'diffusion_pytorch_model'], ['vae', 'diffusion_pytorch_model'], ['text_encoder', 'model']] as const) {
+  if (paths.includes('unet/model.onnx'))
+    return {
+      kind: 'onnx',
+      files: paths.filter((p) => p === 'model_index.json' || /^(tokenizer|scheduler|text_encoder|unet|vae_decoder|vae_encoder)\//.test(p)),
+    };
+  const chosen = [
+    'model_index.json',
+    ...paths.filter((p) => /^(tokenizer|scheduler)\//.test(p) || /^(unet|vae|text_encoder)\/config\.json$/.test(p)),
+  ];
+  for (const [part, base] of [
+    ['unet', 'diffusion_pytorch_model'],
+    ['vae', 'diffusion_pytorch_model'],
+    ['text_encoder', 'model'],
+  ] as const) {
     const candidates = [`${part}/${base}.fp16.safetensors`, `${part}/${base}.safetensors`];
     const hit = candidates.find((c) => paths.includes(c));
     if (!hit) {
       const pickle = paths.find((p) => p.startsWith(`${part}/`) && p.endsWith('.bin'));
       throw new DownloadError(
         'bad_request',
-        pickle ? `${repo} has ${part} weights only as a PyTorch pickle (${pickle}), which Onbrand does not open (it can run code).` : `${repo} has no ${part}/${base}.safetensors: not a Stable Diffusion model folder.`,
+        pickle
+          ? `${repo} has ${part} weights only as a PyTorch pickle (${pickle}), which Onbrand does not open (it can run code).`
+          : `${repo} has no ${part}/${base}.safetensors: not a Stable Diffusion model folder.`,
       );
     }
     chosen.push(hit);
@@ -128,7 +158,8 @@ export class ModelStore {
   }
 
   remove(name: string): void {
-    if (!this.list().models.some((m) => m.name === name)) throw new ApiError('not_found', `No model named "${name}" in ${this.options.modelsDir}`);
+    if (!this.list().models.some((m) => m.name === name))
+      throw new ApiError('not_found', `No model named "${name}" in ${this.options.modelsDir}`);
     removeModel(this.options.modelsDir, name, this.options.graphCacheDir ?? null);
     this.options.onChanged?.(name);
   }
@@ -154,7 +185,10 @@ export class ModelStore {
   private async clipTokenizer(signal?: AbortSignal): Promise<string> {
     const dir = path.join(this.options.dataDir, 'tokenizers', 'clip-vit-large-patch14');
     if (CLIP_TOKENIZER.files.every((f) => fs.existsSync(path.join(dir, f)))) return dir;
-    await downloadFiles({ repo: CLIP_TOKENIZER.repo, revision: CLIP_TOKENIZER.revision, files: CLIP_TOKENIZER.files, staging: dir }, this.hubOptions(signal));
+    await downloadFiles(
+      { repo: CLIP_TOKENIZER.repo, revision: CLIP_TOKENIZER.revision, files: CLIP_TOKENIZER.files, staging: dir },
+      this.hubOptions(signal),
+    );
     return dir;
   }
 
@@ -181,9 +215,16 @@ export class ModelStore {
         // Before 2 GB are fetched: is the Hub's file the one Onbrand knows?
         const info = await fetchRevision(entry.repo, entry.revision, this.hubOptions(signal));
         const listed = info.files.find((f) => f.path === entry.file);
-        if (!listed) throw new DownloadError('not_found', `${entry.repo} no longer has ${entry.file}; Onbrand cannot download ${entry.title} from it.`);
+        if (!listed)
+          throw new DownloadError(
+            'not_found',
+            `${entry.repo} no longer has ${entry.file}; Onbrand cannot download ${entry.title} from it.`,
+          );
         if (listed.sha256 && listed.sha256 !== entry.sha256) {
-          throw new DownloadError('hash_mismatch', `${entry.file} on the Hub has SHA-256 ${listed.sha256}, not the ${entry.sha256} Onbrand knows for ${entry.title}: the repository changed. Nothing was installed.`);
+          throw new DownloadError(
+            'hash_mismatch',
+            `${entry.file} on the Hub has SHA-256 ${listed.sha256}, not the ${entry.sha256} Onbrand knows for ${entry.title}: the repository changed. Nothing was installed.`,
+          );
         }
       }
       return {
@@ -204,25 +245,68 @@ export class ModelStore {
     const endpoint = ref.endpoint ? { endpoint: ref.endpoint } : {};
     const title = `${ref.repo}@${ref.revision}${ref.path ? `:${ref.path}` : ''}`;
     if (ref.path && !ref.path.toLowerCase().endsWith('.safetensors')) {
-      throw new DownloadError('bad_request', `${ref.path}: Onbrand downloads .safetensors checkpoints or whole model folders (a .ckpt is a Python pickle, which can run code).`);
+      throw new DownloadError(
+        'bad_request',
+        `${ref.path}: Onbrand downloads .safetensors checkpoints or whole model folders (a .ckpt is a Python pickle, which can run code).`,
+      );
     }
     const info = await fetchRevision(ref.repo, ref.revision, hub);
     const licence = info.licence ?? null;
     const sizeOf = (paths: readonly string[]): number => info.files.filter((f) => paths.includes(f.path)).reduce((n, f) => n + f.size, 0);
     if (ref.path) {
-      return { kind: 'checkpoint', ...endpoint, title, repo: ref.repo, revision: info.commit, file: ref.path, files: [ref.path], bytes: sizeOf([ref.path]), licence, name: name ?? suggestModelName(ref.path) };
+      return {
+        kind: 'checkpoint',
+        ...endpoint,
+        title,
+        repo: ref.repo,
+        revision: info.commit,
+        file: ref.path,
+        files: [ref.path],
+        bytes: sizeOf([ref.path]),
+        licence,
+        name: name ?? suggestModelName(ref.path),
+      };
     }
     const paths = info.files.map((f) => f.path);
     if (paths.includes('model_index.json')) {
       const selection = folderSelection(info.files, ref.repo);
-      return { kind: selection.kind, ...endpoint, title, repo: ref.repo, revision: info.commit, file: null, files: selection.files, bytes: sizeOf(selection.files), licence, name: name ?? suggestModelName(ref.repo) };
+      return {
+        kind: selection.kind,
+        ...endpoint,
+        title,
+        repo: ref.repo,
+        revision: info.commit,
+        file: null,
+        files: selection.files,
+        bytes: sizeOf(selection.files),
+        licence,
+        name: name ?? suggestModelName(ref.repo),
+      };
     }
     const checkpoints = paths.filter((p) => !p.includes('/') && p.toLowerCase().endsWith('.safetensors'));
     if (checkpoints.length === 1) {
-      return { kind: 'checkpoint', ...endpoint, title, repo: ref.repo, revision: info.commit, file: checkpoints[0]!, files: checkpoints, bytes: sizeOf(checkpoints), licence, name: name ?? suggestModelName(checkpoints[0]!) };
+      return {
+        kind: 'checkpoint',
+        ...endpoint,
+        title,
+        repo: ref.repo,
+        revision: info.commit,
+        file: checkpoints[0]!,
+        files: checkpoints,
+        bytes: sizeOf(checkpoints),
+        licence,
+        name: name ?? suggestModelName(checkpoints[0]!),
+      };
     }
-    if (checkpoints.length === 0) throw new DownloadError('not_found', `${ref.repo} has neither a model_index.json (a model folder) nor a .safetensors checkpoint at its top level.`);
-    throw new DownloadError('bad_request', `${ref.repo} has ${checkpoints.length} checkpoints (${checkpoints.slice(0, 4).join(', ')}${checkpoints.length > 4 ? ', …' : ''}): name one as ${ref.repo}:FILE.`);
+    if (checkpoints.length === 0)
+      throw new DownloadError(
+        'not_found',
+        `${ref.repo} has neither a model_index.json (a model folder) nor a .safetensors checkpoint at its top level.`,
+      );
+    throw new DownloadError(
+      'bad_request',
+      `${ref.repo} has ${checkpoints.length} checkpoints (${checkpoints.slice(0, 4).join(', ')}${checkpoints.length > 4 ? ', …' : ''}): name one as ${ref.repo}:FILE.`,
+    );
   }
 
   /** The download folder of a pull (kept across restarts so that it resumes). */
@@ -247,9 +331,11 @@ export class ModelStore {
     plan.name = checkModelName(plan.name);
     onPlan(plan);
     const target = path.join(this.options.modelsDir, plan.name);
-    if (fs.existsSync(target)) throw new ModelImportError('exists', `A model named "${plan.name}" is already installed; remove it first or give another name.`);
+    if (fs.existsSync(target))
+      throw new ModelImportError('exists', `A model named "${plan.name}" is already installed; remove it first or give another name.`);
     // A checkpoint carries no tokenizer: have one before the long download (unless a model has one to reuse).
-    if (plan.kind === 'checkpoint' && !this.list().models.some((m) => fs.existsSync(path.join(m.dir, 'tokenizer', 'vocab.json')))) await this.clipTokenizer(signal);
+    if (plan.kind === 'checkpoint' && !this.list().models.some((m) => fs.existsSync(path.join(m.dir, 'tokenizer', 'vocab.json'))))
+      await this.clipTokenizer(signal);
     const staging = this.downloadFolder(id);
     const set = await downloadFiles(
       { repo: plan.repo, revision: plan.revision, files: plan.files, staging },
@@ -264,9 +350,12 @@ export class ModelStore {
     let report: ImportReport;
     if (plan.kind === 'checkpoint') {
       const file = path.join(staging, ...plan.file!.split('/'));
-        const hubSha = set.files.find((f) => f.path === plan.file)?.sha256;
+      const hubSha = set.files.find((f) => f.path === plan.file)?.sha256;
       if (plan.sha256 && hubSha && hubSha !== plan.sha256) {
-        throw new DownloadError('hash_mismatch', `${plan.file} on the Hub has SHA-256 ${hubSha}, not the ${plan.sha256} Onbrand knows for ${plan.title}: the repository changed. Nothing was installed.`);
+        throw new DownloadError(
+          'hash_mismatch',
+          `${plan.file} on the Hub has SHA-256 ${hubSha}, not the ${plan.sha256} Onbrand knows for ${plan.title}: the repository changed. Nothing was installed.`,
+        );
       }
       report = await importModel({
         source: file,
@@ -279,7 +368,17 @@ export class ModelStore {
         fetchTokenizer: () => this.clipTokenizer(signal),
       });
     } else {
-      report = await importModel({ source: staging, name: plan.name, modelsDir: this.options.modelsDir, licence: plan.licence, origin, signal, onProgress: onImport, consume: true, onlyFiles: set.files.map((f) => f.path) });
+      report = await importModel({
+        source: staging,
+        name: plan.name,
+        modelsDir: this.options.modelsDir,
+        licence: plan.licence,
+        origin,
+        signal,
+        onProgress: onImport,
+        consume: true,
+        onlyFiles: set.files.map((f) => f.path),
+      });
     }
     fs.rmSync(staging, { recursive: true, force: true });
     this.options.onChanged?.(report.name);
@@ -287,8 +386,16 @@ export class ModelStore {
   }
 
   /** Pulls in the foreground (the CLI); `progress` gets one line at a time. */
-  async pullNow(source: string, name: string | undefined, progress?: (line: string) => void): Promise<{ name: string; dir: string; import: ImportReport }> {
-    const id = crypto.createHash('sha256').update(`${source}|${name ?? ''}`).digest('hex').slice(0, 16);
+  async pullNow(
+    source: string,
+    name: string | undefined,
+    progress?: (line: string) => void,
+  ): Promise<{ name: string; dir: string; import: ImportReport }> {
+    const id = crypto
+      .createHash('sha256')
+      .update(`${source}|${name ?? ''}`)
+      .digest('hex')
+      .slice(0, 16);
     const controller = new AbortController();
     const stop = (): void => controller.abort();
     process.once('SIGINT', stop);
@@ -298,7 +405,10 @@ export class ModelStore {
         source,
         name,
         controller.signal,
-        (p) => progress?.(`${p.file}  ${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}${p.bytesPerSecond ? `  ${formatBytes(p.bytesPerSecond)}/s` : ''}${p.etaSeconds !== null ? `  ${Math.ceil(p.etaSeconds)} s left` : ''}`),
+        (p) =>
+          progress?.(
+            `${p.file}  ${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}${p.bytesPerSecond ? `  ${formatBytes(p.bytesPerSecond)}/s` : ''}${p.etaSeconds !== null ? `  ${Math.ceil(p.etaSeconds)} s left` : ''}`,
+          ),
         (p) => progress?.(`installing ${p.bytesTotal ? Math.floor((100 * p.bytesDone) / p.bytesTotal) : 0} %`),
       );
       return { name: report.name, dir: report.dir, import: report };
@@ -312,9 +422,16 @@ export class ModelStore {
 
   private taskOf(record: DownloadRecord): ModelTask {
     return {
-      ...waitingTask(record.id, 'download', record.name, CATALOG.find((c) => c.id === record.source.toLowerCase())?.title ?? record.source, record.createdAt),
+      ...waitingTask(
+        record.id,
+        'download',
+        record.name,
+        CATALOG.find((c) => c.id === record.source.toLowerCase())?.title ?? record.source,
+        record.createdAt,
+      ),
       state: record.state,
-      phase: record.state === 'done' ? 'Installed' : record.state === 'failed' ? 'Failed' : record.state === 'cancelled' ? 'Paused' : 'Waiting',
+      phase:
+        record.state === 'done' ? 'Installed' : record.state === 'failed' ? 'Failed' : record.state === 'cancelled' ? 'Paused' : 'Waiting',
       error: record.error,
       resumable: record.state === 'cancelled' || record.state === 'failed',
       finishedAt: record.finishedAt,
@@ -344,7 +461,9 @@ export class ModelStore {
       fs.writeFileSync(temp, JSON.stringify(records, null, 1));
       fs.renameSync(temp, this.recordsFile);
     } catch (error) {
-      console.error(`onbrand: the list of downloads could not be saved (${(error as Error).message}); they go on, but will not resume after a restart.`);
+      console.error(
+        `onbrand: the list of downloads could not be saved (${(error as Error).message}); they go on, but will not resume after a restart.`,
+      );
     }
   }
 
@@ -360,7 +479,15 @@ export class ModelStore {
     const trimmed = source.trim();
     const entry = CATALOG.find((c) => c.id === trimmed.toLowerCase());
     const id = `dl-${crypto.randomBytes(6).toString('hex')}`;
-    const record: DownloadRecord = { id, source: trimmed, name: name ?? entry?.name ?? '', state: 'queued', error: null, createdAt: new Date().toISOString(), finishedAt: null };
+    const record: DownloadRecord = {
+      id,
+      source: trimmed,
+      name: name ?? entry?.name ?? '',
+      state: 'queued',
+      error: null,
+      createdAt: new Date().toISOString(),
+      finishedAt: null,
+    };
     this.records.set(id, record);
     this.tasks.set(id, this.taskOf(record));
     this.saveRecords();
@@ -375,11 +502,24 @@ export class ModelStore {
     this.enqueue(id, async (signal) => {
       this.update(id, { state: 'running', phase: 'Checking' });
       try {
-        const report = await this.importNow({ ...options, signal }, (p) => this.update(id, { phase: importPhase(p), bytesDone: p.bytesDone, bytesTotal: p.bytesTotal }));
-        this.update(id, { state: 'done', phase: 'Installed', finishedAt: new Date().toISOString(), notes: report.notes, name: report.name });
+        const report = await this.importNow({ ...options, signal }, (p) =>
+          this.update(id, { phase: importPhase(p), bytesDone: p.bytesDone, bytesTotal: p.bytesTotal }),
+        );
+        this.update(id, {
+          state: 'done',
+          phase: 'Installed',
+          finishedAt: new Date().toISOString(),
+          notes: report.notes,
+          name: report.name,
+        });
       } catch (error) {
         const cancelled = signal.aborted;
-        this.update(id, { state: cancelled ? 'cancelled' : 'failed', phase: cancelled ? 'Cancelled' : 'Failed', error: cancelled ? null : (error as Error).message, finishedAt: new Date().toISOString() });
+        this.update(id, {
+          state: cancelled ? 'cancelled' : 'failed',
+          phase: cancelled ? 'Cancelled' : 'Failed',
+          error: cancelled ? null : (error as Error).message,
+          finishedAt: new Date().toISOString(),
+        });
       }
     });
     return this.tasks.get(id)!;
@@ -399,7 +539,12 @@ export class ModelStore {
     // One task's unexpected failure never stops the ones after it.
     const settled = turn.catch((error: unknown) => {
       console.error(`onbrand: model task ${id} failed unexpectedly:`, error);
-      this.update(id, { state: 'failed', phase: 'Failed', error: (error as Error).message ?? String(error), finishedAt: new Date().toISOString() });
+      this.update(id, {
+        state: 'failed',
+        phase: 'Failed',
+        error: (error as Error).message ?? String(error),
+        finishedAt: new Date().toISOString(),
+      });
     });
     this.chain = settled;
     this.runs.set(id, settled);
@@ -418,9 +563,16 @@ export class ModelStore {
         record.name || undefined,
         signal,
         (p) => {
-          this.update(id, { phase: `Downloading ${p.file}`, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, bytesPerSecond: p.bytesPerSecond, etaSeconds: p.etaSeconds });
+          this.update(id, {
+            phase: `Downloading ${p.file}`,
+            bytesDone: p.bytesDone,
+            bytesTotal: p.bytesTotal,
+            bytesPerSecond: p.bytesPerSecond,
+            etaSeconds: p.etaSeconds,
+          });
         },
-        (p) => this.update(id, { phase: importPhase(p), bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, bytesPerSecond: 0, etaSeconds: null }),
+        (p) =>
+          this.update(id, { phase: importPhase(p), bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, bytesPerSecond: 0, etaSeconds: null }),
         (plan) => {
           record.name = plan.name;
           this.update(id, { name: plan.name });
@@ -428,13 +580,28 @@ export class ModelStore {
         },
       );
       record.name = report.name;
-      this.update(id, { state: 'done', phase: 'Installed', name: report.name, finishedAt: new Date().toISOString(), notes: report.notes, etaSeconds: 0 });
+      this.update(id, {
+        state: 'done',
+        phase: 'Installed',
+        name: report.name,
+        finishedAt: new Date().toISOString(),
+        notes: report.notes,
+        etaSeconds: 0,
+      });
       this.records.delete(id);
       this.saveRecords();
     } catch (error) {
       if (signal.aborted) {
         if (this.closed) return; // Closing the app: the record stays "running" and resumes at the next start.
-        this.update(id, { state: 'cancelled', phase: 'Paused', error: null, resumable: true, finishedAt: new Date().toISOString(), bytesPerSecond: 0, etaSeconds: null });
+        this.update(id, {
+          state: 'cancelled',
+          phase: 'Paused',
+          error: null,
+          resumable: true,
+          finishedAt: new Date().toISOString(),
+          bytesPerSecond: 0,
+          etaSeconds: null,
+        });
         return;
       }
       const message = (error as Error).message;
@@ -442,7 +609,15 @@ export class ModelStore {
       const permanent =
         (error instanceof ModelImportError && !['tokenizer', 'disk_full', 'exists', 'cancelled'].includes(error.code)) ||
         (error instanceof DownloadError && ['hash_mismatch', 'not_found', 'bad_request'].includes(error.code));
-      this.update(id, { state: 'failed', phase: 'Failed', error: message, resumable: !permanent, finishedAt: new Date().toISOString(), bytesPerSecond: 0, etaSeconds: null });
+      this.update(id, {
+        state: 'failed',
+        phase: 'Failed',
+        error: message,
+        resumable: !permanent,
+        finishedAt: new Date().toISOString(),
+        bytesPerSecond: 0,
+        etaSeconds: null,
+      });
     }
   }
 
@@ -451,7 +626,13 @@ export class ModelStore {
     const task = this.tasks.get(taskId);
     if (!task) throw new ApiError('not_found', `No model task ${taskId}`);
     this.controllers.get(taskId)?.abort();
-    if (task.state === 'queued') this.update(taskId, { state: 'cancelled', phase: 'Paused', resumable: task.kind === 'download', finishedAt: new Date().toISOString() });
+    if (task.state === 'queued')
+      this.update(taskId, {
+        state: 'cancelled',
+        phase: 'Paused',
+        resumable: task.kind === 'download',
+        finishedAt: new Date().toISOString(),
+      });
     if (discard && task.kind === 'download') {
       const discardNow = (): void => {
         fs.rmSync(this.downloadFolder(taskId), { recursive: true, force: true });
@@ -471,7 +652,8 @@ export class ModelStore {
   clear(taskId: string): { cleared: string } {
     const task = this.tasks.get(taskId);
     if (!task) throw new ApiError('not_found', `No model task ${taskId}`);
-    if (task.state === 'running' || task.state === 'queued') throw new ApiError('conflict', `The task for "${task.name || task.source}" is still ${task.state}; cancel it first.`);
+    if (task.state === 'running' || task.state === 'queued')
+      throw new ApiError('conflict', `The task for "${task.name || task.source}" is still ${task.state}; cancel it first.`);
     if (task.kind === 'download') fs.rmSync(this.downloadFolder(taskId), { recursive: true, force: true });
     this.tasks.delete(taskId);
     if (this.records.delete(taskId)) this.saveRecords();
@@ -514,7 +696,23 @@ export class ModelStore {
 
 /** A task that has not started: nothing done, nothing known yet. */
 function waitingTask(id: string, kind: ModelTask['kind'], name: string, source: string, createdAt: string): ModelTask {
-  return { id, kind, name, source, state: 'queued', phase: 'Waiting', bytesDone: 0, bytesTotal: 0, bytesPerSecond: 0, etaSeconds: null, error: null, resumable: false, createdAt, finishedAt: null, notes: [] };
+  return {
+    id,
+    kind,
+    name,
+    source,
+    state: 'queued',
+    phase: 'Waiting',
+    bytesDone: 0,
+    bytesTotal: 0,
+    bytesPerSecond: 0,
+    etaSeconds: null,
+    error: null,
+    resumable: false,
+    createdAt,
+    finishedAt: null,
+    notes: [],
+  };
 }
 
 function importPhase(p: ImportProgress): string {

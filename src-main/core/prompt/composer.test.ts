@@ -13,7 +13,8 @@ import { annotate, draftOffline, draftWithLlm } from './drafts.js';
 import { builtInLists, DEFAULT_SUBJECTS } from './vocabulary.js';
 import { countTemplate, expandAll, expandRandom, parseTemplate } from './template.js';
 
-const WORKFLOW_TEMPLATE = '<lora:FluxPortraitTrainer:1>, {subject}, {camera action}, rich {lighting adjective} light, brand colours weaving through scene, shallow depth, 35 mm DSLR, f/2.2 --ar 9:16';
+const WORKFLOW_TEMPLATE =
+  '<lora:FluxPortraitTrainer:1>, {subject}, {camera action}, rich {lighting adjective} light, brand colours weaving through scene, shallow depth, 35 mm DSLR, f/2.2 --ar 9:16';
 const lists = builtInLists(DEFAULT_SUBJECTS);
 
 describe('templates', () => {
@@ -22,7 +23,9 @@ describe('templates', () => {
     expect(parsed.aspect).toBe('9:16');
     expect(countTemplate(parsed, lists)).toBe(3 * 6 * 15);
     const all = expandAll(parsed, lists, 3);
-    expect(all[0]).toBe('<lora:FluxPortraitTrainer:1>, portrait, slow dolly in, rich neon light, brand colours weaving through scene, shallow depth, 35 mm DSLR, f/2.2');
+    expect(all[0]).toBe(
+      '<lora:FluxPortraitTrainer:1>, portrait, slow dolly in, rich neon light, brand colours weaving through scene, shallow depth, 35 mm DSLR, f/2.2',
+    );
     expect(all[1]).toContain('rich golden light');
   });
 
@@ -53,7 +56,13 @@ describe('templates', () => {
 });
 
 describe('drafts', () => {
-  const skeleton = { projectId: 1, mood: 'hopeful / rebellious finance', subjects: [...DEFAULT_SUBJECTS], aspect: '9:16', palette: [...DEFAULT_PALETTE] };
+  const skeleton = {
+    projectId: 1,
+    mood: 'hopeful / rebellious finance',
+    subjects: [...DEFAULT_SUBJECTS],
+    aspect: '9:16',
+    palette: [...DEFAULT_PALETTE],
+  };
 
   it('offline drafts meet the brief: about 25 words, one camera verb, one lighting adjective, brand colours; same seed, same drafts', () => {
     const drafts = draftOffline(skeleton, 5, 7);
@@ -70,7 +79,12 @@ describe('drafts', () => {
 
   it('annotates what misses the brief', () => {
     const a = annotate('A portrait with neon and golden light', skeleton.palette);
-    expect(a.problems).toEqual(['7 words (aim for about 25)', 'no camera verb', '2 lighting adjectives (neon, golden); keep one', 'no brand colour named']);
+    expect(a.problems).toEqual([
+      '7 words (aim for about 25)',
+      'no camera verb',
+      '2 lighting adjectives (neon, golden); keep one',
+      'no brand colour named',
+    ]);
   });
 });
 
@@ -89,8 +103,12 @@ describe('an OpenAI-compatible endpoint', () => {
         if (mode === 'slow') return void setTimeout(() => res.end('{}'), 1500);
         if (mode === 'malformed') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"choices":[]}');
         const asked = (JSON.parse(body) as { messages: { content: string }[] }).messages[1]!.content;
-        const content = asked.includes('Give me 2') ? '1. Camera dollies toward a teal portrait, neon light on magenta glass, shallow depth, 35 mm\n2. "A device close-up, the camera pans across yellow chrome, golden haze"' : 'x';
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ choices: [{ message: { role: 'assistant', content } }] }));
+        const content = asked.includes('Give me 2')
+          ? '1. Camera dollies toward a teal portrait, neon light on magenta glass, shallow depth, 35 mm\n2. "A device close-up, the camera pans across yellow chrome, golden haze"'
+          : 'x';
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ choices: [{ message: { role: 'assistant', content } }] }));
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -102,17 +120,26 @@ describe('an OpenAI-compatible endpoint', () => {
   it('drafts from a normal answer, sending the key', async () => {
     mode = 'ok';
     const drafts = await draftWithLlm({ baseUrl: base, model: 'local', apiKey: 'sk-test' }, skeleton, 2);
-    expect(drafts).toEqual(['Camera dollies toward a teal portrait, neon light on magenta glass, shallow depth, 35 mm', 'A device close-up, the camera pans across yellow chrome, golden haze']);
+    expect(drafts).toEqual([
+      'Camera dollies toward a teal portrait, neon light on magenta glass, shallow depth, 35 mm',
+      'A device close-up, the camera pans across yellow chrome, golden haze',
+    ]);
     expect(lastAuth).toBe('Bearer sk-test');
   });
 
   it('a malformed answer, a timeout and a 401 are clear errors', async () => {
     mode = 'malformed';
-    await expect(draftWithLlm({ baseUrl: base, model: 'm', apiKey: null }, skeleton, 2)).rejects.toThrow(/answered something that is not a chat completion/);
+    await expect(draftWithLlm({ baseUrl: base, model: 'm', apiKey: null }, skeleton, 2)).rejects.toThrow(
+      /answered something that is not a chat completion/,
+    );
     mode = 'slow';
-    await expect(draftWithLlm({ baseUrl: base, model: 'm', apiKey: null, timeoutMs: 300 }, skeleton, 2)).rejects.toThrow(/did not answer within 0 s|did not answer/);
+    await expect(draftWithLlm({ baseUrl: base, model: 'm', apiKey: null, timeoutMs: 300 }, skeleton, 2)).rejects.toThrow(
+      /did not answer within 0 s|did not answer/,
+    );
     mode = 'unauthorized';
-    await expect(draftWithLlm({ baseUrl: base, model: 'm', apiKey: 'wrong' }, skeleton, 2)).rejects.toThrow(/refused the API key \(HTTP 401\)/);
+    await expect(draftWithLlm({ baseUrl: base, model: 'm', apiKey: 'wrong' }, skeleton, 2)).rejects.toThrow(
+      /refused the API key \(HTTP 401\)/,
+    );
   });
 });
 
@@ -128,7 +155,12 @@ describe('the composer through the API', () => {
   afterEach(async () => services.close());
 
   it('keeps the skeleton, drafts with history and stars, and reports template errors by field', async () => {
-    const skeleton = await rpc.invoke('prompt.saveSkeleton', { projectId, mood: 'hopeful / rebellious finance', subjects: ['portrait', 'abstract shape'], aspect: '9:16' });
+    const skeleton = await rpc.invoke('prompt.saveSkeleton', {
+      projectId,
+      mood: 'hopeful / rebellious finance',
+      subjects: ['portrait', 'abstract shape'],
+      aspect: '9:16',
+    });
     expect(skeleton).toMatchObject({ mood: 'hopeful / rebellious finance', subjects: ['portrait', 'abstract shape'] });
     const drafts = (await rpc.invoke('prompt.draft', { projectId, n: 5, seed: 3 })) as Draft[];
     expect(drafts).toHaveLength(5);
@@ -137,7 +169,11 @@ describe('the composer through the API', () => {
     expect(history.filter((d) => d.starred).map((d) => d.id)).toEqual([drafts[1]!.id]);
     const expansion = (await rpc.invoke('prompt.expand', { template: '{subject}, {teal|magenta} light --ar 1:1', projectId })) as Expansion;
     expect([expansion.total, expansion.aspect, expansion.prompts[0]]).toEqual([4, '1:1', 'portrait, teal light']);
-    await expect(rpc.invoke('prompt.expand', { template: '{subject' })).rejects.toMatchObject({ code: 'invalid_input', field: 'template', message: expect.stringMatching(/position 1: "\{" is never closed/) });
+    await expect(rpc.invoke('prompt.expand', { template: '{subject' })).rejects.toMatchObject({
+      code: 'invalid_input',
+      field: 'template',
+      message: expect.stringMatching(/position 1: "\{" is never closed/),
+    });
     await expect(rpc.invoke('prompt.draft', { projectId, llm: true })).rejects.toThrow(/Set a language model endpoint/);
   });
 });

@@ -1,5 +1,14 @@
 /** The prompt composer: the brand skeleton, template expansion, drafts with history and stars, queueing. */
-import { ApiError, type Draft, type DraftAnnotations, type Expansion, type GenerationSettings, type Job, type LlmSettings, type Skeleton } from '../api/index.js';
+import {
+  ApiError,
+  type Draft,
+  type DraftAnnotations,
+  type Expansion,
+  type GenerationSettings,
+  type Job,
+  type LlmSettings,
+  type Skeleton,
+} from '../api/index.js';
 import type { AppSettings, CatalogDb, ProjectRepository } from '../catalog/index.js';
 import { sizeForAspect } from '../diffusion/index.js';
 import type { GenerationQueue } from '../jobs/index.js';
@@ -31,23 +40,46 @@ export class Composer {
   skeleton(projectId: number): Skeleton {
     const project = this.projects.get(projectId);
     if (!project) throw new ApiError('not_found', `No project with id ${projectId}.`, 'projectId');
-    return { projectId, mood: project.mood, aspect: project.aspect, palette: project.palette, subjects: this.settings.get<string[]>(`prompt.subjects.${projectId}`, [...DEFAULT_SUBJECTS]) };
+    return {
+      projectId,
+      mood: project.mood,
+      aspect: project.aspect,
+      palette: project.palette,
+      subjects: this.settings.get<string[]>(`prompt.subjects.${projectId}`, [...DEFAULT_SUBJECTS]),
+    };
   }
 
   saveSkeleton(projectId: number, mood: string, subjects: string[], aspect: string): Skeleton {
     this.skeleton(projectId);
-    this.db.prepare('UPDATE projects SET mood = ?, aspect = ?, updated_at = ? WHERE id = ?').run(mood, aspect, new Date().toISOString(), projectId);
+    this.db
+      .prepare('UPDATE projects SET mood = ?, aspect = ?, updated_at = ? WHERE id = ?')
+      .run(mood, aspect, new Date().toISOString(), projectId);
     this.settings.set(`prompt.subjects.${projectId}`, subjects);
     return this.skeleton(projectId);
   }
 
-  expand(template: string, options: { mode?: 'all' | 'random' | undefined; count?: number | undefined; seed?: number | undefined; lists?: Record<string, string[]> | undefined; projectId?: number | undefined }): Expansion {
+  expand(
+    template: string,
+    options: {
+      mode?: 'all' | 'random' | undefined;
+      count?: number | undefined;
+      seed?: number | undefined;
+      lists?: Record<string, string[]> | undefined;
+      projectId?: number | undefined;
+    },
+  ): Expansion {
     const subjects = options.projectId ? this.skeleton(options.projectId).subjects : [...DEFAULT_SUBJECTS];
-    const lists = { ...builtInLists(subjects), ...Object.fromEntries(Object.entries(options.lists ?? {}).map(([k, v]) => [k.toLowerCase(), v])) };
+    const lists = {
+      ...builtInLists(subjects),
+      ...Object.fromEntries(Object.entries(options.lists ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+    };
     try {
       const parsed = parseTemplate(template, lists);
       const total = countTemplate(parsed, lists);
-      const prompts = options.mode === 'random' ? expandRandom(parsed, lists, options.count ?? 5, options.seed ?? 1) : expandAll(parsed, lists, options.count ?? 500);
+      const prompts =
+        options.mode === 'random'
+          ? expandRandom(parsed, lists, options.count ?? 5, options.seed ?? 1)
+          : expandAll(parsed, lists, options.count ?? 500);
       return { prompts, total, aspect: parsed.aspect, loras: templateLoras(template) };
     } catch (error) {
       if (error instanceof TemplateError) throw new ApiError('invalid_input', `template: ${error.message}`, 'template');
@@ -61,7 +93,8 @@ export class Composer {
     let source: Draft['source'] = 'offline';
     if (useLlm) {
       const llm = this.llmConfig();
-      if (!llm.baseUrl || !llm.model) throw new ApiError('invalid_input', 'Set a language model endpoint (base URL and model) first.', 'llm');
+      if (!llm.baseUrl || !llm.model)
+        throw new ApiError('invalid_input', 'Set a language model endpoint (base URL and model) first.', 'llm');
       try {
         texts = await draftWithLlm({ baseUrl: llm.baseUrl, model: llm.model, apiKey: llm.apiKey }, skeleton, n);
       } catch (error) {
@@ -71,7 +104,11 @@ export class Composer {
       source = 'llm';
     } else texts = draftOffline(skeleton, n, seed);
     const insert = this.db.prepare('INSERT INTO drafts (project_id, text, source, annotations, created_at) VALUES (?, ?, ?, ?, ?)');
-    const ids = texts.map((text) => Number(insert.run(projectId, text, source, JSON.stringify(annotate(text, skeleton.palette)), new Date().toISOString()).lastInsertRowid));
+    const ids = texts.map((text) =>
+      Number(
+        insert.run(projectId, text, source, JSON.stringify(annotate(text, skeleton.palette)), new Date().toISOString()).lastInsertRowid,
+      ),
+    );
     return ids.map((id) => this.getDraft(id)!);
   }
 
@@ -113,14 +150,30 @@ export class Composer {
   }
 
   /** Each prompt × settings × batches into the queue; a prompt's own `--ar` sets its size. */
-  queuePrompts(projectId: number, prompts: string[], negativePrompt: string, settings: GenerationSettings, batches: number, seed?: number): Job[] {
+  queuePrompts(
+    projectId: number,
+    prompts: string[],
+    negativePrompt: string,
+    settings: GenerationSettings,
+    batches: number,
+    seed?: number,
+  ): Job[] {
     const jobs: Job[] = [];
     prompts.forEach((raw, i) => {
       const ar = /\s*--ar\s+(\d{1,2}:\d{1,2})\s*$/.exec(raw);
       const prompt = ar ? raw.slice(0, ar.index).trim() : raw.trim();
       const size = ar ? sizeForAspect(ar[1]!) : null;
       const own: GenerationSettings = size ? { ...settings, ...size, aspect: ar![1]! } : settings;
-      jobs.push(...this.queue.add(projectId, prompt, negativePrompt, own, batches, seed === undefined ? undefined : (seed + i * batches * own.batchSize) >>> 0));
+      jobs.push(
+        ...this.queue.add(
+          projectId,
+          prompt,
+          negativePrompt,
+          own,
+          batches,
+          seed === undefined ? undefined : (seed + i * batches * own.batchSize) >>> 0,
+        ),
+      );
     });
     return jobs;
   }
@@ -128,5 +181,13 @@ export class Composer {
 
 function toDraft(row: DraftRow): Draft {
   const a = JSON.parse(row.annotations) as DraftAnnotations;
-  return { id: row.id, projectId: row.project_id, text: row.text, source: row.source, starred: row.starred === 1, createdAt: row.created_at, ...a };
+  return {
+    id: row.id,
+    projectId: row.project_id,
+    text: row.text,
+    source: row.source,
+    starred: row.starred === 1,
+    createdAt: row.created_at,
+    ...a,
+  };
 }

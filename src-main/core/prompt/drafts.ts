@@ -12,7 +12,12 @@ const WORD = /[\p{L}\p{N}'’-]+/gu;
 /** Word count, camera verbs and lighting adjectives found, brand colours named, and what misses the brief. */
 export function annotate(text: string, palette: readonly { name: string; hex: string }[]): DraftAnnotations {
   const lower = text.toLowerCase();
-  const words = (text.replace(/<lora:[^>]*>/gi, ' ').replace(/--ar\s+\S+/g, ' ').match(WORD) ?? []).length;
+  const words = (
+    text
+      .replace(/<lora:[^>]*>/gi, ' ')
+      .replace(/--ar\s+\S+/g, ' ')
+      .match(WORD) ?? []
+  ).length;
   // Inflections on the first word: "pans", "panned", "racks focus", "pushing in".
   const has = (term: string): boolean => {
     const [head, ...rest] = term.split(' ').map((w) => w.replace(/[/\\^$*+?.()|[\]{}]/g, '\\$&'));
@@ -24,8 +29,14 @@ export function annotate(text: string, palette: readonly { name: string; hex: st
   const brandColours = palette.filter((c) => has(c.name.toLowerCase()) || lower.includes(c.hex.toLowerCase())).map((c) => c.name);
   const problems: string[] = [];
   if (words < 20 || words > 30) problems.push(`${words} words (aim for about 25)`);
-  if (cameraVerbs.length !== 1) problems.push(cameraVerbs.length === 0 ? 'no camera verb' : `${cameraVerbs.length} camera verbs (${cameraVerbs.join(', ')}); keep one`);
-  if (lightingAdjectives.length !== 1) problems.push(lightingAdjectives.length === 0 ? 'no lighting adjective' : `${lightingAdjectives.length} lighting adjectives (${lightingAdjectives.join(', ')}); keep one`);
+  if (cameraVerbs.length !== 1)
+    problems.push(cameraVerbs.length === 0 ? 'no camera verb' : `${cameraVerbs.length} camera verbs (${cameraVerbs.join(', ')}); keep one`);
+  if (lightingAdjectives.length !== 1)
+    problems.push(
+      lightingAdjectives.length === 0
+        ? 'no lighting adjective'
+        : `${lightingAdjectives.length} lighting adjectives (${lightingAdjectives.join(', ')}); keep one`,
+    );
   if (brandColours.length === 0) problems.push('no brand colour named');
   return { words, cameraVerbs, lightingAdjectives, brandColours, problems };
 }
@@ -39,7 +50,10 @@ function random(seed: number): () => number {
 export function draftOffline(skeleton: Skeleton, n: number, seed: number): string[] {
   const rand = random(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
-  const mood = skeleton.mood.split(/[/,]/).map((m) => m.trim()).filter(Boolean);
+  const mood = skeleton.mood
+    .split(/[/,]/)
+    .map((m) => m.trim())
+    .filter(Boolean);
   const colours = skeleton.palette.map((c) => c.name);
   const drafts: string[] = [];
   for (let i = 0; i < n; i++) {
@@ -115,13 +129,24 @@ export async function draftWithLlm(config: LlmConfig, skeleton: Skeleton, n: num
         'user-agent': `Onbrand/${appPackage().version}`,
         ...(config.apiKey ? { authorization: `Bearer ${config.apiKey}` } : {}),
       },
-      body: JSON.stringify({ model: config.model, messages: [{ role: 'system', content: 'You write short, cinematic image-generation prompts.' }, { role: 'user', content: prompt }], temperature: 0.9 }),
+      body: JSON.stringify({
+        model: config.model,
+        messages: [
+          { role: 'system', content: 'You write short, cinematic image-generation prompts.' },
+          { role: 'user', content: prompt },
+        ],
+        temperature: 0.9,
+      }),
     });
   } catch (error) {
-    const reason = (error as Error).name === 'TimeoutError' ? `did not answer within ${Math.round((config.timeoutMs ?? 60_000) / 1000)} s` : `cannot be reached (${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message})`;
+    const reason =
+      (error as Error).name === 'TimeoutError'
+        ? `did not answer within ${Math.round((config.timeoutMs ?? 60_000) / 1000)} s`
+        : `cannot be reached (${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message})`;
     throw new LlmError(`The language model at ${config.baseUrl} ${reason}`);
   }
-  if (response.status === 401 || response.status === 403) throw new LlmError(`The language model at ${config.baseUrl} refused the API key (HTTP ${response.status})`);
+  if (response.status === 401 || response.status === 403)
+    throw new LlmError(`The language model at ${config.baseUrl} refused the API key (HTTP ${response.status})`);
   if (!response.ok) throw new LlmError(`The language model at ${config.baseUrl} answered HTTP ${response.status}`);
   let content: unknown;
   try {
@@ -129,10 +154,16 @@ export async function draftWithLlm(config: LlmConfig, skeleton: Skeleton, n: num
   } catch {
     content = undefined;
   }
-  if (typeof content !== 'string') throw new LlmError(`The language model at ${config.baseUrl} answered something that is not a chat completion`);
+  if (typeof content !== 'string')
+    throw new LlmError(`The language model at ${config.baseUrl} answered something that is not a chat completion`);
   const lines = content
     .split('\n')
-    .map((l) => l.replace(/^\s*(\d+[.)]|[-*•])\s*/, '').replace(/^["“]|["”]$/g, '').trim())
+    .map((l) =>
+      l
+        .replace(/^\s*(\d+[.)]|[-*•])\s*/, '')
+        .replace(/^["“]|["”]$/g, '')
+        .trim(),
+    )
     .filter((l) => l.split(/\s+/).length >= 5);
   if (lines.length === 0) throw new LlmError(`The language model at ${config.baseUrl} answered without any prompt`);
   return lines.slice(0, n);

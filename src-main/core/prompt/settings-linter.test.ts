@@ -7,7 +7,13 @@ describe('settings linter (field notes)', () => {
   });
 
   it('warns about CFG above 9, more than 30 steps, LoRA weights, and 1:1 for abstract shapes', () => {
-    const hints = lintSettings('abstract shape <lora:FluxPortraitTrainer:1.2>', { cfg: 11, steps: 40, aspect: '9:16', width: 576, height: 1024 });
+    const hints = lintSettings('abstract shape <lora:FluxPortraitTrainer:1.2>', {
+      cfg: 11,
+      steps: 40,
+      aspect: '9:16',
+      width: 576,
+      height: 1024,
+    });
     expect(hints).toEqual([
       expect.stringMatching(/^CFG 11: above 9 colours scream but posterise/),
       expect.stringMatching(/^40 steps: past 30 returns diminish/),

@@ -7,8 +7,10 @@ import { extractLoraTags, loraHints } from '../diffusion/index.js';
 
 export function lintSettings(prompt: string, settings: { [K in keyof GenerationSettings]?: GenerationSettings[K] | undefined }): string[] {
   const hints: string[] = [];
-  if (settings.cfg !== undefined && settings.cfg > 9) hints.push(`CFG ${settings.cfg}: above 9 colours scream but posterise; 7 balances prompt loyalty and pleasant noise.`);
-  if (settings.steps !== undefined && settings.steps > 30) hints.push(`${settings.steps} steps: past 30 returns diminish; 25 keeps edges with DPM++ 2M Karras.`);
+  if (settings.cfg !== undefined && settings.cfg > 9)
+    hints.push(`CFG ${settings.cfg}: above 9 colours scream but posterise; 7 balances prompt loyalty and pleasant noise.`);
+  if (settings.steps !== undefined && settings.steps > 30)
+    hints.push(`${settings.steps} steps: past 30 returns diminish; 25 keeps edges with DPM++ 2M Karras.`);
   let loras: { name: string; weight: number }[] = [];
   try {
     loras = extractLoraTags(prompt).loras;

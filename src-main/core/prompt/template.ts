@@ -28,7 +28,8 @@ export function parseTemplate(template: string, lists: Readonly<Record<string, r
   let aspect: string | null = null;
   const ar = /\s*--ar\s+(\S+)\s*$/.exec(body);
   if (ar) {
-    if (!/^\d{1,2}:\d{1,2}$/.test(ar[1]!)) throw new TemplateError(ar.index + ar[0].indexOf('--ar'), `--ar must look like 9:16, not "${ar[1]}"`);
+    if (!/^\d{1,2}:\d{1,2}$/.test(ar[1]!))
+      throw new TemplateError(ar.index + ar[0].indexOf('--ar'), `--ar must look like 9:16, not "${ar[1]}"`);
     aspect = ar[1]!;
     body = body.slice(0, ar.index);
   } else if (/--ar\b/.test(body)) {
@@ -96,7 +97,12 @@ export function expandAll(parsed: ParsedTemplate, lists: Readonly<Record<string,
 }
 
 /** `count` seeded picks (the same seed gives the same prompts). */
-export function expandRandom(parsed: ParsedTemplate, lists: Readonly<Record<string, readonly string[]>>, count: number, seed: number): string[] {
+export function expandRandom(
+  parsed: ParsedTemplate,
+  lists: Readonly<Record<string, readonly string[]>>,
+  count: number,
+  seed: number,
+): string[] {
   let state = seed >>> 0 || 0x9e3779b9;
   const random = (): number => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -105,7 +111,16 @@ export function expandRandom(parsed: ParsedTemplate, lists: Readonly<Record<stri
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  return Array.from({ length: count }, () => tidy(parsed.parts.map((p) => { const c = choices(p, lists); return c[Math.floor(random() * c.length)]!; }).join('')));
+  return Array.from({ length: count }, () =>
+    tidy(
+      parsed.parts
+        .map((p) => {
+          const c = choices(p, lists);
+          return c[Math.floor(random() * c.length)]!;
+        })
+        .join(''),
+    ),
+  );
 }
 
 function tidy(text: string): string {

@@ -54,7 +54,9 @@ export class RefusedAddressError extends Error {
     readonly address: string,
     readonly range: string,
   ) {
-    super(host === address ? `${address} is an internal address (${range})` : `${host} resolves to an internal address ${address} (${range})`);
+    super(
+      host === address ? `${address} is an internal address (${range})` : `${host} resolves to an internal address ${address} (${range})`,
+    );
     this.name = 'RefusedAddressError';
   }
 }

@@ -91,7 +91,8 @@ export async function fetchLimited(url: string, limits: FetchLimits = DEFAULT_LI
     } catch {
       throw new FetchError('bad_url', `${current} is not a valid URL`);
     }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new FetchError('bad_url', `${current}: only http and https links can be imported`);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+      throw new FetchError('bad_url', `${current}: only http and https links can be imported`);
     const host = bareHost(parsed);
     trusted ??= new Set([host]);
     // The caller's credentials were meant for the first origin only; a redirect elsewhere goes without them.
@@ -109,7 +110,10 @@ export async function fetchLimited(url: string, limits: FetchLimits = DEFAULT_LI
     } catch (error) {
       if (error instanceof RefusedAddressError) throw refusal(error, url, hop, options.via);
       if (signal.aborted) throw new FetchError('timeout', `${url} did not answer within ${Math.round(limits.timeoutMs / 1000)} s`);
-      throw new FetchError('unreachable', `${url} cannot be reached (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      throw new FetchError(
+        'unreachable',
+        `${url} cannot be reached (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      );
     }
     const status = response.statusCode ?? 0;
     const location = response.headers.location;
@@ -169,7 +173,12 @@ export async function fetchLimited(url: string, limits: FetchLimits = DEFAULT_LI
  * One GET, on a connection of its own: a pooled connection would skip the lookup that checks the
  * address, so none is shared.
  */
-function get(url: URL, headers: Record<string, string>, signal: AbortSignal, lookup: typeof publicOnlyLookup | undefined): Promise<http.IncomingMessage> {
+function get(
+  url: URL,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+  lookup: typeof publicOnlyLookup | undefined,
+): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
     const client = url.protocol === 'https:' ? https : http;
     const request = client.request(url, { method: 'GET', headers, signal, agent: false, ...(lookup ? { lookup } : {}) }, resolve);
@@ -195,6 +204,9 @@ function decoded(response: http.IncomingMessage): Readable {
 
 function refusal(error: RefusedAddressError, url: string, hop: number, via: string | undefined): FetchError {
   const lead = hop > 0 ? `${url} redirects to` : (via ?? 'the link points to');
-  const target = error.host === error.address ? `the internal address ${error.address}` : `${error.host}, which resolves to the internal address ${error.address}`;
+  const target =
+    error.host === error.address
+      ? `the internal address ${error.address}`
+      : `${error.host}, which resolves to the internal address ${error.address}`;
   return new FetchError('refused', `refused: ${lead} ${target} (${error.range}); only an address you type yourself may be internal`);
 }

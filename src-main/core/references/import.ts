@@ -54,7 +54,16 @@ export class ReferenceImporter {
       for (const file of files) {
         const read = await readLocalFile(file, this.maxFileBytes);
         if ('reason' in read) skipped.push(read);
-        else record(await this.store(projectId, file, read.bytes, { sourceUrl: null, author: null, authorUrl: null, licence: null, name: path.parse(file).name }));
+        else
+          record(
+            await this.store(projectId, file, read.bytes, {
+              sourceUrl: null,
+              author: null,
+              authorUrl: null,
+              licence: null,
+              name: path.parse(file).name,
+            }),
+          );
       }
     }
     for (const url of urls) record(await this.fromUrl(projectId, url));
@@ -66,7 +75,12 @@ export class ReferenceImporter {
    * An image URL, or a page whose Open Graph data names its image. `trustedHosts` are the hosts the
    * user typed (default: the URL's own), the only ones that may be internal addresses.
    */
-  async fromUrl(projectId: number, url: string, known: Partial<Attribution> = {}, trustedHosts?: readonly string[]): Promise<Reference | ReferenceSkip> {
+  async fromUrl(
+    projectId: number,
+    url: string,
+    known: Partial<Attribution> = {},
+    trustedHosts?: readonly string[],
+  ): Promise<Reference | ReferenceSkip> {
     try {
       const trusted = trustedHosts ?? (URL.canParse(url) ? [bareHost(new URL(url))] : []);
       const resolvedHosts = new Map<string, boolean>();
@@ -80,7 +94,11 @@ export class ReferenceImporter {
             : `${url} is a web page without an image (no Open Graph image)`;
           return { item: url, reason: 'no_image', message };
         }
-        const image = await fetchLimited(page.imageUrl, this.limits, { trustedHosts: trusted, resolvedHosts, via: `the page ${url} points to` });
+        const image = await fetchLimited(page.imageUrl, this.limits, {
+          trustedHosts: trusted,
+          resolvedHosts,
+          via: `the page ${url} points to`,
+        });
         return await this.store(projectId, url, image.body, {
           sourceUrl: page.canonicalUrl ?? url,
           author: known.author ?? page.author,
@@ -117,9 +135,15 @@ export class ReferenceImporter {
       return { item, reason: 'not_an_image', message: `${shortName(item)} is not an image` };
     }
     const ext = meta.format ? FORMATS[meta.format] : undefined;
-    if (!ext) return { item, reason: 'unsupported_format', message: `${shortName(item)} is ${meta.format?.toUpperCase() ?? 'an unknown format'}; references can be PNG, JPEG or WebP` };
+    if (!ext)
+      return {
+        item,
+        reason: 'unsupported_format',
+        message: `${shortName(item)} is ${meta.format?.toUpperCase() ?? 'an unknown format'}; references can be PNG, JPEG or WebP`,
+      };
     const hash = crypto.createHash('sha256').update(bytes).digest('hex');
-    if (this.refs.hasHash(projectId, hash)) return { item, reason: 'duplicate', message: `${shortName(item)} is already on the mood board` };
+    if (this.refs.hasHash(projectId, hash))
+      return { item, reason: 'duplicate', message: `${shortName(item)} is already on the mood board` };
     let palette;
     try {
       palette = await extractPalette(bytes);
@@ -128,8 +152,14 @@ export class ReferenceImporter {
     }
     const dir = path.join(project.folder, REFERENCES_FOLDER);
     await fs.mkdir(dir, { recursive: true });
-    const base = (attribution.name ?? 'reference').replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'reference';
-    const fileName = await freeFileName(dir, `${base}${ext}`, (candidate) => this.refs.hasPath(projectId, path.join(REFERENCES_FOLDER, candidate)));
+    const base =
+      (attribution.name ?? 'reference')
+        .replace(/[^\w.-]+/g, '-')
+        .replace(/^-+|-+$/g, '')
+        .slice(0, 80) || 'reference';
+    const fileName = await freeFileName(dir, `${base}${ext}`, (candidate) =>
+      this.refs.hasPath(projectId, path.join(REFERENCES_FOLDER, candidate)),
+    );
     const target = path.join(dir, fileName);
     await writeAtomically(target, (temp) => fs.writeFile(temp, bytes), { overwrite: false });
     const rotated = (meta.orientation ?? 1) >= 5;

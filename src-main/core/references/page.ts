@@ -12,7 +12,9 @@ const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"'
 
 /** A numeric character reference's character; one outside Unicode (`&#99999999;`) is U+FFFD, as browsers do. */
 function codePoint(value: number): string {
-  return Number.isInteger(value) && value > 0 && value <= 0x10ffff && !(value >= 0xd800 && value <= 0xdfff) ? String.fromCodePoint(value) : '\uFFFD';
+  return Number.isInteger(value) && value > 0 && value <= 0x10ffff && !(value >= 0xd800 && value <= 0xdfff)
+    ? String.fromCodePoint(value)
+    : '\uFFFD';
 }
 
 function decode(text: string): string {
@@ -40,7 +42,8 @@ function metaTags(page: string): Map<string, string> {
     if (end - at > MAX_TAG || !/[\s/>]/.test(lower[at + 5] ?? '')) continue;
     const tag = html.slice(at, end + 1);
     const attributes = new Map<string, string>();
-    for (const attr of tag.matchAll(/([\w:-]+)\s*=\s*("([^"]*)"|'([^']*)'|([^\s>]+))/g)) attributes.set(attr[1]!.toLowerCase(), decode(attr[3] ?? attr[4] ?? attr[5] ?? ''));
+    for (const attr of tag.matchAll(/([\w:-]+)\s*=\s*("([^"]*)"|'([^']*)'|([^\s>]+))/g))
+      attributes.set(attr[1]!.toLowerCase(), decode(attr[3] ?? attr[4] ?? attr[5] ?? ''));
     const key = attributes.get('property') ?? attributes.get('name');
     const content = attributes.get('content');
     if (key && content !== undefined && !tags.has(key.toLowerCase())) tags.set(key.toLowerCase(), content);
@@ -50,7 +53,13 @@ function metaTags(page: string): Map<string, string> {
 
 export function readPage(html: string, pageUrl: string): PageImage {
   const meta = metaTags(html);
-  const raw = meta.get('og:image:secure_url') ?? meta.get('og:image') ?? meta.get('og:image:url') ?? meta.get('twitter:image') ?? meta.get('twitter:image:src') ?? null;
+  const raw =
+    meta.get('og:image:secure_url') ??
+    meta.get('og:image') ??
+    meta.get('og:image:url') ??
+    meta.get('twitter:image') ??
+    meta.get('twitter:image:src') ??
+    null;
   let imageUrl: string | null = null;
   if (raw && URL.canParse(raw, pageUrl)) imageUrl = new URL(raw, pageUrl).toString();
   const title = meta.get('og:title') ?? decode(/<title[^>]{0,256}>([^<]{0,4096})<\/title>/i.exec(html.slice(0, MAX_HTML))?.[1] ?? '');

@@ -21,8 +21,12 @@ let teal: Buffer;
 const hits: { url: string; auth: string | undefined; agent: string | undefined }[] = [];
 
 beforeAll(async () => {
-  magenta = await sharp({ create: { width: 120, height: 80, channels: 3, background: '#FE2C54' } }).jpeg().toBuffer();
-  teal = await sharp({ create: { width: 90, height: 160, channels: 3, background: '#00E0FF' } }).png().toBuffer();
+  magenta = await sharp({ create: { width: 120, height: 80, channels: 3, background: '#FE2C54' } })
+    .jpeg()
+    .toBuffer();
+  teal = await sharp({ create: { width: 90, height: 160, channels: 3, background: '#00E0FF' } })
+    .png()
+    .toBuffer();
   server = http.createServer((req, res) => {
     hits.push({ url: req.url ?? '', auth: req.headers.authorization, agent: req.headers['user-agent'] });
     const url = new URL(req.url ?? '/', 'http://x');
@@ -127,7 +131,11 @@ describe('adding references', () => {
   });
 
   it('fails per item with the reason, never for the whole drop, and leaves nothing half-written', async () => {
-    const limited = new ReferenceImporter(projectRepoOf(services), services.refs, services.events, { timeoutMs: 500, maxBytes: 200_000, maxRedirects: 5 });
+    const limited = new ReferenceImporter(projectRepoOf(services), services.refs, services.events, {
+      timeoutMs: 500,
+      maxBytes: 200_000,
+      maxRedirects: 5,
+    });
     const report = await limited.add(projectId, [
       `${base}/img/magenta.jpg`,
       `${base}/img/magenta.jpg?again`,
@@ -176,12 +184,19 @@ describe('adding references', () => {
     await rpc.invoke('refs.remove', { projectId, refIds: [refs[0]!.id] });
     expect(fs.readdirSync(folder())).toEqual(['b-teal.png']);
     expect(fs.existsSync(path.join(dir, 'a-magenta.jpg'))).toBe(true); // the original is untouched
-    await expect(rpc.invoke('refs.add', { projectId, items: ['relative/path.png'] })).rejects.toMatchObject({ code: 'invalid_input', field: 'items.0' });
+    await expect(rpc.invoke('refs.add', { projectId, items: ['relative/path.png'] })).rejects.toMatchObject({
+      code: 'invalid_input',
+      field: 'items.0',
+    });
   });
 
   it('uses the board as the brand palette', async () => {
     const rpc = createRpc(services, 'cli');
-    const project = await rpc.invoke('projects.update', { projectId, mood: 'hopeful / rebellious finance', palette: [{ name: 'magenta', hex: '#FE2C54' }] });
+    const project = await rpc.invoke('projects.update', {
+      projectId,
+      mood: 'hopeful / rebellious finance',
+      palette: [{ name: 'magenta', hex: '#FE2C54' }],
+    });
     expect(project).toMatchObject({ mood: 'hopeful / rebellious finance', palette: [{ name: 'magenta', hex: '#FE2C54' }] });
   });
 });
@@ -217,7 +232,11 @@ describe('Unsplash with an access key', () => {
     const found = await client.search('magenta wall');
     expect(found.results[0]).toMatchObject({ id: 'XyZ789', author: 'Ann Lens' });
     const ref = await client.import(services.references, projectId, 'XyZ789');
-    expect(ref).toMatchObject({ author: 'Ann Lens', licence: 'Unsplash License', authorUrl: 'https://unsplash.com/@annlens?utm_source=onbrand&utm_medium=referral' });
+    expect(ref).toMatchObject({
+      author: 'Ann Lens',
+      licence: 'Unsplash License',
+      authorUrl: 'https://unsplash.com/@annlens?utm_source=onbrand&utm_medium=referral',
+    });
     const trigger = hits.find((h) => h.url === '/api/photos/XyZ789/download');
     expect(trigger?.auth).toBe('Client-ID test-key');
     await expect(new UnsplashClient(() => null, `${base}/api/`).search('x')).rejects.toThrow(/Unsplash access key/);

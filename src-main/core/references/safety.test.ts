@@ -51,8 +51,12 @@ function endless(res: http.ServerResponse, image: string | null): void {
 }
 
 beforeAll(async () => {
-  teal = await sharp({ create: { width: 90, height: 160, channels: 3, background: '#00E0FF' } }).png().toBuffer();
-  magenta = await sharp({ create: { width: 120, height: 80, channels: 3, background: '#FE2C54' } }).jpeg().toBuffer();
+  teal = await sharp({ create: { width: 90, height: 160, channels: 3, background: '#00E0FF' } })
+    .png()
+    .toBuffer();
+  magenta = await sharp({ create: { width: 120, height: 80, channels: 3, background: '#FE2C54' } })
+    .jpeg()
+    .toBuffer();
   const photo = () => ({
     id: 'XyZ789',
     description: null,
@@ -137,7 +141,13 @@ afterEach(async () => {
 
 function importer(limits: Partial<ConstructorParameters<typeof ReferenceImporter>[3]> = {}, maxFileBytes?: number): ReferenceImporter {
   const repo = (services.projects as unknown as { repo: ConstructorParameters<typeof ReferenceImporter>[0] }).repo;
-  return new ReferenceImporter(repo, services.refs, services.events, { timeoutMs: 3_000, maxBytes: 40 * 2 ** 20, maxRedirects: 5, ...limits }, maxFileBytes);
+  return new ReferenceImporter(
+    repo,
+    services.refs,
+    services.events,
+    { timeoutMs: 3_000, maxBytes: 40 * 2 ** 20, maxRedirects: 5, ...limits },
+    maxFileBytes,
+  );
 }
 
 describe('the Unsplash key', () => {
@@ -177,7 +187,15 @@ describe('internal addresses', () => {
     ] as const) {
       expect(internalRange(address), address).toMatch(range);
     }
-    for (const address of ['8.8.8.8', '172.32.0.1', '192.169.0.1', '1.1.1.1', '2606:4700:4700::1111', '::ffff:8.8.8.8', 'images.unsplash.com']) {
+    for (const address of [
+      '8.8.8.8',
+      '172.32.0.1',
+      '192.169.0.1',
+      '1.1.1.1',
+      '2606:4700:4700::1111',
+      '::ffff:8.8.8.8',
+      'images.unsplash.com',
+    ]) {
       expect(internalRange(address), address).toBeNull();
     }
   });
@@ -197,7 +215,12 @@ describe('internal addresses', () => {
     expect(report.added.map((r) => r.fileName)).toEqual(['page.png', 'magenta.jpg']);
     const skipped = report.skipped.map((s) => [s.reason, s.message]);
     expect(skipped).toEqual([
-      ['refused', expect.stringMatching(/^refused: the page .*\/page\?img=.* points to localhost, which resolves to the internal address (127\.0\.0\.1|::1) \(loopback, this computer\); only an address you type yourself may be internal$/)],
+      [
+        'refused',
+        expect.stringMatching(
+          /^refused: the page .*\/page\?img=.* points to localhost, which resolves to the internal address (127\.0\.0\.1|::1) \(loopback, this computer\); only an address you type yourself may be internal$/,
+        ),
+      ],
       ['refused', expect.stringMatching(/points to the internal address 10\.0\.0\.5 \(private network 10\.0\.0\.0\/8\)/)],
       ['refused', expect.stringMatching(/points to the internal address 169\.254\.169\.254 \(link-local/)],
       ['refused', expect.stringMatching(/points to the internal address ::ffff:7f00:1 \(loopback/)],
@@ -212,7 +235,9 @@ describe('internal addresses', () => {
 
 describe('a host name the user typed (DNS rebinding)', () => {
   const lookup = (seen: Map<string, boolean>, host: string): Promise<string> =>
-    new Promise((resolve, reject) => typedHostLookup(seen)(host, {}, (error, address) => (error ? reject(error) : resolve(String(address)))));
+    new Promise((resolve, reject) =>
+      typedHostLookup(seen)(host, {}, (error, address) => (error ? reject(error) : resolve(String(address)))),
+    );
 
   it('may be internal when it first answers internal; once it answered public, an internal answer is refused', async () => {
     const seen = new Map<string, boolean>();
@@ -230,7 +255,13 @@ describe('a web page', () => {
     const started = performance.now();
     const report = await importer().add(projectId, [`${a}/endless?img=${encodeURIComponent(`${a}/img/teal.png`)}`, `${a}/endless`]);
     expect(report.added.map((r) => r.fileName)).toEqual(['endless.png']);
-    expect(report.skipped).toEqual([{ item: `${a}/endless`, reason: 'no_image', message: `${a}/endless is a web page without an Open Graph image in its first 2 MB (a page is read only that far)` }]);
+    expect(report.skipped).toEqual([
+      {
+        item: `${a}/endless`,
+        reason: 'no_image',
+        message: `${a}/endless is a web page without an Open Graph image in its first 2 MB (a page is read only that far)`,
+      },
+    ]);
     expect(performance.now() - started).toBeLessThan(3_000);
   });
 
@@ -242,22 +273,31 @@ describe('a web page', () => {
 });
 
 describe('local files', () => {
-  it.runIf(process.platform !== 'win32')('only regular files are read: a named pipe, a device, a link to one are skipped by name; size is checked first', async () => {
-    const dir = path.join(root, 'drop');
-    fs.mkdirSync(dir);
-    const fifo = path.join(dir, 'pipe.png');
-    execFileSync('mkfifo', [fifo]);
-    fs.symlinkSync('/dev/zero', path.join(dir, 'zero-link.png'));
-    fs.writeFileSync(path.join(dir, 'big.png'), Buffer.concat([teal, Buffer.alloc(4096)]));
-    fs.writeFileSync(path.join(dir, 'magenta.jpg'), magenta);
-    const limit = teal.length + 1024;
-    const report = await importer({}, limit).add(projectId, [fifo, '/dev/zero', path.join(dir, 'zero-link.png'), path.join(dir, 'big.png'), path.join(dir, 'magenta.jpg')]);
-    expect(report.added.map((r) => r.fileName)).toEqual(['magenta.jpg']);
-    expect(report.skipped.map((s) => [s.reason, s.message])).toEqual([
-      ['unreadable', 'pipe.png is not a regular file (a named pipe)'],
-      ['unreadable', 'zero is not a regular file (a device)'],
-      ['unreadable', 'zero-link.png is not a regular file (a device)'],
-      ['too_large', expect.stringMatching(/^big\.png is \d+ KB, over the \d+ KB limit$/)],
-    ]);
-  });
+  it.runIf(process.platform !== 'win32')(
+    'only regular files are read: a named pipe, a device, a link to one are skipped by name; size is checked first',
+    async () => {
+      const dir = path.join(root, 'drop');
+      fs.mkdirSync(dir);
+      const fifo = path.join(dir, 'pipe.png');
+      execFileSync('mkfifo', [fifo]);
+      fs.symlinkSync('/dev/zero', path.join(dir, 'zero-link.png'));
+      fs.writeFileSync(path.join(dir, 'big.png'), Buffer.concat([teal, Buffer.alloc(4096)]));
+      fs.writeFileSync(path.join(dir, 'magenta.jpg'), magenta);
+      const limit = teal.length + 1024;
+      const report = await importer({}, limit).add(projectId, [
+        fifo,
+        '/dev/zero',
+        path.join(dir, 'zero-link.png'),
+        path.join(dir, 'big.png'),
+        path.join(dir, 'magenta.jpg'),
+      ]);
+      expect(report.added.map((r) => r.fileName)).toEqual(['magenta.jpg']);
+      expect(report.skipped.map((s) => [s.reason, s.message])).toEqual([
+        ['unreadable', 'pipe.png is not a regular file (a named pipe)'],
+        ['unreadable', 'zero is not a regular file (a device)'],
+        ['unreadable', 'zero-link.png is not a regular file (a device)'],
+        ['too_large', expect.stringMatching(/^big\.png is \d+ KB, over the \d+ KB limit$/)],
+      ]);
+    },
+  );
 });

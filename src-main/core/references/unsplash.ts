@@ -66,7 +66,9 @@ export class UnsplashClient {
   }
 
   async search(query: string, page = 1): Promise<{ results: UnsplashPhoto[]; total: number }> {
-    const data = await this.get<{ total: number; results: ApiPhoto[] }>(`/search/photos?query=${encodeURIComponent(query)}&page=${page}&per_page=24`);
+    const data = await this.get<{ total: number; results: ApiPhoto[] }>(
+      `/search/photos?query=${encodeURIComponent(query)}&page=${page}&per_page=24`,
+    );
     return { total: data.total, results: data.results.map(toPhoto) };
   }
 

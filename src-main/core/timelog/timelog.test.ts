@@ -22,10 +22,33 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** The record the queue announces in `job.updated` (only the fields the time log reads matter). */
 function jobRecord(id: number, state: Job['state'], startedAt: number | null, finishedAt: number | null): Job {
-  const settings = { model: 'tiny-sd', sampler: 'Euler' as const, steps: 4, cfg: 7, width: 64, height: 64, batchSize: 6, loraWeight: 0.8, aspect: '1:1' };
+  const settings = {
+    model: 'tiny-sd',
+    sampler: 'Euler' as const,
+    steps: 4,
+    cfg: 7,
+    width: 64,
+    height: 64,
+    batchSize: 6,
+    loraWeight: 0.8,
+    aspect: '1:1',
+  };
   return {
-    id, projectId, state, prompt: 'teal', negativePrompt: '', settings, seed: 1, batchSize: 6, position: id, imagesDone: 0, error: null, gpuSeconds: 0,
-    createdAt: iso(T0 - 60 * minute), startedAt: startedAt === null ? null : iso(startedAt), finishedAt: finishedAt === null ? null : iso(finishedAt),
+    id,
+    projectId,
+    state,
+    prompt: 'teal',
+    negativePrompt: '',
+    settings,
+    seed: 1,
+    batchSize: 6,
+    position: id,
+    imagesDone: 0,
+    error: null,
+    gpuSeconds: 0,
+    createdAt: iso(T0 - 60 * minute),
+    startedAt: startedAt === null ? null : iso(startedAt),
+    finishedAt: finishedAt === null ? null : iso(finishedAt),
   };
 }
 
@@ -72,7 +95,7 @@ describe('time log', () => {
     expect(services.timelog.snapshot(projectId).totalMinutes).toBe(40);
   });
 
-  it('a job announced running and then done counts from its record\'s start to its end', () => {
+  it("a job announced running and then done counts from its record's start to its end", () => {
     // The queue's own announcements, with the times its records carry: a 20-minute run.
     services.events.emit('job.updated', jobRecord(1, 'running', T0, null));
     services.events.emit('job.updated', jobRecord(1, 'running', T0, null)); // an image recorded

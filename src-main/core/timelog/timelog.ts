@@ -55,9 +55,12 @@ export class TimeLog {
       .get(projectId, phase) as { id: number; ended_at: string | null } | undefined;
     const end = new Date(now + MIN_ACTIVITY_MS).toISOString();
     if (last?.ended_at && now - Date.parse(last.ended_at) <= SESSION_GAP_MS) {
-      if (Date.parse(last.ended_at) < now + MIN_ACTIVITY_MS) this.db.prepare('UPDATE time_log SET ended_at = ? WHERE id = ?').run(end, last.id);
+      if (Date.parse(last.ended_at) < now + MIN_ACTIVITY_MS)
+        this.db.prepare('UPDATE time_log SET ended_at = ? WHERE id = ?').run(end, last.id);
     } else {
-      this.db.prepare('INSERT INTO time_log (project_id, phase, started_at, ended_at) VALUES (?, ?, ?, ?)').run(projectId, phase, new Date(now).toISOString(), end);
+      this.db
+        .prepare('INSERT INTO time_log (project_id, phase, started_at, ended_at) VALUES (?, ?, ?, ?)')
+        .run(projectId, phase, new Date(now).toISOString(), end);
     }
     this.events.emit('timelog.changed', { projectId });
   }
@@ -69,9 +72,13 @@ export class TimeLog {
   span(projectId: number, phase: Phase, startedAt: number | string, endedAt: number | string): void {
     const start = typeof startedAt === 'number' ? startedAt : Date.parse(startedAt);
     const end = typeof endedAt === 'number' ? endedAt : Date.parse(endedAt);
-    if (!Number.isFinite(start) || !Number.isFinite(end)) throw new Error(`A time span needs two times, not ${String(startedAt)} and ${String(endedAt)}.`);
-    if (end < start) throw new Error(`A time span cannot end (${new Date(end).toISOString()}) before it starts (${new Date(start).toISOString()}).`);
-    this.db.prepare('INSERT INTO time_log (project_id, phase, started_at, ended_at) VALUES (?, ?, ?, ?)').run(projectId, phase, new Date(start).toISOString(), new Date(end).toISOString());
+    if (!Number.isFinite(start) || !Number.isFinite(end))
+      throw new Error(`A time span needs two times, not ${String(startedAt)} and ${String(endedAt)}.`);
+    if (end < start)
+      throw new Error(`A time span cannot end (${new Date(end).toISOString()}) before it starts (${new Date(start).toISOString()}).`);
+    this.db
+      .prepare('INSERT INTO time_log (project_id, phase, started_at, ended_at) VALUES (?, ?, ?, ?)')
+      .run(projectId, phase, new Date(start).toISOString(), new Date(end).toISOString());
     this.events.emit('timelog.changed', { projectId });
   }
 
@@ -97,7 +104,9 @@ export class TimeLog {
   jobFinished(projectId: number, gpuSeconds: number, now = Date.now()): void {
     this.activity(projectId, 'generate', now);
     this.db
-      .prepare("UPDATE time_log SET gpu_seconds = gpu_seconds + ? WHERE id = (SELECT id FROM time_log WHERE project_id = ? AND phase = 'generate' ORDER BY ended_at DESC, id DESC LIMIT 1)")
+      .prepare(
+        "UPDATE time_log SET gpu_seconds = gpu_seconds + ? WHERE id = (SELECT id FROM time_log WHERE project_id = ? AND phase = 'generate' ORDER BY ended_at DESC, id DESC LIMIT 1)",
+      )
       .run(gpuSeconds, projectId);
     this.events.emit('timelog.changed', { projectId });
   }
@@ -107,20 +116,31 @@ export class TimeLog {
     if (minutes === null) this.db.prepare('DELETE FROM time_corrections WHERE project_id = ? AND phase = ?').run(projectId, phase);
     else
       this.db
-        .prepare('INSERT INTO time_corrections (project_id, phase, minutes) VALUES (?, ?, ?) ON CONFLICT (project_id, phase) DO UPDATE SET minutes = excluded.minutes')
+        .prepare(
+          'INSERT INTO time_corrections (project_id, phase, minutes) VALUES (?, ?, ?) ON CONFLICT (project_id, phase) DO UPDATE SET minutes = excluded.minutes',
+        )
         .run(projectId, phase, minutes);
     this.events.emit('timelog.changed', { projectId });
   }
 
   snapshot(projectId: number): TimeSnapshot {
-    const rows = this.db.prepare('SELECT id, phase, started_at, ended_at, gpu_seconds FROM time_log WHERE project_id = ?').all(projectId) as Row[];
+    const rows = this.db
+      .prepare('SELECT id, phase, started_at, ended_at, gpu_seconds FROM time_log WHERE project_id = ?')
+      .all(projectId) as Row[];
     const corrections = new Map(
-      (this.db.prepare('SELECT phase, minutes FROM time_corrections WHERE project_id = ?').all(projectId) as { phase: Phase; minutes: number }[]).map((r) => [r.phase, r.minutes]),
+      (
+        this.db.prepare('SELECT phase, minutes FROM time_corrections WHERE project_id = ?').all(projectId) as {
+          phase: Phase;
+          minutes: number;
+        }[]
+      ).map((r) => [r.phase, r.minutes]),
     );
     const rate = this.gpuCostPerHour;
     const phases = PHASES.map((phase) => {
       const mine = rows.filter((r) => r.phase === phase);
-      const recorded = unionMinutes(mine.map((r) => [Date.parse(r.started_at), Date.parse(r.ended_at ?? r.started_at)] as [number, number]));
+      const recorded = unionMinutes(
+        mine.map((r) => [Date.parse(r.started_at), Date.parse(r.ended_at ?? r.started_at)] as [number, number]),
+      );
       const gpuSeconds = mine.reduce((sum, r) => sum + r.gpu_seconds, 0);
       const corrected = corrections.get(phase);
       return {
@@ -146,12 +166,21 @@ export class TimeLog {
     const snap = this.snapshot(projectId);
     const money = (v: number): string => (v === 0 ? '—' : `~$${v.toFixed(2)}`);
     if (format === 'csv') {
-      const lines = ['phase,minutes,gpu_seconds,cost_usd', ...snap.phases.map((p) => `"${p.label}",${p.minutes},${p.gpuSeconds},${p.cost.toFixed(4)}`)];
+      const lines = [
+        'phase,minutes,gpu_seconds,cost_usd',
+        ...snap.phases.map((p) => `"${p.label}",${p.minutes},${p.gpuSeconds},${p.cost.toFixed(4)}`),
+      ];
       lines.push(`"Total",${snap.totalMinutes},${round1(snap.phases.reduce((s, p) => s + p.gpuSeconds, 0))},${snap.totalCost.toFixed(4)}`);
       return lines.join('\n') + '\n';
     }
-    const lines = ['|Phase|Minutes|Cost (GPU credits)|', '|---|---|---|', ...snap.phases.map((p) => `|${p.label}|${formatMinutes(p.minutes)}|${money(p.cost)}|`)];
-    lines.push(`|**Total**|**${formatMinutes(snap.totalMinutes)}**|**${snap.totalCost === 0 ? '—' : `<$${Math.max(0.01, Math.ceil(snap.totalCost * 100) / 100).toFixed(2)}`}**|`);
+    const lines = [
+      '|Phase|Minutes|Cost (GPU credits)|',
+      '|---|---|---|',
+      ...snap.phases.map((p) => `|${p.label}|${formatMinutes(p.minutes)}|${money(p.cost)}|`),
+    ];
+    lines.push(
+      `|**Total**|**${formatMinutes(snap.totalMinutes)}**|**${snap.totalCost === 0 ? '—' : `<$${Math.max(0.01, Math.ceil(snap.totalCost * 100) / 100).toFixed(2)}`}**|`,
+    );
     return lines.join('\n') + '\n';
   }
 }

@@ -40,7 +40,11 @@ export function convertLayersModel(modelJson: string, options: ConvertOptions): 
   const dir = path.dirname(modelJson);
   const model = JSON.parse(fs.readFileSync(modelJson, 'utf8')) as {
     format?: string;
-    modelTopology: { model_config?: { config: { layers: KerasLayer[]; input_layers: [string, number, number][]; output_layers: [string, number, number][] } } };
+    modelTopology: {
+      model_config?: {
+        config: { layers: KerasLayer[]; input_layers: [string, number, number][]; output_layers: [string, number, number][] };
+      };
+    };
     weightsManifest: { paths: string[]; weights: WeightSpec[] }[];
   };
   const config = model.modelTopology.model_config?.config;
@@ -52,7 +56,8 @@ export function convertLayersModel(modelJson: string, options: ConvertOptions): 
     const bytes = Buffer.concat(group.paths.map((p) => fs.readFileSync(path.join(dir, p))));
     let offset = 0;
     for (const spec of group.weights) {
-      if (spec.dtype !== 'float32') throw new Error(`${modelJson}: weight ${spec.name} is ${spec.dtype}; only float32 weights are supported`);
+      if (spec.dtype !== 'float32')
+        throw new Error(`${modelJson}: weight ${spec.name} is ${spec.dtype}; only float32 weights are supported`);
       const count = spec.shape.reduce((a, b) => a * b, 1);
       const data = new Float32Array(count);
       for (let i = 0; i < count; i++) data[i] = bytes.readFloatLE(offset + i * 4);
@@ -91,7 +96,10 @@ export function convertLayersModel(modelJson: string, options: ConvertOptions): 
         const [kh, kw, cin, cout] = kernel.shape as [number, number, number, number];
         // HWIO → OIHW.
         const oihw = new Float32Array(kernel.data.length);
-        for (let h = 0; h < kh; h++) for (let w = 0; w < kw; w++) for (let i = 0; i < cin; i++) for (let o = 0; o < cout; o++) oihw[((o * cin + i) * kh + h) * kw + w] = kernel.data[((h * kw + w) * cin + i) * cout + o]!;
+        for (let h = 0; h < kh; h++)
+          for (let w = 0; w < kw; w++)
+            for (let i = 0; i < cin; i++)
+              for (let o = 0; o < cout; o++) oihw[((o * cin + i) * kh + h) * kw + w] = kernel.data[((h * kw + w) * cin + i) * cout + o]!;
         initializers.push(floatTensor(`${out}.weight`, [cout, cin, kh, kw], oihw));
         const conv = [inputs[0]!, `${out}.weight`];
         if (c.use_bias !== false) {
@@ -99,7 +107,8 @@ export function convertLayersModel(modelJson: string, options: ConvertOptions): 
           initializers.push(floatTensor(`${out}.bias`, [cout], bias.data));
           conv.push(`${out}.bias`);
         }
-        if (JSON.stringify(c.strides) !== '[1,1]' || JSON.stringify(c.dilation_rate) !== '[1,1]') throw new Error(`${layer.name}: only stride 1 and dilation 1 are supported`);
+        if (JSON.stringify(c.strides) !== '[1,1]' || JSON.stringify(c.dilation_rate) !== '[1,1]')
+          throw new Error(`${layer.name}: only stride 1 and dilation 1 are supported`);
         const pads = c.padding === 'same' ? [(kh - 1) >> 1, (kw - 1) >> 1, kh >> 1, kw >> 1] : [0, 0, 0, 0];
         const activation = c.activation ?? 'linear';
         nodes.push(node('Conv', conv, [activation === 'linear' ? out : `${out}_pre`], { kernel_shape: [kh, kw], pads }));
@@ -126,7 +135,13 @@ export function convertLayersModel(modelJson: string, options: ConvertOptions): 
         const [sy, sx] = c.size as [number, number];
         scale *= sy;
         if (c.interpolation !== 'nearest') throw new Error(`${layer.name}: ${String(c.interpolation)} upsampling is not supported`);
-        nodes.push(node('Resize', [inputs[0]!, '', constant(`${out}.scales`, [1, 1, sy, sx])], [out], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }));
+        nodes.push(
+          node('Resize', [inputs[0]!, '', constant(`${out}.scales`, [1, 1, sy, sx])], [out], {
+            mode: 'nearest',
+            coordinate_transformation_mode: 'asymmetric',
+            nearest_mode: 'floor',
+          }),
+        );
         break;
       }
       default: {

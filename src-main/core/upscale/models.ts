@@ -70,7 +70,9 @@ export async function ensureBuiltIn(name: BuiltIn, scale: number, dir: string): 
   const sum = await probeChecksum(converted.onnx);
   const expected = REFERENCE_CHECKSUMS[`${name}-x${scale}`]!;
   if (Math.abs(sum - expected) > Math.max(0.05, expected * 1e-4)) {
-    throw new Error(`The converted ${name} ×${scale} gives checksum ${sum.toFixed(3)} on the probe, TensorFlow.js gives ${expected}: conversion is wrong, nothing was written`);
+    throw new Error(
+      `The converted ${name} ×${scale} gives checksum ${sum.toFixed(3)} on the probe, TensorFlow.js gives ${expected}: conversion is wrong, nothing was written`,
+    );
   }
   await writeAtomically(file, (temp) => fs.promises.writeFile(temp, converted.onnx));
   return file;
@@ -94,7 +96,8 @@ export async function detectScale(file: string): Promise<number> {
   try {
     const input = session.inputMetadata[0];
     const output = session.outputMetadata[0];
-    if (input?.isTensor && output?.isTensor && typeof input.shape[3] === 'number' && typeof output.shape[3] === 'number') return output.shape[3] / input.shape[3];
+    if (input?.isTensor && output?.isTensor && typeof input.shape[3] === 'number' && typeof output.shape[3] === 'number')
+      return output.shape[3] / input.shape[3];
     const out = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', probeInput(), [1, 3, 8, 8]) });
     return Number(out[session.outputNames[0]!]!.dims[3]) / 8;
   } finally {
@@ -105,7 +108,8 @@ export async function detectScale(file: string): Promise<number> {
 /** Every usable upscaler: built-ins (converted or not yet) and user models in `dir`. */
 export async function listUpscalers(dir: string): Promise<UpscalerInfo[]> {
   const list: UpscalerInfo[] = [];
-  for (const name of BUILT_IN) for (const scale of SCALES) list.push({ name, scale, builtIn: true, file: path.join(dir, `${name}-x${scale}.onnx`) });
+  for (const name of BUILT_IN)
+    for (const scale of SCALES) list.push({ name, scale, builtIn: true, file: path.join(dir, `${name}-x${scale}.onnx`) });
   if (fs.existsSync(dir)) {
     for (const f of fs.readdirSync(dir).sort()) {
       if (!f.toLowerCase().endsWith('.onnx') || /^esrgan-(slim|medium|thick)-x\d\.onnx$/.test(f)) continue;

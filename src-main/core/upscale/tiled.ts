@@ -84,7 +84,8 @@ export async function upscaleRgb(image: RgbImage, runner: TileRunner, options: T
         if (row > 0 && y < overlap * s) {
           // Already written by the previous band: cross-fade.
           const t = (y + 0.5) / (overlap * s);
-          for (let c = 0; c < 3; c++) out[target + c] = Math.round((1 - t) * out[target + c]! + t * Math.min(255, Math.max(0, value(c) * 255)));
+          for (let c = 0; c < 3; c++)
+            out[target + c] = Math.round((1 - t) * out[target + c]! + t * Math.min(255, Math.max(0, value(c) * 255)));
         } else {
           for (let c = 0; c < 3; c++) out[target + c] = Math.round(Math.min(255, Math.max(0, value(c) * 255)));
         }

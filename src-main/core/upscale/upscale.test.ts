@@ -20,16 +20,28 @@ beforeAll(() => {
 });
 
 /** TensorFlow.js running the package's own layers model on NCHW 0..1 input; NCHW 0..1 output. */
-async function reference(json: string, range: [number, number], input: Float32Array, h: number, w: number, scale: number): Promise<Float32Array> {
+async function reference(
+  json: string,
+  range: [number, number],
+  input: Float32Array,
+  h: number,
+  w: number,
+  scale: number,
+): Promise<Float32Array> {
   const m = await loadReferenceModel(json);
   const nhwc = new Float32Array(h * w * 3);
-  for (let c = 0; c < 3; c++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) nhwc[(y * w + x) * 3 + c] = input[(c * h + y) * w + x]! * (range[1] - range[0]) + range[0];
+  for (let c = 0; c < 3; c++)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) nhwc[(y * w + x) * 3 + c] = input[(c * h + y) * w + x]! * (range[1] - range[0]) + range[0];
   const out = (m.predict(tf.tensor4d(nhwc, [1, h, w, 3])) as tf.Tensor).dataSync();
   m.dispose();
   const oh = h * scale;
   const ow = w * scale;
   const nchw = new Float32Array(3 * oh * ow);
-  for (let c = 0; c < 3; c++) for (let y = 0; y < oh; y++) for (let x = 0; x < ow; x++) nchw[(c * oh + y) * ow + x] = Math.min(1, Math.max(0, (out[(y * ow + x) * 3 + c]! - range[0]) / (range[1] - range[0])));
+  for (let c = 0; c < 3; c++)
+    for (let y = 0; y < oh; y++)
+      for (let x = 0; x < ow; x++)
+        nchw[(c * oh + y) * ow + x] = Math.min(1, Math.max(0, (out[(y * ow + x) * 3 + c]! - range[0]) / (range[1] - range[0])));
   return nchw;
 }
 
@@ -77,7 +89,11 @@ describe('tiled upscaling', () => {
     const source = await image(200, 160);
     const whole = await upscaler.upscaleImage(source, 'esrgan-slim', 2, { tile: 1024 });
     const progress: number[] = [];
-    const tiled = await upscaler.upscaleImage(source, 'esrgan-slim', 2, { tile: 64, overlap: 16, onProgress: (done) => progress.push(done) });
+    const tiled = await upscaler.upscaleImage(source, 'esrgan-slim', 2, {
+      tile: 64,
+      overlap: 16,
+      onProgress: (done) => progress.push(done),
+    });
     expect([tiled.image.width, tiled.image.height]).toEqual([400, 320]);
     let max = 0;
     let sum = 0;
@@ -102,7 +118,9 @@ describe('tiled upscaling', () => {
       run: async (tile: Float32Array, h: number, w: number) => {
         seen.push([h, w]);
         const out = new Float32Array(3 * h * 2 * w * 2);
-        for (let c = 0; c < 3; c++) for (let y = 0; y < h * 2; y++) for (let x = 0; x < w * 2; x++) out[(c * h * 2 + y) * w * 2 + x] = tile[(c * h + (y >> 1)) * w + (x >> 1)]!;
+        for (let c = 0; c < 3; c++)
+          for (let y = 0; y < h * 2; y++)
+            for (let x = 0; x < w * 2; x++) out[(c * h * 2 + y) * w * 2 + x] = tile[(c * h + (y >> 1)) * w + (x >> 1)]!;
         return out;
       },
     };
@@ -110,10 +128,13 @@ describe('tiled upscaling', () => {
     const result = await upscaleRgb(source, runner, { tile: 64, overlap: 8 });
     expect(seen.every(([h, w]) => h <= 64 && w <= 64)).toBe(true);
     // A nearest-neighbour "model": the tiled result is exactly the nearest upscale.
-    expect(result.data[((2 * 600 + 2) * 3)]).toBe(source.data[(1 * 300 + 1) * 3]);
+    expect(result.data[(2 * 600 + 2) * 3]).toBe(source.data[(1 * 300 + 1) * 3]);
     const controller = new AbortController();
     let calls = 0;
-    const stopping = { scale: 2, run: async (t: Float32Array, h: number, w: number) => (++calls === 2 && controller.abort(), runner.run(t, h, w)) };
+    const stopping = {
+      scale: 2,
+      run: async (t: Float32Array, h: number, w: number) => (++calls === 2 && controller.abort(), runner.run(t, h, w)),
+    };
     await expect(upscaleRgb(source, stopping, { tile: 64, signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
     expect(calls).toBe(2);
   });
@@ -125,7 +146,9 @@ describe('user models', () => {
     fs.copyFileSync(await ensureBuiltIn('esrgan-slim', 3, dir), path.join(userDir, 'my-sr-model.onnx'));
     fs.writeFileSync(path.join(userDir, 'broken.onnx'), 'not a model');
     const list = await listUpscalers(userDir);
-    expect(list.filter((u) => !u.builtIn)).toEqual([{ name: 'my-sr-model', file: path.join(userDir, 'my-sr-model.onnx'), scale: 3, builtIn: false }]);
+    expect(list.filter((u) => !u.builtIn)).toEqual([
+      { name: 'my-sr-model', file: path.join(userDir, 'my-sr-model.onnx'), scale: 3, builtIn: false },
+    ]);
     const upscaler = new Upscaler(userDir, 'cpu');
     const { image, scale } = await upscaler.upscaleImage({ data: Buffer.alloc(8 * 8 * 3, 128), width: 8, height: 8 }, 'my-sr-model');
     expect([scale, image.width]).toEqual([3, 24]);

@@ -56,7 +56,12 @@ export class Upscaler {
     return pending;
   }
 
-  async upscaleImage(image: RgbImage, model: string, scale?: number, options: TiledOptions = {}): Promise<{ image: RgbImage } & Omit<UpscaleResult, 'width' | 'height' | 'elapsedMs'>> {
+  async upscaleImage(
+    image: RgbImage,
+    model: string,
+    scale?: number,
+    options: TiledOptions = {},
+  ): Promise<{ image: RgbImage } & Omit<UpscaleResult, 'width' | 'height' | 'elapsedMs'>> {
     const resolved = await this.resolve(model, scale);
     const { session, attempts } = await this.session(resolved.file);
     const inputName = session.inputs[0]!.name;
@@ -82,7 +87,13 @@ export class Upscaler {
       async (temp) => {
         const encoder = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
         const ext = path.extname(output).toLowerCase();
-        await (ext === '.jpg' || ext === '.jpeg' ? encoder.jpeg({ quality: 92, mozjpeg: true }) : ext === '.webp' ? encoder.webp({ quality: 92 }) : encoder.png()).toFile(temp);
+        await (
+          ext === '.jpg' || ext === '.jpeg'
+            ? encoder.jpeg({ quality: 92, mozjpeg: true })
+            : ext === '.webp'
+              ? encoder.webp({ quality: 92 })
+              : encoder.png()
+        ).toFile(temp);
       },
       { overwrite: false },
     );

@@ -21,9 +21,11 @@ describe('writeAtomically', () => {
 
   it('refuses to replace an existing file when asked not to, leaving no temporary file', async () => {
     const target = path.join(root, 'kept.txt');
-    fs.writeFileSync(target, 'the user\'s file');
-    await expect(writeAtomically(target, (temp) => fs.promises.writeFile(temp, 'new'), { overwrite: false })).rejects.toMatchObject({ code: 'EEXIST' });
-    expect(fs.readFileSync(target, 'utf8')).toBe('the user\'s file');
+    fs.writeFileSync(target, "the user's file");
+    await expect(writeAtomically(target, (temp) => fs.promises.writeFile(temp, 'new'), { overwrite: false })).rejects.toMatchObject({
+      code: 'EEXIST',
+    });
+    expect(fs.readFileSync(target, 'utf8')).toBe("the user's file");
     expect(fs.readdirSync(root).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });

@@ -3,5 +3,19 @@
 export { appPackage } from './app-root.js';
 export { beingWritten, freeFileName, sweepTempFiles, tempPathFor, writeAtomically } from './fs-atomic.js';
 export { mulberry32 } from './mulberry32.js';
-export { FLOAT, FLOAT16, floatTensor, INT32, INT64, int64Tensor, modelBytes, node, onnx, valueInfo, type NodeProto, type TensorProto, type ValueInfoProto } from './onnx-builder.js';
+export {
+  FLOAT,
+  FLOAT16,
+  floatTensor,
+  INT32,
+  INT64,
+  int64Tensor,
+  modelBytes,
+  node,
+  onnx,
+  valueInfo,
+  type NodeProto,
+  type TensorProto,
+  type ValueInfoProto,
+} from './onnx-builder.js';
 export { processAlive, sweepDeadFolders } from './process.js';

@@ -11,9 +11,16 @@ export const FLOAT16 = onnx.TensorProto.DataType.FLOAT16;
 export const INT64 = onnx.TensorProto.DataType.INT64;
 export const INT32 = onnx.TensorProto.DataType.INT32;
 
-export function node(op: string, inputs: string[], outputs: string[], attributes: Record<string, number | number[] | string> = {}, name?: string): NodeProto {
+export function node(
+  op: string,
+  inputs: string[],
+  outputs: string[],
+  attributes: Record<string, number | number[] | string> = {},
+  name?: string,
+): NodeProto {
   const attribute = Object.entries(attributes).map(([key, value]) => {
-    if (typeof value === 'string') return onnx.AttributeProto.create({ name: key, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(value) });
+    if (typeof value === 'string')
+      return onnx.AttributeProto.create({ name: key, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(value) });
     if (Array.isArray(value)) return onnx.AttributeProto.create({ name: key, type: onnx.AttributeProto.AttributeType.INTS, ints: value });
     return Number.isInteger(value)
       ? onnx.AttributeProto.create({ name: key, type: onnx.AttributeProto.AttributeType.INT, i: value })
@@ -23,7 +30,12 @@ export function node(op: string, inputs: string[], outputs: string[], attributes
 }
 
 export function floatTensor(name: string, dims: number[], values: Float32Array): TensorProto {
-  return onnx.TensorProto.create({ name, dims, dataType: FLOAT, rawData: new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice() });
+  return onnx.TensorProto.create({
+    name,
+    dims,
+    dataType: FLOAT,
+    rawData: new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice(),
+  });
 }
 
 export function int64Tensor(name: string, values: number[]): TensorProto {
@@ -38,7 +50,11 @@ export function valueInfo(name: string, elemType: number, dims: (number | string
   });
 }
 
-export function modelBytes(graph: { name: string; nodes: NodeProto[]; initializers: TensorProto[]; inputs: ValueInfoProto[]; outputs: ValueInfoProto[] }, producer: string, opset = 17): Uint8Array {
+export function modelBytes(
+  graph: { name: string; nodes: NodeProto[]; initializers: TensorProto[]; inputs: ValueInfoProto[]; outputs: ValueInfoProto[] },
+  producer: string,
+  opset = 17,
+): Uint8Array {
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: producer,

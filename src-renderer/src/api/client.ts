@@ -3,7 +3,15 @@
  * (`window.onbrand`) or the browser host (HTTP + WebSocket). Components never see a channel,
  * a URL or a token.
  */
-import type { ApiErrorShape, AppEvent, Method, OnbrandBridge, PickRequest, RequestInput, RequestOutput } from '../../../src-main/core/api/index';
+import type {
+  ApiErrorShape,
+  AppEvent,
+  Method,
+  OnbrandBridge,
+  PickRequest,
+  RequestInput,
+  RequestOutput,
+} from '../../../src-main/core/api/index';
 import { WAKE_TICK_MS, WakeWatch } from './wake-watch';
 
 declare global {

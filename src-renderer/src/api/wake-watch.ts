@@ -16,7 +16,10 @@ export class WakeWatch {
   /** A gap seen while the tab was hidden: reconnect when it is shown. */
   private missed = false;
 
-  constructor(now: number, private readonly gapMs = WAKE_GAP_MS) {
+  constructor(
+    now: number,
+    private readonly gapMs = WAKE_GAP_MS,
+  ) {
     this.last = now;
   }
 

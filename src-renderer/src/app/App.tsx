@@ -196,7 +196,10 @@ export function App() {
             },
           ]}
           onSubmit={async (v) => {
-            const paths = (v.paths ?? '').split('\n').map((p) => p.trim()).filter(Boolean);
+            const paths = (v.paths ?? '')
+              .split('\n')
+              .map((p) => p.trim())
+              .filter(Boolean);
             if (paths.length === 0) return 'Give at least one file or folder.';
             void importPaths(paths);
             return null;

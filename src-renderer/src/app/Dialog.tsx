@@ -25,9 +25,7 @@ interface FormDialogProps {
 
 /** A small modal form: Enter submits (Ctrl+Enter in a multi-line field), Esc cancels, errors stay in the dialog. */
 export function FormDialog({ title, fields, submitLabel, onSubmit, onClose, children }: FormDialogProps) {
-  const [values, setValues] = useState<Record<string, string>>(() =>
-    Object.fromEntries(fields.map((f) => [f.name, f.initial ?? ''])),
-  );
+  const [values, setValues] = useState<Record<string, string>>(() => Object.fromEntries(fields.map((f) => [f.name, f.initial ?? ''])));
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const first = useRef<HTMLInputElement & HTMLTextAreaElement>(null);

@@ -1,5 +1,16 @@
 import { useEffect, useState } from 'react';
-import { ACTIONS, PRESETS, describeSpec, keymapOf, loadKeySettings, normalizeSpec, saveKeySettings, type Action, type KeySettings, type PresetName } from './keymap';
+import {
+  ACTIONS,
+  PRESETS,
+  describeSpec,
+  keymapOf,
+  loadKeySettings,
+  normalizeSpec,
+  saveKeySettings,
+  type Action,
+  type KeySettings,
+  type PresetName,
+} from './keymap';
 
 /** The cheat sheet (?), which is also where keys are remapped: a preset and the user's own bindings. */
 export function KeysDialog({ onClose }: { onClose(): void }) {
@@ -24,7 +35,11 @@ export function KeysDialog({ onClose }: { onClose(): void }) {
     saveKeySettings(next);
   };
   const rebind = (action: Action, text: string): void => {
-    const keys = text.split(',').map((k) => k.trim()).filter(Boolean).map(normalizeSpec);
+    const keys = text
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean)
+      .map(normalizeSpec);
     const overrides = { ...settings.overrides, [action]: keys };
     if (JSON.stringify(keys) === JSON.stringify(PRESETS[settings.preset][action])) delete overrides[action];
     update({ ...settings, overrides });
@@ -38,7 +53,11 @@ export function KeysDialog({ onClose }: { onClose(): void }) {
           <span className="spacer" />
           <label className="inline">
             Preset
-            <select aria-label="Key preset" value={settings.preset} onChange={(e) => update({ preset: e.target.value as PresetName, overrides: {} })}>
+            <select
+              aria-label="Key preset"
+              value={settings.preset}
+              onChange={(e) => update({ preset: e.target.value as PresetName, overrides: {} })}
+            >
               <option value="default">Onbrand (L loupe)</option>
               <option value="lightroom">Lightroom (E loupe, L lights out)</option>
             </select>
@@ -70,8 +89,8 @@ export function KeysDialog({ onClose }: { onClose(): void }) {
           </table>
         </div>
         <p className="muted small">
-          Ctrl+G opens the Generate panel, Ctrl+K its prompt Composer. In a browser tab, the browser may keep Ctrl+1…5 (tabs): use the Rating filter or remap. Keys are
-          comma-separated when remapping (e.g. <kbd>ctrl+shift+3</kbd>); they are saved in this browser.
+          Ctrl+G opens the Generate panel, Ctrl+K its prompt Composer. In a browser tab, the browser may keep Ctrl+1…5 (tabs): use the
+          Rating filter or remap. Keys are comma-separated when remapping (e.g. <kbd>ctrl+shift+3</kbd>); they are saved in this browser.
         </p>
         <div className="modal-actions">
           <button type="button" onClick={() => update({ ...settings, overrides: {} })}>

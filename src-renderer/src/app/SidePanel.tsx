@@ -41,7 +41,13 @@ export function SidePanel({ onSavePreset }: { onSavePreset(): void }) {
             ))}
           </div>
           <span className="spacer" />
-          <button type="button" className="link" onClick={() => toggleGenerate(false)} aria-label="Close the Generate panel" title="Close (Ctrl+G)">
+          <button
+            type="button"
+            className="link"
+            onClick={() => toggleGenerate(false)}
+            aria-label="Close the Generate panel"
+            title="Close (Ctrl+G)"
+          >
             ✕
           </button>
         </header>

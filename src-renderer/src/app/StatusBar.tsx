@@ -14,9 +14,7 @@ export function StatusBar() {
 
   return (
     <footer className="statusbar" data-testid="statusbar">
-      <span data-testid="image-count">
-        {loading ? 'Loading…' : `${count.toLocaleString()} image${count === 1 ? '' : 's'}`}
-      </span>
+      <span data-testid="image-count">{loading ? 'Loading…' : `${count.toLocaleString()} image${count === 1 ? '' : 's'}`}</span>
       {image && (
         <span>
           {selected + 1} / {shown} · {image.fileName} · {image.width}×{image.height}

@@ -43,10 +43,22 @@ export function TopBar({ openDialog }: { openDialog(kind: DialogKind): void }) {
       <button type="button" onClick={() => openDialog('rename-project')} disabled={!hasProject} title="Rename project (F2)">
         Rename
       </button>
-      <button type="button" className="primary" onClick={() => openDialog('import')} disabled={!hasProject || importing} title="Import images (Ctrl+I)">
+      <button
+        type="button"
+        className="primary"
+        onClick={() => openDialog('import')}
+        disabled={!hasProject || importing}
+        title="Import images (Ctrl+I)"
+      >
         Import…
       </button>
-      <button type="button" aria-pressed={generateOpen} onClick={() => toggleGenerate()} disabled={!hasProject} title="Generate panel: prompt, settings and queue (Ctrl+G)">
+      <button
+        type="button"
+        aria-pressed={generateOpen}
+        onClick={() => toggleGenerate()}
+        disabled={!hasProject}
+        title="Generate panel: prompt, settings and queue (Ctrl+G)"
+      >
         Generate
       </button>
       <button type="button" onClick={() => openLibrary()} title="Models: download, import and remove Stable Diffusion models (Shift+M)">
@@ -66,10 +78,22 @@ export function TopBar({ openDialog }: { openDialog(kind: DialogKind): void }) {
         <button type="button" aria-pressed={mode === 'loupe'} onClick={() => setMode('loupe')} disabled={!hasProject} title="Loupe (L)">
           Loupe
         </button>
-        <button type="button" aria-pressed={mode === 'moodboard'} onClick={() => setMode('moodboard')} disabled={!hasProject} title="Mood board: references, mood and palette (B)">
+        <button
+          type="button"
+          aria-pressed={mode === 'moodboard'}
+          onClick={() => setMode('moodboard')}
+          disabled={!hasProject}
+          title="Mood board: references, mood and palette (B)"
+        >
           Mood board
         </button>
-        <button type="button" aria-pressed={mode === 'sections'} onClick={() => setMode('sections')} disabled={!hasProject} title="Page sections and their colour check (Shift+S)">
+        <button
+          type="button"
+          aria-pressed={mode === 'sections'}
+          onClick={() => setMode('sections')}
+          disabled={!hasProject}
+          title="Page sections and their colour check (Shift+S)"
+        >
           Sections
         </button>
       </div>

@@ -30,7 +30,15 @@ let resyncing: Promise<void> | null = null;
 let resyncAgain = false;
 
 /** Events whose payload is the whole new state of something: taking one twice changes nothing. */
-const STATEFUL: ReadonlySet<AppEvent['type']> = new Set(['job.updated', 'job.progress', 'engine.status', 'images.added', 'images.updated', 'thumbnail.ready', 'models.task']);
+const STATEFUL: ReadonlySet<AppEvent['type']> = new Set([
+  'job.updated',
+  'job.progress',
+  'engine.status',
+  'images.added',
+  'images.updated',
+  'thumbnail.ready',
+  'models.task',
+]);
 
 /**
  * Fetches again everything this window keeps from events: the queue, the engine, downloads, the

@@ -19,7 +19,20 @@ function pressesControl(event: KeyboardEvent): boolean {
 }
 
 /** Actions that move through or judge the images: the time log counts them as curation. */
-const CURATION = new Set<Action>(['loupe', 'grid', 'compare', 'zoom', 'next', 'previous', 'rowDown', 'rowUp', 'first', 'last', 'pageDown', 'pageUp']);
+const CURATION = new Set<Action>([
+  'loupe',
+  'grid',
+  'compare',
+  'zoom',
+  'next',
+  'previous',
+  'rowDown',
+  'rowUp',
+  'first',
+  'last',
+  'pageDown',
+  'pageUp',
+]);
 
 export interface ShortcutHandlers {
   newProject(): void;
@@ -54,7 +67,21 @@ export function handleKey(event: KeyboardEvent, handlers: ShortcutHandlers): boo
 }
 
 /** What still applies while the mood board or the sections view is open (the grid is out of sight). */
-const BOARD_ACTIONS = new Set<Action>(['loupe', 'grid', 'moodBoard', 'sections', 'fullscreen', 'lightsOut', 'cheatSheet', 'newProject', 'importImages', 'renameProject', 'timeCost', 'exportImages', 'modelLibrary']);
+const BOARD_ACTIONS = new Set<Action>([
+  'loupe',
+  'grid',
+  'moodBoard',
+  'sections',
+  'fullscreen',
+  'lightsOut',
+  'cheatSheet',
+  'newProject',
+  'importImages',
+  'renameProject',
+  'timeCost',
+  'exportImages',
+  'modelLibrary',
+]);
 
 /** Runs one action (a key or a toolbar button); false when it does not apply here. */
 export function runAction(action: Action, handlers: ShortcutHandlers): boolean {

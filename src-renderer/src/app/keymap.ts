@@ -199,7 +199,20 @@ export function keyOf(event: Pick<KeyboardEvent, 'key' | 'code' | 'ctrlKey' | 'm
 
 /** How a spec reads on the cheat sheet: `ctrl+shift+z` → `Ctrl+Shift+Z`. */
 export function describeSpec(spec: string): string {
-  const names: Record<string, string> = { arrowright: '→', arrowleft: '←', arrowup: '↑', arrowdown: '↓', space: 'Space', escape: 'Esc', capslock: 'Caps Lock', pageup: 'PageUp', pagedown: 'PageDown', home: 'Home', end: 'End', enter: 'Enter' };
+  const names: Record<string, string> = {
+    arrowright: '→',
+    arrowleft: '←',
+    arrowup: '↑',
+    arrowdown: '↓',
+    space: 'Space',
+    escape: 'Esc',
+    capslock: 'Caps Lock',
+    pageup: 'PageUp',
+    pagedown: 'PageDown',
+    home: 'Home',
+    end: 'End',
+    enter: 'Enter',
+  };
   const word = (p: string): string => names[p] ?? (p.length <= 1 ? p.toUpperCase() : p[0]!.toUpperCase() + p.slice(1));
   const { mods, key } = splitSpec(spec);
   return [...mods, key].map(word).join('+');

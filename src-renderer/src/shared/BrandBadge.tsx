@@ -7,7 +7,13 @@ export function BrandBadge({ image }: { image: ImageSummary }) {
   if (!best) return null;
   const percent = Math.round(best.coverage * 100);
   return (
-    <span className="brand-badge" data-testid="brand-badge" data-hex={best.hex} data-coverage={percent} title={`Brand colour ${best.name} ${best.hex}: ${percent} % of the image`}>
+    <span
+      className="brand-badge"
+      data-testid="brand-badge"
+      data-hex={best.hex}
+      data-coverage={percent}
+      title={`Brand colour ${best.name} ${best.hex}: ${percent} % of the image`}
+    >
       <Swatch hex={best.hex} /> {percent} %
     </span>
   );

@@ -32,7 +32,11 @@ describe('the renderer and the core', () => {
   it('name a new brand colour as the core names a colour (file names, `onbrand palette`)', () => {
     // Colours the renderer's old copy named otherwise: "magenta", "dark blue", "dark grey", "light grey".
     const hexes = ['#FE2C54', '#2B2D42', '#1C1C1C', '#EBEBEB', '#C2185B', '#5D4037'];
-    const named = mergePalette([], hexes.map((hex) => ({ hex, share: 0.1 })), 'replace');
+    const named = mergePalette(
+      [],
+      hexes.map((hex) => ({ hex, share: 0.1 })),
+      'replace',
+    );
     expect(named.map((c) => c.name)).toEqual(hexes.map(plainColourName));
     expect(named.map((c) => c.name)).toEqual(['red', 'blue', 'black', 'white', 'pink', 'brown']);
   });

@@ -26,7 +26,7 @@ function deferred(log: string[], name: string): { task: () => Promise<string>; a
 const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe('KeyedQueue', () => {
-  it('sends a key\'s second task (an undo) only after its first (the reject) is answered', async () => {
+  it("sends a key's second task (an undo) only after its first (the reject) is answered", async () => {
     const queue = new KeyedQueue<number>();
     const log: string[] = [];
     const reject = deferred(log, 'reject 7');

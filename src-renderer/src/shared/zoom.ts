@@ -38,7 +38,11 @@ export function zoomAtPointer(): void {
     return;
   }
   const s = lastSpot;
-  setZoom({ on: true, cx: clamp01(s.fx + (s.width / 2 - s.px) / s.naturalWidth), cy: clamp01(s.fy + (s.height / 2 - s.py) / s.naturalHeight) });
+  setZoom({
+    on: true,
+    cx: clamp01(s.fx + (s.width / 2 - s.px) / s.naturalWidth),
+    cy: clamp01(s.fy + (s.height / 2 - s.py) / s.naturalHeight),
+  });
 }
 
 /** Where the image point `f` is in a view of `size` at 100 % centred on `c`: the CSS offset of the image's corner. */

@@ -12,7 +12,17 @@ import type { Migration } from './types.js';
 export type { Migration } from './types.js';
 
 /** Every schema step in order. Versions only increase; a shipped step is never edited. */
-export const migrations: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009];
+export const migrations: readonly Migration[] = [
+  migration0001,
+  migration0002,
+  migration0003,
+  migration0004,
+  migration0005,
+  migration0006,
+  migration0007,
+  migration0008,
+  migration0009,
+];
 
 export const LATEST_VERSION = migrations[migrations.length - 1]!.version;
 

@@ -67,7 +67,16 @@ export function cacheFolder(request: Pick<BuildRequest, 'cacheRoot' | 'name' | '
   const { options } = request;
   const key = crypto
     .createHash('sha256')
-    .update(JSON.stringify([BUILDER_VERSION, request.identity, options.precision, options.attention, options.loraBranches, options.style ?? 'onbrand']))
+    .update(
+      JSON.stringify([
+        BUILDER_VERSION,
+        request.identity,
+        options.precision,
+        options.attention,
+        options.loraBranches,
+        options.style ?? 'onbrand',
+      ]),
+    )
     .digest('hex')
     .slice(0, 12);
   const safe = request.name.replace(/[^\w.-]+/g, '_').slice(0, 40) || 'model';
@@ -75,7 +84,10 @@ export function cacheFolder(request: Pick<BuildRequest, 'cacheRoot' | 'name' | '
 }
 
 function result(dir: string, manifest: Manifest, options: BuildOptions, built: boolean): BuiltModel {
-  const files = Object.fromEntries(SD_PARTS.map((p) => [p, manifest.parts.includes(p) ? path.join(dir, `${p}.onnx`) : null])) as Record<SdPart, string | null>;
+  const files = Object.fromEntries(SD_PARTS.map((p) => [p, manifest.parts.includes(p) ? path.join(dir, `${p}.onnx`) : null])) as Record<
+    SdPart,
+    string | null
+  >;
   // Building the graph descriptions is cheap (no weights): it gives the LoRA branches.
   const branches = {
     text_encoder: buildPart('text_encoder', manifest.config, options).loraBranches,
@@ -91,7 +103,8 @@ export async function ensureBuilt(request: BuildRequest): Promise<BuiltModel> {
   if (fs.existsSync(manifestFile)) {
     try {
       const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Manifest;
-      if (manifest.version === BUILDER_VERSION && manifest.parts.every((p) => fs.existsSync(path.join(dir, `${p}.onnx`)))) return result(dir, manifest, request.options, false);
+      if (manifest.version === BUILDER_VERSION && manifest.parts.every((p) => fs.existsSync(path.join(dir, `${p}.onnx`))))
+        return result(dir, manifest, request.options, false);
     } catch {
       // An unreadable manifest: build again.
     }
@@ -121,7 +134,9 @@ export async function ensureBuilt(request: BuildRequest): Promise<BuiltModel> {
     }
     const full = config as SdConfig;
     if (full.unet.cross_attention_dim !== full.textEncoder.hidden_size) {
-      throw new Error(`the UNet attends to ${full.unet.cross_attention_dim}-wide text, the text encoder gives ${full.textEncoder.hidden_size}`);
+      throw new Error(
+        `the UNet attends to ${full.unet.cross_attention_dim}-wide text, the text encoder gives ${full.textEncoder.hidden_size}`,
+      );
     }
     const manifest: Manifest = { version: BUILDER_VERSION, identity: request.identity, config: full, parts };
     fs.writeFileSync(path.join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 1));

@@ -19,16 +19,7 @@ import { inferTextEncoder, inferUnet, inferVae, type SdConfig } from './configs.
 import type { SdPart } from './sd-graphs.js';
 import { checkCoverage, randomTensor, RandomWeights, WeightMappingError, writeGraph } from './weights.js';
 
-import {
-  mixedDtype,
-  OPTIONS,
-  SD1,
-  SD2,
-  SEED,
-  writeLdmCheckpoint,
-  type Tensors,
-  type Written,
-} from '../testing/ldm-checkpoint.js';
+import { mixedDtype, OPTIONS, SD1, SD2, SEED, writeLdmCheckpoint, type Tensors, type Written } from '../testing/ldm-checkpoint.js';
 
 // ---------------------------------------------------------------------------------------------
 // Running graphs
@@ -105,12 +96,22 @@ describe('single-file LDM checkpoints', () => {
     const dtypes = new Set([...written.keyOf.values()].map(written.dtypeOf));
     expect([...dtypes].sort()).toEqual(['BF16', 'F16', 'F32']);
     const weights = await expectAllParameters(written);
-    expect(weights.info).toMatchObject({ family: 'sd1', unsupported: null, parts: { unet: true, vae: true, textEncoder: 'clip' }, unetInChannels: 4, emaKeys: 0 });
+    expect(weights.info).toMatchObject({
+      family: 'sd1',
+      unsupported: null,
+      parts: { unet: true, vae: true, textEncoder: 'clip' },
+      unetInChannels: 4,
+      emaKeys: 0,
+    });
     for (const part of SD_PARTS) checkCoverage(buildPart(part, SD1, OPTIONS).params.values(), weights, part);
     expect(weights.unusedBy(written.specs.values())).toEqual([]);
     expect(weights.report.unexpected).toEqual([]);
     expect(weights.report.mapped).toBe(written.specs.size);
-    expect(Object.fromEntries(weights.report.ignored.map((g) => [g.reason, g.count]))).toEqual({ 'noise schedule buffers': 6, 'training log-variance (logvar)': 1, 'CLIP position_ids': 1 });
+    expect(Object.fromEntries(weights.report.ignored.map((g) => [g.reason, g.count]))).toEqual({
+      'noise schedule buffers': 6,
+      'training log-variance (logvar)': 1,
+      'CLIP position_ids': 1,
+    });
   });
 
   it('SD 1.x graphs written from the checkpoint compute exactly what graphs written from RandomWeights compute', async () => {
@@ -137,19 +138,23 @@ describe('single-file LDM checkpoints', () => {
     expect(ignored['OpenCLIP layers after the penultimate (SD 2.x conditions on the penultimate layer)']).toBe(12);
     expect(ignored['OpenCLIP text_projection / logit_scale (not part of CLIPTextModel)']).toBe(2);
     // q, k and v are the three row blocks of in_proj_weight.
-    expect(weights.origin('text_model.encoder.layers.1.self_attn.k_proj.weight')).toEqual({ key: 'cond_stage_model.model.transformer.resblocks.1.attn.in_proj_weight', offset: 48 * 48, count: 48 * 48 });
+    expect(weights.origin('text_model.encoder.layers.1.self_attn.k_proj.weight')).toEqual({
+      key: 'cond_stage_model.model.transformer.resblocks.1.attn.in_proj_weight',
+      offset: 48 * 48,
+      count: 48 * 48,
+    });
 
     // The architecture, inferred from the mapped names as from a diffusers folder.
     const shape = weights.shape.bind(weights);
     const unet = inferUnet(shape);
-    expect([unet.block_out_channels, unet.down_block_types, unet.up_block_types, unet.layers_per_block, unet.cross_attention_dim, unet.use_linear_projection]).toEqual([
-      SD2.unet.block_out_channels,
-      SD2.unet.down_block_types,
-      SD2.unet.up_block_types,
-      2,
-      48,
-      true,
-    ]);
+    expect([
+      unet.block_out_channels,
+      unet.down_block_types,
+      unet.up_block_types,
+      unet.layers_per_block,
+      unet.cross_attention_dim,
+      unet.use_linear_projection,
+    ]).toEqual([SD2.unet.block_out_channels, SD2.unet.down_block_types, SD2.unet.up_block_types, 2, 48, true]);
     const vae = inferVae(shape);
     expect([vae.block_out_channels, vae.layers_per_block]).toEqual([SD2.vae.block_out_channels, 2]);
     const text = inferTextEncoder(shape);
@@ -167,7 +172,10 @@ describe('single-file LDM checkpoints', () => {
   });
 
   it('reads lazily: one positioned read of only the bytes of a tensor (v_proj: the last third of in_proj_weight)', async () => {
-    const written = writeLdmCheckpoint(path.join(dir, 'sd2-text.safetensors'), SD2, 'sd2', { parts: ['text_encoder', 'unet'], dtype: () => 'F16' });
+    const written = writeLdmCheckpoint(path.join(dir, 'sd2-text.safetensors'), SD2, 'sd2', {
+      parts: ['text_encoder', 'unet'],
+      dtype: () => 'F16',
+    });
     const weights = await expectAllParameters(written);
     const spy = vi.spyOn(fs, 'readSync');
     try {
@@ -180,16 +188,23 @@ describe('single-file LDM checkpoints', () => {
   });
 
   it('SD 2.1 Turbo (SGM layout: conditioner.embedders.0.model.*) reads its OpenCLIP text encoder', async () => {
-    const written = writeLdmCheckpoint(path.join(dir, 'sd2-turbo.safetensors'), SD2, 'sd2', { openClipPrefix: 'conditioner.embedders.0.model.' });
+    const written = writeLdmCheckpoint(path.join(dir, 'sd2-turbo.safetensors'), SD2, 'sd2', {
+      openClipPrefix: 'conditioner.embedders.0.model.',
+    });
     const weights = await expectAllParameters(written);
     expect(weights.info).toMatchObject({ family: 'sd2', parts: { textEncoder: 'open_clip' } });
     expect(weights.report.unexpected).toEqual([]);
   });
 
   it('SD 1.x text encoders stored without text_model. (read as A1111 does)', async () => {
-    const written = writeLdmCheckpoint(path.join(dir, 'sd1-flat-clip.safetensors'), SD1, 'sd1', { flatClip: true, parts: ['text_encoder', 'unet'] });
+    const written = writeLdmCheckpoint(path.join(dir, 'sd1-flat-clip.safetensors'), SD1, 'sd1', {
+      flatClip: true,
+      parts: ['text_encoder', 'unet'],
+    });
     const weights = await expectAllParameters(written);
-    expect(written.keyOf.get('text_model.encoder.layers.1.mlp.fc2.weight')).toBe('cond_stage_model.transformer.encoder.layers.1.mlp.fc2.weight');
+    expect(written.keyOf.get('text_model.encoder.layers.1.mlp.fc2.weight')).toBe(
+      'cond_stage_model.transformer.encoder.layers.1.mlp.fc2.weight',
+    );
     expect(weights.info.parts).toEqual({ unet: true, vae: false, textEncoder: 'clip' });
     expect(weights.report.unexpected).toEqual([]);
   });
@@ -206,7 +221,9 @@ describe('single-file LDM checkpoints', () => {
     expect(ignored['EMA bookkeeping']).toBe(2);
 
     const ema = await CheckpointWeights.open(written.file, { extractEma: true });
-    expect(ema.origin('down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k.weight')?.key).toBe('model_ema.diffusion_modelinput_blocks11transformer_blocks0attn2to_kweight');
+    expect(ema.origin('down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k.weight')?.key).toBe(
+      'model_ema.diffusion_modelinput_blocks11transformer_blocks0attn2to_kweight',
+    );
     for (const spec of written.specs.values()) {
       const expected = randomTensor(spec.name, spec.torchDims, SEED).map((v) => v + 0.5);
       expect(maxDiff(ema.read(spec.name), expected), spec.name).toBe(0);
@@ -230,23 +247,61 @@ describe('single-file LDM checkpoints', () => {
     const weights = await CheckpointWeights.open(written.file);
     expect(weights.report.unexpectedCount).toBe(4);
     expect(weights.report.unexpected).toEqual([
-      { group: 'first_stage_model.loss.discriminator.main.*', count: 2, examples: ['first_stage_model.loss.discriminator.main.0.weight', 'first_stage_model.loss.discriminator.main.0.bias'] },
+      {
+        group: 'first_stage_model.loss.discriminator.main.*',
+        count: 2,
+        examples: ['first_stage_model.loss.discriminator.main.0.weight', 'first_stage_model.loss.discriminator.main.0.bias'],
+      },
       { group: 'cond_stage_model.*', count: 1, examples: ['cond_stage_model.model_extra'] },
       { group: 'model.diffusion_model.input_blocks.*', count: 1, examples: ['model.diffusion_model.input_blocks.1.2.weight'] },
     ]);
     // decoder.up.0 is the full-resolution level: diffusers' last up block.
     expect(() => checkCoverage(buildPart('vae_decoder', SD1, OPTIONS).params.values(), weights, 'vae_decoder')).toThrow(WeightMappingError);
-    expect(() => checkCoverage(buildPart('vae_decoder', SD1, OPTIONS).params.values(), weights, 'vae_decoder')).toThrow(/decoder\.up_blocks\.1\.resnets\.1\.conv2\.weight/);
+    expect(() => checkCoverage(buildPart('vae_decoder', SD1, OPTIONS).params.values(), weights, 'vae_decoder')).toThrow(
+      /decoder\.up_blocks\.1\.resnets\.1\.conv2\.weight/,
+    );
     checkCoverage(buildPart('unet', SD1, OPTIONS).params.values(), weights, 'unet');
   });
 
   it('names SDXL, SD3 and Flux checkpoints by their characteristic keys, and refuses them', async () => {
-    const t = (shape: number[] = [2]): Tensors[string] => ({ dtype: 'F16', shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) });
+    const t = (shape: number[] = [2]): Tensors[string] => ({
+      dtype: 'F16',
+      shape,
+      data: new Float32Array(shape.reduce((a, b) => a * b, 1)),
+    });
     const cases: [string, Tensors, string, RegExp][] = [
-      ['sdxl', { 'model.diffusion_model.input_blocks.0.0.weight': t([4, 4, 1, 1]), 'model.diffusion_model.label_emb.0.0.weight': t(), 'conditioner.embedders.0.transformer.text_model.final_layer_norm.weight': t(), 'conditioner.embedders.1.model.positional_embedding': t() }, 'sdxl', /an SDXL checkpoint \(it has conditioner\.embedders\.1\.model\.positional_embedding\)/],
-      ['sdxl-refiner', { 'model.diffusion_model.label_emb.0.0.weight': t(), 'conditioner.embedders.0.model.ln_final.weight': t() }, 'sdxl', /SDXL.*label_emb/],
-      ['sd3', { 'model.diffusion_model.joint_blocks.0.context_block.adaLN_modulation.1.bias': t(), 'first_stage_model.decoder.conv_in.weight': t() }, 'sd3', /Stable Diffusion 3 checkpoint \(it has model\.diffusion_model\.joint_blocks\.0\.context_block/],
-      ['flux', { 'double_blocks.0.img_attn.norm.key_norm.scale': t(), 'img_in.weight': t() }, 'flux', /a Flux checkpoint \(it has double_blocks\.0\.img_attn/],
+      [
+        'sdxl',
+        {
+          'model.diffusion_model.input_blocks.0.0.weight': t([4, 4, 1, 1]),
+          'model.diffusion_model.label_emb.0.0.weight': t(),
+          'conditioner.embedders.0.transformer.text_model.final_layer_norm.weight': t(),
+          'conditioner.embedders.1.model.positional_embedding': t(),
+        },
+        'sdxl',
+        /an SDXL checkpoint \(it has conditioner\.embedders\.1\.model\.positional_embedding\)/,
+      ],
+      [
+        'sdxl-refiner',
+        { 'model.diffusion_model.label_emb.0.0.weight': t(), 'conditioner.embedders.0.model.ln_final.weight': t() },
+        'sdxl',
+        /SDXL.*label_emb/,
+      ],
+      [
+        'sd3',
+        {
+          'model.diffusion_model.joint_blocks.0.context_block.adaLN_modulation.1.bias': t(),
+          'first_stage_model.decoder.conv_in.weight': t(),
+        },
+        'sd3',
+        /Stable Diffusion 3 checkpoint \(it has model\.diffusion_model\.joint_blocks\.0\.context_block/,
+      ],
+      [
+        'flux',
+        { 'double_blocks.0.img_attn.norm.key_norm.scale': t(), 'img_in.weight': t() },
+        'flux',
+        /a Flux checkpoint \(it has double_blocks\.0\.img_attn/,
+      ],
       ['diffusers-unet', { 'down_blocks.0.resnets.0.conv1.weight': t() }, 'unknown', /diffusers names.*not a single-file checkpoint/],
     ];
     for (const [name, tensors, family, message] of cases) {
@@ -272,7 +327,9 @@ describe('single-file LDM checkpoints', () => {
         const error = await attempt.catch((e: unknown) => e);
         expect(error).toBeInstanceOf(CheckpointError);
         expect((error as CheckpointError).reason).toBe('pickle');
-        expect((error as Error).message).toMatch(/pickle checkpoint.*can execute any code.*does not open it.*\.safetensors version.*weights_only=True/);
+        expect((error as Error).message).toMatch(
+          /pickle checkpoint.*can execute any code.*does not open it.*\.safetensors version.*weights_only=True/,
+        );
       }
     }
     // A real safetensors file named .ckpt is read (the content decides).
@@ -281,10 +338,11 @@ describe('single-file LDM checkpoints', () => {
     expect((await detectCheckpoint(named)).parts.vae).toBe(true);
   });
 
-  it("ViT-H text encoders keep resblocks 0-22 as diffusers does (also when a file has only 23)", () => {
+  it('ViT-H text encoders keep resblocks 0-22 as diffusers does (also when a file has only 23)', () => {
     const shapes = (blocks: number): Map<string, { shape: number[] }> => {
       const map = new Map<string, { shape: number[] }>([['cond_stage_model.model.token_embedding.weight', { shape: [49408, 1024] }]]);
-      for (let i = 0; i < blocks; i++) map.set(`cond_stage_model.model.transformer.resblocks.${i}.attn.in_proj_weight`, { shape: [3072, 1024] });
+      for (let i = 0; i < blocks; i++)
+        map.set(`cond_stage_model.model.transformer.resblocks.${i}.attn.in_proj_weight`, { shape: [3072, 1024] });
       map.set('cond_stage_model.model.text_projection', { shape: [1024, 1024] });
       return map;
     };
@@ -292,7 +350,11 @@ describe('single-file LDM checkpoints', () => {
       const plan = planCheckpoint(shapes(blocks));
       expect(plan.entries.has('text_model.encoder.layers.22.self_attn.v_proj.weight'), `${blocks}`).toBe(true);
       expect(plan.entries.has('text_model.encoder.layers.23.self_attn.q_proj.weight'), `${blocks}`).toBe(false);
-      expect(plan.entries.get('text_model.encoder.layers.22.self_attn.v_proj.weight')).toMatchObject({ shape: [1024, 1024], offset: 2 * 1024 * 1024, count: 1024 * 1024 });
+      expect(plan.entries.get('text_model.encoder.layers.22.self_attn.v_proj.weight')).toMatchObject({
+        shape: [1024, 1024],
+        offset: 2 * 1024 * 1024,
+        count: 1024 * 1024,
+      });
     }
   });
 });

@@ -114,8 +114,8 @@ function pickleMessage(file: string): string {
   return (
     `${path.basename(file)} is a PyTorch pickle checkpoint, not a .safetensors file. Loading a pickle runs Python's unpickler, ` +
     'which can execute any code hidden in the file, so Onbrand does not open it. Download the .safetensors version of the model ' +
-    'instead (most model pages offer one), or convert the file yourself in a Python environment you trust with torch\'s restricted loader: ' +
-    'python -c "import torch; from safetensors.torch import save_file; sd = torch.load(\'model.ckpt\', map_location=\'cpu\', weights_only=True); ' +
+    "instead (most model pages offer one), or convert the file yourself in a Python environment you trust with torch's restricted loader: " +
+    "python -c \"import torch; from safetensors.torch import save_file; sd = torch.load('model.ckpt', map_location='cpu', weights_only=True); " +
     "sd = sd.get('state_dict', sd); save_file({k: v.clone().contiguous() for k, v in sd.items() if isinstance(v, torch.Tensor)}, 'model.safetensors')\"" +
     ' (if weights_only refuses the file, it holds more than tensors: prefer a .safetensors download).'
   );
@@ -144,7 +144,8 @@ function refusePickle(file: string): void {
   }
   const zip = read >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04; // torch.save since 1.6
   const rawPickle = read >= 2 && head[0] === 0x80 && head[1]! >= 2 && head[1]! <= 5; // pickle protocol 2–5
-  if (zip || rawPickle || PICKLE_EXTENSIONS.has(path.extname(file).toLowerCase())) throw new CheckpointError(file, 'pickle', pickleMessage(file));
+  if (zip || rawPickle || PICKLE_EXTENSIONS.has(path.extname(file).toLowerCase()))
+    throw new CheckpointError(file, 'pickle', pickleMessage(file));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -159,7 +160,11 @@ export function detectCheckpointKeys(tensors: TensorShapes): CheckpointInfo {
   const vae = vaePrefix(keys) !== null;
   const emaKeys = count('model_ema.');
   const inChannels = tensors.get(`${UNET}input_blocks.0.0.weight`)?.shape[1] ?? null;
-  const base = { parts: { unet, vae, textEncoder: null as CheckpointInfo['parts']['textEncoder'] }, unetInChannels: unet ? inChannels : null, emaKeys };
+  const base = {
+    parts: { unet, vae, textEncoder: null as CheckpointInfo['parts']['textEncoder'] },
+    unetInChannels: unet ? inChannels : null,
+    emaKeys,
+  };
   const other = (family: CheckpointFamily, evidence: string, name: string): CheckpointInfo => ({
     ...base,
     family,
@@ -177,7 +182,11 @@ export function detectCheckpointKeys(tensors: TensorShapes): CheckpointInfo {
   if (find(/^control_model\./)) return other('unknown', 'control_model.*', 'a ControlNet');
   if (tensors.has(`${UNET}label_emb.weight`)) return other('unknown', `${UNET}label_emb.weight`, 'a Stable Diffusion x4 upscaler');
 
-  const textEncoder: CheckpointInfo['parts']['textEncoder'] = openClipPrefix(keys) ? 'open_clip' : keys.some((k) => k.startsWith(CLIP)) ? 'clip' : null;
+  const textEncoder: CheckpointInfo['parts']['textEncoder'] = openClipPrefix(keys)
+    ? 'open_clip'
+    : keys.some((k) => k.startsWith(CLIP))
+      ? 'clip'
+      : null;
   const info = { ...base, parts: { ...base.parts, textEncoder } };
   // diffusers tells SD 2.x by the cross-attention width of input_blocks.2.1 (1024); Onbrand also by the OpenCLIP text encoder.
   const crossKey = `${UNET}input_blocks.2.1.transformer_blocks.0.attn2.to_k.weight`;
@@ -190,8 +199,15 @@ export function detectCheckpointKeys(tensors: TensorShapes): CheckpointInfo {
   else if (unet) [family, evidence] = ['sd1', `${UNET}input_blocks.* (an LDM UNet without a text encoder)`];
   else {
     const diffusersNames = find(/^(down_blocks|mid_block|up_blocks|text_model|encoder\.down_blocks|decoder\.up_blocks)\./);
-    const hint = diffusersNames ? ` (it has diffusers names such as ${diffusersNames}: one part of a diffusers model, not a single-file checkpoint)` : '';
-    return { ...info, family: 'unknown', evidence: keys.length > 0 ? keyGroup(keys[0]!) : 'no tensors', unsupported: `no Stable Diffusion UNet (${UNET}input_blocks.*)${hint}` };
+    const hint = diffusersNames
+      ? ` (it has diffusers names such as ${diffusersNames}: one part of a diffusers model, not a single-file checkpoint)`
+      : '';
+    return {
+      ...info,
+      family: 'unknown',
+      evidence: keys.length > 0 ? keyGroup(keys[0]!) : 'no tensors',
+      unsupported: `no Stable Diffusion UNet (${UNET}input_blocks.*)${hint}`,
+    };
   }
   const unsupported = unet ? null : `an SD ${family === 'sd1' ? '1.x' : '2.x'} file without its UNet (${UNET}*)`;
   return { ...info, family, evidence, unsupported };
@@ -221,7 +237,11 @@ function vaePrefix(keys: readonly string[]): string | null {
 /** `cond_stage_model.model.`, or SD 2.1 Turbo's `conditioner.embedders.0.model.` (when no SDXL keys are there). */
 function openClipPrefix(keys: readonly string[]): string | null {
   if (keys.some((k) => k.startsWith(OPEN_CLIP))) return OPEN_CLIP;
-  if (keys.some((k) => k.startsWith(OPEN_CLIP_SGM)) && !keys.some((k) => k.startsWith('conditioner.embedders.1.') || k.startsWith(`${UNET}label_emb.`))) return OPEN_CLIP_SGM;
+  if (
+    keys.some((k) => k.startsWith(OPEN_CLIP_SGM)) &&
+    !keys.some((k) => k.startsWith('conditioner.embedders.1.') || k.startsWith(`${UNET}label_emb.`))
+  )
+    return OPEN_CLIP_SGM;
   return null;
 }
 
@@ -279,7 +299,8 @@ export function unetName(local: string, layersPerBlock: number): string | null {
     if (i === 0) return null;
     const [block, layer, sub, rest] = [Math.floor((i - 1) / per), (i - 1) % per, m[2], m[3]!];
     if (sub === '0') {
-      if (rest.startsWith('op.')) return rest === 'op.weight' || rest === 'op.bias' ? `down_blocks.${block}.downsamplers.0.conv.${rest.slice(3)}` : null;
+      if (rest.startsWith('op.'))
+        return rest === 'op.weight' || rest === 'op.bias' ? `down_blocks.${block}.downsamplers.0.conv.${rest.slice(3)}` : null;
       return `down_blocks.${block}.resnets.${layer}.${unetResnet(rest)}`;
     }
     if (sub === '1') return `down_blocks.${block}.attentions.${layer}.${rest}`;
@@ -333,9 +354,11 @@ function vaeName(local: string, upBlocks: number): { name: string; linear: boole
   m = /^encoder\.down\.(\d+)\.downsample\.conv\.(weight|bias)$/.exec(local);
   if (m) return { name: `encoder.down_blocks.${m[1]}.downsamplers.0.conv.${m[2]}`, linear: false };
   m = /^decoder\.up\.(\d+)\.block\.(\d+)\.(.+)$/.exec(local);
-  if (m && Number(m[1]) < upBlocks) return { name: `decoder.up_blocks.${upBlocks - 1 - Number(m[1])}.resnets.${m[2]}.${vaeResnet(m[3]!)}`, linear: false };
+  if (m && Number(m[1]) < upBlocks)
+    return { name: `decoder.up_blocks.${upBlocks - 1 - Number(m[1])}.resnets.${m[2]}.${vaeResnet(m[3]!)}`, linear: false };
   m = /^decoder\.up\.(\d+)\.upsample\.conv\.(weight|bias)$/.exec(local);
-  if (m && Number(m[1]) < upBlocks) return { name: `decoder.up_blocks.${upBlocks - 1 - Number(m[1])}.upsamplers.0.conv.${m[2]}`, linear: false };
+  if (m && Number(m[1]) < upBlocks)
+    return { name: `decoder.up_blocks.${upBlocks - 1 - Number(m[1])}.upsamplers.0.conv.${m[2]}`, linear: false };
   m = /^(encoder|decoder)\.mid\.block_([12])\.(.+)$/.exec(local);
   if (m) return { name: `${m[1]}.mid_block.resnets.${Number(m[2]) - 1}.${vaeResnet(m[3]!)}`, linear: false };
   m = /^(encoder|decoder)\.mid\.attn_1\.(norm|q|k|v|proj_out)\.(weight|bias)$/.exec(local);
@@ -372,11 +395,17 @@ function openClipTransformerName(rest: string): string {
 
 /** Known keys that are not weights of the graphs. */
 const IGNORED: [RegExp, string][] = [
-  [/^(betas|alphas_cumprod|alphas_cumprod_prev|sqrt_alphas_cumprod|sqrt_one_minus_alphas_cumprod|log_one_minus_alphas_cumprod|sqrt_recip_alphas_cumprod|sqrt_recipm1_alphas_cumprod|posterior_variance|posterior_log_variance_clipped|posterior_mean_coef1|posterior_mean_coef2|lvlb_weights)$/, 'noise schedule buffers'],
+  [
+    /^(betas|alphas_cumprod|alphas_cumprod_prev|sqrt_alphas_cumprod|sqrt_one_minus_alphas_cumprod|log_one_minus_alphas_cumprod|sqrt_recip_alphas_cumprod|sqrt_recipm1_alphas_cumprod|posterior_variance|posterior_log_variance_clipped|posterior_mean_coef1|posterior_mean_coef2|lvlb_weights)$/,
+    'noise schedule buffers',
+  ],
   [/^logvar$/, 'training log-variance (logvar)'],
   [/^model_ema\.(decay|num_updates)$/, 'EMA bookkeeping'],
   [/position_ids$/, 'CLIP position_ids'],
-  [/^(cond_stage_model\.model|conditioner\.embedders\.0\.model)\.(text_projection|logit_scale|attn_mask)$/, 'OpenCLIP text_projection / logit_scale (not part of CLIPTextModel)'],
+  [
+    /^(cond_stage_model\.model|conditioner\.embedders\.0\.model)\.(text_projection|logit_scale|attn_mask)$/,
+    'OpenCLIP text_projection / logit_scale (not part of CLIPTextModel)',
+  ],
 ];
 
 /** The mapping of a checkpoint's keys onto diffusers names (names and shapes only; nothing read). */
@@ -393,8 +422,13 @@ export function planCheckpoint(tensors: TensorShapes, options: CheckpointOptions
 
   // UNet.
   const unetKeys = keys.filter((k) => k.startsWith(UNET));
-  const firstDown = unetKeys.map((k) => /^model\.diffusion_model\.input_blocks\.(\d+)\.0\.op\.weight$/.exec(k)).filter((m) => m !== null).map((m) => Number(m[1]));
-  const inputIndices = new Set(unetKeys.map((k) => /^model\.diffusion_model\.input_blocks\.(\d+)\./.exec(k)?.[1]).filter((s) => s !== undefined));
+  const firstDown = unetKeys
+    .map((k) => /^model\.diffusion_model\.input_blocks\.(\d+)\.0\.op\.weight$/.exec(k))
+    .filter((m) => m !== null)
+    .map((m) => Number(m[1]));
+  const inputIndices = new Set(
+    unetKeys.map((k) => /^model\.diffusion_model\.input_blocks\.(\d+)\./.exec(k)?.[1]).filter((s) => s !== undefined),
+  );
   const layersPerBlock = firstDown.length > 0 ? Math.min(...firstDown) - 1 : inputIndices.size > 0 ? inputIndices.size - 1 : null;
   const emaKeys = keys.filter((k) => k.startsWith('model_ema.')).length;
   const useEma = options.extractEma === true && emaKeys > 100;
@@ -412,13 +446,18 @@ export function planCheckpoint(tensors: TensorShapes, options: CheckpointOptions
       if (tensors.has(flat)) add(name, flat, shapeOf(flat));
     } else add(name, key, shapeOf(key));
   }
-  for (const key of keys) if (key.startsWith('model_ema.') && !status.has(key) && !/^model_ema\.(decay|num_updates)$/.test(key)) status.set(key, useEma ? 'EMA weights of no mapped UNet key' : "EMA UNet weights (diffusers' default reads the non-EMA ones)");
+  for (const key of keys)
+    if (key.startsWith('model_ema.') && !status.has(key) && !/^model_ema\.(decay|num_updates)$/.test(key))
+      status.set(key, useEma ? 'EMA weights of no mapped UNet key' : "EMA UNet weights (diffusers' default reads the non-EMA ones)");
 
   // VAE.
   const vae = vaePrefix(keys);
   if (vae !== null) {
     const vaeKeys = keys.filter((k) => k.startsWith(vae));
-    const upIndices = vaeKeys.map((k) => /\.decoder\.up\.(\d+)\./.exec(`.${k.slice(vae.length)}`)?.[1]).filter((s) => s !== undefined).map(Number);
+    const upIndices = vaeKeys
+      .map((k) => /\.decoder\.up\.(\d+)\./.exec(`.${k.slice(vae.length)}`)?.[1])
+      .filter((s) => s !== undefined)
+      .map(Number);
     const upBlocks = upIndices.length > 0 ? Math.max(...upIndices) + 1 : 0;
     for (const key of vaeKeys) {
       const hit = vaeName(key.slice(vae.length), upBlocks);
@@ -441,7 +480,13 @@ export function planCheckpoint(tensors: TensorShapes, options: CheckpointOptions
   // SD 2.x OpenCLIP text encoder.
   const open = openClipPrefix(keys);
   if (open !== null) {
-    const blocks = new Set(keys.map((k) => (k.startsWith(`${open}transformer.resblocks.`) ? /^(\d+)\./.exec(k.slice(`${open}transformer.resblocks.`.length))?.[1] : undefined)).filter((s) => s !== undefined));
+    const blocks = new Set(
+      keys
+        .map((k) =>
+          k.startsWith(`${open}transformer.resblocks.`) ? /^(\d+)\./.exec(k.slice(`${open}transformer.resblocks.`.length))?.[1] : undefined,
+        )
+        .filter((s) => s !== undefined),
+    );
     const width = tensors.get(`${open}token_embedding.weight`)?.shape[1];
     const kept = width === 1024 ? Math.min(blocks.size, 23) : blocks.size - 1;
     const projection = tensors.get(`${open}text_projection`)?.shape;
@@ -463,10 +508,13 @@ export function planCheckpoint(tensors: TensorShapes, options: CheckpointOptions
       const shape = shapeOf(key);
       if (rest.endsWith('.in_proj_weight') || rest.endsWith('.in_proj_bias')) {
         const rows = splitRows ?? shape[0]! / 3;
-        if (shape[0] !== 3 * rows) throw new WeightMappingError(`${key} is [${shape.join(', ')}]: not three blocks of ${rows} rows (q, k, v)`);
+        if (shape[0] !== 3 * rows)
+          throw new WeightMappingError(`${key} is [${shape.join(', ')}]: not three blocks of ${rows} rows (q, k, v)`);
         const leaf = rest.endsWith('.in_proj_weight') ? 'weight' : 'bias';
         const rowSize = numel(shape.slice(1));
-        ['q_proj', 'k_proj', 'v_proj'].forEach((proj, i) => add(`${name}.${proj}.${leaf}`, key, [rows, ...shape.slice(1)], i * rows * rowSize, rows * rowSize));
+        ['q_proj', 'k_proj', 'v_proj'].forEach((proj, i) =>
+          add(`${name}.${proj}.${leaf}`, key, [rows, ...shape.slice(1)], i * rows * rowSize, rows * rowSize),
+        );
       } else add(name, key, shape);
     }
   }
@@ -493,7 +541,9 @@ export function checkpointReport(keys: Iterable<string>, plan: CheckpointPlan): 
       unexpected.set(group, [...(unexpected.get(group) ?? []), key]);
     }
   }
-  const groups = [...unexpected].map(([group, list]) => ({ group, count: list.length, examples: list.slice(0, 3) })).sort((a, b) => b.count - a.count || a.group.localeCompare(b.group));
+  const groups = [...unexpected]
+    .map(([group, list]) => ({ group, count: list.length, examples: list.slice(0, 3) }))
+    .sort((a, b) => b.count - a.count || a.group.localeCompare(b.group));
   return {
     mapped,
     ignored: [...ignored].map(([reason, count]) => ({ reason, count })),

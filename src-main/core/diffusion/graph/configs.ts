@@ -70,7 +70,15 @@ export const SD15: SdConfig = {
     freq_shift: 0,
     transformer_layers_per_block: 1,
   },
-  vae: { in_channels: 3, out_channels: 3, latent_channels: 4, block_out_channels: [128, 256, 512, 512], layers_per_block: 2, norm_num_groups: 32, scaling_factor: 0.18215 },
+  vae: {
+    in_channels: 3,
+    out_channels: 3,
+    latent_channels: 4,
+    block_out_channels: [128, 256, 512, 512],
+    layers_per_block: 2,
+    norm_num_groups: 32,
+    scaling_factor: 0.18215,
+  },
   textEncoder: {
     vocab_size: 49408,
     hidden_size: 768,
@@ -84,9 +92,22 @@ export const SD15: SdConfig = {
 };
 
 export const SD21: SdConfig = {
-  unet: { ...SD15.unet, attention_head_dim: [5, 10, 20, 20], cross_attention_dim: 1024, use_linear_projection: true, upcast_attention: true },
+  unet: {
+    ...SD15.unet,
+    attention_head_dim: [5, 10, 20, 20],
+    cross_attention_dim: 1024,
+    use_linear_projection: true,
+    upcast_attention: true,
+  },
   vae: SD15.vae,
-  textEncoder: { ...SD15.textEncoder, hidden_size: 1024, intermediate_size: 4096, num_hidden_layers: 23, num_attention_heads: 16, hidden_act: 'gelu' },
+  textEncoder: {
+    ...SD15.textEncoder,
+    hidden_size: 1024,
+    intermediate_size: 4096,
+    num_hidden_layers: 23,
+    num_attention_heads: 16,
+    hidden_act: 'gelu',
+  },
 };
 
 /** Heads per down block (up blocks use them reversed). */
@@ -110,11 +131,16 @@ export function mergeConfig<T extends object>(defaults: T, raw: Record<string, u
     if (!(key in raw) || raw[key] === null || raw[key] === undefined) continue;
     const given = raw[key];
     const either = SCALAR_OR_LIST.has(key);
-    const ok = Array.isArray(value) ? Array.isArray(given) || (either && typeof given === 'number') : typeof value === 'number' ? typeof given === 'number' || (either && Array.isArray(given)) : typeof given === typeof value;
+    const ok = Array.isArray(value)
+      ? Array.isArray(given) || (either && typeof given === 'number')
+      : typeof value === 'number'
+        ? typeof given === 'number' || (either && Array.isArray(given))
+        : typeof given === typeof value;
     if (!ok) throw new Error(`${file}: "${key}" should be ${Array.isArray(value) ? 'a list' : typeof value}, not ${JSON.stringify(given)}`);
     out[key] = given;
   }
-  if ('num_attention_heads' in raw && raw.num_attention_heads !== null && raw.num_attention_heads !== undefined) out.num_attention_heads = raw.num_attention_heads;
+  if ('num_attention_heads' in raw && raw.num_attention_heads !== null && raw.num_attention_heads !== undefined)
+    out.num_attention_heads = raw.num_attention_heads;
   return out as T;
 }
 
@@ -142,7 +168,9 @@ export function inferUnet(shape: ShapeOf): UnetConfig {
   if (!crossShape) throw new Error(`no ${prefix}.transformer_blocks.0.attn2.to_k.weight: not an SD UNet`);
   const cross = crossShape[1]!;
   const linear = shape(`${prefix}.proj_in.weight`)!.length === 2;
-  const depth = Array.from({ length: blocks }, (_, i) => (attnDown[i] ? count(shape, (t) => `down_blocks.${i}.attentions.0.transformer_blocks.${t}.norm1.weight`) : 1));
+  const depth = Array.from({ length: blocks }, (_, i) =>
+    attnDown[i] ? count(shape, (t) => `down_blocks.${i}.attentions.0.transformer_blocks.${t}.norm1.weight`) : 1,
+  );
   // SD 1.x (768-wide text) uses 8 heads everywhere; SD 2.x uses heads of 64 channels.
   const heads = cross === 768 ? channels.map(() => 8) : channels.map((c) => Math.max(1, Math.round(c / 64)));
   return {
@@ -165,15 +193,21 @@ export function inferVae(shape: ShapeOf): VaeConfig {
   const post = shape('post_quant_conv.weight') ?? shape('quant_conv.weight');
   if (!post) throw new Error('no post_quant_conv.weight: not a VAE');
   const side = shape('decoder.up_blocks.0.resnets.0.conv1.weight') ? 'decoder' : 'encoder';
-  const blocks = side === 'decoder' ? count(shape, (i) => `decoder.up_blocks.${i}.resnets.0.conv1.weight`) : count(shape, (i) => `encoder.down_blocks.${i}.resnets.0.conv1.weight`);
+  const blocks =
+    side === 'decoder'
+      ? count(shape, (i) => `decoder.up_blocks.${i}.resnets.0.conv1.weight`)
+      : count(shape, (i) => `encoder.down_blocks.${i}.resnets.0.conv1.weight`);
   const channels =
     side === 'decoder'
       ? Array.from({ length: blocks }, (_, i) => shape(`decoder.up_blocks.${blocks - 1 - i}.resnets.0.conv2.weight`)![0]!)
       : Array.from({ length: blocks }, (_, i) => shape(`encoder.down_blocks.${i}.resnets.0.conv2.weight`)![0]!);
-  const layers = side === 'decoder' ? count(shape, (i) => `decoder.up_blocks.0.resnets.${i}.conv1.weight`) - 1 : count(shape, (i) => `encoder.down_blocks.0.resnets.${i}.conv1.weight`);
+  const layers =
+    side === 'decoder'
+      ? count(shape, (i) => `decoder.up_blocks.0.resnets.${i}.conv1.weight`) - 1
+      : count(shape, (i) => `encoder.down_blocks.0.resnets.${i}.conv1.weight`);
   return {
     ...SD15.vae,
-    latent_channels: shape('post_quant_conv.weight')?.[0] ?? (shape('quant_conv.weight')![0]! / 2),
+    latent_channels: shape('post_quant_conv.weight')?.[0] ?? shape('quant_conv.weight')![0]! / 2,
     block_out_channels: channels,
     layers_per_block: layers,
     out_channels: shape('decoder.conv_out.weight')?.[0] ?? 3,

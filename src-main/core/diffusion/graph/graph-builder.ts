@@ -94,7 +94,14 @@ export class GraphBuilder {
   }
 
   /** Adds a node with `outputs` outputs. */
-  opN(type: string, inputs: string[], outputs: number, attributes: Record<string, number | number[] | string> = {}, name?: string, domain?: string): string[] {
+  opN(
+    type: string,
+    inputs: string[],
+    outputs: number,
+    attributes: Record<string, number | number[] | string> = {},
+    name?: string,
+    domain?: string,
+  ): string[] {
     const id = this.counter++;
     const outs = Array.from({ length: outputs }, (_, i) => `${type}_${id}${outputs > 1 ? `_${i}` : ''}`);
     const n = node(type, inputs, outs, attributes, name ?? `/${type}_${id}`);
@@ -111,7 +118,10 @@ export class GraphBuilder {
     // An exporter names parameters it stores differently (transposed MatMul weights, GroupNorm's
     // affine folded to [C, 1, 1]) anonymously.
     const reshaped = stored.join('x') !== torchDims.join('x');
-    const initializer = this.exportStyle && (layout === 'transpose' || reshaped) ? `onnx::${layout === 'transpose' ? 'MatMul' : name.endsWith('.bias') ? 'Add' : 'Mul'}_${this.anonymous++}` : name;
+    const initializer =
+      this.exportStyle && (layout === 'transpose' || reshaped)
+        ? `onnx::${layout === 'transpose' ? 'MatMul' : name.endsWith('.bias') ? 'Add' : 'Mul'}_${this.anonymous++}`
+        : name;
     this.params.set(name, { name, torchDims, initializer, layout, storedDims: stored });
     return initializer;
   }
@@ -122,7 +132,14 @@ export class GraphBuilder {
     const cached = this.constantCache.get(key);
     if (cached) return cached;
     const name = `const_i64_${this.constantCache.size}`;
-    this.constants.push(onnx.TensorProto.create({ name, dims: [values.length], dataType: INT64, rawData: new Uint8Array(new BigInt64Array(values.map((v) => BigInt(v))).buffer) }));
+    this.constants.push(
+      onnx.TensorProto.create({
+        name,
+        dims: [values.length],
+        dataType: INT64,
+        rawData: new Uint8Array(new BigInt64Array(values.map((v) => BigInt(v))).buffer),
+      }),
+    );
     this.constantCache.set(key, name);
     return name;
   }
@@ -154,7 +171,13 @@ export class GraphBuilder {
   // Layers. `module` is the diffusers module path (dots), which names parameters and nodes.
 
   /** y = x·Wᵀ (+ b), with a LoRA side branch when enabled and `lora` is set. */
-  linear(x: string, module: string, inDim: number, outDim: number, options: { bias?: boolean; lora?: boolean; torchDims?: number[] } = {}): string {
+  linear(
+    x: string,
+    module: string,
+    inDim: number,
+    outDim: number,
+    options: { bias?: boolean; lora?: boolean; torchDims?: number[] } = {},
+  ): string {
     const path = nodePath(module);
     const torchDims = options.torchDims ?? [outDim, inDim];
     const weight = this.param(`${module}.weight`, torchDims, 'transpose', [inDim, outDim]);
@@ -172,11 +195,27 @@ export class GraphBuilder {
   }
 
   /** A 2-D convolution (+ bias), with a LoRA side branch (LoCon) when enabled and `lora` is set. */
-  conv(x: string, module: string, inDim: number, outDim: number, kernel: number, options: { stride?: number; pads?: number[]; lora?: boolean } = {}): string {
+  conv(
+    x: string,
+    module: string,
+    inDim: number,
+    outDim: number,
+    kernel: number,
+    options: { stride?: number; pads?: number[]; lora?: boolean } = {},
+  ): string {
     const pad = (kernel - 1) / 2;
     const path = nodePath(module);
-    const geometry = { kernel_shape: [kernel, kernel], strides: [options.stride ?? 1, options.stride ?? 1], pads: options.pads ?? [pad, pad, pad, pad] };
-    const y = this.op('Conv', [x, this.param(`${module}.weight`, [outDim, inDim, kernel, kernel]), this.param(`${module}.bias`, [outDim])], geometry, `${path}/Conv`);
+    const geometry = {
+      kernel_shape: [kernel, kernel],
+      strides: [options.stride ?? 1, options.stride ?? 1],
+      pads: options.pads ?? [pad, pad, pad, pad],
+    };
+    const y = this.op(
+      'Conv',
+      [x, this.param(`${module}.weight`, [outDim, inDim, kernel, kernel]), this.param(`${module}.bias`, [outDim])],
+      geometry,
+      `${path}/Conv`,
+    );
     if (!options.lora || !this.options.loraBranches || this.exportStyle) return y;
     // The change ΔW = up·down as two convolutions: down at the layer's own kernel, stride and
     // padding to `rank` channels, then up 1×1 to the output's.
@@ -203,7 +242,12 @@ export class GraphBuilder {
   }
 
   layerNorm(x: string, module: string, dim: number, eps: number): string {
-    return this.op('LayerNormalization', [x, this.param(`${module}.weight`, [dim]), this.param(`${module}.bias`, [dim])], { axis: -1, epsilon: eps }, `${nodePath(module)}/LayerNormalization`);
+    return this.op(
+      'LayerNormalization',
+      [x, this.param(`${module}.weight`, [dim]), this.param(`${module}.bias`, [dim])],
+      { axis: -1, epsilon: eps },
+      `${nodePath(module)}/LayerNormalization`,
+    );
   }
 
   silu(x: string): string {
@@ -234,11 +278,21 @@ export class GraphBuilder {
       return this.op('MultiHeadAttention', [q, k, v], { num_heads: heads }, `${path}/MultiHeadAttention`, 'com.microsoft');
     }
     const split = (t: string, perm: number[], suffix: string): string =>
-      this.op('Transpose', [this.op('Reshape', [t, this.int64([0, -1, heads, headDim])], {}, `${path}/Reshape_${suffix}`)], { perm }, `${path}/Transpose_${suffix}`);
+      this.op(
+        'Transpose',
+        [this.op('Reshape', [t, this.int64([0, -1, heads, headDim])], {}, `${path}/Reshape_${suffix}`)],
+        { perm },
+        `${path}/Transpose_${suffix}`,
+      );
     const qh = split(q, [0, 2, 1, 3], 'q');
     const kh = split(k, [0, 2, 3, 1], 'k');
     const vh = split(v, [0, 2, 1, 3], 'v');
-    let scores = this.op('Mul', [this.op('MatMul', [qh, kh], {}, `${path}/MatMul`), this.float([1 / Math.sqrt(headDim)], [])], {}, `${path}/Mul`);
+    let scores = this.op(
+      'Mul',
+      [this.op('MatMul', [qh, kh], {}, `${path}/MatMul`), this.float([1 / Math.sqrt(headDim)], [])],
+      {},
+      `${path}/Mul`,
+    );
     if (mask) scores = this.op('Add', [scores, mask], {}, `${path}/Add_mask`);
     const probs = this.op('Softmax', [scores], { axis: -1 }, `${path}/Softmax`);
     const out = this.op('MatMul', [probs, vh], {}, `${path}/MatMul_1`);
@@ -258,7 +312,12 @@ export class GraphBuilder {
 
   /** Nearest-neighbour ×2 upsampling, as `F.interpolate(scale_factor=2, mode="nearest")`. */
   upsample2x(x: string, module: string): string {
-    return this.op('Resize', [x, '', this.float([1, 1, 2, 2], [4], true)], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }, `${nodePath(module)}/Resize`);
+    return this.op(
+      'Resize',
+      [x, '', this.float([1, 1, 2, 2], [4], true)],
+      { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' },
+      `${nodePath(module)}/Resize`,
+    );
   }
 }
 

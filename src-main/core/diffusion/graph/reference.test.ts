@@ -124,7 +124,11 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-async function runCase(name: string, c: RefCase, attention: AttentionKind): Promise<{ data: Float32Array; dims: number[]; params: number; values: number }> {
+async function runCase(
+  name: string,
+  c: RefCase,
+  attention: AttentionKind,
+): Promise<{ data: Float32Array; dims: number[]; params: number; values: number }> {
   const builder = buildPart(c.part, sdConfig(c), { precision: 'float32', attention, loraBranches: false });
   const file = path.join(dir, `${name}-${attention}.onnx`);
   writeGraph(file, name, builder, new RandomWeights(builder.params.values(), ref.seed));
@@ -157,7 +161,8 @@ describe('SD graphs against the PyTorch reference (diffusers / transformers sema
         expect(feed.dims, `${name}.${input}`).toEqual(r.dims);
         if (r.values) expect(Array.from(feed.data), `${name}.${input}`).toEqual(r.values);
         if (r.head) expect(Array.from(feed.data).slice(0, r.head.length), `${name}.${input}`).toEqual(r.head);
-        if (r.sum !== undefined) expect(Math.abs(sum(feed.data) - r.sum), `${name}.${input}`).toBeLessThan(1e-9 * Math.max(1, Math.abs(r.sum)));
+        if (r.sum !== undefined)
+          expect(Math.abs(sum(feed.data) - r.sum), `${name}.${input}`).toBeLessThan(1e-9 * Math.max(1, Math.abs(r.sum)));
       }
     }
     const tiny = tinyArchConfig();
@@ -183,7 +188,10 @@ describe('SD graphs against the PyTorch reference (diffusers / transformers sema
         };
         c.head.forEach((v, i) => check(i, v));
         c.strided_indices.forEach((index, k) => check(index, c.strided[k]!));
-        expect(worst.diff, `${name}: worst sampled difference at flat index ${worst.at} (tolerance ${tol.toExponential(2)})`).toBeLessThanOrEqual(tol);
+        expect(
+          worst.diff,
+          `${name}: worst sampled difference at flat index ${worst.at} (tolerance ${tol.toExponential(2)})`,
+        ).toBeLessThanOrEqual(tol);
         let abs = 0;
         let max = 0;
         for (const v of out.data) {

@@ -74,13 +74,16 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('graph builder', () => {
   it('names nodes as exporters do', () => {
-    expect(nodePath('down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_out.0')).toBe('/down_blocks.0/attentions.0/transformer_blocks.0/attn1/to_out.0');
+    expect(nodePath('down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_out.0')).toBe(
+      '/down_blocks.0/attentions.0/transformer_blocks.0/attn1/to_out.0',
+    );
     expect(nodePath('text_model.encoder.layers.11.mlp.fc1')).toBe('/text_model/encoder/layers.11/mlp/fc1');
   });
 
   it("declares SD 1.5's parameters with diffusers names and counts", () => {
     const options = { precision: 'float32', attention: 'fused', loraBranches: true } as const;
-    const count = (part: SdPart): number => [...buildPart(part, SD15, options).params.values()].reduce((n, p) => n + p.torchDims.reduce((a, b) => a * b, 1), 0);
+    const count = (part: SdPart): number =>
+      [...buildPart(part, SD15, options).params.values()].reduce((n, p) => n + p.torchDims.reduce((a, b) => a * b, 1), 0);
     // diffusers' parameter counts of SD 1.5: UNet 859,520,964; CLIP ViT-L/14 text model 123,060,480
     // (without position_ids); AutoencoderKL 83,653,863 = decoder (+ post_quant_conv) 49,490,199 + encoder (+ quant_conv) 34,163,664.
     expect(count('unet')).toBe(859_520_964);
@@ -181,7 +184,14 @@ describe('graph builder', () => {
     const deltas = new Map<string, Float32Array>();
     const withFactors: Record<string, Feed> = { ...zero };
     const rank = 2;
-    for (const [i, suffix] of ['attn2.to_v', 'resnets.0.conv1', 'downsamplers.0.conv', 'resnets.0.conv_shortcut', 'conv_in', 'resnets.1.time_emb_proj'].entries()) {
+    for (const [i, suffix] of [
+      'attn2.to_v',
+      'resnets.0.conv1',
+      'downsamplers.0.conv',
+      'resnets.0.conv_shortcut',
+      'conv_in',
+      'resnets.1.time_emb_proj',
+    ].entries()) {
       const target = fused.loraBranches.find((b) => b.module.endsWith(suffix))!;
       expect(target.kind, suffix).toBe(/conv/.test(suffix) ? 'conv' : 'linear');
       const inner = target.inDim * target.kernel * target.kernel;
@@ -189,15 +199,25 @@ describe('graph builder', () => {
       const u = seeded(target.outDim * rank, 5 + i).map((v) => v * 0.5);
       const d = seeded(rank * inner, 11 + i).map((v) => v * 0.5);
       const delta = new Float32Array(target.outDim * inner);
-      for (let o = 0; o < target.outDim; o++) for (let j = 0; j < inner; j++) for (let r = 0; r < rank; r++) delta[o * inner + j] += u[o * rank + r]! * d[r * inner + j]!;
+      for (let o = 0; o < target.outDim; o++)
+        for (let j = 0; j < inner; j++) for (let r = 0; r < rank; r++) delta[o * inner + j] += u[o * rank + r]! * d[r * inner + j]!;
       deltas.set(`${target.module}.weight`, delta);
       if (target.kind === 'conv') {
         withFactors[target.down] = { data: d, dims: [rank, target.inDim, target.kernel, target.kernel] };
         withFactors[target.up] = { data: u, dims: [target.outDim, rank, 1, 1] };
       } else {
         // Linear: down [in, rank] = Dᵀ, up [rank, out] = Uᵀ.
-        withFactors[target.down] = { data: Float32Array.from({ length: inner * rank }, (_, k) => d[(k % rank) * inner + Math.floor(k / rank)]!), dims: [inner, rank] };
-        withFactors[target.up] = { data: Float32Array.from({ length: rank * target.outDim }, (_, k) => u[(k % target.outDim) * rank + Math.floor(k / target.outDim)]!), dims: [rank, target.outDim] };
+        withFactors[target.down] = {
+          data: Float32Array.from({ length: inner * rank }, (_, k) => d[(k % rank) * inner + Math.floor(k / rank)]!),
+          dims: [inner, rank],
+        };
+        withFactors[target.up] = {
+          data: Float32Array.from(
+            { length: rank * target.outDim },
+            (_, k) => u[(k % target.outDim) * rank + Math.floor(k / target.outDim)]!,
+          ),
+          dims: [rank, target.outDim],
+        };
       }
     }
     merged.read = (name: string): Float32Array => {
@@ -225,7 +245,8 @@ describe('graph builder', () => {
       openPart: async (part: SdPart) => {
         opened++;
         const source = new ExportWeights(await OnnxGraph.load(path.join(exportDir, part, 'model.onnx')));
-        const partConfig: Partial<SdConfig> = part === 'unet' ? { unet: config.unet } : part === 'text_encoder' ? { textEncoder: config.textEncoder } : { vae: config.vae };
+        const partConfig: Partial<SdConfig> =
+          part === 'unet' ? { unet: config.unet } : part === 'text_encoder' ? { textEncoder: config.textEncoder } : { vae: config.vae };
         return { source, config: partConfig };
       },
     };
@@ -244,7 +265,11 @@ describe('graph builder', () => {
       ensureBuilt({
         ...request,
         identity: 'broken',
-        openPart: async (part: SdPart) => ({ source: new RandomWeights([], 1), config: part === 'unet' ? { unet: config.unet } : part === 'text_encoder' ? { textEncoder: config.textEncoder } : { vae: config.vae } }),
+        openPart: async (part: SdPart) => ({
+          source: new RandomWeights([], 1),
+          config:
+            part === 'unet' ? { unet: config.unet } : part === 'text_encoder' ? { textEncoder: config.textEncoder } : { vae: config.vae },
+        }),
       }),
     ).rejects.toThrow(WeightMappingError);
     expect(fs.readdirSync(cacheRoot)).toEqual([path.basename(first.dir)]);

@@ -18,9 +18,19 @@ export function buildTextEncoder(c: TextEncoderConfig, options: BuildOptions): G
   const D = c.hidden_size;
   const heads = c.num_attention_heads;
   const ids = b.input('input_ids', b.exportStyle ? INT64 : INT32, ['batch', 'sequence']);
-  let h = b.op('Gather', [b.param('text_model.embeddings.token_embedding.weight', [c.vocab_size, D]), ids], {}, '/text_model/embeddings/token_embedding/Gather');
+  let h = b.op(
+    'Gather',
+    [b.param('text_model.embeddings.token_embedding.weight', [c.vocab_size, D]), ids],
+    {},
+    '/text_model/embeddings/token_embedding/Gather',
+  );
   const seq = b.op('Gather', [b.op('Shape', [ids]), b.int64([1])]);
-  const positions = b.op('Slice', [b.param('text_model.embeddings.position_embedding.weight', [c.max_position_embeddings, D]), b.int64([0]), seq, b.int64([0])]);
+  const positions = b.op('Slice', [
+    b.param('text_model.embeddings.position_embedding.weight', [c.max_position_embeddings, D]),
+    b.int64([0]),
+    seq,
+    b.int64([0]),
+  ]);
   h = b.op('Add', [h, positions], {}, '/text_model/embeddings/Add');
   // Causal mask: token i sees tokens 0..i.
   const P = c.max_position_embeddings;
@@ -52,7 +62,16 @@ export function buildTextEncoder(c: TextEncoderConfig, options: BuildOptions): G
  * shortcut. The UNet's (those with a time embedding) carry LoRA branches on every convolution and
  * on time_emb_proj, the layers LoCon trains.
  */
-function resnet(b: GraphBuilder, x: string, m: string, inC: number, outC: number, groups: number, eps: number, temb: { act: string; dim: number } | null): string {
+function resnet(
+  b: GraphBuilder,
+  x: string,
+  m: string,
+  inC: number,
+  outC: number,
+  groups: number,
+  eps: number,
+  temb: { act: string; dim: number } | null,
+): string {
   const lora = temb !== null;
   let h = b.conv(b.silu(b.groupNorm(x, `${m}.norm1`, inC, groups, eps)), `${m}.conv1`, inC, outC, 3, { lora });
   if (temb) {
@@ -65,13 +84,24 @@ function resnet(b: GraphBuilder, x: string, m: string, inC: number, outC: number
 }
 
 /** Transformer2DModel with BasicTransformerBlocks (self-attention, cross-attention, GEGLU feed-forward). */
-function transformer(b: GraphBuilder, x: string, m: string, C: number, heads: number, depth: number, context: string, c: UnetConfig): string {
+function transformer(
+  b: GraphBuilder,
+  x: string,
+  m: string,
+  C: number,
+  heads: number,
+  depth: number,
+  context: string,
+  c: UnetConfig,
+): string {
   const projDims = c.use_linear_projection ? [C, C] : [C, C, 1, 1];
   const normed = b.groupNorm(x, `${m}.norm`, C, c.norm_num_groups, 1e-6);
   // SD 1.x's projections are 1×1 convolutions: the same as a linear layer over the tokens, which
   // is how Onbrand's graphs compute them (one form for LoRA); an export keeps the convolution.
   const convProjection = !c.use_linear_projection && b.exportStyle;
-  let h = convProjection ? b.toTokens(b.conv(normed, `${m}.proj_in`, C, C, 1), C) : b.linear(b.toTokens(normed, C), `${m}.proj_in`, C, C, { lora: true, torchDims: projDims });
+  let h = convProjection
+    ? b.toTokens(b.conv(normed, `${m}.proj_in`, C, C, 1), C)
+    : b.linear(b.toTokens(normed, C), `${m}.proj_in`, C, C, { lora: true, torchDims: projDims });
   const headDim = C / heads;
   for (let d = 0; d < depth; d++) {
     const t = `${m}.transformer_blocks.${d}`;
@@ -102,7 +132,9 @@ function transformer(b: GraphBuilder, x: string, m: string, C: number, heads: nu
     const ff = b.linear(b.op('Mul', [hidden!, b.gelu(gate!)]), `${t}.ff.net.2`, inner, C, { lora: true });
     h = b.op('Add', [ff, h]);
   }
-  const out = convProjection ? b.conv(b.fromTokens(h, x), `${m}.proj_out`, C, C, 1) : b.fromTokens(b.linear(h, `${m}.proj_out`, C, C, { lora: true, torchDims: projDims }), x);
+  const out = convProjection
+    ? b.conv(b.fromTokens(h, x), `${m}.proj_out`, C, C, 1)
+    : b.fromTokens(b.linear(h, `${m}.proj_out`, C, C, { lora: true, torchDims: projDims }), x);
   return b.op('Add', [out, x]);
 }
 
@@ -167,7 +199,8 @@ export function buildUnet(c: UnetConfig, options: BuildOptions): GraphBuilder {
       h = resnet(b, h, `up_blocks.${i}.resnets.${j}`, resIn + skip.channels, outC, groups, eps, time);
       if (attn) h = transformer(b, h, `up_blocks.${i}.attentions.${j}`, outC, revHeads[i]!, revDepth[i]!, context, c);
     }
-    if (i < n - 1) h = b.conv(b.upsample2x(h, `up_blocks.${i}.upsamplers.0`), `up_blocks.${i}.upsamplers.0.conv`, outC, outC, 3, { lora: true });
+    if (i < n - 1)
+      h = b.conv(b.upsample2x(h, `up_blocks.${i}.upsamplers.0`), `up_blocks.${i}.upsamplers.0.conv`, outC, outC, 3, { lora: true });
     prev = outC;
   }
   h = b.conv(b.silu(b.groupNorm(h, 'conv_norm_out', ch[0]!, groups, eps)), 'conv_out', ch[0]!, c.out_channels, 3, { lora: true });
@@ -200,8 +233,10 @@ export function buildVaeDecoder(c: VaeConfig, options: BuildOptions): GraphBuild
   let prev = rev[0]!;
   for (let i = 0; i < rev.length; i++) {
     const outC = rev[i]!;
-    for (let j = 0; j <= c.layers_per_block; j++) h = resnet(b, h, `decoder.up_blocks.${i}.resnets.${j}`, j === 0 ? prev : outC, outC, groups, 1e-6, null);
-    if (i < rev.length - 1) h = b.conv(b.upsample2x(h, `decoder.up_blocks.${i}.upsamplers.0`), `decoder.up_blocks.${i}.upsamplers.0.conv`, outC, outC, 3);
+    for (let j = 0; j <= c.layers_per_block; j++)
+      h = resnet(b, h, `decoder.up_blocks.${i}.resnets.${j}`, j === 0 ? prev : outC, outC, groups, 1e-6, null);
+    if (i < rev.length - 1)
+      h = b.conv(b.upsample2x(h, `decoder.up_blocks.${i}.upsamplers.0`), `decoder.up_blocks.${i}.upsamplers.0.conv`, outC, outC, 3);
     prev = outC;
   }
   const lastC = rev[rev.length - 1]!;

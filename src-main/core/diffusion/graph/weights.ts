@@ -41,10 +41,17 @@ export function checkCoverage(specs: Iterable<ParamSpec>, source: WeightSource, 
   for (const spec of specs) {
     const shape = source.shape(spec.name);
     if (!shape) missing.push(spec.name);
-    else if (numel(shape) !== numel(spec.torchDims) || squeeze(shape) !== squeeze(spec.torchDims)) wrong.push(`${spec.name} is [${shape.join(', ')}], expected [${spec.torchDims.join(', ')}]`);
+    else if (numel(shape) !== numel(spec.torchDims) || squeeze(shape) !== squeeze(spec.torchDims))
+      wrong.push(`${spec.name} is [${shape.join(', ')}], expected [${spec.torchDims.join(', ')}]`);
   }
-  if (missing.length > 0) throw new WeightMappingError(`${part}: ${missing.length} weight${missing.length === 1 ? '' : 's'} not found in ${source.label} (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''})`);
-  if (wrong.length > 0) throw new WeightMappingError(`${part}: ${wrong.length} weight${wrong.length === 1 ? ' has' : 's have'} another shape in ${source.label} (${wrong.slice(0, 2).join('; ')})`);
+  if (missing.length > 0)
+    throw new WeightMappingError(
+      `${part}: ${missing.length} weight${missing.length === 1 ? '' : 's'} not found in ${source.label} (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''})`,
+    );
+  if (wrong.length > 0)
+    throw new WeightMappingError(
+      `${part}: ${wrong.length} weight${wrong.length === 1 ? ' has' : 's have'} another shape in ${source.label} (${wrong.slice(0, 2).join('; ')})`,
+    );
 }
 
 /** FNV-1a of a string, so each parameter's values depend only on its name and the seed. */
@@ -137,7 +144,8 @@ export class ExportWeights implements WeightSource {
         if (!this.map.has(name)) this.map.set(name, { initializer, transpose });
       };
       const weight = n.inputs[1];
-      if (n.opType === 'MatMul' && weight && initializers.has(weight) && initializers.get(weight)!.dims.length === 2) set(`${module}.weight`, weight, true);
+      if (n.opType === 'MatMul' && weight && initializers.has(weight) && initializers.get(weight)!.dims.length === 2)
+        set(`${module}.weight`, weight, true);
       else if (n.opType === 'Gemm' && weight && initializers.has(weight)) {
         set(`${module}.weight`, weight, n.attributes.transB !== 1);
         if (n.inputs[2] && initializers.has(n.inputs[2])) set(`${module}.bias`, n.inputs[2], false);
@@ -154,7 +162,8 @@ export class ExportWeights implements WeightSource {
     const legacy: Record<string, string> = { query: 'to_q', key: 'to_k', value: 'to_v', proj_attn: 'to_out.0' };
     for (const [name, hit] of [...this.map]) {
       const match = /^(.*attentions\.\d+)\.(query|key|value|proj_attn)\.(weight|bias)$/.exec(name);
-      if (match && !this.map.has(`${match[1]}.${legacy[match[2]!]}.${match[3]}`)) this.map.set(`${match[1]}.${legacy[match[2]!]}.${match[3]}`, hit);
+      if (match && !this.map.has(`${match[1]}.${legacy[match[2]!]}.${match[3]}`))
+        this.map.set(`${match[1]}.${legacy[match[2]!]}.${match[3]}`, hit);
     }
   }
 
@@ -199,9 +208,14 @@ export function writeGraph(file: string, name: string, builder: GraphBuilder, so
   try {
     for (const spec of builder.params.values()) {
       let values = source.read(spec.name);
-      if (values.length !== numel(spec.torchDims)) throw new WeightMappingError(`${spec.name} has ${values.length} values in ${source.label}, expected [${spec.torchDims.join(', ')}]`);
+      if (values.length !== numel(spec.torchDims))
+        throw new WeightMappingError(
+          `${spec.name} has ${values.length} values in ${source.label}, expected [${spec.torchDims.join(', ')}]`,
+        );
       if (spec.layout === 'transpose') values = transpose(values, spec.torchDims[0]!, numel(spec.torchDims.slice(1)));
-      const bytes = half ? new Uint8Array(float32ToFloat16(values).buffer) : new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+      const bytes = half
+        ? new Uint8Array(float32ToFloat16(values).buffer)
+        : new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
       fs.writeSync(fd, bytes, 0, bytes.length, offset);
       initializers.push(
         onnx.TensorProto.create({

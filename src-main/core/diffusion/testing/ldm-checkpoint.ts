@@ -32,7 +32,14 @@ export const SD2: SdConfig = {
     upcast_attention: true,
   },
   vae: { ...SD1.vae, block_out_channels: [16, 32, 48], layers_per_block: 2, norm_num_groups: 8 },
-  textEncoder: { ...SD1.textEncoder, hidden_size: 48, intermediate_size: 192, num_hidden_layers: 2, num_attention_heads: 3, hidden_act: 'gelu' },
+  textEncoder: {
+    ...SD1.textEncoder,
+    hidden_size: 48,
+    intermediate_size: 192,
+    num_hidden_layers: 2,
+    num_attention_heads: 3,
+    hidden_act: 'gelu',
+  },
 };
 
 export type Dtype = 'F32' | 'F16' | 'BF16';
@@ -65,7 +72,11 @@ export function unetPairs(c: UnetConfig): Pair[] {
     }
     if (level < n - 1) pairs.push([`down_blocks.${level}.downsamplers.0.conv`, `input_blocks.${input++}.0.op`, 'same']);
   }
-  pairs.push(['mid_block.resnets.0', 'middle_block.0', 'unetResnet'], ['mid_block.attentions.0', 'middle_block.1', 'same'], ['mid_block.resnets.1', 'middle_block.2', 'unetResnet']);
+  pairs.push(
+    ['mid_block.resnets.0', 'middle_block.0', 'unetResnet'],
+    ['mid_block.attentions.0', 'middle_block.1', 'same'],
+    ['mid_block.resnets.1', 'middle_block.2', 'unetResnet'],
+  );
   let output = 0;
   for (let level = n - 1; level >= 0; level--) {
     const up = n - 1 - level;
@@ -110,7 +121,14 @@ export function vaePairs(c: VaeConfig): Pair[] {
 
 const LEAVES: Record<Exclude<Kind, 'same'>, Record<string, string>> = {
   // ResBlock: in_layers = [GroupNorm, SiLU, conv], emb_layers = [SiLU, Linear], out_layers = [GroupNorm, SiLU, Dropout, conv].
-  unetResnet: { norm1: 'in_layers.0', conv1: 'in_layers.2', time_emb_proj: 'emb_layers.1', norm2: 'out_layers.0', conv2: 'out_layers.3', conv_shortcut: 'skip_connection' },
+  unetResnet: {
+    norm1: 'in_layers.0',
+    conv1: 'in_layers.2',
+    time_emb_proj: 'emb_layers.1',
+    norm2: 'out_layers.0',
+    conv2: 'out_layers.3',
+    conv_shortcut: 'skip_connection',
+  },
   vaeResnet: { norm1: 'norm1', conv1: 'conv1', norm2: 'norm2', conv2: 'conv2', conv_shortcut: 'nin_shortcut' },
   // AttnBlock: norm, q, k, v, proj_out (1×1 convolutions).
   vaeAttention: { group_norm: 'norm', to_q: 'q', to_k: 'k', to_v: 'v', 'to_out.0': 'proj_out' },
@@ -126,7 +144,10 @@ export function ldmKey(pairs: Pair[], name: string): { key: string; conv1x1: boo
   const leaf = rest.replace(/\.(weight|bias)$/, '');
   const ldmLeaf = LEAVES[kind][leaf];
   if (ldmLeaf === undefined) throw new Error(`${name}: no LDM leaf`);
-  return { key: `${l}.${ldmLeaf}${rest.slice(leaf.length)}`, conv1x1: kind === 'vaeAttention' && leaf !== 'group_norm' && rest.endsWith('.weight') };
+  return {
+    key: `${l}.${ldmLeaf}${rest.slice(leaf.length)}`,
+    conv1x1: kind === 'vaeAttention' && leaf !== 'group_norm' && rest.endsWith('.weight'),
+  };
 }
 
 /** OpenCLIP's state dict names (open_clip.CLIP text tower) for transformers' CLIPTextModel names; q/k/v go into in_proj. */
@@ -155,7 +176,10 @@ export function openClipKey(name: string, prefix: string): { key: string; slot: 
 export function roundTo(values: Float32Array, dtype: Dtype): Float32Array {
   if (dtype === 'F16') return values.map((v) => fromHalf(toHalf(v)));
   // encodeSafetensors keeps a float32's top 16 bits.
-  if (dtype === 'BF16') return new Float32Array(new Uint32Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)).map((w) => w & 0xffff0000).buffer);
+  if (dtype === 'BF16')
+    return new Float32Array(
+      new Uint32Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)).map((w) => w & 0xffff0000).buffer,
+    );
   return values;
 }
 
@@ -237,10 +261,21 @@ export function writeLdmCheckpoint(file: string, config: SdConfig, family: 'sd1'
     const D = config.textEncoder.hidden_size;
     const last = `${openPrefix}transformer.resblocks.${config.textEncoder.num_hidden_layers}`;
     const shapes: Record<string, number[]> = {
-      'ln_1.weight': [D], 'ln_1.bias': [D], 'attn.in_proj_weight': [3 * D, D], 'attn.in_proj_bias': [3 * D], 'attn.out_proj.weight': [D, D], 'attn.out_proj.bias': [D],
-      'ln_2.weight': [D], 'ln_2.bias': [D], 'mlp.c_fc.weight': [4 * D, D], 'mlp.c_fc.bias': [4 * D], 'mlp.c_proj.weight': [D, 4 * D], 'mlp.c_proj.bias': [D],
+      'ln_1.weight': [D],
+      'ln_1.bias': [D],
+      'attn.in_proj_weight': [3 * D, D],
+      'attn.in_proj_bias': [3 * D],
+      'attn.out_proj.weight': [D, D],
+      'attn.out_proj.bias': [D],
+      'ln_2.weight': [D],
+      'ln_2.bias': [D],
+      'mlp.c_fc.weight': [4 * D, D],
+      'mlp.c_fc.bias': [4 * D],
+      'mlp.c_proj.weight': [D, 4 * D],
+      'mlp.c_proj.bias': [D],
     };
-    for (const [leaf, shape] of Object.entries(shapes)) tensors[`${last}.${leaf}`] = { dtype: 'F32', shape, data: randomTensor(`${last}.${leaf}`, shape, SEED) };
+    for (const [leaf, shape] of Object.entries(shapes))
+      tensors[`${last}.${leaf}`] = { dtype: 'F32', shape, data: randomTensor(`${last}.${leaf}`, shape, SEED) };
     tensors[`${openPrefix}text_projection`] = { dtype: 'F32', shape: [D, D], data: randomTensor('text_projection', [D, D], SEED) };
     tensors[`${openPrefix}logit_scale`] = { dtype: 'F32', shape: [], data: Float32Array.of(4.6) };
   } else if (specs.has('text_model.embeddings.position_embedding.weight')) {
@@ -257,7 +292,15 @@ export function writeLdmCheckpoint(file: string, config: SdConfig, family: 'sd1'
     tensors['model_ema.decay'] = { dtype: 'F32', shape: [], data: Float32Array.of(0.9999) };
     tensors['model_ema.num_updates'] = { dtype: 'F32', shape: [], data: Float32Array.of(1000) };
   }
-  for (const key of ['betas', 'alphas_cumprod', 'alphas_cumprod_prev', 'sqrt_alphas_cumprod', 'posterior_variance', 'posterior_mean_coef1', 'logvar']) {
+  for (const key of [
+    'betas',
+    'alphas_cumprod',
+    'alphas_cumprod_prev',
+    'sqrt_alphas_cumprod',
+    'posterior_variance',
+    'posterior_mean_coef1',
+    'logvar',
+  ]) {
     tensors[key] = { dtype: 'F32', shape: [1000], data: Float32Array.from({ length: 1000 }, (_, i) => i / 1000) };
   }
   for (const key of options.omit ?? []) delete tensors[key];
@@ -277,7 +320,11 @@ export function writeLdmCheckpoint(file: string, config: SdConfig, family: 'sd1'
  * full-size import measurement: 1.07 B parameters, 2.1 GB, never held in memory whole). The same
  * keys and values (rounded to float16) as `writeLdmCheckpoint(file, config, 'sd1')`.
  */
-export async function writeLdmCheckpointStreaming(file: string, config: SdConfig, seed = SEED): Promise<{ bytes: number; sha256: string; tensors: number }> {
+export async function writeLdmCheckpointStreaming(
+  file: string,
+  config: SdConfig,
+  seed = SEED,
+): Promise<{ bytes: number; sha256: string; tensors: number }> {
   const specs = specsOf(config);
   const unet = unetPairs(config.unet);
   const vae = vaePairs(config.vae);

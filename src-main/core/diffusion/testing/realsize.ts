@@ -80,7 +80,11 @@ function writeFullLora(dir: string): void {
   const widths = (module: string): [number, number] => {
     if (module.startsWith('text_model')) return module.endsWith('fc1') ? [768, 3072] : module.endsWith('fc2') ? [3072, 768] : [768, 768];
     const level = /^(down_blocks|up_blocks)\.(\d)/.exec(module);
-    const c = module.startsWith('mid_block') ? 1280 : level ? [320, 640, 1280, 1280][level[1] === 'up_blocks' ? 3 - Number(level[2]) : Number(level[2])]! : 320;
+    const c = module.startsWith('mid_block')
+      ? 1280
+      : level
+        ? [320, 640, 1280, 1280][level[1] === 'up_blocks' ? 3 - Number(level[2]) : Number(level[2])]!
+        : 320;
     if (module.includes('attn2.to_k') || module.includes('attn2.to_v')) return [768, c];
     if (module.endsWith('ff.net.0.proj')) return [c, 8 * c];
     if (module.endsWith('ff.net.2')) return [4 * c, c];
@@ -104,11 +108,17 @@ function writeFullLora(dir: string): void {
 /** The UNet session of Onbrand's graph (and its zero LoRA feeds), or of the export itself. */
 async function bareUnet(a: RealsizeArgs): Promise<{ session: OnnxSession; feeds: Record<string, Feed> }> {
   const provider = a.provider === 'cuda' ? 'cuda' : 'cpu';
-  if (a.graphs === 'exported') return { session: (await OnnxSession.load(path.join(a.model, 'unet', 'model.onnx'), [provider])).session, feeds: {} };
+  if (a.graphs === 'exported')
+    return { session: (await OnnxSession.load(path.join(a.model, 'unet', 'model.onnx'), [provider])).session, feeds: {} };
   // The cached build and its rank-1 zero LoRA feeds, without opening the whole engine.
   const { built } = await graphsForFolder(readModelFolder(a.model), a.cache, buildOptionsFor(provider));
   if (!built) throw new Error(`${a.model} cannot be mapped onto Onbrand's graphs`);
-  const feeds = branchFeeds({ textEncoder: built.branches.text_encoder, unet: built.branches.unet }, [], built.options.precision === 'float16', 'model').feeds.unet;
+  const feeds = branchFeeds(
+    { textEncoder: built.branches.text_encoder, unet: built.branches.unet },
+    [],
+    built.options.precision === 'float16',
+    'model',
+  ).feeds.unet;
   const file = built.files.unet!;
   return { session: (await OnnxSession.load(file, [provider])).session, feeds };
 }
@@ -157,7 +167,12 @@ export async function runTask(task: string, a: RealsizeArgs): Promise<Record<str
       const modelsDir = a.modelsDir!;
       fs.rmSync(modelsDir, { recursive: true, force: true });
       const started = performance.now();
-      const report = await importModel({ source: a.checkpoint!, name: 'sd15-imported', modelsDir, ...(a.tokenizer ? { tokenizerDir: a.tokenizer } : {}) });
+      const report = await importModel({
+        source: a.checkpoint!,
+        name: 'sd15-imported',
+        modelsDir,
+        ...(a.tokenizer ? { tokenizerDir: a.tokenizer } : {}),
+      });
       return {
         seconds: (performance.now() - started) / 1000,
         bytes: report.bytes,
@@ -247,14 +262,24 @@ export async function runTask(task: string, a: RealsizeArgs): Promise<Record<str
       const again = await time([{ name: 'brand', weight: 0.8 }]);
       const memory = engine.memory();
       // The UNet call (guidance batch of 2) with the LoRA's factors fed, and with rank-1 zeros.
-      const loaded = (engine as unknown as { loaded: { sessions: { unet: OnnxSession }; loraFeeds: { unet: Record<string, Feed> } } }).loaded;
+      const loaded = (engine as unknown as { loaded: { sessions: { unet: OnnxSession }; loraFeeds: { unet: Record<string, Feed> } } })
+        .loaded;
       const withFactors = loaded.loraFeeds.unet;
       await engine.applyLoras([]);
       const zeros = loaded.loraFeeds.unet;
       await timeUnet(loaded.sessions.unet, 2, a, zeros); // warm-up
       const withLora = await timeUnet(loaded.sessions.unet, 2, a, withFactors);
       const withoutLora = await timeUnet(loaded.sessions.unet, 2, a, zeros);
-      return { addedSeconds: added, weightChangedSeconds: weightChanged, removedSeconds: setChanged, addedAgainSeconds: again, unetWithLoraSeconds: withLora, unetWithoutSeconds: withoutLora, loraBytes: memory.loraBytes, peakRssMb: peakRssMb() };
+      return {
+        addedSeconds: added,
+        weightChangedSeconds: weightChanged,
+        removedSeconds: setChanged,
+        addedAgainSeconds: again,
+        unetWithLoraSeconds: withLora,
+        unetWithoutSeconds: withoutLora,
+        loraBytes: memory.loraBytes,
+        peakRssMb: peakRssMb(),
+      };
     }
     case 'attention': {
       // One self-attention of SD 1.5's first level (8 heads × 40, 320 channels) over the latent
@@ -302,7 +327,15 @@ export async function runTask(task: string, a: RealsizeArgs): Promise<Record<str
         batches.push((performance.now() - t) / 1000);
       }
       const seconds = (performance.now() - started) / 1000;
-      return { provider: model.provider, graphs: model.graphs, loadSeconds, batchSeconds: batches, seconds, imagesPerSecond: 18 / seconds, peakRssMb: peakRssMb() };
+      return {
+        provider: model.provider,
+        graphs: model.graphs,
+        loadSeconds,
+        batchSeconds: batches,
+        seconds,
+        imagesPerSecond: 18 / seconds,
+        peakRssMb: peakRssMb(),
+      };
     }
     default:
       throw new Error(`unknown task ${task}`);

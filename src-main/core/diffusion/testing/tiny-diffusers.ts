@@ -27,9 +27,24 @@ export function writeTinyDiffusers(dir: string, config: SdConfig, options: TinyD
   fs.mkdirSync(dir, { recursive: true });
   const variant = options.fp16 ? '.fp16' : '';
   const parts = [
-    { folder: 'unet', file: `diffusion_pytorch_model${variant}.safetensors`, builders: ['unet'] as const, config: { _class_name: 'UNet2DConditionModel', ...config.unet } },
-    { folder: 'vae', file: `diffusion_pytorch_model${variant}.safetensors`, builders: ['vae_decoder', 'vae_encoder'] as const, config: { _class_name: 'AutoencoderKL', ...config.vae } },
-    { folder: 'text_encoder', file: `model${variant}.safetensors`, builders: ['text_encoder'] as const, config: { architectures: ['CLIPTextModel'], ...config.textEncoder } },
+    {
+      folder: 'unet',
+      file: `diffusion_pytorch_model${variant}.safetensors`,
+      builders: ['unet'] as const,
+      config: { _class_name: 'UNet2DConditionModel', ...config.unet },
+    },
+    {
+      folder: 'vae',
+      file: `diffusion_pytorch_model${variant}.safetensors`,
+      builders: ['vae_decoder', 'vae_encoder'] as const,
+      config: { _class_name: 'AutoencoderKL', ...config.vae },
+    },
+    {
+      folder: 'text_encoder',
+      file: `model${variant}.safetensors`,
+      builders: ['text_encoder'] as const,
+      config: { architectures: ['CLIPTextModel'], ...config.textEncoder },
+    },
   ];
   for (const part of parts) {
     const tensors: Parameters<typeof encodeSafetensors>[0] = {};
@@ -39,7 +54,11 @@ export function writeTinyDiffusers(dir: string, config: SdConfig, options: TinyD
         let shape = spec.torchDims;
         if (options.legacyVae && /^(encoder|decoder)\.mid_block\.attentions\.0\./.test(name)) {
           if (/\.(to_q|to_k|to_v|to_out\.0)\.weight$/.test(name)) shape = [...shape, 1, 1];
-          name = name.replace('.to_q.', '.query.').replace('.to_k.', '.key.').replace('.to_v.', '.value.').replace('.to_out.0.', '.proj_attn.');
+          name = name
+            .replace('.to_q.', '.query.')
+            .replace('.to_k.', '.key.')
+            .replace('.to_v.', '.value.')
+            .replace('.to_out.0.', '.proj_attn.');
         }
         tensors[name] = { dtype: options.fp16 ? 'F16' : 'F32', shape, data: randomTensor(spec.name, spec.torchDims, options.seed) };
       }
@@ -49,6 +68,9 @@ export function writeTinyDiffusers(dir: string, config: SdConfig, options: TinyD
     fs.writeFileSync(path.join(dir, part.folder, 'config.json'), JSON.stringify(part.config, null, 1));
   }
   for (const sub of ['tokenizer', 'scheduler']) fs.cpSync(path.join(options.from, sub), path.join(dir, sub), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'model_index.json'), JSON.stringify({ _class_name: 'StableDiffusionPipeline', unet: ['diffusers', 'UNet2DConditionModel'] }));
+  fs.writeFileSync(
+    path.join(dir, 'model_index.json'),
+    JSON.stringify({ _class_name: 'StableDiffusionPipeline', unet: ['diffusers', 'UNet2DConditionModel'] }),
+  );
   return dir;
 }

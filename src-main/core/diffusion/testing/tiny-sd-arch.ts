@@ -25,7 +25,14 @@ export function tinyArchConfig(vocabSize = 200): SdConfig {
       cross_attention_dim: 32,
     },
     vae: { ...SD15.vae, block_out_channels: [32, 64], layers_per_block: 1 },
-    textEncoder: { ...SD15.textEncoder, vocab_size: vocabSize, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 4 },
+    textEncoder: {
+      ...SD15.textEncoder,
+      vocab_size: vocabSize,
+      hidden_size: 32,
+      intermediate_size: 64,
+      num_hidden_layers: 2,
+      num_attention_heads: 4,
+    },
   };
 }
 
@@ -38,7 +45,10 @@ export interface TinyArchOptions extends Pick<TinySdOptions, 'tokenizerFrom' | '
 
 /** Writes the export-shaped model folder; returns its path. */
 export function writeTinySdArch(dir: string, options: TinyArchOptions = {}): string {
-  writeTinySd(dir, { ...(options.tokenizerFrom ? { tokenizerFrom: options.tokenizerFrom } : {}), ...(options.predictionType ? { predictionType: options.predictionType } : {}) });
+  writeTinySd(dir, {
+    ...(options.tokenizerFrom ? { tokenizerFrom: options.tokenizerFrom } : {}),
+    ...(options.predictionType ? { predictionType: options.predictionType } : {}),
+  });
   const vocab = Object.keys(JSON.parse(fs.readFileSync(path.join(dir, 'tokenizer', 'vocab.json'), 'utf8')) as object).length;
   const config = options.config ?? tinyArchConfig(vocab);
   const exportOptions = { precision: 'float32', attention: 'plain', loraBranches: false, style: 'export' } as const;

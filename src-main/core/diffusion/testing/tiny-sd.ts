@@ -58,13 +58,29 @@ export interface TinySdOptions {
 /** SD 1.5's transformer blocks (diffusers names) and the projections a LoRA trains in each. */
 export function sd15UnetModules(): string[] {
   const blocks: string[] = [];
-  for (const [d, n] of [[0, 2], [1, 2], [2, 2]] as const) for (let a = 0; a < n; a++) blocks.push(`down_blocks.${d}/attentions.${a}`);
+  for (const [d, n] of [
+    [0, 2],
+    [1, 2],
+    [2, 2],
+  ] as const)
+    for (let a = 0; a < n; a++) blocks.push(`down_blocks.${d}/attentions.${a}`);
   blocks.push('mid_block/attentions.0');
   for (const u of [1, 2, 3]) for (let a = 0; a < 3; a++) blocks.push(`up_blocks.${u}/attentions.${a}`);
   const modules: string[] = [];
   for (const block of blocks) {
     modules.push(`${block}/proj_in`, `${block}/proj_out`);
-    for (const p of ['attn1/to_q', 'attn1/to_k', 'attn1/to_v', 'attn1/to_out.0', 'attn2/to_q', 'attn2/to_k', 'attn2/to_v', 'attn2/to_out.0', 'ff/net.0/proj', 'ff/net.2']) {
+    for (const p of [
+      'attn1/to_q',
+      'attn1/to_k',
+      'attn1/to_v',
+      'attn1/to_out.0',
+      'attn2/to_q',
+      'attn2/to_k',
+      'attn2/to_v',
+      'attn2/to_out.0',
+      'ff/net.0/proj',
+      'ff/net.2',
+    ]) {
       modules.push(`${block}/transformer_blocks.0/${p}`);
     }
   }
@@ -75,13 +91,21 @@ export function sd15UnetModules(): string[] {
 export function sd15TextModules(): string[] {
   const modules: string[] = [];
   for (let l = 0; l < 12; l++) {
-    for (const p of ['self_attn/q_proj', 'self_attn/k_proj', 'self_attn/v_proj', 'self_attn/out_proj', 'mlp/fc1', 'mlp/fc2']) modules.push(`text_model/encoder/layers.${l}/${p}`);
+    for (const p of ['self_attn/q_proj', 'self_attn/k_proj', 'self_attn/v_proj', 'self_attn/out_proj', 'mlp/fc1', 'mlp/fc2'])
+      modules.push(`text_model/encoder/layers.${l}/${p}`);
   }
   return modules;
 }
 
 /** A residual chain of small MatMuls named after `modules`, from `input` to `output`. */
-function projectionChain(modules: string[], input: string, output: string, dim: number, rand: () => number, prefix: string): { nodes: INode[]; initializers: ITensor[] } {
+function projectionChain(
+  modules: string[],
+  input: string,
+  output: string,
+  dim: number,
+  rand: () => number,
+  prefix: string,
+): { nodes: INode[]; initializers: ITensor[] } {
   const nodes: INode[] = [];
   const initializers: ITensor[] = [];
   let current = input;
@@ -96,7 +120,6 @@ function projectionChain(modules: string[], input: string, output: string, dim: 
   return { nodes, initializers };
 }
 
-
 function weights(rand: () => number, dims: number[], scale: number): Float32Array {
   const n = dims.reduce((a, b) => a * b, 1);
   return Float32Array.from({ length: n }, () => (rand() * 2 - 1) * scale);
@@ -106,10 +129,6 @@ function halfTensor(name: string, dims: number[], values: Float32Array): ITensor
   const half = float32ToFloat16(values);
   return onnx.TensorProto.create({ name, dims, dataType: FLOAT16, rawData: new Uint8Array(half.buffer) });
 }
-
-
-
-
 
 interface Graph {
   nodes: INode[];
@@ -135,7 +154,10 @@ function withDtype(graph: Graph, floatInputs: string[], floatOutputs: string[], 
   const retype = (v: IValueInfo): IValueInfo => {
     const t = v.type!.tensorType!;
     const isFloat = t.elemType === FLOAT;
-    return onnx.ValueInfoProto.create({ name: v.name, type: { tensorType: { elemType: isFloat ? FLOAT16 : (t.elemType ?? null), shape: t.shape ?? null } } });
+    return onnx.ValueInfoProto.create({
+      name: v.name,
+      type: { tensorType: { elemType: isFloat ? FLOAT16 : (t.elemType ?? null), shape: t.shape ?? null } },
+    });
   };
   return {
     nodes: [...nodes, ...renamed, ...casts],
@@ -265,7 +287,9 @@ export function writeTinySd(dir: string, options: TinySdOptions = {}): string {
           node('Add', ['tokens', 'position_embedding'], ['embedded']),
           // Named like a real export's attention projection, so LoRA keys find it.
           ...textChain.nodes,
-          ...(options.sd15LayerCount ? [] : [node('MatMul', ['embedded', 'onnx::MatMul_201'], ['q'], {}, '/text_model/encoder/layers.0/self_attn/q_proj/MatMul')]),
+          ...(options.sd15LayerCount
+            ? []
+            : [node('MatMul', ['embedded', 'onnx::MatMul_201'], ['q'], {}, '/text_model/encoder/layers.0/self_attn/q_proj/MatMul')]),
           ...(options.sd15LayerCount ? [] : [node('Add', ['embedded', 'q'], ['residual'])]),
           node('Tanh', ['residual'], ['last_hidden_state']),
           node('ReduceMean', ['last_hidden_state'], ['pooler_output'], { axes: [1], keepdims: 0 }),
@@ -300,11 +324,23 @@ export function writeTinySd(dir: string, options: TinySdOptions = {}): string {
           ...(options.halfWeights
             ? [
                 node('Cast', ['context'], ['context_half'], { to: FLOAT16 }),
-                node('MatMul', ['context_half', 'onnx::MatMul_101'], ['context_4_half'], {}, '/down_blocks.0/attentions.0/transformer_blocks.0/attn2/to_k/MatMul'),
+                node(
+                  'MatMul',
+                  ['context_half', 'onnx::MatMul_101'],
+                  ['context_4_half'],
+                  {},
+                  '/down_blocks.0/attentions.0/transformer_blocks.0/attn2/to_k/MatMul',
+                ),
                 node('Cast', ['context_4_half'], ['context_4'], { to: FLOAT }),
               ]
             : [
-                node('MatMul', [options.sd15LayerCount ? 'context_deep' : 'context', 'onnx::MatMul_101'], ['context_4'], {}, options.sd15LayerCount ? '/context_out/MatMul' : '/down_blocks.0/attentions.0/transformer_blocks.0/attn2/to_k/MatMul'),
+                node(
+                  'MatMul',
+                  [options.sd15LayerCount ? 'context_deep' : 'context', 'onnx::MatMul_101'],
+                  ['context_4'],
+                  {},
+                  options.sd15LayerCount ? '/context_out/MatMul' : '/down_blocks.0/attentions.0/transformer_blocks.0/attn2/to_k/MatMul',
+                ),
               ]),
           node('Reshape', ['context_4', 'shape_b411'], ['context_map']),
           node('Cast', ['timestep'], ['t_float'], { to: FLOAT }),
@@ -320,7 +356,9 @@ export function writeTinySd(dir: string, options: TinySdOptions = {}): string {
         initializers: [
           floatTensor('conv_in.weight', [4, 4, 3, 3], weights(rand, [4, 4, 3, 3], 0.3)),
           floatTensor('conv_in.bias', [4], weights(rand, [4], 0.1)),
-          options.halfWeights ? halfTensor('onnx::MatMul_101', [dim, 4], weights(rand, [dim, 4], 0.5)) : floatTensor('onnx::MatMul_101', [dim, 4], weights(rand, [dim, 4], 0.5)),
+          options.halfWeights
+            ? halfTensor('onnx::MatMul_101', [dim, 4], weights(rand, [dim, 4], 0.5))
+            : floatTensor('onnx::MatMul_101', [dim, 4], weights(rand, [dim, 4], 0.5)),
           ...unetChain.initializers,
           floatTensor('time_embedding.linear_1.weight', [4, 1], weights(rand, [4, 1], 0.5)),
           floatTensor('conv_out.weight', [4, 4, 1, 1], weights(rand, [4, 4, 1, 1], 0.8)),

@@ -68,7 +68,8 @@ export function cliWorkspace(prefix: string, modelsDir: string, extraEnv: NodeJS
       until: (test) =>
         new Promise((resolve, reject) => {
           if (test(out)) return resolve(out);
-          if (child.exitCode !== null || child.signalCode !== null) return reject(new Error(`onbrand ${args.join(' ')} has exited:\n${out}`));
+          if (child.exitCode !== null || child.signalCode !== null)
+            return reject(new Error(`onbrand ${args.join(' ')} has exited:\n${out}`));
           watchers.push({ test, resolve, reject });
         }),
     };
@@ -87,7 +88,9 @@ export function cliWorkspace(prefix: string, modelsDir: string, extraEnv: NodeJS
     const db = new Database(path.join(dataDir, 'catalog.sqlite'), { readonly: true });
     try {
       return db
-        .prepare('SELECT (SELECT state FROM jobs WHERE id = @id) AS state, COUNT(*) AS images, COUNT(DISTINCT batch_index) AS indices FROM images WHERE job_id = @id')
+        .prepare(
+          'SELECT (SELECT state FROM jobs WHERE id = @id) AS state, COUNT(*) AS images, COUNT(DISTINCT batch_index) AS indices FROM images WHERE job_id = @id',
+        )
         .get({ id: jobId }) as { state: string; images: number; indices: number };
     } finally {
       db.close();
@@ -100,7 +103,11 @@ export function cliWorkspace(prefix: string, modelsDir: string, extraEnv: NodeJS
 export const wrote = (out: string): number => (out.match(/^Wrote /gm) ?? []).length;
 
 /** Resolves at the first event of `type` whose payload passes `test`. */
-export function untilEvent<T extends AppEvent['type']>(services: Services, type: T, test: (payload: Extract<AppEvent, { type: T }>['payload']) => boolean): Promise<void> {
+export function untilEvent<T extends AppEvent['type']>(
+  services: Services,
+  type: T,
+  test: (payload: Extract<AppEvent, { type: T }>['payload']) => boolean,
+): Promise<void> {
   return new Promise((resolve) => {
     const stop = services.events.subscribe((event) => {
       if (event.type === type && (test as (payload: unknown) => boolean)(event.payload)) {

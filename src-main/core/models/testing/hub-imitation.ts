@@ -147,7 +147,14 @@ export async function startHubImitation(options: HubImitationOptions): Promise<H
   const cdnUrl = `http://127.0.0.1:${(cdn.address() as AddressInfo).port}`;
 
   function log(req: http.IncomingMessage, server: 'hub' | 'cdn'): LoggedRequest {
-    const entry: LoggedRequest = { server, method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, status: 0, bytesSent: 0 };
+    const entry: LoggedRequest = {
+      server,
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      headers: req.headers,
+      status: 0,
+      bytesSent: 0,
+    };
     requests.push(entry);
     return entry;
   }
@@ -175,11 +182,23 @@ export async function startHubImitation(options: HubImitationOptions): Promise<H
       return false;
     }
     if (repo.gated && token === undefined) {
-      sendError(res, entry, 401, 'GatedRepo', `Access to model ${name} is restricted. You must have access to it and be authenticated to access it. Please log in.`);
+      sendError(
+        res,
+        entry,
+        401,
+        'GatedRepo',
+        `Access to model ${name} is restricted. You must have access to it and be authenticated to access it. Please log in.`,
+      );
       return false;
     }
     if (repo.gated && !(tokens[token!] ?? []).includes(name)) {
-      sendError(res, entry, 403, 'GatedRepo', `Access to model ${name} is restricted and you are not in the authorized list. Visit https://huggingface.co/${name} to ask for access.`);
+      sendError(
+        res,
+        entry,
+        403,
+        'GatedRepo',
+        `Access to model ${name} is restricted and you are not in the authorized list. Visit https://huggingface.co/${name} to ask for access.`,
+      );
       return false;
     }
     return true;
@@ -214,12 +233,26 @@ export async function startHubImitation(options: HubImitationOptions): Promise<H
       const blobsWanted = target.searchParams.get('blobs') === 'true';
       const siblings = [...revision.files].map(([rfilename, b]) =>
         blobsWanted
-          ? { rfilename, size: b.content.length, blobId: b.blobId, ...(b.lfs ? { lfs: { sha256: b.sha256, size: b.content.length, pointerSize: 134 } } : {}) }
+          ? {
+              rfilename,
+              size: b.content.length,
+              blobId: b.blobId,
+              ...(b.lfs ? { lfs: { sha256: b.sha256, size: b.content.length, pointerSize: 134 } } : {}),
+            }
           : { rfilename },
       );
       const licence = repos.get(name)!.licence;
       const card = licence ? { cardData: { license: licence }, tags: ['diffusers', `license:${licence}`] } : {};
-      const body = JSON.stringify({ _id: name, id: name, modelId: name, sha: revision.sha, private: false, gated: repos.get(name)!.gated ? 'manual' : false, ...card, siblings });
+      const body = JSON.stringify({
+        _id: name,
+        id: name,
+        modelId: name,
+        sha: revision.sha,
+        private: false,
+        gated: repos.get(name)!.gated ? 'manual' : false,
+        ...card,
+        siblings,
+      });
       entry.status = 200;
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
       return;
@@ -239,7 +272,9 @@ export async function startHubImitation(options: HubImitationOptions): Promise<H
       if (blob.lfs) {
         entry.status = 302;
         const location = `${cdnUrl}/cdn/${blob.sha256}?repo=${encodeURIComponent(name)}&file=${encodeURIComponent(path)}&sig=${crypto.randomBytes(6).toString('hex')}`;
-        res.writeHead(302, { location, 'x-linked-etag': `"${blob.sha256}"`, etag: `"${blob.blobId}"`, 'content-length': 0, ...linked }).end();
+        res
+          .writeHead(302, { location, 'x-linked-etag': `"${blob.sha256}"`, etag: `"${blob.blobId}"`, 'content-length': 0, ...linked })
+          .end();
         return;
       }
       if (statusFault(res, entry, false, path)) return;
@@ -263,7 +298,15 @@ export async function startHubImitation(options: HubImitationOptions): Promise<H
     sendBytes(req, res, entry, blob, path, `"${blob.sha256}"`, {});
   }
 
-  function sendBytes(req: http.IncomingMessage, res: http.ServerResponse, entry: LoggedRequest, blob: Blob, path: string | undefined, etag: string, extra: http.OutgoingHttpHeaders): void {
+  function sendBytes(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    entry: LoggedRequest,
+    blob: Blob,
+    path: string | undefined,
+    etag: string,
+    extra: http.OutgoingHttpHeaders,
+  ): void {
     const size = blob.content.length;
     const headers: http.OutgoingHttpHeaders = { 'accept-ranges': 'bytes', etag, 'content-type': 'application/octet-stream', ...extra };
     let start = 0;

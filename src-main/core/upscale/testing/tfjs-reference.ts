@@ -45,9 +45,16 @@ export function registerUpscalerLayers(): void {
 /** Loads a package's model.json with its weight shards into TensorFlow.js. */
 export async function loadReferenceModel(json: string): Promise<tf.LayersModel> {
   registerUpscalerLayers();
-  const model = JSON.parse(fs.readFileSync(json, 'utf8')) as { modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
+  const model = JSON.parse(fs.readFileSync(json, 'utf8')) as {
+    modelTopology: object;
+    weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  };
   const data = Buffer.concat(model.weightsManifest.flatMap((g) => g.paths.map((p) => fs.readFileSync(path.join(path.dirname(json), p)))));
   return tf.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: model.modelTopology, weightSpecs: model.weightsManifest.flatMap((g) => g.weights), weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) }),
+    tf.io.fromMemory({
+      modelTopology: model.modelTopology,
+      weightSpecs: model.weightsManifest.flatMap((g) => g.weights),
+      weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
+    }),
   );
 }

@@ -236,7 +236,11 @@ export function Composer() {
             Save skeleton
           </button>
           {skeletonStatus && (
-            <span className={skeletonStatus.ok ? 'muted' : 'form-error'} role={skeletonStatus.ok ? 'status' : 'alert'} data-testid="skeleton-status">
+            <span
+              className={skeletonStatus.ok ? 'muted' : 'form-error'}
+              role={skeletonStatus.ok ? 'status' : 'alert'}
+              data-testid="skeleton-status"
+            >
               {skeletonStatus.text}
             </span>
           )}
@@ -294,7 +298,11 @@ export function Composer() {
       <TemplateEditor projectId={projectId} busy={busy === 'queue'} noModels={noModels} onQueue={(prompts) => void queue(prompts)} />
 
       {queueStatus && (
-        <p className={queueStatus.ok ? 'muted' : 'form-error'} role={queueStatus.ok ? 'status' : 'alert'} data-testid="composer-queue-status">
+        <p
+          className={queueStatus.ok ? 'muted' : 'form-error'}
+          role={queueStatus.ok ? 'status' : 'alert'}
+          data-testid="composer-queue-status"
+        >
           {queueStatus.text}
         </p>
       )}
@@ -336,7 +344,17 @@ function DraftRow({ draft, onStar }: { draft: PromptDraft; onStar(): void }) {
   );
 }
 
-function TemplateEditor({ projectId, busy, noModels, onQueue }: { projectId: number; busy: boolean; noModels: boolean; onQueue(prompts: string[]): void }) {
+function TemplateEditor({
+  projectId,
+  busy,
+  noModels,
+  onQueue,
+}: {
+  projectId: number;
+  busy: boolean;
+  noModels: boolean;
+  onQueue(prompts: string[]): void;
+}) {
   const [template, setTemplate] = useState(WORKFLOW_TEMPLATE);
   const [mode, setMode] = useState<'all' | 'random'>('all');
   const [count, setCount] = useState('12');
@@ -396,7 +414,14 @@ function TemplateEditor({ projectId, busy, noModels, onQueue }: { projectId: num
       <h3 id="template-title">Prompt template</h3>
       <label className="field">
         <span>Template</span>
-        <textarea name="template" rows={4} value={template} spellCheck={false} aria-invalid={error ? true : undefined} onChange={(e) => setTemplate(e.target.value)} />
+        <textarea
+          name="template"
+          rows={4}
+          value={template}
+          spellCheck={false}
+          aria-invalid={error ? true : undefined}
+          onChange={(e) => setTemplate(e.target.value)}
+        />
       </label>
       <small className="muted">
         {'{a|b}'} alternatives · {'{subject}'} {'{camera action}'} {'{lighting adjective}'} · {'<lora:Name:0.8>'} · --ar W:H
@@ -425,10 +450,17 @@ function TemplateEditor({ projectId, busy, noModels, onQueue }: { projectId: num
           {error}
         </p>
       ) : (
-        <p className={shownKey === key ? 'expand-count' : 'expand-count stale'} data-testid="expand-count" data-fresh={shownKey === key} aria-live="polite">
+        <p
+          className={shownKey === key ? 'expand-count' : 'expand-count stale'}
+          data-testid="expand-count"
+          data-fresh={shownKey === key}
+          aria-live="polite"
+        >
           {expansion ? `${made} prompt${made === 1 ? '' : 's'} × ${batchSize} = ${made * batchSize} images` : 'Counting…'}
           {expansion?.aspect && <span className="muted"> · --ar {expansion.aspect}</span>}
-          {expansion && expansion.loras.length > 0 && <span className="muted"> · {expansion.loras.map((l) => `${l.name} ${l.weight}`).join(', ')}</span>}
+          {expansion && expansion.loras.length > 0 && (
+            <span className="muted"> · {expansion.loras.map((l) => `${l.name} ${l.weight}`).join(', ')}</span>
+          )}
         </p>
       )}
       {expansion && expansion.prompts.length > 0 && (

@@ -90,7 +90,8 @@ export async function queuePrompts(prompts: readonly string[]): Promise<{ ok: bo
   const firstError = Object.entries(parsed.errors)[0];
   if (firstError) return { ok: false, message: `Generate form, ${firstError[0]}: ${firstError[1]}` };
   const settings = completeSettings(parsed);
-  if (!settings || parsed.batches === undefined) return { ok: false, message: 'The Generate form has settings missing (is there a model?).' };
+  if (!settings || parsed.batches === undefined)
+    return { ok: false, message: 'The Generate form has settings missing (is there a model?).' };
   const list = prompts.slice(0, QUEUE_LIMIT);
   try {
     const jobs = await getClient().call('prompt.queue', {
@@ -104,7 +105,10 @@ export async function queuePrompts(prompts: readonly string[]): Promise<{ ok: bo
     useStore.getState().addJobs(jobs);
     const images = jobs.reduce((sum, job) => sum + job.batchSize, 0);
     const cut = prompts.length > list.length ? ` (the first ${list.length} of ${prompts.length})` : '';
-    return { ok: true, message: `Queued ${jobs.length} job${jobs.length === 1 ? '' : 's'} (${images} images) for ${list.length} prompt${list.length === 1 ? '' : 's'}${cut}.` };
+    return {
+      ok: true,
+      message: `Queued ${jobs.length} job${jobs.length === 1 ? '' : 's'} (${images} images) for ${list.length} prompt${list.length === 1 ? '' : 's'}${cut}.`,
+    };
   } catch (error) {
     return { ok: false, message: errorText(error) };
   }

@@ -47,7 +47,13 @@ export function CurationBar({ onCheatSheet }: { onCheatSheet(): void }) {
       <div className="curation-row" role="toolbar" aria-label="Rate and flag">
         <div className="segmented" role="group" aria-label="Rating">
           {[1, 2, 3, 4, 5].map((n) => (
-            <button key={n} type="button" disabled={none} onClick={() => void mark({ rating: n })} title={`${n} star${n === 1 ? '' : 's'} (${n})`}>
+            <button
+              key={n}
+              type="button"
+              disabled={none}
+              onClick={() => void mark({ rating: n })}
+              title={`${n} star${n === 1 ? '' : 's'} (${n})`}
+            >
               {'★'.repeat(n)}
             </button>
           ))}
@@ -58,7 +64,12 @@ export function CurationBar({ onCheatSheet }: { onCheatSheet(): void }) {
         <button type="button" disabled={none} onClick={() => void mark({ flag: 'pick' })} title="Pick (P)">
           ⚑ Pick
         </button>
-        <button type="button" disabled={none} onClick={() => void mark({ flag: 'reject' })} title="Reject: moves the file to _Rejected/Maybe Later (X)">
+        <button
+          type="button"
+          disabled={none}
+          onClick={() => void mark({ flag: 'reject' })}
+          title="Reject: moves the file to _Rejected/Maybe Later (X)"
+        >
           ✕ Reject
         </button>
         <button type="button" disabled={none} onClick={() => void mark({ flag: 'none' })} title="Unflag; restores a rejected image (U)">
@@ -77,7 +88,12 @@ export function CurationBar({ onCheatSheet }: { onCheatSheet(): void }) {
         <span className="muted small" data-testid="selection-count">
           {count > 1 ? `${count} selected` : ''}
         </span>
-        <button type="button" aria-pressed={mode === 'compare'} onClick={toggleCompare} title="Compare the selected images side by side (C)">
+        <button
+          type="button"
+          aria-pressed={mode === 'compare'}
+          onClick={toggleCompare}
+          title="Compare the selected images side by side (C)"
+        >
           Compare
         </button>
         <button type="button" aria-pressed={zoomed} disabled={mode === 'grid'} onClick={zoomAtPointer} title="Zoom to 100 % (Z or Space)">
@@ -86,11 +102,21 @@ export function CurationBar({ onCheatSheet }: { onCheatSheet(): void }) {
         <button type="button" onClick={toggleFullscreen} title="Full screen (F)">
           Full screen
         </button>
-        <button type="button" aria-pressed={lightsOut} onClick={() => setLightsOut(!lightsOut)} title="Lights out: dim everything but the images">
+        <button
+          type="button"
+          aria-pressed={lightsOut}
+          onClick={() => setLightsOut(!lightsOut)}
+          title="Lights out: dim everything but the images"
+        >
           Lights out
         </button>
         {client.downloadUrl('/') !== null && (
-          <button type="button" disabled={none} onClick={downloadSelection} title="Download the selected files (in the desktop app, drag them out instead)">
+          <button
+            type="button"
+            disabled={none}
+            onClick={downloadSelection}
+            title="Download the selected files (in the desktop app, drag them out instead)"
+          >
             ⤓ Download
           </button>
         )}
@@ -123,7 +149,11 @@ export function CurationBar({ onCheatSheet }: { onCheatSheet(): void }) {
         </label>
         <label>
           Job
-          <select aria-label="Job filter" value={filter.jobId ?? ''} onChange={(e) => setFilter({ jobId: e.target.value ? Number(e.target.value) : null })}>
+          <select
+            aria-label="Job filter"
+            value={filter.jobId ?? ''}
+            onChange={(e) => setFilter({ jobId: e.target.value ? Number(e.target.value) : null })}
+          >
             <option value="">Any</option>
             {jobIds.map((id) => (
               <option key={id} value={id}>
@@ -132,8 +162,20 @@ export function CurationBar({ onCheatSheet }: { onCheatSheet(): void }) {
             ))}
           </select>
         </label>
-        <input aria-label="Prompt contains" placeholder="Prompt contains…" value={filter.text} onChange={(e) => setFilter({ text: e.target.value })} />
-        <input aria-label="Seed" className="seed" placeholder="Seed" inputMode="numeric" value={filter.seed} onChange={(e) => setFilter({ seed: e.target.value })} />
+        <input
+          aria-label="Prompt contains"
+          placeholder="Prompt contains…"
+          value={filter.text}
+          onChange={(e) => setFilter({ text: e.target.value })}
+        />
+        <input
+          aria-label="Seed"
+          className="seed"
+          placeholder="Seed"
+          inputMode="numeric"
+          value={filter.seed}
+          onChange={(e) => setFilter({ seed: e.target.value })}
+        />
         <label>
           Sort
           <select aria-label="Sort" value={sort} onChange={(e) => setSort(e.target.value as SortOrder)}>
@@ -145,7 +187,8 @@ export function CurationBar({ onCheatSheet }: { onCheatSheet(): void }) {
           </select>
         </label>
         <label className="check" title="Only images where a colour of the brand palette is clearly present">
-          <input type="checkbox" checked={filter.brandPresent} onChange={(e) => setFilter({ brandPresent: e.target.checked })} /> Brand colour present
+          <input type="checkbox" checked={filter.brandPresent} onChange={(e) => setFilter({ brandPresent: e.target.checked })} /> Brand
+          colour present
         </label>
         <label className="check" title="Show sharpness scores on the cells (S)">
           <input type="checkbox" checked={showSharpness} onChange={(e) => setShowSharpness(e.target.checked)} /> Sharpness

@@ -67,4 +67,3 @@ export const createCurationSlice: Slice<CurationSlice> = (set, get) => ({
   setZoom: (zoom) => set((state) => ({ zoom: { ...state.zoom, ...zoom } })),
   setCompareIds: (compareIds) => set({ compareIds }),
 });
-

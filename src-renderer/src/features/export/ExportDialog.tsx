@@ -150,7 +150,11 @@ export function ExportDialog({ onClose }: { onClose(): void }) {
       projectId,
       target,
       selection:
-        which === 'picks' ? { kind: 'picks' } : which === 'min-rating' ? { kind: 'min-rating', rating } : { kind: 'images', imageIds: selection },
+        which === 'picks'
+          ? { kind: 'picks' }
+          : which === 'min-rating'
+            ? { kind: 'min-rating', rating }
+            : { kind: 'images', imageIds: selection },
       paletteSnap,
       again,
     };
@@ -210,7 +214,13 @@ export function ExportDialog({ onClose }: { onClose(): void }) {
         <div className="export-grid">
           <label className="field">
             <span>Target</span>
-            <select ref={first} aria-label="Target" value={target} onChange={(e) => chooseTarget(e.target.value as ExportTarget)} disabled={busy}>
+            <select
+              ref={first}
+              aria-label="Target"
+              value={target}
+              onChange={(e) => chooseTarget(e.target.value as ExportTarget)}
+              disabled={busy}
+            >
               {TARGETS.map((t) => (
                 <option key={t} value={t}>
                   {TARGET_LABELS[t]}
@@ -226,10 +236,14 @@ export function ExportDialog({ onClose }: { onClose(): void }) {
             </label>
             <label className="inline">
               <input type="radio" name="which" checked={which === 'min-rating'} onChange={() => setWhich('min-rating')} /> Rated
-              <select aria-label="Minimum rating" value={rating} onChange={(e) => {
-                setRating(Number(e.target.value));
-                setWhich('min-rating');
-              }}>
+              <select
+                aria-label="Minimum rating"
+                value={rating}
+                onChange={(e) => {
+                  setRating(Number(e.target.value));
+                  setWhich('min-rating');
+                }}
+              >
                 {[1, 2, 3, 4, 5].map((n) => (
                   <option key={n} value={n}>
                     {'★'.repeat(n)}
@@ -239,29 +253,56 @@ export function ExportDialog({ onClose }: { onClose(): void }) {
               </select>
             </label>
             <label className="inline">
-              <input type="radio" name="which" checked={which === 'selection'} onChange={() => setWhich('selection')} /> The current selection ({selection.length})
+              <input type="radio" name="which" checked={which === 'selection'} onChange={() => setWhich('selection')} /> The current
+              selection ({selection.length})
             </label>
             {framer && <small>Framer exports the sections&apos; paired images.</small>}
           </fieldset>
         </div>
         <label className="field">
           <span>Folder</span>
-          <input aria-label="Folder" value={dir} placeholder={targets ? '' : 'Loading…'} onChange={(e) => setDirs({ ...dirs, [target]: e.target.value })} disabled={busy} spellCheck={false} />
+          <input
+            aria-label="Folder"
+            value={dir}
+            placeholder={targets ? '' : 'Loading…'}
+            onChange={(e) => setDirs({ ...dirs, [target]: e.target.value })}
+            disabled={busy}
+            spellCheck={false}
+          />
         </label>
-        <ChooseButton request={{ select: 'folder', title: 'Export folder' }} disabled={busy} onChoose={([chosen]) => setDirs({ ...dirs, [target]: chosen! })} />
+        <ChooseButton
+          request={{ select: 'folder', title: 'Export folder' }}
+          disabled={busy}
+          onChoose={([chosen]) => setDirs({ ...dirs, [target]: chosen! })}
+        />
         <label className="inline">
-          <input type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} disabled={busy} /> Remember for this project
+          <input type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} disabled={busy} /> Remember for this
+          project
         </label>
         {sized && (
           <div className="inline export-size">
             <label className="inline">
               <span>Width</span>
-              <input aria-label="Width" inputMode="numeric" value={size.width} placeholder="source" onChange={(e) => setSize({ ...size, width: e.target.value })} disabled={busy} />
+              <input
+                aria-label="Width"
+                inputMode="numeric"
+                value={size.width}
+                placeholder="source"
+                onChange={(e) => setSize({ ...size, width: e.target.value })}
+                disabled={busy}
+              />
             </label>
             <span aria-hidden="true">×</span>
             <label className="inline">
               <span>Height</span>
-              <input aria-label="Height" inputMode="numeric" value={size.height} placeholder="source" onChange={(e) => setSize({ ...size, height: e.target.value })} disabled={busy} />
+              <input
+                aria-label="Height"
+                inputMode="numeric"
+                value={size.height}
+                placeholder="source"
+                onChange={(e) => setSize({ ...size, height: e.target.value })}
+                disabled={busy}
+              />
             </label>
             <small className="muted">{target === 'sora' ? 'Sora: 1080×1920 by default.' : 'Blank keeps the source size.'}</small>
           </div>
@@ -271,7 +312,13 @@ export function ExportDialog({ onClose }: { onClose(): void }) {
         </label>
         <label className="field">
           <span>Name template</span>
-          <input aria-label="Name template" value={nameTemplate} onChange={(e) => setNameTemplate(e.target.value)} disabled={busy} spellCheck={false} />
+          <input
+            aria-label="Name template"
+            value={nameTemplate}
+            onChange={(e) => setNameTemplate(e.target.value)}
+            disabled={busy}
+            spellCheck={false}
+          />
           <small>
             Tokens:{' '}
             {NAME_TOKENS.map((t, i) => (
@@ -283,12 +330,15 @@ export function ExportDialog({ onClose }: { onClose(): void }) {
           </small>
         </label>
         <label className="inline">
-          <input type="checkbox" checked={again} onChange={(e) => setAgain(e.target.checked)} disabled={busy} /> Export again images already exported
+          <input type="checkbox" checked={again} onChange={(e) => setAgain(e.target.checked)} disabled={busy} /> Export again images already
+          exported
         </label>
         {busy && (
           <div className="export-progress" data-testid="export-progress">
             <progress max={progress?.total || 1} value={progress?.done ?? 0} aria-label="Export progress" />
-            <small className="muted">{progress ? `${progress.done} of ${progress.total} (${percent} %) ${progress.current}` : 'Starting…'}</small>
+            <small className="muted">
+              {progress ? `${progress.done} of ${progress.total} (${percent} %) ${progress.current}` : 'Starting…'}
+            </small>
           </div>
         )}
         {error && (

@@ -87,7 +87,11 @@ export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
   };
 
   const fieldError = (name: DraftField): string | undefined => parsed.errors[name];
-  const numberField = (name: 'steps' | 'cfg' | 'batchSize' | 'batches' | 'loraWeight', label: string, attrs: { min: number; max: number; step: number }) => (
+  const numberField = (
+    name: 'steps' | 'cfg' | 'batchSize' | 'batches' | 'loraWeight',
+    label: string,
+    attrs: { min: number; max: number; step: number },
+  ) => (
     <label className="field">
       <span>{label}</span>
       <input
@@ -135,7 +139,13 @@ export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
       <div className="field">
         <label htmlFor="generate-model">Model</label>
         <div className="inline">
-          <select id="generate-model" name="model" value={draft.model} onChange={(e) => edit({ model: e.target.value })} disabled={!models || noModels}>
+          <select
+            id="generate-model"
+            name="model"
+            value={draft.model}
+            onChange={(e) => edit({ model: e.target.value })}
+            disabled={!models || noModels}
+          >
             {!models && <option value="">Loading models…</option>}
             {noModels && <option value="">No model installed</option>}
             {models?.models.map((m) => (
@@ -152,9 +162,7 @@ export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
       </div>
 
       <div className="field">
-        <label htmlFor="generate-preset">
-          Preset {edited && <em className="muted">(edited)</em>}
-        </label>
+        <label htmlFor="generate-preset">Preset {edited && <em className="muted">(edited)</em>}</label>
         <div className="inline">
           <select
             id="generate-preset"
@@ -173,7 +181,12 @@ export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
               </option>
             ))}
           </select>
-          <button type="button" onClick={onSavePreset} disabled={!hasProject} title="Save these settings and the negative prompt as a preset of this project">
+          <button
+            type="button"
+            onClick={onSavePreset}
+            disabled={!hasProject}
+            title="Save these settings and the negative prompt as a preset of this project"
+          >
             Save as preset…
           </button>
         </div>

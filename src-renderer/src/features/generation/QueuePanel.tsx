@@ -4,7 +4,13 @@ import { useStore } from '../../store';
 import { cancelJob, moveJob, retryJob, setQueuePaused } from './actions';
 import { movePosition, projectJobs, type JobProgress } from './slice';
 
-const STATE_LABELS: Record<Job['state'], string> = { queued: 'Queued', running: 'Running', done: 'Done', failed: 'Failed', cancelled: 'Cancelled' };
+const STATE_LABELS: Record<Job['state'], string> = {
+  queued: 'Queued',
+  running: 'Running',
+  done: 'Done',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+};
 
 /** "12 s", "1 min 5 s": an ETA a glance can read. */
 export function formatEta(ms: number): string {
@@ -31,7 +37,13 @@ function JobRow({ job, canUp, canDown }: { job: Job; canUp: boolean; canDown: bo
   const seeds = job.batchSize > 1 ? `seeds ${job.seed}–${job.seed + job.batchSize - 1}` : `seed ${job.seed}`;
   const name = `job ${job.id}`;
   return (
-    <li className={`job ${job.state}`} data-testid="job" data-job-id={job.id} data-state={job.state} aria-label={`${STATE_LABELS[job.state]} ${name}`}>
+    <li
+      className={`job ${job.state}`}
+      data-testid="job"
+      data-job-id={job.id}
+      data-state={job.state}
+      aria-label={`${STATE_LABELS[job.state]} ${name}`}
+    >
       <div className="job-preview-box">
         {progress?.preview ? (
           <img
@@ -80,10 +92,22 @@ function JobRow({ job, canUp, canDown }: { job: Job; canUp: boolean; canDown: bo
       <div className="job-actions">
         {job.state === 'queued' && (
           <>
-            <button type="button" onClick={() => void moveJob(job, -1)} disabled={!canUp} aria-label={`Move ${name} up`} title="Move up: run sooner">
+            <button
+              type="button"
+              onClick={() => void moveJob(job, -1)}
+              disabled={!canUp}
+              aria-label={`Move ${name} up`}
+              title="Move up: run sooner"
+            >
               ↑
             </button>
-            <button type="button" onClick={() => void moveJob(job, 1)} disabled={!canDown} aria-label={`Move ${name} down`} title="Move down: run later">
+            <button
+              type="button"
+              onClick={() => void moveJob(job, 1)}
+              disabled={!canDown}
+              aria-label={`Move ${name} down`}
+              title="Move down: run later"
+            >
               ↓
             </button>
           </>
@@ -94,7 +118,12 @@ function JobRow({ job, canUp, canDown }: { job: Job; canUp: boolean; canDown: bo
           </button>
         )}
         {(job.state === 'failed' || job.state === 'cancelled') && (
-          <button type="button" onClick={() => void retryJob(job)} aria-label={`Retry ${name}`} title="Retry: back into the queue, at the end">
+          <button
+            type="button"
+            onClick={() => void retryJob(job)}
+            aria-label={`Retry ${name}`}
+            title="Retry: back into the queue, at the end"
+          >
             Retry
           </button>
         )}
@@ -137,7 +166,12 @@ export function QueuePanel() {
       ) : (
         <ol className="jobs">
           {jobs.map((job) => (
-            <JobRow key={job.id} job={job} canUp={movePosition(allJobs, job, -1) !== null} canDown={movePosition(allJobs, job, 1) !== null} />
+            <JobRow
+              key={job.id}
+              job={job}
+              canUp={movePosition(allJobs, job, -1) !== null}
+              canDown={movePosition(allJobs, job, 1) !== null}
+            />
           ))}
         </ol>
       )}

@@ -156,7 +156,12 @@ export async function savePreset(name: string): Promise<string | null> {
   const settings = presetSettings(draft);
   if (typeof settings === 'string') return settings;
   try {
-    const preset = await getClient().call('presets.save', { projectId: currentProjectId, name, settings, negativePrompt: draft.negativePrompt });
+    const preset = await getClient().call('presets.save', {
+      projectId: currentProjectId,
+      name,
+      settings,
+      negativePrompt: draft.negativePrompt,
+    });
     const presets = await getClient().call('presets.list', { projectId: currentProjectId });
     useStore.getState().setPresets(presets);
     useStore.getState().editDraft({ preset: preset.name });

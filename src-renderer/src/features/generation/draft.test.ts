@@ -21,7 +21,14 @@ describe('the Generate form draft', () => {
 
   it('names every field that is not right, and sends only valid ones for hints', () => {
     const parsed = parseDraft({ ...initialDraft(), steps: '0', width: '70', cfg: '', seed: '12x' });
-    expect(parsed.errors).toMatchObject({ steps: expect.stringContaining('Steps'), width: expect.stringContaining('multiple of 8'), cfg: 'CFG is empty', seed: expect.any(String), model: 'Choose a model', prompt: 'Write a prompt' });
+    expect(parsed.errors).toMatchObject({
+      steps: expect.stringContaining('Steps'),
+      width: expect.stringContaining('multiple of 8'),
+      cfg: 'CFG is empty',
+      seed: expect.any(String),
+      model: 'Choose a model',
+      prompt: 'Write a prompt',
+    });
     expect(parsed.settings).toEqual({ sampler: 'DPM++ 2M Karras', height: 1024, batchSize: 6, loraWeight: 0.8, aspect: '9:16' });
     expect(completeSettings(parsed)).toBeNull();
   });
@@ -32,7 +39,17 @@ describe('the Generate form draft', () => {
     expect(parsed.errors).toEqual({});
     expect(parsed.seed).toBeUndefined();
     expect(parsed.batches).toBe(3);
-    expect(completeSettings(parsed)).toEqual({ model: 'tiny-sd', sampler: 'DPM++ 2M Karras', steps: 4, cfg: 7, width: 64, height: 64, batchSize: 6, loraWeight: 0.8, aspect: '1:1' });
+    expect(completeSettings(parsed)).toEqual({
+      model: 'tiny-sd',
+      sampler: 'DPM++ 2M Karras',
+      steps: 4,
+      cfg: 7,
+      width: 64,
+      height: 64,
+      batchSize: 6,
+      loraWeight: 0.8,
+      aspect: '1:1',
+    });
     expect(parseDraft({ ...draft, seed: '4294967295' }).seed).toBe(4294967295);
     expect(parseDraft({ ...draft, seed: '4294967296' }).errors.seed).toBeDefined();
   });
@@ -51,14 +68,27 @@ describe('the Generate form draft', () => {
   });
 
   it('tells when the settings no longer match the preset', () => {
-    const preset = { name: 'Brand loop', negativePrompt: 'text, watermark, extra limbs, mushy face', settings: { sampler: 'DPM++ 2M Karras', steps: 25, cfg: 7, width: 576, height: 1024, batchSize: 6, loraWeight: 0.8, aspect: '9:16' } } as const;
+    const preset = {
+      name: 'Brand loop',
+      negativePrompt: 'text, watermark, extra limbs, mushy face',
+      settings: { sampler: 'DPM++ 2M Karras', steps: 25, cfg: 7, width: 576, height: 1024, batchSize: 6, loraWeight: 0.8, aspect: '9:16' },
+    } as const;
     const draft = { ...initialDraft(), prompt: 'anything', model: 'tiny-sd', seed: '5' };
     expect(matchesPreset(draft, preset)).toBe(true);
     expect(matchesPreset({ ...draft, steps: '4' }, preset)).toBe(false);
   });
 
   it('saves a preset without a prompt, model or seed, but not with a broken setting', () => {
-    expect(presetSettings({ ...initialDraft(), seed: 'x' })).toEqual({ sampler: 'DPM++ 2M Karras', steps: 25, cfg: 7, width: 576, height: 1024, batchSize: 6, loraWeight: 0.8, aspect: '9:16' });
+    expect(presetSettings({ ...initialDraft(), seed: 'x' })).toEqual({
+      sampler: 'DPM++ 2M Karras',
+      steps: 25,
+      cfg: 7,
+      width: 576,
+      height: 1024,
+      batchSize: 6,
+      loraWeight: 0.8,
+      aspect: '9:16',
+    });
     expect(presetSettings({ ...initialDraft(), cfg: '31' })).toBe('CFG must be from 0 to 30');
   });
 });

@@ -3,10 +3,19 @@
  * contract's generation settings. Pure functions: no store, no client.
  */
 import type { GenerationSettings, Preset, SamplerLabel } from '../../../../src-main/core/api/index';
-import { ASPECT_PATTERN, ASPECT_PRESETS, BRAND_LOOP_PRESET, SETTING_LIMITS as L, sizeForAspect } from '../../../../src-main/core/common/index';
+import {
+  ASPECT_PATTERN,
+  ASPECT_PRESETS,
+  BRAND_LOOP_PRESET,
+  SETTING_LIMITS as L,
+  sizeForAspect,
+} from '../../../../src-main/core/common/index';
 
 /** The aspect buttons and their sizes: the engine's SD 1.x table. Multiples of 64, as close to the ratio as that allows. */
-export const ASPECTS: readonly { aspect: string; width: number; height: number }[] = ASPECT_PRESETS.map((aspect) => ({ aspect, ...sizeForAspect(aspect, 'sd1') }));
+export const ASPECTS: readonly { aspect: string; width: number; height: number }[] = ASPECT_PRESETS.map((aspect) => ({
+  aspect,
+  ...sizeForAspect(aspect, 'sd1'),
+}));
 
 /** Three batches: "fire off three batches (≈18 images)". */
 export const DEFAULT_BATCHES = 3;
@@ -109,7 +118,12 @@ export interface ParsedDraft {
   errors: Partial<Record<DraftField | 'model' | 'prompt', string>>;
 }
 
-function parseNumber(text: string, label: string, { min, max }: { readonly min: number; readonly max: number }, integer: boolean): number | string {
+function parseNumber(
+  text: string,
+  label: string,
+  { min, max }: { readonly min: number; readonly max: number },
+  integer: boolean,
+): number | string {
   const trimmed = text.trim();
   if (trimmed === '') return `${label} is empty`;
   const value = Number(trimmed);
@@ -123,7 +137,12 @@ function parseNumber(text: string, label: string, { min, max }: { readonly min: 
 export function parseDraft(draft: Draft): ParsedDraft {
   const settings: Partial<GenerationSettings> = { sampler: draft.sampler };
   const errors: ParsedDraft['errors'] = {};
-  const numeric = <K extends DraftField>(field: K, label: string, limits: { readonly min: number; readonly max: number }, integer: boolean): number | undefined => {
+  const numeric = <K extends DraftField>(
+    field: K,
+    label: string,
+    limits: { readonly min: number; readonly max: number },
+    integer: boolean,
+  ): number | undefined => {
     const result = parseNumber(draft[field], label, limits, integer);
     if (typeof result === 'string') {
       errors[field] = result;

@@ -52,14 +52,27 @@ describe('the queue slice', () => {
   });
 
   it('lists a project running first, queued in order, then finished newest first', () => {
-    const jobs = [job(1, { state: 'done' }), job(2, { state: 'failed' }), job(3, { position: 9 }), job(4, { position: 5 }), job(5, { state: 'running' }), job(6, { projectId: 2 })];
+    const jobs = [
+      job(1, { state: 'done' }),
+      job(2, { state: 'failed' }),
+      job(3, { position: 9 }),
+      job(4, { position: 5 }),
+      job(5, { state: 'running' }),
+      job(6, { projectId: 2 }),
+    ];
     expect(projectJobs(jobs, 1).map((j) => j.id)).toEqual([5, 4, 3, 2, 1]);
     expect(projectJobs(jobs, null)).toEqual([]);
   });
 
   it('moves a queued job into its project neighbour’s place in the shared queue', () => {
     // Shared queue order: 10 (project 1), 11 (project 2), 12 (project 1), 13 (project 1).
-    const jobs = [job(10, { position: 1 }), job(11, { position: 2, projectId: 2 }), job(12, { position: 3 }), job(13, { position: 4 }), job(14, { state: 'done', position: 0 })];
+    const jobs = [
+      job(10, { position: 1 }),
+      job(11, { position: 2, projectId: 2 }),
+      job(12, { position: 3 }),
+      job(13, { position: 4 }),
+      job(14, { state: 'done', position: 0 }),
+    ];
     expect(movePosition(jobs, jobs[2]!, -1)).toBe(0);
     expect(movePosition(jobs, jobs[0]!, 1)).toBe(2);
     expect(movePosition(jobs, jobs[3]!, -1)).toBe(2);

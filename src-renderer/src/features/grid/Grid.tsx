@@ -101,7 +101,11 @@ export function Grid() {
         {image.thumbPath ? (
           <img
             className="thumb"
-            src={client.mediaUrl(image.thumbPath) + (thumbRevisions[image.id] ? `&v=${thumbRevisions[image.id]}` : '')} alt={image.fileName} decoding="async" draggable={false} />
+            src={client.mediaUrl(image.thumbPath) + (thumbRevisions[image.id] ? `&v=${thumbRevisions[image.id]}` : '')}
+            alt={image.fileName}
+            decoding="async"
+            draggable={false}
+          />
         ) : (
           <div className="thumb pending" aria-label="Thumbnail pending" />
         )}

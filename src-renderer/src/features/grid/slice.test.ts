@@ -6,7 +6,23 @@ const initial = useStore.getState();
 beforeEach(() => useStore.setState(initial, true));
 
 function image(id: number): ImageSummary {
-  return { id, projectId: 1, path: `/p/${id}.png`, fileName: `${id}.png`, thumbPath: null, width: 64, height: 64, rating: 0, flag: 'none', seed: id, createdAt: '', jobId: null, prompt: null, sharpness: null, colour: null };
+  return {
+    id,
+    projectId: 1,
+    path: `/p/${id}.png`,
+    fileName: `${id}.png`,
+    thumbPath: null,
+    width: 64,
+    height: 64,
+    rating: 0,
+    flag: 'none',
+    seed: id,
+    createdAt: '',
+    jobId: null,
+    prompt: null,
+    sharpness: null,
+    colour: null,
+  };
 }
 
 describe('images arriving while the user works', () => {

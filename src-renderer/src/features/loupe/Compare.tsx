@@ -28,7 +28,12 @@ export function Compare() {
             if (index >= 0) select(index);
           }}
         >
-          <ZoomImage image={image} testId="compare-image" loaded={loaded.has(image.id)} onLoaded={(id) => setLoaded((s) => new Set(s).add(id))} />
+          <ZoomImage
+            image={image}
+            testId="compare-image"
+            loaded={loaded.has(image.id)}
+            onLoaded={(id) => setLoaded((s) => new Set(s).add(id))}
+          />
           <div className="compare-info">
             <span>{image.fileName}</span>
             <Marks image={image} />

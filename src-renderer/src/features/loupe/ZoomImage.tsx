@@ -54,7 +54,16 @@ export function ZoomImage({ image, testId, onLoaded, loaded }: ZoomImageProps) {
       fx = (px - (rect.width - nw * scale) / 2) / (nw * scale);
       fy = (py - (rect.height - nh * scale) / 2) / (nh * scale);
     }
-    rememberPointer({ fx: clamp01(fx), fy: clamp01(fy), px, py, width: rect.width, height: rect.height, naturalWidth: nw, naturalHeight: nh });
+    rememberPointer({
+      fx: clamp01(fx),
+      fy: clamp01(fy),
+      px,
+      py,
+      width: rect.width,
+      height: rect.height,
+      naturalWidth: nw,
+      naturalHeight: nh,
+    });
   };
 
   const style = zoom.on

@@ -21,7 +21,8 @@ export function FirstRun({ headingLevel = 3 }: { headingLevel?: 2 | 3 }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const entry = catalog?.find((c) => c.id === FIRST_MODEL_ID);
-  const downloading = entry !== undefined && tasks.some((t) => isActive(t) && t.kind === 'download' && (t.source === entry.title || t.source === entry.id));
+  const downloading =
+    entry !== undefined && tasks.some((t) => isActive(t) && t.kind === 'download' && (t.source === entry.title || t.source === entry.id));
   const Heading = headingLevel === 2 ? 'h2' : 'h3';
   // The card may show in the Generate panel and in the library at once: ids of its own.
   const id = useId();
@@ -38,7 +39,13 @@ export function FirstRun({ headingLevel = 3 }: { headingLevel?: 2 | 3 }) {
       <p className="muted">Onbrand generates on this computer, with a model you install once. Choose one way:</p>
       <ol className="first-run-choices">
         <li>
-          <button type="button" className="primary" onClick={() => void download()} disabled={busy || downloading || !entry} aria-describedby={`${id}-first-run-download-note`}>
+          <button
+            type="button"
+            className="primary"
+            onClick={() => void download()}
+            disabled={busy || downloading || !entry}
+            aria-describedby={`${id}-first-run-download-note`}
+          >
             {downloading ? 'Downloading Stable Diffusion 1.5…' : `Download ${entry?.title ?? 'Stable Diffusion 1.5'}`}
           </button>
           <small id={`${id}-first-run-download-note`}>
@@ -59,7 +66,9 @@ export function FirstRun({ headingLevel = 3 }: { headingLevel?: 2 | 3 }) {
           <button type="button" onClick={() => openModelDialog('import')} aria-describedby={`${id}-first-run-import-note`}>
             Import a checkpoint…
           </button>
-          <small id={`${id}-first-run-import-note`}>A .safetensors file or a model folder you already have (from A1111, ComfyUI, InvokeAI…).</small>
+          <small id={`${id}-first-run-import-note`}>
+            A .safetensors file or a model folder you already have (from A1111, ComfyUI, InvokeAI…).
+          </small>
         </li>
         <li>
           <button type="button" onClick={() => openModelDialog('folder')} aria-describedby={`${id}-first-run-folder-note`}>

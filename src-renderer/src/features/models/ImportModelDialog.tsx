@@ -43,14 +43,22 @@ export function ImportModelDialog() {
     const path = source.trim();
     const config = configDir.trim();
     if (!path) return setError('Give the absolute path of a .safetensors file or of a model folder.');
-    if (!isAbsolutePath(path)) return setError(`${path} is not an absolute path: it must start with / (or a drive letter such as C:\\ on Windows).`);
+    if (!isAbsolutePath(path))
+      return setError(`${path} is not an absolute path: it must start with / (or a drive letter such as C:\\ on Windows).`);
     if (isPickle(path)) {
-      return setError(`${path.split(/[\\/]/).pop()} is a pickled PyTorch file, which Onbrand does not open: loading one can run any code it holds. Look for a .safetensors version of the model (most are published both ways).`);
+      return setError(
+        `${path.split(/[\\/]/).pop()} is a pickled PyTorch file, which Onbrand does not open: loading one can run any code it holds. Look for a .safetensors version of the model (most are published both ways).`,
+      );
     }
     if (!name.trim()) return setError('Give the model a name.');
     if (config && !isAbsolutePath(config)) return setError('The config folder must be an absolute path too.');
     setBusy(true);
-    const result = await importModel({ path, name: name.trim(), ...(config ? { configDir: config } : {}), ...(prediction ? { predictionType: prediction } : {}) });
+    const result = await importModel({
+      path,
+      name: name.trim(),
+      ...(config ? { configDir: config } : {}),
+      ...(prediction ? { predictionType: prediction } : {}),
+    });
     setBusy(false);
     if (typeof result === 'string') setError(result);
     else {
@@ -87,12 +95,22 @@ export function ImportModelDialog() {
             disabled={running}
             aria-describedby="import-path-hint"
           />
-          <ChooseButton label="Choose a checkpoint…" request={{ select: 'files', filter: 'checkpoints', title: 'Checkpoint' }} disabled={running} onChoose={([chosen]) => editSource(chosen!)} />
-          <ChooseButton label="Choose a folder…" request={{ select: 'folder', title: 'Model folder' }} disabled={running} onChoose={([chosen]) => editSource(chosen!)} />
+          <ChooseButton
+            label="Choose a checkpoint…"
+            request={{ select: 'files', filter: 'checkpoints', title: 'Checkpoint' }}
+            disabled={running}
+            onChoose={([chosen]) => editSource(chosen!)}
+          />
+          <ChooseButton
+            label="Choose a folder…"
+            request={{ select: 'folder', title: 'Model folder' }}
+            disabled={running}
+            onChoose={([chosen]) => editSource(chosen!)}
+          />
           <small id="import-path-hint">
-            An absolute path: a Stable Diffusion 1.x or 2.x <strong>.safetensors</strong> checkpoint, a diffusers folder or a diffusers ONNX folder. The source is only read:
-            Onbrand writes its own copy into the models folder. <strong>.ckpt</strong> (and .pt, .bin) files are refused: they are Python pickles, and opening one can run
-            any code it holds.
+            An absolute path: a Stable Diffusion 1.x or 2.x <strong>.safetensors</strong> checkpoint, a diffusers folder or a diffusers ONNX
+            folder. The source is only read: Onbrand writes its own copy into the models folder. <strong>.ckpt</strong> (and .pt, .bin)
+            files are refused: they are Python pickles, and opening one can run any code it holds.
           </small>
         </div>
         <div className="field">
@@ -129,14 +147,24 @@ export function ImportModelDialog() {
               onChange={(e) => setConfigDir(e.target.value)}
               disabled={running}
             />
-            <ChooseButton request={{ select: 'folder', title: 'Config folder' }} disabled={running} onChoose={([chosen]) => setConfigDir(chosen!)} />
+            <ChooseButton
+              request={{ select: 'folder', title: 'Config folder' }}
+              disabled={running}
+              onChoose={([chosen]) => setConfigDir(chosen!)}
+            />
             <small id="import-config-hint">
-              A diffusers folder of config.json files (unet/, vae/, text_encoder/, scheduler/) describing the checkpoint, as diffusers&apos; from_single_file takes it.
+              A diffusers folder of config.json files (unet/, vae/, text_encoder/, scheduler/) describing the checkpoint, as diffusers&apos;
+              from_single_file takes it.
             </small>
           </div>
           <label className="field">
             <span>Prediction type</span>
-            <select name="import-prediction" value={prediction} onChange={(e) => setPrediction(e.target.value as Prediction)} disabled={running}>
+            <select
+              name="import-prediction"
+              value={prediction}
+              onChange={(e) => setPrediction(e.target.value as Prediction)}
+              disabled={running}
+            >
               <option value="">Detect (from the checkpoint or its config)</option>
               <option value="epsilon">epsilon (SD 1.x, SD 2.x base 512)</option>
               <option value="v_prediction">v-prediction (SD 2.x 768)</option>

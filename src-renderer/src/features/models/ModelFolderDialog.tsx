@@ -41,11 +41,19 @@ export function ModelFolderDialog() {
 
   return (
     <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && close()}>
-      <div ref={dialog} className="modal model-folder" role="dialog" aria-modal="true" aria-labelledby="model-folder-title" data-testid="model-folder">
+      <div
+        ref={dialog}
+        className="modal model-folder"
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby="model-folder-title"
+        data-testid="model-folder"
+      >
         <h2 id="model-folder-title">Use a model folder</h2>
         <p>
-          Onbrand lists every model folder inside its models folder. Copy or move a <strong>diffusers</strong> folder (with <code>model_index.json</code> and
-          safetensors weights) or a <strong>diffusers ONNX</strong> export (<code>unet/model.onnx</code>…) into:
+          Onbrand lists every model folder inside its models folder. Copy or move a <strong>diffusers</strong> folder (with{' '}
+          <code>model_index.json</code> and safetensors weights) or a <strong>diffusers ONNX</strong> export (<code>unet/model.onnx</code>…)
+          into:
         </p>
         <div className="inline models-dir-line">
           <code className="models-dir" data-testid="folder-models-dir">
@@ -56,8 +64,8 @@ export function ModelFolderDialog() {
           </button>
         </div>
         <p className="muted small">
-          The folder&apos;s name becomes the model&apos;s name. Weights as pickled .bin or .ckpt files are not opened. To keep a folder where it is and let Onbrand make its own
-          copy, import it instead.
+          The folder&apos;s name becomes the model&apos;s name. Weights as pickled .bin or .ckpt files are not opened. To keep a folder
+          where it is and let Onbrand make its own copy, import it instead.
         </p>
         {status && (
           <p className="muted" role="status">

@@ -59,10 +59,22 @@ function InstalledRow({ model, selected }: { model: InstalledModel; selected: bo
           </div>
         ) : (
           <>
-            <button type="button" onClick={() => selectModel(model.name)} disabled={selected} aria-label={`Use ${model.name} for generation`} title="Use this model for the next jobs">
+            <button
+              type="button"
+              onClick={() => selectModel(model.name)}
+              disabled={selected}
+              aria-label={`Use ${model.name} for generation`}
+              title="Use this model for the next jobs"
+            >
               Use
             </button>
-            <button ref={removeButton} type="button" onClick={() => setConfirming(true)} aria-label={`Remove ${model.name}…`} title="Delete this model's folder">
+            <button
+              ref={removeButton}
+              type="button"
+              onClick={() => setConfirming(true)}
+              aria-label={`Remove ${model.name}…`}
+              title="Delete this model's folder"
+            >
               Remove…
             </button>
           </>
@@ -110,7 +122,13 @@ function CatalogCard({ entry, tasks }: { entry: CatalogEntry; tasks: readonly Mo
           Installed
         </span>
       ) : (
-        <button type="button" className="primary" onClick={() => void download()} disabled={busy || downloading} aria-label={`Download ${entry.title}`}>
+        <button
+          type="button"
+          className="primary"
+          onClick={() => void download()}
+          disabled={busy || downloading}
+          aria-label={`Download ${entry.title}`}
+        >
           {downloading ? 'Downloading…' : 'Download'}
         </button>
       )}
@@ -129,7 +147,10 @@ function HubForm() {
     const trimmed = source.trim();
     setStarted(null);
     if (!trimmed) return setError('Give a repository (owner/name) or a link to a .safetensors file.');
-    if (isPickle(trimmed.split('?')[0]!)) return setError('Onbrand downloads .safetensors checkpoints or model folders: a .ckpt, .pt or .bin file is a Python pickle, which can run code when opened.');
+    if (isPickle(trimmed.split('?')[0]!))
+      return setError(
+        'Onbrand downloads .safetensors checkpoints or model folders: a .ckpt, .pt or .bin file is a Python pickle, which can run code when opened.',
+      );
     setBusy(true);
     const message = await pullModel(trimmed, name.trim() || undefined);
     setBusy(false);
@@ -166,15 +187,22 @@ function HubForm() {
         </label>
         <label className="field hub-name">
           <span>Name (optional)</span>
-          <input name="hub-name" value={name} spellCheck={false} autoComplete="off" placeholder="from the file or repository" onChange={(e) => setName(e.target.value)} />
+          <input
+            name="hub-name"
+            value={name}
+            spellCheck={false}
+            autoComplete="off"
+            placeholder="from the file or repository"
+            onChange={(e) => setName(e.target.value)}
+          />
         </label>
         <button type="submit" className="primary" disabled={busy} aria-busy={busy}>
           Download
         </button>
       </div>
       <small className="muted">
-        A repository with one .safetensors checkpoint at its top level, a diffusers folder (safetensors weights) or an ONNX folder. Pickled .ckpt files are refused:
-        opening one can run code.
+        A repository with one .safetensors checkpoint at its top level, a diffusers folder (safetensors weights) or an ONNX folder. Pickled
+        .ckpt files are refused: opening one can run code.
       </small>
       {error && (
         <p className="form-error" role="alert" data-testid="hub-error">
@@ -214,9 +242,21 @@ function TokenForm() {
       }}
     >
       <div className="field">
-        <label htmlFor="hf-token">Hugging Face token (for gated repositories){saved === null ? '' : saved ? ' · a token is saved' : ' · none saved'}</label>
+        <label htmlFor="hf-token">
+          Hugging Face token (for gated repositories){saved === null ? '' : saved ? ' · a token is saved' : ' · none saved'}
+        </label>
         <div className="inline">
-          <input id="hf-token" aria-describedby="hf-token-hint" type="password" name="hf-token" value={token} autoComplete="off" spellCheck={false} placeholder="hf_…" onChange={(e) => setToken(e.target.value)} />
+          <input
+            id="hf-token"
+            aria-describedby="hf-token-hint"
+            type="password"
+            name="hf-token"
+            value={token}
+            autoComplete="off"
+            spellCheck={false}
+            placeholder="hf_…"
+            onChange={(e) => setToken(e.target.value)}
+          />
           <button type="submit" disabled={!token.trim()}>
             Save token
           </button>
@@ -225,8 +265,8 @@ function TokenForm() {
           </button>
         </div>
         <small id="hf-token-hint">
-          Only needed for models whose licence you accepted on huggingface.co. Kept in Onbrand&apos;s settings on this computer and sent only to the Hub. A read-only token
-          is enough.
+          Only needed for models whose licence you accepted on huggingface.co. Kept in Onbrand&apos;s settings on this computer and sent
+          only to the Hub. A read-only token is enough.
         </small>
       </div>
       {status && (
@@ -256,7 +296,15 @@ export function ModelLibraryDialog() {
   const installed = models?.models ?? [];
   return (
     <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && close()}>
-      <div ref={dialog} className="modal models" role="dialog" aria-modal="true" aria-labelledby="model-library-title" data-testid="model-library" tabIndex={-1}>
+      <div
+        ref={dialog}
+        className="modal models"
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby="model-library-title"
+        data-testid="model-library"
+        tabIndex={-1}
+      >
         <div className="panel-head">
           <h2 id="model-library-title">Models</h2>
           <span className="muted small">{models ? `${installed.length} installed` : 'Loading…'}</span>

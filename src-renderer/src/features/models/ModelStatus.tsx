@@ -22,11 +22,20 @@ export function ModelStatus() {
     const parts = [running.kind === 'download' ? `Downloading ${taskTitle(running)}` : `Importing ${taskTitle(running)}`];
     if (fraction !== null) parts.push(`${Math.floor(fraction * 100)} %`);
     if (running.state === 'running' && running.bytesPerSecond > 0) parts.push(formatSpeed(running.bytesPerSecond));
-    if (running.state === 'running' && running.etaSeconds !== null && running.bytesPerSecond > 0) parts.push(`${formatDuration(running.etaSeconds)} left`);
-    if (running.state === 'running' && running.bytesPerSecond === 0 && running.phase && !running.phase.startsWith('Downloading')) parts.push(running.phase);
+    if (running.state === 'running' && running.etaSeconds !== null && running.bytesPerSecond > 0)
+      parts.push(`${formatDuration(running.etaSeconds)} left`);
+    if (running.state === 'running' && running.bytesPerSecond === 0 && running.phase && !running.phase.startsWith('Downloading'))
+      parts.push(running.phase);
     const more = active.length - 1;
     return (
-      <button type="button" className="model-status busy" data-testid="model-status" data-state="busy" onClick={() => openLibrary()} title="Downloads and imports: open the model library (Shift+M)">
+      <button
+        type="button"
+        className="model-status busy"
+        data-testid="model-status"
+        data-state="busy"
+        onClick={() => openLibrary()}
+        title="Downloads and imports: open the model library (Shift+M)"
+      >
         <progress max={1} {...(fraction === null ? {} : { value: fraction })} aria-hidden="true" />
         <span>
           {parts.join(' · ')}
@@ -37,7 +46,14 @@ export function ModelStatus() {
   }
   if (models && models.models.length === 0) {
     return (
-      <button type="button" className="model-status missing" data-testid="model-status" data-state="missing" onClick={() => openLibrary()} title="Download, import or add a model (Shift+M)">
+      <button
+        type="button"
+        className="model-status missing"
+        data-testid="model-status"
+        data-state="missing"
+        onClick={() => openLibrary()}
+        title="Download, import or add a model (Shift+M)"
+      >
         Get a model…
       </button>
     );
@@ -45,7 +61,14 @@ export function ModelStatus() {
   if (failed.length > 0) {
     const what = failed.every((t) => t.kind === 'download') ? 'download' : failed.every((t) => t.kind === 'import') ? 'import' : 'task';
     return (
-      <button type="button" className="model-status failed" data-testid="model-status" data-state="failed" onClick={() => openLibrary()} title="Open the model library (Shift+M)">
+      <button
+        type="button"
+        className="model-status failed"
+        data-testid="model-status"
+        data-state="failed"
+        onClick={() => openLibrary()}
+        title="Open the model library (Shift+M)"
+      >
         {failed.length === 1 ? `A model ${what} failed` : `${failed.length} model ${what}s failed`} · Details…
       </button>
     );

@@ -2,7 +2,13 @@ import type { ModelTask } from '../../../../src-main/core/api/index';
 import { cancelModelTask, clearModelTask, resumeModelTask } from './actions';
 import { isActive, taskDetail, taskFraction, taskTitle } from './format';
 
-const STATE_LABELS: Record<ModelTask['state'], string> = { queued: 'Waiting', running: 'Running', done: 'Installed', failed: 'Failed', cancelled: 'Paused' };
+const STATE_LABELS: Record<ModelTask['state'], string> = {
+  queued: 'Waiting',
+  running: 'Running',
+  done: 'Installed',
+  failed: 'Failed',
+  cancelled: 'Paused',
+};
 
 function stateLabel(task: ModelTask): string {
   if (task.state === 'cancelled' && !task.resumable) return 'Cancelled';
@@ -47,7 +53,11 @@ function TaskRow({ task }: { task: ModelTask }) {
           aria-label={`Progress of the ${what} of ${title}`}
         />
       )}
-      <p className={task.state === 'failed' ? 'model-task-error' : 'model-task-detail muted'} data-testid="model-task-detail" role={task.state === 'failed' ? 'status' : undefined}>
+      <p
+        className={task.state === 'failed' ? 'model-task-error' : 'model-task-detail muted'}
+        data-testid="model-task-detail"
+        role={task.state === 'failed' ? 'status' : undefined}
+      >
         {taskDetail(task)}
       </p>
       {task.state === 'done' && task.notes.length > 0 && (
@@ -63,23 +73,44 @@ function TaskRow({ task }: { task: ModelTask }) {
             type="button"
             onClick={() => void cancelModelTask(task)}
             aria-label={`Cancel the ${what} of ${title}`}
-            title={task.kind === 'download' ? 'Stop; what was fetched is kept, and Resume goes on from there' : 'Stop the import; nothing is installed'}
+            title={
+              task.kind === 'download'
+                ? 'Stop; what was fetched is kept, and Resume goes on from there'
+                : 'Stop the import; nothing is installed'
+            }
           >
             Cancel
           </button>
         )}
         {!isActive(task) && task.resumable && (
-          <button type="button" className="primary" onClick={() => void resumeModelTask(task)} aria-label={`Resume the download of ${title}`} title="Go on from where it stopped">
+          <button
+            type="button"
+            className="primary"
+            onClick={() => void resumeModelTask(task)}
+            aria-label={`Resume the download of ${title}`}
+            title="Go on from where it stopped"
+          >
             Resume
           </button>
         )}
         {task.kind === 'download' && (isActive(task) || task.resumable || task.state === 'failed') ? (
-          <button type="button" onClick={() => void cancelModelTask(task, true)} aria-label={`Discard the download of ${title}`} title="Stop and delete what was fetched">
+          <button
+            type="button"
+            onClick={() => void cancelModelTask(task, true)}
+            aria-label={`Discard the download of ${title}`}
+            title="Stop and delete what was fetched"
+          >
             Discard
           </button>
         ) : (
           !isActive(task) && (
-            <button type="button" className="link" onClick={() => clearModelTask(task.id)} aria-label={`Clear ${title} from the list`} title="Take it off the list">
+            <button
+              type="button"
+              className="link"
+              onClick={() => clearModelTask(task.id)}
+              aria-label={`Clear ${title} from the list`}
+              title="Take it off the list"
+            >
               Clear
             </button>
           )

@@ -151,7 +151,10 @@ export async function removeModel(name: string): Promise<string | null> {
 export async function saveHfToken(token: string | null): Promise<{ ok: boolean; text: string }> {
   try {
     const { hasToken } = await getClient().call('models.setToken', { token });
-    return { ok: true, text: hasToken ? 'Token saved: downloads from gated repositories you have access to will use it.' : 'Token removed.' };
+    return {
+      ok: true,
+      text: hasToken ? 'Token saved: downloads from gated repositories you have access to will use it.' : 'Token removed.',
+    };
   } catch (error) {
     return { ok: false, text: errorText(error) };
   }

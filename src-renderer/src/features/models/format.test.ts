@@ -40,9 +40,13 @@ describe('model library wording', () => {
   });
 
   it('says bytes, speed and time left while downloading, where it stopped when paused, why it failed', () => {
-    expect(taskDetail(task({ bytesDone: 412_000_000, bytesTotal: 2_132_625_894, bytesPerSecond: 3_100_000, etaSeconds: 555 }))).toBe('412 MB of 2.1 GB · 3.1 MB/s · 9 min 15 s left');
+    expect(taskDetail(task({ bytesDone: 412_000_000, bytesTotal: 2_132_625_894, bytesPerSecond: 3_100_000, etaSeconds: 555 }))).toBe(
+      '412 MB of 2.1 GB · 3.1 MB/s · 9 min 15 s left',
+    );
     expect(taskDetail(task({ phase: 'Converting', bytesDone: 40, bytesTotal: 100 }))).toBe('40 bytes of 100 bytes · 40 %');
-    expect(taskDetail(task({ state: 'cancelled', resumable: true, bytesDone: 1_000_000, bytesTotal: 2_000_000 }))).toMatch(/^Paused at 1.0 MB of 2.0 MB/);
+    expect(taskDetail(task({ state: 'cancelled', resumable: true, bytesDone: 1_000_000, bytesTotal: 2_000_000 }))).toMatch(
+      /^Paused at 1.0 MB of 2.0 MB/,
+    );
     expect(taskDetail(task({ state: 'failed', error: 'The Hub refused: give a token.' }))).toBe('The Hub refused: give a token.');
     expect(taskDetail(task({ state: 'done', name: 'Stable Diffusion 1.5' }))).toBe('Installed as “Stable Diffusion 1.5”.');
   });

@@ -37,7 +37,9 @@ export const createModelLibrarySlice: Slice<ModelLibrarySlice> = (set) => ({
     set((state) => {
       const known = new Set(state.modelTasks.map((t) => t.id));
       const fresh = tasks.filter((t) => !known.has(t.id));
-      return fresh.length === 0 ? {} : { modelTasks: [...state.modelTasks, ...fresh].sort((a, b) => a.createdAt.localeCompare(b.createdAt)) };
+      return fresh.length === 0
+        ? {}
+        : { modelTasks: [...state.modelTasks, ...fresh].sort((a, b) => a.createdAt.localeCompare(b.createdAt)) };
     }),
   upsertModelTask: (task) =>
     set((state) => {

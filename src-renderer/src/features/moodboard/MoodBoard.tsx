@@ -92,7 +92,8 @@ export function MoodBoard() {
     setDropping(false);
     if (event.dataTransfer.types.includes(REF_TYPE)) return;
     const { items, unknownFiles } = itemsOfDrop(event.dataTransfer);
-    if (unknownFiles > 0) notify('info', 'This browser cannot tell Onbrand where dropped files are: use Add… and give their paths or folder.');
+    if (unknownFiles > 0)
+      notify('info', 'This browser cannot tell Onbrand where dropped files are: use Add… and give their paths or folder.');
     void add(items);
   };
 
@@ -121,7 +122,12 @@ export function MoodBoard() {
             {refs.length} reference{refs.length === 1 ? '' : 's'} · drop images, folders or links here, or paste a link (Ctrl+V)
           </span>
           <span className="spacer" />
-          <button type="button" disabled={chosen.length === 0} onClick={() => void removeRefs(chosen).then(() => setChosen([]))} title="Remove the selected references (Delete)">
+          <button
+            type="button"
+            disabled={chosen.length === 0}
+            onClick={() => void removeRefs(chosen).then(() => setChosen([]))}
+            title="Remove the selected references (Delete)"
+          >
             Remove
           </button>
           <button type="button" className="primary" aria-expanded={adding} onClick={() => setAdding(!adding)}>
@@ -133,7 +139,10 @@ export function MoodBoard() {
             className="board-add"
             onSubmit={(e) => {
               e.preventDefault();
-              const items = addText.split('\n').map((l) => l.trim()).filter(Boolean);
+              const items = addText
+                .split('\n')
+                .map((l) => l.trim())
+                .filter(Boolean);
               if (items.length === 0) return;
               void add(items).then(() => setAddText(''));
             }}
@@ -158,8 +167,18 @@ export function MoodBoard() {
               {browser && ' In a browser, files dropped on the board cannot be located: give their paths here.'} Ctrl+Enter adds.
             </span>
             <div className="inline">
-              <ChooseButton label="Choose files…" request={{ select: 'files', multiple: true, filter: 'images', title: 'Add references' }} disabled={busy} onChoose={(paths) => setAddText([addText.trim(), ...paths].filter(Boolean).join('\n'))} />
-              <ChooseButton label="Choose folders…" request={{ select: 'folder', multiple: true, title: 'Add reference folders' }} disabled={busy} onChoose={(paths) => setAddText([addText.trim(), ...paths].filter(Boolean).join('\n'))} />
+              <ChooseButton
+                label="Choose files…"
+                request={{ select: 'files', multiple: true, filter: 'images', title: 'Add references' }}
+                disabled={busy}
+                onChoose={(paths) => setAddText([addText.trim(), ...paths].filter(Boolean).join('\n'))}
+              />
+              <ChooseButton
+                label="Choose folders…"
+                request={{ select: 'folder', multiple: true, title: 'Add reference folders' }}
+                disabled={busy}
+                onChoose={(paths) => setAddText([addText.trim(), ...paths].filter(Boolean).join('\n'))}
+              />
               <button type="submit" className="primary" disabled={busy}>
                 {busy ? 'Adding…' : 'Add to board'}
               </button>
@@ -192,7 +211,11 @@ export function MoodBoard() {
             </ul>
           </div>
         )}
-        {busy && <div className="muted small" role="status">Fetching and reading references…</div>}
+        {busy && (
+          <div className="muted small" role="status">
+            Fetching and reading references…
+          </div>
+        )}
         {refs.length === 0 ? (
           <div className="board-empty" data-testid="board-empty">
             Pin the mood first: drop 20–30 reference shots here (files, folders, image links, Unsplash photo pages), or use Add….
@@ -232,7 +255,12 @@ export function MoodBoard() {
                   {ref.licence ? ` · ${ref.licence}` : ''}
                 </div>
                 <div className="ref-actions">
-                  <button type="button" disabled={index === 0} onClick={(e) => (e.stopPropagation(), void moveRef(ref.id, index - 1))} aria-label={`Move ${ref.fileName} earlier`}>
+                  <button
+                    type="button"
+                    disabled={index === 0}
+                    onClick={(e) => (e.stopPropagation(), void moveRef(ref.id, index - 1))}
+                    aria-label={`Move ${ref.fileName} earlier`}
+                  >
                     ‹
                   </button>
                   <button
@@ -243,7 +271,11 @@ export function MoodBoard() {
                   >
                     ›
                   </button>
-                  <button type="button" onClick={(e) => (e.stopPropagation(), void removeRefs([ref.id]))} aria-label={`Remove ${ref.fileName}`}>
+                  <button
+                    type="button"
+                    onClick={(e) => (e.stopPropagation(), void removeRefs([ref.id]))}
+                    aria-label={`Remove ${ref.fileName}`}
+                  >
                     ✕
                   </button>
                 </div>
@@ -255,7 +287,14 @@ export function MoodBoard() {
       <aside className="board-side" aria-label="Mood and palette">
         <label className="board-mood">
           Mood
-          <textarea rows={3} maxLength={500} value={mood} onChange={(e) => setMood(e.target.value)} onBlur={() => mood !== (project?.mood ?? '') && void saveMood(mood)} placeholder="hopeful / rebellious finance" />
+          <textarea
+            rows={3}
+            maxLength={500}
+            value={mood}
+            onChange={(e) => setMood(e.target.value)}
+            onBlur={() => mood !== (project?.mood ?? '') && void saveMood(mood)}
+            placeholder="hopeful / rebellious finance"
+          />
         </label>
         <button type="button" disabled={mood === (project?.mood ?? '')} onClick={() => void saveMood(mood)}>
           Save mood
@@ -270,10 +309,20 @@ export function MoodBoard() {
           {boardPalette.length === 0 && <li className="muted">Add references to see their colours.</li>}
         </ul>
         <div className="inline">
-          <button type="button" disabled={boardPalette.length === 0} onClick={() => void takeBoardPalette('replace')} title="Replace the brand palette with the board's colours">
+          <button
+            type="button"
+            disabled={boardPalette.length === 0}
+            onClick={() => void takeBoardPalette('replace')}
+            title="Replace the brand palette with the board's colours"
+          >
             Use as brand palette
           </button>
-          <button type="button" disabled={boardPalette.length === 0} onClick={() => void takeBoardPalette('append')} title="Add the board's colours the brand palette lacks">
+          <button
+            type="button"
+            disabled={boardPalette.length === 0}
+            onClick={() => void takeBoardPalette('append')}
+            title="Add the board's colours the brand palette lacks"
+          >
             Add to brand palette
           </button>
         </div>

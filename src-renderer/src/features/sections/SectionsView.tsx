@@ -10,7 +10,12 @@ import { loadSections, moveSection, pairSection, removeSection, saveSection, typ
 const FRAME_WIDTH = 390;
 const FRAME_HEIGHT = 693;
 
-const STATUS_LABEL: Record<SectionCheck['status'], string> = { pass: '✓ Match', warn: '⚠ Off', unpaired: 'No image', no_background: 'No background' };
+const STATUS_LABEL: Record<SectionCheck['status'], string> = {
+  pass: '✓ Match',
+  warn: '⚠ Off',
+  unpaired: 'No image',
+  no_background: 'No background',
+};
 
 /** The section form's fields as typed: numbers stay text until saved, so a half-typed one is not lost. */
 interface Fields {
@@ -41,25 +46,67 @@ function SectionFieldsEditor({ fields, onChange, label }: { fields: Fields; onCh
     <>
       <label>
         Name
-        <input aria-label={`${label} name`} value={fields.name} maxLength={60} onChange={(e) => onChange({ ...fields, name: e.target.value })} />
+        <input
+          aria-label={`${label} name`}
+          value={fields.name}
+          maxLength={60}
+          onChange={(e) => onChange({ ...fields, name: e.target.value })}
+        />
       </label>
       <label>
         Background
-        <input type="color" aria-label={`${label} background`} value={fields.background.toLowerCase()} onChange={(e) => onChange({ ...fields, background: e.target.value, hasBackground: true })} />
+        <input
+          type="color"
+          aria-label={`${label} background`}
+          value={fields.background.toLowerCase()}
+          onChange={(e) => onChange({ ...fields, background: e.target.value, hasBackground: true })}
+        />
       </label>
       <label className="check">
-        <input type="checkbox" checked={!fields.hasBackground} onChange={(e) => onChange({ ...fields, hasBackground: !e.target.checked })} /> none
+        <input
+          type="checkbox"
+          checked={!fields.hasBackground}
+          onChange={(e) => onChange({ ...fields, hasBackground: !e.target.checked })}
+        />{' '}
+        none
       </label>
       <label>
         Slot
-        <input aria-label={`${label} width`} className="px" inputMode="numeric" value={fields.width} onChange={(e) => onChange({ ...fields, width: e.target.value })} />×
-        <input aria-label={`${label} height`} className="px" inputMode="numeric" value={fields.height} onChange={(e) => onChange({ ...fields, height: e.target.value })} />
+        <input
+          aria-label={`${label} width`}
+          className="px"
+          inputMode="numeric"
+          value={fields.width}
+          onChange={(e) => onChange({ ...fields, width: e.target.value })}
+        />
+        ×
+        <input
+          aria-label={`${label} height`}
+          className="px"
+          inputMode="numeric"
+          value={fields.height}
+          onChange={(e) => onChange({ ...fields, height: e.target.value })}
+        />
       </label>
     </>
   );
 }
 
-function SectionRow({ section, index, count, check, images, active }: { section: Section; index: number; count: number; check: SectionCheck | undefined; images: ImageSummary[]; active: ImageSummary | undefined }) {
+function SectionRow({
+  section,
+  index,
+  count,
+  check,
+  images,
+  active,
+}: {
+  section: Section;
+  index: number;
+  count: number;
+  check: SectionCheck | undefined;
+  images: ImageSummary[];
+  active: ImageSummary | undefined;
+}) {
   const [fields, setFields] = useState(() => fieldsOf(section));
   const [error, setError] = useState<string | null>(null);
   useEffect(() => setFields(fieldsOf(section)), [section]);
@@ -67,7 +114,13 @@ function SectionRow({ section, index, count, check, images, active }: { section:
   const paired = images.find((i) => i.id === section.imageId);
   const client = getClient();
   return (
-    <li className="section-row" data-testid="section-row" data-section-id={section.id} data-name={section.name} data-status={check?.status ?? ''}>
+    <li
+      className="section-row"
+      data-testid="section-row"
+      data-section-id={section.id}
+      data-name={section.name}
+      data-status={check?.status ?? ''}
+    >
       <form
         className="section-fields"
         onSubmit={(e) => {
@@ -80,10 +133,20 @@ function SectionRow({ section, index, count, check, images, active }: { section:
           Save
         </button>
         <span className="spacer" />
-        <button type="button" disabled={index === 0} onClick={() => void moveSection(section.id, index - 1)} aria-label={`Move ${section.name} up`}>
+        <button
+          type="button"
+          disabled={index === 0}
+          onClick={() => void moveSection(section.id, index - 1)}
+          aria-label={`Move ${section.name} up`}
+        >
           ↑
         </button>
-        <button type="button" disabled={index === count - 1} onClick={() => void moveSection(section.id, index + 1)} aria-label={`Move ${section.name} down`}>
+        <button
+          type="button"
+          disabled={index === count - 1}
+          onClick={() => void moveSection(section.id, index + 1)}
+          aria-label={`Move ${section.name} down`}
+        >
           ↓
         </button>
         <button type="button" onClick={() => void removeSection(section.id)} aria-label={`Remove ${section.name}`}>
@@ -92,10 +155,18 @@ function SectionRow({ section, index, count, check, images, active }: { section:
       </form>
       {error && <div className="error">{error}</div>}
       <div className="section-pair">
-        {paired?.thumbPath ? <img className="section-thumb" src={client.mediaUrl(paired.thumbPath)} alt={paired.fileName} /> : <div className="section-thumb pending" />}
+        {paired?.thumbPath ? (
+          <img className="section-thumb" src={client.mediaUrl(paired.thumbPath)} alt={paired.fileName} />
+        ) : (
+          <div className="section-thumb pending" />
+        )}
         <label>
           Image
-          <select aria-label={`Image for ${section.name}`} value={section.imageId ?? ''} onChange={(e) => void pairSection(section.id, e.target.value ? Number(e.target.value) : null)}>
+          <select
+            aria-label={`Image for ${section.name}`}
+            value={section.imageId ?? ''}
+            onChange={(e) => void pairSection(section.id, e.target.value ? Number(e.target.value) : null)}
+          >
             <option value="">None</option>
             {images.map((i) => (
               <option key={i.id} value={i.id}>
@@ -104,7 +175,12 @@ function SectionRow({ section, index, count, check, images, active }: { section:
             ))}
           </select>
         </label>
-        <button type="button" disabled={!active || active.id === section.imageId} onClick={() => active && void pairSection(section.id, active.id)} title={active ? `Pair ${active.fileName}, selected in the grid` : 'Select an image in the grid first'}>
+        <button
+          type="button"
+          disabled={!active || active.id === section.imageId}
+          onClick={() => active && void pairSection(section.id, active.id)}
+          title={active ? `Pair ${active.fileName}, selected in the grid` : 'Select an image in the grid first'}
+        >
           Pair selected image
         </button>
       </div>
@@ -115,7 +191,8 @@ function SectionRow({ section, index, count, check, images, active }: { section:
           <span data-testid="section-message">{check.message}</span>
           {check.suggestion && (
             <span className="section-suggestion" data-testid="section-suggestion">
-              Closer pick: {check.suggestion.fileName} <Swatch hex={check.suggestion.dominantHex} /> (ΔE {check.suggestion.deltaE.toFixed(1)}){' '}
+              Closer pick: {check.suggestion.fileName} <Swatch hex={check.suggestion.dominantHex} /> (ΔE{' '}
+              {check.suggestion.deltaE.toFixed(1)}){' '}
               <button type="button" onClick={() => void pairSection(section.id, check.suggestion!.imageId)}>
                 Pair it
               </button>
@@ -184,7 +261,15 @@ export function SectionsView() {
         </div>
         <ol className="section-list">
           {sections.map((s, index) => (
-            <SectionRow key={s.id} section={s} index={index} count={sections.length} check={checks.find((c) => c.sectionId === s.id)} images={images} active={active} />
+            <SectionRow
+              key={s.id}
+              section={s}
+              index={index}
+              count={sections.length}
+              check={checks.find((c) => c.sectionId === s.id)}
+              images={images}
+              active={active}
+            />
           ))}
         </ol>
         <form

@@ -44,4 +44,5 @@ async function sectionCall(run: () => Promise<unknown>): Promise<void> {
 export const removeSection = (sectionId: number): Promise<void> => sectionCall(() => getClient().call('sections.remove', { sectionId }));
 export const moveSection = (sectionId: number, position: number): Promise<void> =>
   sectionCall(() => getClient().call('sections.move', { sectionId, position: Math.max(0, position) }));
-export const pairSection = (sectionId: number, imageId: number | null): Promise<void> => sectionCall(() => getClient().call('sections.pair', { sectionId, imageId }));
+export const pairSection = (sectionId: number, imageId: number | null): Promise<void> =>
+  sectionCall(() => getClient().call('sections.pair', { sectionId, imageId }));

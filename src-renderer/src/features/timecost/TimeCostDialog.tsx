@@ -89,7 +89,17 @@ function parseMinutes(text: string): number | null | string {
   return value;
 }
 
-function PhaseRow({ row, projectId, longest, onError }: { row: TimeSnapshot['phases'][number]; projectId: number; longest: number; onError(message: string | null): void }) {
+function PhaseRow({
+  row,
+  projectId,
+  longest,
+  onError,
+}: {
+  row: TimeSnapshot['phases'][number];
+  projectId: number;
+  longest: number;
+  onError(message: string | null): void;
+}) {
   const share = longest > 0 ? Math.max(0, Math.min(100, (row.minutes / longest) * 100)) : 0;
   return (
     <tr data-testid="time-row" data-phase={row.phase} data-minutes={row.minutes} data-gpu-seconds={row.gpuSeconds} data-cost={row.cost}>
@@ -107,7 +117,10 @@ function PhaseRow({ row, projectId, longest, onError }: { row: TimeSnapshot['pha
             return message;
           }}
         />
-        <span className={row.corrected ? 'source corrected' : 'source'} title={row.corrected ? 'Set by hand: clear the field to count automatically again' : 'Counted automatically'}>
+        <span
+          className={row.corrected ? 'source corrected' : 'source'}
+          title={row.corrected ? 'Set by hand: clear the field to count automatically again' : 'Counted automatically'}
+        >
           {row.corrected ? 'set' : 'auto'}
         </span>
       </td>
@@ -210,7 +223,9 @@ export function TimeCostDialog({ onClose }: { onClose(): void }) {
                 </tr>
               </tfoot>
             </table>
-            <p className="muted small">Minutes are counted from your activity and the queue; type a figure to set a phase by hand, clear it to count automatically.</p>
+            <p className="muted small">
+              Minutes are counted from your activity and the queue; type a figure to set a phase by hand, clear it to count automatically.
+            </p>
             <div className="time-actions">
               <label className="inline">
                 <span>GPU cost per hour ($)</span>
@@ -220,7 +235,8 @@ export function TimeCostDialog({ onClose }: { onClose(): void }) {
                   value={String(time.gpuCostPerHour)}
                   onCommit={async (text) => {
                     const rate = Number(text.trim().replace(',', '.'));
-                    if (text.trim() === '' || !Number.isFinite(rate) || rate < 0 || rate > 1000) return 'The rate must be a number from 0 to 1000.';
+                    if (text.trim() === '' || !Number.isFinite(rate) || rate < 0 || rate > 1000)
+                      return 'The rate must be a number from 0 to 1000.';
                     const message = await setGpuCost(projectId, rate);
                     setError(message);
                     return message;
