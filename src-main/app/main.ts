@@ -109,8 +109,9 @@ function createWindow(): BrowserWindow {
 async function start(): Promise<void> {
   services = createServices(resolveConfig(), { secretCodec: keychainCodec() });
   const recovered = services.queue.start();
-  // Downloads that were running when Onbrand last stopped go on from where they stopped.
-  services.models.resumePending();
+  // Downloads that were running when Onbrand last stopped go on from where they stopped: in the
+  // process that owns the queue (now, or when the one that owns it stops), never in two at once.
+  void services.queue.whenOwner().then(() => services?.models.resumePending());
   for (const bad of recovered.unreadable)
     console.warn(`onbrand: job ${bad.id} cannot be read (${bad.reason}); kept as failed, with its prompt.`);
   rpc = createRpc(services, 'electron');

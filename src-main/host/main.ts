@@ -64,8 +64,9 @@ export async function main(argv: string[]): Promise<void> {
   const recovered = services.queue.start('serve');
   if (recovered.owner)
     console.log(`The queue is run by ${describeHolder(recovered.owner)}; this host shows it and takes it over when that stops.`);
-  // Downloads that were running when Onbrand last stopped go on from where they stopped.
-  services.models.resumePending();
+  // Downloads that were running when Onbrand last stopped go on from where they stopped: in the
+  // process that owns the queue (now, or when the one that owns it stops), never in two at once.
+  void services.queue.whenOwner().then(() => services?.models.resumePending());
   for (const bad of recovered.unreadable) console.warn(`Job ${bad.id} cannot be read (${bad.reason}); kept as failed, with its prompt.`);
   if (recovered.resumed.length)
     console.log(`Resuming interrupted job${recovered.resumed.length === 1 ? '' : 's'} ${recovered.resumed.join(', ')}.`);

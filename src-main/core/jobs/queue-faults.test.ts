@@ -159,6 +159,11 @@ describe('one owner of the queue', () => {
     expect(services.queue.otherOwner()?.pid).toBe(cli.child.pid);
     expect(services.queue.engineStatus().elsewhere).toContain(`\`onbrand queue run\` (process ${cli.child.pid}`);
 
+    // What only one owner should do (resuming model downloads) waits for the takeover.
+    let owned = false;
+    void services.queue.whenOwner().then(() => (owned = true));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(owned).toBe(false);
     const done = untilEvent(services, 'job.updated', (j) => j.id === 1 && j.state === 'done');
     cli.child.kill('SIGKILL');
     await cli.exited;
@@ -166,6 +171,7 @@ describe('one owner of the queue', () => {
     const resumedRunning = untilEvent(services, 'job.updated', (j) => j.id === 1 && j.state === 'running');
     await resumedRunning;
     expect(Date.now() - killedAt).toBeLessThan(5_000);
+    expect(owned).toBe(true);
     await done;
     expect(ws.peek(1)).toEqual({ state: 'done', images: 8, indices: 8 });
     const project = services.projects.list()[0]!;

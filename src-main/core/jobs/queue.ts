@@ -103,6 +103,7 @@ export class GenerationQueue {
   private seenJobs = new Map<number, string>();
   private seenImage = 0;
   private readonly announced = new Set<number>();
+  private readonly ownerWaiters: (() => void)[] = [];
   private stopAnnounced: (() => void) | undefined;
 
   constructor(
@@ -142,6 +143,15 @@ export class GenerationQueue {
     return { resumed: [], held: [], adopted: 0, unreadable: [], owner: holder };
   }
 
+  /**
+   * Resolves once this process owns the queue (at once if it does). The shells resume what one
+   * owner should do only once (unfinished model downloads) when it resolves.
+   */
+  whenOwner(): Promise<void> {
+    if (this.owner) return Promise.resolve();
+    return new Promise((resolve) => this.ownerWaiters.push(resolve));
+  }
+
   /** The live owner of the queue in another process, if any. */
   otherOwner(): LeaseHolder | null {
     if (this.owner) return null;
@@ -150,6 +160,7 @@ export class GenerationQueue {
 
   private takeOver(): QueueStart {
     this.owner = true;
+    for (const resolve of this.ownerWaiters.splice(0)) queueMicrotask(resolve);
     if (this.status.elsewhere) this.setStatus({ ...this.status, elsewhere: null });
     this.options.lease.keepAlive(() => this.lostLease());
     this.options.onOwnership?.();
