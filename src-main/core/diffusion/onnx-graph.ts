@@ -220,13 +220,6 @@ export class OnnxGraph {
     if (chunks.length > 0) externalData.push({ path: OVERRIDE_LOCATION, data: Buffer.concat(chunks) });
     return { model, externalData };
   }
-
-  /** Bytes of weight data held in memory for this graph. */
-  get weightBytes(): number {
-    let total = 0;
-    for (const buffer of this.buffers.values()) total += buffer.length;
-    return total;
-  }
 }
 
 function externalRef(info: Initializer): TensorProto {

@@ -4,11 +4,13 @@
  * Element-wise math is done in doubles and stored in Float32Array, as PyTorch keeps float32 tensors.
  * Pure TypeScript, no onnxruntime: the model comes in through `SamplerContext.denoise`.
  */
+import { SAMPLER_NAMES, type SamplerLabel } from '../common/index.js';
 import { type DiscreteSchedule } from './schedule.js';
 
-export type SamplerName = 'Euler' | 'Euler a' | 'DPM++ 2M' | 'DPM++ 2M Karras' | 'DPM++ SDE Karras' | 'DDIM' | 'LCM';
+/** The names live in `core/common` (the contract and the Generate form offer the same list). */
+export type SamplerName = SamplerLabel;
 
-export const SAMPLERS: readonly SamplerName[] = ['Euler', 'Euler a', 'DPM++ 2M', 'DPM++ 2M Karras', 'DPM++ SDE Karras', 'DDIM', 'LCM'];
+export const SAMPLERS: readonly SamplerName[] = SAMPLER_NAMES;
 
 export interface SamplerContext {
   /** The model: denoised prediction for the whole batch x at noise level sigma (classifier-free guidance already applied by the caller). */

@@ -167,6 +167,7 @@ export class TimeLog {
     const money = (v: number): string => (v === 0 ? '—' : `~$${v.toFixed(2)}`);
     if (format === 'csv') {
       const lines = [
+        // The CSV's cost column is computed from GPU seconds and the rate; `time_log.cost_usd` (0003) is never written or read.
         'phase,minutes,gpu_seconds,cost_usd',
         ...snap.phases.map((p) => `"${p.label}",${p.minutes},${p.gpuSeconds},${p.cost.toFixed(4)}`),
       ];
