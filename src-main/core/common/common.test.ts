@@ -15,8 +15,10 @@ import {
   NAME_TOKENS,
   SAMPLER_NAMES,
   SETTING_LIMITS,
+  formatBytes,
   plainColourName,
   sizeForAspect,
+  suggestModelName,
 } from './index.js';
 
 /** Colours the UI's old copy of the naming called otherwise ("magenta", "dark blue", "dark grey"). */
@@ -66,5 +68,18 @@ describe('core/common', () => {
       ]);
     }
     expect([parse({ width: SETTING_LIMITS.size.max }), parse({ width: SETTING_LIMITS.size.max + 8 })]).toEqual([true, false]);
+  });
+
+  it('writes sizes and suggests model names one way for the core and the UI', () => {
+    expect([formatBytes(1), formatBytes(512), formatBytes(1_500_000), formatBytes(4_265_000_000)]).toEqual([
+      '1 byte',
+      '512 bytes',
+      '1.5 MB',
+      '4.3 GB',
+    ]);
+    expect(suggestModelName('/m/DreamShaper_8_pruned.safetensors')).toBe('DreamShaper_8_pruned');
+    expect(suggestModelName('C:\\models\\Realistic Vision V6.0\\')).toBe('Realistic Vision V6.0');
+    expect(suggestModelName('/m/___.ckpt')).toBe('model');
+    expect(suggestModelName('/m/___.ckpt', '')).toBe('');
   });
 });

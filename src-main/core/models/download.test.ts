@@ -24,7 +24,8 @@ import {
   type FileToDownload,
   type PartWriter,
 } from './download.js';
-import { DownloadError, fetchRevision, formatBytes, resolveUrl } from './hub.js';
+import { formatBytes } from '../common/index.js';
+import { DownloadError, fetchRevision, resolveUrl } from './hub.js';
 import { startHubImitation, type HubImitation, type LoggedRequest } from './testing/hub-imitation.js';
 
 const REPO = 'onbrand/tiny';
@@ -474,8 +475,12 @@ describe('downloadFile', () => {
 async function buildChild(): Promise<string> {
   const core = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   const dir = fs.mkdtempSync(path.join(work, 'child-'));
-  const util = fs.readdirSync(path.join(core, 'util')).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
-  for (const file of ['models/hub.ts', 'models/download.ts', ...util.map((f) => `util/${f}`)]) {
+  const sources = (folder: string): string[] =>
+    fs
+      .readdirSync(path.join(core, folder))
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+      .map((f) => `${folder}/${f}`);
+  for (const file of ['models/hub.ts', 'models/download.ts', ...sources('util'), ...sources('common')]) {
     const source = fs.readFileSync(path.join(core, file), 'utf8');
     const { outputText } = ts.transpileModule(source, {
       compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },

@@ -15,6 +15,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { formatBytes } from '../common/index.js';
 import { writeAtomically } from '../util/index.js';
 import {
   DownloadError,
@@ -22,7 +23,6 @@ import {
   describeRef,
   errorForStatus,
   fetchRevision,
-  formatBytes,
   hubEndpoint,
   hubRequest,
   hubToken,

@@ -4,11 +4,11 @@
  * 404 in their Hub variants), retried only when retrying can help.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { formatBytes } from '../common/index.js';
 import {
   DEFAULT_ENDPOINT,
   DownloadError,
   fetchRevision,
-  formatBytes,
   hubEndpoint,
   hubToken,
   parseModelRef,

@@ -560,15 +560,3 @@ async function withRetries<T>(options: HubOptions, attempt: () => Promise<T>): P
     }
   }
 }
-
-/** 1536 → "1.5 KB": sizes in the units people read (decimal, like file managers). */
-export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (Math.abs(value) >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
-}

@@ -149,17 +149,6 @@ export function checkModelName(name: string): string {
 /** Folders of the models folder that are not models. */
 const RESERVED = new Set(['loras', 'upscalers', 'lora', 'embeddings', 'vae']);
 
-/** A name for a model from its source file or folder ("DreamShaper_8_pruned.safetensors" → "DreamShaper_8_pruned"). */
-export function suggestModelName(source: string): string {
-  const file = path.basename(source.replace(/[\\/]+$/, ''));
-  const base = file
-    .replace(/\.(safetensors|ckpt|pt|pth|bin)$/i, '')
-    .replace(/[^\w .()+-]+/g, '_')
-    .replace(/^[^A-Za-z0-9]+/, '')
-    .replace(/[. ]+$/, '');
-  return base.slice(0, 64) || 'model';
-}
-
 const STAGING = '.staging';
 
 /** The staging folder of an import (a hidden folder of the models folder, so the rename stays on one file system). */

@@ -11,28 +11,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApiError, type CatalogEntry, type ModelList, type ModelTask } from '../api/index.js';
+import { formatBytes, suggestModelName } from '../common/index.js';
 import { tempPathFor } from '../util/index.js';
 import { CATALOG, CLIP_TOKENIZER, type CatalogModel } from './catalog.js';
 import { downloadFiles, type DownloadProgress } from './download.js';
-import {
-  DownloadError,
-  fetchRevision,
-  formatBytes,
-  hubEndpoint,
-  parseModelRef,
-  type HubFile,
-  type HubOptions,
-  type RetryOptions,
-} from './hub.js';
-import {
-  checkModelName,
-  importModel,
-  ModelImportError,
-  suggestModelName,
-  type ImportOptions,
-  type ImportProgress,
-  type ImportReport,
-} from './importer.js';
+import { DownloadError, fetchRevision, hubEndpoint, parseModelRef, type HubFile, type HubOptions, type RetryOptions } from './hub.js';
+import { checkModelName, importModel, ModelImportError, type ImportOptions, type ImportProgress, type ImportReport } from './importer.js';
 import { listModels, removeModel, verifyModel, type VerifyResult } from './library.js';
 
 export interface ModelStoreOptions {

@@ -2,7 +2,8 @@ import { useId, useMemo, useState } from 'react';
 import { useStore } from '../../store';
 import { ModelTaskList } from './ModelTaskList';
 import { openModelDialog, pullModel } from './actions';
-import { formatBytes, isActive } from './format';
+import { formatBytes } from '../../../../src-main/core/common/index';
+import { isActive } from './format';
 import { shownTasks } from './slice';
 
 /** The curated model the first-run choice downloads. */

@@ -4,7 +4,8 @@ import { useModal } from '../../shared/use-modal';
 import { useStore } from '../../store';
 import { ModelTaskList } from './ModelTaskList';
 import { importModel, openModelDialog, selectModel } from './actions';
-import { isAbsolutePath, isPickle, suggestName } from './format';
+import { suggestModelName } from '../../../../src-main/core/common/index';
+import { isAbsolutePath, isPickle } from './format';
 
 type Prediction = '' | 'epsilon' | 'v_prediction';
 
@@ -34,7 +35,7 @@ export function ImportModelDialog() {
   const editSource = (value: string): void => {
     setSource(value);
     setError(null);
-    if (!nameEdited) setName(suggestName(value));
+    if (!nameEdited) setName(suggestModelName(value, ''));
   };
 
   const submit = async (): Promise<void> => {

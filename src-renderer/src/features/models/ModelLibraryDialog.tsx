@@ -4,7 +4,8 @@ import { useModal } from '../../shared/use-modal';
 import { useStore } from '../../store';
 import { ModelTaskList } from './ModelTaskList';
 import { hubSettings, openLibrary, openModelDialog, pullModel, removeModel, saveHfToken, selectModel } from './actions';
-import { familyLabel, formatBytes, isActive, isPickle } from './format';
+import { formatBytes } from '../../../../src-main/core/common/index';
+import { familyLabel, isActive, isPickle } from './format';
 import { shownTasks } from './slice';
 
 /** An installed model: what it is, where it came from, Use and Remove (with a confirmation). */

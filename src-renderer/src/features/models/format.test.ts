@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelTask } from '../../../../src-main/core/api/index';
 import { useStore } from '../../store';
-import { formatBytes, formatDuration, isPickle, suggestName, taskDetail } from './format';
+import { formatBytes, suggestModelName } from '../../../../src-main/core/common/index';
+import { formatDuration, isPickle, taskDetail } from './format';
 import { shownTasks } from './slice';
 
 function task(fields: Partial<ModelTask> = {}): ModelTask {
@@ -52,9 +53,12 @@ describe('model library wording', () => {
   });
 
   it('suggests a name from a file or folder as the core does, and knows pickles', () => {
-    expect(suggestName('/Users/me/Downloads/dreamshaper_8.safetensors')).toBe('dreamshaper_8');
-    expect(suggestName('C:\\models\\Realistic Vision V6.0\\')).toBe('Realistic Vision V6');
-    expect(suggestName('/m/__odd name!.safetensors')).toBe('odd name_');
+    expect(suggestModelName('/Users/me/Downloads/dreamshaper_8.safetensors', '')).toBe('dreamshaper_8');
+    // Only a model file's extension goes: a folder's "V6.0" is part of its name (the core always kept it).
+    expect(suggestModelName('C:\\models\\Realistic Vision V6.0\\', '')).toBe('Realistic Vision V6.0');
+    expect(suggestModelName('  ', '')).toBe('');
+    expect(suggestModelName('  ')).toBe('model');
+    expect(suggestModelName('/m/__odd name!.safetensors', '')).toBe('odd name_');
     expect(isPickle('/m/v1-5-pruned.ckpt')).toBe(true);
     expect(isPickle('/m/v1-5-pruned.safetensors')).toBe(false);
   });

@@ -1,18 +1,6 @@
 /** How the model library writes sizes, speeds, times and a task's progress: pure functions. */
 import type { InstalledModel, ModelTask } from '../../../../src-main/core/api/index';
-
-/** Decimal units, as the Hub and the download's phase lines write them: "2.1 GB", "512 KB". */
-export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (Math.abs(value) >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  if (unit === 0) return `${bytes} byte${bytes === 1 ? '' : 's'}`;
-  return `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
-}
+import { formatBytes } from '../../../../src-main/core/common/index';
 
 export function formatSpeed(bytesPerSecond: number): string {
   return `${formatBytes(Math.round(bytesPerSecond))}/s`;
@@ -77,16 +65,6 @@ export function taskDetail(task: ModelTask): string {
     case 'done':
       return task.name ? `Installed as “${task.name}”.` : 'Installed.';
   }
-}
-
-/** The name a file or folder suggests, as the core's `suggestModelName` makes it (importer.ts). */
-export function suggestName(source: string): string {
-  const trimmed = source.trim().replace(/[\\/]+$/, '');
-  const base = trimmed.split(/[\\/]/).pop() ?? '';
-  const dot = base.lastIndexOf('.');
-  const stem = dot > 0 ? base.slice(0, dot) : base;
-  const name = stem.replace(/[^\w .()+-]+/g, '_').replace(/^[^A-Za-z0-9]+/, '');
-  return name.slice(0, 64);
 }
 
 /** Pickled PyTorch files, which Onbrand never opens (loading one can run code). */
