@@ -10,16 +10,29 @@ export interface ApiErrorShape {
   field?: string;
 }
 
-/** The one error type that crosses the API boundary (IPC, HTTP, CLI). */
-export class ApiError extends Error {
+/**
+ * The base of every error the core throws on purpose: one code vocabulary (the contract's
+ * `ApiErrorCode`), so `toApiError` maps it 1:1 instead of guessing. A subclass keeps its own
+ * detail (`kind`, `reason`, `file`, …) for callers inside the core; the code is what the
+ * boundary (HTTP status, UI, CLI) sees when the error reaches it unconverted.
+ */
+export class OnbrandError extends Error {
   readonly code: ApiErrorCode;
   readonly field: string | undefined;
 
   constructor(code: ApiErrorCode, message: string, field?: string) {
     super(message);
-    this.name = 'ApiError';
+    this.name = 'OnbrandError';
     this.code = code;
     this.field = field;
+  }
+}
+
+/** The one error type that crosses the API boundary (IPC, HTTP, CLI). */
+export class ApiError extends OnbrandError {
+  constructor(code: ApiErrorCode, message: string, field?: string) {
+    super(code, message, field);
+    this.name = 'ApiError';
   }
 
   toJSON(): ApiErrorShape {
@@ -53,6 +66,7 @@ export function invalidInput(method: string, error: z.ZodError): ApiError {
 /** Any thrown value as an ApiError; unexpected errors keep their message but are marked internal. */
 export function toApiError(value: unknown): ApiError {
   if (value instanceof ApiError) return value;
+  if (value instanceof OnbrandError) return new ApiError(value.code, value.message, value.field);
   if (value instanceof Error) return new ApiError('internal', value.message);
   return new ApiError('internal', String(value));
 }

@@ -1,14 +1,16 @@
 import fs from 'node:fs';
 import nodePath from 'node:path';
+import { OnbrandError } from '../api/index.js';
 
 /** The catalogue was written by a newer Onbrand; opening it here could damage it. */
-export class CatalogFromFutureError extends Error {
+export class CatalogFromFutureError extends OnbrandError {
   constructor(
     readonly path: string,
     readonly fileVersion: number,
     readonly appVersion: number,
   ) {
     super(
+      'internal',
       `The catalogue ${path} is at schema version ${fileVersion}, newer than this Onbrand understands (${appVersion}). ` +
         'Update Onbrand to open it; the file was left untouched.',
     );
@@ -17,12 +19,13 @@ export class CatalogFromFutureError extends Error {
 }
 
 /** The catalogue file exists but is not a readable SQLite database (or fails its integrity check). */
-export class CatalogCorruptError extends Error {
+export class CatalogCorruptError extends OnbrandError {
   constructor(
     readonly path: string,
     detail: string,
   ) {
     super(
+      'internal',
       `The catalogue ${path} cannot be read (${detail}). It was left untouched: move it aside (or restore a backup) and start Onbrand again.`,
     );
     this.name = 'CatalogCorruptError';
@@ -33,13 +36,13 @@ export class CatalogCorruptError extends Error {
 export type CatalogOpenReason = 'disk_full' | 'permission' | 'locked' | 'io';
 
 /** The catalogue could not be opened or brought up to date for a reason other than damage. */
-export class CatalogOpenError extends Error {
+export class CatalogOpenError extends OnbrandError {
   constructor(
     readonly path: string,
     readonly reason: CatalogOpenReason,
     detail: string,
   ) {
-    super(`${catalogOpenAdvice(path, reason)} (${detail})`);
+    super('internal', `${catalogOpenAdvice(path, reason)} (${detail})`);
     this.name = 'CatalogOpenError';
   }
 }

@@ -4,7 +4,7 @@
  * brand "palette snap": a LUT that lifts the brand magenta and crushes greens a little.
  */
 import sharp from 'sharp';
-import type { BrandColour } from '../api/index.js';
+import { OnbrandError, type BrandColour } from '../api/index.js';
 import { hexToRgb, oklabToRgb, rgbToOklab } from './oklab.js';
 
 export interface Lut3d {
@@ -16,12 +16,12 @@ export interface Lut3d {
   table: Float32Array;
 }
 
-export class CubeError extends Error {
+export class CubeError extends OnbrandError {
   constructor(
     readonly line: number,
     detail: string,
   ) {
-    super(line > 0 ? `.cube line ${line}: ${detail}` : `.cube: ${detail}`);
+    super('internal', line > 0 ? `.cube line ${line}: ${detail}` : `.cube: ${detail}`);
     this.name = 'CubeError';
   }
 }

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { OnbrandError } from '../api/index.js';
 import { float16ToFloat32, float32ToFloat16 } from './float16.js';
 
 // onnxruntime's own logger would print every failed provider probe to stderr; failures reach the
@@ -62,13 +63,13 @@ export interface Output {
 }
 
 /** A part of a model failed to load or run; the message names the file. */
-export class ModelPartError extends Error {
+export class ModelPartError extends OnbrandError {
   constructor(
     message: string,
     readonly file: string,
     readonly kind: 'missing' | 'invalid' | 'provider' | 'out_of_memory' | 'run',
   ) {
-    super(message);
+    super('internal', message);
     this.name = 'ModelPartError';
   }
 }

@@ -19,6 +19,7 @@
  * LoKr as (A1 ⊗ A2)(B1 ⊗ B2) with each of w1, w2 factored as its own product, or as I · W or
  * W · I; and whenever R would pass min(out, inner), ΔW itself beside an identity.
  */
+import { OnbrandError } from '../api/index.js';
 
 /** A matrix [rows, cols], in full or as a product a [rows, rank] · b [rank, cols]. */
 export type Matrix =
@@ -61,9 +62,9 @@ export interface Tensor {
 }
 
 /** A module's tensors that do not make a change Onbrand can apply: why. */
-export class ModuleFormatError extends Error {
+export class ModuleFormatError extends OnbrandError {
   constructor(message: string) {
-    super(message);
+    super('internal', message);
     this.name = 'ModuleFormatError';
   }
 }

@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { OnbrandError } from '../api/index.js';
 import { fullDelta, moduleDelta, ModuleFormatError, padInputs, type ModuleDelta, type Tensor } from './lora-formats.js';
 import {
   describeGroups,
@@ -42,9 +43,9 @@ export interface LoadedLora {
 }
 
 /** A LoRA that cannot be used; the message says which and why. */
-export class LoraError extends Error {
+export class LoraError extends OnbrandError {
   constructor(message: string) {
-    super(message);
+    super('internal', message);
     this.name = 'LoraError';
   }
 }

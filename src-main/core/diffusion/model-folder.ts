@@ -11,6 +11,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { OnbrandError } from '../api/index.js';
 import type { BetaSchedule } from './schedule.js';
 
 export type ModelPart = 'text_encoder' | 'unet' | 'vae_decoder' | 'vae_encoder';
@@ -65,12 +66,12 @@ export interface ModelFolder {
 }
 
 /** A model folder is missing a part or has an unreadable file; `file` names it. */
-export class ModelFolderError extends Error {
+export class ModelFolderError extends OnbrandError {
   constructor(
     message: string,
     readonly file: string,
   ) {
-    super(message);
+    super('internal', message);
     this.name = 'ModelFolderError';
   }
 }

@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { OnbrandError } from '../api/index.js';
 import {
   DiffusersWeights,
   ensureBuilt,
@@ -83,9 +84,9 @@ function partConfig(part: SdPart, file: string, source: WeightSource): Partial<S
 }
 
 /** A diffusers folder whose weights do not fit Stable Diffusion's graphs; the message names the tensor. */
-export class ModelWeightsError extends Error {
+export class ModelWeightsError extends OnbrandError {
   constructor(message: string) {
-    super(message);
+    super('internal', message);
     this.name = 'ModelWeightsError';
   }
 }

@@ -3,6 +3,7 @@
  * `modules/prompt_parser.py` (same results, float for float), and `<lora:name:weight>` tags.
  * Pure TypeScript.
  */
+import { OnbrandError } from '../api/index.js';
 
 /** A run of prompt text and its attention weight. */
 export interface PromptPiece {
@@ -11,12 +12,12 @@ export interface PromptPiece {
 }
 
 /** A problem in the prompt, with the 0-based character position where it starts. */
-export class PromptSyntaxError extends Error {
+export class PromptSyntaxError extends OnbrandError {
   constructor(
     message: string,
     readonly position: number,
   ) {
-    super(message);
+    super('internal', message);
     this.name = 'PromptSyntaxError';
   }
 }

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
+import { OnbrandError } from '../api/index.js';
 import { fromHalf, toHalf as toHalfBits } from './float16.js';
 
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16' | 'F64' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
@@ -24,12 +25,12 @@ const BYTES: Record<SafetensorsDtype, number> = { F64: 8, F32: 4, F16: 2, BF16: 
 const MAX_HEADER = 100 * 1024 * 1024;
 
 /** A safetensors file that cannot be read; the message names the file and the problem. */
-export class SafetensorsError extends Error {
+export class SafetensorsError extends OnbrandError {
   constructor(
     readonly file: string,
     detail: string,
   ) {
-    super(`${file}: ${detail}`);
+    super('internal', `${file}: ${detail}`);
     this.name = 'SafetensorsError';
   }
 }

@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import { parse } from 'yaml';
+import { OnbrandError } from '../api/index.js';
 import type { PredictionType, UnetConfig, VaeConfig } from '../diffusion/index.js';
 
 export interface SchedulerFields {
@@ -26,9 +27,9 @@ export interface LdmConfig {
 }
 
 /** An LDM YAML that cannot be read; the message names the file and the field. */
-export class LdmConfigError extends Error {
+export class LdmConfigError extends OnbrandError {
   constructor(message: string) {
-    super(message);
+    super('internal', message);
     this.name = 'LdmConfigError';
   }
 }

@@ -3,7 +3,7 @@
  * offline from the brand skeleton and the vocabularies (deterministic per seed), or through any
  * OpenAI-compatible chat endpoint; every draft annotated against the brief.
  */
-import type { DraftAnnotations, Skeleton } from '../api/index.js';
+import { OnbrandError, type DraftAnnotations, type Skeleton } from '../api/index.js';
 import { appPackage, mulberry32 } from '../util/index.js';
 import { CAMERA_VERBS, CINEMATIC_NOUNS, LIGHTING_ADJECTIVES } from './vocabulary.js';
 
@@ -101,9 +101,9 @@ export interface LlmConfig {
 }
 
 /** A language model that could not be used; the message says why, plainly. */
-export class LlmError extends Error {
+export class LlmError extends OnbrandError {
   constructor(message: string) {
-    super(message);
+    super('internal', message);
     this.name = 'LlmError';
   }
 }

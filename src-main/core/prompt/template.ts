@@ -4,16 +4,17 @@
  * Expansion is combinatorial (every combination, in order) or seeded-random; errors name the
  * position in the template.
  */
+import { OnbrandError } from '../api/index.js';
 import { extractLoraTags } from '../diffusion/index.js';
 
 type Part = { kind: 'text'; text: string } | { kind: 'choice'; options: string[] } | { kind: 'list'; name: string; position: number };
 
-export class TemplateError extends Error {
+export class TemplateError extends OnbrandError {
   constructor(
     readonly position: number,
     detail: string,
   ) {
-    super(`position ${position + 1}: ${detail}`);
+    super('internal', `position ${position + 1}: ${detail}`);
     this.name = 'TemplateError';
   }
 }

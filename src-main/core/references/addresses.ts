@@ -6,6 +6,7 @@
  */
 import dns from 'node:dns';
 import net from 'node:net';
+import { OnbrandError } from '../api/index.js';
 
 /** Ranges that are not the public internet, each with the words a user reads in a refusal. */
 const INTERNAL: readonly [subnet: string, prefix: number, family: 'ipv4' | 'ipv6', what: string][] = [
@@ -48,13 +49,14 @@ export function bareHost(url: URL): string {
 }
 
 /** A connection to an internal address that nobody typed. */
-export class RefusedAddressError extends Error {
+export class RefusedAddressError extends OnbrandError {
   constructor(
     readonly host: string,
     readonly address: string,
     readonly range: string,
   ) {
     super(
+      'internal',
       host === address ? `${address} is an internal address (${range})` : `${host} resolves to an internal address ${address} (${range})`,
     );
     this.name = 'RefusedAddressError';

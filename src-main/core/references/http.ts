@@ -13,6 +13,7 @@ import net from 'node:net';
 import https from 'node:https';
 import { pipeline, type Readable } from 'node:stream';
 import zlib from 'node:zlib';
+import { OnbrandError } from '../api/index.js';
 import { appPackage } from '../util/index.js';
 import { bareHost, internalRange, publicOnlyLookup, RefusedAddressError, typedHostLookup } from './addresses.js';
 import { PAGE_LIMIT } from './page.js';
@@ -31,12 +32,12 @@ export const DEFAULT_LIMITS: FetchLimits = { timeoutMs: 20_000, maxBytes: 40 * 1
 
 export type FetchFailure = 'bad_url' | 'unreachable' | 'timeout' | 'too_large' | 'refused';
 
-export class FetchError extends Error {
+export class FetchError extends OnbrandError {
   constructor(
     readonly reason: FetchFailure,
     message: string,
   ) {
-    super(message);
+    super('internal', message);
     this.name = 'FetchError';
   }
 }

@@ -49,6 +49,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { OnbrandError } from '../../api/index.js';
 import { fromHalf } from '../float16.js';
 import { SafetensorsFile, type SafetensorsDtype } from '../safetensors.js';
 import type { ParamSpec } from './graph-builder.js';
@@ -71,13 +72,13 @@ export interface CheckpointInfo {
 }
 
 /** A file that is not an importable single-file checkpoint; `reason` says which kind of problem. */
-export class CheckpointError extends Error {
+export class CheckpointError extends OnbrandError {
   constructor(
     readonly file: string,
     readonly reason: 'pickle' | 'family',
     message: string,
   ) {
-    super(message);
+    super('internal', message);
     this.name = 'CheckpointError';
   }
 }

@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { OnbrandError } from '../../api/index.js';
 import { FLOAT, FLOAT16, mulberry32, onnx } from '../../util/index.js';
 import { float32ToFloat16 } from '../float16.js';
 import type { OnnxGraph } from '../onnx-graph.js';
@@ -22,9 +23,9 @@ export interface WeightSource {
 }
 
 /** A model whose weights cannot be mapped onto Onbrand's graphs; the message says what is missing. */
-export class WeightMappingError extends Error {
+export class WeightMappingError extends OnbrandError {
   constructor(message: string) {
-    super(message);
+    super('internal', message);
     this.name = 'WeightMappingError';
   }
 }
