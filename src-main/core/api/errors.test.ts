@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { CatalogOpenError } from '../catalog/index.js';
 import { CubeError } from '../color/index.js';
+import { LlmError, TemplateError } from '../prompt/index.js';
 import { ApiError, OnbrandError, toApiError } from './index.js';
 
 describe('toApiError', () => {
@@ -24,5 +25,14 @@ describe('toApiError', () => {
     expect([error.reason, error.code, error.name]).toEqual(['locked', 'internal', 'CatalogOpenError']);
     expect(toApiError(error).toJSON()).toEqual({ code: 'internal', message: error.message });
     expect(new CubeError(3, 'bad size')).toBeInstanceOf(OnbrandError);
+  });
+
+  it('gives the errors a caller always converts the code it converts them to', () => {
+    expect(toApiError(new TemplateError(3, '"{" is never closed')).toJSON()).toEqual({
+      code: 'invalid_input',
+      message: 'position 4: "{" is never closed',
+      field: 'template',
+    });
+    expect(toApiError(new LlmError('The language model at http://x answered HTTP 500')).code).toBe('io');
   });
 });

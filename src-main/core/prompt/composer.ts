@@ -1,6 +1,7 @@
 /** The prompt composer: the brand skeleton, template expansion, drafts with history and stars, queueing. */
 import {
   ApiError,
+  toApiError,
   type Draft,
   type DraftAnnotations,
   type Expansion,
@@ -82,7 +83,7 @@ export class Composer {
           : expandAll(parsed, lists, options.count ?? 500);
       return { prompts, total, aspect: parsed.aspect, loras: templateLoras(template) };
     } catch (error) {
-      if (error instanceof TemplateError) throw new ApiError('invalid_input', `template: ${error.message}`, 'template');
+      if (error instanceof TemplateError) throw new ApiError(error.code, `template: ${error.message}`, error.field);
       throw new ApiError('invalid_input', `template: ${(error as Error).message}`, 'template');
     }
   }
@@ -98,7 +99,7 @@ export class Composer {
       try {
         texts = await draftWithLlm({ baseUrl: llm.baseUrl, model: llm.model, apiKey: llm.apiKey }, skeleton, n);
       } catch (error) {
-        if (error instanceof LlmError) throw new ApiError('io', error.message);
+        if (error instanceof LlmError) throw toApiError(error);
         throw error;
       }
       source = 'llm';

@@ -103,7 +103,7 @@ export interface LlmConfig {
 /** A language model that could not be used; the message says why, plainly. */
 export class LlmError extends OnbrandError {
   constructor(message: string) {
-    super('internal', message);
+    super('io', message);
     this.name = 'LlmError';
   }
 }

@@ -14,7 +14,7 @@ export class TemplateError extends OnbrandError {
     readonly position: number,
     detail: string,
   ) {
-    super('internal', `position ${position + 1}: ${detail}`);
+    super('invalid_input', `position ${position + 1}: ${detail}`, 'template');
     this.name = 'TemplateError';
   }
 }
