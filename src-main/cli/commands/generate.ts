@@ -154,7 +154,7 @@ async function generateImages(
       files,
     };
   } catch (error) {
-    if (error instanceof GenerationError && error.code === 'invalid_settings') throw new UsageError(error.message);
+    if (error instanceof GenerationError && error.reason === 'invalid_settings') throw new UsageError(error.message);
     throw error;
   } finally {
     await engine.dispose();

@@ -20,8 +20,8 @@ export class OnbrandError extends Error {
   readonly code: ApiErrorCode;
   readonly field: string | undefined;
 
-  constructor(code: ApiErrorCode, message: string, field?: string) {
-    super(message);
+  constructor(code: ApiErrorCode, message: string, field?: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'OnbrandError';
     this.code = code;
     this.field = field;

@@ -10,7 +10,7 @@ export class CatalogFromFutureError extends OnbrandError {
     readonly appVersion: number,
   ) {
     super(
-      'internal',
+      'conflict',
       `The catalogue ${path} is at schema version ${fileVersion}, newer than this Onbrand understands (${appVersion}). ` +
         'Update Onbrand to open it; the file was left untouched.',
     );
@@ -25,7 +25,7 @@ export class CatalogCorruptError extends OnbrandError {
     detail: string,
   ) {
     super(
-      'internal',
+      'io',
       `The catalogue ${path} cannot be read (${detail}). It was left untouched: move it aside (or restore a backup) and start Onbrand again.`,
     );
     this.name = 'CatalogCorruptError';
@@ -42,7 +42,7 @@ export class CatalogOpenError extends OnbrandError {
     readonly reason: CatalogOpenReason,
     detail: string,
   ) {
-    super('internal', `${catalogOpenAdvice(path, reason)} (${detail})`);
+    super('io', `${catalogOpenAdvice(path, reason)} (${detail})`);
     this.name = 'CatalogOpenError';
   }
 }

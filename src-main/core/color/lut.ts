@@ -21,7 +21,7 @@ export class CubeError extends OnbrandError {
     readonly line: number,
     detail: string,
   ) {
-    super('internal', line > 0 ? `.cube line ${line}: ${detail}` : `.cube: ${detail}`);
+    super('invalid_input', line > 0 ? `.cube line ${line}: ${detail}` : `.cube: ${detail}`);
     this.name = 'CubeError';
   }
 }

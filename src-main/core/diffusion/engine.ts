@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { appPackage } from '../util/index.js';
+import { OnbrandError, type ApiErrorCode } from '../api/index.js';
 import {
   cudaInstalled,
   ModelPartError,
@@ -103,13 +104,23 @@ interface LoraState {
   warnings: string[];
 }
 
+export type GenerationFailure = 'invalid_settings' | 'out_of_memory' | 'unsupported' | 'model';
+
+/** The contract's code for each kind of generation failure. */
+const GENERATION_CODES: Record<GenerationFailure, ApiErrorCode> = {
+  invalid_settings: 'invalid_input',
+  unsupported: 'invalid_input',
+  out_of_memory: 'io', // the device ran out, not the input's fault
+  model: 'io', // the model's files cannot be used (or none is loaded)
+};
+
 /** A clear, user-facing failure: bad settings, a model that does not fit, out of memory. */
-export class GenerationError extends Error {
+export class GenerationError extends OnbrandError {
   constructor(
     message: string,
-    readonly code: 'invalid_settings' | 'out_of_memory' | 'unsupported' | 'model',
+    readonly reason: GenerationFailure,
   ) {
-    super(message);
+    super(GENERATION_CODES[reason], message);
     this.name = 'GenerationError';
   }
 }

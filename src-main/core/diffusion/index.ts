@@ -26,7 +26,7 @@ export { loraHints } from './lora.js';
 export { folderLayout, MANIFEST_FILE, readModelFolder, type ModelLayout, type ModelManifest, type PredictionType } from './model-folder.js';
 export { formatParameters, formatParameterText, parseParameters } from './parameters.js';
 export { addPngText, readPngText } from './png-text.js';
-export { extractLoraTags } from './prompt-syntax.js';
+export { extractLoraTags, PromptSyntaxError } from './prompt-syntax.js';
 export { encodeSafetensors, SafetensorsFile, writeSafetensorsFile, type TensorToWrite } from './safetensors.js';
 export { parseSamplerName } from './samplers.js';
 export { sizeForAspect } from './sizes.js';

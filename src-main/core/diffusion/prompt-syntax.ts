@@ -17,7 +17,7 @@ export class PromptSyntaxError extends OnbrandError {
     message: string,
     readonly position: number,
   ) {
-    super('internal', message);
+    super('invalid_input', message, 'prompt');
     this.name = 'PromptSyntaxError';
   }
 }

@@ -5,7 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import sharp from 'sharp';
-import { DiffusionEngine, GenerationError } from '../diffusion/index.js';
+import { DiffusionEngine } from '../diffusion/index.js';
 import { contiguousRuns, type FromWorker, type RunRequest, type ToWorker } from './protocol.js';
 
 if (!parentPort) throw new Error('worker.js must run as a worker thread');
@@ -122,7 +122,7 @@ async function run(request: RunRequest): Promise<void> {
   } catch (error) {
     if (controller.signal.aborted) post({ type: 'cancelled', jobId: request.jobId, gpuSeconds });
     else {
-      const message = error instanceof GenerationError || error instanceof Error ? error.message : String(error);
+      const message = error instanceof Error ? error.message : String(error);
       post({ type: 'failed', jobId: request.jobId, gpuSeconds, message });
     }
   } finally {

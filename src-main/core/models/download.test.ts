@@ -117,7 +117,7 @@ describe('downloadFiles', () => {
     expect(fs.existsSync(staging)).toBe(false);
     expect(fs.readFileSync(path.join(model, 'unet', 'model.onnx')).equals(UNET)).toBe(true);
     await downloadFiles({ repo: REPO, staging, files: ['model_index.json'] }, options);
-    expect((await failure(installAtomically(staging, model))).code).toBe('exists');
+    expect((await failure(installAtomically(staging, model))).reason).toBe('exists');
     expect(fs.existsSync(path.join(staging, 'model_index.json'))).toBe(true);
   });
 
@@ -136,7 +136,7 @@ describe('downloadFiles', () => {
   it('does not retry 401, 403 or 404, and names what failed and what to do', async () => {
     const staging = path.join(work, 's');
     const noToken = await failure(downloadFiles({ repo: 'onbrand/gated', staging }, options));
-    expect(noToken.code).toBe('auth');
+    expect(noToken.reason).toBe('auth');
     expect(noToken.message).toContain('set HF_TOKEN or add a token in Settings');
 
     const file: FileToDownload = {
@@ -148,7 +148,7 @@ describe('downloadFiles', () => {
       revision: 'main',
     };
     const refused = await failure(downloadFile(file, path.join(work, 'm.safetensors'), { ...options, env: { HF_TOKEN: 'hf_elsewhere' } }));
-    expect(refused.code).toBe('auth'); // an unknown token is refused outright
+    expect(refused.reason).toBe('auth'); // an unknown token is refused outright
     expect(refused.message).toContain('token was refused for onbrand/gated@main:model.safetensors');
     const hubWithOther = await startHubImitation({
       repos: { 'onbrand/gated': { gated: true, revisions: { main: { 'a.bin': GATED } } } },
@@ -162,7 +162,7 @@ describe('downloadFiles', () => {
           { ...options, token: 'hf_other' },
         ),
       );
-      expect(other.code).toBe('forbidden');
+      expect(other.reason).toBe('forbidden');
       expect(other.status).toBe(403);
       expect(other.message).toContain('onbrand/gated@main:a.bin');
       expect(hubWithOther.requests).toHaveLength(1);
@@ -177,11 +177,11 @@ describe('downloadFiles', () => {
         options,
       ),
     );
-    expect(missing.code).toBe('not_found');
+    expect(missing.reason).toBe('not_found');
     expect(missing.message).toBe(`File "vae/model.onnx" does not exist in ${REPO} at revision main (HTTP 404).`);
 
     const unlisted = await failure(downloadFiles({ repo: REPO, staging, files: ['vae/model.onnx'] }, options));
-    expect(unlisted.code).toBe('not_found');
+    expect(unlisted.reason).toBe('not_found');
     expect(unlisted.message).toContain('"vae/model.onnx" does not exist');
     expect(byteRequests('vae/model.onnx')).toHaveLength(1);
   });
@@ -190,7 +190,7 @@ describe('downloadFiles', () => {
     const staging = path.join(work, 'staging');
     hub.setFault({ file: 'unet/model.onnx', corrupt: true });
     const error = await failure(downloadFiles({ repo: REPO, staging }, options));
-    expect(error.code).toBe('hash_mismatch');
+    expect(error.reason).toBe('hash_mismatch');
     const expected = crypto.createHash('sha256').update(UNET).digest('hex');
     expect(error.message).toContain(`${REPO}@main:unet/model.onnx failed verification: expected sha256 ${expected}, got `);
     expect(error.message).toContain('nothing was installed');
@@ -208,7 +208,7 @@ describe('downloadFiles', () => {
     const error = await failure(
       downloadFiles({ repo: REPO, staging: path.join(work, 's') }, { ...options, freeSpace: () => 500_000, diskMarginBytes: 1_000_000 }),
     );
-    expect(error.code).toBe('disk_full');
+    expect(error.reason).toBe('disk_full');
     expect(error.message).toContain('needs 1.3 MB (plus 1.0 MB to spare) but only 500 KB is free');
     expect(hub.requests.map((r) => r.url)).toEqual([`/api/models/${REPO}/revision/main?blobs=true`]);
   });
@@ -217,7 +217,7 @@ describe('downloadFiles', () => {
     const staging = path.join(work, 'staging');
     // The listing's order: model_index.json, unet/model.onnx, text_encoder/model.onnx.
     const cancelled = await failure(downloadFiles({ repo: REPO, staging }, { ...options, ...cancelAfter(INDEX.length + 100_000) }));
-    expect(cancelled.code).toBe('cancelled');
+    expect(cancelled.reason).toBe('cancelled');
     const part = fs.statSync(path.join(staging, 'unet', 'model.onnx.part')).size;
     expect(part).toBeGreaterThan(0);
     hub.requests.length = 0;
@@ -334,7 +334,7 @@ describe('downloadFile', () => {
     hub.requests.length = 0;
     hub.setFault({ file: file.path, status: 503, statusTimes: 9 });
     const error = await failure(downloadFile(file, dest, { ...options, retry: { tries: 2, baseDelayMs: 1 } }));
-    expect(error.code).toBe('network');
+    expect(error.reason).toBe('network');
     expect(error.message).toContain('HTTP 503');
     expect(error.message).toContain(`gave up after 2 tries; ${formatBytes(kept)} are kept to resume`);
     expect(byteRequests(file.path).map((r) => r.status)).toEqual([503, 503]);
@@ -360,7 +360,7 @@ describe('downloadFile', () => {
     };
     const freeSpace = (): number => (written >= fullAt ? 0 : 1e12);
     const error = await failure(downloadFile(file, dest, { ...options, openPart, freeSpace }));
-    expect(error.code).toBe('disk_full');
+    expect(error.reason).toBe('disk_full');
     expect(error.message).toMatch(/needs \d+ KB more, 0 bytes free/);
     expect(error.message).toContain('the partial download is kept');
     expect(byteRequests(file.path)).toHaveLength(1);
@@ -376,7 +376,7 @@ describe('downloadFile', () => {
     const file = await remote('unet/model.onnx');
     const dest = path.join(work, 'unet.onnx');
     const error = await failure(downloadFile(file, dest, { ...options, ...cancelAfter(100_000) }));
-    expect(error.code).toBe('cancelled');
+    expect(error.reason).toBe('cancelled');
     expect(error.message).toMatch(/cancelled\. .* are kept to resume\.$/);
     const part = fs.statSync(`${dest}.part`).size;
     expect(part).toBeGreaterThanOrEqual(100_000);
@@ -392,7 +392,7 @@ describe('downloadFile', () => {
 
     const before = new AbortController();
     before.abort();
-    expect((await failure(downloadFile(file, other, { ...options, signal: before.signal }))).code).toBe('cancelled');
+    expect((await failure(downloadFile(file, other, { ...options, signal: before.signal }))).reason).toBe('cancelled');
   });
 
   it('starts again from 0 when the file changed on the server (If-Range), or the revision now names another file', async () => {
@@ -407,7 +407,7 @@ describe('downloadFile', () => {
     hub.requests.length = 0;
     const error = await failure(downloadFile(old, dest, options));
     expect(byteRequests(old.path)).toMatchObject([{ status: 200, headers: { 'if-range': `"${old.sha256}"` }, bytesSent: UNET.length }]);
-    expect(error.code).toBe('hash_mismatch');
+    expect(error.reason).toBe('hash_mismatch');
     expect(fs.existsSync(`${dest}.part`)).toBe(false);
 
     // With the new revision info the old part is dropped before any request.
@@ -433,7 +433,7 @@ describe('downloadFile', () => {
       [416, 'bytes=2000-'],
       [200, undefined],
     ]);
-    expect(error.code).toBe('hash_mismatch');
+    expect(error.reason).toBe('hash_mismatch');
     expect(error.message).toContain('is 900 bytes on the server but the revision lists 300 KB');
   });
 
@@ -475,12 +475,14 @@ describe('downloadFile', () => {
 async function buildChild(): Promise<string> {
   const core = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   const dir = fs.mkdtempSync(path.join(work, 'child-'));
+  // The whole core, transpiled as it is: the child imports what hub.ts and download.ts import.
   const sources = (folder: string): string[] =>
-    fs
-      .readdirSync(path.join(core, folder))
-      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
-      .map((f) => `${folder}/${f}`);
-  for (const file of ['models/hub.ts', 'models/download.ts', ...sources('util'), ...sources('common')]) {
+    fs.readdirSync(path.join(core, folder), { withFileTypes: true }).flatMap((entry) => {
+      const file = path.posix.join(folder, entry.name);
+      if (entry.isDirectory()) return entry.name === 'testing' ? [] : sources(file);
+      return entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') ? [file] : [];
+    });
+  for (const file of sources('.')) {
     const source = fs.readFileSync(path.join(core, file), 'utf8');
     const { outputText } = ts.transpileModule(source, {
       compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },

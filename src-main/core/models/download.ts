@@ -377,7 +377,7 @@ async function fetchOne(file: FileToDownload, dest: string, options: DownloadOpt
         throw new DownloadError('network', `The connection closed before the end of ${file.path}.`, { retryable: true });
     } catch (thrown) {
       const error = asDownloadError(thrown, where, path.dirname(dest), options, file.size - offset);
-      if (error.code === 'cancelled') {
+      if (error.reason === 'cancelled') {
         if (options.discardOnCancel) await forget(part, sidecar);
         const kept =
           options.discardOnCancel || offset === 0 ? '' : ` ${formatBytes(offset)} of ${formatBytes(file.size)} are kept to resume.`;

@@ -62,7 +62,7 @@ describe('parseModelRef', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(DownloadError);
-    expect((error as DownloadError).code).toBe('bad_request');
+    expect((error as DownloadError).reason).toBe('bad_request');
     expect((error as DownloadError).message).toContain(why);
     expect((error as DownloadError).message).toContain('owner/name@revision:path/in/repo');
   });
@@ -156,17 +156,17 @@ describe('fetchRevision', () => {
     ],
     ['an unknown repo, with a token', 'onbrand/nope', { token: 'hf_good' }, 'not_found', ['"onbrand/nope" was not found', 'HTTP 404']],
   ];
-  it.each(failures)('names %s, and does not retry', async (_what, repo, extra, code, words) => {
+  it.each(failures)('names %s, and does not retry', async (_what, repo, extra, reason, words) => {
     const error = await fetchRevision(repo, 'main', { ...options, ...extra }).catch((e: unknown) => e as DownloadError);
     expect(error).toBeInstanceOf(DownloadError);
-    expect((error as DownloadError).code).toBe(code);
+    expect((error as DownloadError).reason).toBe(reason);
     for (const word of words) expect((error as DownloadError).message).toContain(word);
     expect(hub.requests).toHaveLength(1);
   });
 
   it('names an unknown revision', async () => {
     const error = (await fetchRevision('onbrand/tiny', 'v9', options).catch((e: unknown) => e)) as DownloadError;
-    expect(error.code).toBe('not_found');
+    expect(error.reason).toBe('not_found');
     expect(error.message).toBe('Revision "v9" does not exist in onbrand/tiny (HTTP 404).');
     expect(error.detail).toBe('Invalid rev id: v9');
   });
@@ -188,7 +188,7 @@ describe('fetchRevision', () => {
   it('gives up after the tries run out', async () => {
     hub.setFault({ onApi: true, status: 503, statusTimes: 10 });
     const error = (await fetchRevision('onbrand/tiny', 'main', options).catch((e: unknown) => e)) as DownloadError;
-    expect(error.code).toBe('network');
+    expect(error.reason).toBe('network');
     expect(error.message).toContain('HTTP 503');
     expect(hub.requests).toHaveLength(3);
   });
@@ -197,11 +197,11 @@ describe('fetchRevision', () => {
     const error = (await fetchRevision('onbrand/tiny', 'main', { ...options, endpoint: `${hub.url}/elsewhere` }).catch(
       (e: unknown) => e,
     )) as DownloadError;
-    expect(error.code).toBe('not_found');
+    expect(error.reason).toBe('not_found');
     const refused = (await fetchRevision('onbrand/tiny', 'main', { ...options, endpoint: 'http://127.0.0.1:1', retry: { tries: 1 } }).catch(
       (e: unknown) => e,
     )) as DownloadError;
-    expect(refused.code).toBe('network');
+    expect(refused.reason).toBe('network');
     expect(refused.message).toContain('ECONNREFUSED');
   });
 });

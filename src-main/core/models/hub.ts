@@ -12,12 +12,13 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { OnbrandError, type ApiErrorCode } from '../api/index.js';
 
 /** The public Hub; `HF_ENDPOINT` or the `endpoint` option points elsewhere (a mirror, a test server). */
 export const DEFAULT_ENDPOINT = 'https://huggingface.co';
 
 /** What kind of failure a Hub call had; callers switch on this, never on messages. */
-export type DownloadErrorCode =
+export type DownloadFailure =
   | 'auth' // 401: a token is needed (or the one given was refused)
   | 'forbidden' // 403: the token has no access (gated repo not accepted, no read scope)
   | 'not_found' // repo, revision or file does not exist (or is private and no token was sent)
@@ -28,9 +29,23 @@ export type DownloadErrorCode =
   | 'exists' // installAtomically: the target folder is already there
   | 'bad_request'; // unparseable model reference, unexpected answers, other 4xx
 
+/** The contract's code for each kind of download failure. */
+const DOWNLOAD_CODES: Record<DownloadFailure, ApiErrorCode> = {
+  auth: 'unauthorized',
+  forbidden: 'unauthorized',
+  not_found: 'not_found',
+  hash_mismatch: 'io',
+  disk_full: 'io',
+  network: 'io',
+  cancelled: 'conflict', // stopped by the user's own action, not a fault
+  exists: 'conflict',
+  bad_request: 'invalid_input',
+};
+
 /** The one error the models module throws; `message` is for the user, `detail` for the log. */
-export class DownloadError extends Error {
-  readonly code: DownloadErrorCode;
+export class DownloadError extends OnbrandError {
+  /** What went wrong, in the models module's own terms (the contract's `code` follows from it). */
+  readonly reason: DownloadFailure;
   /** The HTTP status, when the server answered. */
   readonly status: number | undefined;
   /** The server's own words (its JSON `error` or the system error), for the log. */
@@ -41,7 +56,7 @@ export class DownloadError extends Error {
   readonly retryAfterMs: number | undefined;
 
   constructor(
-    code: DownloadErrorCode,
+    reason: DownloadFailure,
     message: string,
     options: {
       status?: number | undefined;
@@ -51,9 +66,9 @@ export class DownloadError extends Error {
       cause?: unknown;
     } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(DOWNLOAD_CODES[reason], message, undefined, { cause: options.cause });
     this.name = 'DownloadError';
-    this.code = code;
+    this.reason = reason;
     this.status = options.status;
     this.detail = options.detail;
     this.retryable = options.retryable ?? false;

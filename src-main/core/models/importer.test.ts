@@ -294,7 +294,7 @@ describe('importModel: what cannot be imported is named, and nothing is installe
     const ckpt = path.join(root, 'sources', 'model.ckpt');
     fs.writeFileSync(ckpt, Buffer.from([0x80, 0x02, 0x7d, 0x71, 0x00]));
     const error = await attempt({ source: ckpt });
-    expect(error.code).toBe('pickle');
+    expect(error.reason).toBe('pickle');
     expect(error.message).toMatch(/pickle.*execute any code/s);
     expect(error.message).toMatch(/\.safetensors/);
   });
@@ -309,7 +309,7 @@ describe('importModel: what cannot be imported is named, and nothing is installe
       }),
     );
     const error = await attempt({ source: file });
-    expect(error.code).toBe('family');
+    expect(error.reason).toBe('family');
     expect(error.message).toMatch(/SDXL/);
   });
 
@@ -319,7 +319,7 @@ describe('importModel: what cannot be imported is named, and nothing is installe
       omit: ['model.diffusion_model.out.2.weight', 'model.diffusion_model.middle_block.1.proj_in.weight'],
     });
     const error = await attempt({ source: file });
-    expect(error.code).toBe('weights');
+    expect(error.reason).toBe('weights');
     expect(error.message).toMatch(/unet: 2 weights not found/);
     expect(error.message).toMatch(/conv_out\.weight|mid_block\.attentions\.0\.proj_in\.weight/);
   });
@@ -329,18 +329,18 @@ describe('importModel: what cannot be imported is named, and nothing is installe
     const exists = await importModel({ source: checkpoint, name: 'tiny ckpt', modelsDir, configDir }).catch(
       (e: unknown) => e as ModelImportError,
     );
-    expect(exists).toMatchObject({ code: 'exists' });
+    expect(exists).toMatchObject({ reason: 'exists', code: 'conflict' });
     expect((exists as Error).message).toMatch(/already exists.*onbrand models rm/);
     expect(sha(path.join(modelsDir, 'tiny ckpt', 'unet', 'diffusion_pytorch_model.safetensors'))).toBe(installed); // untouched
-    expect((await attempt({ name: '../escape' })).code).toBe('bad_name');
-    expect((await attempt({ source: path.join(root, 'nope.safetensors') })).code).toBe('not_found');
+    expect((await attempt({ name: '../escape' })).reason).toBe('bad_name');
+    expect((await attempt({ source: path.join(root, 'nope.safetensors') })).reason).toBe('not_found');
     const controller = new AbortController();
     const error = await attempt({
       name: 'cancelled',
       signal: controller.signal,
       onProgress: (p) => p.phase === 'writing' && controller.abort(),
     });
-    expect(error.code).toBe('cancelled');
+    expect(error.reason).toBe('cancelled');
     expect(fs.readdirSync(path.join(modelsDir, '.staging'))).toEqual([]);
   });
 
@@ -353,7 +353,7 @@ describe('importModel: what cannot be imported is named, and nothing is installe
       }),
     );
     const error = await attempt({ source: lora });
-    expect(error.code).toBe('unsupported');
+    expect(error.reason).toBe('unsupported');
     expect(error.message).toMatch(
       /style\.safetensors is a LoRA, not a model: copy it into .*loras and use it in a prompt as <lora:style:0\.8>/,
     );
@@ -383,7 +383,7 @@ describe('importModel: what cannot be imported is named, and nothing is installe
 
   it('a full disk is refused before writing', async () => {
     const error = await attempt({ name: 'full', freeSpace: () => 1000 });
-    expect(error.code).toBe('disk_full');
+    expect(error.reason).toBe('disk_full');
     expect(error.message).toMatch(/Not enough free space/);
   });
 

@@ -45,6 +45,7 @@ import {
   type WeightSource,
 } from '../diffusion/index.js';
 import { sweepDeadFolders } from '../util/index.js';
+import { OnbrandError, type ApiErrorCode } from '../api/index.js';
 import { readLdmConfig, type SchedulerFields } from './ldm-config.js';
 
 export type ImportPhase = 'checking' | 'hashing' | 'writing' | 'copying' | 'finishing';
@@ -103,7 +104,7 @@ export interface ImportReport {
   hash: string;
 }
 
-export type ImportErrorCode =
+export type ImportFailure =
   | 'bad_name'
   | 'exists'
   | 'not_found'
@@ -116,13 +117,28 @@ export type ImportErrorCode =
   | 'cancelled'
   | 'disk_full';
 
+/** The contract's code for each kind of import failure. */
+const IMPORT_CODES: Record<ImportFailure, ApiErrorCode> = {
+  bad_name: 'invalid_input',
+  exists: 'conflict',
+  not_found: 'not_found',
+  unsupported: 'invalid_input',
+  pickle: 'invalid_input',
+  family: 'invalid_input',
+  weights: 'invalid_input',
+  tokenizer: 'not_found', // no tokenizer beside the checkpoint, none given, none fetched
+  config: 'invalid_input',
+  cancelled: 'conflict',
+  disk_full: 'io',
+};
+
 /** An import that cannot be done; the message says what was wrong and what to do. Nothing is installed. */
-export class ModelImportError extends Error {
+export class ModelImportError extends OnbrandError {
   constructor(
-    readonly code: ImportErrorCode,
+    readonly reason: ImportFailure,
     message: string,
   ) {
-    super(message);
+    super(IMPORT_CODES[reason], message, reason === 'bad_name' ? 'name' : undefined);
     this.name = 'ModelImportError';
   }
 }

@@ -591,8 +591,8 @@ export class ModelStore {
       const message = (error as Error).message;
       // What trying again can fix (the network, a full disk, a name taken meanwhile) stays resumable; a wrong file or repository does not.
       const permanent =
-        (error instanceof ModelImportError && !['tokenizer', 'disk_full', 'exists', 'cancelled'].includes(error.code)) ||
-        (error instanceof DownloadError && ['hash_mismatch', 'not_found', 'bad_request'].includes(error.code));
+        (error instanceof ModelImportError && !['tokenizer', 'disk_full', 'exists', 'cancelled'].includes(error.reason)) ||
+        (error instanceof DownloadError && ['hash_mismatch', 'not_found', 'bad_request'].includes(error.reason));
       this.update(id, {
         state: 'failed',
         phase: 'Failed',

@@ -56,7 +56,7 @@ export class RefusedAddressError extends OnbrandError {
     readonly range: string,
   ) {
     super(
-      'internal',
+      'unauthorized',
       host === address ? `${address} is an internal address (${range})` : `${host} resolves to an internal address ${address} (${range})`,
     );
     this.name = 'RefusedAddressError';

@@ -13,7 +13,7 @@ import net from 'node:net';
 import https from 'node:https';
 import { pipeline, type Readable } from 'node:stream';
 import zlib from 'node:zlib';
-import { OnbrandError } from '../api/index.js';
+import { OnbrandError, type ApiErrorCode } from '../api/index.js';
 import { appPackage } from '../util/index.js';
 import { bareHost, internalRange, publicOnlyLookup, RefusedAddressError, typedHostLookup } from './addresses.js';
 import { PAGE_LIMIT } from './page.js';
@@ -32,12 +32,21 @@ export const DEFAULT_LIMITS: FetchLimits = { timeoutMs: 20_000, maxBytes: 40 * 1
 
 export type FetchFailure = 'bad_url' | 'unreachable' | 'timeout' | 'too_large' | 'refused';
 
+/** The contract's code for each kind of fetch failure. */
+const FETCH_CODES: Record<FetchFailure, ApiErrorCode> = {
+  bad_url: 'invalid_input',
+  too_large: 'invalid_input',
+  refused: 'unauthorized', // an internal address nobody typed
+  unreachable: 'io',
+  timeout: 'io',
+};
+
 export class FetchError extends OnbrandError {
   constructor(
     readonly reason: FetchFailure,
     message: string,
   ) {
-    super('internal', message);
+    super(FETCH_CODES[reason], message);
     this.name = 'FetchError';
   }
 }
