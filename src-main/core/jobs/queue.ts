@@ -16,7 +16,7 @@ import { readPngText } from '../diffusion/index.js';
 import type { EventBus } from '../events.js';
 import { thumbnailRelativePath, writeThumbnail } from '../images/index.js';
 import type { TimeLog } from '../timelog/index.js';
-import { appPackage, freeFileName, processAlive, sweepTempFiles, writeAtomically } from '../util/index.js';
+import { appPackage, freeFileName, sweepTempFiles, writeAtomically } from '../util/index.js';
 import type { JobRepository } from './job-repository.js';
 import { describeHolder, type LeaseHolder, type OwnerLease } from './owner-lease.js';
 import type { FromWorker, RunRequest } from './protocol.js';
@@ -715,20 +715,7 @@ export class GenerationQueue {
     // generations/ is written only by the queue's owner (this process, from now on): a hidden
     // temporary file there is a leftover, unless it names a process that is still writing.
     for (const folder of this.projects.folders()) {
-      const generations = path.join(folder, 'generations');
-      for (const day of await fs.promises.readdir(generations).catch(() => [] as string[])) {
-        const dir = path.join(generations, day);
-        for (const name of await fs.promises.readdir(dir).catch(() => [] as string[])) {
-          const writer = /\.(\d+)-[0-9a-f]{12}\.tmp$/.exec(name)?.[1];
-          if (
-            !name.startsWith('.') ||
-            !name.endsWith('.tmp') ||
-            (writer !== undefined && Number(writer) !== process.pid && processAlive(Number(writer)))
-          )
-            continue;
-          await fs.promises.rm(path.join(dir, name), { force: true }).catch(() => undefined);
-        }
-      }
+      await sweepTempFiles(path.join(folder, 'generations'), { recursive: true, soleWriter: true }).catch(() => 0);
     }
     // Onbrand's own folders throughout; export folders (the user's, e.g. a Framer project) only at their top.
     const roots = [...this.projects.folders(), this.options.dataDir].map((root) => ({ root, recursive: true }));

@@ -32,27 +32,45 @@ export async function beingWritten(target: string): Promise<boolean> {
 
 /** `.name.<pid>-<12 hex>.tmp`, and the older `.name.<12 hex>.tmp` (no process id). */
 const TEMP_NAME = /^\..+\.(?:(\d+)-)?[0-9a-f]{12}\.tmp$/;
+const SOLE_TEMP_NAME = /^\..+\.tmp$/;
 /** An old-style temporary file (no process id) is a leftover once it is this old. */
 const ORPHAN_AGE_MS = 60 * 60 * 1000;
+
+export interface SweepOptions {
+  recursive?: boolean;
+  now?: number;
+  /**
+   * This process is the folder's only writer and has not started writing: every temporary file
+   * there is a leftover, old-style ones of any age and this process's own (a reused pid) too, and
+   * any hidden `.tmp` name counts as Onbrand's.
+   */
+  soleWriter?: boolean;
+}
 
 /**
  * Removes the temporary files that killed writers left in `root` (and, with `recursive`, below it,
  * not following links): Onbrand's own names only, and only of processes that are no longer running.
  * Returns how many were removed.
  */
-export async function sweepTempFiles(root: string, options: { recursive?: boolean; now?: number } = {}): Promise<number> {
+export async function sweepTempFiles(root: string, options: SweepOptions = {}): Promise<number> {
   const now = options.now ?? Date.now();
   let removed = 0;
   const entries = await fs.readdir(root, { withFileTypes: true });
   for (const entry of entries) {
     const full = path.join(root, entry.name);
     if (entry.isDirectory()) {
-      if (options.recursive) removed += await sweepTempFiles(full, { recursive: true, now }).catch(() => 0);
+      if (options.recursive) removed += await sweepTempFiles(full, { ...options, now }).catch(() => 0);
       continue;
     }
-    const match = entry.isFile() ? TEMP_NAME.exec(entry.name) : null;
+    // In a folder of its own, any hidden .tmp file is Onbrand's (older versions named them otherwise).
+    const match = !entry.isFile() ? null : (TEMP_NAME.exec(entry.name) ?? (options.soleWriter ? SOLE_TEMP_NAME.exec(entry.name) : null));
     if (!match) continue;
-    const stale = match[1] !== undefined ? !processAlive(Number(match[1])) : now - (await fs.stat(full)).mtimeMs > ORPHAN_AGE_MS;
+    const writer = match[1] === undefined ? undefined : Number(match[1]);
+    const stale = options.soleWriter
+      ? writer === undefined || writer === process.pid || !processAlive(writer)
+      : writer !== undefined
+        ? !processAlive(writer)
+        : now - (await fs.stat(full)).mtimeMs > ORPHAN_AGE_MS;
     if (!stale) continue;
     await fs.rm(full, { force: true });
     removed++;
