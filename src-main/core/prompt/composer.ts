@@ -107,7 +107,8 @@ export class Composer {
     const insert = this.db.prepare('INSERT INTO drafts (project_id, text, source, annotations, created_at) VALUES (?, ?, ?, ?, ?)');
     const ids = texts.map((text) =>
       Number(
-        insert.run(projectId, text, source, JSON.stringify(annotate(text, skeleton.palette)), new Date().toISOString()).lastInsertRowid,
+        insert.run(projectId, text, source, JSON.stringify(annotate(text, skeleton.palette, skeleton.subjects)), new Date().toISOString())
+          .lastInsertRowid,
       ),
     );
     return ids.map((id) => this.getDraft(id)!);

@@ -1,96 +1,182 @@
 /**
  * Drafting "five 25-word prompts, cinematic language, one camera verb, one lighting adjective":
  * offline from the brand skeleton and the vocabularies (deterministic per seed), or through any
- * OpenAI-compatible chat endpoint; every draft annotated against the brief.
+ * OpenAI-compatible chat endpoint; every draft annotated against the brief (brief.ts).
  */
-import { OnbrandError, type DraftAnnotations, type Skeleton } from '../api/index.js';
+import { OnbrandError, type Skeleton } from '../api/index.js';
+import { baseColourName, proseColourNames } from '../common/index.js';
 import { appPackage, mulberry32 } from '../util/index.js';
-import { CAMERA_VERBS, CINEMATIC_NOUNS, LIGHTING_ADJECTIVES } from './vocabulary.js';
+import { BRIEF, briefTerms, countWords } from './brief.js';
+import { and, capitalise, clause, nounPhrase, pronoun, type NounPhrase, type Verb } from './grammar.js';
+import { CAMERA_VERB_FORMS, CAMERA_VERBS, FINISHING_PHRASES, LIGHTING_ADJECTIVES, SURFACE_NOUNS, type CameraVerb } from './vocabulary.js';
 
-const WORD = /[\p{L}\p{N}'’-]+/gu;
-
-/** Word count, camera verbs and lighting adjectives found, brand colours named, and what misses the brief. */
-export function annotate(text: string, palette: readonly { name: string; hex: string }[]): DraftAnnotations {
-  const lower = text.toLowerCase();
-  const words = (
-    text
-      .replace(/<lora:[^>]*>/gi, ' ')
-      .replace(/--ar\s+\S+/g, ' ')
-      .match(WORD) ?? []
-  ).length;
-  // Inflections on the first word: "pans", "panned", "racks focus", "pushing in".
-  const has = (term: string): boolean => {
-    const [head, ...rest] = term.split(' ').map((w) => w.replace(/[/\\^$*+?.()|[\]{}]/g, '\\$&'));
-    const tail = rest.length ? ` ${rest.join(' ')}` : '';
-    return new RegExp(`(^|[^\\p{L}])${head}(s|es|ed|d|ing|ned|ning)?${tail}(?=$|[^\\p{L}])`, 'iu').test(lower);
-  };
-  const cameraVerbs = CAMERA_VERBS.filter(has);
-  const lightingAdjectives = LIGHTING_ADJECTIVES.filter(has);
-  const brandColours = palette.filter((c) => has(c.name.toLowerCase()) || lower.includes(c.hex.toLowerCase())).map((c) => c.name);
-  const problems: string[] = [];
-  if (words < 20 || words > 30) problems.push(`${words} words (aim for about 25)`);
-  if (cameraVerbs.length !== 1)
-    problems.push(cameraVerbs.length === 0 ? 'no camera verb' : `${cameraVerbs.length} camera verbs (${cameraVerbs.join(', ')}); keep one`);
-  if (lightingAdjectives.length !== 1)
-    problems.push(
-      lightingAdjectives.length === 0
-        ? 'no lighting adjective'
-        : `${lightingAdjectives.length} lighting adjectives (${lightingAdjectives.join(', ')}); keep one`,
-    );
-  if (brandColours.length === 0) problems.push('no brand colour named');
-  return { words, cameraVerbs, lightingAdjectives, brandColours, problems };
-}
+export { annotate } from './brief.js';
 
 /** Seed 0 starts the generator at 1, as drafts always have (so saved seeds give the same drafts). */
 function random(seed: number): () => number {
   return mulberry32(seed >>> 0 || 1);
 }
 
-/** Offline drafts: the same skeleton and seed give the same drafts; each meets the brief by construction. */
+const CAMERA: NounPhrase = { text: 'the camera', plural: false };
+const CATCH: Verb = { singular: 'catches', plural: 'catch' };
+/** Words a draft may repeat (the rest it says once). */
+const FUNCTION_WORDS = new Set(['a', 'an', 'the', 'and', 'in', 'on', 'of', 'to', 'as', 'it', 'them', 'at', 'up', 'down']);
+
+/** What one draft says, chosen before it is written. */
+interface Slots {
+  subject: NounPhrase;
+  verb: (typeof CAMERA_VERB_FORMS)[CameraVerb];
+  /** Null when the subject or a colour name already carries the draft's one lighting adjective. */
+  light: string | null;
+  /** One or two prose colour names, never two alike. */
+  colours: string[];
+  surfaces: [string, string];
+  feel: string | null;
+}
+
+/** A part of a draft, between commas; optional ones go first when a draft runs long. */
+interface Part {
+  text: string;
+  optional?: boolean;
+}
+
+const cameraVerb = (s: Slots): Verb => ({ singular: s.verb.third, plural: s.verb.base });
+const lightPhrase = (s: Slots): string =>
+  s.light ? `${s.light} ${s.light === 'backlit' || s.light === 'rim-lit' ? 'glow' : 'light'}` : 'light';
+const moodPart = (s: Slots): Part[] => (s.feel ? [{ text: `${s.feel} mood`, optional: true }] : []);
+
+/** The sentence shapes drafts take; each names the subject, one camera verb, the light once and the colours once. */
+const FRAMES: ((s: Slots) => Part[])[] = [
+  // The camera dollies toward a portrait, neon light spilling teal and magenta across the haze, …
+  (s) => [
+    { text: clause(CAMERA, cameraVerb(s), s.verb.to, s.subject.text) },
+    { text: `${lightPhrase(s)} spilling ${and(s.colours)} across the ${s.surfaces[0]}` },
+    ...moodPart(s),
+  ],
+  // Sneakers on a bench catch hazy light in teal and yellow as the camera glides past them, …
+  (s) => [
+    {
+      text: `${clause(s.subject, CATCH, lightPhrase(s), 'in', and(s.colours))} as ${clause(CAMERA, cameraVerb(s), s.verb.to, pronoun(s.subject))}`,
+    },
+    ...moodPart(s),
+  ],
+  // Golden studio light on a portrait, teal haze against magenta chrome, the camera pushes in slowly, …
+  (s) => [
+    { text: `${s.light ? `${s.light} studio light` : 'studio light'} on ${s.subject.text}` },
+    { text: `${s.colours[0]} ${s.surfaces[0]} against ${s.colours[1] ?? 'the'} ${s.surfaces[1]}` },
+    { text: clause(CAMERA, cameraVerb(s), s.verb.alone) },
+    ...moodPart(s),
+  ],
+  // A device close-up in dappled light, the camera tilts up slowly, teal and yellow reflections behind it, …
+  (s) => [
+    { text: `${s.subject.text} in ${lightPhrase(s)}` },
+    { text: clause(CAMERA, cameraVerb(s), s.verb.alone) },
+    { text: `${and(s.colours)} ${s.surfaces[0]} behind ${pronoun(s.subject)}` },
+    ...moodPart(s),
+  ],
+];
+
+const contentWords = (text: string): string[] =>
+  (text.toLowerCase().match(/[\p{L}\p{N}'’-]+/gu) ?? []).filter((w) => !FUNCTION_WORDS.has(w));
+const hasNoTerms = (text: string): boolean => {
+  const t = briefTerms(text);
+  return t.cameraVerbs.length === 0 && t.lightingAdjectives.length === 0;
+};
+
+/**
+ * Offline drafts: the same skeleton and seed give the same drafts. Each is built to meet the brief
+ * as `annotate` checks it: the subject, mood and colours it names carry no camera verb or lighting
+ * adjective of their own (or lend the draft its one), every colour is named once and by a name
+ * that reads ("pale teal", never "teal 2"), verbs agree with their subjects, and finishing touches
+ * bring it to about 25 words. Only a skeleton whose every subject breaks the brief by itself (or a
+ * palette with no colour) can give a draft the annotations fault.
+ */
 export function draftOffline(skeleton: Skeleton, n: number, seed: number): string[] {
   const rand = random(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
-  const mood = skeleton.mood
+  const shuffled = <T>(list: readonly T[]): T[] => {
+    const out = [...list];
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [out[i], out[j]] = [out[j]!, out[i]!];
+    }
+    return out;
+  };
+
+  const given = skeleton.subjects.map((s) => s.trim()).filter(Boolean);
+  const fits = (text: string): boolean => {
+    const t = briefTerms(text);
+    return t.cameraVerbs.length <= BRIEF.cameraVerbs && t.lightingAdjectives.length <= BRIEF.lightingAdjectives;
+  };
+  const subjects = given.filter(fits).length > 0 ? given.filter(fits) : given.length > 0 ? given : ['portrait'];
+  const moods = skeleton.mood
     .split(/[/,]/)
     .map((m) => m.trim())
-    .filter(Boolean);
-  const colours = skeleton.palette.map((c) => c.name);
+    .filter((m) => m && hasNoTerms(m));
+  // Each colour by its prose name, with the words of its palette name: two that share one ("teal",
+  // "teal 2"; "jet black", "off-black") are never named together.
+  const prose = proseColourNames(skeleton.palette).map((name, i) => ({
+    name,
+    words: new Set([...contentWords(name), ...contentWords(baseColourName(skeleton.palette[i]!.name))].flatMap((w) => w.split('-'))),
+  }));
+  const plainColours = prose.filter((c) => hasNoTerms(c.name));
+  const colours = plainColours.length > 0 ? plainColours : prose;
+
+  const subjectStart = Math.floor(rand() * subjects.length);
+  const frameStart = Math.floor(rand() * FRAMES.length);
   const drafts: string[] = [];
   for (let i = 0; i < n; i++) {
-    const subject = skeleton.subjects[(i + Math.floor(rand() * skeleton.subjects.length)) % skeleton.subjects.length] ?? 'portrait';
-    const verb = pick(CAMERA_VERBS);
-    const light = pick(LIGHTING_ADJECTIVES);
-    const [c1, c2] = [pick(colours), pick(colours)];
-    const feel = mood.length ? pick(mood) : 'confident';
-    const nouns = [pick(CINEMATIC_NOUNS), pick(CINEMATIC_NOUNS)];
-    const patterns = [
-      `Camera ${third(verb)} toward ${a(`${feel} ${subject}`)}, ${light} light spilling ${c1} and ${c2} across ${nouns[0]}, shallow depth, 35 mm film, quiet ${nouns[1]} and bold city energy`,
-      `${cap(a(`${feel} ${subject}`))} held close as the camera ${third(verb)} slowly, ${light} glow of ${c1} meeting ${c2}, floating ${nouns[0]}, crisp ${nouns[1]}, anamorphic lens, cinematic stillness`,
-      `${light[0]!.toUpperCase()}${light.slice(1)} studio light on ${a(subject)}, the camera ${third(verb)} past ${c1} ${nouns[0]} into ${c2} ${nouns[1]}, ${feel} mood, editorial layout, fine grain, shallow focus`,
-    ];
-    drafts.push(fit(patterns[i % patterns.length]!, verb, light, 25));
+    const subject = subjects[(subjectStart + i) % subjects.length]!;
+    // Colours that, with the subject, still leave at most one camera verb and one lighting adjective.
+    const fitting = colours.filter((c) => fits(`${subject}, ${c.name}`));
+    const pool = fitting.length > 0 ? fitting : colours;
+    const first = pool.length ? pick(pool) : null;
+    const partners = first
+      ? pool.filter((c) => ![...c.words].some((w) => first.words.has(w)) && fits(`${subject}, ${first.name}, ${c.name}`))
+      : [];
+    const named = (first === null ? [] : partners.length > 0 ? [first, pick(partners)] : [first]).map((c) => c.name);
+    // A camera verb or lighting adjective the subject or a colour already says is the draft's one.
+    const carried = briefTerms([subject, ...named].join(', '));
+    const verb = CAMERA_VERB_FORMS[carried.cameraVerbs[0] ?? pick(CAMERA_VERBS)];
+    const light = carried.lightingAdjectives.length > 0 ? null : pick(LIGHTING_ADJECTIVES);
+    const used = new Set(contentWords([subject, ...named].join(' ')));
+    const surfaces = shuffled(SURFACE_NOUNS.filter((s) => !used.has(s)));
+    const slots: Slots = {
+      subject: nounPhrase(subject),
+      verb,
+      light,
+      colours: named,
+      surfaces: [surfaces[0]!, surfaces[1]!],
+      feel: moods.length ? pick(moods) : null,
+    };
+    drafts.push(write(FRAMES[(frameStart + i) % FRAMES.length]!(slots), rand, shuffled));
   }
   return drafts;
 }
 
-const a = (phrase: string): string => `${/^[aeiou]/i.test(phrase) ? 'an' : 'a'} ${phrase}`;
-const cap = (text: string): string => text[0]!.toUpperCase() + text.slice(1);
-
-/** Third person: "push in" → "pushes in", "pan" → "pans". */
-function third(verb: string): string {
-  const [head, ...rest] = verb.split(' ');
-  const h = head!;
-  const conjugated = /(s|sh|ch|x|z)$/.test(h) ? `${h}es` : `${h}s`;
-  return [conjugated, ...rest].join(' ');
-}
-
-/** Trims or pads with neutral cinematic words to about `target` words, keeping the verb and adjective. */
-function fit(text: string, _verb: string, _light: string, target: number): string {
-  const words = text.split(/\s+/);
-  if (words.length > target + 3) return words.slice(0, target).join(' ').replace(/,$/, '');
-  const pad = ['soft', 'contrast,', 'clean', 'composition'];
-  while (words.length < target - 3) words.push(pad[words.length % pad.length]!);
-  return words.join(' ');
+/** The parts joined, shortened by their optional parts if long, then finished to about 25 words. */
+function write(parts: Part[], rand: () => number, shuffled: <T>(list: readonly T[]) => T[]): string {
+  let kept = parts;
+  const text = (ps: Part[]): string => ps.map((p) => p.text).join(', ');
+  while (countWords(text(kept)) > BRIEF.words.max && kept.some((p) => p.optional))
+    kept = kept.filter((p) => p !== kept.findLast((q) => q.optional));
+  const { target, min, max } = BRIEF.words;
+  const aim = target - 2 + Math.floor(rand() * 5);
+  let words = countWords(text(kept));
+  const said = new Set(contentWords(text(kept)));
+  const finishing: Part[] = [];
+  const add = (phrase: string, upTo: number): void => {
+    const n = countWords(phrase);
+    if (words + n > upTo || contentWords(phrase).some((w) => said.has(w))) return;
+    finishing.push({ text: phrase });
+    contentWords(phrase).forEach((w) => said.add(w));
+    words += n;
+  };
+  const pool = shuffled(FINISHING_PHRASES);
+  for (const phrase of pool) if (words < aim) add(phrase, aim);
+  for (const phrase of pool) if (words < min) add(phrase, max);
+  const all = [...kept, ...finishing];
+  return capitalise(text(all));
 }
 
 export interface LlmConfig {
