@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { useEffect, useMemo } from 'react';
 import { Composer } from '../features/composer/Composer';
 import { GenerateForm } from '../features/generation/GenerateForm';
 import { QueuePanel } from '../features/generation/QueuePanel';
@@ -14,6 +14,10 @@ const TABS: { tab: SideTab; label: string; key: string }[] = [
 
 /** Whether the open side panel is collapsed to a narrow rail (F8): remembered across sessions. */
 export const sidePanelCollapsed = localFlag('onbrand.sidePanel.collapsed', false);
+/** Whether the side panel was open when the app was last used: it opens again with the first project. */
+const sidePanelOpen = localFlag('onbrand.sidePanel.open', false);
+/** Until the first project is open, the remembered state waits to be restored (and must not be overwritten). */
+let restoring = true;
 
 /** Collapses or expands the side panel (F8); a closed panel opens, expanded. */
 export function toggleSidePanel(): void {
@@ -43,13 +47,29 @@ export function showSideTab(tab: SideTab): void {
 /**
  * The right-hand panel: the Generate form or the prompt Composer (tabs; Ctrl+G and Ctrl+K) above,
  * the project's queue below. The key of the tab shown hides the panel; F8 collapses it to a rail
- * that keeps the queue's counts in view and gives the room to the images.
+ * that keeps the queue's counts in view and gives the room to the images. Open, collapsed or
+ * closed, it comes back as it was left.
  */
 export function SidePanel({ onSavePreset }: { onSavePreset(): void }) {
   const open = useStore((s) => s.generateOpen);
   const tab = useStore((s) => s.sideTab);
   const setTab = useStore((s) => s.setSideTab);
   const collapsed = sidePanelCollapsed.use();
+  const projectId = useStore((s) => s.currentProjectId);
+  useEffect(() => {
+    // The panel as it was left: open (full or as the rail) or closed, once there is a project to generate into.
+    if (!restoring || projectId === null) return;
+    if (sidePanelOpen.get() && !useStore.getState().generateOpen) toggleGenerate(true);
+    else restoring = false;
+  }, [projectId]);
+  useEffect(() => {
+    if (restoring && open) {
+      // Restored at start, the form does not take the keyboard from the images (it focuses its prompt when shown).
+      restoring = false;
+      if (document.activeElement instanceof HTMLElement && document.activeElement.closest('.side-panel')) document.activeElement.blur();
+    }
+    if (!restoring) sidePanelOpen.set(open);
+  }, [open]);
   if (!open) return null;
   if (collapsed) return <SideRail />;
   return (

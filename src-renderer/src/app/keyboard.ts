@@ -59,6 +59,8 @@ export function handleKey(event: KeyboardEvent, handlers: ShortcutHandlers): boo
     showSideTab('composer');
     return true;
   }
+  // A function key types nothing: the side panel's key (F8) works from the prompt too.
+  if (/^F\d{1,2}$/.test(event.key) && actionFor(keyOf(event)) === 'sidePanel') return runAction('sidePanel', handlers);
   if (typingTarget(event.target) || pressesControl(event)) return false;
   const action = actionFor(keyOf(event));
   if (!action) return false;

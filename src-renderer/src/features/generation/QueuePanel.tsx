@@ -60,11 +60,23 @@ export function jobDetails(job: Job): { label: string; field: string; value: str
   return rows;
 }
 
+/** Where a card's details go: level with the card, left of the panel that holds it. */
+interface Anchor {
+  top: number;
+  left: number;
+}
+
+function anchorOf(card: HTMLElement): Anchor {
+  const rect = card.getBoundingClientRect();
+  const panel = card.closest('aside')?.getBoundingClientRect();
+  return { top: rect.top, left: panel?.left ?? rect.left };
+}
+
 /**
  * A job's settings in full, beside the queue (over the images), while the pointer is on its card
  * or the keyboard is in it. Fixed to the window so the panel's scrolling does not clip it.
  */
-function JobDetailsCard({ job, anchor, id }: { job: Job; anchor: DOMRect; id: string }) {
+function JobDetailsCard({ job, anchor, id }: { job: Job; anchor: Anchor; id: string }) {
   const card = useRef<HTMLDivElement>(null);
   const [top, setTop] = useState(anchor.top);
   useLayoutEffect(() => {
@@ -94,7 +106,7 @@ function JobDetailsCard({ job, anchor, id }: { job: Job; anchor: DOMRect; id: st
 
 function JobRow({ job, canUp, canDown }: { job: Job; canUp: boolean; canDown: boolean }) {
   const progress = useStore((s) => s.jobProgress[job.id]);
-  const [anchor, setAnchor] = useState<DOMRect | null>(null);
+  const [anchor, setAnchor] = useState<Anchor | null>(null);
   const s = job.settings;
   const seeds = job.batchSize > 1 ? `seeds ${job.seed}–${job.seed + job.batchSize - 1}` : `seed ${job.seed}`;
   const name = `job ${job.id}`;
@@ -107,9 +119,9 @@ function JobRow({ job, canUp, canDown }: { job: Job; canUp: boolean; canDown: bo
       data-state={job.state}
       aria-label={`${STATE_LABELS[job.state]} ${name}`}
       aria-describedby={anchor ? detailsId : undefined}
-      onMouseEnter={(e) => setAnchor(e.currentTarget.getBoundingClientRect())}
+      onMouseEnter={(e) => setAnchor(anchorOf(e.currentTarget))}
       onMouseLeave={() => setAnchor(null)}
-      onFocus={(e) => setAnchor(e.currentTarget.getBoundingClientRect())}
+      onFocus={(e) => setAnchor(anchorOf(e.currentTarget))}
       onBlur={(e) => {
         if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setAnchor(null);
       }}
