@@ -17,6 +17,7 @@ import {
 } from './api/index.js';
 import { aggregatePalettes, checkSections } from './color/index.js';
 import { sizeForAspect } from './diffusion/index.js';
+import { generationFromText, imageHistogram } from './images/index.js';
 import { lintSettings } from './prompt/index.js';
 import type { Services } from './services.js';
 import { appPackage } from './util/index.js';
@@ -58,6 +59,20 @@ export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
       const changed = await services.curation.mark(projectId, changes);
       services.timelog.activity(projectId, 'curate');
       return changed;
+    },
+    'images.info': async ({ imageId }) => {
+      const image = services.images.get(imageId);
+      if (!image) throw new ApiError('not_found', `No image with id ${imageId}: it is no longer in the catalogue.`, 'imageId');
+      // Read only inside the catalogue's folders, as the image routes do.
+      const file = await services.media.resolve(image.path);
+      let histogram;
+      try {
+        histogram = await imageHistogram(file.path);
+      } catch {
+        throw new ApiError('io', `${image.fileName} could not be read as an image, so it has no histogram.`, 'imageId');
+      }
+      const parameters = services.images.parameters(imageId);
+      return { imageId, histogram, generation: parameters === null ? null : generationFromText(parameters) };
     },
     'images.import': async ({ projectId, paths }) => {
       services.projects.get(projectId);

@@ -13,6 +13,7 @@ import { sectionRequests } from './sections.js';
 import { exportEvents, exportRequests } from './export.js';
 import { promptRequests } from './prompt.js';
 import { modelEvents, modelRequests } from './models.js';
+import { imageInfoRequests } from './image-info.js';
 
 // ---- Shared shapes -------------------------------------------------------------------------
 
@@ -193,6 +194,7 @@ export const requests = {
   ...exportRequests,
   ...promptRequests,
   ...modelRequests,
+  ...imageInfoRequests,
 } as const;
 
 export type Requests = typeof requests;

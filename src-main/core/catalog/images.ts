@@ -156,6 +156,18 @@ export class ImageRepository {
     this.db.prepare('UPDATE images SET colour = ? WHERE id = ?').run(JSON.stringify({ ...colour, paletteKey }), id);
   }
 
+  /** The A1111 parameter text stored with an image (generated, or imported with its parameters); null when none. */
+  parameters(id: number): string | null {
+    const row = this.db.prepare('SELECT params FROM images WHERE id = ?').get(id) as { params: string | null } | undefined;
+    if (!row?.params) return null;
+    try {
+      const text = (JSON.parse(row.params) as { parameters?: unknown }).parameters;
+      return typeof text === 'string' ? text : null;
+    } catch {
+      return null;
+    }
+  }
+
   setSharpness(id: number, sharpness: number): void {
     this.db.prepare('UPDATE images SET sharpness = ? WHERE id = ?').run(sharpness, id);
   }

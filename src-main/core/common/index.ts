@@ -7,6 +7,16 @@ export { plainColourName } from './colour-names.js';
 export { baseColourName, proseColourNames } from './prose-colour-names.js';
 export { formatBytes, suggestModelName } from './format.js';
 export { MAX_BRAND_COLOURS, SETTING_LIMITS } from './limits.js';
+export { loraTags, type LoraTag } from './lora-tags.js';
 export { BRAND_LOOP_PRESET, DEFAULT_NAME_TEMPLATE, NAME_TOKENS, type NameToken } from './presets.js';
 export { SAMPLER_NAMES, type SamplerLabel } from './samplers.js';
+export {
+  CRISP_FROM,
+  SHARPNESS_CEILING,
+  SOFT_BELOW,
+  formatSharpness,
+  readSharpness,
+  type SharpnessReading,
+  type SharpnessWord,
+} from './sharpness.js';
 export { absolutePath, aspect, batches, exportPixels, hexColour, id, isAbsolutePath, position, seed, wholeNumber } from './schemas.js';

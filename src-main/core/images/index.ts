@@ -3,3 +3,4 @@ export { MediaAccess, isInside, type MediaFile } from './media.js';
 export { scanPaths } from './scan.js';
 export { THUMBNAIL_SIZE, thumbnailRelativePath, writeThumbnail } from './thumbnails.js';
 export { ThumbnailRepair } from './thumbnail-repair.js';
+export { generationFromText, imageHistogram } from './info.js';

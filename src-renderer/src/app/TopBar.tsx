@@ -3,6 +3,7 @@ import { MAX_CELL, MIN_CELL } from '../features/grid/slice';
 import { openLibrary } from '../features/models';
 import { openProject } from '../features/projects/actions';
 import { useStore } from '../store';
+import { showSideTab, sidePanelCollapsed } from './SidePanel';
 
 export type DialogKind = 'new-project' | 'rename-project' | 'import' | 'save-preset' | 'time-cost' | 'keys' | 'export' | null;
 
@@ -55,7 +56,8 @@ export function TopBar({ openDialog }: { openDialog(kind: DialogKind): void }) {
       <button
         type="button"
         aria-pressed={generateOpen}
-        onClick={() => toggleGenerate()}
+        // A collapsed panel expands on the Generate tab; an open one closes.
+        onClick={() => (generateOpen && sidePanelCollapsed.get() ? showSideTab('generate') : toggleGenerate())}
         disabled={!hasProject}
         title="Generate panel: prompt, settings and queue (Ctrl+G)"
       >

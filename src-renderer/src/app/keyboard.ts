@@ -1,10 +1,11 @@
 import { mark, redo, toggleCompare, toggleFullscreen, undo } from '../features/curation/actions';
-import { toggleSideTab } from '../features/generation/actions';
+import { infoPanelKey } from '../features/loupe/InfoPanel';
 import { openLibrary } from '../features/models/actions';
 import { reportActivity } from '../features/timecost/actions';
 import { zoomAtPointer } from '../shared/zoom';
 import { useStore } from '../store';
 import { actionFor, keyOf, type Action } from './keymap';
+import { showSideTab, toggleSidePanel } from './SidePanel';
 
 /** True when a key press belongs to a text field, not to the app's shortcuts. */
 function typingTarget(target: EventTarget | null): boolean {
@@ -51,13 +52,15 @@ export interface ShortcutHandlers {
 export function handleKey(event: KeyboardEvent, handlers: ShortcutHandlers): boolean {
   const mod = event.ctrlKey || event.metaKey;
   if (mod && !event.altKey && !event.shiftKey && event.key.toLowerCase() === 'g') {
-    toggleSideTab('generate');
+    showSideTab('generate');
     return true;
   }
   if (mod && !event.altKey && !event.shiftKey && event.key.toLowerCase() === 'k') {
-    toggleSideTab('composer');
+    showSideTab('composer');
     return true;
   }
+  // A function key types nothing: the side panel's key (F8) works from the prompt too.
+  if (/^F\d{1,2}$/.test(event.key) && actionFor(keyOf(event)) === 'sidePanel') return runAction('sidePanel', handlers);
   if (typingTarget(event.target) || pressesControl(event)) return false;
   const action = actionFor(keyOf(event));
   if (!action) return false;
@@ -81,6 +84,7 @@ const BOARD_ACTIONS = new Set<Action>([
   'timeCost',
   'exportImages',
   'modelLibrary',
+  'sidePanel',
 ]);
 
 /** Runs one action (a key or a toolbar button); false when it does not apply here. */
@@ -242,6 +246,12 @@ export function runAction(action: Action, handlers: ShortcutHandlers): boolean {
       return true;
     case 'modelLibrary':
       openLibrary();
+      return true;
+    case 'infoPanel':
+      infoPanelKey();
+      return true;
+    case 'sidePanel':
+      toggleSidePanel();
       return true;
   }
 }

@@ -55,6 +55,8 @@ export const ACTIONS = {
   moodBoard: 'Mood board (toggles)',
   sections: 'Page sections and their colour check (toggles)',
   modelLibrary: 'Models: download, import and remove Stable Diffusion models',
+  infoPanel: 'Info panel in the loupe: histogram and generation parameters (toggles)',
+  sidePanel: 'Collapse or expand the side panel (Generate, Composer, queue)',
 } as const;
 
 export type Action = keyof typeof ACTIONS;
@@ -110,6 +112,9 @@ const COMMON: Omit<Keymap, 'loupe' | 'lightsOut'> = {
   moodBoard: ['b'],
   sections: ['shift+s'],
   modelLibrary: ['shift+m'],
+  // Lightroom: I for the loupe's info, F8 for the right-hand panels.
+  infoPanel: ['i'],
+  sidePanel: ['f8'],
 };
 
 export const PRESETS: Record<PresetName, Keymap> = {

@@ -1,5 +1,6 @@
-import { useMemo } from 'react';
+import { useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { Job } from '../../../../src-main/core/api/index';
+import { loraTags } from '../../../../src-main/core/common/index';
 import { useStore } from '../../store';
 import { cancelJob, moveJob, retryJob, setQueuePaused } from './actions';
 import { movePosition, projectJobs, type JobProgress } from './slice';
@@ -31,11 +32,85 @@ function imageLine(job: Job, progress: JobProgress | undefined): string {
   return `${job.imagesDone} of ${n} image${n === 1 ? '' : 's'}`;
 }
 
+/** The settings a job runs with, every one, as the hover card lists them. */
+export function jobDetails(job: Job): { label: string; field: string; value: string }[] {
+  const s = job.settings;
+  const loras = loraTags(job.prompt);
+  const rows = [
+    { label: 'Prompt', field: 'prompt', value: job.prompt || '—' },
+    { label: 'Negative prompt', field: 'negative', value: job.negativePrompt || '—' },
+    { label: 'Size', field: 'size', value: `${s.width} × ${s.height} (${s.aspect})` },
+    {
+      label: 'Batch',
+      field: 'batch',
+      value: `${job.batchSize} image${job.batchSize === 1 ? '' : 's'}, ${job.batchSize > 1 ? `seeds ${job.seed}–${job.seed + job.batchSize - 1}` : `seed ${job.seed}`}`,
+    },
+    { label: 'Sampler', field: 'sampler', value: s.sampler },
+    { label: 'Steps', field: 'steps', value: String(s.steps) },
+    { label: 'CFG', field: 'cfg', value: String(s.cfg) },
+    { label: 'Seed', field: 'seed', value: String(job.seed) },
+    { label: 'Model', field: 'model', value: s.model },
+    {
+      label: 'LoRAs',
+      field: 'loras',
+      value: loras.length === 0 ? 'none' : loras.map((l) => (l.weight === null ? l.name : `${l.name} × ${l.weight}`)).join(', '),
+    },
+  ];
+  if (job.gpuSeconds > 0) rows.push({ label: 'GPU time', field: 'gpu', value: formatEta(job.gpuSeconds * 1000) });
+  return rows;
+}
+
+/** Where a card's details go: level with the card, left of the panel that holds it. */
+interface Anchor {
+  top: number;
+  left: number;
+}
+
+function anchorOf(card: HTMLElement): Anchor {
+  const rect = card.getBoundingClientRect();
+  const panel = card.closest('aside')?.getBoundingClientRect();
+  return { top: rect.top, left: panel?.left ?? rect.left };
+}
+
+/**
+ * A job's settings in full, beside the queue (over the images), while the pointer is on its card
+ * or the keyboard is in it. Fixed to the window so the panel's scrolling does not clip it.
+ */
+function JobDetailsCard({ job, anchor, id }: { job: Job; anchor: Anchor; id: string }) {
+  const card = useRef<HTMLDivElement>(null);
+  const [top, setTop] = useState(anchor.top);
+  useLayoutEffect(() => {
+    const height = card.current?.offsetHeight ?? 0;
+    setTop(Math.max(8, Math.min(anchor.top, window.innerHeight - height - 8)));
+  }, [anchor]);
+  return (
+    <div
+      ref={card}
+      id={id}
+      className="job-details"
+      role="tooltip"
+      data-testid="job-details"
+      style={{ top, right: Math.max(8, window.innerWidth - anchor.left + 8) }}
+    >
+      <dl>
+        {jobDetails(job).map((row) => (
+          <div key={row.field} className="info-row" data-field={row.field}>
+            <dt>{row.label}</dt>
+            <dd>{row.value}</dd>
+          </div>
+        ))}
+      </dl>
+    </div>
+  );
+}
+
 function JobRow({ job, canUp, canDown }: { job: Job; canUp: boolean; canDown: boolean }) {
   const progress = useStore((s) => s.jobProgress[job.id]);
+  const [anchor, setAnchor] = useState<Anchor | null>(null);
   const s = job.settings;
   const seeds = job.batchSize > 1 ? `seeds ${job.seed}–${job.seed + job.batchSize - 1}` : `seed ${job.seed}`;
   const name = `job ${job.id}`;
+  const detailsId = `job-${job.id}-details`;
   return (
     <li
       className={`job ${job.state}`}
@@ -43,7 +118,15 @@ function JobRow({ job, canUp, canDown }: { job: Job; canUp: boolean; canDown: bo
       data-job-id={job.id}
       data-state={job.state}
       aria-label={`${STATE_LABELS[job.state]} ${name}`}
+      aria-describedby={anchor ? detailsId : undefined}
+      onMouseEnter={(e) => setAnchor(anchorOf(e.currentTarget))}
+      onMouseLeave={() => setAnchor(null)}
+      onFocus={(e) => setAnchor(anchorOf(e.currentTarget))}
+      onBlur={(e) => {
+        if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setAnchor(null);
+      }}
     >
+      {anchor && <JobDetailsCard job={job} anchor={anchor} id={detailsId} />}
       <div className="job-preview-box">
         {progress?.preview ? (
           <img
@@ -63,9 +146,7 @@ function JobRow({ job, canUp, canDown }: { job: Job; canUp: boolean; canDown: bo
             {imageLine(job, progress)}
           </span>
         </div>
-        <p className="job-prompt" title={job.prompt}>
-          {job.prompt}
-        </p>
+        <p className="job-prompt">{job.prompt}</p>
         {job.state === 'running' && (
           <div className="job-progress-line">
             <progress
@@ -85,7 +166,7 @@ function JobRow({ job, canUp, canDown }: { job: Job; canUp: boolean; canDown: bo
             {job.error}
           </p>
         )}
-        <p className="job-meta muted" title={`Negative: ${job.negativePrompt || '(none)'}`}>
+        <p className="job-meta muted">
           {s.model} · {s.width}×{s.height} · {s.sampler} · {s.steps} steps · CFG {s.cfg} · {seeds}
         </p>
       </div>
@@ -142,13 +223,27 @@ export function QueuePanel() {
   const waiting = jobs.filter((j) => j.state === 'queued').length;
   const running = jobs.filter((j) => j.state === 'running').length;
 
+  // Empty, the queue is one line, so the form above (prompt, template errors) keeps the height.
+  const empty = jobs.length === 0;
   return (
-    <section className="queue" aria-labelledby="queue-title" data-testid="queue-panel">
+    <section
+      className={empty ? 'queue collapsed' : 'queue'}
+      aria-labelledby="queue-title"
+      data-testid="queue-panel"
+      data-collapsed={empty}
+      title={empty ? 'No jobs in this project yet. Write a prompt above and press Queue (Ctrl+Enter).' : undefined}
+    >
       <header className="panel-head">
         <h2 id="queue-title">Queue</h2>
         <span className="muted" data-testid="queue-counts">
-          {running > 0 ? `${running} running · ` : ''}
-          {waiting} waiting{paused ? ' · paused' : ''}
+          {empty ? (
+            <>empty{paused ? ' · paused' : ''}</>
+          ) : (
+            <>
+              {running > 0 ? `${running} running · ` : ''}
+              {waiting} waiting{paused ? ' · paused' : ''}
+            </>
+          )}
         </span>
         <span className="spacer" />
         <button
@@ -161,9 +256,7 @@ export function QueuePanel() {
           {paused ? '▶ Resume' : '❚❚ Pause'}
         </button>
       </header>
-      {jobs.length === 0 ? (
-        <p className="muted queue-empty">No jobs in this project yet. Write a prompt above and press Queue (Ctrl+Enter).</p>
-      ) : (
+      {!empty && (
         <ol className="jobs">
           {jobs.map((job) => (
             <JobRow

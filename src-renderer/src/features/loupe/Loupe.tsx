@@ -6,6 +6,7 @@ import { zoomAtPointer } from '../../shared/zoom';
 import { useStore } from '../../store';
 import { selectedImage } from '../grid/slice';
 import { reportActivity } from '../timecost/actions';
+import { InfoPanel } from './InfoPanel';
 import { ZoomImage } from './ZoomImage';
 
 /** One image at full resolution, fit to the window or at 100 %, with its neighbours preloaded for instant stepping. */
@@ -43,6 +44,7 @@ export function Loupe() {
           <Marks image={image} />
           <BrandBadge image={image} />
         </div>
+        <InfoPanel image={image} />
       </div>
       <div className="loupe-bar">
         <button type="button" onClick={() => setMode('grid')} title="Back to the grid (G or Esc)">
