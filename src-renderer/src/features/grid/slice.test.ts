@@ -16,6 +16,7 @@ function image(id: number): ImageSummary {
     height: 64,
     rating: 0,
     flag: 'none',
+    label: 'none',
     seed: id,
     createdAt: '',
     jobId: null,
