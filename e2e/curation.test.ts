@@ -42,6 +42,14 @@ const active = (): Promise<number> => page.locator('.cell.selected').getAttribut
 const shownIds = (): Promise<number[]> =>
   page.locator('.cell').evaluateAll((cells) => cells.map((c) => Number((c as HTMLElement).dataset.imageId)));
 const cell = (id: number) => page.locator(`.cell[data-image-id="${id}"]`);
+/** The Auto-advance box, under More ▾ (opened and closed again with Esc; the keys stay with the grid). */
+async function autoAdvance(): Promise<boolean> {
+  await page.getByRole('button', { name: 'More ▾' }).click();
+  const checked = await page.getByLabel('Auto-advance').isChecked();
+  await page.keyboard.press('Escape');
+  await page.getByRole('group', { name: 'More culling controls' }).waitFor({ state: 'detached' });
+  return checked;
+}
 
 /** Ids in capture order, as the grid first showed them. */
 let ids: number[] = [];
@@ -65,14 +73,14 @@ describe('curation', () => {
     expect(await active()).toBe(ids[0]);
 
     await page.keyboard.press('CapsLock');
-    await expect(page.getByLabel('Auto-advance').isChecked()).resolves.toBe(true);
+    await expect(autoAdvance()).resolves.toBe(true);
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('4');
     await page.keyboard.press('5');
     await page.keyboard.press('2');
     expect(await active()).toBe(ids[4]);
     await page.keyboard.press('CapsLock');
-    await expect(page.getByLabel('Auto-advance').isChecked()).resolves.toBe(false);
+    await expect(autoAdvance()).resolves.toBe(false);
     await expect
       .poll(async () =>
         (await catalogue())

@@ -49,6 +49,15 @@ function controlKeeps(target: EventTarget | null, event: KeyboardEvent): boolean
   return press && (['BUTTON', 'A', 'SUMMARY'].includes(target.tagName) || target.getAttribute('role') === 'button');
 }
 
+/** True when the focus came by the keyboard (Tab): the browser shows its focus ring then. */
+function reachedByKeyboard(target: HTMLElement): boolean {
+  try {
+    return target.matches(':focus-visible');
+  } catch {
+    return true;
+  }
+}
+
 /**
  * Controls that are not text fields give the keyboard back after use with the pointer: a button
  * clicked, a checkbox ticked, a value chosen in a select lose the focus, so the next key (Space, →,
@@ -125,12 +134,14 @@ export function handleKey(event: KeyboardEvent, handlers: ShortcutHandlers): boo
     return true;
   }
   const focused = event.target instanceof HTMLElement && event.target !== document.body ? event.target : null;
+  // A control focused by the pointer (or given the focus back by a closing dialog) holds no key.
+  const holding = focused !== null && (isTextField(focused) || reachedByKeyboard(focused));
   if (event.key === 'Escape' && focused && !event.ctrlKey && !event.metaKey && !event.altKey) {
     // Esc always gives the keyboard back to the grid or the loupe: the field or control lets go.
     focused.blur();
-    return true;
+    if (holding) return true;
   }
-  if (controlKeeps(event.target, event)) return false;
+  if (holding && controlKeeps(focused, event)) return false;
   const action = actionFor(keyOf(event));
   if (!action) return false;
   const handled = runAction(action, handlers);

@@ -7,10 +7,10 @@ import { downloadSelection, mark, redo, toggleCompare, toggleFullscreen, toggleL
 import { LABELS } from './ColourLabel';
 
 const FLAG_FILTERS: { value: FlagFilter; label: string }[] = [
-  { value: 'all', label: 'All but Maybe Later' },
+  { value: 'all', label: 'All but rejected' },
   { value: 'picks', label: 'Picks' },
   { value: 'unflagged', label: 'Unflagged' },
-  { value: 'rejected', label: 'Maybe Later (rejected)' },
+  { value: 'rejected', label: 'Maybe Later' },
 ];
 
 const LABEL_FILTERS: { value: LabelFilter; label: string }[] = [
@@ -75,7 +75,7 @@ export function CurationBar({ onCheatSheet }: { onCheatSheet(): void }) {
         </button>
         <select
           aria-label="Minimum rating"
-          title="Rating filter (Ctrl+0…Ctrl+5)"
+          title="Rating filter: N stars and up (Ctrl+0…Ctrl+5)"
           value={filter.minRating}
           onChange={(e) => setFilter({ minRating: Number(e.target.value) })}
         >
@@ -83,13 +83,13 @@ export function CurationBar({ onCheatSheet }: { onCheatSheet(): void }) {
           {[1, 2, 3, 4, 5].map((n) => (
             <option key={n} value={n}>
               {'★'.repeat(n)}
-              {n < 5 ? ' and up' : ''}
+              {n < 5 ? '+' : ''}
             </option>
           ))}
         </select>
         <select
           aria-label="Flag filter"
-          title="Flag filter (M: Maybe Later)"
+          title="Flag filter; Maybe Later holds the rejected images (M)"
           value={filter.flag}
           onChange={(e) => setFilter({ flag: e.target.value as FlagFilter })}
         >

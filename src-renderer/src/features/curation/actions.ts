@@ -52,6 +52,18 @@ const markQueue = new KeyedQueue<number>();
  */
 const wanted = new Map<number, { call: number; marks: MarkStep['after'] }>();
 let calls = 0;
+/** Mark calls in flight that move each image's file (into or out of Maybe Later). */
+const moves = new Map<number, number>();
+
+function countMoves(ids: readonly number[], by: 1 | -1): void {
+  if (ids.length === 0) return;
+  for (const id of ids) {
+    const n = (moves.get(id) ?? 0) + by;
+    if (n > 0) moves.set(id, n);
+    else moves.delete(id);
+  }
+  useStore.getState().setMoving([...moves.keys()]);
+}
 
 /** Images as fetched, with the marks made here that the core has not answered yet on top. */
 export function withPendingMarks(images: ImageSummary[]): ImageSummary[] {
@@ -75,6 +87,9 @@ async function apply(steps: MarkStep[], side: 'before' | 'after', reveal = false
     return image ? [{ ...image, ...s[side] }] : [];
   });
   const started = Date.now();
+  // Until the core answers, the file is on its way and its new path unknown: the loupe waits for it.
+  const moving = steps.filter((s) => (s.before.flag === 'reject') !== (s.after.flag === 'reject')).map((s) => s.imageId);
+  countMoves(moving, 1);
   for (const s of steps) {
     localMarks.set(s.imageId, started);
     wanted.set(s.imageId, { call, marks: s[side] });
@@ -110,6 +125,7 @@ async function apply(steps: MarkStep[], side: 'before' | 'after', reveal = false
     return false;
   } finally {
     for (const s of steps) if (newest(s.imageId)) wanted.delete(s.imageId);
+    countMoves(moving, -1);
   }
 }
 

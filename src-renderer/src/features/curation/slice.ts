@@ -34,6 +34,9 @@ export interface CurationSlice {
   zoom: Zoom;
   /** The images compare shows side by side (2 to 4). */
   compareIds: number[];
+  /** Images whose file is being moved (a reject, or its undo): their full-size file is not loaded meanwhile. */
+  moving: number[];
+  setMoving(moving: number[]): void;
   pushHistory(steps: MarkStep[]): void;
   /** Moves the last action from past to future (undo) or back (redo); returns it. */
   takeUndo(): MarkStep[] | undefined;
@@ -55,6 +58,8 @@ export const createCurationSlice: Slice<CurationSlice> = (set, get) => ({
   lightsOut: false,
   zoom: { on: false, scale: 1, cx: 0.5, cy: 0.5 },
   compareIds: [],
+  moving: [],
+  setMoving: (moving) => set({ moving }),
   pushHistory: (steps) => set((state) => ({ past: [...state.past.slice(-MAX_HISTORY + 1), steps], future: [] })),
   takeUndo: () => {
     const { past, future } = get();

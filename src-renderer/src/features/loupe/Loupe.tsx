@@ -19,18 +19,19 @@ export function Loupe() {
   const setMode = useStore((s) => s.setMode);
   const zoom = useStore((s) => s.zoom);
   const [loadedId, setLoadedId] = useState<number | null>(null);
+  const moving = useStore((s) => s.moving);
   const client = getClient();
 
   useEffect(() => {
     // Decoded ahead, so stepping shows the full image at once.
     for (const i of [selected + 1, selected - 1, selected + 2]) {
       const neighbour = images[i];
-      if (!neighbour) continue;
+      if (!neighbour || moving.includes(neighbour.id)) continue;
       const img = new Image();
       img.src = client.mediaUrl(neighbour.path);
       img.decode().catch(() => undefined);
     }
-  }, [selected, images, client]);
+  }, [selected, images, client, moving]);
 
   if (!image) return <div className="empty">No image in this view.</div>;
   const step = (by: number): void => {

@@ -19,6 +19,8 @@ interface ZoomImageProps {
 export function ZoomImage({ image, testId, onLoaded, loaded }: ZoomImageProps) {
   const zoom = useStore((s) => s.zoom);
   const setZoom = useStore((s) => s.setZoom);
+  // A file being moved (a reject undone) is loaded once the core says where it is now.
+  const moving = useStore((s) => s.moving.includes(image.id));
   const box = useRef<HTMLDivElement>(null);
   const drag = useRef<{ x: number; y: number; cx: number; cy: number } | null>(null);
   const [size, setSize] = useState({ width: 0, height: 0 });
@@ -104,21 +106,23 @@ export function ZoomImage({ image, testId, onLoaded, loaded }: ZoomImageProps) {
       onPointerUp={() => (drag.current = null)}
       onPointerCancel={() => (drag.current = null)}
     >
-      {image.thumbPath && !loaded && !zoom.on && (
+      {image.thumbPath && (!loaded || moving) && !zoom.on && (
         <img className="loupe-image loupe-placeholder" src={client.mediaUrl(image.thumbPath)} alt="" draggable={false} />
       )}
-      <img
-        key={image.id}
-        className="loupe-image"
-        data-testid={testId}
-        data-image-id={image.id}
-        data-loaded={loaded ? 'true' : 'false'}
-        src={client.mediaUrl(image.path)}
-        alt={image.fileName}
-        draggable={false}
-        style={style}
-        onLoad={() => onLoaded?.(image.id)}
-      />
+      {!moving && (
+        <img
+          key={image.id}
+          className="loupe-image"
+          data-testid={testId}
+          data-image-id={image.id}
+          data-loaded={loaded ? 'true' : 'false'}
+          src={client.mediaUrl(image.path)}
+          alt={image.fileName}
+          draggable={false}
+          style={style}
+          onLoad={() => onLoaded?.(image.id)}
+        />
+      )}
     </div>
   );
 }
