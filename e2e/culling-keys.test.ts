@@ -101,6 +101,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   errors = watchErrors(page);
+  // A failed request names its URL among the errors (the browser's console line does not).
   page.on('response', (r) => r.status() >= 400 && errors.push(`${r.status()} ${r.request().method()} ${r.url()}`));
 });
 
@@ -321,7 +322,7 @@ describe('culling keys with the side panel open', () => {
     await page.keyboard.press('g');
     await page.getByTestId('grid').waitFor();
     await expect(cell(id).locator('.colour-label.yellow').count()).resolves.toBe(1);
-    // Ctrl+A, then 8: the whole view green but the one already... every image gets green.
+    // Ctrl+A, then 8: every image shown gets green (one step; the one green already stays).
     await page.keyboard.press('Control+a');
     await page.keyboard.press('8');
     await expect.poll(async () => (await catalogue()).filter((i) => i.label === 'green').length).toBe(COUNT - 1);
