@@ -62,6 +62,8 @@ describe('colour', () => {
     await expect(cell('teal').getByTestId('brand-badge').getAttribute('data-hex')).resolves.toBe('#00E0FF');
     await screenshot(page, 'colour-badges');
 
+    // The brand filter and the sort are under More ▾ (issue 18: one row of curation controls).
+    await page.getByRole('button', { name: 'More ▾' }).click();
     await page.getByLabel('Brand colour present').check();
     await expect.poll(() => page.locator('.cell').count()).toBe(3);
     await expect(cell('grey').count()).resolves.toBe(0);
@@ -69,6 +71,7 @@ describe('colour', () => {
     await page.getByLabel('Sort', { exact: true }).selectOption('brand');
     await expect.poll(() => page.locator('.cell').last().getAttribute('data-image-id')).toBe(String(idOf.grey));
     await page.getByLabel('Sort', { exact: true }).selectOption('capture');
+    await page.keyboard.press('Escape');
 
     // The loupe shows the badge too.
     await cell('magenta').dblclick();

@@ -56,6 +56,10 @@ export interface Project {
 
 export type ImageFlag = 'none' | 'pick' | 'reject';
 
+/** Lightroom's colour labels (keys 6–9), one per image; 'none' when it has none. */
+export const COLOUR_LABELS = ['none', 'red', 'yellow', 'green', 'blue'] as const;
+export type ColourLabel = (typeof COLOUR_LABELS)[number];
+
 /** One image as the grid needs it: small, so a 10,000-image project lists fast. */
 export interface ImageSummary {
   id: number;
@@ -69,6 +73,8 @@ export interface ImageSummary {
   height: number;
   rating: number;
   flag: ImageFlag;
+  /** The colour label (6 red, 7 yellow, 8 green, 9 blue). */
+  label: ColourLabel;
   seed: number | null;
   createdAt: string;
   /** The generation job that made it (null for imports). */
@@ -89,11 +95,12 @@ export interface ImageColour {
   colourName: string;
 }
 
-/** One rating/flag change; absent fields stay as they are. */
+/** One rating/flag/label change; absent fields stay as they are. */
 export interface MarkChange {
   imageId: number;
   rating?: number | undefined;
   flag?: ImageFlag | undefined;
+  label?: ColourLabel | undefined;
 }
 
 export type SkipReason = 'not_found' | 'not_an_image' | 'unsupported_format' | 'unreadable' | 'too_large' | 'duplicate';
@@ -170,6 +177,7 @@ export const requests = {
                 imageId: id,
                 rating: z.number().int('must be a whole number').min(0, 'must be 0 to 5').max(5, 'must be 0 to 5').optional(),
                 flag: z.enum(['none', 'pick', 'reject'], { error: 'must be none, pick or reject' }).optional(),
+                label: z.enum(COLOUR_LABELS, { error: 'must be none, red, yellow, green or blue' }).optional(),
               })
               .strict(),
           )
@@ -221,6 +229,7 @@ const imageSummarySchema: z.ZodType<ImageSummary> = z.object({
   height: z.number().int(),
   rating: z.number().int().min(0).max(5),
   flag: z.enum(['none', 'pick', 'reject']),
+  label: z.enum(COLOUR_LABELS),
   seed: z.number().int().nullable(),
   createdAt: z.string(),
   jobId: z.number().int().nullable(),

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { ImageColour, ImageFlag, ImageSummary } from '../api/index.js';
+import type { ColourLabel, ImageColour, ImageFlag, ImageSummary } from '../api/index.js';
 import type { CatalogDb } from './database.js';
 
 interface ImageRow {
@@ -10,6 +10,7 @@ interface ImageRow {
   height: number;
   rating: number;
   flag: ImageFlag;
+  label: ColourLabel;
   seed: number | null;
   thumb_path: string | null;
   created_at: string;
@@ -40,7 +41,7 @@ export interface NewImage {
 }
 
 const SELECT = `
-  SELECT p.palette AS palette_key, i.id, i.project_id, i.path, i.width, i.height, i.rating, i.flag, i.seed, i.thumb_path, i.created_at, p.folder,
+  SELECT p.palette AS palette_key, i.id, i.project_id, i.path, i.width, i.height, i.rating, i.flag, i.label, i.seed, i.thumb_path, i.created_at, p.folder,
          i.job_id, i.params, i.sharpness, i.colour
   FROM images i JOIN projects p ON p.id = i.project_id`;
 
@@ -140,6 +141,10 @@ export class ImageRepository {
       .run(marks.rating, marks.flag, marks.path, marks.originalPath, id);
   }
 
+  setLabel(id: number, label: ColourLabel): void {
+    this.db.prepare('UPDATE images SET label = ? WHERE id = ?').run(label, id);
+  }
+
   /** Images whose file was being moved (reject / restore) when the app stopped. */
   withOriginalPath(): { id: number; folder: string; path: string; originalPath: string; flag: ImageFlag }[] {
     return (
@@ -196,6 +201,7 @@ export class ImageRepository {
       height: row.height,
       rating: row.rating,
       flag: row.flag,
+      label: row.label,
       seed: row.seed,
       createdAt: row.created_at,
       jobId: row.job_id,

@@ -353,6 +353,7 @@ describe('upgrading across every step', () => {
         sharpness: null,
         original_path: null,
         colour: null,
+        label: 'none',
       })),
     );
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');

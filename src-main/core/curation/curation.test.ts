@@ -85,6 +85,23 @@ describe('ratings and flags', () => {
       rpc.invoke('images.mark', { projectId: other.id, changes: [{ imageId: images[0]!.id, rating: 1 }] }),
     ).rejects.toMatchObject({ code: 'not_found' });
   });
+
+  it('stores colour labels beside the rating and flag, through a reject and back; refuses an unknown colour', async () => {
+    const rpc = createRpc(services, 'cli');
+    const image = images[1]!;
+    expect(image.label).toBe('none');
+    await rpc.invoke('images.mark', { projectId, changes: [{ imageId: image.id, label: 'red', rating: 2 }] });
+    expect(services.images.get(image.id)).toMatchObject({ label: 'red', rating: 2, flag: 'none' });
+    const [rejected] = (await rpc.invoke('images.mark', { projectId, changes: [{ imageId: image.id, flag: 'reject' }] })) as ImageSummary[];
+    expect(rejected).toMatchObject({ label: 'red', flag: 'reject' });
+    await rpc.invoke('images.mark', { projectId, changes: [{ imageId: image.id, flag: 'none', label: 'blue' }] });
+    expect(services.images.get(image.id)).toMatchObject({ label: 'blue', flag: 'none', path: image.path });
+    await expect(rpc.invoke('images.mark', { projectId, changes: [{ imageId: image.id, label: 'purple' }] })).rejects.toMatchObject({
+      code: 'invalid_input',
+      field: 'changes.0.label',
+      message: expect.stringContaining('must be none, red, yellow, green or blue'),
+    });
+  });
 });
 
 describe('_Rejected/Maybe Later', () => {

@@ -1,5 +1,5 @@
 /**
- * Ratings, flags and the "_Rejected/Maybe Later" collection. Every change is stored at once.
+ * Ratings, flags, colour labels and the "_Rejected/Maybe Later" collection. Every change is stored at once.
  * Rejecting moves the file into `<project>/_Rejected/Maybe Later/`; un-rejecting moves it back:
  * never deleted, never overwriting another file. The catalogue is updated before the move and
  * remembers the other location until the move is done, so a crash in between is finished on the
@@ -30,7 +30,7 @@ export class Curation {
   ) {}
 
   /**
-   * Applies rating/flag changes in order; returns the changed images. Calls that touch the same
+   * Applies rating/flag/label changes in order; returns the changed images. Calls that touch the same
    * image run in the order they came, each after the one before has finished: a reject moves the
    * file across awaits, and an undo read while it moved would see the old flag and be lost.
    */
@@ -72,6 +72,8 @@ export class Curation {
       } else {
         this.images.setMarks(row.id, { rating, flag, path: row.path, originalPath: row.originalPath });
       }
+      // The label is no file matter: stored once the rating and flag (and any move) are.
+      if (change.label !== undefined) this.images.setLabel(row.id, change.label);
       changed.push(this.images.get(row.id)!);
     }
     if (changed.length) this.events.emit('images.updated', { projectId, images: changed });

@@ -19,7 +19,7 @@ import { KeysDialog } from './KeysDialog';
 import { SidePanel } from './SidePanel';
 import { StatusBar } from './StatusBar';
 import { TopBar, type DialogKind } from './TopBar';
-import { handleKey } from './keyboard';
+import { giveKeysBackAfterUse, handleKey } from './keyboard';
 
 export function App() {
   const [dialog, setDialog] = useState<DialogKind>(null);
@@ -41,6 +41,8 @@ export function App() {
   // closed must not swallow the first key after it (the effect re-runs only after the paint).
   const dialogRef = useRef<DialogKind>(dialog);
   dialogRef.current = dialog;
+
+  useEffect(() => giveKeysBackAfterUse(), []);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent): void => {

@@ -89,8 +89,10 @@ export function KeysDialog({ onClose }: { onClose(): void }) {
           </table>
         </div>
         <p className="muted small">
-          Ctrl+G opens the Generate panel, Ctrl+K its prompt Composer. In a browser tab, the browser may keep Ctrl+1…5 (tabs): use the
-          Rating filter or remap. Keys are comma-separated when remapping (e.g. <kbd>ctrl+shift+3</kbd>); they are saved in this browser.
+          Ctrl+G opens the Generate panel, Ctrl+K its prompt Composer. Esc gives the keys back to the grid or the loupe from any field or
+          control; a filter, box or button used with the mouse gives them back by itself. In a browser tab, the browser may keep Ctrl+1…5
+          (tabs): use the Rating filter or remap. Keys are comma-separated when remapping (e.g. <kbd>ctrl+shift+3</kbd>); they are saved in
+          this browser.
         </p>
         <div className="modal-actions">
           <button type="button" onClick={() => update({ ...settings, overrides: {} })}>

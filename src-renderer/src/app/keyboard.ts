@@ -1,4 +1,4 @@
-import { mark, redo, toggleCompare, toggleFullscreen, undo } from '../features/curation/actions';
+import { mark, redo, stepZoom, toggleCompare, toggleFullscreen, toggleLabel, undo } from '../features/curation/actions';
 import { infoPanelKey } from '../features/loupe/InfoPanel';
 import { openLibrary } from '../features/models/actions';
 import { reportActivity } from '../features/timecost/actions';
@@ -7,16 +7,88 @@ import { useStore } from '../store';
 import { actionFor, keyOf, type Action } from './keymap';
 import { showSideTab, toggleSidePanel } from './SidePanel';
 
-/** True when a key press belongs to a text field, not to the app's shortcuts. */
-function typingTarget(target: EventTarget | null): boolean {
-  if (!(target instanceof HTMLElement)) return false;
-  return target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName);
+/** Inputs that take typing: they keep every key but Esc. */
+const TEXT_INPUTS = new Set([
+  'text',
+  'search',
+  'email',
+  'url',
+  'tel',
+  'password',
+  'number',
+  'date',
+  'time',
+  'datetime-local',
+  'month',
+  'week',
+]);
+/** The keys a focused select, slider or radio needs for itself (to choose); every other key is the app's. */
+const CHOOSING_KEYS = new Set(['ArrowUp', 'ArrowDown', 'PageUp', 'PageDown', 'Home', 'End']);
+
+/** True when the focused element takes typing (a text field): the app's keys wait until Esc. */
+function isTextField(target: HTMLElement): boolean {
+  if (target.isContentEditable || target.tagName === 'TEXTAREA') return true;
+  return target instanceof HTMLInputElement && TEXT_INPUTS.has(target.type);
 }
 
-/** True when Enter or Space would press a focused control (a button, a link): the control keeps it. */
-function pressesControl(event: KeyboardEvent): boolean {
-  if (event.key !== 'Enter' && event.key !== ' ') return false;
-  return event.target instanceof HTMLElement && ['BUTTON', 'A', 'SUMMARY'].includes(event.target.tagName);
+/**
+ * True when a key belongs to the focused control, not to the app. A text field keeps every key; a
+ * control that is not a text field keeps only the keys it needs (a select its arrows, a button
+ * Enter and Space when it was reached with Tab): every other key reaches the grid or the loupe.
+ */
+function controlKeeps(target: EventTarget | null, event: KeyboardEvent): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  if (isTextField(target)) return true;
+  if (event.ctrlKey || event.metaKey) return false;
+  const press = event.key === 'Enter' || event.key === ' ';
+  if (target instanceof HTMLSelectElement) return press || (CHOOSING_KEYS.has(event.key) && !event.shiftKey);
+  if (target instanceof HTMLInputElement) {
+    if (target.type === 'range') return CHOOSING_KEYS.has(event.key) || event.key === 'ArrowLeft' || event.key === 'ArrowRight';
+    if (target.type === 'radio') return event.key === ' ' || event.key.startsWith('Arrow');
+    return event.key === ' ';
+  }
+  return press && (['BUTTON', 'A', 'SUMMARY'].includes(target.tagName) || target.getAttribute('role') === 'button');
+}
+
+/** True when the focus came by the keyboard (Tab): the browser shows its focus ring then. */
+function reachedByKeyboard(target: HTMLElement): boolean {
+  try {
+    return target.matches(':focus-visible');
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Controls that are not text fields give the keyboard back after use with the pointer: a button
+ * clicked, a checkbox ticked, a value chosen in a select lose the focus, so the next key (Space, →,
+ * a rating) goes to the grid or the loupe and never presses that button again. A control reached
+ * with Tab keeps it (Enter and Space press it, arrows choose). Dialogs keep their own focus.
+ * Returns the clean-up.
+ */
+export function giveKeysBackAfterUse(): () => void {
+  let pointer = false;
+  const onPointer = (): void => void (pointer = true);
+  const onKey = (): void => void (pointer = false);
+  const release = (event: Event): void => {
+    if (!pointer || !(event.target instanceof Element)) return;
+    const control = event.target.closest('button, summary, a[href], select, input[type="checkbox"], input[type="radio"], [role="button"]');
+    if (!(control instanceof HTMLElement) || control.closest('[role="dialog"], .modal-backdrop')) return;
+    // After the control's own handlers: one that moved the focus on purpose keeps it there.
+    setTimeout(() => {
+      if (document.activeElement === control) control.blur();
+    }, 0);
+  };
+  window.addEventListener('pointerdown', onPointer, true);
+  window.addEventListener('keydown', onKey, true);
+  window.addEventListener('click', release, true);
+  window.addEventListener('change', release, true);
+  return () => {
+    window.removeEventListener('pointerdown', onPointer, true);
+    window.removeEventListener('keydown', onKey, true);
+    window.removeEventListener('click', release, true);
+    window.removeEventListener('change', release, true);
+  };
 }
 
 /** Actions that move through or judge the images: the time log counts them as curation. */
@@ -33,6 +105,9 @@ const CURATION = new Set<Action>([
   'last',
   'pageDown',
   'pageUp',
+  'zoomIn',
+  'zoomOut',
+  'toggleStack',
 ]);
 
 export interface ShortcutHandlers {
@@ -61,7 +136,15 @@ export function handleKey(event: KeyboardEvent, handlers: ShortcutHandlers): boo
   }
   // A function key types nothing: the side panel's key (F8) works from the prompt too.
   if (/^F\d{1,2}$/.test(event.key) && actionFor(keyOf(event)) === 'sidePanel') return runAction('sidePanel', handlers);
-  if (typingTarget(event.target) || pressesControl(event)) return false;
+  const focused = event.target instanceof HTMLElement && event.target !== document.body ? event.target : null;
+  // A control focused by the pointer (or given the focus back by a closing dialog) holds no key.
+  const holding = focused !== null && (isTextField(focused) || reachedByKeyboard(focused));
+  if (event.key === 'Escape' && focused && !event.ctrlKey && !event.metaKey && !event.altKey) {
+    // Esc always gives the keyboard back to the grid or the loupe: the field or control lets go.
+    focused.blur();
+    if (holding) return true;
+  }
+  if (holding && controlKeeps(focused, event)) return false;
   const action = actionFor(keyOf(event));
   if (!action) return false;
   const handled = runAction(action, handlers);
@@ -87,6 +170,9 @@ const BOARD_ACTIONS = new Set<Action>([
   'sidePanel',
 ]);
 
+/** Lightroom's colour labels by key: 6 red, 7 yellow, 8 green, 9 blue. */
+const LABEL_OF = { labelRed: 'red', labelYellow: 'yellow', labelGreen: 'green', labelBlue: 'blue' } as const;
+
 /** Runs one action (a key or a toolbar button); false when it does not apply here. */
 export function runAction(action: Action, handlers: ShortcutHandlers): boolean {
   const state = useStore.getState();
@@ -109,6 +195,8 @@ export function runAction(action: Action, handlers: ShortcutHandlers): boolean {
       return true;
     case 'grid':
       if (document.fullscreenElement && state.mode === 'grid') void document.exitFullscreen().catch(() => undefined);
+      // In the grid, Esc (or G) clears a multi-selection (Ctrl+A, Shift+arrows): the active image stays.
+      if (state.mode === 'grid' && state.selection.length > 1) state.select(state.selected);
       state.setMode('grid');
       return true;
     case 'compare':
@@ -218,10 +306,36 @@ export function runAction(action: Action, handlers: ShortcutHandlers): boolean {
       state.setShowSharpness(!state.showSharpness);
       return true;
     case 'smaller':
-      state.setCellSize(state.cellSize / 1.25);
+      // Where no thumbnails show (loupe, compare), - and = step the zoom levels instead.
+      if (state.mode === 'loupe' || state.mode === 'compare') stepZoom(-1);
+      else state.setCellSize(state.cellSize / 1.25);
       return true;
     case 'larger':
-      state.setCellSize(state.cellSize * 1.25);
+      if (state.mode === 'loupe' || state.mode === 'compare') stepZoom(1);
+      else state.setCellSize(state.cellSize * 1.25);
+      return true;
+    case 'zoomIn':
+    case 'zoomOut':
+      if (state.mode === 'grid') {
+        if (state.selected < 0) return true;
+        state.setMode('loupe');
+      }
+      stepZoom(action === 'zoomIn' ? 1 : -1);
+      return true;
+    case 'labelRed':
+    case 'labelYellow':
+    case 'labelGreen':
+    case 'labelBlue':
+      void toggleLabel(LABEL_OF[action]);
+      return true;
+    case 'toggleStack': {
+      const jobId = state.images[state.selected]?.jobId ?? null;
+      if (!state.stacks.on) state.setStacking(true);
+      else if (jobId !== null && (state.stackInfo[jobId] || state.stacks.expanded.includes(jobId))) state.toggleStack(jobId);
+      return true;
+    }
+    case 'stacking':
+      state.setStacking(!state.stacks.on);
       return true;
     case 'newProject':
       handlers.newProject();

@@ -23,25 +23,32 @@ export function rememberPointer(spot: PointerSpot): void {
 
 const clamp01 = (v: number): number => Math.max(0, Math.min(1, v));
 
-/**
- * Toggles 100 %. Zooming keeps the image point under the pointer where it is (Lightroom's Z);
- * without a pointer over the image it zooms on the last point, else the centre.
- */
+/** Toggles 100 % (Z, Space): fit when zoomed at any level, else 100 % around the pointer. */
 export function zoomAtPointer(): void {
+  zoomTo(useStore.getState().zoom.on ? null : 1);
+}
+
+/**
+ * Zooms to `scale` (0.5, 1, 2; null fits the window). From fit, the image point under the pointer
+ * stays where it is (Lightroom's Z); without a pointer over the image it zooms on the last point,
+ * else the centre. From another level, the centre stays.
+ */
+export function zoomTo(scale: number | null): void {
   const { zoom, setZoom } = useStore.getState();
-  if (zoom.on) {
+  if (scale === null) {
     setZoom({ on: false });
     return;
   }
-  if (!lastSpot) {
-    setZoom({ on: true });
+  if (zoom.on || !lastSpot) {
+    setZoom({ on: true, scale });
     return;
   }
   const s = lastSpot;
   setZoom({
     on: true,
-    cx: clamp01(s.fx + (s.width / 2 - s.px) / s.naturalWidth),
-    cy: clamp01(s.fy + (s.height / 2 - s.py) / s.naturalHeight),
+    scale,
+    cx: clamp01(s.fx + (s.width / 2 - s.px) / (s.naturalWidth * scale)),
+    cy: clamp01(s.fy + (s.height / 2 - s.py) / (s.naturalHeight * scale)),
   });
 }
 

@@ -1,13 +1,14 @@
-/** Culling: ratings and flags (stored at once, undoable), compare, zoom, full screen, drag out. */
-import type { ImageSummary, MarkChange } from '../../../../src-main/core/api/index';
+/** Culling: ratings, flags and colour labels (stored at once, undoable), compare, zoom, full screen, drag out. */
+import type { ColourLabel, ImageSummary, MarkChange } from '../../../../src-main/core/api/index';
 import { getClient } from '../../api/client';
 import { reportError } from '../../shared/report';
 import { KeyedQueue } from '../../shared/keyed-queue';
 import { useStore } from '../../store';
 import { reportActivity } from '../timecost/actions';
-import type { MarkStep } from './slice';
+import { zoomTo } from '../../shared/zoom';
+import { ZOOM_SCALES, type MarkStep } from './slice';
 
-type Mark = { rating: number } | { flag: ImageSummary['flag'] };
+type Mark = { rating: number } | { flag: ImageSummary['flag'] } | { label: ColourLabel };
 
 /** When this window last marked each image (ms): events older than its marks must not undo them. */
 const localMarks = new Map<number, number>();
@@ -51,6 +52,18 @@ const markQueue = new KeyedQueue<number>();
  */
 const wanted = new Map<number, { call: number; marks: MarkStep['after'] }>();
 let calls = 0;
+/** Mark calls in flight that move each image's file (into or out of Maybe Later). */
+const moves = new Map<number, number>();
+
+function countMoves(ids: readonly number[], by: 1 | -1): void {
+  if (ids.length === 0) return;
+  for (const id of ids) {
+    const n = (moves.get(id) ?? 0) + by;
+    if (n > 0) moves.set(id, n);
+    else moves.delete(id);
+  }
+  useStore.getState().setMoving([...moves.keys()]);
+}
 
 /** Images as fetched, with the marks made here that the core has not answered yet on top. */
 export function withPendingMarks(images: ImageSummary[]): ImageSummary[] {
@@ -63,7 +76,7 @@ export function withPendingMarks(images: ImageSummary[]): ImageSummary[] {
  * Marks of one image are sent strictly in order, each after the one before is answered: a reject
  * then its undo, pressed before the reject's answer came, must reach the core in that order.
  */
-async function apply(steps: MarkStep[], side: 'before' | 'after'): Promise<boolean> {
+async function apply(steps: MarkStep[], side: 'before' | 'after', reveal = false): Promise<boolean> {
   const state = useStore.getState();
   const projectId = state.currentProjectId;
   if (projectId === null || steps.length === 0) return false;
@@ -74,11 +87,16 @@ async function apply(steps: MarkStep[], side: 'before' | 'after'): Promise<boole
     return image ? [{ ...image, ...s[side] }] : [];
   });
   const started = Date.now();
+  // Until the core answers, the file is on its way and its new path unknown: the loupe waits for it.
+  const moving = steps.filter((s) => (s.before.flag === 'reject') !== (s.after.flag === 'reject')).map((s) => s.imageId);
+  countMoves(moving, 1);
   for (const s of steps) {
     localMarks.set(s.imageId, started);
     wanted.set(s.imageId, { call, marks: s[side] });
   }
   state.updateImages(optimistic);
+  // Undo and redo show what they changed: an undone reject is back under the loupe.
+  if (reveal) useStore.getState().selectIds(steps.map((s) => s.imageId));
   const changes: MarkChange[] = steps.map((s) => ({ imageId: s.imageId, ...s[side] }));
   const newest = (imageId: number): boolean => wanted.get(imageId)?.call === call;
   try {
@@ -107,6 +125,7 @@ async function apply(steps: MarkStep[], side: 'before' | 'after'): Promise<boole
     return false;
   } finally {
     for (const s of steps) if (newest(s.imageId)) wanted.delete(s.imageId);
+    countMoves(moving, -1);
   }
 }
 
@@ -114,8 +133,11 @@ async function apply(steps: MarkStep[], side: 'before' | 'after'): Promise<boole
 export function mark(change: Mark): Promise<boolean> {
   const targets = targetImages();
   const steps: MarkStep[] = targets
-    .map((i) => ({ imageId: i.id, before: { rating: i.rating, flag: i.flag }, after: { rating: i.rating, flag: i.flag, ...change } }))
-    .filter((s) => s.before.rating !== s.after.rating || s.before.flag !== s.after.flag);
+    .map((i) => {
+      const before = { rating: i.rating, flag: i.flag, label: i.label };
+      return { imageId: i.id, before, after: { ...before, ...change } };
+    })
+    .filter((s) => s.before.rating !== s.after.rating || s.before.flag !== s.after.flag || s.before.label !== s.after.label);
   reportActivity('curate');
   const state = useStore.getState();
   const single = targets.length === 1;
@@ -132,14 +154,34 @@ export function mark(change: Mark): Promise<boolean> {
   return saved;
 }
 
+/**
+ * Lightroom's 6–9: gives the selection a colour label, or takes it off when every selected image
+ * has it already. One undo step, like a rating.
+ */
+export function toggleLabel(label: Exclude<ColourLabel, 'none'>): Promise<boolean> {
+  const targets = targetImages();
+  const off = targets.length > 0 && targets.every((i) => i.label === label);
+  return mark({ label: off ? 'none' : label });
+}
+
 export function undo(): Promise<boolean> {
   const steps = useStore.getState().takeUndo();
-  return steps ? apply(steps, 'before') : Promise.resolve(false);
+  return steps ? apply(steps, 'before', true) : Promise.resolve(false);
 }
 
 export function redo(): Promise<boolean> {
   const steps = useStore.getState().takeRedo();
-  return steps ? apply(steps, 'after') : Promise.resolve(false);
+  return steps ? apply(steps, 'after', true) : Promise.resolve(false);
+}
+
+/** The loupe's zoom levels in order: fit, 50, 100, 200 %. */
+const LEVELS: (number | null)[] = [null, ...ZOOM_SCALES];
+
+/** One zoom level in (+1) or out (−1): fit → 50 → 100 → 200 % and back. */
+export function stepZoom(by: 1 | -1): void {
+  const { zoom } = useStore.getState();
+  const at = zoom.on ? Math.max(1, LEVELS.indexOf(zoom.scale)) : 0;
+  zoomTo(LEVELS[Math.max(0, Math.min(LEVELS.length - 1, at + by))]!);
 }
 
 /** Compare: the selected images (2 to 4), or the active image and the next one. */

@@ -2,16 +2,23 @@
 import type { ImageSummary } from '../../../../src-main/core/api/index';
 import type { Slice } from '../../store/types';
 
-/** One rating/flag change as undo and redo replay it. */
+/** An image's marks: what ratings, flags and colour labels change. */
+export type MarkValues = Pick<ImageSummary, 'rating' | 'flag' | 'label'>;
+
+/** One rating/flag/label change as undo and redo replay it. */
 export interface MarkStep {
   imageId: number;
-  before: { rating: number; flag: ImageSummary['flag'] };
-  after: { rating: number; flag: ImageSummary['flag'] };
+  before: MarkValues;
+  after: MarkValues;
 }
 
-/** Zoom to 100 %: `cx`, `cy` are the image point (0..1) at the centre of the view. */
+/** The loupe's zoom levels besides fit: 50, 100 and 200 %. */
+export const ZOOM_SCALES = [0.5, 1, 2] as const;
+
+/** Zoom (off: fit to the window): `scale` 0.5, 1 or 2; `cx`, `cy` are the image point (0..1) at the centre of the view. */
 export interface Zoom {
   on: boolean;
+  scale: number;
   cx: number;
   cy: number;
 }
@@ -27,6 +34,9 @@ export interface CurationSlice {
   zoom: Zoom;
   /** The images compare shows side by side (2 to 4). */
   compareIds: number[];
+  /** Images whose file is being moved (a reject, or its undo): their full-size file is not loaded meanwhile. */
+  moving: number[];
+  setMoving(moving: number[]): void;
   pushHistory(steps: MarkStep[]): void;
   /** Moves the last action from past to future (undo) or back (redo); returns it. */
   takeUndo(): MarkStep[] | undefined;
@@ -46,8 +56,10 @@ export const createCurationSlice: Slice<CurationSlice> = (set, get) => ({
   autoAdvance: false,
   showSharpness: false,
   lightsOut: false,
-  zoom: { on: false, cx: 0.5, cy: 0.5 },
+  zoom: { on: false, scale: 1, cx: 0.5, cy: 0.5 },
   compareIds: [],
+  moving: [],
+  setMoving: (moving) => set({ moving }),
   pushHistory: (steps) => set((state) => ({ past: [...state.past.slice(-MAX_HISTORY + 1), steps], future: [] })),
   takeUndo: () => {
     const { past, future } = get();

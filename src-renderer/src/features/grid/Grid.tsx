@@ -4,6 +4,7 @@ import { BrandBadge } from '../../shared/BrandBadge';
 import { Marks } from '../../shared/Marks';
 import { useStore } from '../../store';
 import { dragOut } from '../curation/actions';
+import { LabelMark } from '../curation/ColourLabel';
 import { reportActivity } from '../timecost/actions';
 
 /** Rows rendered above and below the viewport, so fast scrolling shows no gaps. */
@@ -26,6 +27,9 @@ export function Grid() {
   const setMode = useStore((s) => s.setMode);
   const setGridShape = useStore((s) => s.setGridShape);
   const thumbRevisions = useStore((s) => s.thumbRevisions);
+  const stackInfo = useStore((s) => s.stackInfo);
+  const expandedStacks = useStore((s) => s.stacks.expanded);
+  const toggleStack = useStore((s) => s.toggleStack);
   const scroller = useRef<HTMLDivElement>(null);
   const [viewport, setViewport] = useState({ width: 0, height: 0 });
   const [scrollTop, setScrollTop] = useState(0);
@@ -70,15 +74,20 @@ export function Grid() {
     const image = images[index]!;
     const x = (index % columns) * cell + GAP;
     const y = Math.floor(index / columns) * cell + GAP;
+    const stack = image.jobId === null ? undefined : stackInfo[image.jobId];
+    const open = stack !== undefined && expandedStacks.includes(image.jobId!);
+    const stackClass = !stack ? '' : stack.top === image.id ? (open ? ' stack-top open' : ' stack-top') : ' in-stack';
     cells.push(
       <div
         key={image.id}
-        className={`cell${index === selected ? ' selected' : ''}${chosen.has(image.id) ? ' in-selection' : ''}${image.flag === 'reject' ? ' rejected' : ''}`}
+        className={`cell${index === selected ? ' selected' : ''}${chosen.has(image.id) ? ' in-selection' : ''}${image.flag === 'reject' ? ' rejected' : ''}${stackClass}`}
         style={{ transform: `translate(${x}px, ${y}px)`, width: cell - GAP, height: cell - GAP }}
         data-index={index}
         data-image-id={image.id}
         data-rating={image.rating}
         data-flag={image.flag}
+        data-label={image.label}
+        data-stack={stack ? (stack.top === image.id ? stack.size : 'member') : undefined}
         onClick={(event) => {
           if (event.shiftKey) extendTo(index);
           else if (event.ctrlKey || event.metaKey) toggleSelected(index);
@@ -111,6 +120,22 @@ export function Grid() {
         )}
         <Marks image={image} sharpness={showSharpness} />
         <BrandBadge image={image} />
+        <LabelMark image={image} />
+        {stack && stack.top === image.id && (
+          <button
+            type="button"
+            className="stack-badge"
+            data-testid="stack-badge"
+            title={`${stack.size} images of job #${image.jobId}: ${open ? 'close' : 'open'} the stack (K)`}
+            onClick={(event) => {
+              event.stopPropagation();
+              select(index);
+              toggleStack(image.jobId!);
+            }}
+          >
+            {open ? '▾' : '▸'} {stack.size}
+          </button>
+        )}
         <span className="cell-name">{image.fileName}</span>
       </div>,
     );

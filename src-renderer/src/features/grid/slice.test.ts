@@ -16,6 +16,7 @@ function image(id: number): ImageSummary {
     height: 64,
     rating: 0,
     flag: 'none',
+    label: 'none',
     seed: id,
     createdAt: '',
     jobId: null,
@@ -34,5 +35,60 @@ describe('images arriving while the user works', () => {
     const state = useStore.getState();
     expect(state.images.map((i) => i.id)).toEqual([1, 2, 3, 4, 5]);
     expect(state.images[state.selected]!.id).toBe(3);
+  });
+});
+
+describe('stacks: a generation job in one cell', () => {
+  const job = (id: number, jobId: number | null): ImageSummary => ({ ...image(id), jobId });
+  const ids = (): number[] => useStore.getState().images.map((i) => i.id);
+
+  it('show only the top of a closed stack, with its size; K opens and closes it, closing selects the top', () => {
+    const s = useStore.getState();
+    s.setImages([job(1, null), job(2, 7), job(3, 7), job(4, 7), job(5, 8), job(6, null)]);
+    expect(ids()).toEqual([1, 2, 3, 4, 5, 6]);
+    s.setStacking(true);
+    // Job 8 has one image: not a stack.
+    expect(ids()).toEqual([1, 2, 5, 6]);
+    expect(useStore.getState().stackInfo).toEqual({ 7: { top: 2, size: 3 } });
+    s.select(1);
+    s.toggleStack(7);
+    expect(ids()).toEqual([1, 2, 3, 4, 5, 6]);
+    s.select(3);
+    s.toggleStack(7);
+    const state = useStore.getState();
+    expect(ids()).toEqual([1, 2, 5, 6]);
+    expect(state.images[state.selected]!.id).toBe(2);
+  });
+
+  it('stack what the filter shows: the top is the first image of the job still shown', () => {
+    const s = useStore.getState();
+    s.setImages([job(1, 7), { ...job(2, 7), rating: 3 }, { ...job(3, 7), rating: 4 }]);
+    s.setStacking(true);
+    s.setFilter({ minRating: 3 });
+    expect(ids()).toEqual([2]);
+    expect(useStore.getState().stackInfo[7]).toEqual({ top: 2, size: 2 });
+  });
+});
+
+describe('colour label filter', () => {
+  it('shows the images with that label, or those without one', () => {
+    const s = useStore.getState();
+    s.setImages([{ ...image(1), label: 'red' }, image(2), { ...image(3), label: 'blue' }]);
+    s.setFilter({ label: 'red' });
+    expect(useStore.getState().images.map((i) => i.id)).toEqual([1]);
+    s.setFilter({ label: 'none' });
+    expect(useStore.getState().images.map((i) => i.id)).toEqual([2]);
+  });
+});
+
+describe('selectIds (undo shows what it changed)', () => {
+  it('selects the shown ones, the first active; none shown leaves the selection', () => {
+    const s = useStore.getState();
+    s.setImages([image(1), image(2), image(3), image(4)]);
+    s.select(0);
+    s.selectIds([3, 9]);
+    expect(useStore.getState()).toMatchObject({ selected: 2, selection: [3] });
+    s.selectIds([9]);
+    expect(useStore.getState()).toMatchObject({ selected: 2, selection: [3] });
   });
 });

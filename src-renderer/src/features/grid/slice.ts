@@ -1,14 +1,29 @@
 /** The image grid: the project's images as filtered and sorted, the selection, and the grid's shape. */
 import type { ImageSummary } from '../../../../src-main/core/api/index';
 import type { Slice, Store } from '../../store/types';
-import { DEFAULT_FILTER, carrySelection, rangeIds, viewOf, type ImageFilter, type Selection, type SortOrder } from './view';
+import {
+  DEFAULT_FILTER,
+  carrySelection,
+  rangeIds,
+  stackView,
+  viewOf,
+  type ImageFilter,
+  type Selection,
+  type SortOrder,
+  type StackInfo,
+  type Stacks,
+} from './view';
 
 export interface ImagesSlice extends Selection {
   /** Every image of the project, in capture order. */
   allImages: ImageSummary[];
-  /** The images shown: `allImages` filtered and sorted (see view.ts). Indexes point here. */
+  /** The images shown: `allImages` filtered, sorted and stacked (see view.ts). Indexes point here. */
   images: ImageSummary[];
   filter: ImageFilter;
+  /** Stacks by generation job (off, or on with the open ones). */
+  stacks: Stacks;
+  /** The stacks of the view, by job id (empty while stacking is off). */
+  stackInfo: Record<number, StackInfo>;
   sort: SortOrder;
   loading: boolean;
   /** Bumped when an image's thumbnail is re-made, so the grid reloads it. */
@@ -28,6 +43,12 @@ export interface ImagesSlice extends Selection {
   /** Ctrl+click: adds or removes one image. */
   toggleSelected(index: number): void;
   selectAll(): void;
+  /** Selects these images (those shown), the first shown active: undo shows what it changed. */
+  selectIds(ids: readonly number[]): void;
+  /** Groups each job's images into a stack, or shows every image. */
+  setStacking(on: boolean): void;
+  /** Opens or closes the stack of this job; closing selects its top image when a member was active. */
+  toggleStack(jobId: number): void;
   setFilter(patch: Partial<ImageFilter>): void;
   setSort(sort: SortOrder): void;
   setLoading(loading: boolean): void;
@@ -45,10 +66,13 @@ export interface GridSlice {
 }
 
 /** Recomputes the view from a changed catalogue, filter or sort, carrying the selection over. */
-function reflow(state: Store, patch: Partial<Pick<Store, 'allImages' | 'filter' | 'sort'>>): Partial<Store> {
+function reflow(state: Store, patch: Partial<Pick<Store, 'allImages' | 'filter' | 'sort' | 'stacks'>>): Partial<Store> {
   const allImages = patch.allImages ?? state.allImages;
-  const images = viewOf(allImages, patch.filter ?? state.filter, patch.sort ?? state.sort);
-  return { ...patch, images, ...carrySelection(state.images, images, state) };
+  const { images, info } = stackView(
+    viewOf(allImages, patch.filter ?? state.filter, patch.sort ?? state.sort),
+    patch.stacks ?? state.stacks,
+  );
+  return { ...patch, images, stackInfo: info, ...carrySelection(state.images, images, state) };
 }
 
 const clamp = (state: Store, index: number): number => Math.max(0, Math.min(state.images.length - 1, index));
@@ -60,14 +84,23 @@ export const createImagesSlice: Slice<ImagesSlice> = (set) => ({
   selection: [],
   anchor: -1,
   filter: DEFAULT_FILTER,
+  stacks: { on: false, expanded: [] },
+  stackInfo: {},
   sort: 'capture',
   loading: false,
   thumbRevisions: {},
   setImages: (all) =>
     set((state) => {
-      const images = viewOf(all, state.filter, state.sort);
+      const { images, info } = stackView(viewOf(all, state.filter, state.sort), state.stacks);
       const first = images[0];
-      return { allImages: all, images, selected: first ? 0 : -1, selection: first ? [first.id] : [], anchor: first ? 0 : -1 };
+      return {
+        allImages: all,
+        images,
+        stackInfo: info,
+        selected: first ? 0 : -1,
+        selection: first ? [first.id] : [],
+        anchor: first ? 0 : -1,
+      };
     }),
   refreshImages: (all) => set((state) => reflow(state, { allImages: all })),
   addImages: (added) =>
@@ -125,6 +158,25 @@ export const createImagesSlice: Slice<ImagesSlice> = (set) => ({
       return { selected, selection, anchor: index };
     }),
   selectAll: () => set((state) => (state.images.length === 0 ? {} : { selection: state.images.map((i) => i.id) })),
+  selectIds: (ids) =>
+    set((state) => {
+      const wanted = new Set(ids);
+      const shown = state.images.flatMap((image, index) => (wanted.has(image.id) ? [index] : []));
+      if (shown.length === 0) return {};
+      return { selected: shown[0]!, anchor: shown[0]!, selection: shown.map((i) => state.images[i]!.id) };
+    }),
+  setStacking: (on) => set((state) => reflow(state, { stacks: { on, expanded: [] } })),
+  toggleStack: (jobId) =>
+    set((state) => {
+      const open = state.stacks.expanded.includes(jobId);
+      const expanded = open ? state.stacks.expanded.filter((j) => j !== jobId) : [...state.stacks.expanded, jobId];
+      const next = reflow(state, { stacks: { ...state.stacks, expanded } });
+      const top = state.stackInfo[jobId]?.top;
+      const wasMember = state.images[state.selected]?.jobId === jobId;
+      if (!open || !wasMember || top === undefined) return next;
+      const selected = (next.images ?? []).findIndex((i) => i.id === top);
+      return selected < 0 ? next : { ...next, selected, anchor: selected, selection: [top] };
+    }),
   setFilter: (patch) => set((state) => reflow(state, { filter: { ...state.filter, ...patch } })),
   setSort: (sort) => set((state) => reflow(state, { sort })),
   setLoading: (loading) => set({ loading }),

@@ -2,11 +2,13 @@
  * The visible images: the catalogue filtered and sorted as the filter bar says, and a selection
  * that stays put (or moves to the next image, not the first) when the view changes under it.
  */
-import type { ImageFlag, ImageSummary } from '../../../../src-main/core/api/index';
+import type { ColourLabel, ImageFlag, ImageSummary } from '../../../../src-main/core/api/index';
 
 /** `all` hides the rejected images ("Maybe Later"), which only `rejected` shows. */
 export type FlagFilter = 'all' | 'picks' | 'unflagged' | 'rejected';
 export type SortOrder = 'capture' | 'rating' | 'sharpness' | 'brand';
+/** `any` shows every image; a colour shows the images with that label; `none` those without one. */
+export type LabelFilter = 'any' | ColourLabel;
 
 export interface ImageFilter {
   minRating: number;
@@ -19,9 +21,19 @@ export interface ImageFilter {
   seed: string;
   /** Only images where a brand colour is clearly present. */
   brandPresent: boolean;
+  /** Only images with this colour label. */
+  label: LabelFilter;
 }
 
-export const DEFAULT_FILTER: ImageFilter = { minRating: 0, flag: 'all', jobId: null, text: '', seed: '', brandPresent: false };
+export const DEFAULT_FILTER: ImageFilter = {
+  minRating: 0,
+  flag: 'all',
+  jobId: null,
+  text: '',
+  seed: '',
+  brandPresent: false,
+  label: 'any',
+};
 
 /** The brand colour most present in an image (the badge's), or null when none is clearly present. */
 export function bestBrandColour(image: ImageSummary): { name: string; hex: string; coverage: number } | null {
@@ -60,7 +72,8 @@ export function viewOf(all: readonly ImageSummary[], filter: ImageFilter, sort: 
       (filter.jobId === null || i.jobId === filter.jobId) &&
       (words.length === 0 || (i.prompt !== null && words.every((w) => i.prompt!.toLowerCase().includes(w)))) &&
       (seed === '' || (i.seed !== null && String(i.seed).startsWith(seed))) &&
-      (!filter.brandPresent || bestBrandColour(i) !== null),
+      (!filter.brandPresent || bestBrandColour(i) !== null) &&
+      (filter.label === 'any' || i.label === filter.label),
   );
   // Array.prototype.sort is stable: ties keep capture order.
   if (sort === 'rating') view.sort((a, b) => b.rating - a.rating);
@@ -68,6 +81,39 @@ export function viewOf(all: readonly ImageSummary[], filter: ImageFilter, sort: 
   else if (sort === 'sharpness') view.sort((a, b) => (b.sharpness ?? -Infinity) - (a.sharpness ?? -Infinity));
   else if (sort === 'brand') view.sort((a, b) => brandCoverage(b) - brandCoverage(a));
   return view;
+}
+
+/** Stacks: one generation job's images shown as one cell (its first image in the view, the top). */
+export interface Stacks {
+  /** Grouping by job is on. */
+  on: boolean;
+  /** Jobs whose stack is open (every image shown). */
+  expanded: readonly number[];
+}
+
+/** A stack in the view: its top image and how many images of the view it holds. */
+export interface StackInfo {
+  top: number;
+  size: number;
+}
+
+/**
+ * The view with stacks applied: a closed stack shows only its top image. Images without a job, and
+ * jobs with one image in the view, are never stacked. Returns the view and each stack by job id.
+ */
+export function stackView(view: readonly ImageSummary[], stacks: Stacks): { images: ImageSummary[]; info: Record<number, StackInfo> } {
+  if (!stacks.on) return { images: [...view], info: {} };
+  const info: Record<number, StackInfo> = {};
+  for (const image of view) {
+    if (image.jobId === null) continue;
+    const stack = info[image.jobId];
+    if (stack) stack.size++;
+    else info[image.jobId] = { top: image.id, size: 1 };
+  }
+  for (const [job, stack] of Object.entries(info)) if (stack.size < 2) delete info[Number(job)];
+  const open = new Set(stacks.expanded);
+  const images = view.filter((i) => i.jobId === null || !info[i.jobId] || open.has(i.jobId) || info[i.jobId]!.top === i.id);
+  return { images, info };
 }
 
 export interface Selection {

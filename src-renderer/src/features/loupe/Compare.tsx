@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { Marks } from '../../shared/Marks';
 import { useStore } from '../../store';
+import { LabelMark } from '../curation/ColourLabel';
 import { ZoomImage } from './ZoomImage';
 
 /** Two to four images side by side; zoom (Z) and panning apply to all of them at once. */
@@ -37,6 +38,7 @@ export function Compare() {
           <div className="compare-info">
             <span>{image.fileName}</span>
             <Marks image={image} />
+            <LabelMark image={image} />
           </div>
         </div>
       ))}

@@ -13,12 +13,14 @@ interface ZoomImageProps {
 }
 
 /**
- * An image fit to its box, or at 100 % centred on the shared zoom point (so compare panes zoom
- * and pan together). Dragging pans while zoomed.
+ * An image fit to its box, or at 50, 100 or 200 % centred on the shared zoom point (so compare
+ * panes zoom and pan together). Dragging pans while zoomed.
  */
 export function ZoomImage({ image, testId, onLoaded, loaded }: ZoomImageProps) {
   const zoom = useStore((s) => s.zoom);
   const setZoom = useStore((s) => s.setZoom);
+  // A file being moved (a reject undone) is loaded once the core says where it is now.
+  const moving = useStore((s) => s.moving.includes(image.id));
   const box = useRef<HTMLDivElement>(null);
   const drag = useRef<{ x: number; y: number; cx: number; cy: number } | null>(null);
   const [size, setSize] = useState({ width: 0, height: 0 });
@@ -35,20 +37,24 @@ export function ZoomImage({ image, testId, onLoaded, loaded }: ZoomImageProps) {
 
   const nw = image.width;
   const nh = image.height;
+  const scale = zoom.on ? zoom.scale : 1;
   const onPointerMove = (event: PointerEvent<HTMLDivElement>): void => {
     const rect = event.currentTarget.getBoundingClientRect();
     const px = event.clientX - rect.left;
     const py = event.clientY - rect.top;
     const start = drag.current;
     if (start && zoom.on) {
-      setZoom({ cx: clamp01(start.cx - (event.clientX - start.x) / nw), cy: clamp01(start.cy - (event.clientY - start.y) / nh) });
+      setZoom({
+        cx: clamp01(start.cx - (event.clientX - start.x) / (nw * scale)),
+        cy: clamp01(start.cy - (event.clientY - start.y) / (nh * scale)),
+      });
       return;
     }
     let fx: number;
     let fy: number;
     if (zoom.on) {
-      fx = zoom.cx + (px - rect.width / 2) / nw;
-      fy = zoom.cy + (py - rect.height / 2) / nh;
+      fx = zoom.cx + (px - rect.width / 2) / (nw * scale);
+      fy = zoom.cy + (py - rect.height / 2) / (nh * scale);
     } else {
       const scale = Math.min(rect.width / nw, rect.height / nh);
       fx = (px - (rect.width - nw * scale) / 2) / (nw * scale);
@@ -66,15 +72,31 @@ export function ZoomImage({ image, testId, onLoaded, loaded }: ZoomImageProps) {
     });
   };
 
+  // Zoomed: the image at its natural size in a box 1/scale the view's size, centred, then scaled,
+  // so the box fills the view and the image shows at `scale` (100 % is the plain natural size).
+  const boxWidth = size.width / scale;
+  const boxHeight = size.height / scale;
   const style = zoom.on
-    ? { objectFit: 'none' as const, objectPosition: `${zoomOffset(size.width, nw, zoom.cx)}px ${zoomOffset(size.height, nh, zoom.cy)}px` }
+    ? {
+        objectFit: 'none' as const,
+        objectPosition: `${zoomOffset(boxWidth, nw, zoom.cx)}px ${zoomOffset(boxHeight, nh, zoom.cy)}px`,
+        ...(scale === 1
+          ? {}
+          : {
+              left: (size.width - boxWidth) / 2,
+              top: (size.height - boxHeight) / 2,
+              width: boxWidth,
+              height: boxHeight,
+              transform: `scale(${scale})`,
+            }),
+      }
     : undefined;
 
   return (
     <div
       ref={box}
       className={zoom.on ? 'zoom-box zoomed' : 'zoom-box'}
-      data-zoom={zoom.on ? '100' : 'fit'}
+      data-zoom={zoom.on ? String(Math.round(scale * 100)) : 'fit'}
       onPointerMove={onPointerMove}
       onPointerDown={(event) => {
         if (!zoom.on || event.button !== 0) return;
@@ -84,21 +106,23 @@ export function ZoomImage({ image, testId, onLoaded, loaded }: ZoomImageProps) {
       onPointerUp={() => (drag.current = null)}
       onPointerCancel={() => (drag.current = null)}
     >
-      {image.thumbPath && !loaded && !zoom.on && (
+      {image.thumbPath && (!loaded || moving) && !zoom.on && (
         <img className="loupe-image loupe-placeholder" src={client.mediaUrl(image.thumbPath)} alt="" draggable={false} />
       )}
-      <img
-        key={image.id}
-        className="loupe-image"
-        data-testid={testId}
-        data-image-id={image.id}
-        data-loaded={loaded ? 'true' : 'false'}
-        src={client.mediaUrl(image.path)}
-        alt={image.fileName}
-        draggable={false}
-        style={style}
-        onLoad={() => onLoaded?.(image.id)}
-      />
+      {!moving && (
+        <img
+          key={image.id}
+          className="loupe-image"
+          data-testid={testId}
+          data-image-id={image.id}
+          data-loaded={loaded ? 'true' : 'false'}
+          src={client.mediaUrl(image.path)}
+          alt={image.fileName}
+          draggable={false}
+          style={style}
+          onLoad={() => onLoaded?.(image.id)}
+        />
+      )}
     </div>
   );
 }
