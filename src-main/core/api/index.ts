@@ -5,5 +5,6 @@ export * from './sections.js';
 export * from './export.js';
 export * from './prompt.js';
 export * from './models.js';
+export * from './uploads.js';
 export * from './errors.js';
 export type * from './bridge.js';

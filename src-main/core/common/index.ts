@@ -9,3 +9,16 @@ export { MAX_BRAND_COLOURS, SETTING_LIMITS } from './limits.js';
 export { BRAND_LOOP_PRESET, DEFAULT_NAME_TEMPLATE, NAME_TOKENS, type NameToken } from './presets.js';
 export { SAMPLER_NAMES, type SamplerLabel } from './samplers.js';
 export { absolutePath, aspect, batches, exportPixels, hexColour, id, isAbsolutePath, position, seed, wholeNumber } from './schemas.js';
+export {
+  fileTooLargeMessage,
+  hiddenInFolder,
+  planUpload,
+  UPLOAD_CONTENT_TYPE,
+  UPLOAD_KINDS,
+  UPLOAD_LIMITS,
+  uploadFileName,
+  uploadSize,
+  type UploadKind,
+  type UploadLimits,
+  type UploadPlan,
+} from './uploads.js';
