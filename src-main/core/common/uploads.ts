@@ -54,8 +54,8 @@ export function fileTooLargeMessage(name: string, size: number, limits: UploadLi
  */
 export function uploadFileName(name: string): string {
   const last = name.split(/[\\/]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex
   let clean = last
+    // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '-')
     .replace(/^[.\s]+/, '')
     .replace(/[.\s]+$/, '');
