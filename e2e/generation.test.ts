@@ -273,8 +273,8 @@ describe('generation', () => {
     const figures = async (): Promise<number[]> =>
       Promise.all(['data-minutes', 'data-gpu-seconds', 'data-cost'].map(async (a) => Number(await generate.getAttribute(a))));
     expect((await figures()).some((v) => v > 0)).toBe(true);
-    await expect(view.locator('[data-testid="time-row"]').locator('th').allTextContents()).resolves.toEqual([
-      'Unsplash pull',
+    await expect(view.locator('[data-testid="time-row"] th .phase-label').allTextContents()).resolves.toEqual([
+      'References',
       'Prompt drafting',
       'Batch generation',
       'Curation + export',

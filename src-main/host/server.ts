@@ -9,8 +9,10 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { WebSocketServer, type WebSocket } from 'ws';
 import { type ApiError, toApiError, type ApiErrorCode } from '../core/api/index.js';
 import { createRpc } from '../core/rpc.js';
+import type { UploadLimits } from '../core/common/index.js';
 import { contentSecurityPolicy } from '../core/security.js';
 import type { Services } from '../core/services.js';
+import { registerUploadRoute } from './upload-route.js';
 
 export interface HostOptions {
   services: Services;
@@ -23,6 +25,8 @@ export interface HostOptions {
   /** The built renderer (dist/renderer). */
   rendererDir: string;
   logger?: boolean;
+  /** Smaller upload limits (tests); see core/common's UPLOAD_LIMITS. */
+  uploadLimits?: Partial<UploadLimits>;
 }
 
 export interface RunningHost {
@@ -126,6 +130,9 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       return sendError(reply, toApiError(error));
     }
   });
+
+  // Dropped and chosen files from the page (upload-route.ts): same token, header only.
+  await registerUploadRoute(app, { services, tokenOk, sendError, limits: options.uploadLimits });
 
   app.get<{ Querystring: { path?: string; token?: string; download?: string } }>('/media', async (req, reply) => {
     if (!tokenOk(req.query.token)) {

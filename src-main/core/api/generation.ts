@@ -108,7 +108,8 @@ export interface ModelList {
 export const PHASES = ['mood', 'prompt', 'generate', 'curate', 'post'] as const;
 export type Phase = (typeof PHASES)[number];
 export const PHASE_LABELS: Record<Phase, string> = {
-  mood: 'Unsplash pull',
+  /** Gathering material: mood-board references (from files, pages, Unsplash) and images imported into the grid. */
+  mood: 'References',
   prompt: 'Prompt drafting',
   generate: 'Batch generation',
   curate: 'Curation + export',
@@ -119,8 +120,26 @@ export interface TimeSnapshot {
   projectId: number;
   /** Money per GPU hour (settings). */
   gpuCostPerHour: number;
-  phases: { phase: Phase; label: string; minutes: number; corrected: boolean; gpuSeconds: number; cost: number }[];
+  phases: {
+    phase: Phase;
+    label: string;
+    /** What the phase holds, in words (References: where they came from, "3 local files, 1 web page"); null when nothing to say. */
+    detail: string | null;
+    /** As shown: set by hand when `corrected`, else `recordedMinutes`. */
+    minutes: number;
+    /** Wall-clock minutes this phase owned (phases never overlap). */
+    recordedMinutes: number;
+    corrected: boolean;
+    gpuSeconds: number;
+    cost: number;
+  }[];
   totalMinutes: number;
+  /** The phases as recorded, without corrections: never more than `elapsedMinutes`. */
+  recordedMinutes: number;
+  /** Real time from the first recorded moment to the last, in minutes. */
+  elapsedMinutes: number;
+  firstAt: string | null;
+  lastAt: string | null;
   totalCost: number;
 }
 

@@ -6,5 +6,6 @@ export * from './export.js';
 export * from './prompt.js';
 export * from './models.js';
 export * from './image-info.js';
+export * from './uploads.js';
 export * from './errors.js';
 export type * from './bridge.js';

@@ -20,3 +20,16 @@ export {
   type SharpnessWord,
 } from './sharpness.js';
 export { absolutePath, aspect, batches, exportPixels, hexColour, id, isAbsolutePath, position, seed, wholeNumber } from './schemas.js';
+export {
+  fileTooLargeMessage,
+  hiddenInFolder,
+  planUpload,
+  UPLOAD_CONTENT_TYPE,
+  UPLOAD_KINDS,
+  UPLOAD_LIMITS,
+  uploadFileName,
+  uploadSize,
+  type UploadKind,
+  type UploadLimits,
+  type UploadPlan,
+} from './uploads.js';

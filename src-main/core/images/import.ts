@@ -28,6 +28,8 @@ const ADDED_FLUSH_MS = 200;
 
 export interface ImportOptions {
   signal?: AbortSignal;
+  /** Where a file came from, as the catalogue records it (default: its path); uploads name the file as sent. */
+  sourcePath?: (file: string) => string;
 }
 
 interface Prepared {
@@ -91,7 +93,7 @@ export class ImageImporter {
       } else {
         seenHashes.add(outcome.ok.hash);
         try {
-          const image = await this.store(project, outcome.ok);
+          const image = await this.store(project, outcome.ok, options.sourcePath?.(file) ?? file);
           if (image === null) {
             duplicates.push(skip(file, 'duplicate', `${path.basename(file)} is already in ${project.name}`));
           } else {
@@ -190,7 +192,7 @@ export class ImageImporter {
    * Copies the file into the project (never over an existing file) and records it. Null when the
    * same content was recorded meanwhile (another import of the same file, in this process or another).
    */
-  private async store(project: Project, prepared: Prepared): Promise<ImageSummary | null> {
+  private async store(project: Project, prepared: Prepared, sourcePath: string): Promise<ImageSummary | null> {
     const dir = path.join(project.folder, IMPORTS_FOLDER);
     await fs.mkdir(dir, { recursive: true });
     const ext = path.extname(prepared.source);
@@ -215,7 +217,7 @@ export class ImageImporter {
           height: prepared.height,
           format: prepared.format,
           byteSize: prepared.bytes.length,
-          sourcePath: prepared.source,
+          sourcePath,
           // The same fields a generated image has, so export names it by seed and writes its parameters.
           seed: generation?.seed ?? null,
           params: generation ? storedParameters(generation) : undefined,

@@ -1,15 +1,26 @@
 /**
- * The loop's time and cost: phases recorded from activity in the app (a phase's session grows
- * while activity keeps coming, and a new one starts after a quiet gap), spans of known length
- * (a generation job from its start to its end, however long), GPU seconds from jobs, manual
- * corrections per phase, and the "Time + Cost Snapshot" table as Markdown or CSV. Time that
- * overlaps within a phase (two jobs, a click during a job) counts once.
+ * The loop's time and cost. Time is one wall-clock line on which phases never overlap
+ * (timeline.ts): the designer's activity in a phase (a burst of keys, a click, an import) starts
+ * or extends an interval of that phase; activity in another phase ends it there at the latest (the
+ * active phase wins); a pause of more than `IDLE_MS` without input ends it at the last input (plus
+ * the `MIN_ACTIVITY_MS` each burst counts for), so idle time is not counted. Generation jobs are
+ * spans from their start to their end that run in the background: they own only the time no
+ * foreground phase holds, while their GPU seconds are costed in full. Manual corrections replace a
+ * phase's minutes; the "Time + Cost Snapshot" table comes out as Markdown or CSV.
  */
 import { PHASE_LABELS, PHASES, type Job, type Phase, type TimeSnapshot } from '../api/index.js';
 import type { AppSettings, CatalogDb } from '../catalog/index.js';
 import type { EventBus } from '../events.js';
+import { describeReferenceSources } from '../references/index.js';
+import { BACKGROUND_PHASES, phaseTotals, resolveTimeline } from './timeline.js';
 
-/** Activity closer together than this belongs to one working session of a phase. */
+/**
+ * Input closer together than this is one stretch of work (thinking between keys counts); a longer
+ * pause ends the interval at the last input. Background generation activity (a job starting or
+ * ending) keeps one session per phase within the same gap.
+ */
+export const IDLE_MS = 3 * 60_000;
+/** The gap within which background activity of one phase (a job starting, another ending) is one session. */
 export const SESSION_GAP_MS = 5 * 60_000;
 /** Each burst of activity counts at least this long (a single click is still time spent). */
 export const MIN_ACTIVITY_MS = 30_000;
@@ -48,21 +59,62 @@ export class TimeLog {
     this.settings.set('gpuCostPerHour', rate);
   }
 
-  /** Records activity in a phase now: extends the phase's open session or starts a new one. */
+  /**
+   * Records activity in a phase now. A foreground phase (all but generation): input in the same
+   * phase within `IDLE_MS` of the last grows its interval (thinking between keys counts); input in
+   * another phase ends the last interval now at the latest and starts its own; after a longer pause
+   * the last interval keeps its end (last input + credit) and a new one starts. Generation activity
+   * (a job starting or ending) extends that phase's own session.
+   */
   activity(projectId: number, phase: Phase, now = Date.now()): void {
+    if (BACKGROUND_PHASES.has(phase)) this.backgroundActivity(projectId, phase, now);
+    else this.foregroundActivity(projectId, phase, now);
+    this.events.emit('timelog.changed', { projectId });
+  }
+
+  private foregroundActivity(projectId: number, phase: Phase, now: number): void {
+    const last = this.db
+      .prepare(
+        `SELECT id, phase, started_at, ended_at FROM time_log WHERE project_id = ? AND phase NOT IN (${[...BACKGROUND_PHASES].map(() => '?').join(', ')})
+         ORDER BY COALESCE(ended_at, started_at) DESC, id DESC LIMIT 1`,
+      )
+      .get(projectId, ...BACKGROUND_PHASES) as Pick<Row, 'id' | 'phase' | 'started_at' | 'ended_at'> | undefined;
+    const end = now + MIN_ACTIVITY_MS;
+    if (last) {
+      const start = Date.parse(last.started_at);
+      const lastEnd = Date.parse(last.ended_at ?? last.started_at);
+      // Its last input: the end less the credit every burst gets.
+      const lastInput = Math.max(start, lastEnd - MIN_ACTIVITY_MS);
+      const continuous = now >= start && now - lastInput <= IDLE_MS;
+      if (continuous && last.phase === phase) {
+        if (lastEnd < end) this.setEnd(last.id, end);
+        return;
+      }
+      // Another phase takes over: the one before ends at its last input's credit or now, whichever
+      // is first (a pause between two phases is nobody's: a job running then owns it).
+      if (now >= start && lastEnd > now) this.setEnd(last.id, now);
+    }
+    this.db
+      .prepare('INSERT INTO time_log (project_id, phase, started_at, ended_at) VALUES (?, ?, ?, ?)')
+      .run(projectId, phase, new Date(now).toISOString(), new Date(end).toISOString());
+  }
+
+  private backgroundActivity(projectId: number, phase: Phase, now: number): void {
     const last = this.db
       .prepare('SELECT id, ended_at FROM time_log WHERE project_id = ? AND phase = ? ORDER BY ended_at DESC, id DESC LIMIT 1')
       .get(projectId, phase) as { id: number; ended_at: string | null } | undefined;
-    const end = new Date(now + MIN_ACTIVITY_MS).toISOString();
+    const end = now + MIN_ACTIVITY_MS;
     if (last?.ended_at && now - Date.parse(last.ended_at) <= SESSION_GAP_MS) {
-      if (Date.parse(last.ended_at) < now + MIN_ACTIVITY_MS)
-        this.db.prepare('UPDATE time_log SET ended_at = ? WHERE id = ?').run(end, last.id);
+      if (Date.parse(last.ended_at) < end) this.setEnd(last.id, end);
     } else {
       this.db
         .prepare('INSERT INTO time_log (project_id, phase, started_at, ended_at) VALUES (?, ?, ?, ?)')
-        .run(projectId, phase, new Date(now).toISOString(), end);
+        .run(projectId, phase, new Date(now).toISOString(), new Date(end).toISOString());
     }
-    this.events.emit('timelog.changed', { projectId });
+  }
+
+  private setEnd(id: number, end: number): void {
+    this.db.prepare('UPDATE time_log SET ended_at = ? WHERE id = ?').run(new Date(end).toISOString(), id);
   }
 
   /**
@@ -136,29 +188,59 @@ export class TimeLog {
       ).map((r) => [r.phase, r.minutes]),
     );
     const rate = this.gpuCostPerHour;
+    const timeline = resolveTimeline(
+      rows.map((r) => ({ phase: r.phase, start: Date.parse(r.started_at), end: Date.parse(r.ended_at ?? r.started_at), order: r.id })),
+    );
+    const owned = phaseTotals(timeline);
+    const details = this.details(projectId);
     const phases = PHASES.map((phase) => {
-      const mine = rows.filter((r) => r.phase === phase);
-      const recorded = unionMinutes(
-        mine.map((r) => [Date.parse(r.started_at), Date.parse(r.ended_at ?? r.started_at)] as [number, number]),
-      );
-      const gpuSeconds = mine.reduce((sum, r) => sum + r.gpu_seconds, 0);
+      const gpuSeconds = rows.filter((r) => r.phase === phase).reduce((sum, r) => sum + r.gpu_seconds, 0);
+      const recorded = (owned.get(phase) ?? 0) / 60_000;
       const corrected = corrections.get(phase);
       return {
         phase,
         label: PHASE_LABELS[phase],
+        detail: details.get(phase) ?? null,
         minutes: round1(corrected ?? recorded),
+        recordedMinutes: round1(recorded),
         corrected: corrected !== undefined,
         gpuSeconds: round1(gpuSeconds),
         cost: round4((gpuSeconds / 3600) * rate),
       };
     });
+    const elapsed = timeline.first === null ? 0 : (timeline.last! - timeline.first) / 60_000;
+    const recordedTotal = [...owned.values()].reduce((s, ms) => s + ms, 0) / 60_000;
     return {
       projectId,
       gpuCostPerHour: rate,
       phases,
       totalMinutes: round1(phases.reduce((s, p) => s + p.minutes, 0)),
+      // Rounded once from the exact sum, so it can never round above the elapsed time.
+      recordedMinutes: Math.min(round1(recordedTotal), round1(elapsed)),
+      elapsedMinutes: round1(elapsed),
+      firstAt: timeline.first === null ? null : new Date(timeline.first).toISOString(),
+      lastAt: timeline.last === null ? null : new Date(timeline.last).toISOString(),
       totalCost: round4(phases.reduce((s, p) => s + p.cost, 0)),
     };
+  }
+
+  /** What a phase holds, in words: where the references came from, and how many images were imported. */
+  private details(projectId: number): Map<Phase, string> {
+    const refs = this.db.prepare('SELECT source_url AS sourceUrl, licence FROM refs WHERE project_id = ?').all(projectId) as {
+      sourceUrl: string | null;
+      licence: string | null;
+    }[];
+    const imported = (
+      this.db
+        .prepare('SELECT COUNT(*) AS n FROM images WHERE project_id = ? AND job_id IS NULL AND source_path IS NOT NULL')
+        .get(projectId) as {
+        n: number;
+      }
+    ).n;
+    const parts = [describeReferenceSources(refs), imported > 0 ? `${imported} image${imported === 1 ? '' : 's'} imported` : ''].filter(
+      Boolean,
+    );
+    return new Map(parts.length ? [['mood', parts.join('; ')]] : []);
   }
 
   /** The snapshot as the workflow document's table (Markdown) or as CSV. */
@@ -169,7 +251,7 @@ export class TimeLog {
       const lines = [
         // The CSV's cost column is computed from GPU seconds and the rate; `time_log.cost_usd` (0003) is never written or read.
         'phase,minutes,gpu_seconds,cost_usd',
-        ...snap.phases.map((p) => `"${p.label}",${p.minutes},${p.gpuSeconds},${p.cost.toFixed(4)}`),
+        ...snap.phases.map((p) => `"${labelOf(p)}",${p.minutes},${p.gpuSeconds},${p.cost.toFixed(4)}`),
       ];
       lines.push(`"Total",${snap.totalMinutes},${round1(snap.phases.reduce((s, p) => s + p.gpuSeconds, 0))},${snap.totalCost.toFixed(4)}`);
       return lines.join('\n') + '\n';
@@ -177,7 +259,7 @@ export class TimeLog {
     const lines = [
       '|Phase|Minutes|Cost (GPU credits)|',
       '|---|---|---|',
-      ...snap.phases.map((p) => `|${p.label}|${formatMinutes(p.minutes)}|${money(p.cost)}|`),
+      ...snap.phases.map((p) => `|${labelOf(p)}|${formatMinutes(p.minutes)}|${money(p.cost)}|`),
     ];
     lines.push(
       `|**Total**|**${formatMinutes(snap.totalMinutes)}**|**${snap.totalCost === 0 ? '—' : `<$${Math.max(0.01, Math.ceil(snap.totalCost * 100) / 100).toFixed(2)}`}**|`,
@@ -186,20 +268,8 @@ export class TimeLog {
   }
 }
 
-/** Total length of possibly overlapping intervals, in minutes. */
-function unionMinutes(intervals: [number, number][]): number {
-  const sorted = intervals.filter(([a, b]) => b > a).sort((x, y) => x[0] - y[0]);
-  let total = 0;
-  let current: [number, number] | undefined;
-  for (const [a, b] of sorted) {
-    if (!current || a > current[1]) {
-      if (current) total += current[1] - current[0];
-      current = [a, b];
-    } else current[1] = Math.max(current[1], b);
-  }
-  if (current) total += current[1] - current[0];
-  return total / 60_000;
-}
+/** A phase's name with what it holds: "References (3 local files, 1 web page)". */
+const labelOf = (p: { label: string; detail: string | null }): string => (p.detail ? `${p.label} (${p.detail})` : p.label);
 
 const round1 = (v: number): number => Math.round(v * 10) / 10;
 const round4 = (v: number): number => Math.round(v * 10_000) / 10_000;

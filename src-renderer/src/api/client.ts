@@ -11,7 +11,10 @@ import type {
   PickRequest,
   RequestInput,
   RequestOutput,
+  UploadKind,
+  UploadResult,
 } from '../../../src-main/core/api/index';
+import { UPLOAD_CONTENT_TYPE } from '../../../src-main/core/common/index';
 import { WAKE_TICK_MS, WakeWatch } from './wake-watch';
 
 declare global {
@@ -58,6 +61,43 @@ export interface Client {
   startDrag(paths: string[]): void;
   /** A URL that downloads the file (the browser's stand-in for dragging out); null in Electron. */
   downloadUrl(path: string): string | null;
+  /**
+   * Sends dropped or chosen files to the browser host, which imports them (`POST /api/upload`);
+   * null in Electron, where a dropped file has a path. `onProgress` hears the bytes sent.
+   */
+  upload: ((request: UploadRequest, onProgress?: (sent: number, total: number) => void) => Promise<UploadResult>) | null;
+}
+
+export interface UploadRequest {
+  projectId: number;
+  kind: UploadKind;
+  /** Each file with the name to report it by (a chosen folder's relative path). */
+  files: { file: File; name: string }[];
+}
+
+/**
+ * One upload request: the list of files as one JSON line, then the files' bytes (a Blob of the
+ * files themselves, which the browser streams from disk). XMLHttpRequest, for its upload progress.
+ */
+function sendUpload(token: string, request: UploadRequest, onProgress?: (sent: number, total: number) => void): Promise<UploadResult> {
+  const manifest = JSON.stringify({ files: request.files.map((f) => ({ name: f.name, size: f.file.size })) });
+  const body = new Blob([`${manifest}\n`, ...request.files.map((f) => f.file)]);
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', `/api/upload?projectId=${request.projectId}&kind=${request.kind}`);
+    xhr.setRequestHeader('content-type', UPLOAD_CONTENT_TYPE);
+    xhr.setRequestHeader('x-onbrand-token', token);
+    xhr.responseType = 'json';
+    xhr.upload.onprogress = (event) => onProgress?.(event.loaded, event.lengthComputable ? event.total : body.size);
+    xhr.onload = () => {
+      const answer = (xhr.response ?? {}) as { result?: UploadResult; error?: ApiErrorShape };
+      if (xhr.status >= 200 && xhr.status < 300 && answer.result) resolve(answer.result);
+      else reject(new ApiCallError(answer.error ?? { code: 'internal', message: `The upload failed (HTTP ${xhr.status}).` }));
+    };
+    xhr.onerror = () => reject(new ApiCallError({ code: 'io', message: 'The upload was cut off: is Onbrand still running?' }));
+    xhr.onabort = () => reject(new ApiCallError({ code: 'io', message: 'The upload was stopped.' }));
+    xhr.send(body);
+  });
 }
 
 function electronClient(bridge: OnbrandBridge): Client {
@@ -77,6 +117,7 @@ function electronClient(bridge: OnbrandBridge): Client {
     canDragOut: true,
     startDrag: (paths) => bridge.startDrag(paths),
     downloadUrl: () => null,
+    upload: null,
   };
 }
 
@@ -189,6 +230,7 @@ function browserClient(): Client {
     canDragOut: false,
     startDrag: () => undefined,
     downloadUrl: (path) => `/media?path=${encodeURIComponent(path)}&token=${encodeURIComponent(token)}&download=1`,
+    upload: (request, onProgress) => sendUpload(token, request, onProgress),
   };
 }
 

@@ -10,6 +10,8 @@ import { ImportModelDialog, ModelFolderDialog, ModelLibraryDialog, noModelInstal
 import { MoodBoard } from '../features/moodboard/MoodBoard';
 import { ImportReportPanel } from '../features/projects/ImportReportPanel';
 import { createProject, importPaths, renameProject } from '../features/projects/actions';
+import { uploadDropped } from '../features/projects/upload';
+import { UploadButtons } from '../features/projects/UploadButtons';
 import { SectionsView } from '../features/sections/SectionsView';
 import { TimeCostDialog } from '../features/timecost/TimeCostDialog';
 import { modalOpen } from '../shared/use-modal';
@@ -69,7 +71,9 @@ export function App() {
       .map((f) => client.pathForFile(f))
       .filter((p): p is string => !!p);
     if (paths.length > 0) void importPaths(paths);
-    else useStore.getState().notify('info', 'This browser cannot tell Onbrand where dropped files are: use Import… and give their folder.');
+    // The browser host: the files themselves are sent (features/projects/upload.ts).
+    else if (!uploadDropped(event.dataTransfer, 'images'))
+      useStore.getState().notify('info', 'This browser cannot tell Onbrand where dropped files are: use Import… and give their folder.');
   };
 
   return (
@@ -207,7 +211,9 @@ export function App() {
             return null;
           }}
           onClose={() => setDialog(null)}
-        />
+        >
+          <UploadButtons kind="images" onStart={() => setDialog(null)} />
+        </FormDialog>
       )}
     </div>
   );

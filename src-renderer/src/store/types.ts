@@ -8,6 +8,7 @@ import type { GridSlice, ImagesSlice } from '../features/grid/slice';
 import type { ModelLibrarySlice } from '../features/models/slice';
 import type { MoodBoardSlice } from '../features/moodboard/slice';
 import type { ImportSlice, ProjectsSlice } from '../features/projects/slice';
+import type { UploadSlice } from '../features/projects/upload-slice';
 import type { SectionsSlice } from '../features/sections/slice';
 import type { TimeSlice } from '../features/timecost/slice';
 
@@ -23,5 +24,6 @@ export type Store = ProjectsSlice &
   TimeSlice &
   MoodBoardSlice &
   SectionsSlice &
-  ModelLibrarySlice;
+  ModelLibrarySlice &
+  UploadSlice;
 export type Slice<T> = StateCreator<Store, [], [], T>;

@@ -4,6 +4,8 @@ import { getClient } from '../../api/client';
 import { Swatch } from '../../shared/BrandBadge';
 import { ChooseButton } from '../../shared/ChooseButton';
 import { useStore } from '../../store';
+import { uploadDropped } from '../projects/upload';
+import { UploadButtons } from '../projects/UploadButtons';
 import { addRefs, loadRefs, moveRef, removeRefs, saveMood, takeBoardPalette } from './actions';
 
 /** A reference dragged within the board (to reorder it), told apart from things dropped from outside. */
@@ -92,7 +94,7 @@ export function MoodBoard() {
     setDropping(false);
     if (event.dataTransfer.types.includes(REF_TYPE)) return;
     const { items, unknownFiles } = itemsOfDrop(event.dataTransfer);
-    if (unknownFiles > 0)
+    if (unknownFiles > 0 && !uploadDropped(event.dataTransfer, 'references'))
       notify('info', 'This browser cannot tell Onbrand where dropped files are: use Add… and give their paths or folder.');
     void add(items);
   };
@@ -164,7 +166,7 @@ export function MoodBoard() {
             </label>
             <span className="hint">
               One per line: absolute paths of images or folders, or http(s) links to images or photo pages (Unsplash and others).
-              {browser && ' In a browser, files dropped on the board cannot be located: give their paths here.'} Ctrl+Enter adds.
+              {browser && ' In a browser, drop files on the board or upload them.'} Ctrl+Enter adds.
             </span>
             <div className="inline">
               <ChooseButton
@@ -179,6 +181,7 @@ export function MoodBoard() {
                 disabled={busy}
                 onChoose={(paths) => setAddText([addText.trim(), ...paths].filter(Boolean).join('\n'))}
               />
+              <UploadButtons kind="references" disabled={busy} />
               <button type="submit" className="primary" disabled={busy}>
                 {busy ? 'Adding…' : 'Add to board'}
               </button>

@@ -16,6 +16,26 @@ export function formatCost(cost: number): string {
   return `$${cost.toFixed(2)}`;
 }
 
+/** A stretch of real time: "17.4 min", "2 h 5 min", "3 d 4 h". */
+export function formatDuration(minutes: number): string {
+  if (minutes < 60) return `${formatMinutes(minutes)} min`;
+  const whole = Math.round(minutes);
+  if (whole < 24 * 60) return `${Math.floor(whole / 60)} h ${whole % 60} min`;
+  return `${Math.floor(whole / (24 * 60))} d ${Math.floor((whole % (24 * 60)) / 60)} h`;
+}
+
+/** When the log starts and ends, as a person reads it: "09:02 → 09:19", with the dates when they differ. */
+function formatSpan(firstAt: string | null, lastAt: string | null): string {
+  if (!firstAt || !lastAt) return '';
+  const first = new Date(firstAt);
+  const last = new Date(lastAt);
+  const time = (d: Date): string => d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  const date = (d: Date): string => d.toLocaleDateString(undefined, { day: 'numeric', month: 'short' });
+  return first.toDateString() === last.toDateString()
+    ? `${time(first)} → ${time(last)}`
+    : `${date(first)} ${time(first)} → ${date(last)} ${time(last)}`;
+}
+
 function formatGpuSeconds(seconds: number): string {
   return seconds >= 100 ? `${Math.round(seconds)} GPU s` : `${Math.round(seconds * 10) / 10} GPU s`;
 }
@@ -102,8 +122,22 @@ function PhaseRow({
 }) {
   const share = longest > 0 ? Math.max(0, Math.min(100, (row.minutes / longest) * 100)) : 0;
   return (
-    <tr data-testid="time-row" data-phase={row.phase} data-minutes={row.minutes} data-gpu-seconds={row.gpuSeconds} data-cost={row.cost}>
-      <th scope="row">{row.label}</th>
+    <tr
+      data-testid="time-row"
+      data-phase={row.phase}
+      data-minutes={row.minutes}
+      data-recorded-minutes={row.recordedMinutes}
+      data-gpu-seconds={row.gpuSeconds}
+      data-cost={row.cost}
+    >
+      <th scope="row">
+        <span className="phase-label">{row.label}</span>
+        {row.detail && (
+          <small className="phase-detail" data-testid="phase-detail">
+            {row.detail}
+          </small>
+        )}
+      </th>
       <td className="minutes">
         <CommitField
           label={`${row.label} minutes`}
@@ -211,7 +245,7 @@ export function TimeCostDialog({ onClose }: { onClose(): void }) {
                 ))}
               </tbody>
               <tfoot>
-                <tr data-testid="time-total">
+                <tr data-testid="time-total" data-total-minutes={time.totalMinutes}>
                   <th scope="row">Total</th>
                   <td className="minutes">
                     <strong>{formatMinutes(time.totalMinutes)}</strong>
@@ -221,10 +255,29 @@ export function TimeCostDialog({ onClose }: { onClose(): void }) {
                     <strong>{formatCost(time.totalCost)}</strong>
                   </td>
                 </tr>
+                <tr
+                  className="time-elapsed"
+                  data-testid="time-elapsed"
+                  data-elapsed-minutes={time.elapsedMinutes}
+                  data-recorded-minutes={time.recordedMinutes}
+                >
+                  <th scope="row">Real time</th>
+                  <td className="elapsed" colSpan={3}>
+                    <strong>{formatDuration(time.elapsedMinutes)}</strong>
+                    <span className="muted small">
+                      {' '}
+                      {formatSpan(time.firstAt, time.lastAt)}
+                      {time.firstAt && ` · ${formatMinutes(time.recordedMinutes)} min of it recorded in the phases`}
+                      {time.totalMinutes > time.elapsedMinutes && ' · the total includes minutes set by hand'}
+                    </span>
+                  </td>
+                </tr>
               </tfoot>
             </table>
             <p className="muted small">
-              Minutes are counted from your activity and the queue; type a figure to set a phase by hand, clear it to count automatically.
+              Phases never overlap: the time goes to what you are doing, and pauses of more than 3 minutes are not counted. A batch
+              generating while you do something else counts as that (its GPU time is still costed); waiting for it counts as Batch
+              generation. Type a figure to set a phase by hand, clear it to count automatically.
             </p>
             <div className="time-actions">
               <label className="inline">

@@ -3,26 +3,28 @@ import type { Phase } from '../../../../src-main/core/api/index';
 import { getClient } from '../../api/client';
 import { useStore } from '../../store';
 
-/** At most one activity report per phase and project in this long (the core counts minutes). */
-export const ACTIVITY_INTERVAL_MS = 30_000;
-const lastReport = new Map<string, number>();
+/** At most one activity report per project in this long while the phase stays the same (the core counts minutes). */
+export const ACTIVITY_INTERVAL_MS = 20_000;
+const lastReport = new Map<number, { phase: Phase; at: number }>();
 
 /**
  * Tells the time log the user is working in a phase: `prompt` while typing in the Generate panel,
- * `curate` while moving through or rating images. Throttled; never an error the user sees.
+ * `curate` while moving through or rating images. A change of phase is reported at once (it ends
+ * the phase before: phases never overlap); more of the same phase at most every 20 s. Never an
+ * error the user sees.
  */
 export function reportActivity(phase: Extract<Phase, 'prompt' | 'curate'>, now = Date.now()): void {
   const projectId = useStore.getState().currentProjectId;
   if (projectId === null) return;
-  const key = `${projectId}:${phase}`;
-  const last = lastReport.get(key);
-  if (last !== undefined && now - last < ACTIVITY_INTERVAL_MS) return;
-  lastReport.set(key, now);
+  const last = lastReport.get(projectId);
+  if (last && last.phase === phase && now - last.at >= 0 && now - last.at < ACTIVITY_INTERVAL_MS) return;
+  const report = { phase, at: now };
+  lastReport.set(projectId, report);
   getClient()
     .call('timelog.activity', { projectId, phase })
     .catch(() => {
-      // Let the next activity try again rather than losing half a minute.
-      lastReport.delete(key);
+      // Let the next activity try again rather than losing its time.
+      if (lastReport.get(projectId) === report) lastReport.delete(projectId);
     });
 }
 
