@@ -95,6 +95,19 @@ export const referenceRequests = {
           .array(z.object({ name: z.string().trim().min(1, 'must not be empty').max(40), hex: hexColour }).strict())
           .min(1, 'must have at least one colour')
           .max(MAX_BRAND_COLOURS, `must have at most ${MAX_BRAND_COLOURS} colours`)
+          // Badges and file names tell brand colours apart by hex and by name: each once.
+          .superRefine((palette, ctx) => {
+            const hexes = new Set<string>();
+            const names = new Set<string>();
+            palette.forEach((c) => {
+              const hex = c.hex.toUpperCase();
+              const name = c.name.trim().toLowerCase();
+              if (hexes.has(hex)) ctx.addIssue({ code: 'custom', message: `has ${hex} twice` });
+              if (names.has(name)) ctx.addIssue({ code: 'custom', message: `has two colours named "${c.name.trim()}"` });
+              hexes.add(hex);
+              names.add(name);
+            });
+          })
           .optional(),
       })
       .strict(),
