@@ -4,6 +4,7 @@ import { getClient } from '../../api/client';
 import { Swatch } from '../../shared/BrandBadge';
 import { ChooseButton } from '../../shared/ChooseButton';
 import { useStore } from '../../store';
+import { PaletteEditor } from './PaletteEditor';
 import { addRefs, loadRefs, moveRef, removeRefs, saveMood, takeBoardPalette } from './actions';
 
 /** A reference dragged within the board (to reorder it), told apart from things dropped from outside. */
@@ -326,14 +327,8 @@ export function MoodBoard() {
             Add to brand palette
           </button>
         </div>
-        <h3>Brand palette</h3>
-        <ul className="palette-list" data-testid="brand-palette">
-          {(project?.palette ?? []).map((c) => (
-            <li key={c.hex} data-hex={c.hex}>
-              <Swatch hex={c.hex} size="large" /> {c.name} <span className="muted">{c.hex}</span>
-            </li>
-          ))}
-        </ul>
+        <h3 id="brand-palette-title">Brand palette</h3>
+        {project && <PaletteEditor project={project} />}
       </aside>
     </div>
   );

@@ -1,4 +1,5 @@
 /** The mood board: plain functions over the client and the store. */
+import type { BrandColour } from '../../../../src-main/core/api/index';
 import { getClient } from '../../api/client';
 import { reportError } from '../../shared/report';
 import { useStore } from '../../store';
@@ -79,5 +80,19 @@ export async function takeBoardPalette(how: 'replace' | 'append'): Promise<void>
     await loadProjects();
   } catch (error) {
     reportError(error);
+  }
+}
+
+/** Saves the brand palette as edited; false (and the reason on the notice line) when the core refuses it. */
+export async function savePalette(palette: BrandColour[]): Promise<boolean> {
+  const projectId = useStore.getState().currentProjectId;
+  if (projectId === null) return false;
+  try {
+    await getClient().call('projects.update', { projectId, palette });
+    await loadProjects();
+    return true;
+  } catch (error) {
+    reportError(error);
+    return false;
   }
 }
