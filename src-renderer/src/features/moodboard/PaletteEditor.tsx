@@ -154,7 +154,10 @@ export function PaletteEditor({ project }: { project: Project }) {
     if (!event.altKey || (event.key !== 'ArrowUp' && event.key !== 'ArrowDown')) return;
     event.preventDefault();
     event.stopPropagation();
+    // The field or button keeps the keyboard where its row goes (a moved element can lose the focus).
+    const focused = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     move(index, index + (event.key === 'ArrowUp' ? -1 : 1));
+    requestAnimationFrame(() => focused && focused !== document.activeElement && focused.focus());
   };
 
   /** A list pasted into a hex field goes in as new colours; one colour pasted is just typed. */
