@@ -60,6 +60,8 @@ export interface UnsplashPhoto {
   author: string;
   authorUrl: string;
   pageUrl: string;
+  /** The thumbnail, fetched by the core into its cache and served by the image route; null when it could not be had. */
+  thumbPath: string | null;
 }
 
 const item = z
@@ -128,6 +130,11 @@ export const referenceRequests = {
     output: null as unknown as { configured: boolean },
   },
   'settings.get': { input: z.object({}).strict(), output: null as unknown as { unsplashConfigured: boolean; gpuCostPerHour: number } },
+  /** Checks an Unsplash access key: the one given (before saving it), else the stored one. */
+  'settings.testUnsplash': {
+    input: z.object({ key: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional() }).strict(),
+    output: null as unknown as { ok: true; message: string },
+  },
 } as const;
 
 export const referenceEvents = {
