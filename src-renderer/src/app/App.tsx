@@ -11,6 +11,7 @@ import { MoodBoard } from '../features/moodboard/MoodBoard';
 import { ImportReportPanel } from '../features/projects/ImportReportPanel';
 import { createProject, importPaths, renameProject } from '../features/projects/actions';
 import { SectionsView } from '../features/sections/SectionsView';
+import { SettingsHost } from '../features/settings';
 import { TimeCostDialog } from '../features/timecost/TimeCostDialog';
 import { modalOpen } from '../shared/use-modal';
 import { useStore } from '../store';
@@ -172,6 +173,7 @@ export function App() {
           onClose={() => setDialog(null)}
         />
       )}
+      <SettingsHost />
       {libraryOpen && <ModelLibraryDialog />}
       {modelDialog === 'import' && <ImportModelDialog />}
       {modelDialog === 'folder' && <ModelFolderDialog />}

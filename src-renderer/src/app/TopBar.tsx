@@ -2,6 +2,7 @@ import { toggleGenerate } from '../features/generation/actions';
 import { MAX_CELL, MIN_CELL } from '../features/grid/slice';
 import { openLibrary } from '../features/models';
 import { openProject } from '../features/projects/actions';
+import { openSettings } from '../features/settings';
 import { useStore } from '../store';
 
 export type DialogKind = 'new-project' | 'rename-project' | 'import' | 'save-preset' | 'time-cost' | 'keys' | 'export' | null;
@@ -69,6 +70,9 @@ export function TopBar({ openDialog }: { openDialog(kind: DialogKind): void }) {
       </button>
       <button type="button" onClick={() => openDialog('time-cost')} disabled={!hasProject} title="Time + Cost of this project (T)">
         Time + Cost
+      </button>
+      <button type="button" onClick={() => openSettings()} title="Settings: Unsplash key, language model (Ctrl+,)">
+        Settings
       </button>
       <div className="spacer" />
       <div className="segmented" role="group" aria-label="View">

@@ -8,6 +8,7 @@ import { createModelLibrarySlice } from '../features/models/slice';
 import { createMoodBoardSlice } from '../features/moodboard/slice';
 import { createImportSlice, createProjectsSlice } from '../features/projects/slice';
 import { createSectionsSlice } from '../features/sections/slice';
+import { createSettingsSlice } from '../features/settings/slice';
 import { createTimeSlice } from '../features/timecost/slice';
 import type { Store } from './types';
 
@@ -28,4 +29,5 @@ export const useStore = create<Store>()((...a) => ({
   ...createMoodBoardSlice(...a),
   ...createSectionsSlice(...a),
   ...createModelLibrarySlice(...a),
+  ...createSettingsSlice(...a),
 }));

@@ -9,6 +9,7 @@ import type { ModelLibrarySlice } from '../features/models/slice';
 import type { MoodBoardSlice } from '../features/moodboard/slice';
 import type { ImportSlice, ProjectsSlice } from '../features/projects/slice';
 import type { SectionsSlice } from '../features/sections/slice';
+import type { SettingsSlice } from '../features/settings/slice';
 import type { TimeSlice } from '../features/timecost/slice';
 
 export type Store = ProjectsSlice &
@@ -23,5 +24,6 @@ export type Store = ProjectsSlice &
   TimeSlice &
   MoodBoardSlice &
   SectionsSlice &
-  ModelLibrarySlice;
+  ModelLibrarySlice &
+  SettingsSlice;
 export type Slice<T> = StateCreator<Store, [], [], T>;

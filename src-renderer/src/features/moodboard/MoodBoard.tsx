@@ -5,6 +5,7 @@ import { Swatch } from '../../shared/BrandBadge';
 import { ChooseButton } from '../../shared/ChooseButton';
 import { useStore } from '../../store';
 import { PaletteEditor } from './PaletteEditor';
+import { UnsplashSearch } from './UnsplashSearch';
 import { addRefs, loadRefs, moveRef, removeRefs, saveMood, takeBoardPalette } from './actions';
 
 /** A reference dragged within the board (to reorder it), told apart from things dropped from outside. */
@@ -45,6 +46,7 @@ export function MoodBoard() {
   const notify = useStore((s) => s.notify);
   const [chosen, setChosen] = useState<number[]>([]);
   const [adding, setAdding] = useState(false);
+  const [unsplashOpen, setUnsplashOpen] = useState(false);
   const [addText, setAddText] = useState('');
   const [busy, setBusy] = useState(false);
   const [mood, setMood] = useState(project?.mood ?? '');
@@ -131,10 +133,19 @@ export function MoodBoard() {
           >
             Remove
           </button>
+          <button
+            type="button"
+            aria-expanded={unsplashOpen}
+            onClick={() => setUnsplashOpen(!unsplashOpen)}
+            title="Search Unsplash and pin photos"
+          >
+            Unsplash…
+          </button>
           <button type="button" className="primary" aria-expanded={adding} onClick={() => setAdding(!adding)}>
             Add…
           </button>
         </div>
+        {unsplashOpen && <UnsplashSearch />}
         {adding && (
           <form
             className="board-add"
