@@ -71,8 +71,8 @@ export function TopBar({ openDialog }: { openDialog(kind: DialogKind): void }) {
       <button type="button" onClick={() => openDialog('time-cost')} disabled={!hasProject} title="Time + Cost of this project (T)">
         Time + Cost
       </button>
-      <button type="button" onClick={() => openSettings()} title="Settings: Unsplash key, language model (Ctrl+,)">
-        Settings
+      <button type="button" onClick={() => openSettings()} aria-label="Settings" title="Settings: Unsplash, language model (Ctrl+,)">
+        ⚙
       </button>
       <div className="spacer" />
       <div className="segmented" role="group" aria-label="View">
