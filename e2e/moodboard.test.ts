@@ -11,10 +11,17 @@ import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Project, Reference } from '../src-main/core/api/index.js';
+import { deltaE } from '../src-main/core/common/index.js';
 import { callApi, createProjectByKeyboard, openHost, screenshot, tempDir, type RunningApp } from './support/app.js';
 import { makeImageFolder, type ImageFolder } from './support/images.js';
 
 const FOLDER_COUNT = 3;
+/** A new project's palette (the contract's DEFAULT_PALETTE). */
+const DEFAULT_BRAND = [
+  { name: 'magenta', hex: '#FE2C54' },
+  { name: 'teal', hex: '#00E0FF' },
+  { name: 'yellow', hex: '#FFD500' },
+];
 
 let app: RunningApp;
 let browser: Browser;
@@ -127,13 +134,16 @@ describe('mood board', () => {
 
     const board = await api<{ hex: string }[]>('refs.palette', { projectId: project.id });
     await page.getByRole('button', { name: 'Use as brand palette' }).click();
+    // The board's colours, in order; a shade of a brand colour (the JPEG's #FE2B54 of the default
+    // palette's #FE2C54 "magenta") stays the brand's own colour, with its name.
+    const brand = new Map(DEFAULT_BRAND.map((c) => [c.hex, c.name]));
+    const expected = board.slice(0, 16).map((c) => DEFAULT_BRAND.find((b) => deltaE(b.hex, c.hex) <= 10)?.hex ?? c.hex.toUpperCase());
     await expect
       .poll(async () => (await api<Project>('projects.get', { projectId: project.id })).palette.map((c) => c.hex))
-      .toEqual(board.slice(0, 16).map((c) => c.hex.toUpperCase()));
+      .toEqual(expected);
     const palette = (await api<Project>('projects.get', { projectId: project.id })).palette;
-    // #FE2C54 was the default palette's "magenta": it keeps its name.
-    const magenta = palette.find((c) => c.hex === '#FE2C54');
-    if (magenta) expect(magenta.name).toBe('magenta');
+    expect(palette.find((c) => c.hex === '#FE2C54')?.name).toBe('magenta');
+    for (const c of palette) if (brand.has(c.hex)) expect(c.name).toBe(brand.get(c.hex));
     await expect.poll(() => page.getByTestId('brand-palette').locator('li').count()).toBe(palette.length);
     await screenshot(page, 'moodboard');
   });

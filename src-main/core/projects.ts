@@ -110,7 +110,9 @@ export class ProjectService {
   /** Sets the mood text and/or the brand palette. */
   update(id: number, fields: { mood?: string | undefined; palette?: BrandColour[] | undefined }): Project {
     this.get(id);
-    const project = this.repo.update(id, fields)!;
+    // One spelling of a colour (#FE2C54), so a palette saved twice the same way is the same palette (and its analyses stay).
+    const palette = fields.palette?.map((c) => ({ name: c.name.trim(), hex: c.hex.toUpperCase() }));
+    const project = this.repo.update(id, { mood: fields.mood, palette })!;
     this.events.emit('projects.changed', { projectId: id });
     return project;
   }

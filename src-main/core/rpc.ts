@@ -189,6 +189,7 @@ export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
       return { configured: !!key };
     },
     'settings.get': () => ({ unsplashConfigured: services.unsplash.configured, gpuCostPerHour: services.timelog.gpuCostPerHour }),
+    'settings.testUnsplash': ({ key }) => services.unsplash.test(key),
     'sections.list': ({ projectId }) => {
       services.projects.get(projectId);
       return services.sections.list(projectId);
@@ -268,6 +269,7 @@ export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
     'prompt.star': ({ draftId, starred }) => services.composer.star(draftId, starred),
     'prompt.llm': () => services.composer.llm(),
     'prompt.setLlm': ({ baseUrl, model, apiKey }) => services.composer.setLlm(baseUrl, model, apiKey),
+    'prompt.testLlm': (given) => services.composer.testLlm(given),
     'prompt.queue': ({ projectId, prompts, negativePrompt, settings, batches, seed }) => {
       services.projects.get(projectId);
       // Every prompt's own settings are checked before the first is queued: a bad one queues nothing.

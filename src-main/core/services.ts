@@ -101,7 +101,13 @@ export function createServices(config: OnbrandConfig, options: ServiceOptions = 
   });
   const refs = new RefRepository(db);
   const references = new ReferenceImporter(projectRepo, refs, events);
-  const unsplash = new UnsplashClient(() => secrets.get('unsplash.key'));
+  // Search results' thumbnails go to the thumbnail cache, which the image routes serve.
+  const unsplash = new UnsplashClient(
+    () => secrets.get('unsplash.key'),
+    undefined,
+    undefined,
+    path.join(config.dataDir, 'thumbnails', 'unsplash'),
+  );
   // Moves into or out of "_Rejected/Maybe Later" that a crash interrupted are finished first, here
   // when no other process owns the queue (else by that owner, whose moves may be in flight).
   if (!lease.holder()) curation.reconcile();

@@ -120,6 +120,17 @@ export const promptRequests = {
       .strict(),
     output: null as unknown as LlmSettings,
   },
+  /** Checks the endpoint with one tiny completion: the fields given (before saving), else the stored ones. */
+  'prompt.testLlm': {
+    input: z
+      .object({
+        baseUrl: z.string().url('must be a URL like http://127.0.0.1:8080/v1').optional(),
+        model: z.string().trim().min(1, 'must not be empty').max(200).optional(),
+        apiKey: z.string().max(500).optional(),
+      })
+      .strict(),
+    output: null as unknown as { ok: true; message: string },
+  },
   'prompt.queue': {
     input: z
       .object({

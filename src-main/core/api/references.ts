@@ -60,6 +60,8 @@ export interface UnsplashPhoto {
   author: string;
   authorUrl: string;
   pageUrl: string;
+  /** The thumbnail, fetched by the core into its cache and served by the image route; null when it could not be had. */
+  thumbPath: string | null;
 }
 
 const item = z
@@ -95,6 +97,19 @@ export const referenceRequests = {
           .array(z.object({ name: z.string().trim().min(1, 'must not be empty').max(40), hex: hexColour }).strict())
           .min(1, 'must have at least one colour')
           .max(MAX_BRAND_COLOURS, `must have at most ${MAX_BRAND_COLOURS} colours`)
+          // Badges and file names tell brand colours apart by hex and by name: each once.
+          .superRefine((palette, ctx) => {
+            const hexes = new Set<string>();
+            const names = new Set<string>();
+            palette.forEach((c) => {
+              const hex = c.hex.toUpperCase();
+              const name = c.name.trim().toLowerCase();
+              if (hexes.has(hex)) ctx.addIssue({ code: 'custom', message: `has ${hex} twice` });
+              if (names.has(name)) ctx.addIssue({ code: 'custom', message: `has two colours named "${c.name.trim()}"` });
+              hexes.add(hex);
+              names.add(name);
+            });
+          })
           .optional(),
       })
       .strict(),
@@ -115,6 +130,11 @@ export const referenceRequests = {
     output: null as unknown as { configured: boolean },
   },
   'settings.get': { input: z.object({}).strict(), output: null as unknown as { unsplashConfigured: boolean; gpuCostPerHour: number } },
+  /** Checks an Unsplash access key: the one given (before saving it), else the stored one. */
+  'settings.testUnsplash': {
+    input: z.object({ key: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional() }).strict(),
+    output: null as unknown as { ok: true; message: string },
+  },
 } as const;
 
 export const referenceEvents = {

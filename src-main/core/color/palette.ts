@@ -3,6 +3,7 @@
  * deterministic (k-means++ with a fixed seed), sorted by share.
  */
 import sharp from 'sharp';
+import { ciede2000, DISTINCT_COLOURS, hexToLab } from './ciede2000.js';
 import { oklabToRgb, rgbToHex, rgbToOklab, type Lab } from './oklab.js';
 
 export interface PaletteColour {
@@ -24,7 +25,11 @@ export async function extractPalette(input: string | Buffer, k = 5): Promise<Pal
   return kmeansPalette(points, k);
 }
 
-/** k-means on OKLab points; clusters merged when closer than a just-noticeable step. */
+/**
+ * k-means on OKLab points. Each cluster is reported by a colour of its own members (the most
+ * common one, within a step of 8 per channel), never by the clusters' mean, which for a cluster
+ * of two colours would be a third colour found nowhere in the image; clusters of the same colour merge.
+ */
 export function kmeansPalette(points: readonly Lab[], k: number): PaletteColour[] {
   if (points.length === 0) return [];
   let seed = 0x9e3779b9;
@@ -63,10 +68,31 @@ export function kmeansPalette(points: readonly Lab[], k: number): PaletteColour[
       if (s[3]! > 0) centres[c] = [s[0]! / s[3]!, s[1]! / s[3]!, s[2]! / s[3]!];
     });
   }
-  const counts = centres.map(() => 0);
-  for (const a of assignment) counts[a]!++;
-  return centres
-    .map((c, i) => ({ hex: rgbToHex(...oklabToRgb(c)), share: counts[i]! / points.length }))
+  // Per cluster, the members by colour bin (5 bits a channel): the fullest bin's mean is the cluster's colour.
+  const bins = centres.map(() => new Map<number, { n: number; r: number; g: number; b: number }>());
+  points.forEach((p, i) => {
+    const [r, g, b] = oklabToRgb(p);
+    const key = ((r >> 3) << 10) | ((g >> 3) << 5) | (b >> 3);
+    const cluster = bins[assignment[i]!]!;
+    const bin = cluster.get(key);
+    if (bin) {
+      bin.n++;
+      bin.r += r;
+      bin.g += g;
+      bin.b += b;
+    } else cluster.set(key, { n: 1, r, g, b });
+  });
+  return bins
+    .map((cluster) => {
+      let count = 0;
+      let top: { n: number; r: number; g: number; b: number } | null = null;
+      for (const bin of cluster.values()) {
+        count += bin.n;
+        if (!top || bin.n > top.n) top = bin;
+      }
+      const hex = top ? rgbToHex(Math.round(top.r / top.n), Math.round(top.g / top.n), Math.round(top.b / top.n)) : '#000000';
+      return { hex, share: count / points.length };
+    })
     .filter((c) => c.share > 0)
     .sort((a, b) => b.share - a.share)
     .reduce<PaletteColour[]>((merged, colour) => {
@@ -78,16 +104,38 @@ export function kmeansPalette(points: readonly Lab[], k: number): PaletteColour[
     .map((c) => ({ hex: c.hex, share: Math.round(c.share * 1000) / 1000 }));
 }
 
-/** The palette of a set of palettes (a mood board): shares weighted equally per image. */
-export function aggregatePalettes(palettes: readonly PaletteColour[][], k = 6): PaletteColour[] {
-  const points: Lab[] = [];
+/**
+ * The palette of a set of palettes (a mood board), each image weighing the same. Colours within
+ * DISTINCT_COLOURS (ΔE00) of a heavier one count as that one; colours farther apart stay apart:
+ * the board's colours are its images' own colours, never an average of distinct ones (a yellow
+ * and a white never become a cream). The `k` heaviest are returned, with their shares of the board.
+ */
+export function aggregatePalettes(palettes: readonly PaletteColour[][], k = 8): PaletteColour[] {
+  const weights = new Map<string, number>();
   for (const palette of palettes) {
+    const total = palette.reduce((sum, c) => sum + c.share, 0);
+    if (total <= 0) continue;
     for (const colour of palette) {
-      const n = Math.max(1, Math.round(colour.share * 100));
-      const [r, g, b] = [1, 3, 5].map((i) => Number.parseInt(colour.hex.slice(i, i + 2), 16)) as [number, number, number];
-      const lab = rgbToOklab(r, g, b);
-      for (let i = 0; i < n; i++) points.push(lab);
+      const hex = colour.hex.toUpperCase();
+      weights.set(hex, (weights.get(hex) ?? 0) + colour.share / total);
     }
   }
-  return kmeansPalette(points, k);
+  const all = [...weights].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const groups: { hex: string; lab: Lab; weight: number }[] = [];
+  for (const [hex, weight] of all) {
+    const lab = hexToLab(hex);
+    let nearest: { hex: string; lab: Lab; weight: number } | null = null;
+    let best = Infinity;
+    for (const group of groups) {
+      const d = ciede2000(lab, group.lab);
+      if (d < best) [best, nearest] = [d, group];
+    }
+    if (nearest && best <= DISTINCT_COLOURS) nearest.weight += weight;
+    else groups.push({ hex, lab, weight });
+  }
+  const sum = groups.reduce((s, g) => s + g.weight, 0);
+  return groups
+    .sort((a, b) => b.weight - a.weight)
+    .slice(0, k)
+    .map((g) => ({ hex: g.hex, share: Math.round((g.weight / sum) * 1000) / 1000 }));
 }

@@ -55,6 +55,38 @@ describe('colour analysis of images', () => {
     expect(yellow.colour!.brand).toEqual([expect.objectContaining({ name: 'sun', present: true })]);
     expect(yellow.colour!.colourName).toBe('sun');
   });
+
+  it('an edited palette is stored in one spelling, and a colour or a name given twice is refused', async () => {
+    const project = (await rpc.invoke('projects.update', {
+      projectId,
+      palette: [
+        { name: ' Sun ', hex: '#ffd500' },
+        { name: 'ink', hex: '#2B2D42' },
+      ],
+    })) as { palette: unknown };
+    expect(project.palette).toEqual([
+      { name: 'Sun', hex: '#FFD500' },
+      { name: 'ink', hex: '#2B2D42' },
+    ]);
+    await expect(
+      rpc.invoke('projects.update', {
+        projectId,
+        palette: [
+          { name: 'sun', hex: '#FFD500' },
+          { name: 'gold', hex: '#ffd500' },
+        ],
+      }),
+    ).rejects.toThrow(/#FFD500 twice/);
+    await expect(
+      rpc.invoke('projects.update', {
+        projectId,
+        palette: [
+          { name: 'sun', hex: '#FFD500' },
+          { name: 'Sun', hex: '#FFFFFF' },
+        ],
+      }),
+    ).rejects.toThrow(/two colours named "Sun"/);
+  });
 });
 
 describe('sections', () => {

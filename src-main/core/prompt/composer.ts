@@ -14,6 +14,7 @@ import type { AppSettings, CatalogDb, ProjectRepository } from '../catalog/index
 import { sizeForAspect } from '../diffusion/index.js';
 import type { GenerationQueue } from '../jobs/index.js';
 import type { SecretStore } from '../secrets.js';
+import { testLlmConnection } from './connection.js';
 import { annotate, draftOffline, draftWithLlm, LlmError } from './drafts.js';
 import { countTemplate, expandAll, expandRandom, parseTemplate, templateLoras, TemplateError } from './template.js';
 import { builtInLists, DEFAULT_SUBJECTS } from './vocabulary.js';
@@ -140,6 +141,29 @@ export class Composer {
     if (apiKey !== undefined) this.secrets.set('llm.apiKey', apiKey);
     this.settings.set('llm', { baseUrl, model });
     return this.llm();
+  }
+
+  /**
+   * Tests the endpoint as given (unsaved fields), else as stored. The stored key goes only to the
+   * stored address: a test of another address uses the key typed with it, or none.
+   */
+  async testLlm(given: {
+    baseUrl?: string | undefined;
+    model?: string | undefined;
+    apiKey?: string | undefined;
+  }): Promise<{ ok: true; message: string }> {
+    const stored = this.endpoint();
+    const baseUrl = given.baseUrl ?? stored.baseUrl;
+    const model = given.model ?? stored.model;
+    if (!baseUrl || !model) throw new ApiError('invalid_input', 'Give the language model’s base URL and model name first.', 'llm');
+    const sameAddress = stored.baseUrl !== null && baseUrl.replace(/\/+$/, '') === stored.baseUrl.replace(/\/+$/, '');
+    const apiKey = given.apiKey !== undefined ? given.apiKey || null : sameAddress ? this.secrets.get('llm.apiKey') : null;
+    try {
+      return await testLlmConnection({ baseUrl, model, apiKey });
+    } catch (error) {
+      if (error instanceof LlmError) throw toApiError(error);
+      throw error;
+    }
   }
 
   private endpoint(): { baseUrl: string | null; model: string | null } {

@@ -1,4 +1,5 @@
 export { Composer } from './composer.js';
+export { testLlmConnection } from './connection.js';
 export { annotate, draftOffline, draftWithLlm, LlmError, type LlmConfig } from './drafts.js';
 export { lintSettings } from './settings-linter.js';
 export { countTemplate, expandAll, expandRandom, parseTemplate, TemplateError } from './template.js';

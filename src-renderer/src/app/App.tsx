@@ -13,6 +13,7 @@ import { createProject, importPaths, renameProject } from '../features/projects/
 import { uploadDropped } from '../features/projects/upload';
 import { UploadButtons } from '../features/projects/UploadButtons';
 import { SectionsView } from '../features/sections/SectionsView';
+import { SettingsHost } from '../features/settings';
 import { TimeCostDialog } from '../features/timecost/TimeCostDialog';
 import { modalOpen } from '../shared/use-modal';
 import { useStore } from '../store';
@@ -178,6 +179,7 @@ export function App() {
           onClose={() => setDialog(null)}
         />
       )}
+      <SettingsHost />
       {libraryOpen && <ModelLibraryDialog />}
       {modelDialog === 'import' && <ImportModelDialog />}
       {modelDialog === 'folder' && <ModelFolderDialog />}

@@ -2,6 +2,7 @@ import { toggleGenerate } from '../features/generation/actions';
 import { MAX_CELL, MIN_CELL } from '../features/grid/slice';
 import { openLibrary } from '../features/models';
 import { openProject } from '../features/projects/actions';
+import { openSettings } from '../features/settings';
 import { useStore } from '../store';
 import { showSideTab, sidePanelCollapsed } from './SidePanel';
 
@@ -71,6 +72,9 @@ export function TopBar({ openDialog }: { openDialog(kind: DialogKind): void }) {
       </button>
       <button type="button" onClick={() => openDialog('time-cost')} disabled={!hasProject} title="Time + Cost of this project (T)">
         Time + Cost
+      </button>
+      <button type="button" onClick={() => openSettings()} aria-label="Settings" title="Settings: Unsplash, language model (Ctrl+,)">
+        ⚙
       </button>
       <div className="spacer" />
       <div className="segmented" role="group" aria-label="View">

@@ -9,6 +9,7 @@ import { createMoodBoardSlice } from '../features/moodboard/slice';
 import { createImportSlice, createProjectsSlice } from '../features/projects/slice';
 import { createUploadSlice } from '../features/projects/upload-slice';
 import { createSectionsSlice } from '../features/sections/slice';
+import { createSettingsSlice } from '../features/settings/slice';
 import { createTimeSlice } from '../features/timecost/slice';
 import type { Store } from './types';
 
@@ -30,4 +31,5 @@ export const useStore = create<Store>()((...a) => ({
   ...createSectionsSlice(...a),
   ...createModelLibrarySlice(...a),
   ...createUploadSlice(...a),
+  ...createSettingsSlice(...a),
 }));

@@ -10,6 +10,7 @@ import type { MoodBoardSlice } from '../features/moodboard/slice';
 import type { ImportSlice, ProjectsSlice } from '../features/projects/slice';
 import type { UploadSlice } from '../features/projects/upload-slice';
 import type { SectionsSlice } from '../features/sections/slice';
+import type { SettingsSlice } from '../features/settings/slice';
 import type { TimeSlice } from '../features/timecost/slice';
 
 export type Store = ProjectsSlice &
@@ -25,5 +26,6 @@ export type Store = ProjectsSlice &
   MoodBoardSlice &
   SectionsSlice &
   ModelLibrarySlice &
-  UploadSlice;
+  UploadSlice &
+  SettingsSlice;
 export type Slice<T> = StateCreator<Store, [], [], T>;

@@ -151,13 +151,21 @@ export function Composer() {
       <section className="composer-block" aria-labelledby="skeleton-title" data-testid="skeleton">
         <h3 id="skeleton-title">Brand skeleton</h3>
         <div className="palette-swatches" data-testid="palette" aria-label="Brand palette">
-          {skeleton.palette.length === 0 && <span className="muted">No brand palette yet: set it on the project.</span>}
+          {skeleton.palette.length === 0 && <span className="muted">No brand palette yet.</span>}
           {skeleton.palette.map((c) => (
             <span key={c.hex} className="swatch-chip" title={`${c.name} ${c.hex}`}>
               <span className="swatch large" style={{ background: c.hex }} aria-hidden="true" />
               {c.name}
             </span>
           ))}
+          <button
+            type="button"
+            className="link-button"
+            onClick={() => useStore.getState().setMode('moodboard')}
+            title="Edit the brand palette on the mood board (B)"
+          >
+            Edit palette
+          </button>
         </div>
         <label className="field">
           <span>Mood</span>

@@ -6,6 +6,8 @@ import { ChooseButton } from '../../shared/ChooseButton';
 import { useStore } from '../../store';
 import { uploadDropped } from '../projects/upload';
 import { UploadButtons } from '../projects/UploadButtons';
+import { PaletteEditor } from './PaletteEditor';
+import { UnsplashSearch } from './UnsplashSearch';
 import { addRefs, loadRefs, moveRef, removeRefs, saveMood, takeBoardPalette } from './actions';
 
 /** A reference dragged within the board (to reorder it), told apart from things dropped from outside. */
@@ -46,6 +48,7 @@ export function MoodBoard() {
   const notify = useStore((s) => s.notify);
   const [chosen, setChosen] = useState<number[]>([]);
   const [adding, setAdding] = useState(false);
+  const [unsplashOpen, setUnsplashOpen] = useState(false);
   const [addText, setAddText] = useState('');
   const [busy, setBusy] = useState(false);
   const [mood, setMood] = useState(project?.mood ?? '');
@@ -132,10 +135,19 @@ export function MoodBoard() {
           >
             Remove
           </button>
+          <button
+            type="button"
+            aria-expanded={unsplashOpen}
+            onClick={() => setUnsplashOpen(!unsplashOpen)}
+            title="Search Unsplash and pin photos"
+          >
+            Unsplash…
+          </button>
           <button type="button" className="primary" aria-expanded={adding} onClick={() => setAdding(!adding)}>
             Add…
           </button>
         </div>
+        {unsplashOpen && <UnsplashSearch />}
         {adding && (
           <form
             className="board-add"
@@ -329,14 +341,8 @@ export function MoodBoard() {
             Add to brand palette
           </button>
         </div>
-        <h3>Brand palette</h3>
-        <ul className="palette-list" data-testid="brand-palette">
-          {(project?.palette ?? []).map((c) => (
-            <li key={c.hex} data-hex={c.hex}>
-              <Swatch hex={c.hex} size="large" /> {c.name} <span className="muted">{c.hex}</span>
-            </li>
-          ))}
-        </ul>
+        <h3 id="brand-palette-title">Brand palette</h3>
+        {project && <PaletteEditor project={project} />}
       </aside>
     </div>
   );

@@ -1,4 +1,5 @@
 /** The mood board: plain functions over the client and the store. */
+import type { BrandColour, UnsplashPhoto } from '../../../../src-main/core/api/index';
 import { getClient } from '../../api/client';
 import { reportError } from '../../shared/report';
 import { useStore } from '../../store';
@@ -79,5 +80,40 @@ export async function takeBoardPalette(how: 'replace' | 'append'): Promise<void>
     await loadProjects();
   } catch (error) {
     reportError(error);
+  }
+}
+
+/** Saves the brand palette as edited; false (and the reason on the notice line) when the core refuses it. */
+export async function savePalette(palette: BrandColour[]): Promise<boolean> {
+  const projectId = useStore.getState().currentProjectId;
+  if (projectId === null) return false;
+  try {
+    await getClient().call('projects.update', { projectId, palette });
+    await loadProjects();
+    return true;
+  } catch (error) {
+    reportError(error);
+    return false;
+  }
+}
+
+/** One page of Unsplash results (their thumbnails fetched by the core); throws with the core's message. */
+export function searchUnsplash(query: string, page: number): Promise<{ results: UnsplashPhoto[]; total: number }> {
+  return getClient().call('unsplash.search', { query, page });
+}
+
+/** Pins an Unsplash photo on the board, credited; the report lands in the store like any other addition. */
+export async function addUnsplashPhoto(photoId: string): Promise<boolean> {
+  const projectId = useStore.getState().currentProjectId;
+  if (projectId === null) return false;
+  try {
+    const result = await getClient().call('unsplash.import', { projectId, photoId });
+    if (useStore.getState().currentProjectId !== projectId) return false;
+    useStore.getState().setRefReport(result);
+    await loadRefs(projectId);
+    return result.added.length > 0;
+  } catch (error) {
+    reportError(error);
+    return false;
   }
 }
