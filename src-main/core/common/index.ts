@@ -3,7 +3,24 @@
  * the core and the contract use them, and the renderer imports them instead of keeping copies.
  */
 export { ASPECT_PATTERN, ASPECT_PRESETS, isAspectPreset, sizeForAspect, type AspectPreset, type ModelFamily } from './aspects.js';
+export { closeMatches } from './close-matches.js';
 export { plainColourName } from './colour-names.js';
+export {
+  aspectProblem,
+  fillNameTemplate,
+  loraProblem,
+  loraTags,
+  nameTemplateProblem,
+  nearestAspect,
+  nearestSize,
+  problemText,
+  readAspectFlag,
+  sizeProblem,
+  sizeRule,
+  type AspectFlag,
+  type FieldProblem,
+  type NameValues,
+} from './fields.js';
 export { formatBytes, suggestModelName } from './format.js';
 export { MAX_BRAND_COLOURS, SETTING_LIMITS } from './limits.js';
 export { BRAND_LOOP_PRESET, DEFAULT_NAME_TEMPLATE, NAME_TOKENS, type NameToken } from './presets.js';
