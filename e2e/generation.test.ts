@@ -115,10 +115,12 @@ describe('generation', () => {
       )
       .toBe(true);
 
-    // The tiny model: 64×64 (a size typed off the grid of 64 snaps to it), 4 steps.
+    // The tiny model: 64×64 (a size off the grid of 64 is named and the nearest offered, never changed by itself), 4 steps.
     await panel.getByLabel('Width').fill('70');
-    await panel.getByLabel('Height').fill('64');
     await panel.getByLabel('Steps').click();
+    await expect(panel.getByLabel('Width').inputValue()).resolves.toBe('70');
+    await panel.getByRole('button', { name: 'Use 64' }).click();
+    await panel.getByLabel('Height').fill('64');
     await expect(panel.getByLabel('Width').inputValue()).resolves.toBe('64');
     await expect(panel.getByRole('button', { name: '1:1' }).getAttribute('aria-pressed')).resolves.toBe('true');
     await panel.getByLabel('Steps').fill('4');

@@ -91,7 +91,7 @@ describe('prompt.queue', () => {
     });
     expect(error.code).toBe('invalid_input');
     expect(error.field).toBe('prompts.2');
-    expect(error.message).toContain('prompt 3 ("glass tower');
+    expect(error.message).toContain('Prompt 3 ("glass tower');
     expect(error.message).toContain('--ar');
     expect(error.message).toContain(said);
     expect(queued()).toEqual([]);
@@ -107,7 +107,9 @@ describe('prompt.queue', () => {
     });
     expect(error.code).toBe('invalid_input');
     expect(error.field).toBe('prompts.1');
-    expect(error.message).toMatch(/prompt 2 \("a long banner --ar 20:1"\): --ar 20:1 makes 2304×128; width must be at most 2048/);
+    expect(error.message).toBe(
+      'Prompt 2 ("a long banner --ar 20:1"): --ar 20:1 makes 2304×128 px; the width must be at most 2048 px — use --ar 16:1?',
+    );
     expect(queued()).toEqual([]);
   });
 });

@@ -3,7 +3,15 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ApiError, type AppEvent, type AppInfo, type ImageSummary, type ImportReport, type Project } from './api/index.js';
+import {
+  ApiError,
+  InvalidInputError,
+  type AppEvent,
+  type AppInfo,
+  type ImageSummary,
+  type ImportReport,
+  type Project,
+} from './api/index.js';
 import { resolveConfig } from './config.js';
 import { createRpc, type Rpc } from './rpc.js';
 import { createServices, type Services } from './services.js';
@@ -69,8 +77,11 @@ describe('input validation', () => {
     const error = await failure(method, input);
     expect(error.code).toBe('invalid_input');
     expect(error.field).toBe(field);
-    expect(error.message).toContain(method);
-    expect(error.message).toContain(field);
+    // The message is the app's words; the method and the field path are kept for the log.
+    expect(error.message).not.toContain(method);
+    expect(error.message).toMatch(/^[A-Z"]/);
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as InvalidInputError).detail).toMatch(new RegExp(`^${method.replace('.', '\\.')}: ${field.replace(/\./g, '\\.')}: `));
     expect(error.toJSON()).toEqual({ code: 'invalid_input', message: error.message, field });
   });
 

@@ -7,16 +7,11 @@ import {
   toApiError,
   type AppInfo,
   BRAND_LOOP_PRESET,
-  generationSettingsSchema,
-  type GenerationSettings,
   type Method,
   type ParsedInput,
-  promptAspect,
-  promptLabel,
   type RequestOutput,
 } from './api/index.js';
 import { aggregatePalettes, checkSections } from './color/index.js';
-import { sizeForAspect } from './diffusion/index.js';
 import { generationFromText, imageHistogram } from './images/index.js';
 import { lintSettings } from './prompt/index.js';
 import type { Services } from './services.js';
@@ -272,8 +267,7 @@ export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
     'prompt.testLlm': (given) => services.composer.testLlm(given),
     'prompt.queue': ({ projectId, prompts, negativePrompt, settings, batches, seed }) => {
       services.projects.get(projectId);
-      // Every prompt's own settings are checked before the first is queued: a bad one queues nothing.
-      prompts.forEach((text, index) => checkPromptSize(index, text, settings));
+      // The contract read every prompt's `--ar`; the composer checks each prompt's LoRAs before it queues any.
       return services.composer.queuePrompts(projectId, prompts, negativePrompt, settings, batches, seed);
     },
     'settings.setCost': ({ gpuCostPerHour }) => {
@@ -286,7 +280,12 @@ export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
     async invoke(method, input) {
       if (!isMethod(method)) throw new ApiError('unknown_method', `Unknown method: ${String(method)}`);
       const parsed = requests[method].input.safeParse(input ?? {});
-      if (!parsed.success) throw invalidInput(method, parsed.error);
+      if (!parsed.success) {
+        const refused = invalidInput(method, parsed.error, input);
+        // The designer reads the message; the log keeps the technical form (the CLI prints the message alone).
+        if (shell !== 'cli') console.warn(`onbrand: refused ${refused.detail}`);
+        throw refused;
+      }
       try {
         const handler = handlers[method] as (input: unknown) => unknown;
         return await handler(parsed.data);
@@ -295,25 +294,4 @@ export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
       }
     },
   };
-}
-
-/**
- * A prompt's own `--ar` (read by the contract already) must make a size the queue takes; else
- * invalid_input naming the prompt and the flag, as the contract names a malformed `--ar`.
- */
-function checkPromptSize(index: number, text: string, settings: GenerationSettings): void {
-  const read = promptAspect(text);
-  if ('error' in read)
-    throw new ApiError('invalid_input', `prompt.queue: prompts.${index}: ${promptLabel(index, text)}: ${read.error}`, `prompts.${index}`);
-  if (read.aspect === null) return;
-  const size = sizeForAspect(read.aspect);
-  const checked = generationSettingsSchema.safeParse({ ...settings, ...size, aspect: read.aspect });
-  if (!checked.success) {
-    const why = checked.error.issues[0]?.message ?? 'a size the queue does not take';
-    throw new ApiError(
-      'invalid_input',
-      `prompt.queue: prompts.${index}: ${promptLabel(index, text)}: --ar ${read.aspect} makes ${size.width}×${size.height}; ${why}`,
-      `prompts.${index}`,
-    );
-  }
 }

@@ -15,7 +15,7 @@ describe('onbrand prompt', () => {
       'device close-up, magenta light',
       '4 prompts in all, --ar 9:16',
     ]);
-    expect((await cli(['prompt', 'expand', '{portrait', ...data])).err).toMatch(/template: position 1: "\{" is never closed/);
+    expect((await cli(['prompt', 'expand', '{portrait', ...data])).err).toMatch(/Template, character 1: "\{" is never closed/);
     expect((await cli(['projects', 'create', 'Fin', '--mood', 'hopeful / rebellious finance', ...data])).code).toBe(0);
     const drafted = await cli(['prompt', 'draft', 'Fin', '--n', '2', '--seed', '4', ...data]);
     expect(drafted.code).toBe(0);

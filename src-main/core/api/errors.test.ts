@@ -39,7 +39,7 @@ describe('toApiError', () => {
   it('gives the errors a caller always converts the code it converts them to', () => {
     expect(toApiError(new TemplateError(3, '"{" is never closed')).toJSON()).toEqual({
       code: 'invalid_input',
-      message: 'position 4: "{" is never closed',
+      message: 'Template, character 4: "{" is never closed',
       field: 'template',
     });
     expect(toApiError(new LlmError('The language model at http://x answered HTTP 500')).code).toBe('io');

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { issueText } from './field-text.js';
 
 /** What kind of failure an API call had; the UI and the CLI switch on this, never on messages. */
 export type ApiErrorCode = 'invalid_input' | 'unknown_method' | 'not_found' | 'conflict' | 'io' | 'unauthorized' | 'internal';
@@ -51,16 +52,31 @@ export class ApiError extends OnbrandError {
   }
 }
 
-/** Turns a zod failure into an error that names the first wrong field in plain words. */
-export function invalidInput(method: string, error: z.ZodError): ApiError {
+/**
+ * A refused input: `message` in the designer's words ("Give the project a name"), `field` the
+ * dotted path the UI places it by, `detail` the technical form for the log
+ * ("projects.create: name: must not be empty"). Only code, message and field cross the boundary.
+ */
+export class InvalidInputError extends ApiError {
+  readonly detail: string;
+
+  constructor(message: string, field: string | undefined, detail: string) {
+    super('invalid_input', message, field);
+    this.name = 'InvalidInputError';
+    this.detail = detail;
+  }
+}
+
+/**
+ * Turns a zod failure of `method`'s input into an error that names the first wrong field as the
+ * app does (field-text.ts); `input` (what was sent) tells a missing or empty value from a wrong one.
+ */
+export function invalidInput(method: string, error: z.ZodError, input?: unknown): InvalidInputError {
   const issue = error.issues[0];
-  const path = issue ? issue.path.map(String) : [];
-  // An unknown key has an empty path in zod; name the key itself.
-  if (issue?.code === 'unrecognized_keys' && issue.keys.length > 0) path.push(issue.keys[0]!);
-  const field = path.length > 0 ? path.join('.') : undefined;
-  const what = issue?.message ?? 'invalid input';
-  const message = field ? `${method}: ${field}: ${what}` : `${method}: ${what}`;
-  return new ApiError('invalid_input', message, field);
+  if (!issue) return new InvalidInputError('Something in the request is not valid', undefined, `${method}: invalid input`);
+  const { message, path } = issueText(method, issue, input);
+  const field = path.length > 0 ? path.map(String).join('.') : undefined;
+  return new InvalidInputError(message, field, field ? `${method}: ${field}: ${issue.message}` : `${method}: ${issue.message}`);
 }
 
 /** Any thrown value as an ApiError; unexpected errors keep their message but are marked internal. */

@@ -1,6 +1,6 @@
 /** The export part of the API contract: one-click export into the Framer, Sora and other folders. */
 import { z } from 'zod';
-import { DEFAULT_NAME_TEMPLATE, absolutePath, exportPixels as px, id } from '../common/index.js';
+import { DEFAULT_NAME_TEMPLATE, absolutePath, exportPixels as px, id, nameTemplateProblem, problemText } from '../common/index.js';
 
 export const EXPORT_TARGETS = ['framer', 'sora', 'folder', 'maybe-later'] as const;
 export type ExportTarget = (typeof EXPORT_TARGETS)[number];
@@ -51,7 +51,16 @@ export const exportRequests = {
         height: px.optional(),
         /** Apply the brand palette-snap LUT. */
         paletteSnap: z.boolean().optional(),
-        nameTemplate: z.string().trim().min(1).max(200).optional(),
+        /** Tokens from NAME_TOKENS only: an unknown one is refused, naming the known ones. */
+        nameTemplate: z
+          .string()
+          .trim()
+          .max(200)
+          .superRefine((template, ctx) => {
+            const problem = nameTemplateProblem(template);
+            if (problem) ctx.addIssue({ code: 'custom', message: problemText(problem) });
+          })
+          .optional(),
         /** Export again images already exported to this target. */
         again: z.boolean().optional(),
       })

@@ -8,19 +8,20 @@ import {
   batches,
   id,
   position,
+  problemText,
   seed,
+  sizeProblem,
   wholeNumber,
 } from '../common/index.js';
 
 export { SAMPLER_NAMES, type SamplerLabel } from '../common/index.js';
 
-const dimension = (name: string) =>
-  z
-    .number({ error: 'must be a number' })
-    .int('must be a whole number')
-    .min(L.size.min, `${name} must be at least ${L.size.min}`)
-    .max(L.size.max, `${name} must be at most ${L.size.max}`)
-    .refine((v) => v % 8 === 0, 'must be a multiple of 8');
+/** A generated image's side: the rule and the nearest value the Generate form shows (core/common). */
+const dimension = (label: string) =>
+  z.number({ error: 'must be a number' }).superRefine((value, ctx) => {
+    const problem = sizeProblem(label, value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problemText(problem) });
+  });
 
 export const generationSettingsSchema = z
   .object({
@@ -29,8 +30,8 @@ export const generationSettingsSchema = z
     sampler: z.enum(SAMPLER_NAMES, { error: `must be one of ${SAMPLER_NAMES.join(', ')}` }),
     steps: wholeNumber('steps'),
     cfg: z.number().min(L.cfg.min, `must be at least ${L.cfg.min}`).max(L.cfg.max, `must be at most ${L.cfg.max}`),
-    width: dimension('width'),
-    height: dimension('height'),
+    width: dimension('Width'),
+    height: dimension('Height'),
     batchSize: wholeNumber('batchSize'),
     /** The weight new LoRA tags get in the prompt composer. */
     loraWeight: z.number().min(L.loraWeight.min).max(L.loraWeight.max),

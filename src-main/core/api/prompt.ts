@@ -1,6 +1,6 @@
 /** The prompt composer part of the API contract: skeleton, templates, drafts, queueing. */
 import { z } from 'zod';
-import { aspect, batches, id, seed } from '../common/index.js';
+import { aspect, batches, id, problemText, readAspectFlag, seed } from '../common/index.js';
 import { generationSettingsSchema, type Job } from './generation.js';
 
 export interface Skeleton {
@@ -46,30 +46,22 @@ export interface LlmSettings {
 }
 
 /**
- * A queued prompt's own `--ar W:H` (its last words; both sides 1 to 99), split from its text, or
- * why it cannot be read. The composer's queueing reads the same suffix.
+ * A queued prompt's own `--ar W:H` (its last words; both sides 1 to 99, and a size the queue
+ * takes), split from its text, or why it cannot be read. The composer's queueing reads the same.
  */
 export function promptAspect(text: string): { prompt: string; aspect: string | null } | { error: string } {
-  const ar = /\s*--ar(?:\s+(\S*))?\s*$/.exec(text);
-  if (ar) {
-    const value = ar[1] ?? '';
-    const sides = /^(\d{1,2}):(\d{1,2})$/.exec(value);
-    if (!sides || Number(sides[1]) === 0 || Number(sides[2]) === 0)
-      return { error: `--ar must be W:H with both sides from 1 to 99 (like 9:16), not "${value}"` };
-    return { prompt: text.slice(0, ar.index).trim(), aspect: value };
-  }
-  if (/(^|\s)--ar\b/.test(text)) return { error: '--ar must come last, as --ar W:H' };
-  return { prompt: text.trim(), aspect: null };
+  const read = readAspectFlag(text);
+  return 'problem' in read ? { error: problemText(read.problem) } : { prompt: read.text, aspect: read.aspect };
 }
 
-/** How an error names a prompt: its number (from 1) and its first words. */
+/** How a message names a prompt: its number (from 1) and its first words. */
 export function promptLabel(index: number, text: string): string {
   const clipped = text.trim().replace(/\s+/g, ' ');
-  return `prompt ${index + 1} ("${clipped.length > 40 ? `${clipped.slice(0, 39)}…` : clipped}")`;
+  return `Prompt ${index + 1} ("${clipped.length > 40 ? `${clipped.slice(0, 39)}…` : clipped}")`;
 }
 
 const lists = z.record(
-  z.string().regex(/^[\w ]{1,40}$/, 'must be a list name of letters, digits and spaces'),
+  z.string().regex(/^[\w ]{1,40}$/, 'must be named with letters, digits and spaces (up to 40)'),
   z.array(z.string().trim().min(1).max(200)).min(1).max(200),
 );
 

@@ -3,10 +3,27 @@
  * the core and the contract use them, and the renderer imports them instead of keeping copies.
  */
 export { ASPECT_PATTERN, ASPECT_PRESETS, isAspectPreset, sizeForAspect, type AspectPreset, type ModelFamily } from './aspects.js';
+export { closeMatches } from './close-matches.js';
 export { plainColourName } from './colour-names.js';
 export { baseColourName, proseColourNames } from './prose-colour-names.js';
 export { ciede2000, deltaE, DISTINCT_COLOURS, hexToLab, rgbToLab, type Lab } from './colour-difference.js';
 export { normaliseHex, parseHexList, type HexList } from './hex.js';
+export {
+  aspectProblem,
+  fillNameTemplate,
+  loraProblem,
+  loraTagSpans,
+  nameTemplateProblem,
+  nearestAspect,
+  nearestSize,
+  problemText,
+  readAspectFlag,
+  sizeProblem,
+  sizeRule,
+  type AspectFlag,
+  type FieldProblem,
+  type NameValues,
+} from './fields.js';
 export { formatBytes, suggestModelName } from './format.js';
 export { MAX_BRAND_COLOURS, SETTING_LIMITS } from './limits.js';
 export { loraTags, type LoraTag } from './lora-tags.js';

@@ -5,8 +5,11 @@
 export const SETTING_LIMITS = {
   steps: { min: 1, max: 150 },
   cfg: { min: 0, max: 30 },
-  /** Width and height: multiples of 8 (the form offers multiples of 64). */
-  size: { min: 64, max: 2048 },
+  /**
+   * Width and height of a generated image: multiples of 64, as the SD 1.x/2.x UNet halves the
+   * latent three times (the engine refuses other sizes); the form and the contract both check it.
+   */
+  size: { min: 64, max: 2048, step: 64 },
   batchSize: { min: 1, max: 16 },
   loraWeight: { min: -2, max: 2 },
   /** Batches queued at once ("three batches, ≈18 images"). */

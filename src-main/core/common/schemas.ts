@@ -30,7 +30,10 @@ export const absolutePath = /* @__PURE__ */ z
 export const hexColour = /* @__PURE__ */ z.string().regex(/^#[0-9A-Fa-f]{6}$/, 'must be a colour like #FE2C54');
 
 /** An aspect ratio such as 9:16. */
-export const aspect = /* @__PURE__ */ z.string().regex(ASPECT_PATTERN, 'must look like 9:16');
+export const aspect = /* @__PURE__ */ z
+  .string()
+  .regex(ASPECT_PATTERN, 'must look like 9:16')
+  .refine((s) => !/^0+:|:0+$/.test(s), 'must have both sides from 1 to 99, like 9:16');
 
 /** A setting's whole number within its SETTING_LIMITS; the messages name the bounds. */
 /* @__NO_SIDE_EFFECTS__ */

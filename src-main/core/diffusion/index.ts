@@ -22,7 +22,7 @@ export {
   type VaeConfig,
   type WeightSource,
 } from './graph/index.js';
-export { loraHints } from './lora.js';
+export { loraHints, loraNames } from './lora.js';
 export { folderLayout, MANIFEST_FILE, readModelFolder, type ModelLayout, type ModelManifest, type PredictionType } from './model-folder.js';
 export { formatParameters, formatParameterText, parseParameters } from './parameters.js';
 export { addPngText, readPngText } from './png-text.js';

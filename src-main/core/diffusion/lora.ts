@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { OnbrandError } from '../api/index.js';
+import { closeMatches } from '../common/index.js';
 import { fullDelta, moduleDelta, ModuleFormatError, padInputs, type ModuleDelta, type Tensor } from './lora-formats.js';
 import {
   describeGroups,
@@ -249,6 +250,16 @@ function factorBytes(lora: LoadedLora): number {
   return n;
 }
 
+/** Names of the LoRAs in a folder (file names without `.safetensors`), sorted; none when there is no folder. */
+export function loraNames(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.toLowerCase().endsWith('.safetensors'))
+    .map((f) => f.slice(0, -'.safetensors'.length))
+    .sort();
+}
+
 /**
  * LoRA files in a folder, resolved by name (case-insensitive), read once and kept while unchanged,
  * least recently used first out when their factors (and merged deltas) pass `maxBytes`.
@@ -282,12 +293,7 @@ export class LoraLibrary {
 
   /** Names of the LoRAs in the folder (file names without `.safetensors`). */
   list(): string[] {
-    if (!fs.existsSync(this.dir)) return [];
-    return fs
-      .readdirSync(this.dir)
-      .filter((f) => f.toLowerCase().endsWith('.safetensors'))
-      .map((f) => f.slice(0, -'.safetensors'.length))
-      .sort();
+    return loraNames(this.dir);
   }
 
   /** Loads a LoRA by name; an unknown name is an error listing close matches. */
@@ -340,30 +346,8 @@ export class LoraLibrary {
   }
 }
 
-/** Names within a small edit distance, or containing the query, best first. */
-export function closeMatches(query: string, names: readonly string[], limit = 5): string[] {
-  const q = query.toLowerCase();
-  return names
-    .map((n) => ({ n, d: n.toLowerCase().includes(q) || q.includes(n.toLowerCase()) ? 0 : editDistance(q, n.toLowerCase()) }))
-    .filter(({ d }) => d <= Math.max(2, Math.floor(q.length / 3)))
-    .sort((a, b) => a.d - b.d || a.n.localeCompare(b.n))
-    .slice(0, limit)
-    .map(({ n }) => n);
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length]!;
-}
+/** Names within a small edit distance, or containing the query, best first (core/common's, which the forms use too). */
+export { closeMatches };
 
 /** The designers' field notes about LoRA weights, as hints for the settings linter. */
 export function loraHints(loras: readonly { name: string; weight: number }[]): string[] {

@@ -20,6 +20,7 @@ import {
 } from '../api/index.js';
 import type { AppSettings, CatalogDb, ImageRepository, ProjectRepository, SectionRepository } from '../catalog/index.js';
 import { analyseColour, applyLut, paletteSnap } from '../color/index.js';
+import { fillNameTemplate, nameTemplateProblem, problemText } from '../common/index.js';
 import type { EventBus } from '../events.js';
 import type { Upscaler } from '../upscale/index.js';
 import { appPackage, beingWritten, freeFileName, sweepTempFiles, writeAtomically } from '../util/index.js';
@@ -86,6 +87,9 @@ export class Exporter {
     const { items, skipped } = this.plan(project, request);
     const files: ExportedFile[] = [];
     const template = request.nameTemplate ?? DEFAULT_NAME_TEMPLATE;
+    // The contract checks it too; an unknown token is never written into a name ("{nope}" became "nope-").
+    const problem = nameTemplateProblem(template);
+    if (problem) throw new ApiError('invalid_input', problemText(problem), 'nameTemplate');
     const lut = request.paletteSnap ? paletteSnap(project.palette) : null;
     try {
       fs.mkdirSync(dir, { recursive: true });
@@ -320,27 +324,15 @@ export class Exporter {
   }
 }
 
-/** Fills the name template; unsafe characters become "-", the extension is always .jpg. */
+/** Fills the name template (core/common's, which the Export dialog's preview uses); unsafe characters become "-", always .jpg. */
 export function fileName(
   template: string,
   v: { project: Project; image: ImageSummary; section: string; colour: string; index: number },
   now = new Date(),
 ): string {
-  const tokens: Record<string, string> = {
-    yyyymmdd: `${now.getFullYear()}${String(now.getMonth() + 1).padStart(2, '0')}${String(now.getDate()).padStart(2, '0')}`,
-    section: v.section,
-    colour: v.colour,
-    seed: v.image.seed === null ? 'noseed' : String(v.image.seed),
-    rating: String(v.image.rating),
-    index: String(v.index).padStart(2, '0'),
-    project: v.project.name,
-  };
-  const filled = template.replace(/\{(\w+)\}/g, (whole, key: string) => tokens[key] ?? whole);
-  const stem =
-    filled
-      .replace(/\.jpe?g$/i, '')
-      .replace(/[^\w.-]+/g, '-')
-      .replace(/-{2,}/g, '-')
-      .replace(/^[-.]+|[-.]+$/g, '') || 'export';
-  return `${stem.slice(0, 180)}.jpg`;
+  return fillNameTemplate(
+    template,
+    { projectName: v.project.name, section: v.section, colour: v.colour, seed: v.image.seed, rating: v.image.rating, index: v.index },
+    now,
+  );
 }

@@ -12,7 +12,8 @@ import { Worker } from 'node:worker_threads';
 import sharp from 'sharp';
 import { ApiError, type EngineStatus, type GenerationSettings, type Job } from '../api/index.js';
 import type { AppSettings, ImageRepository, ProjectRepository } from '../catalog/index.js';
-import { readPngText } from '../diffusion/index.js';
+import { problemText, loraProblem } from '../common/index.js';
+import { extractLoraTags, loraNames, readPngText } from '../diffusion/index.js';
 import type { EventBus } from '../events.js';
 import { thumbnailRelativePath, writeThumbnail } from '../images/index.js';
 import type { TimeLog } from '../timelog/index.js';
@@ -300,6 +301,7 @@ export class GenerationQueue {
         'settings.model',
       );
     }
+    this.checkPrompt(prompt);
     const first = seed ?? crypto.randomBytes(4).readUInt32BE();
     const created: Job[] = [];
     for (let b = 0; b < batches; b++) {
@@ -311,6 +313,21 @@ export class GenerationQueue {
     this.timelog.activity(projectId, 'prompt');
     void this.pump();
     return created;
+  }
+
+  /**
+   * A prompt's LoRA tags must read and name installed LoRAs (as the engine resolves them): refused
+   * now, with the closest installed name, instead of failing once the job runs. `label` names the
+   * prompt in the message, `field` in the error.
+   */
+  checkPrompt(prompt: string, label = 'Prompt', field = 'prompt'): void {
+    try {
+      extractLoraTags(prompt);
+    } catch (error) {
+      throw new ApiError('invalid_input', `${label}: ${(error as Error).message}`, field);
+    }
+    const problem = loraProblem(label, prompt, loraNames(this.options.loraDir));
+    if (problem) throw new ApiError('invalid_input', problemText(problem), field);
   }
 
   list(projectId?: number): Job[] {

@@ -46,12 +46,31 @@ describe('templates', () => {
       }
       return 'no error';
     };
-    expect(error('a {teal|magenta')).toBe('position 3: "{" is never closed');
-    expect(error('a teal} b')).toBe('position 7: "}" has no matching "{"');
-    expect(error('{mood} shot')).toMatch(/^position 1: no list named "mood" \(lists: subject, camera action/);
-    expect(error('x {a||b}')).toBe('position 3: "{a||b}" has an empty alternative');
-    expect(error('x --ar tall')).toBe('position 3: --ar must look like 9:16, not "tall"');
-    expect(error('x --ar 9:16 and more')).toBe('position 3: --ar must come last, as --ar W:H');
+    expect(error('a {teal|magenta')).toBe('Template, character 3: "{" is never closed');
+    expect(error('a teal} b')).toBe('Template, character 7: "}" has no matching "{"');
+    expect(error('{mood} shot')).toMatch(/^Template, character 1: no list named "mood" \(lists: subject, camera action/);
+    expect(error('x {a||b}')).toBe('Template, character 3: "{a||b}" has an empty alternative');
+    expect(error('x --ar tall')).toBe('Template, character 3: --ar must be W:H with both sides from 1 to 99 (like 9:16), not "tall"');
+    expect(error('x --ar 9:16 and more')).toBe('Template, character 3: --ar must come last, as --ar W:H');
+  });
+
+  it('refuses an --ar the queue would refuse, offering the nearest that it takes (the preview showed them, the queue failed)', () => {
+    const error = (t: string): string => {
+      try {
+        parseTemplate(t, lists);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'no error';
+    };
+    expect(error('{teal|magenta} glow --ar 9:0')).toBe(
+      'Template, character 21: --ar must be W:H with both sides from 1 to 99 (like 9:16), not "9:0"',
+    );
+    expect(error('{teal|magenta} glow --ar 1:99')).toBe(
+      'Template, character 21: --ar 1:99 makes 64×5120 px; the height must be at most 2048 px — use --ar 1:16?',
+    );
+    expect(error('teal glow --ar 16x9')).toMatch(/not "16x9" — use --ar 16:9\?$/);
+    expect(parseTemplate('teal glow --ar 1:16', lists).aspect).toBe('1:16');
   });
 });
 
@@ -172,7 +191,7 @@ describe('the composer through the API', () => {
     await expect(rpc.invoke('prompt.expand', { template: '{subject' })).rejects.toMatchObject({
       code: 'invalid_input',
       field: 'template',
-      message: expect.stringMatching(/position 1: "\{" is never closed/),
+      message: 'Template, character 1: "{" is never closed',
     });
     await expect(rpc.invoke('prompt.draft', { projectId, llm: true })).rejects.toThrow(/Set a language model endpoint/);
   });

@@ -9,9 +9,10 @@ import {
   type Job,
   type LlmSettings,
   type Skeleton,
+  promptLabel,
 } from '../api/index.js';
 import type { AppSettings, CatalogDb, ProjectRepository } from '../catalog/index.js';
-import { sizeForAspect } from '../diffusion/index.js';
+import { problemText, readAspectFlag, sizeForAspect } from '../common/index.js';
 import type { GenerationQueue } from '../jobs/index.js';
 import type { SecretStore } from '../secrets.js';
 import { testLlmConnection } from './connection.js';
@@ -84,8 +85,9 @@ export class Composer {
           : expandAll(parsed, lists, options.count ?? 500);
       return { prompts, total, aspect: parsed.aspect, loras: templateLoras(template) };
     } catch (error) {
-      if (error instanceof TemplateError) throw new ApiError(error.code, `template: ${error.message}`, error.field);
-      throw new ApiError('invalid_input', `template: ${(error as Error).message}`, 'template');
+      // "Template, character 28: …" (TemplateError), or a LoRA tag the prompt syntax cannot read.
+      if (error instanceof TemplateError) throw new ApiError(error.code, error.message, error.field);
+      throw new ApiError('invalid_input', `Template: ${(error as Error).message}`, 'template');
     }
   }
 
@@ -175,7 +177,10 @@ export class Composer {
     return { ...this.endpoint(), apiKey: this.secrets.get('llm.apiKey') };
   }
 
-  /** Each prompt × settings × batches into the queue; a prompt's own `--ar` sets its size. */
+  /**
+   * Each prompt × settings × batches into the queue; a prompt's own `--ar` sets its size. Every
+   * prompt is checked first (its `--ar`, its LoRAs), so one bad prompt queues nothing.
+   */
   queuePrompts(
     projectId: number,
     prompts: string[],
@@ -184,12 +189,15 @@ export class Composer {
     batches: number,
     seed?: number,
   ): Job[] {
+    const planned = prompts.map((raw, i) => {
+      const read = readAspectFlag(raw);
+      if ('problem' in read) throw new ApiError('invalid_input', `${promptLabel(i, raw)}: ${problemText(read.problem)}`, `prompts.${i}`);
+      this.queue.checkPrompt(read.text, promptLabel(i, raw), `prompts.${i}`);
+      const own: GenerationSettings = read.aspect ? { ...settings, ...sizeForAspect(read.aspect), aspect: read.aspect } : settings;
+      return { prompt: read.text, settings: own };
+    });
     const jobs: Job[] = [];
-    prompts.forEach((raw, i) => {
-      const ar = /\s*--ar\s+(\d{1,2}:\d{1,2})\s*$/.exec(raw);
-      const prompt = ar ? raw.slice(0, ar.index).trim() : raw.trim();
-      const size = ar ? sizeForAspect(ar[1]!) : null;
-      const own: GenerationSettings = size ? { ...settings, ...size, aspect: ar![1]! } : settings;
+    planned.forEach(({ prompt, settings: own }, i) => {
       jobs.push(
         ...this.queue.add(
           projectId,

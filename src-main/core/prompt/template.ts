@@ -5,16 +5,18 @@
  * position in the template.
  */
 import { OnbrandError } from '../api/index.js';
+import { problemText, readAspectFlag } from '../common/index.js';
 import { extractLoraTags } from '../diffusion/index.js';
 
 type Part = { kind: 'text'; text: string } | { kind: 'choice'; options: string[] } | { kind: 'list'; name: string; position: number };
 
+/** A template that cannot be expanded: the message names the character (from 1) and what is wrong there. */
 export class TemplateError extends OnbrandError {
   constructor(
     readonly position: number,
     detail: string,
   ) {
-    super('invalid_input', `position ${position + 1}: ${detail}`, 'template');
+    super('invalid_input', `Template, character ${position + 1}: ${detail}`, 'template');
     this.name = 'TemplateError';
   }
 }
@@ -25,17 +27,12 @@ export interface ParsedTemplate {
 }
 
 export function parseTemplate(template: string, lists: Readonly<Record<string, readonly string[]>>): ParsedTemplate {
-  let body = template.trim();
-  let aspect: string | null = null;
-  const ar = /\s*--ar\s+(\S+)\s*$/.exec(body);
-  if (ar) {
-    if (!/^\d{1,2}:\d{1,2}$/.test(ar[1]!))
-      throw new TemplateError(ar.index + ar[0].indexOf('--ar'), `--ar must look like 9:16, not "${ar[1]}"`);
-    aspect = ar[1]!;
-    body = body.slice(0, ar.index);
-  } else if (/--ar\b/.test(body)) {
-    throw new TemplateError(body.indexOf('--ar'), '--ar must come last, as --ar W:H');
-  }
+  // `--ar` is read (and its size checked) as a queued prompt's is, so a preview that shows means a queue that takes it.
+  const trimmed = template.trim();
+  const flag = readAspectFlag(trimmed);
+  if ('problem' in flag) throw new TemplateError(flag.at, problemText(flag.problem));
+  const aspect = flag.aspect;
+  const body = aspect === null ? trimmed : trimmed.slice(0, trimmed.lastIndexOf('--ar')).trimEnd();
   const parts: Part[] = [];
   let text = '';
   for (let i = 0; i < body.length; i++) {

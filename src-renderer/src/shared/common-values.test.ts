@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ASPECT_PRESETS, BRAND_LOOP_PRESET, SETTING_LIMITS, plainColourName, sizeForAspect } from '../../../src-main/core/common/index';
-import { ASPECTS, initialDraft, matchesPreset, parseDraft, snapTo64 } from '../features/generation/draft';
+import { ASPECTS, initialDraft, matchesPreset, parseDraft } from '../features/generation/draft';
 import { mergePalette } from '../features/moodboard/palette';
 
 describe('the renderer and the core', () => {
@@ -26,7 +26,7 @@ describe('the renderer and the core', () => {
     expect(field({ batches: String(batches.max + 1) })).toContain('batches');
     expect(field({ seed: String(seed.max) })).not.toContain('seed');
     expect(field({ seed: String(seed.max + 1) })).toContain('seed');
-    expect(snapTo64(size.max + 500)).toBe(size.max);
+    expect(parseDraft({ ...initialDraft(), width: String(size.max + 500) }).fixes.width?.value).toBe(String(size.max));
   });
 
   it('name a new brand colour as the core names a colour (file names, `onbrand palette`)', () => {

@@ -13,6 +13,8 @@ import {
   FALLBACK_BATCH_SIZE,
   type ExpandOptions,
 } from './actions';
+import { loraProblem, readAspectFlag } from '../../../../src-main/core/common/index';
+import { FieldMessage } from '../../shared/FieldMessage';
 import { errorText } from '../../shared/report';
 import { useStore } from '../../store';
 import { parseDraft } from '../generation/draft';
@@ -372,7 +374,13 @@ function TemplateEditor({
   /** The options the shown count or error is for: older than `key` while the next expansion is on its way. */
   const [shownKey, setShownKey] = useState('');
   const formDraft = useStore((s) => s.draft);
+  const installedLoras = useStore((s) => s.models?.loras);
   const batchSize = parseDraft(formDraft).settings.batchSize ?? FALLBACK_BATCH_SIZE;
+  // Checked here, live, as the core checks them: a bad `--ar` (with the nearest that passes) and
+  // LoRAs that are not installed, which the queue would refuse.
+  const flag = readAspectFlag(template.trim());
+  const aspectError = 'problem' in flag ? flag.problem : null;
+  const loraError = installedLoras ? loraProblem('Template', template, installedLoras) : null;
 
   const countNumber = Number(count);
   const seedNumber = parseSeed(seed);
@@ -415,6 +423,8 @@ function TemplateEditor({
   }, [key, projectId, template]);
 
   const made = expansion ? (mode === 'random' ? expansion.prompts.length : expansion.total) : 0;
+  const shownError = aspectError ? `Template, character ${(flag as { at: number }).at + 1}: ${aspectError.message}` : error;
+  const describedIds = [shownError ? 'template-error' : '', loraError ? 'template-lora-error' : ''].filter(Boolean).join(' ');
   const toQueue = expansion ? expansion.prompts.map((p) => (expansion.aspect ? `${p} --ar ${expansion.aspect}` : p)) : [];
 
   return (
@@ -427,10 +437,12 @@ function TemplateEditor({
           rows={4}
           value={template}
           spellCheck={false}
-          aria-invalid={error ? true : undefined}
+          aria-invalid={shownError || loraError ? true : undefined}
+          aria-describedby={describedIds || undefined}
           onChange={(e) => setTemplate(e.target.value)}
         />
       </label>
+      <FieldMessage id="template-lora-error" message={loraError?.message} fix={loraError?.fix} onFix={setTemplate} />
       <small className="muted">
         {'{a|b}'} alternatives · {'{subject}'} {'{camera action}'} {'{lighting adjective}'} · {'<lora:Name:0.8>'} · --ar W:H
       </small>
@@ -453,9 +465,23 @@ function TemplateEditor({
           <input type="number" name="expand-seed" min={0} value={seed} placeholder="random" onChange={(e) => setSeed(e.target.value)} />
         </label>
       </div>
-      {error ? (
-        <p className="form-error" role="alert" data-testid="template-error" data-fresh={shownKey === key}>
-          {error}
+      {shownError ? (
+        <p
+          className="form-error"
+          role="alert"
+          id="template-error"
+          data-testid="template-error"
+          data-fresh={aspectError ? true : shownKey === key}
+        >
+          {shownError}
+          {aspectError?.fix && (
+            <>
+              {' — '}
+              <button type="button" className="link field-fix" onClick={() => setTemplate(aspectError.fix!.value)}>
+                Use {aspectError.fix.label}
+              </button>
+            </>
+          )}
         </p>
       ) : (
         <p
@@ -471,7 +497,7 @@ function TemplateEditor({
           )}
         </p>
       )}
-      {expansion && expansion.prompts.length > 0 && (
+      {!shownError && expansion && expansion.prompts.length > 0 && (
         <ol className="expansions" data-testid="expansions">
           {expansion.prompts.slice(0, PREVIEW_COUNT).map((p, i) => (
             <li key={i}>{p}</li>
@@ -483,8 +509,14 @@ function TemplateEditor({
         <button
           type="button"
           onClick={() => onQueue(toQueue)}
-          disabled={busy || toQueue.length === 0 || noModels}
-          title={noModels ? NO_MODEL_REASON : "Queue the expanded prompts (200 at most) with the Generate form's settings"}
+          disabled={busy || toQueue.length === 0 || noModels || Boolean(shownError) || Boolean(loraError)}
+          title={
+            noModels
+              ? NO_MODEL_REASON
+              : loraError
+                ? loraError.message
+                : "Queue the expanded prompts (200 at most) with the Generate form's settings"
+          }
         >
           Queue expansions{toQueue.length > 0 ? ` (${Math.min(toQueue.length, 200)})` : ''}
         </button>

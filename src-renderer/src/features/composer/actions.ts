@@ -87,8 +87,9 @@ export async function queuePrompts(prompts: readonly string[]): Promise<{ ok: bo
   if (noModelInstalled(useStore.getState())) return { ok: false, message: NO_MODEL_REASON };
   // The composer brings its own prompts: the form's prompt may be empty.
   const parsed = parseDraft({ ...draft, prompt: prompts[0] ?? '' });
-  const firstError = Object.entries(parsed.errors)[0];
-  if (firstError) return { ok: false, message: `Generate form, ${firstError[0]}: ${firstError[1]}` };
+  // The form's messages name their field ("Width must be …"); each prompt's LoRAs and `--ar` are the core's to check, by prompt.
+  const firstError = Object.values(parsed.errors)[0];
+  if (firstError) return { ok: false, message: `Generate form: ${firstError}` };
   const settings = completeSettings(parsed);
   if (!settings || parsed.batches === undefined)
     return { ok: false, message: 'The Generate form has settings missing (is there a model?).' };
@@ -107,7 +108,7 @@ export async function queuePrompts(prompts: readonly string[]): Promise<{ ok: bo
     const cut = prompts.length > list.length ? ` (the first ${list.length} of ${prompts.length})` : '';
     return {
       ok: true,
-      message: `Queued ${jobs.length} job${jobs.length === 1 ? '' : 's'} (${images} images) for ${list.length} prompt${list.length === 1 ? '' : 's'}${cut}.`,
+      message: `Queued ${jobs.length} job${jobs.length === 1 ? '' : 's'} (${images} image${images === 1 ? '' : 's'}) for ${list.length} prompt${list.length === 1 ? '' : 's'}${cut}.`,
     };
   } catch (error) {
     return { ok: false, message: errorText(error) };

@@ -1,10 +1,21 @@
 import { useEffect, useRef, useState } from 'react';
 import type { ExportedFile, ExportReport, ExportTarget } from '../../../../src-main/core/api/index';
-import { DEFAULT_NAME_TEMPLATE, NAME_TOKENS } from '../../../../src-main/core/common/index';
+import { DEFAULT_NAME_TEMPLATE, NAME_TOKENS, nameTemplateProblem } from '../../../../src-main/core/common/index';
 import { getClient } from '../../api/client';
 import { ChooseButton } from '../../shared/ChooseButton';
+import { describedBy, FieldMessage } from '../../shared/FieldMessage';
 import { useStore } from '../../store';
-import { TARGET_LABELS, formatElapsed, formatKb, isInside, loadTargets, rememberTarget, runExport, type ExportRequest } from './actions';
+import {
+  TARGET_LABELS,
+  firstFileName,
+  formatElapsed,
+  formatKb,
+  isInside,
+  loadTargets,
+  rememberTarget,
+  runExport,
+  type ExportRequest,
+} from './actions';
 
 type Which = 'picks' | 'min-rating' | 'selection';
 const TARGETS = Object.keys(TARGET_LABELS) as ExportTarget[];
@@ -82,6 +93,8 @@ export function ExportDialog({ onClose }: { onClose(): void }) {
   const projectId = useStore((s) => s.currentProjectId);
   const project = useStore((s) => s.projects.find((p) => p.id === s.currentProjectId));
   const selection = useStore((s) => s.selection);
+  const images = useStore((s) => s.allImages);
+  const sections = useStore((s) => s.sections);
   const [target, setTarget] = useState<ExportTarget>('framer');
   const [which, setWhich] = useState<Which>('picks');
   const [rating, setRating] = useState(3);
@@ -137,6 +150,24 @@ export function ExportDialog({ onClose }: { onClose(): void }) {
   const dir = dirs[target] ?? targets?.[target] ?? '';
   const sized = target === 'folder' || target === 'sora';
   const framer = target === 'framer';
+  // The name template is checked as the exporter checks it (blank: the default), with the first file's name beside it.
+  const template = nameTemplate.trim() || DEFAULT_NAME_TEMPLATE;
+  const nameProblem = nameTemplateProblem(template);
+  const preview = nameProblem
+    ? null
+    : firstFileName(template, {
+        projectName: project?.name ?? '',
+        target,
+        which:
+          which === 'picks'
+            ? { kind: 'picks' }
+            : which === 'min-rating'
+              ? { kind: 'min-rating', rating }
+              : { kind: 'images', imageIds: selection },
+        images,
+        sections,
+      });
+  const sizeError = sized ? exportSizeError(size) : undefined;
   const chooseTarget = (next: ExportTarget): void => {
     setTarget(next);
     setSize(next === 'sora' ? SORA_SIZE : { width: '', height: '' });
@@ -167,14 +198,16 @@ export function ExportDialog({ onClose }: { onClose(): void }) {
     const trimmedDir = dir.trim();
     if (trimmedDir && trimmedDir !== targets?.[target]) request.dir = trimmedDir;
     if (sized && (size.width.trim() || size.height.trim())) {
-      const width = Number(size.width);
-      const height = Number(size.height);
-      if (!Number.isInteger(width) || !Number.isInteger(height) || width < 64 || height < 64 || width > 8192 || height > 8192) {
-        setError('Width and height must be whole numbers from 64 to 8192 (or both blank for the source size).');
+      if (sizeError) {
+        setError(sizeError);
         return;
       }
-      request.width = width;
-      request.height = height;
+      request.width = Number(size.width);
+      request.height = Number(size.height);
+    }
+    if (nameProblem) {
+      setError(nameProblem.message);
+      return;
     }
     if (nameTemplate.trim() && nameTemplate.trim() !== DEFAULT_NAME_TEMPLATE) request.nameTemplate = nameTemplate.trim();
     setBusy(true);
@@ -288,6 +321,7 @@ export function ExportDialog({ onClose }: { onClose(): void }) {
                 inputMode="numeric"
                 value={size.width}
                 placeholder="source"
+                {...describedBy('export-size-error', sizeError)}
                 onChange={(e) => setSize({ ...size, width: e.target.value })}
                 disabled={busy}
               />
@@ -300,11 +334,13 @@ export function ExportDialog({ onClose }: { onClose(): void }) {
                 inputMode="numeric"
                 value={size.height}
                 placeholder="source"
+                {...describedBy('export-size-error', sizeError)}
                 onChange={(e) => setSize({ ...size, height: e.target.value })}
                 disabled={busy}
               />
             </label>
             <small className="muted">{target === 'sora' ? 'Sora: 1080×1920 by default.' : 'Blank keeps the source size.'}</small>
+            <FieldMessage id="export-size-error" message={sizeError} />
           </div>
         )}
         <label className="inline">
@@ -318,7 +354,14 @@ export function ExportDialog({ onClose }: { onClose(): void }) {
             onChange={(e) => setNameTemplate(e.target.value)}
             disabled={busy}
             spellCheck={false}
+            {...describedBy('export-name-error', nameProblem?.message)}
           />
+          <FieldMessage id="export-name-error" message={nameProblem?.message} fix={nameProblem?.fix} onFix={setNameTemplate} />
+          {!nameProblem && (
+            <small data-testid="export-name-preview" aria-live="polite">
+              First file: {preview ? <code>{preview}</code> : <span className="muted">no image to export yet</span>}
+            </small>
+          )}
           <small>
             Tokens:{' '}
             {NAME_TOKENS.map((t, i) => (
@@ -358,4 +401,13 @@ export function ExportDialog({ onClose }: { onClose(): void }) {
       </form>
     </div>
   );
+}
+
+/** Why the export size (both blank: the source size) will not do, in the dialog's words; undefined when it will. */
+function exportSizeError(size: { width: string; height: string }): string | undefined {
+  if (!size.width.trim() && !size.height.trim()) return undefined;
+  const ok = (text: string): boolean => /^\d+$/.test(text.trim()) && Number(text) >= 64 && Number(text) <= 8192;
+  if (!ok(size.width)) return 'Export width must be 64–8192 px (or both blank for the source size)';
+  if (!ok(size.height)) return 'Export height must be 64–8192 px (or both blank for the source size)';
+  return undefined;
 }

@@ -3,8 +3,9 @@ import { SAMPLER_NAMES, SETTING_LIMITS as L } from '../../../../src-main/core/co
 import { useStore } from '../../store';
 import { FirstRun, noModelInstalled, openLibrary } from '../models';
 import { reportActivity } from '../timecost/actions';
-import { queueDraft, refreshHints } from './actions';
-import { ASPECTS, applyPreset, aspectOf, matchesPreset, parseDraft, snapTo64, type Draft, type DraftField } from './draft';
+import { describedBy, FieldMessage } from '../../shared/FieldMessage';
+import { queueDraft, queuedText, refreshHints } from './actions';
+import { ASPECTS, applyPreset, aspectOf, matchesPreset, parseDraft, type Draft, type DraftField } from './draft';
 
 /** Why Queue is off while no model is installed. */
 const NO_MODEL_REASON = 'Generating needs a Stable Diffusion model: download or import one above.';
@@ -27,6 +28,8 @@ export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
   const [error, setError] = useState<string | null>(null);
   const [queued, setQueued] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  /** Set once Queue was pressed: from then on an empty prompt is named too (not on a fresh form). */
+  const [tried, setTried] = useState(false);
   const prompt = useRef<HTMLTextAreaElement>(null);
 
   useEffect(() => prompt.current?.focus(), []);
@@ -37,7 +40,8 @@ export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
     return () => clearTimeout(timer);
   }, [draft]);
 
-  const parsed = useMemo(() => parseDraft(draft), [draft]);
+  // Checked live as the core checks at queue time: sizes, and the prompt's LoRAs once the installed ones are known.
+  const parsed = useMemo(() => parseDraft(draft, models?.loras), [draft, models]);
   const noModels = useStore(noModelInstalled);
   const preset = presets.find((p) => p.name === draft.preset);
   const edited = preset !== undefined && !matchesPreset(draft, preset);
@@ -53,12 +57,6 @@ export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
     const next = { ...draft, [field]: text };
     edit({ [field]: text, aspect: aspectOf(Number(next.width), Number(next.height), draft.aspect) });
   };
-  const snapSize = (field: 'width' | 'height'): void => {
-    const value = Number(draft[field]);
-    if (draft[field].trim() === '' || !Number.isFinite(value)) return;
-    const snapped = String(snapTo64(value));
-    if (snapped !== draft[field]) setSize(field, snapped);
-  };
 
   const submit = async (): Promise<void> => {
     if (busy) return;
@@ -67,14 +65,11 @@ export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
       return;
     }
     setBusy(true);
-    const message = await queueDraft();
+    setTried(true);
+    const result = await queueDraft();
     setBusy(false);
-    setError(message);
-    if (!message) {
-      const batches = Number(draft.batches);
-      const images = batches * Number(draft.batchSize);
-      setQueued(`Queued ${batches} batch${batches === 1 ? '' : 'es'} (${images} images).`);
-    }
+    if ('error' in result) setError(result.error);
+    else setQueued(queuedText(result.jobs));
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLFormElement>): void => {
@@ -87,6 +82,16 @@ export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
   };
 
   const fieldError = (name: DraftField): string | undefined => parsed.errors[name];
+  const fieldId = (name: DraftField | 'prompt'): string => `generate-${name}-error`;
+  const message = (name: DraftField, onFix?: (value: string) => void) => (
+    <FieldMessage
+      id={fieldId(name)}
+      message={fieldError(name)}
+      fix={parsed.fixes[name]}
+      onFix={onFix ?? ((value) => edit({ [name]: value }))}
+    />
+  );
+  const promptError = draft.prompt.trim() === '' && !tried ? undefined : parsed.errors.prompt;
   const numberField = (
     name: 'steps' | 'cfg' | 'batchSize' | 'batches' | 'loraWeight',
     label: string,
@@ -97,13 +102,15 @@ export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
       <input
         type="number"
         name={name}
+        // Named by aria-label: the label element also holds the field's message.
+        aria-label={label}
         inputMode="decimal"
         {...attrs}
         value={draft[name]}
-        aria-invalid={fieldError(name) ? true : undefined}
-        title={fieldError(name)}
+        {...describedBy(fieldId(name), fieldError(name))}
         onChange={(e) => edit({ [name]: e.target.value })}
       />
+      {message(name)}
     </label>
   );
 
@@ -125,11 +132,14 @@ export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
         <textarea
           ref={prompt}
           name="prompt"
+          aria-label="Prompt"
           rows={3}
           placeholder="<lora:FluxPortraitTrainer:0.8>, portrait, looks into the lens, rich teal light, brand colours weaving through scene, 35 mm DSLR"
           value={draft.prompt}
+          {...describedBy(fieldId('prompt'), promptError)}
           onChange={(e) => edit({ prompt: e.target.value })}
         />
+        <FieldMessage id={fieldId('prompt')} message={promptError} fix={parsed.fixes.prompt} onFix={(value) => edit({ prompt: value })} />
       </label>
       <label className="field">
         <span>Negative prompt</span>
@@ -218,12 +228,11 @@ export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
             aria-label="Width"
             min={L.size.min}
             max={L.size.max}
-            step={64}
+            step={L.size.step}
             value={draft.width}
-            aria-invalid={fieldError('width') ? true : undefined}
-            title={fieldError('width') ?? 'Width: multiples of 64'}
+            {...describedBy(fieldId('width'), fieldError('width'))}
+            title={`Width: multiples of ${L.size.step}`}
             onChange={(e) => setSize('width', e.target.value)}
-            onBlur={() => snapSize('width')}
           />
           <span aria-hidden="true">×</span>
           <input
@@ -232,14 +241,15 @@ export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
             aria-label="Height"
             min={L.size.min}
             max={L.size.max}
-            step={64}
+            step={L.size.step}
             value={draft.height}
-            aria-invalid={fieldError('height') ? true : undefined}
-            title={fieldError('height') ?? 'Height: multiples of 64'}
+            {...describedBy(fieldId('height'), fieldError('height'))}
+            title={`Height: multiples of ${L.size.step}`}
             onChange={(e) => setSize('height', e.target.value)}
-            onBlur={() => snapSize('height')}
           />
         </div>
+        {message('width', (value) => setSize('width', value))}
+        {message('height', (value) => setSize('height', value))}
         <div className="segmented aspects" role="group" aria-label="Aspect">
           {ASPECTS.map((a) => (
             <button
@@ -263,13 +273,15 @@ export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
           <input
             type="text"
             name="seed"
+            aria-label="Seed"
             inputMode="numeric"
             placeholder="random"
             value={draft.seed}
-            aria-invalid={fieldError('seed') ? true : undefined}
-            title={fieldError('seed') ?? 'Blank: a random seed (recorded). Image i of a batch uses seed + i.'}
+            {...describedBy(fieldId('seed'), fieldError('seed'))}
+            title="Blank: a random seed (recorded). Image i of a batch uses seed + i."
             onChange={(e) => edit({ seed: e.target.value })}
           />
+          {message('seed')}
         </label>
       </div>
 

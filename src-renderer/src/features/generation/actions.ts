@@ -84,15 +84,18 @@ export async function refreshHints(draft: Draft): Promise<void> {
   }
 }
 
-/** Queues the form's batches. Returns an error message for the form, or null when queued. */
-export async function queueDraft(): Promise<string | null> {
-  const { draft, currentProjectId } = useStore.getState();
-  if (currentProjectId === null) return 'Create or open a project first.';
-  const parsed = parseDraft(draft);
+/**
+ * Queues the form's batches, checked first as the core checks them (sizes, the prompt's LoRAs
+ * against the installed ones). Returns why not, for the form, or the jobs queued.
+ */
+export async function queueDraft(): Promise<{ error: string } | { jobs: Job[] }> {
+  const { draft, currentProjectId, models } = useStore.getState();
+  if (currentProjectId === null) return { error: 'Create or open a project first.' };
+  const parsed = parseDraft(draft, models?.loras);
   const firstError = Object.values(parsed.errors)[0];
-  if (firstError) return firstError;
+  if (firstError) return { error: firstError };
   const settings = completeSettings(parsed);
-  if (!settings || parsed.batches === undefined) return 'Some settings are missing.';
+  if (!settings || parsed.batches === undefined) return { error: 'Some settings are missing.' };
   try {
     const jobs = await getClient().call('queue.add', {
       projectId: currentProjectId,
@@ -104,10 +107,16 @@ export async function queueDraft(): Promise<string | null> {
     });
     // Their `job.updated` events may have come first (and be newer): only add what is missing.
     useStore.getState().addJobs(jobs);
-    return null;
+    return { jobs };
   } catch (error) {
-    return errorText(error);
+    return { error: errorText(error) };
   }
+}
+
+/** What was queued, counted from the jobs themselves: "Queued 1 batch (1 image).", "Queued 3 batches (18 images)." */
+export function queuedText(jobs: readonly Job[]): string {
+  const images = jobs.reduce((sum, job) => sum + job.batchSize, 0);
+  return `Queued ${jobs.length} batch${jobs.length === 1 ? '' : 'es'} (${images} image${images === 1 ? '' : 's'}).`;
 }
 
 // Cancel, retry, move, pause and resume show their effect through the `job.updated` and

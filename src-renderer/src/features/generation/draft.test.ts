@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aspectOf, completeSettings, initialDraft, matchesPreset, parseDraft, presetSettings, snapTo64 } from './draft';
+import { aspectOf, completeSettings, initialDraft, matchesPreset, parseDraft, presetSettings } from './draft';
 
 describe('the Generate form draft', () => {
   it('starts as the Brand loop with three batches and a random seed', () => {
@@ -23,14 +23,33 @@ describe('the Generate form draft', () => {
     const parsed = parseDraft({ ...initialDraft(), steps: '0', width: '70', cfg: '', seed: '12x' });
     expect(parsed.errors).toMatchObject({
       steps: expect.stringContaining('Steps'),
-      width: expect.stringContaining('multiple of 8'),
+      width: 'Width must be a multiple of 64 from 64 to 2048 px',
       cfg: 'CFG is empty',
       seed: expect.any(String),
       model: 'Choose a model',
       prompt: 'Write a prompt',
     });
+    // The nearest value that passes is offered, never put in the field by itself.
+    expect(parsed.fixes).toEqual({ width: { label: '64', value: '64' } });
     expect(parsed.settings).toEqual({ sampler: 'DPM++ 2M Karras', height: 1024, batchSize: 6, loraWeight: 0.8, aspect: '9:16' });
     expect(completeSettings(parsed)).toBeNull();
+  });
+
+  it('says what is wrong with each size the old form clamped or rounded without a word, with the nearest that passes', () => {
+    const fix = (width: string) => parseDraft({ ...initialDraft(), width }).fixes.width?.value;
+    expect([fix('99999'), fix('0'), fix('-64'), fix('577'), fix('576')]).toEqual(['2048', '64', '64', '576', undefined]);
+    expect(parseDraft({ ...initialDraft(), height: '' }).errors.height).toBe('Height must be a multiple of 64 from 64 to 2048 px');
+  });
+
+  it('checks the prompt’s LoRAs against the installed ones once they are known', () => {
+    const draft = { ...initialDraft(), model: 'tiny-sd', prompt: '<lora:FluxPortrait:0.8>, portrait' };
+    expect(parseDraft(draft).errors.prompt).toBeUndefined();
+    const parsed = parseDraft(draft, ['FluxPortraitTrainer']);
+    expect(parsed.errors.prompt).toBe('Prompt: no LoRA named "FluxPortrait" is installed');
+    expect(parsed.fixes.prompt).toEqual({ label: 'FluxPortraitTrainer', value: '<lora:FluxPortraitTrainer:0.8>, portrait' });
+    expect(parseDraft({ ...draft, prompt: '<lora:nope:1> x' }, []).errors.prompt).toMatch(
+      /^Prompt: no LoRA named "nope" is installed \(none is/,
+    );
   });
 
   it('makes the settings to queue, with a seed only when one is given', () => {
@@ -54,10 +73,7 @@ describe('the Generate form draft', () => {
     expect(parseDraft({ ...draft, seed: '4294967296' }).errors.seed).toBeDefined();
   });
 
-  it('snaps sizes to multiples of 64 and knows their aspect', () => {
-    expect(snapTo64(600)).toBe(576);
-    expect(snapTo64(10)).toBe(64);
-    expect(snapTo64(5000)).toBe(2048);
+  it('knows the aspect of a size', () => {
     expect(aspectOf(576, 1024, '?')).toBe('9:16');
     expect(aspectOf(512, 640, '?')).toBe('4:5');
     expect(aspectOf(64, 64, '?')).toBe('1:1');

@@ -8,7 +8,9 @@ import {
   ASPECT_PRESETS,
   BRAND_LOOP_PRESET,
   SETTING_LIMITS as L,
+  loraProblem,
   sizeForAspect,
+  sizeProblem,
 } from '../../../../src-main/core/common/index';
 
 /** The aspect buttons and their sizes: the engine's SD 1.x table. Multiples of 64, as close to the ratio as that allows. */
@@ -87,12 +89,6 @@ export function matchesPreset(draft: Draft, preset: Pick<Preset, 'name' | 'setti
   return (Object.keys(applied) as (keyof Draft)[]).every((k) => k === 'preset' || applied[k] === draft[k]);
 }
 
-/** Rounds a size to the nearest multiple of 64 within the contract's limits (64–2048). */
-export function snapTo64(value: number): number {
-  if (!Number.isFinite(value)) return L.size.min;
-  return Math.max(L.size.min, Math.min(L.size.max, Math.round(value / 64) * 64));
-}
-
 function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);
 }
@@ -116,6 +112,8 @@ export interface ParsedDraft {
   batches: number | undefined;
   seed: number | undefined;
   errors: Partial<Record<DraftField | 'model' | 'prompt', string>>;
+  /** The nearest value that passes, for a field whose error has one: what to offer and the field's new text. */
+  fixes: Partial<Record<DraftField | 'prompt', { label: string; value: string }>>;
 }
 
 function parseNumber(
@@ -133,10 +131,15 @@ function parseNumber(
   return value;
 }
 
-/** Checks each field as the contract will (so hints get only valid fields and errors name the field). */
-export function parseDraft(draft: Draft): ParsedDraft {
+/**
+ * Checks each field as the core will (core/common's rules, so hints get only valid fields and
+ * errors name the field, with the nearest value that passes). `loras`: the installed LoRAs, to
+ * check the prompt's tags against (unchecked while they are not known yet).
+ */
+export function parseDraft(draft: Draft, loras?: readonly string[]): ParsedDraft {
   const settings: Partial<GenerationSettings> = { sampler: draft.sampler };
   const errors: ParsedDraft['errors'] = {};
+  const fixes: ParsedDraft['fixes'] = {};
   const numeric = <K extends DraftField>(
     field: K,
     label: string,
@@ -150,28 +153,40 @@ export function parseDraft(draft: Draft): ParsedDraft {
     }
     return result;
   };
+  const side = (field: 'width' | 'height', label: string): number | undefined => {
+    const problem = sizeProblem(label, draft[field]);
+    if (!problem) return Number(draft[field]);
+    errors[field] = problem.message;
+    if (problem.fix) fixes[field] = problem.fix;
+    return undefined;
+  };
   const steps = numeric('steps', 'Steps', L.steps, true);
   const cfg = numeric('cfg', 'CFG', L.cfg, false);
-  const width = numeric('width', 'Width', L.size, true);
-  const height = numeric('height', 'Height', L.size, true);
+  const width = side('width', 'Width');
+  const height = side('height', 'Height');
   const batchSize = numeric('batchSize', 'Batch size', L.batchSize, true);
   const loraWeight = numeric('loraWeight', 'LoRA weight', L.loraWeight, false);
-  if (width !== undefined && width % 8 !== 0) errors.width = 'Width must be a multiple of 8 (64 recommended)';
-  if (height !== undefined && height % 8 !== 0) errors.height = 'Height must be a multiple of 8 (64 recommended)';
   if (steps !== undefined) settings.steps = steps;
   if (cfg !== undefined) settings.cfg = cfg;
-  if (width !== undefined && !errors.width) settings.width = width;
-  if (height !== undefined && !errors.height) settings.height = height;
+  if (width !== undefined) settings.width = width;
+  if (height !== undefined) settings.height = height;
   if (batchSize !== undefined) settings.batchSize = batchSize;
   if (loraWeight !== undefined) settings.loraWeight = loraWeight;
   if (ASPECT_PATTERN.test(draft.aspect)) settings.aspect = draft.aspect;
   if (draft.model.trim()) settings.model = draft.model.trim();
   else errors.model = 'Choose a model';
   if (!draft.prompt.trim()) errors.prompt = 'Write a prompt';
+  else if (loras) {
+    const problem = loraProblem('Prompt', draft.prompt, loras);
+    if (problem) {
+      errors.prompt = problem.message;
+      if (problem.fix) fixes.prompt = problem.fix;
+    }
+  }
   const batches = numeric('batches', 'Batches', L.batches, true);
   let seed: number | undefined;
   if (draft.seed.trim() !== '') seed = numeric('seed', 'Seed', L.seed, true);
-  return { settings, batches, seed, errors };
+  return { settings, batches, seed, errors, fixes };
 }
 
 /** The full settings to queue, when every field is right. */

@@ -153,7 +153,11 @@ function SectionRow({
           ✕
         </button>
       </form>
-      {error && <div className="error">{error}</div>}
+      {error && (
+        <div className="error" role="alert" data-testid="section-error">
+          {error}
+        </div>
+      )}
       <div className="section-pair">
         {paired?.thumbPath ? (
           <img className="section-thumb" src={client.mediaUrl(paired.thumbPath)} alt={paired.fileName} />
@@ -288,7 +292,11 @@ export function SectionsView() {
             Add section
           </button>
         </form>
-        {error && <div className="error">{error}</div>}
+        {error && (
+          <div className="error" role="alert" data-testid="section-error">
+            {error}
+          </div>
+        )}
       </section>
       {preview && (
         <aside className="sections-preview" aria-label="Preview">
