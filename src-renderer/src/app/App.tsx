@@ -2,7 +2,7 @@ import { useEffect, useRef, useState, type DragEvent } from 'react';
 import { getClient } from '../api/client';
 import { CurationBar } from '../features/curation/CurationBar';
 import { ExportDialog } from '../features/export/ExportDialog';
-import { savePreset, toggleGenerate } from '../features/generation/actions';
+import { savePreset } from '../features/generation/actions';
 import { Grid } from '../features/grid/Grid';
 import { Compare } from '../features/loupe/Compare';
 import { Loupe } from '../features/loupe/Loupe';
@@ -19,7 +19,7 @@ import { modalOpen } from '../shared/use-modal';
 import { useStore } from '../store';
 import { FormDialog } from './Dialog';
 import { KeysDialog } from './KeysDialog';
-import { SidePanel } from './SidePanel';
+import { showSideTab, SidePanel } from './SidePanel';
 import { StatusBar } from './StatusBar';
 import { TopBar, type DialogKind } from './TopBar';
 import { giveKeysBackAfterUse, handleKey } from './keyboard';
@@ -111,7 +111,7 @@ export function App() {
                   Import…
                 </button>
                 {!generateOpen && (
-                  <button type="button" onClick={() => toggleGenerate(true)}>
+                  <button type="button" onClick={() => showSideTab('generate')}>
                     Open the Generate panel
                   </button>
                 )}
