@@ -286,7 +286,7 @@ export class Exporter {
       .raw()
       .toBuffer({ resolveWithObject: true });
     if (lut) applyLut(data, info.channels, lut);
-    const params = this.parameters(image.id);
+    const params = this.images.parameters(image.id);
     const xmp = xmpPacket({
       description: image.prompt,
       rating: image.flag === 'reject' ? -1 : image.rating,
@@ -310,17 +310,6 @@ export class Exporter {
       .jpeg({ quality: 90, mozjpeg: true, progressive: true })
       .toBuffer();
     return { jpeg: withExifSegment(jpeg, exifSegment(`Onbrand ${appPackage().version}`, params)), upscaled: upscale };
-  }
-
-  private parameters(imageId: number): string | null {
-    const row = this.db.prepare('SELECT params FROM images WHERE id = ?').get(imageId) as { params: string | null } | undefined;
-    if (!row?.params) return null;
-    try {
-      const text = (JSON.parse(row.params) as { parameters?: unknown }).parameters;
-      return typeof text === 'string' ? text : null;
-    } catch {
-      return null;
-    }
   }
 }
 

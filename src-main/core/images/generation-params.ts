@@ -7,6 +7,7 @@
  * made here. Damaged or foreign metadata gives null: the image still imports, without parameters.
  */
 import path from 'node:path';
+import { loraTags } from '../common/index.js';
 import { formatParameterText, parseParameters, readPngText } from '../diffusion/index.js';
 import { readExifText } from './exif-text.js';
 
@@ -111,14 +112,6 @@ function fromA1111(raw: string): ImportedGeneration | null {
     model: values.Model ?? null,
     loras,
   };
-}
-
-/** `<lora:name:weight>` (and LyCORIS's `<lyco:…>`) tags in a prompt. */
-function loraTags(prompt: string): GenerationLora[] {
-  return [...prompt.matchAll(/<(?:lora|lyco):([^:<>]+):([^:<>]+)(?::[^<>]*)?>/g)].map((m) => ({
-    name: m[1]!.trim(),
-    weight: numberOf(m[2]!.trim()),
-  }));
 }
 
 // ---- ComfyUI ----------------------------------------------------------------------------------

@@ -3,39 +3,19 @@
  * the model name and the key are all checked as drafting will use them. What is wrong is said in
  * a designer's words (no answer, a refused key, no chat endpoint at that address, an unknown model).
  */
-import { appPackage } from '../util/index.js';
-import { LlmError, type LlmConfig } from './drafts.js';
+import { chatUrl, LlmError, postChat, type LlmConfig } from './drafts.js';
 
 const TEST_TIMEOUT_MS = 20_000;
 
 export async function testLlmConnection(config: LlmConfig): Promise<{ ok: true; message: string }> {
-  const url = `${config.baseUrl.replace(/\/+$/, '')}/chat/completions`;
+  const url = chatUrl(config);
   const timeoutMs = config.timeoutMs ?? TEST_TIMEOUT_MS;
   const started = performance.now();
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: 'POST',
-      signal: AbortSignal.timeout(timeoutMs),
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': `Onbrand/${appPackage().version}`,
-        ...(config.apiKey ? { authorization: `Bearer ${config.apiKey}` } : {}),
-      },
-      body: JSON.stringify({
-        model: config.model,
-        messages: [{ role: 'user', content: 'Reply with the single word OK.' }],
-        max_tokens: 5,
-        temperature: 0,
-      }),
-    });
-  } catch (error) {
-    const reason =
-      (error as Error).name === 'TimeoutError'
-        ? `did not answer within ${Math.round(timeoutMs / 1000)} s`
-        : `cannot be reached (${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message})`;
-    throw new LlmError(`The language model at ${config.baseUrl} ${reason}.`);
-  }
+  const response = await postChat(
+    config,
+    { messages: [{ role: 'user', content: 'Reply with the single word OK.' }], max_tokens: 5, temperature: 0 },
+    timeoutMs,
+  );
   const detail = async (): Promise<string> => {
     try {
       const body = (await response.json()) as { error?: { message?: unknown } | string };

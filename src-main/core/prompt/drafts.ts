@@ -194,6 +194,36 @@ export class LlmError extends OnbrandError {
   }
 }
 
+/** The endpoint's chat completions URL. */
+export function chatUrl(config: LlmConfig): string {
+  return `${config.baseUrl.replace(/\/+$/, '')}/chat/completions`;
+}
+
+/**
+ * POSTs a chat completion request (`model` is added) to the configured endpoint with its key;
+ * no answer in `timeoutMs`, or none at all, is an LlmError that says which.
+ */
+export async function postChat(config: LlmConfig, body: Record<string, unknown>, timeoutMs: number): Promise<Response> {
+  try {
+    return await fetch(chatUrl(config), {
+      method: 'POST',
+      signal: AbortSignal.timeout(timeoutMs),
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': `Onbrand/${appPackage().version}`,
+        ...(config.apiKey ? { authorization: `Bearer ${config.apiKey}` } : {}),
+      },
+      body: JSON.stringify({ model: config.model, ...body }),
+    });
+  } catch (error) {
+    const reason =
+      (error as Error).name === 'TimeoutError'
+        ? `did not answer within ${Math.round(timeoutMs / 1000)} s`
+        : `cannot be reached (${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message})`;
+    throw new LlmError(`The language model at ${config.baseUrl} ${reason}.`);
+  }
+}
+
 /** Drafts through an OpenAI-compatible `/chat/completions` endpoint (works with local servers). */
 export async function draftWithLlm(config: LlmConfig, skeleton: Skeleton, n: number): Promise<string[]> {
   const prompt = [
@@ -204,33 +234,17 @@ export async function draftWithLlm(config: LlmConfig, skeleton: Skeleton, n: num
     '',
     `Give me ${n} 25-word prompts, cinematic language, one camera verb, one lighting adjective. One prompt per line, no numbering, no quotes.`,
   ].join('\n');
-  const url = `${config.baseUrl.replace(/\/+$/, '')}/chat/completions`;
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: 'POST',
-      signal: AbortSignal.timeout(config.timeoutMs ?? 60_000),
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': `Onbrand/${appPackage().version}`,
-        ...(config.apiKey ? { authorization: `Bearer ${config.apiKey}` } : {}),
-      },
-      body: JSON.stringify({
-        model: config.model,
-        messages: [
-          { role: 'system', content: 'You write short, cinematic image-generation prompts.' },
-          { role: 'user', content: prompt },
-        ],
-        temperature: 0.9,
-      }),
-    });
-  } catch (error) {
-    const reason =
-      (error as Error).name === 'TimeoutError'
-        ? `did not answer within ${Math.round((config.timeoutMs ?? 60_000) / 1000)} s`
-        : `cannot be reached (${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message})`;
-    throw new LlmError(`The language model at ${config.baseUrl} ${reason}`);
-  }
+  const response = await postChat(
+    config,
+    {
+      messages: [
+        { role: 'system', content: 'You write short, cinematic image-generation prompts.' },
+        { role: 'user', content: prompt },
+      ],
+      temperature: 0.9,
+    },
+    config.timeoutMs ?? 60_000,
+  );
   if (response.status === 401 || response.status === 403)
     throw new LlmError(`The language model at ${config.baseUrl} refused the API key (HTTP ${response.status})`);
   if (!response.ok) throw new LlmError(`The language model at ${config.baseUrl} answered HTTP ${response.status}`);
