@@ -4,6 +4,7 @@ import {
   invalidInput,
   isMethod,
   requests,
+  OnbrandError,
   toApiError,
   type AppInfo,
   BRAND_LOOP_PRESET,
@@ -290,6 +291,8 @@ export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
         const handler = handlers[method] as (input: unknown) => unknown;
         return await handler(parsed.data);
       } catch (error) {
+        // An error nobody meant to throw: the log keeps its stack for the bug report.
+        if (shell !== 'cli' && !(error instanceof OnbrandError)) console.error(`onbrand: ${method} failed unexpectedly:`, error);
         throw toApiError(error);
       }
     },

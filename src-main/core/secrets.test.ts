@@ -93,8 +93,14 @@ describe('keys', () => {
       expect(mode(dataDir)).toBe(0o700);
     }
 
-    // Changing the endpoint keeps the key; null removes it.
-    expect(await rpc.invoke('prompt.setLlm', { baseUrl: 'http://127.0.0.1:9/v2', model: 'other' })).toMatchObject({ hasKey: true });
+    // Another model at the same address keeps the key; another address drops it (a key never
+    // follows the endpoint to another server); null removes it.
+    expect(await rpc.invoke('prompt.setLlm', { baseUrl: 'http://127.0.0.1:9/v1/', model: 'other' })).toMatchObject({ hasKey: true });
+    expect(await rpc.invoke('prompt.setLlm', { baseUrl: 'http://127.0.0.1:9/v2', model: 'other' })).toMatchObject({ hasKey: false });
+    expect(services.secrets.get('llm.apiKey')).toBeNull();
+    expect(await rpc.invoke('prompt.setLlm', { baseUrl: 'http://127.0.0.1:9/v2', model: 'other', apiKey: LLM_KEY })).toMatchObject({
+      hasKey: true,
+    });
     expect(await rpc.invoke('prompt.setLlm', { baseUrl: null, model: null, apiKey: null })).toMatchObject({ hasKey: false });
     expect(await rpc.invoke('settings.setUnsplashKey', { key: null })).toEqual({ configured: false });
     expect(services.secrets.get('unsplash.key')).toBeNull();

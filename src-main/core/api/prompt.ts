@@ -65,6 +65,9 @@ const lists = z.record(
   z.array(z.string().trim().min(1).max(200)).min(1).max(200),
 );
 
+/** An OpenAI-compatible endpoint: http or https only (never file:, data:, ftp:). */
+const llmBaseUrl = z.url({ protocol: /^https?$/, error: 'must be a URL like http://127.0.0.1:8080/v1' });
+
 export const promptRequests = {
   'prompt.skeleton': { input: z.object({ projectId: id }).strict(), output: null as unknown as Skeleton },
   'prompt.saveSkeleton': {
@@ -105,7 +108,7 @@ export const promptRequests = {
   'prompt.setLlm': {
     input: z
       .object({
-        baseUrl: z.string().url('must be a URL like http://127.0.0.1:8080/v1').nullable(),
+        baseUrl: llmBaseUrl.nullable(),
         model: z.string().trim().min(1).max(200).nullable(),
         apiKey: z.string().max(500).nullable().optional(),
       })
@@ -116,7 +119,7 @@ export const promptRequests = {
   'prompt.testLlm': {
     input: z
       .object({
-        baseUrl: z.string().url('must be a URL like http://127.0.0.1:8080/v1').optional(),
+        baseUrl: llmBaseUrl.optional(),
         model: z.string().trim().min(1, 'must not be empty').max(200).optional(),
         apiKey: z.string().max(500).optional(),
       })

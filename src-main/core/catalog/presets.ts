@@ -1,4 +1,5 @@
 import { BRAND_LOOP_PRESET, generationSettingsSchema, type Preset } from '../api/index.js';
+import { nearestSize } from '../common/index.js';
 import type { CatalogDb } from './database.js';
 
 interface PresetRow {
@@ -20,8 +21,9 @@ export class PresetRepository {
       .all(projectId) as PresetRow[];
     const saved: Preset[] = [];
     for (const row of rows) {
-      // A preset saved by an older version that no longer parses is left out rather than breaking the list.
-      const parsed = presetSettings.safeParse(safeJson(row.settings));
+      // A size an older version let through (a multiple of 8) snaps to the nearest that generates;
+      // a preset that still does not parse is left out rather than breaking the list.
+      const parsed = presetSettings.safeParse(snapSizes(safeJson(row.settings)));
       if (parsed.success)
         saved.push({ id: row.id, name: row.name, settings: parsed.data, negativePrompt: row.negative_prompt, builtIn: false });
     }
@@ -46,4 +48,14 @@ function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+function snapSizes(settings: unknown): unknown {
+  if (typeof settings !== 'object' || settings === null) return settings;
+  const { width, height } = settings as { width?: unknown; height?: unknown };
+  return {
+    ...settings,
+    ...(typeof width === 'number' ? { width: nearestSize(width) } : {}),
+    ...(typeof height === 'number' ? { height: nearestSize(height) } : {}),
+  };
 }

@@ -28,8 +28,22 @@ describe('uploads: shared rules', () => {
     expect(uploadFileName('what?:*.png')).toBe('what---.png');
     expect(uploadFileName('..')).toBe('upload');
     const long = uploadFileName(`${'x'.repeat(300)}.jpeg`);
-    expect(long).toHaveLength(150);
+    expect(long).toHaveLength(200);
     expect(long.endsWith('.jpeg')).toBe(true);
+  });
+
+  it('keeps a name within 200 bytes in UTF-8, cut between characters, and never a Windows device name', () => {
+    const bytes = (s: string): number => new TextEncoder().encode(s).length;
+    const cjk = uploadFileName(`${'日'.repeat(160)}.png`); // 483 bytes as sent
+    expect(bytes(cjk)).toBeLessThanOrEqual(200);
+    expect(cjk).toBe(`${'日'.repeat(65)}.png`);
+    const emoji = uploadFileName(`${'🎨'.repeat(80)}.jpg`);
+    expect(bytes(emoji)).toBeLessThanOrEqual(200);
+    expect(emoji).toBe(`${'🎨'.repeat(49)}.jpg`); // whole characters: no half of a surrogate pair
+    expect(uploadFileName('CON')).toBe('_CON');
+    expect(uploadFileName('nul.png')).toBe('_nul.png');
+    expect(uploadFileName('com1.tar.gz')).toBe('_com1.tar.gz');
+    expect(uploadFileName('console.png')).toBe('console.png');
   });
 
   it('passes over hidden files of a chosen folder as the import does', () => {

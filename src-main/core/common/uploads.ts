@@ -46,11 +46,16 @@ export function fileTooLargeMessage(name: string, size: number, limits: UploadLi
   return `${name} is ${uploadSize(size)}, over the ${uploadSize(limits.fileBytes)} limit for one file`;
 }
 
+/** The most UTF-8 bytes an uploaded file's name keeps (file systems allow 255; the import may add `_2`, an extension). */
+const NAME_BYTES = 200;
+/** Names Windows keeps for devices, with or without an extension. */
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?$/i;
+
 /**
  * The name an uploaded file is stored under: its last path segment (a folder upload sends
  * "shoot/a.png"), without characters that no file system takes, leading dots (it would be hidden)
- * or trailing dots and spaces, at most 150 characters with its extension kept; "upload" when
- * nothing is left.
+ * or trailing dots and spaces, at most 200 bytes in UTF-8 (cut between characters, its extension
+ * kept), never a Windows device name; "upload" when nothing is left.
  */
 export function uploadFileName(name: string): string {
   const last = name.split(/[\\/]/).pop() ?? '';
@@ -59,12 +64,19 @@ export function uploadFileName(name: string): string {
     .replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '-')
     .replace(/^[.\s]+/, '')
     .replace(/[.\s]+$/, '');
-  if (clean.length > 150) {
+  if (utf8Bytes(clean) > NAME_BYTES) {
     const dot = clean.lastIndexOf('.');
     const ext = dot > 0 && clean.length - dot <= 10 ? clean.slice(dot) : '';
-    clean = clean.slice(0, 150 - ext.length) + ext;
+    const stem = Array.from(ext ? clean.slice(0, dot) : clean);
+    while (stem.length > 0 && utf8Bytes(stem.join('')) + utf8Bytes(ext) > NAME_BYTES) stem.pop();
+    clean = stem.join('').replace(/[.\s]+$/, '') + ext;
   }
+  if (WINDOWS_DEVICE.test(clean)) clean = `_${clean}`;
   return clean || 'upload';
+}
+
+function utf8Bytes(text: string): number {
+  return new TextEncoder().encode(text).length;
 }
 
 /** Whether a file of a chosen or dropped folder is one the import passes over (hidden: ".DS_Store", ".git/…"). */

@@ -294,6 +294,18 @@ describe('duplicates and name clashes', () => {
     const report = await services.importer.import(project.id, [a]);
     expect(report.imported.map((i) => i.fileName)).toEqual(['Shout.png']);
   });
+
+  it('gives a file whose extension does not say what it is the right one, so it can be shown (uploads: IMG_0001, .jfif)', async () => {
+    const files = [
+      await png(path.join(root, 'odd', 'IMG_0001'), { r: 200, g: 10, b: 10 }),
+      await png(path.join(root, 'odd', 'shot.jpg'), { r: 10, g: 200, b: 10 }),
+      path.join(root, 'odd', 'phone.jfif'),
+    ];
+    await solid(64, 96, { r: 10, g: 10, b: 200 }).jpeg().toFile(files[2]!);
+    const report = await services.importer.import(project.id, files);
+    expect(report.imported.map((i) => i.fileName).sort()).toEqual(['IMG_0001.png', 'phone.jpg', 'shot.png']);
+    for (const image of report.imported) await expect(services.media.resolve(image.path)).resolves.toMatchObject({ path: image.path });
+  });
 });
 
 describe('files that cannot be imported', () => {

@@ -195,8 +195,7 @@ export class ImageImporter {
   private async store(project: Project, prepared: Prepared, sourcePath: string): Promise<ImageSummary | null> {
     const dir = path.join(project.folder, IMPORTS_FOLDER);
     await fs.mkdir(dir, { recursive: true });
-    const ext = path.extname(prepared.source);
-    const base = path.basename(prepared.source, ext) + ext.toLowerCase();
+    const base = importName(path.basename(prepared.source), prepared.format);
     for (let attempt = 0; ; attempt++) {
       const fileName = await freeFileName(dir, base, (candidate) => this.images.hasPath(project.id, path.join(IMPORTS_FOLDER, candidate)));
       const target = path.join(dir, fileName);
@@ -320,4 +319,19 @@ async function readAtMost(file: string, limit: number, name: string): Promise<Bu
   } finally {
     await handle.close();
   }
+}
+
+/** The file extensions each imported format may have; the first is the one given to a file without. */
+const EXTENSIONS: Record<string, readonly string[]> = { png: ['.png'], jpeg: ['.jpg', '.jpeg'], webp: ['.webp'] };
+
+/**
+ * The name an imported file gets in the project: its own, with its extension in lower case, or,
+ * when the extension does not say what the file is (`IMG_0001`, `photo.jfif`, a PNG called
+ * `.jpg`), the right one in its place, so the file opens as what it is everywhere.
+ */
+export function importName(name: string, format: string): string {
+  const ext = path.extname(name);
+  const allowed = EXTENSIONS[format];
+  if (!allowed || allowed.includes(ext.toLowerCase())) return path.basename(name, ext) + ext.toLowerCase();
+  return (ext ? path.basename(name, ext) : name) + allowed[0];
 }

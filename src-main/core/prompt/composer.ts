@@ -138,9 +138,15 @@ export class Composer {
     return { baseUrl, model, hasKey: this.secrets.has('llm.apiKey') };
   }
 
-  /** `apiKey` undefined keeps the stored key; null or '' removes it. */
+  /**
+   * `apiKey` undefined keeps the stored key, but only for the same address: a key never follows
+   * the endpoint to another server (the designer gives the new server's key, or none); null or ''
+   * removes it.
+   */
   setLlm(baseUrl: string | null, model: string | null, apiKey: string | null | undefined): LlmSettings {
+    const moved = !sameAddress(baseUrl, this.endpoint().baseUrl);
     if (apiKey !== undefined) this.secrets.set('llm.apiKey', apiKey);
+    else if (moved) this.secrets.set('llm.apiKey', null);
     this.settings.set('llm', { baseUrl, model });
     return this.llm();
   }
@@ -158,8 +164,8 @@ export class Composer {
     const baseUrl = given.baseUrl ?? stored.baseUrl;
     const model = given.model ?? stored.model;
     if (!baseUrl || !model) throw new ApiError('invalid_input', 'Give the language model’s base URL and model name first.', 'llm');
-    const sameAddress = stored.baseUrl !== null && baseUrl.replace(/\/+$/, '') === stored.baseUrl.replace(/\/+$/, '');
-    const apiKey = given.apiKey !== undefined ? given.apiKey || null : sameAddress ? this.secrets.get('llm.apiKey') : null;
+    const apiKey =
+      given.apiKey !== undefined ? given.apiKey || null : sameAddress(baseUrl, stored.baseUrl) ? this.secrets.get('llm.apiKey') : null;
     try {
       return await testLlmConnection({ baseUrl, model, apiKey });
     } catch (error) {
@@ -224,4 +230,9 @@ function toDraft(row: DraftRow): Draft {
     createdAt: row.created_at,
     ...a,
   };
+}
+
+/** Two endpoint addresses are the same server and path (a trailing slash aside). */
+function sameAddress(a: string | null, b: string | null): boolean {
+  return a !== null && b !== null && a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
 }

@@ -88,5 +88,11 @@ describe('through the API', () => {
     await expect(rpc.invoke('prompt.testLlm', { baseUrl: `${other}/v1` })).rejects.toThrow(/refused the API key/);
     expect(seen.at(-1)!.auth).toBeUndefined();
     await expect(rpc.invoke('prompt.testLlm', { baseUrl: 'not a url' })).rejects.toThrow(/must be a URL/);
+    for (const baseUrl of ['file:///etc/passwd', 'data:,hello', 'ftp://127.0.0.1/v1'])
+      await expect(rpc.invoke('prompt.setLlm', { baseUrl, model: 'tiny-chat' }), baseUrl).rejects.toThrow(/must be a URL/);
+    // Saving another address without a key drops the stored one: it never reaches the new server.
+    expect(await rpc.invoke('prompt.setLlm', { baseUrl: `${other}/v1`, model: 'tiny-chat' })).toMatchObject({ hasKey: false });
+    await expect(rpc.invoke('prompt.testLlm', {})).rejects.toThrow(/refused the API key/);
+    expect(seen.at(-1)!.auth).toBeUndefined();
   });
 });

@@ -35,6 +35,7 @@ interface ApiPhoto {
 const REFERRAL = 'utm_source=onbrand&utm_medium=referral';
 
 /** A thumbnail's download: small (Unsplash's `small` is 400 px wide, 30–80 KB), quick, few redirects. */
+const THUMB_FORMATS = new Set(['jpeg', 'png', 'webp', 'avif', 'heif', 'gif']);
 const THUMB_LIMITS: FetchLimits = { timeoutMs: 15_000, maxBytes: 2 * 1024 * 1024, maxRedirects: 3 };
 /** Longest side of a cached thumbnail, and the most pixels a downloaded one may declare. */
 const THUMB_SIDE = 400;
@@ -135,6 +136,9 @@ export class UnsplashClient {
         trustedHosts: [bareHost(this.root)],
         via: 'Unsplash points to',
       });
+      // Only the formats a photo service serves: never SVG, PDF or TIFF through libvips' other loaders.
+      const { format } = await sharp(fetched.body, { limitInputPixels: THUMB_MAX_PIXELS }).metadata();
+      if (!format || !THUMB_FORMATS.has(format)) return null;
       const jpeg = await sharp(fetched.body, { limitInputPixels: THUMB_MAX_PIXELS })
         .rotate()
         .resize(THUMB_SIDE, THUMB_SIDE, { fit: 'inside', withoutEnlargement: true })
@@ -143,8 +147,12 @@ export class UnsplashClient {
         .toBuffer();
       fs.mkdirSync(this.thumbDir, { recursive: true });
       const temp = tempPathFor(file);
-      fs.writeFileSync(temp, jpeg);
-      fs.renameSync(temp, file);
+      try {
+        fs.writeFileSync(temp, jpeg);
+        fs.renameSync(temp, file);
+      } finally {
+        fs.rmSync(temp, { force: true });
+      }
       return file;
     } catch {
       // Not an image, too large, refused, unreachable: the result shows without its picture.

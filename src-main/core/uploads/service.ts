@@ -36,8 +36,8 @@ export class UploadService {
   ) {
     this.limits = { ...UPLOAD_LIMITS, ...limits };
     this.root = path.join(deps.dataDir, UPLOADS_FOLDER);
-    // What killed processes left half-received.
-    sweepDeadFolders(this.root, /^(\d+)-/);
+    // What killed processes left half-received (none of this process's uploads has started yet).
+    sweepDeadFolders(this.root, /^(\d+)-/, { ownToo: true });
   }
 
   /** Receives one upload body and imports its files into the project; see the module comment. */

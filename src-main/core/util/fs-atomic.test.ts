@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { sweepTempFiles, tempPathFor, writeAtomically } from './fs-atomic.js';
+import { sweepDeadFolders } from './process.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'onbrand-atomic-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -73,5 +74,18 @@ describe('sweepTempFiles', () => {
     const { dir, files } = folder('flat');
     expect(await sweepTempFiles(dir, { soleWriter: true })).toBe(2);
     expect(left(dir)).toEqual([files.alive, files.dead, files.oldStyleOld, files.otherHidden, files.userFile, files.picture].sort());
+  });
+});
+
+describe('sweepDeadFolders', () => {
+  it("removes the folders of processes that are gone, and with ownToo this process's own (an earlier run's reused pid)", () => {
+    const dir = path.join(root, 'dead-folders');
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid!;
+    for (const pid of [deadPid, process.pid, process.ppid]) fs.mkdirSync(path.join(dir, `${pid}-x`), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'other'));
+    sweepDeadFolders(dir, /^(\d+)-/);
+    expect(fs.readdirSync(dir).sort()).toEqual([`${process.pid}-x`, `${process.ppid}-x`, 'other'].sort());
+    sweepDeadFolders(dir, /^(\d+)-/, { ownToo: true });
+    expect(fs.readdirSync(dir).sort()).toEqual([`${process.ppid}-x`, 'other'].sort());
   });
 });

@@ -16,10 +16,13 @@ export function processAlive(pid: number): boolean {
 }
 
 /** Removes the entries of `root` whose name carries (as `pattern`'s first group) the id of a process that is gone. */
-export function sweepDeadFolders(root: string, pattern: RegExp): void {
+export function sweepDeadFolders(root: string, pattern: RegExp, options: { ownToo?: boolean } = {}): void {
   if (!fs.existsSync(root)) return;
   for (const entry of fs.readdirSync(root)) {
     const match = pattern.exec(entry);
-    if (match && !processAlive(Number(match[1]))) fs.rmSync(path.join(root, entry), { recursive: true, force: true });
+    if (!match) continue;
+    const pid = Number(match[1]);
+    // `ownToo`: this process has none in use yet, so one with its pid is an earlier run's (a reused pid).
+    if ((options.ownToo && pid === process.pid) || !processAlive(pid)) fs.rmSync(path.join(root, entry), { recursive: true, force: true });
   }
 }

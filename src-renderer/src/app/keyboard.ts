@@ -68,12 +68,22 @@ function reachedByKeyboard(target: HTMLElement): boolean {
  */
 export function giveKeysBackAfterUse(): () => void {
   let pointer = false;
-  const onPointer = (): void => void (pointer = true);
+  /** A select the pointer opened: it lets go once a value is chosen, by the mouse or by the keys. */
+  let openedByPointer: Element | null = null;
+  const onPointer = (event: Event): void => {
+    pointer = true;
+    openedByPointer = event.target instanceof Element ? event.target.closest('select') : null;
+  };
   const onKey = (): void => void (pointer = false);
   const release = (event: Event): void => {
-    if (!pointer || !(event.target instanceof Element)) return;
+    if (!(event.target instanceof Element)) return;
     const control = event.target.closest('button, summary, a[href], select, input[type="checkbox"], input[type="radio"], [role="button"]');
     if (!(control instanceof HTMLElement) || control.closest('[role="dialog"], .modal-backdrop')) return;
+    if (control instanceof HTMLSelectElement) {
+      // A click on a select opens its list: it lets go only once a value is chosen (its change).
+      if (event.type === 'click' || (!pointer && openedByPointer !== control)) return;
+      openedByPointer = null;
+    } else if (!pointer) return;
     // After the control's own handlers: one that moved the focus on purpose keeps it there.
     setTimeout(() => {
       if (document.activeElement === control) control.blur();
@@ -138,7 +148,9 @@ export function handleKey(event: KeyboardEvent, handlers: ShortcutHandlers): boo
   if (/^F\d{1,2}$/.test(event.key) && actionFor(keyOf(event)) === 'sidePanel') return runAction('sidePanel', handlers);
   const focused = event.target instanceof HTMLElement && event.target !== document.body ? event.target : null;
   // A control focused by the pointer (or given the focus back by a closing dialog) holds no key.
-  const holding = focused !== null && (isTextField(focused) || reachedByKeyboard(focused));
+  // A select holds the keys it chooses with while it has the focus, however it got it (it lets go
+  // once a value is chosen); → and the digits still reach the grid.
+  const holding = focused !== null && (isTextField(focused) || reachedByKeyboard(focused) || focused instanceof HTMLSelectElement);
   if (event.key === 'Escape' && focused && !event.ctrlKey && !event.metaKey && !event.altKey) {
     // Esc always gives the keyboard back to the grid or the loupe: the field or control lets go.
     focused.blur();

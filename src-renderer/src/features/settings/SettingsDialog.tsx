@@ -75,7 +75,12 @@ export function SettingsDialog() {
 
   const saveModel = (key: string | null | undefined): Promise<void> =>
     run('llm-save', async () => {
-      const outcome = await saveLlm(key === null ? (llm?.baseUrl ?? '') : baseUrl, key === null ? (llm?.model ?? '') : model, key);
+      const outcome = await saveLlm(
+        key === null ? (llm?.baseUrl ?? '') : baseUrl,
+        key === null ? (llm?.model ?? '') : model,
+        key,
+        llm?.hasKey,
+      );
       setLlmOutcome(outcome);
       if (outcome.llm) {
         setLlm(outcome.llm);

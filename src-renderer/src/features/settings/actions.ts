@@ -66,7 +66,12 @@ export function baseUrlProblem(text: string): string | null {
  * Saves the endpoint; `key`: a new key, null to clear the stored one, undefined to keep it.
  * Returns the outcome and, when saved, the settings as stored.
  */
-export async function saveLlm(baseUrl: string, model: string, key: string | null | undefined): Promise<Outcome & { llm?: LlmSettings }> {
+export async function saveLlm(
+  baseUrl: string,
+  model: string,
+  key: string | null | undefined,
+  hadKey = false,
+): Promise<Outcome & { llm?: LlmSettings }> {
   const problem = baseUrlProblem(baseUrl);
   if (problem) return { ok: false, text: problem };
   if (!baseUrl.trim() !== !model.trim()) return { ok: false, text: 'Give both the base URL and the model name, or neither.' };
@@ -77,7 +82,13 @@ export async function saveLlm(baseUrl: string, model: string, key: string | null
       ...(key !== undefined ? { apiKey: key } : {}),
     });
     const text =
-      key === null ? 'API key cleared.' : llm.baseUrl ? 'Language model saved: the Composer can draft with it.' : 'Language model removed.';
+      key === null
+        ? 'API key cleared.'
+        : !llm.baseUrl
+          ? 'Language model removed.'
+          : key === undefined && hadKey && !llm.hasKey
+            ? 'Language model saved. The API key was for the old address, so it was removed: enter the key for this server if it needs one.'
+            : 'Language model saved: the Composer can draft with it.';
     return { ok: true, text, llm };
   } catch (error) {
     return failed(error);
