@@ -148,6 +148,36 @@ describe('layout', () => {
     await screenshot(page, 'queue-card-hover');
     await page.mouse.move(200, 450);
     await details.waitFor({ state: 'detached' });
+
+    // The list re-orders under the pointer (a job queued ahead of it, moved): the card that moved
+    // away gets no mouseleave, and its details must still close once the pointer moves on.
+    const [other] = await api<Job[]>('queue.add', {
+      projectId: project.id,
+      prompt: 'second job',
+      negativePrompt: '',
+      settings: {
+        model: 'tiny-sd',
+        sampler: 'Euler a',
+        steps: 4,
+        cfg: 7,
+        width: 64,
+        height: 64,
+        batchSize: 1,
+        loraWeight: 0.8,
+        aspect: '1:1',
+      },
+      batches: 1,
+      seed: 9,
+    });
+    const second = page.locator(`[data-testid="job"][data-job-id="${other!.id}"]`);
+    await second.waitFor();
+    await card.hover();
+    await details.waitFor();
+    await api('queue.move', { jobId: other!.id, position: 0 });
+    await expect.poll(() => page.locator('[data-testid="job"]').first().getAttribute('data-job-id')).toBe(String(other!.id));
+    await page.mouse.move(200, 450);
+    await details.waitFor({ state: 'detached' });
+    await api('queue.cancel', { jobId: other!.id });
   });
 
   it('collapses the side panel to a rail at 1440×900 (button and F8), and brings it back as it was left', async () => {
@@ -172,10 +202,18 @@ describe('layout', () => {
     await page.locator('html[data-ready="true"]').waitFor();
     await expect.poll(() => sidePanel().getAttribute('data-collapsed')).toBe('true');
 
-    // F8 expands (the form takes the prompt) and collapses again, from the prompt too.
+    // F8 expands and collapses again; expanding leaves the keyboard with the images (a culling key
+    // pressed next is never typed into the prompt).
     await page.keyboard.press('F8');
     await expect.poll(() => sidePanel().getAttribute('data-collapsed')).toBe('false');
-    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('prompt');
+    await expect.poll(() => page.evaluate(() => document.activeElement === document.body)).toBe(true);
+    // F8 also works from the prompt.
+    await sidePanel().locator('textarea[name="prompt"]').click();
+    await page.keyboard.press('F8');
+    await expect.poll(() => sidePanel().getAttribute('data-collapsed')).toBe('true');
+    await sidePanel().getByRole('button', { name: 'Expand the side panel' }).click();
+    await expect.poll(() => sidePanel().getAttribute('data-collapsed')).toBe('false');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('name') ?? 'none')).not.toBe('prompt');
     await page.keyboard.press('F8');
     await expect.poll(() => sidePanel().getAttribute('data-collapsed')).toBe('true');
 

@@ -87,7 +87,7 @@ describe('queue.add', () => {
       'Prompt: no LoRA named "FluxPortrait" is installed — use FluxPortraitTrainer?',
     );
     expect((await failure('queue.add', add({ prompt: '<lora:FluxPortraitTrainer:abc>, teal' }))).message).toMatch(
-      /^Prompt: LoRA tag <lora:FluxPortraitTrainer:abc> at position 0: the weight "abc" is not a number/,
+      /^Prompt: LoRA tag <lora:FluxPortraitTrainer:abc> at character 1: the weight "abc" is not a number/,
     );
     expect(queued()).toEqual([]);
     // Installed names pass, in any case, as the engine resolves them.

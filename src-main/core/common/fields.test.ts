@@ -46,6 +46,22 @@ describe('aspectProblem and readAspectFlag', () => {
   });
 });
 
+describe('loraProblem: weights', () => {
+  it('names a weight that is not a number or is out of range, offering a valid one', () => {
+    const installed = ['FluxPortraitTrainer'];
+    expect(loraProblem('Prompt', 'a <lora:FluxPortraitTrainer:-2>, b <lora:FluxPortraitTrainer:1.5>', installed)).toBeNull();
+    expect(loraProblem('Prompt', '<lora:FluxPortraitTrainer:abc> portrait', installed)).toEqual({
+      message:
+        'Prompt: the LoRA FluxPortraitTrainer at character 1 has the weight "abc", which is not a number (write <lora:FluxPortraitTrainer:0.8>)',
+      fix: { label: '0.8', value: '<lora:FluxPortraitTrainer:0.8> portrait' },
+    });
+    expect(loraProblem('Prompt', 'x <lora:FluxPortraitTrainer:3>', installed)).toEqual({
+      message: 'Prompt: the LoRA FluxPortraitTrainer at character 3 has the weight 3; it must be from -2 to 2',
+      fix: { label: '2', value: 'x <lora:FluxPortraitTrainer:2>' },
+    });
+  });
+});
+
 describe('loraProblem', () => {
   const installed = ['FluxPortraitTrainer', 'TypoTexture'];
   it('takes installed names in any case and refuses others, with the closest installed name put in the tag', () => {
@@ -78,5 +94,6 @@ describe('name templates', () => {
     const values = { projectName: 'Teal drop', section: 'hero', colour: 'teal', seed: 1247, rating: 4, index: 1 };
     expect(fillNameTemplate('{yyyymmdd}_{section}_{colour}_{seed}.jpg', values, new Date(2026, 0, 2))).toBe('20260102_hero_teal_1247.jpg');
     expect(fillNameTemplate('{project} {index}', { ...values, seed: null })).toBe('Teal-drop-01.jpg');
+    expect(fillNameTemplate('{seed}.png', values)).toBe('1247.jpg');
   });
 });

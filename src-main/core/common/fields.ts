@@ -6,7 +6,7 @@
  */
 import { sizeForAspect, type ModelFamily } from './aspects.js';
 import { closeMatches } from './close-matches.js';
-import { SETTING_LIMITS } from './limits.js';
+import { LORA_WEIGHT_RANGE, SETTING_LIMITS } from './limits.js';
 import { NAME_TOKENS, type NameToken } from './presets.js';
 
 export interface FieldProblem {
@@ -139,6 +139,26 @@ export function loraTagSpans(prompt: string): { name: string; at: number; tag: s
   return [...prompt.matchAll(/<lora:([^>]*)>/gi)].map((m) => ({ name: m[1]!.split(':')[0]!.trim(), at: m.index, tag: m[0] }));
 }
 
+/** A tag's weight, when it has one, must be a number in the engine's range; the fix puts the nearest (or 0.8) in. */
+function loraWeightProblem(
+  label: string,
+  prompt: string,
+  { name, at, tag }: { name: string; at: number; tag: string },
+): FieldProblem | null {
+  const parts = tag.slice(1, -1).split(':');
+  if (parts.length < 3) return null;
+  const text = parts[2]!.trim();
+  const value = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/.test(text) ? Number(text) : NaN;
+  const { min, max } = LORA_WEIGHT_RANGE;
+  if (Number.isFinite(value) && value >= min && value <= max) return null;
+  const nearest = Number.isFinite(value) ? String(Math.min(max, Math.max(min, value))) : '0.8';
+  const message = Number.isFinite(value)
+    ? `${label}: the LoRA ${name} at character ${at + 1} has the weight ${text}; it must be from ${min} to ${max}`
+    : `${label}: the LoRA ${name} at character ${at + 1} has the weight "${text}", which is not a number (write <lora:${name}:0.8>)`;
+  const fixedTag = `<${parts[0]}:${parts[1]}:${nearest}${parts.length > 3 ? `:${parts.slice(3).join(':')}` : ''}>`;
+  return { message, fix: { label: nearest, value: prompt.slice(0, at) + fixedTag + prompt.slice(at + tag.length) } };
+}
+
 /**
  * Every LoRA a prompt names must be installed (names compare as the engine resolves them, case
  * aside); null when all are. The fix puts the closest installed name in the tag.
@@ -148,6 +168,8 @@ export function loraProblem(label: string, prompt: string, installed: readonly s
   if (open >= 0) return { message: `${label}: the LoRA tag at character ${open + 1} has no closing ">"` };
   for (const { name, at, tag } of loraTagSpans(prompt)) {
     if (name === '') return { message: `${label}: the LoRA tag at character ${at + 1} has no name (write <lora:Name:0.8>)` };
+    const weight = loraWeightProblem(label, prompt, { name, at, tag });
+    if (weight) return weight;
     if (installed.some((n) => n.toLowerCase() === name.toLowerCase())) continue;
     const close = closeMatches(name, installed, 1)[0];
     const listed = installed.length > 8 ? `${installed.slice(0, 8).join(', ')}, …` : installed.join(', ');
@@ -211,7 +233,8 @@ export function fillNameTemplate(template: string, v: NameValues, now = new Date
   const filled = template.replace(/\{(\w+)\}/g, (whole, key: string) => tokens[key as NameToken] ?? whole);
   const stem =
     filled
-      .replace(/\.jpe?g$/i, '')
+      // The export is a JPEG: another image extension typed in the template gives way to .jpg.
+      .replace(/\.(jpe?g|png|webp|tiff?|gif|heic|avif)$/i, '')
       .replace(/[^\w.-]+/g, '-')
       .replace(/-{2,}/g, '-')
       .replace(/^[-.]+|[-.]+$/g, '') || 'export';

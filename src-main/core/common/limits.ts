@@ -20,3 +20,6 @@ export const SETTING_LIMITS = {
 
 /** The brand palette holds at most this many colours. */
 export const MAX_BRAND_COLOURS = 16;
+
+/** A LoRA tag's weight, `<lora:name:weight>`: the engine's range (A1111 allows more; beyond ±2 images break). */
+export const LORA_WEIGHT_RANGE = { min: -2, max: 2 } as const;

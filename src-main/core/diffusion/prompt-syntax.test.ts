@@ -72,7 +72,7 @@ describe('parsePromptAttention', () => {
   });
 
   it('refuses a weight that is not a number, naming its position', () => {
-    expect(thrown(() => parsePromptAttention('a (b:1.2.3)')).message).toMatch(/"1\.2\.3" at position 4/);
+    expect(thrown(() => parsePromptAttention('a (b:1.2.3)')).message).toMatch(/"1\.2\.3" at character 5/);
     expect(thrown(() => parsePromptAttention('(b:.)')).position).toBe(2);
   });
 
@@ -159,12 +159,12 @@ describe('extractLoraTags', () => {
 
   it('refuses malformed tags, naming the tag and position', () => {
     const cases: [string, RegExp, number][] = [
-      ['a <lora:x:3>', /LoRA tag <lora:x:3> at position 2: the weight 3 is outside -2\.\.2/, 2],
+      ['a <lora:x:3>', /LoRA tag <lora:x:3> at character 3: the weight 3 is outside -2\.\.2/, 2],
       ['<lora:x:-2.5>', /outside -2\.\.2/, 0],
-      ['ab <lora:x:heavy>', /<lora:x:heavy> at position 3: the weight "heavy" is not a number/, 3],
+      ['ab <lora:x:heavy>', /<lora:x:heavy> at character 4: the weight "heavy" is not a number/, 3],
       ['<lora::1>', /the name is empty/, 0],
       ['<lora:x:1:0.5>', /expected <lora:name> or <lora:name:weight>/, 0],
-      ['a cat <lora:x', /LoRA tag at position 6 has no closing ">"/, 6],
+      ['a cat <lora:x', /LoRA tag at character 7 has no closing ">"/, 6],
     ];
     for (const [prompt, message, position] of cases) {
       const error = thrown(() => extractLoraTags(prompt));

@@ -4,6 +4,7 @@
  * Pure TypeScript.
  */
 import { OnbrandError } from '../api/index.js';
+import { LORA_WEIGHT_RANGE } from '../common/index.js';
 
 /** A run of prompt text and its attention weight. */
 export interface PromptPiece {
@@ -107,7 +108,7 @@ function mergeEqualWeights(pieces: PromptPiece[]): PromptPiece[] {
  */
 function pythonFloat(text: string, position: number): number {
   const value = Number(text.replace(/\p{Nd}/gu, (digit) => String(digitValue(digit.codePointAt(0)!))));
-  if (Number.isNaN(value)) throw new PromptSyntaxError(`Attention weight "${text}" at position ${position} is not a number`, position);
+  if (Number.isNaN(value)) throw new PromptSyntaxError(`Attention weight "${text}" at character ${position + 1} is not a number`, position);
   return value;
 }
 
@@ -125,8 +126,8 @@ export interface LoraTag {
   weight: number;
 }
 
-export const LORA_WEIGHT_MIN = -2;
-export const LORA_WEIGHT_MAX = 2;
+export const LORA_WEIGHT_MIN = LORA_WEIGHT_RANGE.min;
+export const LORA_WEIGHT_MAX = LORA_WEIGHT_RANGE.max;
 
 const LORA_OPEN = /<lora:/gi;
 const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
@@ -143,7 +144,7 @@ export function extractLoraTags(prompt: string): { text: string; loras: LoraTag[
   for (const open of prompt.matchAll(LORA_OPEN)) {
     if (open.index < from) continue;
     const end = prompt.indexOf('>', open.index);
-    if (end < 0) throw new PromptSyntaxError(`LoRA tag at position ${open.index} has no closing ">"`, open.index);
+    if (end < 0) throw new PromptSyntaxError(`LoRA tag at character ${open.index + 1} has no closing ">"`, open.index);
     loras.push(parseLoraTag(prompt.slice(open.index, end + 1), open.index));
     text += prompt.slice(from, open.index);
     from = end + 1;
@@ -154,7 +155,7 @@ export function extractLoraTags(prompt: string): { text: string; loras: LoraTag[
 /** One `<lora:…>` tag → name and weight; errors name the tag and its position. */
 function parseLoraTag(tag: string, position: number): LoraTag {
   const fail = (problem: string): never => {
-    throw new PromptSyntaxError(`LoRA tag ${tag} at position ${position}: ${problem}`, position);
+    throw new PromptSyntaxError(`LoRA tag ${tag} at character ${position + 1}: ${problem}`, position);
   };
   const args = tag.slice('<lora:'.length, -1).split(':');
   const name = args[0]!.trim();

@@ -2,7 +2,7 @@ import { useEffect, useMemo } from 'react';
 import { Composer } from '../features/composer/Composer';
 import { GenerateForm } from '../features/generation/GenerateForm';
 import { QueuePanel } from '../features/generation/QueuePanel';
-import { toggleGenerate, toggleSideTab } from '../features/generation/actions';
+import { showFormQuietly, toggleGenerate, toggleSideTab } from '../features/generation/actions';
 import { projectJobs, type SideTab } from '../features/generation/slice';
 import { localFlag } from '../shared/local-flag';
 import { useStore } from '../store';
@@ -23,9 +23,11 @@ let restoring = true;
 export function toggleSidePanel(): void {
   if (!useStore.getState().generateOpen) {
     sidePanelCollapsed.set(false);
+    showFormQuietly();
     toggleGenerate(true);
     return;
   }
+  if (sidePanelCollapsed.get()) showFormQuietly();
   sidePanelCollapsed.toggle();
 }
 
@@ -87,7 +89,10 @@ export function SidePanel({ onSavePreset }: { onSavePreset(): void }) {
                 aria-controls={`${t.tab}-tabpanel`}
                 className={tab === t.tab ? 'side-tab active' : 'side-tab'}
                 title={`${t.label} (${t.key})`}
-                onClick={() => setTab(t.tab)}
+                onClick={() => {
+                  if (t.tab !== tab) showFormQuietly();
+                  setTab(t.tab);
+                }}
               >
                 {t.label}
               </button>
@@ -137,7 +142,10 @@ function SideRail() {
       <button
         type="button"
         className="link rail-expand"
-        onClick={() => sidePanelCollapsed.set(false)}
+        onClick={() => {
+          showFormQuietly();
+          sidePanelCollapsed.set(false);
+        }}
         aria-label="Expand the side panel"
         aria-expanded={false}
         title="Expand the side panel (F8)"

@@ -77,7 +77,9 @@ export function giveKeysBackAfterUse(): () => void {
   const onKey = (): void => void (pointer = false);
   const release = (event: Event): void => {
     if (!(event.target instanceof Element)) return;
-    const control = event.target.closest('button, summary, a[href], select, input[type="checkbox"], input[type="radio"], [role="button"]');
+    const control = event.target.closest(
+      'button, summary, a[href], select, input[type="checkbox"], input[type="radio"], input[type="range"], [role="button"]',
+    );
     if (!(control instanceof HTMLElement) || control.closest('[role="dialog"], .modal-backdrop')) return;
     if (control instanceof HTMLSelectElement) {
       // A click on a select opens its list: it lets go only once a value is chosen (its change).

@@ -205,10 +205,8 @@ export function ExportDialog({ onClose }: { onClose(): void }) {
       request.width = Number(size.width);
       request.height = Number(size.height);
     }
-    if (nameProblem) {
-      setError(nameProblem.message);
-      return;
-    }
+    // Named beside the field already (and Export is off meanwhile).
+    if (nameProblem) return;
     if (nameTemplate.trim() && nameTemplate.trim() !== DEFAULT_NAME_TEMPLATE) request.nameTemplate = nameTemplate.trim();
     setBusy(true);
     setProgress(null);
@@ -394,7 +392,13 @@ export function ExportDialog({ onClose }: { onClose(): void }) {
           <button type="button" onClick={onClose} disabled={busy}>
             {report ? 'Done' : 'Cancel'}
           </button>
-          <button type="submit" className="primary" aria-busy={busy} disabled={busy}>
+          <button
+            type="submit"
+            className="primary"
+            aria-busy={busy}
+            disabled={busy || nameProblem !== null}
+            title={nameProblem ? 'Fix the name template first' : undefined}
+          >
             Export
           </button>
         </div>

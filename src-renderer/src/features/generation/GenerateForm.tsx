@@ -4,7 +4,7 @@ import { useStore } from '../../store';
 import { FirstRun, noModelInstalled, openLibrary } from '../models';
 import { reportActivity } from '../timecost/actions';
 import { describedBy, FieldMessage } from '../../shared/FieldMessage';
-import { queueDraft, queuedText, refreshHints } from './actions';
+import { promptTakesFocus, queueDraft, queuedText, refreshHints } from './actions';
 import { ASPECTS, applyPreset, aspectOf, matchesPreset, parseDraft, type Draft, type DraftField } from './draft';
 
 /** Why Queue is off while no model is installed. */
@@ -32,7 +32,9 @@ export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
   const [tried, setTried] = useState(false);
   const prompt = useRef<HTMLTextAreaElement>(null);
 
-  useEffect(() => prompt.current?.focus(), []);
+  useEffect(() => {
+    if (promptTakesFocus()) prompt.current?.focus();
+  }, []);
 
   // Hints follow the settings as they are edited, debounced; they never hold up the form.
   useEffect(() => {
@@ -305,7 +307,7 @@ export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
       )}
       <div className="generate-actions">
         <span className="muted" data-testid="queue-summary" aria-live="polite">
-          {queued ?? (totalImages > 0 ? `${draft.batches} × ${draft.batchSize} = ${totalImages} images` : '')}
+          {queued ?? (totalImages > 0 ? `${draft.batches} × ${draft.batchSize} = ${totalImages} image${totalImages === 1 ? '' : 's'}` : '')}
         </span>
         <button
           type="submit"

@@ -1,4 +1,4 @@
-import { useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { Job } from '../../../../src-main/core/api/index';
 import { loraTags } from '../../../../src-main/core/common/index';
 import { useStore } from '../../store';
@@ -107,12 +107,28 @@ function JobDetailsCard({ job, anchor, id }: { job: Job; anchor: Anchor; id: str
 function JobRow({ job, canUp, canDown }: { job: Job; canUp: boolean; canDown: boolean }) {
   const progress = useStore((s) => s.jobProgress[job.id]);
   const [anchor, setAnchor] = useState<Anchor | null>(null);
+  const row = useRef<HTMLLIElement>(null);
+  // The list re-orders as jobs finish: the card under the pointer can move away without a
+  // mouseleave. Any later pointer move, click or key that is not on this card closes its details.
+  useEffect(() => {
+    if (!anchor) return;
+    const check = (): void => {
+      const li = row.current;
+      if (!li || (!li.matches(':hover') && !li.contains(document.activeElement))) setAnchor(null);
+    };
+    const events = ['pointermove', 'pointerdown', 'keydown', 'wheel'] as const;
+    for (const type of events) window.addEventListener(type, check, true);
+    return () => {
+      for (const type of events) window.removeEventListener(type, check, true);
+    };
+  }, [anchor]);
   const s = job.settings;
   const seeds = job.batchSize > 1 ? `seeds ${job.seed}–${job.seed + job.batchSize - 1}` : `seed ${job.seed}`;
   const name = `job ${job.id}`;
   const detailsId = `job-${job.id}-details`;
   return (
     <li
+      ref={row}
       className={`job ${job.state}`}
       data-testid="job"
       data-job-id={job.id}

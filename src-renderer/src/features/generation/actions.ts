@@ -39,6 +39,25 @@ export async function loadGenerationChoices(): Promise<void> {
   }
 }
 
+/** Until when a Generate form that mounts leaves the keyboard where it is. */
+let quietUntil = 0;
+
+/**
+ * The Generate form shown next (within a second: the panel's next render) leaves the keyboard
+ * where it is, with the images: for a panel expanded from its rail (F8, «) or a tab chosen with
+ * the mouse, which are not a request to type.
+ */
+export function showFormQuietly(): void {
+  quietUntil = performance.now() + 1000;
+}
+
+/** Whether a Generate form just shown takes the keyboard into its prompt. */
+export function promptTakesFocus(): boolean {
+  const take = performance.now() > quietUntil;
+  quietUntil = 0;
+  return take;
+}
+
 /** Shows or hides the Generate panel; it opens only with a project to generate into. */
 export function toggleGenerate(open = !useStore.getState().generateOpen): void {
   if (open && useStore.getState().currentProjectId === null) return;
