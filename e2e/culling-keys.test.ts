@@ -298,6 +298,13 @@ describe('culling keys with the side panel open', () => {
     await expect.poll(zoomLevel).toBe('100');
     await page.keyboard.press('Control+-');
     await expect.poll(zoomLevel).toBe('50');
+    // Space (as Z) means 100 %: from 50 % it goes to 100 %, from 100 % back to fit, then 100 % again.
+    await page.keyboard.press('Space');
+    await expect.poll(zoomLevel).toBe('100');
+    await page.keyboard.press('Space');
+    await expect.poll(zoomLevel).toBe('fit');
+    await page.keyboard.press('Space');
+    await expect.poll(zoomLevel).toBe('100');
     const levels = page.getByTestId('zoom-levels');
     await levels.getByRole('button', { name: '200 %' }).click();
     await expect.poll(zoomLevel).toBe('200');

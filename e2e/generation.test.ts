@@ -244,6 +244,17 @@ describe('generation', () => {
 
     await expect.poll(imageCount, { timeout: 60_000 }).toBe('18 images');
     for (const id of jobIds) await expect.poll(() => jobRow(id).getAttribute('data-state')).toBe('done');
+    // Finished jobs fold away (the queue then shows only what is to come) and come back; remembered.
+    const finished = page.getByTestId('queue-finished-toggle');
+    const doneRows = () => page.locator('[data-testid="job"][data-state="done"]').count();
+    const doneCount = await doneRows();
+    expect(doneCount).toBeGreaterThanOrEqual(jobIds.length);
+    await expect(finished.textContent()).resolves.toBe(`Hide ${doneCount} finished`);
+    await finished.click();
+    await expect.poll(doneRows).toBe(0);
+    await expect(finished.textContent()).resolves.toBe(`Show ${doneCount} finished`);
+    await finished.click();
+    await expect.poll(doneRows).toBe(doneCount);
     await expect(selected()).resolves.toEqual({ index: 4, id: target });
     await expect(grid.evaluate((el) => el.scrollTop)).resolves.toBe(scrollTop);
 

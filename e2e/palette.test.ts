@@ -110,6 +110,9 @@ describe('the brand palette', () => {
     // Typed without # and in lower case, as designers paste them.
     await inkHex.fill('1d1e2c');
     await expect(inkHex.getAttribute('aria-invalid')).resolves.toBeNull();
+    // The refused save's problem goes once the colour is fixed, and nothing else still says it.
+    await expect.poll(() => page.getByTestId('palette-problem').count()).toBe(0);
+    await expect(editor().getByText('is not a colour').count()).resolves.toBe(0);
 
     // The picker sets the colour; the plain name follows it ("orange" becomes "red").
     await editor()

@@ -1,7 +1,7 @@
 /** "Test connection" for the language model, against an imitation of an OpenAI-compatible server on 127.0.0.1. */
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -52,7 +52,16 @@ describe('testing the language model endpoint', () => {
       /does not know the model "llama-9000"/,
     );
     await expect(testLlmConnection({ baseUrl: 'http://127.0.0.1:1/v1', model: 'tiny-chat', apiKey: null })).rejects.toThrow(
-      /cannot be reached/,
+      /cannot be reached: that port is one web requests may not use/,
+    );
+    const closed = await new Promise<number>((resolve) => {
+      const server = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    await expect(testLlmConnection({ baseUrl: `http://127.0.0.1:${closed}/v1`, model: 'tiny-chat', apiKey: null })).rejects.toThrow(
+      /cannot be reached: nothing answers at that address and port \(ECONNREFUSED\)/,
     );
   });
 });

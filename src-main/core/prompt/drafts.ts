@@ -194,6 +194,25 @@ export class LlmError extends OnbrandError {
   }
 }
 
+/** Why a connection failed, in words (the system's code kept for a search). */
+function unreachable(cause: { code?: string; message?: string } | undefined): string {
+  const code = cause?.code;
+  const words: Record<string, string> = {
+    ECONNREFUSED: 'nothing answers at that address and port',
+    ENOTFOUND: 'no computer has that name',
+    EAI_AGAIN: 'the name could not be looked up (no network?)',
+    ECONNRESET: 'the connection was dropped',
+    ETIMEDOUT: 'the connection timed out',
+    EHOSTUNREACH: 'that computer cannot be reached from here',
+    DEPTH_ZERO_SELF_SIGNED_CERT: 'its certificate is self-signed',
+    CERT_HAS_EXPIRED: 'its certificate has expired',
+  };
+  if (code) return `${words[code] ?? 'the connection failed'} (${code})`;
+  // fetch refuses ports browsers block (1, 22, 25, 6000, …) before connecting.
+  if (cause?.message === 'bad port') return 'that port is one web requests may not use; the server needs another port';
+  return cause?.message ? `the connection failed (${cause.message})` : 'the connection failed';
+}
+
 /** The endpoint's chat completions URL. */
 export function chatUrl(config: LlmConfig): string {
   return `${config.baseUrl.replace(/\/+$/, '')}/chat/completions`;
@@ -219,7 +238,7 @@ export async function postChat(config: LlmConfig, body: Record<string, unknown>,
     const reason =
       (error as Error).name === 'TimeoutError'
         ? `did not answer within ${Math.round(timeoutMs / 1000)} s`
-        : `cannot be reached (${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message})`;
+        : `cannot be reached: ${unreachable((error as { cause?: { code?: string; message?: string } }).cause)}`;
     throw new LlmError(`The language model at ${config.baseUrl} ${reason}.`);
   }
 }

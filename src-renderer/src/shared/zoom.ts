@@ -23,9 +23,11 @@ export function rememberPointer(spot: PointerSpot): void {
 
 const clamp01 = (v: number): number => Math.max(0, Math.min(1, v));
 
-/** Toggles 100 % (Z, Space): fit when zoomed at any level, else 100 % around the pointer. */
+/** Toggles 100 % (Z, Space): from fit or another level to 100 % around the pointer, from 100 % back to fit. */
 export function zoomAtPointer(): void {
-  zoomTo(useStore.getState().zoom.on ? null : 1);
+  // Z and Space mean 100 %: from fit or another level (50 %, 200 %) to 100 %, from 100 % back to fit.
+  const { zoom } = useStore.getState();
+  zoomTo(zoom.on && zoom.scale === 1 ? null : 1);
 }
 
 /**

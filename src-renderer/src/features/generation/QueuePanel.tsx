@@ -1,4 +1,5 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { localFlag } from '../../shared/local-flag';
 import type { Job } from '../../../../src-main/core/api/index';
 import { loraTags } from '../../../../src-main/core/common/index';
 import { useStore } from '../../store';
@@ -229,6 +230,9 @@ function JobRow({ job, canUp, canDown }: { job: Job; canUp: boolean; canDown: bo
   );
 }
 
+/** Whether finished jobs are listed; folded, the queue keeps to what is still to come (remembered). */
+const finishedShown = localFlag('onbrand.queue.finishedShown', true);
+
 /** The current project's jobs: state, image k of n, step progress, ETA, latest preview, and the queue's controls. */
 export function QueuePanel() {
   const allJobs = useStore((s) => s.jobs);
@@ -239,6 +243,9 @@ export function QueuePanel() {
   const waiting = jobs.filter((j) => j.state === 'queued').length;
   const running = jobs.filter((j) => j.state === 'running').length;
 
+  const showFinished = finishedShown.use();
+  const finished = jobs.filter((j) => j.state === 'done').length;
+  const listed = showFinished ? jobs : jobs.filter((j) => j.state !== 'done');
   // Empty, the queue is one line, so the form above (prompt, template errors) keeps the height.
   const empty = jobs.length === 0;
   return (
@@ -262,6 +269,18 @@ export function QueuePanel() {
           )}
         </span>
         <span className="spacer" />
+        {finished > 0 && (
+          <button
+            type="button"
+            className="link"
+            data-testid="queue-finished-toggle"
+            aria-pressed={!showFinished}
+            onClick={() => finishedShown.toggle()}
+            title={showFinished ? 'Fold the finished jobs away: the queue shows what is still to come' : 'List the finished jobs again'}
+          >
+            {showFinished ? `Hide ${finished} finished` : `Show ${finished} finished`}
+          </button>
+        )}
         <button
           type="button"
           onClick={() => void setQueuePaused(!paused)}
@@ -272,9 +291,9 @@ export function QueuePanel() {
           {paused ? '▶ Resume' : '❚❚ Pause'}
         </button>
       </header>
-      {!empty && (
+      {listed.length > 0 && (
         <ol className="jobs">
-          {jobs.map((job) => (
+          {listed.map((job) => (
             <JobRow
               key={job.id}
               job={job}

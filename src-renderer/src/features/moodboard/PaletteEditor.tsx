@@ -140,10 +140,8 @@ export function PaletteEditor({ project }: { project: Project }) {
   };
 
   const save = async (): Promise<void> => {
-    if (problem) {
-      setMessage({ kind: 'error', text: problem });
-      return;
-    }
+    // The problem shows below the list as long as it lasts (a message set here would outlive it).
+    if (problem) return;
     setSaving(true);
     const ok = await savePalette(current.map((c) => ({ name: c.name, hex: c.hex })));
     setSaving(false);
