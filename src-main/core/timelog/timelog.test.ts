@@ -252,6 +252,8 @@ describe('time log', () => {
       expect(snapshot.recordedMinutes).toBeLessThanOrEqual(snapshot.elapsedMinutes);
       const sum = snapshot.phases.reduce((s, p) => s + p.recordedMinutes, 0);
       expect(sum).toBeLessThanOrEqual(snapshot.elapsedMinutes + 0.3); // each phase rounds to 0.1
+      // With nothing set by hand, the total is the time recorded (one rounding, so they never read 12 and 13).
+      expect(snapshot.totalMinutes).toBe(snapshot.recordedMinutes);
     }
   });
 

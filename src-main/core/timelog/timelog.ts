@@ -214,7 +214,8 @@ export class TimeLog {
       projectId,
       gpuCostPerHour: rate,
       phases,
-      totalMinutes: round1(phases.reduce((s, p) => s + p.minutes, 0)),
+      // The exact minutes summed, then rounded once: the total and "recorded" agree when nothing was set by hand.
+      totalMinutes: round1(PHASES.reduce((s, phase) => s + (corrections.get(phase) ?? (owned.get(phase) ?? 0) / 60_000), 0)),
       // Rounded once from the exact sum, so it can never round above the elapsed time.
       recordedMinutes: Math.min(round1(recordedTotal), round1(elapsed)),
       elapsedMinutes: round1(elapsed),

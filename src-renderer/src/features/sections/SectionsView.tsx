@@ -37,8 +37,9 @@ const fieldsOf = (s?: Section): Fields => ({
 const toSection = (f: Fields): SectionFields => ({
   name: f.name.trim(),
   backgroundHex: f.hasBackground ? f.background.toUpperCase() : null,
-  slotWidth: Math.round(Number(f.width)),
-  slotHeight: Math.round(Number(f.height)),
+  // As typed: a size that is not a whole number of pixels is refused by name, never rounded silently.
+  slotWidth: Number(f.width),
+  slotHeight: Number(f.height),
 });
 
 function SectionFieldsEditor({ fields, onChange, label }: { fields: Fields; onChange(f: Fields): void; label: string }) {
@@ -288,7 +289,12 @@ export function SectionsView() {
           }}
         >
           <SectionFieldsEditor fields={fields} onChange={setFields} label="New section" />
-          <button type="submit" className="primary" disabled={!fields.name.trim()}>
+          <button
+            type="submit"
+            className="primary"
+            disabled={!fields.name.trim()}
+            title={fields.name.trim() ? undefined : 'Give the section a name first'}
+          >
             Add section
           </button>
         </form>
