@@ -43,7 +43,7 @@ beforeEach(async () => {
   await rpc.invoke('images.mark', {
     projectId,
     changes: [
-      { imageId: images[0]!.id, rating: 3, flag: 'pick' },
+      { imageId: images[0]!.id, rating: 3, flag: 'pick', label: 'green' },
       { imageId: images[1]!.id, rating: 4, flag: 'pick' },
     ],
   });
@@ -102,6 +102,7 @@ describe('export to Framer sections', () => {
       expect(tags['EXIF:UserComment']).toBe(PARAMS);
       expect(tags['EXIF:Software']).toMatch(/^Onbrand /);
       expect(tags['XMP:Rating']).toBe(3);
+      expect(tags['XMP:Label']).toBe('Green'); // the colour label, as Lightroom writes it
       expect(tags['XMP:Description']).toBe('portrait of a café owner, magenta rim light');
       expect(String(tags['XMP:Seed'])).toBe('4242');
       expect(tags['XMP:Loras']).toBe('FluxPortraitTrainer: 0123456789ab');

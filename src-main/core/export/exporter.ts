@@ -290,6 +290,8 @@ export class Exporter {
     const xmp = xmpPacket({
       description: image.prompt,
       rating: image.flag === 'reject' ? -1 : image.rating,
+      // Lightroom, Bridge and Photo Mechanic read the colour label by these names.
+      label: image.label === 'none' ? null : image.label.charAt(0).toUpperCase() + image.label.slice(1),
       onbrand: {
         seed: image.seed,
         loras: params ? (/Lora hashes: "([^"]*)"/.exec(params)?.[1] ?? null) : null,

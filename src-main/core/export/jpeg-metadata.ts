@@ -93,7 +93,13 @@ export function withExifSegment(jpeg: Buffer, segment: Buffer): Buffer {
 const escape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** The XMP packet: description (prompt), rating (reject = −1) and Onbrand's own fields. */
-export function xmpPacket(fields: { description: string | null; rating: number; onbrand: Record<string, string | number | null> }): string {
+export function xmpPacket(fields: {
+  description: string | null;
+  rating: number;
+  /** A colour label as Lightroom writes it (`Red`, `Yellow`, `Green`, `Blue`); null for none. */
+  label?: string | null;
+  onbrand: Record<string, string | number | null>;
+}): string {
   const own = Object.entries(fields.onbrand)
     .filter(([, v]) => v !== null && v !== '')
     .map(([k, v]) => `<onbrand:${k}>${escape(String(v))}</onbrand:${k}>`)
@@ -104,6 +110,7 @@ export function xmpPacket(fields: { description: string | null; rating: number; 
   return (
     '<?xpacket begin="\uFEFF" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">' +
     '<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:onbrand="https://onbrand.app/ns/1.0/">' +
-    `<xmp:Rating>${fields.rating}</xmp:Rating>${description}${own}</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>`
+    `<xmp:Rating>${fields.rating}</xmp:Rating>${fields.label ? `<xmp:Label>${escape(fields.label)}</xmp:Label>` : ''}` +
+    `${description}${own}</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>`
   );
 }
