@@ -6,7 +6,7 @@
  */
 import { sizeForAspect, type ModelFamily } from './aspects.js';
 import { closeMatches } from './close-matches.js';
-import { LORA_WEIGHT_RANGE, SETTING_LIMITS } from './limits.js';
+import { LORA_WEIGHT_RANGE, loraWeightValue, SETTING_LIMITS } from './limits.js';
 import { NAME_TOKENS, type NameToken } from './presets.js';
 
 export interface FieldProblem {
@@ -148,7 +148,7 @@ function loraWeightProblem(
   const parts = tag.slice(1, -1).split(':');
   if (parts.length < 3) return null;
   const text = parts[2]!.trim();
-  const value = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/.test(text) ? Number(text) : NaN;
+  const value = loraWeightValue(text);
   const { min, max } = LORA_WEIGHT_RANGE;
   if (Number.isFinite(value) && value >= min && value <= max) return null;
   const nearest = Number.isFinite(value) ? String(Math.min(max, Math.max(min, value))) : '0.8';

@@ -23,3 +23,8 @@ export const MAX_BRAND_COLOURS = 16;
 
 /** A LoRA tag's weight, `<lora:name:weight>`: the engine's range (A1111 allows more; beyond ±2 images break). */
 export const LORA_WEIGHT_RANGE = { min: -2, max: 2 } as const;
+
+/** A LoRA weight as written in a tag (`0.8`, `-.5`, `+1`): its value, or NaN when it is not a plain decimal. */
+export function loraWeightValue(text: string): number {
+  return /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/.test(text) ? Number(text) : NaN;
+}

@@ -4,7 +4,7 @@
  * Pure TypeScript.
  */
 import { OnbrandError } from '../api/index.js';
-import { LORA_WEIGHT_RANGE } from '../common/index.js';
+import { LORA_WEIGHT_RANGE, loraWeightValue } from '../common/index.js';
 
 /** A run of prompt text and its attention weight. */
 export interface PromptPiece {
@@ -130,7 +130,6 @@ export const LORA_WEIGHT_MIN = LORA_WEIGHT_RANGE.min;
 export const LORA_WEIGHT_MAX = LORA_WEIGHT_RANGE.max;
 
 const LORA_OPEN = /<lora:/gi;
-const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
 
 /**
  * Removes `<lora:name:weight>` and `<lora:name>` (weight 1) tags from a prompt, as A1111 does before
@@ -163,8 +162,8 @@ function parseLoraTag(tag: string, position: number): LoraTag {
   if (args.length > 2) fail('expected <lora:name> or <lora:name:weight>');
   if (args.length === 1) return { name, weight: 1 };
   const weightText = args[1]!.trim();
-  if (!DECIMAL.test(weightText)) fail(`the weight "${weightText}" is not a number`);
-  const weight = Number(weightText);
+  const weight = loraWeightValue(weightText);
+  if (Number.isNaN(weight)) fail(`the weight "${weightText}" is not a number`);
   if (weight < LORA_WEIGHT_MIN || weight > LORA_WEIGHT_MAX) fail(`the weight ${weight} is outside ${LORA_WEIGHT_MIN}..${LORA_WEIGHT_MAX}`);
   return { name, weight };
 }

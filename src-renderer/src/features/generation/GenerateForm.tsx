@@ -85,6 +85,20 @@ export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
 
   const fieldError = (name: DraftField): string | undefined => parsed.errors[name];
   const fieldId = (name: DraftField | 'prompt'): string => `generate-${name}-error`;
+  const sizeInput = (side: 'width' | 'height', label: string) => (
+    <input
+      type="number"
+      name={side}
+      aria-label={label}
+      min={L.size.min}
+      max={L.size.max}
+      step={L.size.step}
+      value={draft[side]}
+      {...describedBy(fieldId(side), fieldError(side))}
+      title={`${label}: multiples of ${L.size.step}`}
+      onChange={(e) => setSize(side, e.target.value)}
+    />
+  );
   const message = (name: DraftField, onFix?: (value: string) => void) => (
     <FieldMessage
       id={fieldId(name)}
@@ -224,31 +238,9 @@ export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
       <div className="field">
         <span id="generate-size">Size</span>
         <div className="inline size" role="group" aria-labelledby="generate-size">
-          <input
-            type="number"
-            name="width"
-            aria-label="Width"
-            min={L.size.min}
-            max={L.size.max}
-            step={L.size.step}
-            value={draft.width}
-            {...describedBy(fieldId('width'), fieldError('width'))}
-            title={`Width: multiples of ${L.size.step}`}
-            onChange={(e) => setSize('width', e.target.value)}
-          />
+          {sizeInput('width', 'Width')}
           <span aria-hidden="true">×</span>
-          <input
-            type="number"
-            name="height"
-            aria-label="Height"
-            min={L.size.min}
-            max={L.size.max}
-            step={L.size.step}
-            value={draft.height}
-            {...describedBy(fieldId('height'), fieldError('height'))}
-            title={`Height: multiples of ${L.size.step}`}
-            onChange={(e) => setSize('height', e.target.value)}
-          />
+          {sizeInput('height', 'Height')}
         </div>
         {message('width', (value) => setSize('width', value))}
         {message('height', (value) => setSize('height', value))}
