@@ -35,7 +35,7 @@ describe('browser host', () => {
   it('opens with the token and offers to start a project', async () => {
     await page.goto(app.urlWithToken);
     await page.locator('html[data-ready="true"]').waitFor();
-    await expect(page.getByTestId('no-project').textContent()).resolves.toContain('Start a project');
+    await expect.poll(() => page.getByTestId('no-project').textContent()).toContain('Start a project');
     // The token leaves the address bar once the page has it.
     expect(page.url()).not.toContain('token=');
   });
@@ -47,8 +47,8 @@ describe('browser host', () => {
     await dialog.getByRole('button', { name: 'Create' }).click();
     await page.getByTestId('empty-project').waitFor();
     await dialog.waitFor({ state: 'detached' });
-    await expect(page.getByLabel('Project').inputValue()).resolves.not.toBe('');
-    await expect(page.locator('select[aria-label="Project"] option').first().textContent()).resolves.toContain('Brand loop');
+    await expect.poll(() => page.getByLabel('Project').inputValue()).not.toBe('');
+    await expect.poll(() => page.locator('select[aria-label="Project"] option').first().textContent()).toContain('Brand loop');
   });
 
   it('refuses a duplicate project name with a clear message, inside the dialog', async () => {
@@ -56,7 +56,7 @@ describe('browser host', () => {
     const dialog = page.getByRole('dialog', { name: 'New project' });
     await dialog.getByLabel('Name').fill('brand LOOP');
     await dialog.getByRole('button', { name: 'Create' }).click();
-    await expect(dialog.getByRole('alert').textContent()).resolves.toContain('already exists');
+    await expect.poll(() => dialog.getByRole('alert').textContent()).toContain('already exists');
     await page.keyboard.press('Escape');
     await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
   });
@@ -73,7 +73,7 @@ describe('browser host', () => {
     expect(text).toContain('2 skipped');
     expect(text).toContain('broken.png is damaged or truncated');
     expect(text).toContain('notes.txt is not an image');
-    await expect(page.getByTestId('image-count').textContent()).resolves.toBe(`${folder.good.length} images`);
+    await expect.poll(() => page.getByTestId('image-count').textContent()).toBe(`${folder.good.length} images`);
   });
 
   it('shows real thumbnails in the grid', async () => {
@@ -110,15 +110,15 @@ describe('browser host', () => {
     await page.locator('[data-testid="loupe-image"][data-loaded="true"]').waitFor();
     const natural = await page.getByTestId('loupe-image').evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight]);
     expect(natural).toEqual([540, 960]);
-    await expect(page.getByTestId('loupe-info').textContent()).resolves.toContain('shot_02.png');
+    await expect.poll(() => page.getByTestId('loupe-info').textContent()).toContain('shot_02.png');
     await screenshot(page, 'loupe');
 
     await page.keyboard.press('ArrowRight');
-    await expect(page.getByTestId('loupe-info').textContent()).resolves.toContain(`3 of ${folder.good.length}`);
+    await expect.poll(() => page.getByTestId('loupe-info').textContent()).toContain(`3 of ${folder.good.length}`);
     await page.locator('[data-testid="loupe-image"][data-loaded="true"]').waitFor();
     await page.keyboard.press('ArrowLeft');
     await page.keyboard.press('ArrowLeft');
-    await expect(page.getByTestId('loupe-info').textContent()).resolves.toContain(`1 of ${folder.good.length}`);
+    await expect.poll(() => page.getByTestId('loupe-info').textContent()).toContain(`1 of ${folder.good.length}`);
   });
 
   it('Esc and G return to the grid, keeping the selection; L toggles', async () => {
@@ -138,9 +138,9 @@ describe('browser host', () => {
   it('the visible controls do the same as the keys', async () => {
     await page.locator('.cell').nth(4).dblclick();
     await page.getByTestId('loupe').waitFor();
-    await expect(page.getByTestId('loupe-info').textContent()).resolves.toContain(`5 of ${folder.good.length}`);
+    await expect.poll(() => page.getByTestId('loupe-info').textContent()).toContain(`5 of ${folder.good.length}`);
     await page.getByRole('button', { name: 'Next ›' }).click();
-    await expect(page.getByTestId('loupe-info').textContent()).resolves.toContain(`6 of ${folder.good.length}`);
+    await expect.poll(() => page.getByTestId('loupe-info').textContent()).toContain(`6 of ${folder.good.length}`);
     await page.getByRole('button', { name: '▦ Grid' }).click();
     await page.getByTestId('grid').waitFor();
   });
@@ -148,7 +148,7 @@ describe('browser host', () => {
   it('remembers the project and its images after a reload', async () => {
     await page.reload();
     await page.locator('html[data-ready="true"]').waitFor();
-    await expect(page.getByTestId('image-count').textContent()).resolves.toBe(`${folder.good.length} images`);
+    await expect.poll(() => page.getByTestId('image-count').textContent()).toBe(`${folder.good.length} images`);
   });
 
   it('renames the project', async () => {

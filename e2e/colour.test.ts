@@ -55,11 +55,11 @@ describe('colour', () => {
   it('badges the cells with the best present brand colour, and none on the grey one', async () => {
     await expect.poll(() => page.locator('.cell [data-testid="brand-badge"]').count(), { timeout: 30_000 }).toBe(3);
     const badge = cell('magenta').getByTestId('brand-badge');
-    await expect(badge.getAttribute('data-hex')).resolves.toBe('#FE2C54');
-    await expect(badge.textContent()).resolves.toMatch(/^\s*\d+ %$/);
+    await expect.poll(() => badge.getAttribute('data-hex')).toBe('#FE2C54');
+    await expect.poll(() => badge.textContent()).toMatch(/^\s*\d+ %$/);
     expect(Number(await badge.getAttribute('data-coverage'))).toBeGreaterThan(80);
     await expect(cell('grey').getByTestId('brand-badge').count()).resolves.toBe(0);
-    await expect(cell('teal').getByTestId('brand-badge').getAttribute('data-hex')).resolves.toBe('#00E0FF');
+    await expect.poll(() => cell('teal').getByTestId('brand-badge').getAttribute('data-hex')).toBe('#00E0FF');
     await screenshot(page, 'colour-badges');
 
     // The brand filter and the sort are under More ▾ (issue 18: one row of curation controls).
@@ -75,7 +75,7 @@ describe('colour', () => {
 
     // The loupe shows the badge too.
     await cell('magenta').dblclick();
-    await expect(page.locator('.loupe-marks [data-testid="brand-badge"]').getAttribute('data-hex')).resolves.toBe('#FE2C54');
+    await expect.poll(() => page.locator('.loupe-marks [data-testid="brand-badge"]').getAttribute('data-hex')).toBe('#FE2C54');
     await page.keyboard.press('g');
     await page.getByTestId('grid').waitFor();
   });
@@ -99,7 +99,7 @@ describe('colour', () => {
 
     await row('hero').getByLabel('Image for hero').selectOption({ label: 'magenta.png' });
     await expect.poll(() => row('hero').getAttribute('data-status')).toBe('pass');
-    await expect(row('hero').getByTestId('section-message').textContent()).resolves.not.toBe('');
+    await expect.poll(() => row('hero').getByTestId('section-message').textContent()).not.toBe('');
 
     // Pairing by the grid's selection: the yellow image, off for a teal section.
     await page.keyboard.press('Shift+S');
@@ -108,7 +108,7 @@ describe('colour', () => {
     await page.getByRole('button', { name: 'Sections' }).click();
     await row('features').getByRole('button', { name: 'Pair selected image' }).click();
     await expect.poll(() => row('features').getAttribute('data-status')).toBe('warn');
-    await expect(row('features').getByTestId('section-message').textContent()).resolves.not.toBe('');
+    await expect.poll(() => row('features').getByTestId('section-message').textContent()).not.toBe('');
 
     const checks = await api<{ name: string; status: string }[]>('sections.check', { projectId: project.id });
     expect(checks.map((c) => [c.name, c.status])).toEqual([

@@ -62,7 +62,7 @@ describe('composer', () => {
     // Ctrl+K switches to the Composer (from the form's fields too); the tab says which one shows.
     await page.keyboard.press('Control+k');
     await composer().waitFor();
-    await expect(panel().getByRole('tab', { name: 'Composer' }).getAttribute('aria-selected')).resolves.toBe('true');
+    await expect.poll(() => panel().getByRole('tab', { name: 'Composer' }).getAttribute('aria-selected')).toBe('true');
     // Ctrl+K again hides the panel; the visible tab brings it back.
     await page.keyboard.press('Control+k');
     await panel().waitFor({ state: 'detached' });
@@ -119,7 +119,7 @@ describe('composer', () => {
 
   it('shows the template count, which follows an edited alternative, and the error position', async () => {
     const template = composer().getByRole('textbox', { name: 'Template', exact: true });
-    await expect(template.inputValue()).resolves.toContain('<lora:FluxPortraitTrainer:1>, {subject}, {camera action}');
+    await expect.poll(() => template.inputValue()).toContain('<lora:FluxPortraitTrainer:1>, {subject}, {camera action}');
     await expect.poll(countText).toMatch(/^\d+ prompts? × 2 = \d+ images/);
     const before = Number(/^(\d+)/.exec(await countText())![1]);
 
@@ -136,7 +136,7 @@ describe('composer', () => {
     await template.fill('{teal|magenta glow');
     const error = composer().locator('[data-testid="template-error"][data-fresh="true"]');
     await error.waitFor();
-    await expect(error.textContent()).resolves.toMatch(/\d/);
+    await expect.poll(() => error.textContent()).toMatch(/\d/);
     const added = errors.splice(errorsBefore);
     expect(added.every((e) => e.includes('status of 400'))).toBe(true);
     expect(added.length).toBeLessThanOrEqual(1);

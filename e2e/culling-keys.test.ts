@@ -255,7 +255,7 @@ describe('culling keys with the side panel open', () => {
     const before = await active();
     await page.keyboard.press('ArrowRight');
     await expect.poll(active).toBe(ids[ids.indexOf(before) + 1]);
-    await expect(field.inputValue()).resolves.toBe('teal');
+    await expect.poll(() => field.inputValue()).toBe('teal');
     await field.fill('');
     await page.keyboard.press('Escape');
     await expect.poll(shownIds).toHaveLength(COUNT - 1);
@@ -308,7 +308,7 @@ describe('culling keys with the side panel open', () => {
     const levels = page.getByTestId('zoom-levels');
     await levels.getByRole('button', { name: '200 %' }).click();
     await expect.poll(zoomLevel).toBe('200');
-    await expect(levels.getByRole('button', { name: '200 %' }).getAttribute('aria-pressed')).resolves.toBe('true');
+    await expect.poll(() => levels.getByRole('button', { name: '200 %' }).getAttribute('aria-pressed')).toBe('true');
     await levels.getByRole('button', { name: 'Fit' }).click();
     await expect.poll(zoomLevel).toBe('fit');
     await expect.poll(focused).toBe('BODY');
@@ -331,7 +331,7 @@ describe('culling keys with the side panel open', () => {
     const id = await loupeId();
     await page.keyboard.press('6');
     await expect.poll(async () => (await byId(id)).label).toBe('red');
-    await expect(page.locator('.loupe-marks [data-testid="colour-label"]').getAttribute('data-label')).resolves.toBe('red');
+    await expect.poll(() => page.locator('.loupe-marks [data-testid="colour-label"]').getAttribute('data-label')).toBe('red');
     await screenshot(page, 'culling-labels-loupe');
     await page.keyboard.press('6');
     await expect.poll(async () => (await byId(id)).label).toBe('none');
@@ -366,7 +366,7 @@ describe('culling keys with the side panel open', () => {
     await page.keyboard.press('ArrowRight');
     const was = await active();
     await page.keyboard.press('Control+a');
-    await expect(page.getByTestId('selection-count').textContent()).resolves.toBe(`${COUNT - 1} selected`);
+    await expect.poll(() => page.getByTestId('selection-count').textContent()).toBe(`${COUNT - 1} selected`);
     await page.keyboard.press('Escape');
     await expect.poll(() => page.getByTestId('selection-count').textContent()).toBe('');
     await expect.poll(() => page.locator('.cell.in-selection').count()).toBe(0);
@@ -379,7 +379,7 @@ describe('culling keys with the side panel open', () => {
     // The 4 imports, and one cell per job (job A's first image is rejected, hidden: its second is the top).
     const firstOfA = ids[IMPORTS + 1]!;
     await expect.poll(shownIds).toEqual([...ids.slice(0, IMPORTS), firstOfA, ids[IMPORTS + PER_JOB]]);
-    await expect(cell(firstOfA).getByTestId('stack-badge').textContent()).resolves.toContain(String(PER_JOB - 1));
+    await expect.poll(() => cell(firstOfA).getByTestId('stack-badge').textContent()).toContain(String(PER_JOB - 1));
     await expect(
       cell(ids[IMPORTS + PER_JOB]!)
         .getByTestId('stack-badge')
@@ -405,11 +405,11 @@ describe('culling keys with the side panel open', () => {
     await page.keyboard.press('?');
     const sheet = page.getByTestId('cheat-sheet');
     await sheet.waitFor();
-    await expect(sheet.locator('tr[data-action="labelRed"] kbd').textContent()).resolves.toBe('6');
-    await expect(sheet.locator('tr[data-action="labelBlue"] kbd').textContent()).resolves.toBe('9');
-    await expect(sheet.locator('tr[data-action="toggleStack"] kbd').textContent()).resolves.toBe('K');
-    await expect(sheet.locator('tr[data-action="stacking"] kbd').textContent()).resolves.toBe('Shift+K');
-    await expect(sheet.locator('tr[data-action="zoomIn"] kbd').first().textContent()).resolves.toBe('Ctrl+=');
+    await expect.poll(() => sheet.locator('tr[data-action="labelRed"] kbd').textContent()).toBe('6');
+    await expect.poll(() => sheet.locator('tr[data-action="labelBlue"] kbd').textContent()).toBe('9');
+    await expect.poll(() => sheet.locator('tr[data-action="toggleStack"] kbd').textContent()).toBe('K');
+    await expect.poll(() => sheet.locator('tr[data-action="stacking"] kbd').textContent()).toBe('Shift+K');
+    await expect.poll(() => sheet.locator('tr[data-action="zoomIn"] kbd').first().textContent()).toBe('Ctrl+=');
     await page.keyboard.press('Escape');
     await sheet.waitFor({ state: 'detached' });
   });

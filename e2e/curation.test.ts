@@ -73,7 +73,7 @@ describe('curation', () => {
   it('rates from the keyboard, stored at once and shown on the cells; Caps Lock auto-advances', async () => {
     await page.keyboard.press('3');
     await expect.poll(async () => (await byId(ids[0]!)).rating).toBe(3);
-    await expect(cell(ids[0]!).locator('.stars').textContent()).resolves.toBe('★★★');
+    await expect.poll(() => cell(ids[0]!).locator('.stars').textContent()).toBe('★★★');
     expect(await active()).toBe(ids[0]);
 
     await page.keyboard.press('CapsLock');
@@ -93,14 +93,14 @@ describe('curation', () => {
           .sort(),
       )
       .toEqual([2, 4, 5]);
-    await expect(cell(ids[2]!).getAttribute('data-rating')).resolves.toBe('5');
+    await expect.poll(() => cell(ids[2]!).getAttribute('data-rating')).toBe('5');
   });
 
   it('rejects three at once: files move into _Rejected/Maybe Later and leave the default view; the next image is selected', async () => {
     // Active is the 5th image: Shift+→ twice selects the 5th to 7th.
     await page.keyboard.press('Shift+ArrowRight');
     await page.keyboard.press('Shift+ArrowRight');
-    await expect(page.getByTestId('selection-count').textContent()).resolves.toBe('3 selected');
+    await expect.poll(() => page.getByTestId('selection-count').textContent()).toBe('3 selected');
     const rejected = ids.slice(4, 7);
     const before = await catalogue();
     await page.keyboard.press('x');
@@ -133,7 +133,7 @@ describe('curation', () => {
     const rejected = ids.slice(4, 7);
     await page.keyboard.press('m');
     await expect.poll(shownIds).toEqual(rejected);
-    await expect(page.getByLabel('Flag filter').inputValue()).resolves.toBe('rejected');
+    await expect.poll(() => page.getByLabel('Flag filter').inputValue()).toBe('rejected');
     // The picked image is not in this view: the nearest one shown before it is selected.
     expect(await active()).toBe(rejected[2]);
     await page.keyboard.press('Home');
@@ -161,8 +161,8 @@ describe('curation', () => {
   it('filters ★★★ and up with Ctrl+3', async () => {
     await page.keyboard.press('Control+3');
     await expect.poll(shownIds).toEqual([ids[0], ids[1], ids[2]]);
-    await expect(page.getByLabel('Minimum rating').inputValue()).resolves.toBe('3');
-    await expect(page.getByTestId('shown-count').textContent()).resolves.toBe(`3 of ${COUNT} shown`);
+    await expect.poll(() => page.getByLabel('Minimum rating').inputValue()).toBe('3');
+    await expect.poll(() => page.getByTestId('shown-count').textContent()).toBe(`3 of ${COUNT} shown`);
   });
 
   it('compares two side by side (C) with zoom on both; a rating there is undone with Ctrl+Z', async () => {
@@ -202,7 +202,7 @@ describe('curation', () => {
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('l');
     await page.locator('[data-testid="loupe-image"][data-loaded="true"]').waitFor();
-    await expect(page.locator('.loupe-marks .stars').textContent()).resolves.toBe('★★★★★');
+    await expect.poll(() => page.locator('.loupe-marks .stars').textContent()).toBe('★★★★★');
     await screenshot(page, 'curation-loupe');
 
     await page.keyboard.press('z');
@@ -234,8 +234,8 @@ describe('curation', () => {
     await page.keyboard.press('?');
     const sheet = page.getByTestId('cheat-sheet');
     await sheet.waitFor();
-    await expect(sheet.locator('tr[data-action="reject"] kbd').textContent()).resolves.toBe('X');
-    await expect(sheet.locator('tr[data-action="filter3"] kbd').textContent()).resolves.toBe('Ctrl+3');
+    await expect.poll(() => sheet.locator('tr[data-action="reject"] kbd').textContent()).toBe('X');
+    await expect.poll(() => sheet.locator('tr[data-action="filter3"] kbd').textContent()).toBe('Ctrl+3');
     await screenshot(page, 'curation-cheatsheet');
     await page.keyboard.press('Escape');
     await sheet.waitFor({ state: 'detached' });

@@ -89,7 +89,7 @@ describe('export', () => {
     await dialog.waitFor();
     await expect.poll(() => dialog.getByLabel('Folder', { exact: true }).inputValue()).toBe(targets.framer);
     await dialog.getByLabel('Target').selectOption('framer');
-    await expect(dialog.getByLabel('Name template').inputValue()).resolves.toBe('{yyyymmdd}_{section}_{colour}_{seed}.jpg');
+    await expect.poll(() => dialog.getByLabel('Name template').inputValue()).toBe('{yyyymmdd}_{section}_{colour}_{seed}.jpg');
     await dialog.getByRole('button', { name: 'Export', exact: true }).click();
 
     const report = dialog.getByTestId('export-report');
@@ -127,7 +127,7 @@ describe('export', () => {
           .evaluateAll((imgs) => imgs.map((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0)),
       )
       .toEqual([true, true]);
-    await expect(report.getByTestId('export-summary').textContent()).resolves.toMatch(/Exported 2 files .* in [\d.]+ m?s/);
+    await expect.poll(() => report.getByTestId('export-summary').textContent()).toMatch(/Exported 2 files .* in [\d.]+ m?s/);
     await screenshot(page, 'export-report');
   });
 

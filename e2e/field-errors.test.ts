@@ -114,16 +114,16 @@ describe('field errors', () => {
       expect(await messageOf(width)).toBe(`${rule} — Use ${nearest}`);
       // Leaving the field changes nothing: the old form clamped 99999 to 2048 and 577 to 576 here, without a word.
       await panel().getByLabel('Steps').click();
-      await expect(width.inputValue()).resolves.toBe(typed);
+      await expect.poll(() => width.inputValue()).toBe(typed);
     }
     await panel().getByRole('button', { name: 'Use 576' }).click();
-    await expect(width.inputValue()).resolves.toBe('576');
-    await expect(width.getAttribute('aria-invalid')).resolves.toBeNull();
+    await expect.poll(() => width.inputValue()).toBe('576');
+    await expect.poll(() => width.getAttribute('aria-invalid')).toBeNull();
 
     await height.fill('-64');
     expect(await messageOf(height)).toBe('Height must be a multiple of 64 from 64 to 2048 px — Use 64');
     await panel().getByRole('button', { name: 'Use 64' }).click();
-    await expect(height.inputValue()).resolves.toBe('64');
+    await expect.poll(() => height.inputValue()).toBe('64');
   });
 
   it('names a LoRA that is not installed beside the prompt, offers the installed one, and queues nothing', async () => {
@@ -131,8 +131,8 @@ describe('field errors', () => {
     await prompt.fill('<lora:FluxPortrait:0.8>, teal glass');
     expect(await messageOf(prompt)).toBe('Prompt: no LoRA named "FluxPortrait" is installed — Use FluxPortraitTrainer');
     await panel().getByRole('button', { name: 'Use FluxPortraitTrainer' }).click();
-    await expect(prompt.inputValue()).resolves.toBe('<lora:FluxPortraitTrainer:0.8>, teal glass');
-    await expect(prompt.getAttribute('aria-invalid')).resolves.toBeNull();
+    await expect.poll(() => prompt.inputValue()).toBe('<lora:FluxPortraitTrainer:0.8>, teal glass');
+    await expect.poll(() => prompt.getAttribute('aria-invalid')).toBeNull();
 
     await prompt.fill('<lora:nope:1>, teal glass');
     expect(await messageOf(prompt)).toBe('Prompt: no LoRA named "nope" is installed (installed: FluxPortraitTrainer)');
@@ -207,7 +207,7 @@ describe('field errors', () => {
     );
     await expect(queueButton.isDisabled()).resolves.toBe(true);
     await composer().getByRole('button', { name: 'Use --ar 1:16' }).click();
-    await expect(template.inputValue()).resolves.toBe('{teal|magenta} glow --ar 1:16');
+    await expect.poll(() => template.inputValue()).toBe('{teal|magenta} glow --ar 1:16');
     await expect
       .poll(() => composer().locator('[data-testid="expand-count"][data-fresh="true"]').textContent())
       .toMatch(/^2 prompts × 1 = 2 images · --ar 1:16/);
@@ -264,7 +264,7 @@ describe('field errors', () => {
     await name.fill('{project}_{color}_{seed}');
     expect(await messageOf(name)).toMatch(/is not a token; .* — Use \{colour\}$/);
     await dialog.getByRole('button', { name: 'Use {colour}' }).click();
-    await expect(name.inputValue()).resolves.toBe('{project}_{colour}_{seed}');
+    await expect.poll(() => name.inputValue()).toBe('{project}_{colour}_{seed}');
     await name.fill('{project}_{seed}_{index}.jpg');
     const expected = `Field-checks_${image.seed}_01.jpg`;
     await expect.poll(() => dialog.getByTestId('export-name-preview').textContent()).toBe(`First file: ${expected}`);

@@ -62,7 +62,7 @@ describe('generation', () => {
     await page.keyboard.press('Control+g');
     const panel = page.getByTestId('side-panel');
     await panel.waitFor();
-    await expect(page.getByRole('button', { name: 'Generate', exact: true }).getAttribute('aria-pressed')).resolves.toBe('true');
+    await expect.poll(() => page.getByRole('button', { name: 'Generate', exact: true }).getAttribute('aria-pressed')).toBe('true');
     await expect(page.evaluate(() => document.activeElement?.getAttribute('name'))).resolves.toBe('prompt');
     // Ctrl+G works from the prompt too, and the visible button does the same.
     await page.keyboard.press('Control+g');
@@ -84,22 +84,22 @@ describe('generation', () => {
       'LCM',
     ]);
     // The engine is named in the status bar from the start.
-    await expect(page.getByTestId('engine-status').textContent()).resolves.toMatch(/No model loaded|tiny-sd/);
+    await expect.poll(() => page.getByTestId('engine-status').textContent()).toMatch(/No model loaded|tiny-sd/);
   });
 
   it('fills the form from the Brand loop, shows field notes while editing, and saves a preset', async () => {
     const panel = page.getByTestId('side-panel');
     await panel.getByLabel('Preset').selectOption('Brand loop');
-    await expect(panel.getByLabel('Width').inputValue()).resolves.toBe('576');
-    await expect(panel.getByLabel('Height').inputValue()).resolves.toBe('1024');
-    await expect(panel.getByLabel('Sampler').inputValue()).resolves.toBe('DPM++ 2M Karras');
-    await expect(panel.getByLabel('Negative prompt').inputValue()).resolves.toBe('text, watermark, extra limbs, mushy face');
-    await expect(panel.getByRole('button', { name: '9:16' }).getAttribute('aria-pressed')).resolves.toBe('true');
+    await expect.poll(() => panel.getByLabel('Width').inputValue()).toBe('576');
+    await expect.poll(() => panel.getByLabel('Height').inputValue()).toBe('1024');
+    await expect.poll(() => panel.getByLabel('Sampler').inputValue()).toBe('DPM++ 2M Karras');
+    await expect.poll(() => panel.getByLabel('Negative prompt').inputValue()).toBe('text, watermark, extra limbs, mushy face');
+    await expect.poll(() => panel.getByRole('button', { name: '9:16' }).getAttribute('aria-pressed')).toBe('true');
 
     // The aspect buttons give sizes in multiples of 64.
     await panel.getByRole('button', { name: '4:5' }).click();
-    await expect(panel.getByLabel('Width').inputValue()).resolves.toBe('512');
-    await expect(panel.getByLabel('Height').inputValue()).resolves.toBe('640');
+    await expect.poll(() => panel.getByLabel('Width').inputValue()).toBe('512');
+    await expect.poll(() => panel.getByLabel('Height').inputValue()).toBe('640');
 
     await panel
       .getByRole('textbox', { name: 'Prompt', exact: true })
@@ -107,7 +107,7 @@ describe('generation', () => {
     await panel.getByLabel('CFG').fill('12');
     // Hints arrive as the user edits, debounced, without blocking the form.
     await expect.poll(() => panel.getByTestId('hints').textContent()).toContain('CFG 12');
-    await expect(panel.getByTestId('hints').textContent()).resolves.toContain('1:1');
+    await expect.poll(() => panel.getByTestId('hints').textContent()).toContain('1:1');
     await panel.getByLabel('CFG').fill('7');
     await expect
       .poll(
@@ -118,15 +118,15 @@ describe('generation', () => {
     // The tiny model: 64×64 (a size off the grid of 64 is named and the nearest offered, never changed by itself), 4 steps.
     await panel.getByLabel('Width').fill('70');
     await panel.getByLabel('Steps').click();
-    await expect(panel.getByLabel('Width').inputValue()).resolves.toBe('70');
+    await expect.poll(() => panel.getByLabel('Width').inputValue()).toBe('70');
     await panel.getByRole('button', { name: 'Use 64' }).click();
     await panel.getByLabel('Height').fill('64');
-    await expect(panel.getByLabel('Width').inputValue()).resolves.toBe('64');
-    await expect(panel.getByRole('button', { name: '1:1' }).getAttribute('aria-pressed')).resolves.toBe('true');
+    await expect.poll(() => panel.getByLabel('Width').inputValue()).toBe('64');
+    await expect.poll(() => panel.getByRole('button', { name: '1:1' }).getAttribute('aria-pressed')).toBe('true');
     await panel.getByLabel('Steps').fill('4');
-    await expect(panel.getByLabel('Batch size').inputValue()).resolves.toBe('6');
-    await expect(panel.getByLabel('Batches').inputValue()).resolves.toBe('3');
-    await expect(panel.getByLabel('Seed').inputValue()).resolves.toBe('');
+    await expect.poll(() => panel.getByLabel('Batch size').inputValue()).toBe('6');
+    await expect.poll(() => panel.getByLabel('Batches').inputValue()).toBe('3');
+    await expect.poll(() => panel.getByLabel('Seed').inputValue()).toBe('');
     await panel.getByText('(edited)').waitFor();
 
     await panel.getByRole('button', { name: 'Save as preset…' }).click();
@@ -135,7 +135,7 @@ describe('generation', () => {
     await dialog.getByRole('button', { name: 'Save' }).click();
     await dialog.waitFor({ state: 'detached' });
     await expect.poll(() => panel.getByLabel('Preset').inputValue()).toBe('Tiny check');
-    await expect(panel.getByLabel('Preset').locator('option').first().textContent()).resolves.toBe('Brand loop (built-in)');
+    await expect.poll(() => panel.getByLabel('Preset').locator('option').first().textContent()).toBe('Brand loop (built-in)');
   });
 
   it('queues three batches of six (Ctrl+Enter) while paused; move, cancel and pause are visible controls', async () => {
@@ -151,7 +151,7 @@ describe('generation', () => {
     await expect.poll(() => panel.getByTestId('queue-summary').textContent()).toBe('Queued 3 batches (18 images).');
     jobIds = (await rowOrder()).sort((a, b) => a - b);
     expect(await rowOrder()).toEqual(jobIds);
-    await expect(jobRow(jobIds[0]!).getByTestId('job-count').textContent()).resolves.toBe('6 images');
+    await expect.poll(() => jobRow(jobIds[0]!).getByTestId('job-count').textContent()).toBe('6 images');
 
     // The third batch moves up past the second, then back down.
     const [a, b, c] = jobIds as [number, number, number];
@@ -192,7 +192,7 @@ describe('generation', () => {
     });
     await expect.poll(imageCount, { timeout: 60_000 }).toBe('6 images');
     await expect.poll(() => jobRow(jobIds[0]!).getAttribute('data-state')).toBe('done');
-    await expect(jobRow(jobIds[0]!).getByTestId('job-count').textContent()).resolves.toBe('6 of 6 images');
+    await expect.poll(() => jobRow(jobIds[0]!).getByTestId('job-count').textContent()).toBe('6 of 6 images');
 
     const engine = page.getByTestId('engine-status');
     // "tiny-sd · CPU"; a GPU provider tried first and failed (no CUDA here) is named, with its reason, in the tooltip.
@@ -249,10 +249,10 @@ describe('generation', () => {
     const doneRows = () => page.locator('[data-testid="job"][data-state="done"]').count();
     const doneCount = await doneRows();
     expect(doneCount).toBeGreaterThanOrEqual(jobIds.length);
-    await expect(finished.textContent()).resolves.toBe(`Hide ${doneCount} finished`);
+    await expect.poll(() => finished.textContent()).toBe(`Hide ${doneCount} finished`);
     await finished.click();
     await expect.poll(doneRows).toBe(0);
-    await expect(finished.textContent()).resolves.toBe(`Show ${doneCount} finished`);
+    await expect.poll(() => finished.textContent()).toBe(`Show ${doneCount} finished`);
     await finished.click();
     await expect.poll(doneRows).toBe(doneCount);
     await expect(selected()).resolves.toEqual({ index: 4, id: target });
@@ -282,7 +282,7 @@ describe('generation', () => {
     await view.waitFor();
     const generate = view.locator('[data-testid="time-row"][data-phase="generate"]');
     await generate.waitFor();
-    await expect(generate.locator('th').textContent()).resolves.toBe('Batch generation');
+    await expect.poll(() => generate.locator('th').textContent()).toBe('Batch generation');
     const figures = async (): Promise<number[]> =>
       Promise.all(['data-minutes', 'data-gpu-seconds', 'data-cost'].map(async (a) => Number(await generate.getAttribute(a))));
     expect((await figures()).some((v) => v > 0)).toBe(true);
@@ -300,7 +300,7 @@ describe('generation', () => {
     await prompt.press('Enter');
     const promptRow = view.locator('[data-testid="time-row"][data-phase="prompt"]');
     await expect.poll(() => promptRow.getAttribute('data-minutes')).toBe('5');
-    await expect(promptRow.locator('.source').textContent()).resolves.toBe('set');
+    await expect.poll(() => promptRow.locator('.source').textContent()).toBe('set');
     const totalText = await view.getByTestId('time-total').textContent();
     expect(totalText).toMatch(/Total\s*\d/);
 

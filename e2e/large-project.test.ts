@@ -42,7 +42,7 @@ describe('a project with 10,000 images', () => {
     });
     const elapsed = Date.now() - started;
     console.log(`10,000-image project: first painted grid after ${elapsed} ms`);
-    await expect(page.getByTestId('image-count').textContent()).resolves.toBe('10,000 images');
+    await expect.poll(() => page.getByTestId('image-count').textContent()).toBe('10,000 images');
     // Far from the catalogue's size: only the rows in view (plus overscan) exist.
     const { cells } = await gridState(page);
     expect(cells).toBeGreaterThan(10);

@@ -65,7 +65,7 @@ describe('layout', () => {
     await page.getByTestId('no-project').waitFor();
     const importButton = page.getByRole('button', { name: 'Import…' });
     await expect(importButton.isDisabled()).resolves.toBe(true);
-    await expect(importButton.getAttribute('class')).resolves.toBe('primary');
+    await expect.poll(() => importButton.getAttribute('class')).toBe('primary');
     const enabledPrimary = page.getByTestId('no-project').getByRole('button', { name: '+ New project' });
     const disabled = await styleOf(importButton);
     const enabled = await styleOf(enabledPrimary);
@@ -86,8 +86,8 @@ describe('layout', () => {
     await page.keyboard.press('Control+g');
     await sidePanel().waitFor();
     const queue = page.getByTestId('queue-panel');
-    await expect(queue.getAttribute('data-collapsed')).resolves.toBe('true');
-    await expect(page.getByTestId('queue-counts').textContent()).resolves.toBe('empty');
+    await expect.poll(() => queue.getAttribute('data-collapsed')).toBe('true');
+    await expect.poll(() => page.getByTestId('queue-counts').textContent()).toBe('empty');
     expect((await queue.boundingBox())!.height).toBeLessThanOrEqual(48);
     // The form does not scroll: the prompt, its errors and the Queue button are all in view.
     const generate = sidePanel().locator('section.generate');
@@ -121,7 +121,7 @@ describe('layout', () => {
     });
     const card = page.locator(`[data-testid="job"][data-job-id="${job!.id}"]`);
     await card.waitFor();
-    await expect(page.getByTestId('queue-panel').getAttribute('data-collapsed')).resolves.toBe('false');
+    await expect.poll(() => page.getByTestId('queue-panel').getAttribute('data-collapsed')).toBe('false');
     // The card itself cuts the prompt short…
     await expect(card.locator('.job-prompt').evaluate((el) => el.scrollWidth > el.clientWidth)).resolves.toBe(true);
     // …and the hover card has it all.
@@ -139,7 +139,7 @@ describe('layout', () => {
     await expect(field('seed')).resolves.toBe('500');
     await expect(field('model')).resolves.toBe('tiny-sd');
     await expect(field('loras')).resolves.toBe('none');
-    await expect(card.getAttribute('aria-describedby')).resolves.toBe(await details.getAttribute('id'));
+    await expect.poll(() => card.getAttribute('aria-describedby')).toBe(await details.getAttribute('id'));
     const shown = (await details.boundingBox())!;
     const panelBox = (await sidePanel().boundingBox())!;
     expect(shown.x + shown.width).toBeLessThanOrEqual(panelBox.x);
@@ -193,8 +193,8 @@ describe('layout', () => {
     expect((await sidePanel().boundingBox())!.width).toBeLessThanOrEqual(48);
     await expect.poll(async () => (await content.boundingBox())!.width).toBeGreaterThan(openWidth + 300);
     // The rail keeps the queue in view: one job waiting.
-    await expect(page.getByTestId('rail-queue').textContent()).resolves.toBe('1');
-    await expect(page.getByTestId('rail-queue').getAttribute('title')).resolves.toBe('Queue: 1 waiting · paused');
+    await expect.poll(() => page.getByTestId('rail-queue').textContent()).toBe('1');
+    await expect.poll(() => page.getByTestId('rail-queue').getAttribute('title')).toBe('Queue: 1 waiting · paused');
     await screenshot(page, 'side-panel-collapsed-1440x900');
 
     // Remembered: after a reload the rail is back, and the keyboard is with the images.
@@ -220,7 +220,7 @@ describe('layout', () => {
     // Ctrl+G asks for the form: the rail expands on the Generate tab.
     await page.keyboard.press('Control+g');
     await expect.poll(() => sidePanel().getAttribute('data-collapsed')).toBe('false');
-    await expect(sidePanel().getByRole('tab', { name: 'Generate' }).getAttribute('aria-selected')).resolves.toBe('true');
+    await expect.poll(() => sidePanel().getByRole('tab', { name: 'Generate' }).getAttribute('aria-selected')).toBe('true');
 
     // Left open, it comes back open without taking the keyboard from the images; left closed, closed.
     await page.reload();

@@ -136,9 +136,9 @@ describe('marks readability', () => {
       const { score, word } = readSharpness(image.sharpness!);
       await expect.poll(() => mark.textContent()).toBe(`${score} ${word}`);
     }
-    await expect(cell('b_crisp.png').getByTestId('sharpness').getAttribute('data-word')).resolves.toBe('crisp');
-    await expect(cell('c_soft.png').getByTestId('sharpness').getAttribute('data-word')).resolves.toBe('soft');
-    await expect(cell('b_crisp.png').getByTestId('sharpness').getAttribute('title')).resolves.toMatch(/^Sharpness \d+ of 100: crisp/);
+    await expect.poll(() => cell('b_crisp.png').getByTestId('sharpness').getAttribute('data-word')).toBe('crisp');
+    await expect.poll(() => cell('c_soft.png').getByTestId('sharpness').getAttribute('data-word')).toBe('soft');
+    await expect.poll(() => cell('b_crisp.png').getByTestId('sharpness').getAttribute('title')).toMatch(/^Sharpness \d+ of 100: crisp/);
     await screenshot(page, 'marks-readable');
     await page.keyboard.press('s');
     await expect.poll(() => page.getByTestId('sharpness').count()).toBe(0);
@@ -161,19 +161,19 @@ describe('the loupe info panel', () => {
     const red = (await panel().locator('path[data-channel="r"]').getAttribute('d')) ?? '';
     const redAt255 = Number(/L255,([\d.]+) L255,100 Z$/.exec(red)?.[1]);
     expect(redAt255).toBeLessThan(5);
-    await expect(panel().getByTestId('histogram').getAttribute('aria-label')).resolves.toMatch(/^Histogram: mean brightness \d+ of 255/);
+    await expect.poll(() => panel().getByTestId('histogram').getAttribute('aria-label')).toMatch(/^Histogram: mean brightness \d+ of 255/);
 
     await panel().getByTestId('info-generation').waitFor();
-    await expect(row('prompt').textContent()).resolves.toBe(PROMPT);
-    await expect(row('negative').textContent()).resolves.toBe('text, watermark, extra limbs, mushy face');
-    await expect(row('seed').textContent()).resolves.toBe('1247');
-    await expect(row('sampler').textContent()).resolves.toBe('DPM++ 2M Karras');
-    await expect(row('steps').textContent()).resolves.toBe('25');
-    await expect(row('cfg').textContent()).resolves.toBe('7');
-    await expect(row('size').textContent()).resolves.toBe('576 × 1024');
-    await expect(row('model').textContent()).resolves.toBe('DreamShaper 8');
-    await expect(row('loras').textContent()).resolves.toBe('TypoTexture × 0.4, FluxPortraitTrainer × 0.8');
-    await expect(row('sharpness').textContent()).resolves.toMatch(/^\d{1,3} (soft|ok|crisp)$/);
+    await expect.poll(() => row('prompt').textContent()).toBe(PROMPT);
+    await expect.poll(() => row('negative').textContent()).toBe('text, watermark, extra limbs, mushy face');
+    await expect.poll(() => row('seed').textContent()).toBe('1247');
+    await expect.poll(() => row('sampler').textContent()).toBe('DPM++ 2M Karras');
+    await expect.poll(() => row('steps').textContent()).toBe('25');
+    await expect.poll(() => row('cfg').textContent()).toBe('7');
+    await expect.poll(() => row('size').textContent()).toBe('576 × 1024');
+    await expect.poll(() => row('model').textContent()).toBe('DreamShaper 8');
+    await expect.poll(() => row('loras').textContent()).toBe('TypoTexture × 0.4, FluxPortraitTrainer × 0.8');
+    await expect.poll(() => row('sharpness').textContent()).toMatch(/^\d{1,3} (soft|ok|crisp)$/);
 
     // The image is fit beside the panel, not under it.
     const box = (await page.locator('.loupe-stage > .zoom-box').boundingBox())!;
@@ -216,7 +216,7 @@ describe('the loupe info panel', () => {
     await page.getByTestId('grid').waitFor();
     await page.keyboard.press('i');
     await panel().waitFor();
-    await expect(page.getByTestId('loupe').getAttribute('data-image-id')).resolves.toBe(String(idOf('a_yellow.png')));
+    await expect.poll(() => page.getByTestId('loupe').getAttribute('data-image-id')).toBe(String(idOf('a_yellow.png')));
     await panel().getByRole('button', { name: 'Hide the info panel' }).click();
     await page.getByTestId('info-tab').click();
     await panel().waitFor();
@@ -226,7 +226,7 @@ describe('the loupe info panel', () => {
     await page.keyboard.press('?');
     const sheet = page.getByRole('dialog');
     await expect(sheet.locator('tr[data-action="infoPanel"] kbd').allTextContents()).resolves.toEqual(['I']);
-    await expect(sheet.locator('tr[data-action="infoPanel"] th').textContent()).resolves.toMatch(/^Info panel in the loupe/);
+    await expect.poll(() => sheet.locator('tr[data-action="infoPanel"] th').textContent()).toMatch(/^Info panel in the loupe/);
     await page.keyboard.press('Escape');
     expect(errors).toEqual([]);
   });

@@ -89,29 +89,29 @@ describe('model library', () => {
     await page.locator('html[data-ready="true"]').waitFor();
     await page.getByTestId('no-model-hint').waitFor();
     await expect.poll(() => page.getByTestId('engine-label').textContent()).toMatch(/^No model installed/);
-    await expect(page.getByTestId('model-status').textContent()).resolves.toBe('Get a model…');
+    await expect.poll(() => page.getByTestId('model-status').textContent()).toBe('Get a model…');
 
     await createProjectByKeyboard(page, 'First run');
     await page.keyboard.press('Control+g');
     await firstRun().waitFor();
-    await expect(firstRun().getByRole('heading').textContent()).resolves.toBe('No Stable Diffusion model yet');
+    await expect.poll(() => firstRun().getByRole('heading').textContent()).toBe('No Stable Diffusion model yet');
     const download = firstRun().getByRole('button', { name: 'Download Stable Diffusion 1.5' });
     await expect.poll(() => download.isEnabled()).toBe(true);
     const note = (await firstRun().locator('li').first().textContent()) ?? '';
     expect(note).toContain('2.1 GB');
     const licence = firstRun().getByRole('link', { name: 'CreativeML OpenRAIL-M licence' });
-    await expect(licence.getAttribute('href')).resolves.toMatch(/^https:\/\//);
+    await expect.poll(() => licence.getAttribute('href')).toMatch(/^https:\/\//);
     await firstRun().getByRole('button', { name: 'Import a checkpoint…' }).waitFor();
     await firstRun().getByRole('button', { name: 'Use a model folder…' }).waitFor();
 
     // Generating is off, with its reason, and Ctrl+Enter says the same instead of failing.
     const queue = panel().getByRole('button', { name: 'Queue', exact: true });
     await expect(queue.isDisabled()).resolves.toBe(true);
-    await expect(queue.getAttribute('title')).resolves.toMatch(/needs a Stable Diffusion model/);
+    await expect.poll(() => queue.getAttribute('title')).toMatch(/needs a Stable Diffusion model/);
     await panel().getByTestId('generate-blocked').waitFor();
     await panel().getByRole('textbox', { name: 'Prompt', exact: true }).fill('portrait, teal rim light');
     await page.keyboard.press('Control+Enter');
-    await expect(panel().getByTestId('generate-error').textContent()).resolves.toMatch(/download or import one/);
+    await expect.poll(() => panel().getByTestId('generate-error').textContent()).toMatch(/download or import one/);
     await expect(panel().locator('[data-testid="job"]').count()).resolves.toBe(0);
     await screenshot(page, 'models-first-run');
   });
@@ -120,7 +120,7 @@ describe('model library', () => {
     const button = firstRun().getByRole('button', { name: 'Use a model folder…' });
     await button.click();
     const dialog = page.getByRole('dialog', { name: 'Use a model folder' });
-    await expect(dialog.getByTestId('folder-models-dir').textContent()).resolves.toBe(modelsDir);
+    await expect.poll(() => dialog.getByTestId('folder-models-dir').textContent()).toBe(modelsDir);
     await dialog.getByRole('button', { name: 'Look again' }).click();
     await expect.poll(() => dialog.getByRole('status').textContent()).toMatch(/No model found yet/);
     await page.keyboard.press('Escape');
@@ -133,18 +133,18 @@ describe('model library', () => {
     const dialog = page.getByRole('dialog', { name: 'Import a model' });
     const source = dialog.getByLabel('Checkpoint file or model folder');
     await expect(source.evaluate((el) => el === document.activeElement)).resolves.toBe(true);
-    await expect(dialog.textContent()).resolves.toMatch(/\.ckpt.*refused/);
+    await expect.poll(() => dialog.textContent()).toMatch(/\.ckpt.*refused/);
 
     await source.fill('/home/me/Downloads/v1-5-pruned.ckpt');
     await dialog.getByRole('button', { name: 'Import', exact: true }).click();
-    await expect(dialog.getByTestId('import-error').textContent()).resolves.toMatch(/pickled PyTorch file.*can run/);
+    await expect.poll(() => dialog.getByTestId('import-error').textContent()).toMatch(/pickled PyTorch file.*can run/);
 
     await source.fill('/home/me/Downloads/dreamshaper_8.safetensors');
-    await expect(dialog.getByLabel('Name', { exact: true }).inputValue()).resolves.toBe('dreamshaper_8');
+    await expect.poll(() => dialog.getByLabel('Name', { exact: true }).inputValue()).toBe('dreamshaper_8');
     // A missing file is the core's to refuse: the task fails with its reason, here in the dialog.
     await dialog.getByRole('button', { name: 'Import', exact: true }).click();
     await expect.poll(() => dialog.locator('[data-testid="model-task"]').getAttribute('data-state')).toBe('failed');
-    await expect(dialog.getByTestId('model-task-detail').textContent()).resolves.toMatch(/does not exist/);
+    await expect.poll(() => dialog.getByTestId('model-task-detail').textContent()).toMatch(/does not exist/);
     await dialog.getByRole('button', { name: 'Clear dreamshaper_8 from the list' }).click();
 
     // Tab and Shift+Tab stay within the dialog.
@@ -164,10 +164,10 @@ describe('model library', () => {
     await firstRun().getByRole('button', { name: 'Download Stable Diffusion 1.5' }).click();
     const row = firstRun().locator('[data-testid="model-task"]');
     await expect.poll(() => row.getAttribute('data-state'), { timeout: 30_000 }).toBe('failed');
-    await expect(row.getByTestId('model-task-detail').textContent()).resolves.toMatch(
-      /SHA-256 [0-9a-f]+, not the e9476a13.*repository changed\. Nothing was installed\./,
-    );
-    await expect(page.getByTestId('engine-label').textContent()).resolves.toMatch(/^No model installed/);
+    await expect
+      .poll(() => row.getByTestId('model-task-detail').textContent())
+      .toMatch(/SHA-256 [0-9a-f]+, not the e9476a13.*repository changed\. Nothing was installed\./);
+    await expect.poll(() => page.getByTestId('engine-label').textContent()).toMatch(/^No model installed/);
     // Discard deletes what was fetched and takes it off the list.
     await row.getByRole('button', { name: 'Discard the download of Stable Diffusion 1.5' }).click();
     await row.waitFor({ state: 'detached' });
@@ -190,8 +190,8 @@ describe('model library', () => {
     await expect
       .poll(() => row.getByTestId('model-task-detail').textContent(), { timeout: 20_000 })
       .toMatch(/^[\d.]+ (KB|MB) of [\d.]+ (KB|MB) · [\d.]+ (KB|MB)\/s · \d+ s left$/);
-    await expect(row.getByTestId('model-task-phase').textContent()).resolves.toBe('Downloading tiny.safetensors');
-    await expect(page.getByTestId('model-status').textContent()).resolves.toMatch(/^Downloading tiny · \d+ % · .*\/s · \d+ s left$/);
+    await expect.poll(() => row.getByTestId('model-task-phase').textContent()).toBe('Downloading tiny.safetensors');
+    await expect.poll(() => page.getByTestId('model-status').textContent()).toMatch(/^Downloading tiny · \d+ % · .*\/s · \d+ s left$/);
     await expect
       .poll(async () => Number(await row.getAttribute('data-bytes-done')), { timeout: 20_000 })
       .toBeGreaterThan(checkpointBytes / 6);
@@ -215,7 +215,7 @@ describe('model library', () => {
     await expect.poll(() => page.getByTestId('model-status').getAttribute('data-state')).toBe('busy');
     await page.getByTestId('model-status').click();
     await library().waitFor();
-    await expect(row().getAttribute('data-task-id')).resolves.toBe(taskId);
+    await expect.poll(() => row().getAttribute('data-task-id')).toBe(taskId);
     await expect.poll(() => row().getAttribute('data-state')).toBe('running');
     await expect.poll(async () => Number(await row().getAttribute('data-bytes-done'))).toBeGreaterThan(checkpointBytes / 5);
 
@@ -223,7 +223,7 @@ describe('model library', () => {
       .getByRole('button', { name: /^Cancel the download of/ })
       .click();
     await expect.poll(() => row().getAttribute('data-state')).toBe('cancelled');
-    await expect(row().getByTestId('model-task-detail').textContent()).resolves.toMatch(/^Paused at .* Resume goes on from there\.$/);
+    await expect.poll(() => row().getByTestId('model-task-detail').textContent()).toMatch(/^Paused at .* Resume goes on from there\.$/);
     expect(fs.readdirSync(path.join(modelsDir, '.downloads'))).toEqual([taskId]);
 
     hub.setFault(undefined);
@@ -231,7 +231,7 @@ describe('model library', () => {
       .getByRole('button', { name: /^Resume the download of/ })
       .click();
     await expect.poll(() => row().getAttribute('data-state'), { timeout: 60_000 }).toBe('done');
-    await expect(row().getByTestId('model-task-detail').textContent()).resolves.toBe('Installed as “tiny”.');
+    await expect.poll(() => row().getByTestId('model-task-detail').textContent()).toBe('Installed as “tiny”.');
 
     // Listed with what it is and where it came from, and selected for generation.
     const installed = library().locator('[data-testid="installed-model"][data-model="tiny"]');

@@ -86,7 +86,7 @@ describe('mood board', () => {
     project = (await api<Project[]>('projects.list', {})).find((p) => p.name === 'Mood')!;
     await page.keyboard.press('b');
     await page.getByTestId('board-empty').waitFor();
-    await expect(page.getByRole('button', { name: 'Mood board' }).getAttribute('aria-pressed')).resolves.toBe('true');
+    await expect.poll(() => page.getByRole('button', { name: 'Mood board' }).getAttribute('aria-pressed')).toBe('true');
   });
 
   it('takes links dropped on the board: an image and an Unsplash-like photo page, credited', async () => {
@@ -118,7 +118,7 @@ describe('mood board', () => {
     await page.getByLabel('Files, folders or links').fill(folder.dir);
     await page.getByRole('button', { name: 'Add to board' }).click();
     await expect.poll(() => page.getByTestId('ref-report').textContent()).toContain(`Added ${FOLDER_COUNT} references`);
-    await expect(page.getByTestId('ref-report').textContent()).resolves.toContain('skipped');
+    await expect.poll(() => page.getByTestId('ref-report').textContent()).toContain('skipped');
     await expect.poll(() => page.getByTestId('ref-card').count()).toBe(2 + FOLDER_COUNT);
     // Each card shows its dominant colours.
     await expect.poll(() => page.getByTestId('ref-palette').evaluateAll((p) => p.every((e) => e.children.length > 0))).toBe(true);

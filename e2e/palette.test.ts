@@ -103,13 +103,13 @@ describe('the brand palette', () => {
     // A hex that is not one: said beside the field, and the palette cannot be saved.
     const inkHex = editor().getByLabel(`Hex of colour ${at('#2B2D42')}`, { exact: true });
     await inkHex.fill('#2B2D4');
-    await expect(inkHex.getAttribute('aria-invalid')).resolves.toBe('true');
-    await expect(editor().getByRole('alert').textContent()).resolves.toContain('Type a colour like #FE2C54');
+    await expect.poll(() => inkHex.getAttribute('aria-invalid')).toBe('true');
+    await expect.poll(() => editor().getByRole('alert').textContent()).toContain('Type a colour like #FE2C54');
     await editor().getByRole('button', { name: 'Save palette' }).click();
-    await expect(page.getByTestId('palette-problem').textContent()).resolves.toContain('is not a colour');
+    await expect.poll(() => page.getByTestId('palette-problem').textContent()).toContain('is not a colour');
     // Typed without # and in lower case, as designers paste them.
     await inkHex.fill('1d1e2c');
-    await expect(inkHex.getAttribute('aria-invalid')).resolves.toBeNull();
+    await expect.poll(() => inkHex.getAttribute('aria-invalid')).toBeNull();
     // The refused save's problem goes once the colour is fixed, and nothing else still says it.
     await expect.poll(() => page.getByTestId('palette-problem').count()).toBe(0);
     await expect(editor().getByText('is not a colour').count()).resolves.toBe(0);
@@ -161,7 +161,8 @@ describe('the brand palette', () => {
     expect(saved.find((c) => c.hex === '#E53935')!.name).toBe('red');
     // The pasted green is named from its hex, apart from the board's green.
     expect(saved.at(-1)!.name).toMatch(/^\w+ green$/);
-    await expect(page.getByTestId('palette-message').textContent()).resolves.toContain('Palette saved');
+    // The message follows the contract's answer, a moment after the save lands.
+    await expect.poll(() => page.getByTestId('palette-message').textContent()).toContain('Palette saved');
     await screenshot(page, 'palette-editor');
 
     await page.keyboard.press('g');

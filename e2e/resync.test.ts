@@ -121,7 +121,7 @@ describe('after the event stream breaks', () => {
     for (const socket of sockets.filter((s) => !s.live)) await socket.route.close();
     await expect.poll(eventsState, { timeout: 20_000 }).toBe('connected');
     await expect.poll(() => jobRow(job.id).getAttribute('data-state'), { timeout: 10_000 }).toBe('done');
-    await expect(jobRow(job.id).getByTestId('job-count').textContent()).resolves.toBe('2 of 2 images');
+    await expect.poll(() => jobRow(job.id).getByTestId('job-count').textContent()).toBe('2 of 2 images');
     await expect.poll(() => page.getByTestId('image-count').textContent(), { timeout: 10_000 }).toBe('2 images');
     // The queue was resumed while away: the status bar says so too.
     await expect.poll(() => page.getByTestId('engine-status').getAttribute('data-state')).not.toBe('paused');

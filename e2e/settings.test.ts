@@ -123,7 +123,7 @@ describe('settings', () => {
     project = (await api<Project[]>('projects.list', {})).find((p) => p.name === 'Settings')!;
     await page.keyboard.press('Control+,');
     await settings().waitFor();
-    await expect(settings().getByTestId('unsplash-key-state').textContent()).resolves.toBe('not set');
+    await expect.poll(() => settings().getByTestId('unsplash-key-state').textContent()).toBe('not set');
     await page.keyboard.press('Escape');
     await settings().waitFor({ state: 'detached' });
     await page.getByRole('button', { name: 'Settings', exact: true }).click();
@@ -139,7 +139,7 @@ describe('settings', () => {
     await field.fill(UNSPLASH_KEY);
     await settings().getByRole('button', { name: 'Save key' }).click();
     await expect.poll(() => settings().getByTestId('unsplash-key-state').textContent()).toBe('set');
-    await expect(settings().getByLabel('New Unsplash access key').inputValue()).resolves.toBe('');
+    await expect.poll(() => settings().getByLabel('New Unsplash access key').inputValue()).toBe('');
     await expect(api('settings.get', {})).resolves.toMatchObject({ unsplashConfigured: true });
     // Kept in the key store (readable by the user alone), never in the catalogue nor in an answer.
     expect(fs.readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')).toContain(UNSPLASH_KEY);
@@ -180,8 +180,8 @@ describe('settings', () => {
     await settings().waitFor({ state: 'detached' });
     await page.keyboard.press('Control+,');
     await expect.poll(() => settings().getByLabel('Base URL', { exact: true }).inputValue()).toBe(`${base}/v1`);
-    await expect(settings().getByLabel('Model', { exact: true }).inputValue()).resolves.toBe('tiny-chat');
-    await expect(settings().getByTestId('llm-key-state').textContent()).resolves.toBe('set');
+    await expect.poll(() => settings().getByLabel('Model', { exact: true }).inputValue()).toBe('tiny-chat');
+    await expect.poll(() => settings().getByTestId('llm-key-state').textContent()).toBe('set');
     await noKeyInPage();
     await page.keyboard.press('Escape');
     await settings().waitFor({ state: 'detached' });
@@ -209,8 +209,8 @@ describe('settings', () => {
 
     await page.getByRole('button', { name: /^Add “A yellow wall” by Ann Lens to the board$/ }).click();
     await expect.poll(() => page.getByTestId('ref-card').count()).toBe(1);
-    await expect(page.getByTestId('ref-credit').first().textContent()).resolves.toContain('Photo by Ann Lens · Unsplash License');
-    await expect(page.getByRole('button', { name: /^Add “A yellow wall”/ }).textContent()).resolves.toBe('Added ✓');
+    await expect.poll(() => page.getByTestId('ref-credit').first().textContent()).toContain('Photo by Ann Lens · Unsplash License');
+    await expect.poll(() => page.getByRole('button', { name: /^Add “A yellow wall”/ }).textContent()).toBe('Added ✓');
     const refs = await api<Reference[]>('refs.list', { projectId: project.id });
     expect(refs[0]).toMatchObject({ author: 'Ann Lens', licence: 'Unsplash License' });
     expect(deltaE(refs[0]!.palette[0]!.hex, '#FFD500')).toBeLessThan(2); // a JPEG of #FFD500

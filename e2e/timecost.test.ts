@@ -104,10 +104,10 @@ describe('Time + Cost', () => {
     expect(await figure(view().getByTestId('time-total'), 'data-total-minutes')).toBe(17);
     const elapsed = view().getByTestId('time-elapsed');
     expect(await figure(elapsed, 'data-elapsed-minutes')).toBe(17);
-    await expect(elapsed.textContent()).resolves.toMatch(/^Real time17 min/);
+    await expect.poll(() => elapsed.textContent()).toMatch(/^Real time17 min/);
     // Local references are not an "Unsplash pull".
-    await expect(row('mood').locator('.phase-label').textContent()).resolves.toBe('References');
-    await expect(row('mood').getByTestId('phase-detail').textContent()).resolves.toBe('2 local files, 1 web page');
+    await expect.poll(() => row('mood').locator('.phase-label').textContent()).toBe('References');
+    await expect.poll(() => row('mood').getByTestId('phase-detail').textContent()).toBe('2 local files, 1 web page');
     await screenshot(page, 'time-cost-truth');
     await closeTimeCost();
   });
@@ -151,7 +151,7 @@ describe('Time + Cost', () => {
       .locator('[data-testid="time-row"]')
       .evaluateAll((rows) => rows.map((r) => Number((r as HTMLElement).dataset.recordedMinutes)));
     expect(phases.reduce((s, m) => s + m, 0)).toBeLessThanOrEqual(elapsed + 0.2);
-    await expect(view().getByTestId('time-elapsed').textContent()).resolves.toMatch(/^Real time\d/);
+    await expect.poll(() => view().getByTestId('time-elapsed').textContent()).toMatch(/^Real time\d/);
     await closeTimeCost();
   });
 

@@ -113,9 +113,9 @@ describe('uploads in the browser host', () => {
     await dialog.waitFor({ state: 'detached' });
     const report = page.getByTestId('import-report');
     await expect.poll(() => report.textContent(), { timeout: 30_000 }).toContain('Imported 1 image');
-    await expect(report.locator('li[data-reason="not_an_image"]').textContent()).resolves.toBe(
-      'notes.txt is not an image (PNG, JPEG or WebP)',
-    );
+    await expect
+      .poll(() => report.locator('li[data-reason="not_an_image"]').textContent())
+      .toBe('notes.txt is not an image (PNG, JPEG or WebP)');
     await expect
       .poll(async () => (await images()).map((i) => i.fileName).sort())
       .toEqual(['device close-up.jpg', 'teal-portrait.png', 'teal-portrait_2.png']);
@@ -156,7 +156,7 @@ describe('uploads in the browser host', () => {
     ]);
     const board = page.getByTestId('ref-report');
     await expect.poll(() => board.textContent(), { timeout: 30_000 }).toContain('Added 1 reference');
-    await expect(board.locator('li[data-outcome="skipped"]').textContent()).resolves.toMatch(/^broken\.jpg is not an image/);
+    await expect.poll(() => board.locator('li[data-outcome="skipped"]').textContent()).toMatch(/^broken\.jpg is not an image/);
     await expect.poll(() => page.getByTestId('ref-card').count()).toBe(1);
 
     await page.getByRole('button', { name: 'Add…' }).click();
