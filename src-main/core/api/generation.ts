@@ -89,7 +89,7 @@ export interface InstalledModel {
   dir: string;
   /** `diffusers`: safetensors weights (what Onbrand's imports and downloads install); `onnx`: a diffusers ONNX export. */
   layout: 'diffusers' | 'onnx';
-  family: 'sd1' | 'sd2' | null;
+  family: 'sd1' | 'sd2' | 'sdxl' | null;
   bytes: number;
   /** Where it came from: a repository, a URL, a file, or "a folder placed in the models folder". */
   source: string;

@@ -25,7 +25,7 @@ export interface ModelManifest {
   version: 1;
   name: string;
   layout: ModelLayout;
-  family: 'sd1' | 'sd2';
+  family: 'sd1' | 'sd2' | 'sdxl';
   /** Where it came from: a file or folder that was imported, or a download. */
   source: {
     kind: 'checkpoint' | 'diffusers' | 'onnx';
