@@ -271,7 +271,7 @@ export class DiffusionEngine {
         graphs,
         targets,
         built: null,
-        loraFeeds: { textEncoder: {}, unet: {} },
+        loraFeeds: { textEncoder: {}, textEncoder2: {}, unet: {} },
         providers: follow,
         lora: { key: '[]', hashes: [], warnings: [] },
         memoryBudget: this.options.memoryBudgetBytes ?? defaultMemoryBudget(provider),
