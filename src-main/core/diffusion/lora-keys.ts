@@ -136,7 +136,8 @@ function dottedAddress(path: string): { address: ModuleAddress } | { reason: str
   // diffusers / PEFT; ComfyUI's own saves name the encoders clip_l and clip_g.
   m = /^(?:text_encoder_2|text_encoders\.clip_g\.transformer)\.(text_model\..+)$/.exec(path);
   if (m) return { address: { part: 'textEncoder2', key: underscored('lora_te2_', m[1]!) } };
-  if (/^(text_encoder_2|text_encoders\.clip_g)\./.test(path)) return { reason: 'a second-text-encoder path it does not know', family: 'SDXL' };
+  if (/^(text_encoder_2|text_encoders\.clip_g)\./.test(path))
+    return { reason: 'a second-text-encoder path it does not know', family: 'SDXL' };
   m = /^(?:text_encoder\.|text_encoders\.clip_l\.transformer\.)?(text_model\..+)$/.exec(path);
   if (m) return { address: { part: 'textEncoder', key: underscored('lora_te_', m[1]!) } };
   m = /^(?:model\.)?diffusion_model\.(.+)$/.exec(path);
@@ -179,7 +180,10 @@ export function parseKey(key: string): ParsedKey {
         if (LDM_ROOT.test(path)) {
           const ldm = ldmPath(path);
           if (ldm === null)
-            return unknown(path.startsWith('label_emb') ? 'an SDXL text-time embedding path it does not know' : 'an LDM UNet path it does not know', family);
+            return unknown(
+              path.startsWith('label_emb') ? 'an SDXL text-time embedding path it does not know' : 'an LDM UNet path it does not know',
+              family,
+            );
           return { kind: 'module', module, address: { part: 'unet', ldm }, tensor, family };
         }
         return { kind: 'module', module, address: { part: 'unet', key: `lora_unet_${path}` }, tensor, family };
@@ -211,7 +215,13 @@ export function parseKey(key: string): ParsedKey {
     const module = `${processor[1]}.${processor[2] === 'to_out' ? 'to_out.0' : processor[2]}`;
     const hit = dottedAddress(module.replace(/^base_model\.model\./, ''));
     if ('reason' in hit) return unknown(hit.reason, hit.family ?? null);
-    return { kind: 'module', module, address: hit.address, tensor: `lora_${processor[3]}.weight`, family: addressFamily(hit.address, module) };
+    return {
+      kind: 'module',
+      module,
+      address: hit.address,
+      tensor: `lora_${processor[3]}.weight`,
+      family: addressFamily(hit.address, module),
+    };
   }
   for (const [pattern, to] of DOTTED_TENSOR) {
     const hit = pattern.exec(key);
