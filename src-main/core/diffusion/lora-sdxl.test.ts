@@ -10,13 +10,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxSession, type Feed } from './backend.js';
-import { buildPart, SD15, type GraphBuilder, type LoraBranch, type SdConfig } from './graph/index.js';
+import { buildPart, SD15, SDXL, type GraphBuilder, type LoraBranch, type SdConfig } from './graph/index.js';
 import { RandomWeights, writeGraph, type WeightSource } from './graph/weights.js';
 import { branchFeeds, type BranchPart, type ModelBranches } from './lora-branches.js';
 import { layersPerBlockOf, parseKey, resolveAddress } from './lora-keys.js';
 import { LoraLibrary, mergeLoras, readLora, type LoadedLora } from './lora.js';
 import type { WeightTarget } from './onnx-graph.js';
 import { encodeSafetensors } from './safetensors.js';
+import { tinySdxlConfig } from './testing/tiny-sdxl.js';
 
 interface T {
   shape: number[];
@@ -47,41 +48,15 @@ function writeLora(name: string, tensors: Record<string, T>): string {
 const kohya = (module: string): string => module.replace(/\./g, '_');
 
 // ---------------------------------------------------------------------------------------------
-// SDXL's architecture (stabilityai/stable-diffusion-xl-base-1.0's config.json files) and SD 1.5's,
-// as graph descriptions: their LoRA branches, without weights.
-
-const SDXL: SdConfig & { textEncoder2: SdConfig['textEncoder'] } = {
-  unet: {
-    ...SD15.unet,
-    block_out_channels: [320, 640, 1280],
-    down_block_types: ['DownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D'],
-    up_block_types: ['CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'UpBlock2D'],
-    attention_head_dim: [5, 10, 20],
-    cross_attention_dim: 2048,
-    use_linear_projection: true,
-    transformer_layers_per_block: [1, 2, 10],
-  },
-  vae: SD15.vae,
-  textEncoder: SD15.textEncoder,
-  textEncoder2: {
-    ...SD15.textEncoder,
-    hidden_size: 1280,
-    intermediate_size: 5120,
-    num_hidden_layers: 32,
-    num_attention_heads: 20,
-    hidden_act: 'gelu',
-  },
-};
+// SDXL's and SD 1.5's architectures as graph descriptions: their LoRA branches, without weights.
 
 const describeOnly = { precision: 'float32', attention: 'fused', loraBranches: true } as const;
 
 /** The LoRA branches of a model's parts (full size: descriptions only). */
-function branchesOf(config: SdConfig & { textEncoder2?: SdConfig['textEncoder'] }): ModelBranches {
+function branchesOf(config: SdConfig): ModelBranches {
   return {
     textEncoder: buildPart('text_encoder', config, describeOnly).loraBranches,
-    ...(config.textEncoder2
-      ? { textEncoder2: buildPart('text_encoder', { ...config, textEncoder: config.textEncoder2 }, describeOnly).loraBranches }
-      : {}),
+    ...(config.textEncoder2 ? { textEncoder2: buildPart('text_encoder_2', config, describeOnly).loraBranches } : {}),
     unet: buildPart('unet', config, describeOnly).loraBranches,
   };
 }
@@ -153,8 +128,9 @@ describe('SDXL names', () => {
       const family = (depth && Number(depth[1]) > 0) || /add_embedding/.test(key) ? 'SDXL' : null;
       expect(resolve(`${ldm}.lora_down.weight`), ldm).toEqual({ key, tensor: 'lora_down.weight', family });
     }
-    // The text encoders: 72 modules in CLIP ViT-L, 192 in OpenCLIP ViT-bigG, as kohya counts them.
-    expect([sdxl.textEncoder.length, sdxl.textEncoder2!.length]).toEqual([72, 192]);
+    // The text encoders: kohya trains 72 modules in CLIP ViT-L and 192 in OpenCLIP ViT-bigG; SDXL
+    // reads the first encoder's penultimate states, so its graph has 11 of the 12 layers.
+    expect([sdxl.textEncoder.length, sdxl.textEncoder2!.length]).toEqual([66, 192]);
   });
 
   it('SDXL LDM names where they differ from SD 1.x: no attention in the first level, upsamplers at .2.conv, label_emb', () => {
@@ -366,35 +342,18 @@ describe('the family of a LoRA', () => {
 // ---------------------------------------------------------------------------------------------
 // On tiny SDXL-shaped parts: branch outputs against merged weights
 
-/**
- * A tiny SDXL-shaped model: CLIP 32 wide and a second encoder 48 wide (text 80 wide), a UNet with
- * SDXL's layout (three levels, no attention in the first, transformer depths 1 / 2 / 3, two
- * layers per block, so its LDM names are SDXL's).
- */
-function tinyXl(): SdConfig & { textEncoder2: SdConfig['textEncoder'] } {
-  const text = { ...SD15.textEncoder, vocab_size: 64, max_position_embeddings: 16, num_hidden_layers: 2, num_attention_heads: 4 };
-  return {
-    unet: {
-      ...SDXL.unet,
-      block_out_channels: [32, 64, 64],
-      attention_head_dim: [2, 4, 4],
-      cross_attention_dim: 80,
-      transformer_layers_per_block: [1, 2, 3],
-    },
-    vae: SD15.vae,
-    textEncoder: { ...text, hidden_size: 32, intermediate_size: 64 },
-    textEncoder2: { ...text, hidden_size: 48, intermediate_size: 96, hidden_act: 'gelu' },
-  };
-}
-
 type TinyPart = 'te1' | 'te2' | 'unet';
 const PART_OF: Record<TinyPart, BranchPart> = { te1: 'textEncoder', te2: 'textEncoder2', unet: 'unet' };
 
+const PART: Record<TinyPart, 'text_encoder' | 'text_encoder_2' | 'unet'> = { te1: 'text_encoder', te2: 'text_encoder_2', unet: 'unet' };
+
+/**
+ * The tiny SDXL's part (`tinySdxlConfig`: CLIP 32 wide, of whose 3 layers the penultimate states
+ * need 2; OpenCLIP 48 wide with a projection; a UNet with SDXL's layout at two levels, the first
+ * without attention, transformer depth 1 then 2, two layers per block, so its LDM names are SDXL's).
+ */
 function builderFor(part: TinyPart, loraBranches: boolean): GraphBuilder {
-  const config = tinyXl();
-  const options = { precision: 'float32', attention: 'plain', loraBranches } as const;
-  if (part === 'unet') return buildPart('unet', config, options);
-  return buildPart('text_encoder', { ...config, textEncoder: part === 'te1' ? config.textEncoder : config.textEncoder2 }, options);
+  return buildPart(PART[part], tinySdxlConfig(), { precision: 'float32', attention: 'plain', loraBranches });
 }
 
 /** Inputs for a tiny part: token ids, or latents, a timestep and text (and whatever else the UNet takes, seeded). */
@@ -411,11 +370,12 @@ function inputs(session: OnnxSession): Record<string, Feed> {
   return feeds;
 }
 
+/** Every output of a part, one after another (the second encoder's states and its pooled text). */
 async function runGraph(file: string, extra: Record<string, Feed> = {}): Promise<Float32Array> {
   const { session } = await OnnxSession.load(file, ['cpu']);
   try {
     const out = await session.run({ ...inputs(session), ...extra });
-    return Object.values(out)[0]!.data as Float32Array;
+    return Float32Array.from(Object.values(out).flatMap((o) => Array.from(o.data as Float32Array)));
   } finally {
     await session.dispose();
   }
@@ -499,9 +459,14 @@ describe('on tiny SDXL-shaped text encoders and UNet', () => {
     // Encoder 1 (32 wide): q_proj by kohya name (alpha 1, rank 2), fc1 by PEFT name (no alpha: scale 1).
     const q1 = { down: tensor([2, 32], 1), up: tensor([32, 2], 2) };
     const fc1 = { down: tensor([3, 32], 3), up: tensor([64, 3], 4) };
-    // Encoder 2 (48 wide): out_proj by kohya name (alpha 4, rank 2), fc2 by PEFT name.
+    // Encoder 2 (48 wide): out_proj by kohya name (alpha 4, rank 2), fc2 by PEFT name, and its last
+    // layer's fc1 (which only the pooled text_embeds read).
     const out2 = { down: tensor([2, 48], 5), up: tensor([48, 2], 6) };
     const fc2 = { down: tensor([2, 96], 7), up: tensor([48, 2], 8) };
+    const last2 = { down: tensor([2, 48], 9), up: tensor([96, 2], 10) };
+    // Encoder 1's last layer: SDXL reads its penultimate states, so the layer is not computed and a
+    // LoRA's modules there change nothing (kohya trains them; no warning).
+    const last1 = { down: tensor([2, 32], 11), up: tensor([32, 2], 12) };
     const lora = await readLora(
       writeLora('tiny_te', {
         'lora_te1_text_model_encoder_layers_0_self_attn_q_proj.lora_down.weight': q1.down,
@@ -514,9 +479,14 @@ describe('on tiny SDXL-shaped text encoders and UNet', () => {
         'lora_te2_text_model_encoder_layers_1_self_attn_out_proj.alpha': scalar(4),
         'text_encoder_2.text_model.encoder.layers.0.mlp.fc2.lora_A.weight': fc2.down,
         'text_encoder_2.text_model.encoder.layers.0.mlp.fc2.lora_B.weight': fc2.up,
+        'lora_te2_text_model_encoder_layers_2_mlp_fc1.lora_down.weight': last2.down,
+        'lora_te2_text_model_encoder_layers_2_mlp_fc1.lora_up.weight': last2.up,
+        'lora_te1_text_model_encoder_layers_2_self_attn_q_proj.lora_down.weight': last1.down,
+        'lora_te1_text_model_encoder_layers_2_self_attn_q_proj.lora_up.weight': last1.up,
       }),
     );
     expect(lora.family?.name).toBe('SDXL');
+    expect(branches.te1.some((b) => b.module.startsWith('text_model.encoder.layers.2.'))).toBe(false);
     await compare(
       'te1',
       lora,
@@ -533,6 +503,7 @@ describe('on tiny SDXL-shaped text encoders and UNet', () => {
       new Map([
         ['text_model.encoder.layers.1.self_attn.out_proj.weight', matmul(out2.up, out2.down).map((v) => v * 2)],
         ['text_model.encoder.layers.0.mlp.fc2.weight', matmul(fc2.up, fc2.down)],
+        ['text_model.encoder.layers.2.mlp.fc1.weight', matmul(last2.up, last2.down)],
       ]),
     );
   });
@@ -541,15 +512,18 @@ describe('on tiny SDXL-shaped text encoders and UNet', () => {
     // [diffusers module, its SDXL LDM name, in, out, kernel]
     const layers: [string, string, number, number, number][] = [
       ['down_blocks.1.attentions.0.transformer_blocks.1.attn1.to_q', 'input_blocks.4.1.transformer_blocks.1.attn1.to_q', 64, 64, 1],
-      ['mid_block.attentions.0.transformer_blocks.2.attn2.to_k', 'middle_block.1.transformer_blocks.2.attn2.to_k', 80, 64, 1],
+      ['mid_block.attentions.0.transformer_blocks.1.attn2.to_k', 'middle_block.1.transformer_blocks.1.attn2.to_k', 80, 64, 1],
       ['up_blocks.0.attentions.2.proj_out', 'output_blocks.2.1.proj_out', 64, 64, 1],
-      ['up_blocks.1.attentions.1.transformer_blocks.0.ff.net.2', 'output_blocks.4.1.transformer_blocks.0.ff.net.2', 256, 64, 1],
+      ['up_blocks.0.attentions.1.transformer_blocks.0.ff.net.2', 'output_blocks.1.1.transformer_blocks.0.ff.net.2', 256, 64, 1],
       ['down_blocks.0.resnets.1.conv1', 'input_blocks.2.0.in_layers.2', 32, 32, 3],
       ['down_blocks.1.resnets.0.conv_shortcut', 'input_blocks.4.0.skip_connection', 32, 64, 1],
-      ['down_blocks.1.downsamplers.0.conv', 'input_blocks.6.0.op', 64, 64, 3],
-      ['up_blocks.1.upsamplers.0.conv', 'output_blocks.5.2.conv', 64, 64, 3],
-      ['up_blocks.2.resnets.2.time_emb_proj', 'output_blocks.8.0.emb_layers.1', 128, 32, 1],
+      ['down_blocks.0.downsamplers.0.conv', 'input_blocks.3.0.op', 32, 32, 3],
+      ['up_blocks.0.upsamplers.0.conv', 'output_blocks.2.2.conv', 64, 64, 3],
+      ['up_blocks.1.resnets.2.time_emb_proj', 'output_blocks.5.0.emb_layers.1', 128, 32, 1],
+      ['mid_block.resnets.1.conv2', 'middle_block.2.out_layers.3', 64, 64, 3],
       ['time_embedding.linear_1', 'time_embed.0', 32, 128, 1],
+      ['add_embedding.linear_1', 'label_emb.0.0', 80, 128, 1],
+      ['add_embedding.linear_2', 'label_emb.0.2', 128, 128, 1],
       ['conv_out', 'out.2', 32, 4, 3],
     ];
     const styles = { diffusers: {}, ldm: {}, dotted: {}, peft: {} } as Record<'diffusers' | 'ldm' | 'dotted' | 'peft', Record<string, T>>;
@@ -577,7 +551,7 @@ describe('on tiny SDXL-shaped text encoders and UNet', () => {
     for (const [style, tensors] of Object.entries(styles)) {
       const lora = await readLora(writeLora(`tiny_unet_${style}`, tensors));
       expect([...lora.unknownKeys], style).toEqual([]);
-      expect(lora.family?.name, style).toBe('SDXL'); // transformer_blocks.1 and .2: a depth SD 1.x never has
+      expect(lora.family?.name, style).toBe('SDXL'); // transformer_blocks.1 (a depth SD 1.x never has), label_emb
       const { feeds } = branchFeeds(
         { textEncoder: branches.te1, textEncoder2: branches.te2, unet: branches.unet },
         [{ lora, weight: 0.7 }],

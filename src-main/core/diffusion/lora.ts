@@ -183,10 +183,25 @@ export interface LayerShape {
   kk: number;
 }
 
+const TEXT_LAYER = /^(lora_te2?_)text_model_encoder_layers_(\d+)_/;
+
+/** The last encoder layer each text encoder of the model has a layer of, by key prefix (`lora_te_`, `lora_te2_`). */
+function lastTextLayers(keys: Iterable<string>): Map<string, number> {
+  const last = new Map<string, number>();
+  for (const key of keys) {
+    const m = TEXT_LAYER.exec(key);
+    if (m) last.set(m[1]!, Math.max(last.get(m[1]!) ?? -1, Number(m[2])));
+  }
+  return last;
+}
+
 /**
  * Each module's place in the model: the layer among `keys` (diffusers-style kohya keys, whose
  * UNet resnets also tell the layers per block that LDM names resolve by); modules that match none
- * are counted by group. Refuses a LoRA of another family than the model's.
+ * are counted by group. Refuses a LoRA of another family than the model's. On SDXL a module on
+ * the layer after the first text encoder's last is left out without a word: SDXL reads that
+ * encoder's penultimate states, so its graph stops a layer early, and the modules LoRAs train
+ * there (kohya trains all 12 layers) change nothing the model reads, as in A1111.
  */
 export function placeModules(
   lora: LoadedLora,
@@ -196,12 +211,18 @@ export function placeModules(
 ): { placed: { key: string; module: LoraModule }[]; unmatched: Map<string, number> } {
   checkFamily(lora, family, modelName);
   const layersPerBlock = layersPerBlockOf(keys.keys());
+  const textLayers = lastTextLayers(keys.keys());
   const placed: { key: string; module: LoraModule }[] = [];
   const unmatched = new Map<string, number>();
   for (const module of lora.modules.values()) {
     const key = resolveAddress(module.address, layersPerBlock);
-    if (key !== null && keys.has(key)) placed.push({ key, module });
-    else count(unmatched, key === null ? `${module.name} (an LDM path of no diffusers module)` : moduleGroup(key));
+    if (key !== null && keys.has(key)) {
+      placed.push({ key, module });
+      continue;
+    }
+    const layer = key === null ? null : TEXT_LAYER.exec(key);
+    if (layer && family === 'sdxl' && layer[1] === 'lora_te_' && Number(layer[2]) === (textLayers.get('lora_te_') ?? -2) + 1) continue;
+    count(unmatched, key === null ? `${module.name} (an LDM path of no diffusers module)` : moduleGroup(key));
   }
   return { placed, unmatched };
 }
