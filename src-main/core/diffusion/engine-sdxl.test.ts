@@ -10,6 +10,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importModel } from '../models/index.js';
+import { encodeSafetensors } from './safetensors.js';
 import { DiffusionEngine, type GenerateSettings, type GeneratedImage } from './engine.js';
 import { parseParameters } from './parameters.js';
 import { readPngText } from './png-text.js';
@@ -23,7 +24,19 @@ let engine: DiffusionEngine;
 
 beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'onbrand-sdxl-engine-'));
-  engine = new DiffusionEngine({ graphCacheDir: path.join(root, 'graphs') });
+  const loraDir = path.join(root, 'loras');
+  fs.mkdirSync(loraDir);
+  writeLora(path.join(loraDir, 'xl-style.safetensors'), [
+    ['lora_te1_text_model_encoder_layers_0_self_attn_q_proj', 32, 32],
+    ['lora_te2_text_model_encoder_layers_1_mlp_fc1', 48, 96],
+    ['lora_unet_down_blocks_1_attentions_0_transformer_blocks_1_attn2_to_k', 80, 64],
+    ['lora_unet_input_blocks_4_1_transformer_blocks_0_attn1_to_q', 64, 64],
+  ]);
+  writeLora(path.join(loraDir, 'v15-style.safetensors'), [
+    ['lora_te_text_model_encoder_layers_0_self_attn_q_proj', 768, 768],
+    ['lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn2_to_k', 768, 320],
+  ]);
+  engine = new DiffusionEngine({ graphCacheDir: path.join(root, 'graphs'), loraDir });
   onnxDir = writeSdxlOnnx(path.join(root, 'tiny-sdxl-onnx'));
   const config = tinySdxlConfig(tokenizerVocab(onnxDir));
   diffusersDir = writeSdxlDiffusers(path.join(root, 'tiny-sdxl-diffusers'), config, onnxDir);
@@ -41,6 +54,18 @@ afterAll(async () => {
   await engine.dispose();
   fs.rmSync(root, { recursive: true, force: true });
 });
+
+/** A kohya-style LoRA (lora_down, lora_up, alpha) of rank 2 over the given modules, with seeded values. */
+function writeLora(file: string, modules: [string, number, number][]): void {
+  const tensors: Parameters<typeof encodeSafetensors>[0] = {};
+  const values = (n: number, seed: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.7 + seed) * 0.3);
+  modules.forEach(([key, inDim, outDim], i) => {
+    tensors[`${key}.lora_down.weight`] = { dtype: 'F32', shape: [2, inDim], data: values(2 * inDim, i) };
+    tensors[`${key}.lora_up.weight`] = { dtype: 'F32', shape: [outDim, 2], data: values(2 * outDim, i + 10) };
+    tensors[`${key}.alpha`] = { dtype: 'F32', shape: [], data: Float32Array.of(2) };
+  });
+  fs.writeFileSync(file, encodeSafetensors(tensors));
+}
 
 const base: GenerateSettings = {
   prompt: 'a portrait, (magenta neon:1.3), teal rim light',
@@ -128,5 +153,15 @@ describe('SDXL on tiny models', () => {
     const long = Array.from({ length: 40 }, (_, i) => `word${i % 7} light`).join(', ');
     const images = await generate(importedDir, { prompt: long });
     expect(new Set(await pixels(images[0]!)).size).toBeGreaterThan(8);
+  });
+
+  it('SDXL LoRAs (both text encoders and the UNet, kohya names in diffusers and LDM paths) change the image; another family is refused by name', async () => {
+    const plain = await pixels((await generate(importedDir))[0]!);
+    const styled = await generate(importedDir, { prompt: `${base.prompt} <lora:xl-style:0.8>` });
+    expect((await pixels(styled[0]!)).equals(plain)).toBe(false);
+    expect(parseParameters(readPngText(styled[0]!.png).parameters!).values['Lora hashes']).toMatch(/^"?xl-style: [0-9a-f]{12}/);
+    const off = await pixels((await generate(importedDir, { prompt: `${base.prompt} <lora:xl-style:0>` }))[0]!);
+    expect(off.equals(plain)).toBe(true);
+    await expect(generate(importedDir, { prompt: `${base.prompt} <lora:v15-style:0.8>` })).rejects.toThrow(/SD 1\.x LoRA.*SDXL/);
   });
 });

@@ -186,7 +186,7 @@ interface Loaded {
   targets: Map<string, { part: 'textEncoder' | 'unet'; target: WeightTarget }>;
   /** Onbrand's graphs: LoRAs are feeds of their side branches. */
   built: BuiltModel | null;
-  loraFeeds: Record<BranchPart, Record<string, Feed>> & { textEncoder2?: Record<string, Feed> };
+  loraFeeds: Record<BranchPart, Record<string, Feed>>;
   providers: ProviderName[];
   lora: LoraState;
   /** Bytes of UNet activations one call may use. */
@@ -372,10 +372,7 @@ export class DiffusionEngine {
           graphs: null,
           targets: new Map(),
           built,
-          loraFeeds: {
-            ...branchFeeds(branches, [], options.precision === 'float16', folder.name).feeds,
-            textEncoder2: secondEncoderFeeds(built),
-          },
+          loraFeeds: branchFeeds(branches, [], options.precision === 'float16', folder.name, model.family).feeds,
           providers: [provider],
           lora: { key: '[]', hashes: [], warnings: [] },
           memoryBudget: this.options.memoryBudgetBytes ?? defaultMemoryBudget(provider),
@@ -418,8 +415,14 @@ export class DiffusionEngine {
         textEncoder2: loaded.built.branches.text_encoder_2,
         unet: loaded.built.branches.unet,
       };
-      const { feeds, warnings } = branchFeeds(branches, resolved, loaded.built.options.precision === 'float16', loaded.model.folder.name);
-      loaded.loraFeeds = { ...feeds, textEncoder2: secondEncoderFeeds(loaded.built) };
+      const { feeds, warnings } = branchFeeds(
+        branches,
+        resolved,
+        loaded.built.options.precision === 'float16',
+        loaded.model.folder.name,
+        loaded.model.family,
+      );
+      loaded.loraFeeds = feeds;
       loaded.lora = { key, hashes, warnings };
       return loaded.lora;
     }
@@ -431,6 +434,7 @@ export class DiffusionEngine {
       loaded.targets,
       (part, name) => graphs[part].readFloat32(name),
       loaded.model.folder.name,
+      loaded.model.family,
     );
 
     // Rebuild only the parts whose weights change: the new session first, then the swap, then the
@@ -488,7 +492,7 @@ export class DiffusionEngine {
     // are not padded: they go through the UNet in separate calls.
     const encoders: TextEncoderPart[] = [{ session: sessions.textEncoder, tokenizer, feeds: loaded.loraFeeds.textEncoder }];
     if (sessions.textEncoder2 && loaded.tokenizer2)
-      encoders.push({ session: sessions.textEncoder2, tokenizer: loaded.tokenizer2, feeds: loaded.loraFeeds.textEncoder2 ?? {} });
+      encoders.push({ session: sessions.textEncoder2, tokenizer: loaded.tokenizer2, feeds: loaded.loraFeeds.textEncoder2 });
     const sdxl = model.family === 'sdxl';
     const cond = await encodePrompt(encoders, positive.text);
     let uncond = await encodePrompt(encoders, negative.text);
@@ -819,13 +823,6 @@ function checkInputs(folder: ModelFolder, unet: OnnxSession, textEncoder: OnnxSe
   }
   if (textEncoder.inputs.length === 0) throw new GenerationError(`${folder.parts.text_encoder} has no inputs`, 'model');
   if (vaeDecoder.inputs.length === 0) throw new GenerationError(`${folder.parts.vae_decoder} has no inputs`, 'model');
-}
-
-/** The second text encoder's LoRA branch feeds, at rest (zero rank: the encoder as it is). */
-function secondEncoderFeeds(built: BuiltModel): Record<string, Feed> {
-  if (built.branches.text_encoder_2.length === 0) return {};
-  const branches = { textEncoder: built.branches.text_encoder_2, unet: [] };
-  return branchFeeds(branches, [], built.options.precision === 'float16', 'text_encoder_2').feeds.textEncoder;
 }
 
 /** SDXL's extra UNet inputs for one UNet batch: pooled text per item and the six size/crop ids. */
