@@ -1,17 +1,21 @@
 /**
- * Onbrand's SDXL graphs against an independent PyTorch reference: the numbers in
+ * Onbrand's SDXL graphs and conditioning against an independent PyTorch reference: the numbers in
  * testdata/sdxl-arch-reference.json were computed by scripts/reference/sdxl_arch.py, a plain
  * torch.nn.functional transcription of transformers' CLIPTextModel / CLIPTextModelWithProjection as SDXL
- * uses them (penultimate hidden states, the projected pooled output at the first EOS) and diffusers'
- * UNet2DConditionModel with addition_embed_type "text_time", from the same seeded weights (a Python
- * port of `randomTensor`) and the same inputs. No Python is needed here.
+ * uses them (penultimate hidden states, the projected pooled output at the first EOS), diffusers'
+ * UNet2DConditionModel with addition_embed_type "text_time", and A1111's SDXL conditioning (prompt
+ * parsing, 75-token chunks with comma backtrack for each encoder, encoder 2's 0 padding, emphasis with
+ * the mean restored per encoder, the encoders side by side, chunks one after another, pooled text of
+ * the first chunk), from the same seeded weights (a Python port of `randomTensor`), the same inputs,
+ * and OpenAI CLIP's BPE over the fixture vocabulary. No Python is needed here.
  *
  * Tolerances as in reference.test.ts (fractions of the output's largest magnitude; sums of the sum of
  * |y|): the reference keeps PyTorch's float64 run over the same float32 weights and inputs, so what
  * remains is onnxruntime's float32 rounding. Measured (onnxruntime CPU, fused and plain attention):
  * sampled values within 2.0e-7 of max|y| for the encoders' hidden_states, 6.9e-7 for text_embeds and
- * 3.2e-6 for the UNet (PyTorch's own float32 run: 3.2e-7, 6.0e-7 and 2.6e-6), sums within 7.6e-8
- * of sum|y|; the conditioning tensors as the encoders'. So 2e-5 leaves 6× the worst float32 noise.
+ * 3.2e-6 for the UNet (PyTorch's own float32 run: 3.2e-7, 6.0e-7 and 2.6e-6), sums within 2.9e-7
+ * of sum|y|; encodePrompt's states within 2.3e-7 (token row sums 1.5e-6) and its pooled text 5.8e-7.
+ * So 2e-5 leaves 6× the worst float32 noise.
  *
  * Every SDXL-specific mistake tried on the reference moves outputs by far more (fractions of
  * max|y|): the final layer norm on the penultimate states 0.52, the last layer's states 0.59;
@@ -36,6 +40,7 @@ import type { SdPart } from './sd-graphs.js';
 import { randomTensor, RandomWeights, writeGraph } from './weights.js';
 import { promptChunks } from '../conditioning.js';
 import { parsePromptAttention } from '../prompt-syntax.js';
+import { encodePrompt, sdxlTimeIds, zeroed, type TextEncoderPart } from '../text-conditioning.js';
 import { ClipTokenizer } from '../tokenizer.js';
 
 // The real CLIP vocabulary stays outside the project (third-party licence): ../shared/fixtures, from the repo root.
@@ -236,7 +241,25 @@ async function sdxlTokenizers(): Promise<[ClipTokenizer, ClipTokenizer]> {
   return [new ClipTokenizer(vocab, merges), new ClipTokenizer(vocab, merges, { padToken: '!' })];
 }
 
-describe("A1111's SDXL conditioning (the reference's transcription of stable-diffusion-webui)", () => {
+describe("A1111's SDXL conditioning against the reference's transcription of stable-diffusion-webui", () => {
+  let encoders: TextEncoderPart[] = [];
+  const sessions: OnnxSession[] = [];
+  beforeAll(async () => {
+    if (!haveClip) return;
+    const tokenizers = await sdxlTokenizers();
+    const parts = ['text_encoder', 'text_encoder_2'] as const;
+    for (const part of parts) {
+      const builder = buildPart(part, sdxlConfig(), { precision: 'float32', attention: 'fused', loraBranches: false });
+      const file = path.join(dir, `conditioning-${part}.onnx`);
+      writeGraph(file, part, builder, new RandomWeights(builder.params.values(), ref.seed));
+      sessions.push((await OnnxSession.load(file, ['cpu'])).session);
+    }
+    encoders = sessions.map((session, i) => ({ session, tokenizer: tokenizers[i]! }));
+  });
+  afterAll(async () => {
+    for (const session of sessions) await session.dispose();
+  });
+
   it('parses the prompts into the same weighted pieces', () => {
     for (const [name, c] of Object.entries(ref.conditioning)) {
       const pieces = parsePromptAttention(c.prompt).map((p) => [p.text, p.weight]);
@@ -267,5 +290,61 @@ describe("A1111's SDXL conditioning (the reference's transcription of stable-dif
         `${name}: weights`,
       ).toEqual(c.multipliers);
     }
+  });
+
+  for (const name of Object.keys(ref.conditioning)) {
+    it(`encodePrompt gives the reference's states and pooled text for the ${name.replace('_', ' ')}`, async (ctx) => {
+      ctx.skip(!haveClip, missingReason);
+      const c = ref.conditioning[name]!;
+      const [te1, te2] = [ref.text_encoder_1.hidden_size, ref.text_encoder_2.hidden_size];
+      // The encoders were built with the reference's parameters, by count and size.
+      for (const [part, r] of [
+        ['text_encoder', c.text_encoder_1],
+        ['text_encoder_2', c.text_encoder_2],
+      ] as const) {
+        const params = [
+          ...buildPart(part, sdxlConfig(), { precision: 'float32', attention: 'fused', loraBranches: false }).params.values(),
+        ];
+        const values = params.reduce((n, p) => n + p.torchDims.reduce((a, b) => a * b, 1), 0);
+        expect([params.length, values], part).toEqual([r.parameters, r.parameter_values]);
+      }
+      const cond = await encodePrompt(encoders, c.prompt);
+      expect([cond.tokens, cond.dim]).toEqual([c.input_ids_1.length * 77, te1 + te2]);
+      expectMatches(`${name}.crossattn`, { data: cond.data, dims: [1, cond.tokens, cond.dim] }, c.crossattn);
+      // Every token's row, on each side of the seam between the encoders (emphasis per token and per encoder).
+      const tol = VALUE_TOLERANCE * c.crossattn.max_abs;
+      const worst = { diff: 0, at: '' };
+      c.crossattn.row_sums.forEach((expected, t) => {
+        const row = cond.data.subarray(t * cond.dim, (t + 1) * cond.dim);
+        const got = [sum(row.subarray(0, te1)), sum(row.subarray(te1))];
+        got.forEach((v, side) => {
+          const diff = Math.abs(v - expected[side]!);
+          if (diff > worst.diff) Object.assign(worst, { diff, at: `token ${t}, encoder ${side + 1}` });
+        });
+      });
+      expect(worst.diff, `${name}: worst row sum at ${worst.at}`).toBeLessThanOrEqual(tol);
+      expect(cond.pooled).not.toBeNull();
+      expectMatches(`${name}.pooled`, { data: cond.pooled!, dims: [1, cond.pooled!.length] }, c.pooled);
+    });
+  }
+
+  it("zeroes an empty negative prompt only when asked (diffusers' force_zeros_for_empty_prompt)", async (ctx) => {
+    ctx.skip(!haveClip, missingReason);
+    const encoded = await encodePrompt(encoders, '');
+    expect(encoded.data.some((v) => v !== 0)).toBe(true);
+    const zeros = zeroed(encoded);
+    expect([zeros.tokens, zeros.dim, zeros.data.length, zeros.pooled?.length]).toEqual([
+      77,
+      encoded.dim,
+      encoded.data.length,
+      encoded.pooled?.length,
+    ]);
+    expect(zeros.data.every((v) => v === 0) && zeros.pooled!.every((v) => v === 0)).toBe(true);
+  });
+
+  it("gives the time ids in diffusers' order: original (height, width), crop (top, left), target (height, width)", () => {
+    // The reference UNet's second sample is a 1344 × 768 (landscape) image's.
+    expect(sdxlTimeIds(1344, 768)).toEqual(ref.cases.unet_sdxl!.inputs.time_ids!.values!.slice(6));
+    expect(sdxlTimeIds(1024, 1024)).toEqual(ref.cases.unet_sdxl!.inputs.time_ids!.values!.slice(0, 6));
   });
 });
