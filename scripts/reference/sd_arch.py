@@ -141,17 +141,19 @@ def quick_gelu(x):
 # --- CLIPTextModel (transformers) --------------------------------------------------------------------
 
 
-def clip_text(W, c, input_ids):
+def clip_text_hidden_states(W, c, input_ids, layers=None):
+    """transformers' hidden_states: the embeddings' output, then each encoder layer's (the first `layers` only)."""
     D, heads = c['hidden_size'], c['num_attention_heads']
     head_dim = D // heads
     B, S = input_ids.shape
     tok = W('text_model.embeddings.token_embedding.weight', [c['vocab_size'], D])
     pos = W('text_model.embeddings.position_embedding.weight', [c['max_position_embeddings'], D])
     h = tok[input_ids] + pos[torch.arange(S)][None]
+    hidden_states = [h]
     # create_causal_mask: 0 where key <= query, finfo.min above the diagonal, broadcast over batch and heads.
     mask = torch.full((S, S), torch.finfo(h.dtype).min, dtype=h.dtype).triu(1)[None, None]
     act = quick_gelu if c['hidden_act'] == 'quick_gelu' else (lambda x: F.gelu(x))
-    for layer in range(c['num_hidden_layers']):
+    for layer in range(c['num_hidden_layers'] if layers is None else layers):
         m = f'text_model.encoder.layers.{layer}'
         residual = h
         x = layer_norm(W, h, f'{m}.layer_norm1', c['layer_norm_eps'])
@@ -166,7 +168,13 @@ def clip_text(W, c, input_ids):
         x = layer_norm(W, h, f'{m}.layer_norm2', c['layer_norm_eps'])
         x = linear(W, act(linear(W, x, f'{m}.mlp.fc1', D, c['intermediate_size'])), f'{m}.mlp.fc2', c['intermediate_size'], D)
         h = residual + x
-    return layer_norm(W, h, 'text_model.final_layer_norm', c['layer_norm_eps'])
+        hidden_states.append(h)
+    return hidden_states
+
+
+def clip_text(W, c, input_ids):
+    """last_hidden_state: final_layer_norm of the last layer's output."""
+    return layer_norm(W, clip_text_hidden_states(W, c, input_ids)[-1], 'text_model.final_layer_norm', c['layer_norm_eps'])
 
 
 # --- diffusers building blocks ---------------------------------------------------------------------
@@ -267,7 +275,20 @@ def per_block(value, n):
 # --- UNet2DConditionModel (diffusers) --------------------------------------------------------------
 
 
-def unet(W, c, sample, timestep, context):
+def text_time_embedding(W, c, text_embeds, time_ids, time_dim, dtype):
+    """get_aug_embed for addition_embed_type "text_time" (SDXL): add_time_proj = Timesteps(addition_time_embed_dim,
+    flip_sin_to_cos, freq_shift) of every time id (float32), reshaped to (batch, -1), after text_embeds, through
+    add_embedding = TimestepEmbedding(projection_class_embeddings_input_dim, time_embed_dim): linear_1, SiLU, linear_2."""
+    time_embeds = get_timestep_embedding(time_ids.flatten(), c['addition_time_embed_dim'], c['flip_sin_to_cos'], c['freq_shift'])
+    time_embeds = time_embeds.reshape((text_embeds.shape[0], -1))
+    add_embeds = torch.concat([text_embeds.to(dtype), time_embeds.to(dtype)], dim=-1)
+    in_dim = c['projection_class_embeddings_input_dim']
+    assert add_embeds.shape[1] == in_dim, (add_embeds.shape, in_dim)
+    h = F.silu(linear(W, add_embeds, 'add_embedding.linear_1', in_dim, time_dim))
+    return linear(W, h, 'add_embedding.linear_2', time_dim, time_dim)
+
+
+def unet(W, c, sample, timestep, context, added_cond=None):
     ch = c['block_out_channels']
     n = len(ch)
     heads = per_block(c.get('num_attention_heads') or c['attention_head_dim'], n)
@@ -280,6 +301,11 @@ def unet(W, c, sample, timestep, context):
     t_emb = get_timestep_embedding(timestep.expand(sample.shape[0]), ch[0], c['flip_sin_to_cos'], c['freq_shift']).to(dtype)
     time_dim = ch[0] * 4
     emb = linear(W, F.silu(linear(W, t_emb, 'time_embedding.linear_1', ch[0], time_dim)), 'time_embedding.linear_2', time_dim, time_dim)
+    # get_aug_embed, then emb = emb + aug_emb (no class embedding, no time_embed_act).
+    if c.get('addition_embed_type') == 'text_time':
+        emb = emb + text_time_embedding(W, c, added_cond['text_embeds'], added_cond['time_ids'], time_dim, dtype)
+    else:
+        assert c.get('addition_embed_type') is None, c['addition_embed_type']
 
     h = conv(W, sample, 'conv_in', c['in_channels'], ch[0], 3)
     res = [h]
