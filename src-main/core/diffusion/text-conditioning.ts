@@ -38,10 +38,10 @@ export interface TextEncoderPart {
 }
 
 /** The states an encoder's graph gives: Onbrand's `hidden_states` / `last_hidden_state`, or an export's penultimate `hidden_states.N`. */
-function statesOf(outputs: Record<string, { data: Float32Array; dims: readonly number[] }>): {
-  data: Float32Array;
-  dims: readonly number[];
-} {
+function statesOf(
+  outputs: Record<string, { data: Float32Array; dims: readonly number[] }>,
+  penultimate: boolean,
+): { data: Float32Array; dims: readonly number[] } {
   if (outputs.hidden_states) return outputs.hidden_states;
   // An optimum export of an SDXL encoder lists every layer's states: the penultimate is the second-to-last.
   const layers = Object.keys(outputs)
@@ -49,6 +49,11 @@ function statesOf(outputs: Record<string, { data: Float32Array; dims: readonly n
     .filter((m) => m !== null)
     .map((m) => Number(m[1]));
   if (layers.length > 1) return outputs[`hidden_states.${Math.max(...layers) - 1}`]!;
+  // SDXL conditions on the penultimate layer: an encoder that gives only its last is refused, not used.
+  if (penultimate)
+    throw new Error(
+      `an SDXL text encoder must give its penultimate layer's states (hidden_states); this one gives ${Object.keys(outputs).join(', ')}`,
+    );
   return outputs.last_hidden_state ?? Object.values(outputs)[0]!;
 }
 
@@ -70,7 +75,7 @@ export async function encodePrompt(encoders: readonly TextEncoderPart[], prompt:
         [inputName]: { data: Array.from(chunk.ids), dims: [1, chunk.ids.length] },
         ...(encoder.feeds ?? {}),
       });
-      const hidden = statesOf(outputs);
+      const hidden = statesOf(outputs, encoders.length > 1);
       dim = hidden.dims[2]!;
       states.push(applyEmphasis(hidden.data, chunk.weights, chunk.ids.length, dim));
       if (index === 0 && outputs.text_embeds) pooled = Float32Array.from(outputs.text_embeds.data);
