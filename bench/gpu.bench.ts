@@ -17,7 +17,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const worker = path.join(root, 'dist', 'main', 'core', 'diffusion', 'testing', 'realsize.js');
 const tokenizer = path.resolve(root, '..', 'shared', 'fixtures', 'clip-tokenizer');
 
-it('SD 1.5 at 576×1024 on CUDA: 3 batches of 6', async () => {
+it('SD 1.5 at 576×1024 and SDXL at 768×1344 on CUDA: 3 batches of 6', async () => {
   await measure('gpu', async () => {
     if (!cudaInstalled()) {
       report('gpu: not measured: the CUDA execution provider is not installed (npm run setup:cuda) or this machine has no NVIDIA GPU');
@@ -36,6 +36,23 @@ it('SD 1.5 at 576×1024 on CUDA: 3 batches of 6', async () => {
     const batches = (result.batchSeconds as number[]).map((s) => s.toFixed(1)).join(' / ');
     report(
       `gpu (CUDA, float16, ${String(result.graphs)} graphs): 18 images 576×1024, 25 steps DPM++ 2M Karras in ${(result.seconds as number).toFixed(1)} s (batches ${batches} s) = ${(result.imagesPerSecond as number).toFixed(2)} images/s; load ${(result.loadSeconds as number).toFixed(1)} s`,
+    );
+
+    // SDXL base at 768×1344 (its 9:16 bucket), 3 batches of 6: the checkpoint bench:realsize writes and imports.
+    const xlModel = path.join(dir, 'sdxl-models', 'sdxl-imported');
+    if (!fs.existsSync(xlModel)) {
+      report('gpu SDXL: not measured: run `npm run bench:realsize` first (it writes and imports the full-size SDXL checkpoint)');
+      return;
+    }
+    const xl = await runIsolated(
+      worker,
+      'gpu',
+      { ...common, model: xlModel, cache: path.join(dir, 'sdxl-graph-cache'), provider: 'cuda', width: 768, height: 1344 },
+      64_000,
+    );
+    if (xl.error) throw new Error(xl.error);
+    report(
+      `gpu SDXL (CUDA, float16 UNet, float32 VAE): 18 images 768×1344, 25 steps in ${(xl.seconds as number).toFixed(1)} s (batches ${(xl.batchSeconds as number[]).map((s) => s.toFixed(1)).join(' / ')} s) = ${(xl.imagesPerSecond as number).toFixed(2)} images/s; load ${(xl.loadSeconds as number).toFixed(1)} s; peak RSS ${((xl.peakRssMb as number) / 1024).toFixed(1)} GB`,
     );
   });
 }, 3600_000);

@@ -8,8 +8,11 @@
  *   LoRA switch time at full size; fused attention against the export's plain attention;
  *   and the Brand loop preset (576×1024 × 6, 25 steps) on a tiny model of the real architecture.
  *
- * `ONBRAND_REALSIZE_DIR` keeps the 8 GB of model files between runs (default: bench/out/realsize).
- * `ONBRAND_BENCH_RSS_LIMIT_MB` sets the watchdog (default 16,000).
+ *   SDXL base at its real size: import of a float16 single-file checkpoint, then one step at
+ *   768×1344 and 1024×1024 with peak RSS (`ONBRAND_REALSIZE_SDXL=0` skips it: 30 GB of files).
+ *
+ * `ONBRAND_REALSIZE_DIR` keeps the model files between runs (default: bench/out/realsize).
+ * `ONBRAND_BENCH_RSS_LIMIT_MB` sets the watchdog (default 16,000; the SDXL steps get 22,000).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -35,8 +38,8 @@ const gb = (mb: unknown): string => (typeof mb === 'number' ? `${(mb / 1024).toF
 const memoryLine = (r: Result): string =>
   `RSS loaded ${gb(r.loadedRssMb)}, peak while sampling ${gb(r.samplingPeakRssMb)}, while decoding ${gb(r.decodingPeakRssMb)}, idle after ${gb(r.idleRssMb)}; peak RSS ${gb(r.peakRssMb)}`;
 
-async function step(name: string, task: string, args: Record<string, unknown>): Promise<Result | null> {
-  const result = await runIsolated(worker, task, { ...common, ...args });
+async function step(name: string, task: string, args: Record<string, unknown>, rssLimitMb?: number): Promise<Result | null> {
+  const result = await runIsolated(worker, task, { ...common, ...args }, rssLimitMb);
   if (result.error) {
     report(`realsize ${name}: could not be measured: ${result.error}`);
     return null;
@@ -114,6 +117,43 @@ it(
         report(
           `realsize one first-level self-attention (8 heads × 40, ${(width / 8) * (height / 8)} tokens, batch 2) at ${width}×${height}: fused ${line(fusedLayer)}; plain ${line(plainLayer)}`,
         );
+      }
+
+      // SDXL base at its real size (UNet 2.57 B, CLIP ViT-L + OpenCLIP bigG, 3.5 B parameters): a
+      // float16 single-file checkpoint imported from its shapes, then one step at 1024×1024 and at
+      // 768×1344 (the 9:16 bucket) in float32 on the CPU. About 30 GB of disk and 20 GB of RAM.
+      if (process.env.ONBRAND_REALSIZE_SDXL !== '0') {
+        const xl = { checkpoint: path.join(dir, 'sdxl-sgm-fp16.safetensors'), modelsDir: path.join(dir, 'sdxl-models') };
+        const written = await step('SDXL checkpoint', 'sdxl-checkpoint', xl);
+        const imported = written ? await step('SDXL import', 'sdxl-import', xl) : null;
+        if (written && imported) {
+          report(
+            `realsize SDXL: checkpoint ${gb((written.bytes as number) / 1024 / 1024)} (${written.tensors || 'cached'} tensors); ` +
+              `import (architecture from ${String(imported.architectureFrom)}, ${String(imported.family)}) ${s(imported.seconds)} s, peak RSS ${gb(imported.peakRssMb)}`,
+          );
+          for (const [width, height] of [
+            [768, 1344],
+            [1024, 1024],
+          ] as const) {
+            const gen = await step(
+              `SDXL ${width}×${height}`,
+              'generate',
+              {
+                model: imported.dir,
+                cache: path.join(dir, 'sdxl-graph-cache'),
+                width,
+                height,
+                steps: 1,
+                batch: 1,
+              },
+              22_000,
+            );
+            if (gen)
+              report(
+                `realsize SDXL ${width}×${height} batch 1 (CFG: 2 UNet passes per step): load ${s(gen.loadSeconds)} s (first: builds the float32 graphs); ${(gen.stepSeconds as number[]).map(s).join(' / ')} s per step; VAE decode ${s(gen.decodeSeconds)} s; ${memoryLine(gen)}`,
+              );
+          }
+        }
       }
 
       const tiny = await step('Brand loop on a tiny model', 'tiny', {});

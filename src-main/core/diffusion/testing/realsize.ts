@@ -1,5 +1,5 @@
 /**
- * Measurements at Stable Diffusion 1.5's real size with seeded random weights (speed and memory do
+ * Measurements at Stable Diffusion 1.5's and SDXL's real sizes with seeded random weights (speed and memory do
  * not depend on the values), one per process so each peak RSS is its own:
  *
  *   node dist/main/core/diffusion/testing/realsize.js TASK '{"json":"args"}'
@@ -16,19 +16,20 @@ import { branchFeeds } from '../lora-branches.js';
 import { readModelFolder } from '../model-folder.js';
 import { buildOptionsFor, graphsForFolder } from '../model-graphs.js';
 import { FLOAT } from '../../util/index.js';
-import { SD15 } from '../graph/configs.js';
+import { SD15, SDXL } from '../graph/configs.js';
 import { GraphBuilder } from '../graph/graph-builder.js';
 import { RandomWeights, writeGraph } from '../graph/weights.js';
 import { sd15TextModules, sd15UnetModules } from './tiny-sd.js';
 import { writeTinySdArch } from './tiny-sd-arch.js';
 import { encodeSafetensors } from '../safetensors.js';
 import { writeLdmCheckpointStreaming } from './ldm-checkpoint.js';
+import { writeSdxlCheckpoint } from './tiny-sdxl.js';
 import { importModel } from '../../models/index.js';
 
 export interface RealsizeArgs {
   /** The SD 1.5-sized export folder (written by `prepare`). */
   model: string;
-  /** `checkpoint` / `import`: the full-size float16 LDM single-file checkpoint, and the models folder it is imported into. */
+  /** `checkpoint` / `import` (`sdxl-checkpoint` / `sdxl-import`): the full-size float16 single-file checkpoint, and the models folder it is imported into. */
   checkpoint?: string;
   modelsDir?: string;
   cache: string;
@@ -162,14 +163,27 @@ export async function runTask(task: string, a: RealsizeArgs): Promise<Record<str
       }
       return { seconds: (performance.now() - started) / 1000, bytes: written.bytes, tensors: written.tensors, peakRssMb: peakRssMb() };
     }
-    case 'import': {
+    case 'sdxl-checkpoint': {
+      // A full-size SDXL base single-file checkpoint (SGM key names, float16, 3.5 B parameters, 6.9 GB), streamed.
+      const file = a.checkpoint!;
+      const started = performance.now();
+      let written = { bytes: fs.existsSync(file) ? fs.statSync(file).size : 0, tensors: 0 };
+      if (!fs.existsSync(file)) {
+        const tmp = `${file}.tmp`;
+        written = await writeSdxlCheckpoint(tmp, SDXL, 1);
+        fs.renameSync(tmp, file);
+      }
+      return { seconds: (performance.now() - started) / 1000, bytes: written.bytes, tensors: written.tensors, peakRssMb: peakRssMb() };
+    }
+    case 'import':
+    case 'sdxl-import': {
       // `onbrand models import` of that checkpoint (architecture from its shapes), timed, in a fresh models folder.
       const modelsDir = a.modelsDir!;
       fs.rmSync(modelsDir, { recursive: true, force: true });
       const started = performance.now();
       const report = await importModel({
         source: a.checkpoint!,
-        name: 'sd15-imported',
+        name: task === 'sdxl-import' ? 'sdxl-imported' : 'sd15-imported',
         modelsDir,
         ...(a.tokenizer ? { tokenizerDir: a.tokenizer } : {}),
       });
@@ -177,6 +191,7 @@ export async function runTask(task: string, a: RealsizeArgs): Promise<Record<str
         seconds: (performance.now() - started) / 1000,
         bytes: report.bytes,
         architectureFrom: report.architectureFrom,
+        family: report.family,
         mapped: report.checkpoint?.mapped,
         unexpected: report.checkpoint?.unexpectedCount,
         dir: report.dir,
@@ -314,7 +329,7 @@ export async function runTask(task: string, a: RealsizeArgs): Promise<Record<str
       return { images: images.length, seconds: (performance.now() - started) / 1000, peakRssMb: peakRssMb() };
     }
     case 'gpu': {
-      // The designers' loop on a GPU: 3 batches × 6 images queued at once, 576×1024, 25 steps.
+      // The designers' loop on a GPU: 3 batches × 6 images queued at once, 576×1024 (SDXL: 768×1344), 25 steps.
       const engine = engineFor(a);
       const loadStarted = performance.now();
       const model = await engine.load(a.model, a.provider ?? 'cuda');
@@ -323,7 +338,10 @@ export async function runTask(task: string, a: RealsizeArgs): Promise<Record<str
       const batches: number[] = [];
       for (let b = 0; b < 3; b++) {
         const t = performance.now();
-        await engine.generate({ ...settings(a), width: 576, height: 1024, batchSize: 6, steps: 25, seed: 1 + 6 * b }, { previewEvery: 0 });
+        await engine.generate(
+          { ...settings(a), width: a.width ?? 576, height: a.height ?? 1024, batchSize: 6, steps: 25, seed: 1 + 6 * b },
+          { previewEvery: 0 },
+        );
         batches.push((performance.now() - t) / 1000);
       }
       const seconds = (performance.now() - started) / 1000;
