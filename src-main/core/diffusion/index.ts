@@ -28,5 +28,5 @@ export { formatParameters, formatParameterText, parseParameters } from './parame
 export { addPngText, readPngText } from './png-text.js';
 export { extractLoraTags, PromptSyntaxError } from './prompt-syntax.js';
 export { encodeSafetensors, SafetensorsFile, writeSafetensorsFile, type TensorToWrite } from './safetensors.js';
-export { parseSamplerName } from './samplers.js';
+export { parseSamplerName, parseScheduleType } from './samplers.js';
 export { sizeForAspect } from './sizes.js';
