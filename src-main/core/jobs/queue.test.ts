@@ -142,6 +142,15 @@ describe('GenerationQueue', () => {
     expect(() => services.queue.add(project.id, 'x', '', settings({ model: 'sd-nope' }), 1)).toThrow(/No model "sd-nope"/);
   });
 
+  it('refuses DDIM with a schedule type other than its own, naming the field', () => {
+    const { services } = workspace();
+    const project = services.projects.create({ name: 'Ddim' });
+    expect(() => services.queue.add(project.id, 'x', '', settings({ sampler: 'DDIM', scheduleType: 'SGM Uniform' }), 1)).toThrow(
+      expect.objectContaining({ field: 'settings.scheduleType', message: expect.stringMatching(/^DDIM walks its own timesteps/) }),
+    );
+    expect(services.queue.list(project.id)).toEqual([]);
+  });
+
   it('moves queued jobs and pauses/resumes the queue', async () => {
     const { services } = workspace();
     const project = services.projects.create({ name: 'Order' });
