@@ -114,7 +114,9 @@ describe('SDXL graphs', () => {
     expect(settled.unet.addition_time_embed_dim).toBe(8);
     expect([settled.textEncoder.layer, settled.textEncoder2!.layer]).toEqual(['penultimate', 'penultimate']);
     expect([settled.vae.scaling_factor, settled.vae.force_upcast]).toEqual([0.13025, true]);
-    expect(() => settleConfig({ unet: config.unet, vae: config.vae, textEncoder: config.textEncoder }, true)).toThrow(/second text encoder/);
+    expect(() => settleConfig({ unet: config.unet, vae: config.vae, textEncoder: config.textEncoder }, true)).toThrow(
+      /second text encoder/,
+    );
   });
 
   it('float16 builds keep an upcast VAE in float32', () => {
