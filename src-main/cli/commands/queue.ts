@@ -34,8 +34,11 @@ async function add(ctx: CommandContext, args: string[]): Promise<number> {
   const preset = named ? presets.find((p) => p.name.toLowerCase() === named.toLowerCase()) : BRAND_LOOP_PRESET;
   if (!preset) throw new UsageError(`--preset: no preset "${named}" (presets: ${presets.map((p) => p.name).join(', ')})`);
   const { modelsDir } = services.config;
-  const model = values.model ?? listModels(modelsDir, path.join(modelsDir, 'loras')).models[0]?.name;
+  const installed = listModels(modelsDir, path.join(modelsDir, 'loras')).models;
+  const model = values.model ?? installed[0]?.name;
   if (!model) throw new UsageError(`--model is required: no models in ${modelsDir}`);
+  // `--ar` gives the model family's size (SDXL's buckets for an SDXL model).
+  const family = installed.find((m) => m.name === model || m.dir === model)?.family ?? 'sd1';
   if ((values.width === undefined) !== (values.height === undefined)) {
     throw new UsageError('--width and --height go together (or use --ar)');
   }
@@ -43,7 +46,7 @@ async function add(ctx: CommandContext, args: string[]): Promise<number> {
     values.width !== undefined
       ? { width: number('width', values.width)!, height: number('height', values.height)! }
       : values.ar
-        ? sizeForAspect(values.ar)
+        ? sizeForAspect(values.ar, family)
         : undefined;
   const settings: GenerationSettings = {
     ...preset.settings,

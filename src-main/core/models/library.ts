@@ -39,8 +39,18 @@ export function describeModel(dir: string): InstalledModel | null {
   let family: InstalledModel['family'] = manifest?.family ?? null;
   if (!family) {
     try {
-      const config = JSON.parse(fs.readFileSync(path.join(dir, 'unet', 'config.json'), 'utf8')) as { cross_attention_dim?: number };
-      family = config.cross_attention_dim === 1024 ? 'sd2' : config.cross_attention_dim === 768 ? 'sd1' : null;
+      const config = JSON.parse(fs.readFileSync(path.join(dir, 'unet', 'config.json'), 'utf8')) as {
+        cross_attention_dim?: number;
+        addition_embed_type?: string | null;
+      };
+      family =
+        config.addition_embed_type === 'text_time' || fs.existsSync(path.join(dir, 'text_encoder_2'))
+          ? 'sdxl'
+          : config.cross_attention_dim === 1024
+            ? 'sd2'
+            : config.cross_attention_dim === 768
+              ? 'sd1'
+              : null;
     } catch {
       family = null;
     }
