@@ -16,7 +16,7 @@ const ARCHITECTURE_FROM = {
 } as const;
 
 function printImport(report: ImportReport, print: (text: string) => void): void {
-  const family = report.family === 'sd2' ? 'SD 2.x' : 'SD 1.x';
+  const family = report.family === 'sdxl' ? 'SDXL' : report.family === 'sd2' ? 'SD 2.x' : 'SD 1.x';
   const took = `${report.seconds.toFixed(1)} s`;
   print(`Installed "${report.name}" (${family}, ${report.predictionType}) in ${report.dir}: ${gb(report.bytes)} in ${took}.`);
   const from = ARCHITECTURE_FROM[report.architectureFrom];
@@ -99,7 +99,7 @@ async function subcommand(
         );
       } else {
         const rows = models.map((m) => {
-          const family = m.family === 'sd2' ? 'SD 2.x' : m.family === 'sd1' ? 'SD 1.x' : '?';
+          const family = m.family === 'sdxl' ? 'SDXL' : m.family === 'sd2' ? 'SD 2.x' : m.family === 'sd1' ? 'SD 1.x' : '?';
           return [m.name, family, gb(m.bytes), m.licence ?? '', m.hash ?? '', m.source];
         });
         print(table(['NAME', 'FAMILY', 'SIZE', 'LICENCE', 'HASH', 'SOURCE'], rows));

@@ -20,7 +20,7 @@ export function formatDuration(seconds: number): string {
 }
 
 export function familyLabel(family: InstalledModel['family']): string {
-  return family === 'sd1' ? 'SD 1.x' : family === 'sd2' ? 'SD 2.x' : 'Unknown family';
+  return family === 'sd1' ? 'SD 1.x' : family === 'sd2' ? 'SD 2.x' : family === 'sdxl' ? 'SDXL' : 'Unknown family';
 }
 
 /** True while a task still works (or waits to). */
