@@ -4,6 +4,7 @@ import {
   BRAND_LOOP_PRESET as BRAND_LOOP,
   REFINE_STRENGTH,
   SAMPLER_NAMES,
+  SCHEDULE_TYPES,
   SETTING_LIMITS as L,
   aspect,
   batches,
@@ -15,7 +16,7 @@ import {
   wholeNumber,
 } from '../common/index.js';
 
-export { SAMPLER_NAMES, type SamplerLabel } from '../common/index.js';
+export { SAMPLER_NAMES, SCHEDULE_TYPES, type SamplerLabel, type ScheduleType } from '../common/index.js';
 
 /** A generated image's side: the rule and the nearest value the Generate form shows (core/common). */
 const dimension = (label: string) =>
@@ -29,6 +30,11 @@ export const generationSettingsSchema = z
     /** A model folder's name in the models folder, or an absolute path. */
     model: z.string().trim().min(1, 'must name a model'),
     sampler: z.enum(SAMPLER_NAMES, { error: `must be one of ${SAMPLER_NAMES.join(', ')}` }),
+    /**
+     * Which sigmas the sampler walks (A1111's "Schedule type"). Absent means `Automatic`, the
+     * sampler's own: settings saved before schedule types (presets, queued jobs) read as before.
+     */
+    scheduleType: z.enum(SCHEDULE_TYPES, { error: `must be one of ${SCHEDULE_TYPES.join(', ')}` }).optional(),
     steps: wholeNumber('steps'),
     cfg: z.number().min(L.cfg.min, `must be at least ${L.cfg.min}`).max(L.cfg.max, `must be at most ${L.cfg.max}`),
     width: dimension('Width'),

@@ -27,7 +27,24 @@ export {
 export { formatBytes, suggestModelName } from './format.js';
 export { LORA_WEIGHT_RANGE, loraWeightValue, MAX_BRAND_COLOURS, SETTING_LIMITS } from './limits.js';
 export { loraTags, type LoraTag } from './lora-tags.js';
-export { BRAND_LOOP_PRESET, DEFAULT_NAME_TEMPLATE, NAME_TOKENS, type NameToken } from './presets.js';
+export {
+  BRAND_LOOP_PRESET,
+  DEFAULT_NAME_TEMPLATE,
+  draftSettings,
+  FAST_MODES,
+  fastMode,
+  fastModeOfName,
+  isDraftLora,
+  loraNameFamily,
+  NAME_TOKENS,
+  QUICK_DRAFT_STEPS,
+  type DraftChoice,
+  type DraftInput,
+  type DraftSettings,
+  type FastMode,
+  type FastModeId,
+  type NameToken,
+} from './presets.js';
 export { REFINE_MODES, REFINE_STRENGTH, strengthProblem, type RefineMode } from './refine.js';
 export { SAMPLER_NAMES, SCHEDULE_TYPES, type SamplerLabel, type ScheduleType } from './samplers.js';
 export {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { appPackage } from '../util/index.js';
 import { OnbrandError, type ApiErrorCode } from '../api/index.js';
+import type { ScheduleType } from '../common/index.js';
 import {
   cudaInstalled,
   ModelPartError,
@@ -44,6 +45,8 @@ export interface GenerateSettings {
   steps: number;
   cfg: number;
   sampler: SamplerName;
+  /** A1111's schedule type: which sigmas the sampler walks (default `Automatic`, the sampler's own). */
+  scheduleType?: ScheduleType;
   width: number;
   height: number;
   batchSize: number;
@@ -454,7 +457,7 @@ export class DiffusionEngine {
       return out;
     };
 
-    let sigmas = samplerSigmas(settings.sampler, schedule, settings.steps);
+    let sigmas = samplerSigmas(settings.sampler, schedule, settings.steps, settings.scheduleType);
     let x: Float32Array;
     const initialNoise = drawNoise();
     if (settings.init) {

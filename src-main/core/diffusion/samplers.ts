@@ -4,7 +4,7 @@
  * Element-wise math is done in doubles and stored in Float32Array, as PyTorch keeps float32 tensors.
  * Pure TypeScript, no onnxruntime: the model comes in through `SamplerContext.denoise`.
  */
-import { SAMPLER_NAMES, type SamplerLabel } from '../common/index.js';
+import { SAMPLER_NAMES, type SamplerLabel, type ScheduleType } from '../common/index.js';
 import { type DiscreteSchedule } from './schedule.js';
 
 /** The names live in `core/common` (the contract and the Generate form offer the same list). */
@@ -47,12 +47,30 @@ const SPECS: Record<SamplerName, Sampler> = {
 };
 
 /**
- * The sigmas a sampler uses for `steps` steps on this schedule (Karras variants: Karras rho 7; DDIM:
- * the uniform timestep spacing; others: the default discretisation), ending with 0.
+ * The sigmas a sampler uses for `steps` steps on this schedule, ending with 0. The schedule type is
+ * A1111's: `Automatic` is the sampler's own (Karras rho 7 for the Karras variants, the uniform
+ * timestep spacing for DDIM, the default discretisation for the others); `Karras` and `SGM Uniform`
+ * replace it for any sampler but DDIM, which is defined by its own timesteps and refuses another.
  */
-export function samplerSigmas(name: SamplerName, schedule: DiscreteSchedule, steps: number): Float32Array {
+export function samplerSigmas(
+  name: SamplerName,
+  schedule: DiscreteSchedule,
+  steps: number,
+  scheduleType: ScheduleType = 'Automatic',
+): Float32Array {
   if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`steps must be a positive integer, not ${steps}`);
-  switch (SPECS[name].sigmas) {
+  const kind = SPECS[name].sigmas;
+  if (kind === 'ddim' && scheduleType !== 'Automatic')
+    throw new RangeError(`DDIM walks its own timesteps: set the schedule type to Automatic, or pick another sampler for ${scheduleType}`);
+  switch (scheduleType) {
+    case 'Karras':
+      return schedule.karrasSigmas(steps);
+    case 'SGM Uniform':
+      return schedule.sgmUniformSigmas(steps);
+    case 'Automatic':
+      break;
+  }
+  switch (kind) {
     case 'default':
       return schedule.defaultSigmas(steps);
     case 'karras':

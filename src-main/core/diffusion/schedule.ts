@@ -104,6 +104,19 @@ export class DiscreteSchedule {
     return out;
   }
 
+  /**
+   * ComfyUI's `sgm_uniform` (`normal_scheduler(model_sampling, steps, sgm=True)`; A1111's "SGM
+   * Uniform"): timesteps linspace(t(sigma_max), t(sigma_min), steps + 1) without the last, sigma of
+   * each, then 0. For 4 steps that is t = 999, 749.25, 499.5, 249.75: the "trailing" spacing
+   * SDXL-Lightning, Hyper-SD and the other distilled models were trained on.
+   */
+  sgmUniformSigmas(steps: number): Float32Array {
+    const ts = linspace32(this.sigmaToT(this.sigmaMax), this.sigmaToT(this.sigmaMin), steps + 1);
+    const out = new Float32Array(steps + 1);
+    for (let i = 0; i < steps; i++) out[i] = this.tToSigma(ts[i]!);
+    return out;
+  }
+
   /** Karras et al. (2022) sigmas with rho 7 between the model's sigma_min and sigma_max, then a final 0. */
   karrasSigmas(steps: number, rho = 7): Float32Array {
     return karrasSigmas(steps, this.sigmaMin, this.sigmaMax, rho);

@@ -70,6 +70,7 @@ async function run(request: RunRequest): Promise<void> {
             steps: request.settings.steps,
             cfg: request.settings.cfg,
             sampler: request.settings.sampler,
+            ...(request.settings.scheduleType ? { scheduleType: request.settings.scheduleType } : {}),
             width: request.settings.width,
             height: request.settings.height,
             batchSize: length,
