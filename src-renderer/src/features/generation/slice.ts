@@ -1,7 +1,9 @@
 /** The generation slices: the Generate panel's form, and the queue fed by core events. */
 import type { EngineStatus, Job, ModelList, Preset } from '../../../../src-main/core/api/index';
 import type { Slice } from '../../store/types';
+import { REFINE_STRENGTH } from '../../../../src-main/core/common/index';
 import { initialDraft, type Draft } from './draft';
+import type { RefineChoice } from './fast-draft';
 
 /** The side panel's tabs: the Generate form or the prompt Composer. */
 export type SideTab = 'generate' | 'composer';
@@ -17,6 +19,9 @@ export interface GenerationSlice {
   presets: Preset[];
   /** Field-note hints for the settings being edited. */
   hints: string[];
+  /** How Refine (R) makes a draft again: same seed at full settings, or img2img at a strength. */
+  refineChoice: RefineChoice;
+  setRefineChoice(patch: Partial<RefineChoice>): void;
   setGenerateOpen(open: boolean): void;
   setSideTab(tab: SideTab): void;
   editDraft(patch: Partial<Draft>): void;
@@ -59,6 +64,8 @@ export const createGenerationSlice: Slice<GenerationSlice> = (set) => ({
   models: null,
   presets: [],
   hints: [],
+  refineChoice: { mode: 'seed', strength: String(REFINE_STRENGTH.default) },
+  setRefineChoice: (patch) => set((state) => ({ refineChoice: { ...state.refineChoice, ...patch } })),
   setGenerateOpen: (generateOpen) => set({ generateOpen }),
   setSideTab: (sideTab) => set({ sideTab }),
   editDraft: (patch) => set((state) => ({ draft: { ...state.draft, ...patch } })),
