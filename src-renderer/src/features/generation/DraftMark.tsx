@@ -1,4 +1,4 @@
-import type { ImageSummary } from '../../../../src-main/core/api/index';
+import type { ImageSummary, Job } from '../../../../src-main/core/api/index';
 import { useStore } from '../../store';
 import { jobOrigin } from './fast-draft';
 
@@ -46,5 +46,16 @@ export function DraftInfoRow({ image, onRefine }: { image: ImageSummary; onRefin
         {source ? source.fileName : `image ${job.refines}`} ({how})
       </dd>
     </div>
+  );
+}
+
+/** A queue card's mark: "Draft", or "Refine" (with img2img's strength). */
+export function JobOriginMark({ job }: { job: Job }) {
+  if (!job.draft && job.refines === null) return null;
+  const text = job.draft ? 'Draft' : job.init ? `Refine · img2img ${job.init.strength}` : 'Refine';
+  return (
+    <span className={`draft-mark ${job.draft ? 'draft' : 'refined'}`} data-testid="job-origin">
+      {text}
+    </span>
   );
 }

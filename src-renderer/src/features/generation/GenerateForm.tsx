@@ -322,8 +322,9 @@ export function GenerateForm({ onSavePreset }: { onSavePreset(): void }) {
             </span>
           </button>
           <small id="draft-toggle-note" className="muted" data-testid="draft-note">
-            {draft.fastDraft ? `Queue sends ${plan.sampling}` : 'Off: Queue sends the settings above'}
-            {plan.choice.lora ? ` with <lora:${plan.choice.lora}:1>` : ''}. {plan.choice.note}
+            {draft.fastDraft ? '' : 'Off: Queue sends the settings above. '}
+            {plan.choice.note}
+            {plan.choice.loraTag ? ` The prompt gets ${plan.choice.loraTag}.` : ''}
           </small>
         </div>
 

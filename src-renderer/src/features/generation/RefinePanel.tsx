@@ -1,8 +1,7 @@
-import { useState } from 'react';
 import { REFINE_STRENGTH, strengthProblem } from '../../../../src-main/core/common/index';
 import { describedBy, FieldMessage } from '../../shared/FieldMessage';
 import { useStore } from '../../store';
-import { refineSelected } from './actions';
+import { refineKey } from './actions';
 import { jobOrigin } from './fast-draft';
 
 /**
@@ -17,8 +16,8 @@ export function RefinePanel() {
   const images = useStore((s) => s.images);
   const choice = useStore((s) => s.refineChoice);
   const setChoice = useStore((s) => s.setRefineChoice);
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
-  const [busy, setBusy] = useState(false);
+  const message = useStore((s) => s.refineMessage);
+  const busy = useStore((s) => s.refineBusy);
 
   const drafts = (selection.length > 0 ? images.filter((i) => selection.includes(i.id)) : image ? [image] : []).filter(
     (i) => jobOrigin(jobs, i.jobId) === 'draft',
@@ -26,13 +25,7 @@ export function RefinePanel() {
   if (drafts.length === 0) return null;
   const strengthError = choice.mode === 'img2img' ? strengthProblem(choice.strength) : null;
 
-  const refine = async (): Promise<void> => {
-    if (busy) return;
-    setBusy(true);
-    const result = await refineSelected();
-    setBusy(false);
-    setMessage({ ok: result.ok, text: result.message });
-  };
+  const refine = (): Promise<void> => refineKey();
 
   return (
     <section className="refine-panel" aria-label="Refine" data-testid="refine-panel">
@@ -51,10 +44,7 @@ export function RefinePanel() {
             aria-checked={choice.mode === mode}
             aria-pressed={choice.mode === mode}
             title={title}
-            onClick={() => {
-              setChoice({ mode });
-              setMessage(null);
-            }}
+            onClick={() => setChoice({ mode })}
           >
             {label}
           </button>
@@ -74,10 +64,7 @@ export function RefinePanel() {
             value={choice.strength}
             {...describedBy('refine-strength-error', strengthError?.message)}
             title={`How much of the draft is repainted: ${REFINE_STRENGTH.min} keeps nearly all of it, 1 none`}
-            onChange={(e) => {
-              setChoice({ strength: e.target.value });
-              setMessage(null);
-            }}
+            onChange={(e) => setChoice({ strength: e.target.value })}
             onKeyDown={(e) => {
               if (e.key === 'Enter') {
                 e.preventDefault();

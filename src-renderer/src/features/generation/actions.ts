@@ -243,8 +243,20 @@ export async function refineSelected(): Promise<{ ok: boolean; message: string }
   };
 }
 
-/** R: refines the selection and says what happened in the notice line. */
+/**
+ * R (and the Refine buttons): refines the selection; what happened shows in the Refine panel, or
+ * in the notice line while the Generate panel is not showing.
+ */
 export async function refineKey(): Promise<void> {
-  const result = await refineSelected();
-  useStore.getState().notify(result.ok ? 'info' : 'error', result.message);
+  if (useStore.getState().refineBusy) return;
+  useStore.getState().setRefineBusy(true);
+  let result: { ok: boolean; message: string };
+  try {
+    result = await refineSelected();
+  } finally {
+    useStore.getState().setRefineBusy(false);
+  }
+  const state = useStore.getState();
+  state.setRefineMessage({ ok: result.ok, text: result.message });
+  if (!state.generateOpen || state.sideTab !== 'generate') state.notify(result.ok ? 'info' : 'error', result.message);
 }

@@ -87,7 +87,7 @@ describe('the Draft toggle', () => {
   it('says which fast mode and settings it uses: LCM-LoRA on SD 1.5 when one is installed', () => {
     const plan = draftPlan(form(), models(['lcm-lora-sdv1-5', 'TypoTexture']));
     expect(plan.label).toBe('Draft · LCM-LoRA · 6 steps · CFG 1.5');
-    expect(plan.sampling).toBe('LCM, SGM Uniform');
+    expect(plan.choice.settings).toEqual({ sampler: 'LCM', scheduleType: 'SGM Uniform', steps: 6, cfg: 1.5 });
     expect(plan.choice.loraTag).toBe('<lora:lcm-lora-sdv1-5:1>');
   });
 

@@ -29,8 +29,6 @@ export interface DraftPlan {
   /** "LCM-LoRA", "SDXL-Lightning", or "quick" when no fast mode is installed. */
   modeLabel: string;
   label: string;
-  /** Sampler and schedule, for the line under the toggle: "LCM, SGM Uniform". */
-  sampling: string;
 }
 
 /** The draft the form's model and settings get (draftSettings over the form's valid fields, the preset's otherwise). */
@@ -52,7 +50,6 @@ export function draftPlan(draft: Draft, models: ModelList | null): DraftPlan {
     choice,
     modeLabel,
     label: `Draft · ${modeLabel} · ${s.steps} step${s.steps === 1 ? '' : 's'} · CFG ${s.cfg}`,
-    sampling: s.scheduleType === 'Automatic' ? s.sampler : `${s.sampler}, ${s.scheduleType}`,
   };
 }
 

@@ -22,6 +22,12 @@ export interface GenerationSlice {
   /** How Refine (R) makes a draft again: same seed at full settings, or img2img at a strength. */
   refineChoice: RefineChoice;
   setRefineChoice(patch: Partial<RefineChoice>): void;
+  /** What the last Refine did, or why not (the Refine panel shows it; R says it in the notice while the panel is closed). */
+  refineMessage: { ok: boolean; text: string } | null;
+  setRefineMessage(message: { ok: boolean; text: string } | null): void;
+  /** A Refine is being queued (R pressed twice queues once). */
+  refineBusy: boolean;
+  setRefineBusy(busy: boolean): void;
   setGenerateOpen(open: boolean): void;
   setSideTab(tab: SideTab): void;
   editDraft(patch: Partial<Draft>): void;
@@ -65,7 +71,11 @@ export const createGenerationSlice: Slice<GenerationSlice> = (set) => ({
   presets: [],
   hints: [],
   refineChoice: { mode: 'seed', strength: String(REFINE_STRENGTH.default) },
-  setRefineChoice: (patch) => set((state) => ({ refineChoice: { ...state.refineChoice, ...patch } })),
+  setRefineChoice: (patch) => set((state) => ({ refineChoice: { ...state.refineChoice, ...patch }, refineMessage: null })),
+  refineMessage: null,
+  setRefineMessage: (refineMessage) => set({ refineMessage }),
+  refineBusy: false,
+  setRefineBusy: (refineBusy) => set({ refineBusy }),
   setGenerateOpen: (generateOpen) => set({ generateOpen }),
   setSideTab: (sideTab) => set({ sideTab }),
   editDraft: (patch) => set((state) => ({ draft: { ...state.draft, ...patch } })),
