@@ -20,7 +20,6 @@ import {
   type ProviderChoice,
   type ProviderName,
 } from './backend.js';
-import { applyEmphasis, promptChunks } from './conditioning.js';
 import type { BuiltModel } from './graph/index.js';
 import { branchFeeds, type BranchPart } from './lora-branches.js';
 import { LoraLibrary, mergeLoras } from './lora.js';
@@ -35,6 +34,7 @@ import { imageSeed, TorchGenerator } from './rng.js';
 import { sample, samplerSigmas, type SamplerName } from './samplers.js';
 import { DiscreteSchedule } from './schedule.js';
 import { checkDimension, type ModelFamily } from './sizes.js';
+import { encodePrompt, sdxlTimeIds, zeroed, type Conditioning, type TextEncoderPart } from './text-conditioning.js';
 import { ClipTokenizer } from './tokenizer.js';
 
 export interface GenerateSettings {
@@ -52,6 +52,11 @@ export interface GenerateSettings {
   batchSize: number;
   /** img2img: the starting image (file path or encoded bytes) and how much of it to repaint (0..1]. */
   init?: { image: string | Buffer; strength: number };
+  /**
+   * SDXL: an empty negative prompt becomes zeros (diffusers' `force_zeros_for_empty_prompt`)
+   * instead of the encoded empty prompt (A1111's and ComfyUI's way, the default).
+   */
+  zeroEmptyNegative?: boolean;
 }
 
 export interface GeneratedImage {
@@ -143,6 +148,8 @@ export interface LoadedModel {
 
 interface Sessions {
   textEncoder: OnnxSession;
+  /** SDXL's second text encoder. */
+  textEncoder2: OnnxSession | null;
   unet: OnnxSession;
   vaeDecoder: OnnxSession;
   vaeEncoder: OnnxSession | null;
@@ -158,18 +165,31 @@ const PREVIEW_COEFFICIENTS = [
   [-0.184, -0.271, -0.473],
 ] as const;
 
+/** SDXL's latent space has its own approximation (A1111 and ComfyUI's `latent_rgb_factors` for SDXL, with a bias). */
+const SDXL_PREVIEW = {
+  coefficients: [
+    [0.3651, 0.4232, 0.4341],
+    [-0.2533, -0.0042, 0.1068],
+    [0.1076, 0.1111, -0.0362],
+    [-0.3165, -0.2492, -0.2188],
+  ],
+  bias: [0.1084, -0.0175, -0.0011],
+} as const;
+
 interface Loaded {
   key: string;
   model: LoadedModel;
   sessions: Sessions;
   tokenizer: ClipTokenizer;
+  /** SDXL's second tokenizer (pads with "!"). */
+  tokenizer2: ClipTokenizer | null;
   schedule: DiscreteSchedule;
   /** Exported graphs only: text encoder and UNet weights in memory, sessions built from these with LoRAs merged in. */
   graphs: { textEncoder: OnnxGraph; unet: OnnxGraph } | null;
   targets: Map<string, { part: 'textEncoder' | 'unet'; target: WeightTarget }>;
   /** Onbrand's graphs: LoRAs are feeds of their side branches. */
   built: BuiltModel | null;
-  loraFeeds: Record<BranchPart, Record<string, Feed>>;
+  loraFeeds: Record<BranchPart, Record<string, Feed>> & { textEncoder2?: Record<string, Feed> };
   providers: ProviderName[];
   lora: LoraState;
   /** Bytes of UNet activations one call may use. */
@@ -222,9 +242,10 @@ export class DiffusionEngine {
 
   private async open(folder: ModelFolder, key: string, choice: ProviderChoice): Promise<LoadedModel> {
     const tokenizer = await ClipTokenizer.fromFiles(folder.tokenizerDir);
+    const tokenizer2 = folder.tokenizer2Dir ? await ClipTokenizer.fromFiles(folder.tokenizer2Dir) : null;
     let reason: string | null = "Onbrand's graphs were turned off for this engine";
     if (!this.options.exportedGraphs) {
-      const opened = await this.openBuilt(folder, key, choice, tokenizer);
+      const opened = await this.openBuilt(folder, key, choice, tokenizer, tokenizer2);
       if ('model' in opened) return opened.model;
       reason = opened.reason;
     }
@@ -247,6 +268,9 @@ export class DiffusionEngine {
     try {
       const textEncoder = (await OnnxSession.fromMemory(graphs.textEncoder.build(), folder.parts.text_encoder, follow)).session;
       opened.push(textEncoder);
+      // SDXL's second encoder (no LoRA merging into it on this path).
+      const textEncoder2 = folder.parts.text_encoder_2 ? (await OnnxSession.load(folder.parts.text_encoder_2, follow)).session : null;
+      if (textEncoder2) opened.push(textEncoder2);
       const vaeDecoder = (await OnnxSession.load(folder.parts.vae_decoder, follow)).session;
       opened.push(vaeDecoder);
       const vaeEncoder = folder.parts.vae_encoder ? (await OnnxSession.load(folder.parts.vae_encoder, follow)).session : null;
@@ -257,7 +281,7 @@ export class DiffusionEngine {
         folder,
         provider,
         attempts: unet.attempts,
-        family: hiddenDim === 1024 ? 'sd2' : 'sd1',
+        family: unet.session.input('text_embeds') ? 'sdxl' : hiddenDim === 1024 ? 'sd2' : 'sd1',
         hash: await modelHash(folder),
         graphs: 'exported',
         graphsReason: reason,
@@ -268,13 +292,14 @@ export class DiffusionEngine {
       this.loaded = {
         key,
         model,
-        sessions: { textEncoder, unet: unet.session, vaeDecoder, vaeEncoder },
+        sessions: { textEncoder, textEncoder2, unet: unet.session, vaeDecoder, vaeEncoder },
         tokenizer,
+        tokenizer2,
         schedule: new DiscreteSchedule(folder.schedule),
         graphs,
         targets,
         built: null,
-        loraFeeds: { textEncoder: {}, unet: {} },
+        loraFeeds: { textEncoder: {}, textEncoder2: {}, unet: {} },
         providers: follow,
         lora: { key: '[]', hashes: [], warnings: [] },
         memoryBudget: this.options.memoryBudgetBytes ?? defaultMemoryBudget(provider),
@@ -297,6 +322,7 @@ export class DiffusionEngine {
     key: string,
     choice: ProviderChoice,
     tokenizer: ClipTokenizer,
+    tokenizer2: ClipTokenizer | null,
   ): Promise<{ model: LoadedModel } | { reason: string }> {
     const attempts: ProviderAttempt[] = [];
     for (const provider of providerOrder(choice)) {
@@ -317,6 +343,8 @@ export class DiffusionEngine {
         };
         const unet = await load(built.files.unet!);
         const textEncoder = await load(built.files.text_encoder!);
+        const textEncoder2 = built.files.text_encoder_2 ? await load(built.files.text_encoder_2) : null;
+        if (textEncoder2 && !tokenizer2) throw new GenerationError(`${folder.name} has a second text encoder but no tokenizer_2/`, 'model');
         // The VAE's sessions keep no arena: each runs once per image, and its largest activations
         // (3.5 GB at 576×1024) would otherwise stay held. A faster one with an arena is opened for
         // sizes the memory budget allows, for one job at a time (`decoderFor`).
@@ -326,22 +354,31 @@ export class DiffusionEngine {
           folder,
           provider,
           attempts,
-          family: built.config.unet.cross_attention_dim === 1024 ? 'sd2' : 'sd1',
+          family:
+            built.config.unet.addition_embed_type === 'text_time' ? 'sdxl' : built.config.unet.cross_attention_dim === 1024 ? 'sd2' : 'sd1',
           hash: await modelHash(folder),
           graphs: 'onbrand',
           graphsReason: null,
         };
-        const branches = { textEncoder: built.branches.text_encoder, unet: built.branches.unet };
+        const branches = {
+          textEncoder: built.branches.text_encoder,
+          textEncoder2: built.branches.text_encoder_2,
+          unet: built.branches.unet,
+        };
         this.loaded = {
           key,
           model,
-          sessions: { textEncoder, unet, vaeDecoder, vaeEncoder },
+          sessions: { textEncoder, textEncoder2, unet, vaeDecoder, vaeEncoder },
           tokenizer,
+          tokenizer2,
           schedule: new DiscreteSchedule(folder.schedule),
           graphs: null,
           targets: new Map(),
           built,
-          loraFeeds: branchFeeds(branches, [], options.precision === 'float16', folder.name).feeds,
+          loraFeeds: {
+            ...branchFeeds(branches, [], options.precision === 'float16', folder.name).feeds,
+            textEncoder2: secondEncoderFeeds(built),
+          },
           providers: [provider],
           lora: { key: '[]', hashes: [], warnings: [] },
           memoryBudget: this.options.memoryBudgetBytes ?? defaultMemoryBudget(provider),
@@ -379,9 +416,13 @@ export class DiffusionEngine {
 
     if (loaded.built) {
       // Onbrand's graphs: new feeds for the side branches, the sessions stay.
-      const branches = { textEncoder: loaded.built.branches.text_encoder, unet: loaded.built.branches.unet };
+      const branches = {
+        textEncoder: loaded.built.branches.text_encoder,
+        textEncoder2: loaded.built.branches.text_encoder_2,
+        unet: loaded.built.branches.unet,
+      };
       const { feeds, warnings } = branchFeeds(branches, resolved, loaded.built.options.precision === 'float16', loaded.model.folder.name);
-      loaded.loraFeeds = feeds;
+      loaded.loraFeeds = { ...feeds, textEncoder2: secondEncoderFeeds(loaded.built) };
       loaded.lora = { key, hashes, warnings };
       return loaded.lora;
     }
@@ -414,8 +455,12 @@ export class DiffusionEngine {
     const current = this.loaded;
     this.loaded = undefined;
     if (current) {
-      const { textEncoder, unet, vaeDecoder, vaeEncoder } = current.sessions;
-      await Promise.all([textEncoder, unet, vaeDecoder, ...(vaeEncoder ? [vaeEncoder] : [])].map((s) => s.dispose()));
+      const { textEncoder, textEncoder2, unet, vaeDecoder, vaeEncoder } = current.sessions;
+      await Promise.all(
+        [textEncoder, unet, vaeDecoder, ...(textEncoder2 ? [textEncoder2] : []), ...(vaeEncoder ? [vaeEncoder] : [])].map((s) =>
+          s.dispose(),
+        ),
+      );
     }
   }
 
@@ -441,10 +486,19 @@ export class DiffusionEngine {
     for (const warning of loraState.warnings) options.onWarning?.(warning);
     if (negative.loras.length > 0) options.onWarning?.('LoRA tags in the negative prompt are ignored.');
 
-    // Conditioning: 75-token chunks with emphasis. As A1111 by default, prompt and negative prompt
-    // of different lengths are not padded: they go through the UNet in separate calls.
-    const cond = await this.encode(sessions.textEncoder, promptChunks(tokenizer, positive.text), loaded.loraFeeds.textEncoder);
-    const uncond = await this.encode(sessions.textEncoder, promptChunks(tokenizer, negative.text), loaded.loraFeeds.textEncoder);
+    // Conditioning: 75-token chunks with emphasis, through one text encoder or SDXL's two
+    // (text-conditioning.ts). As A1111 by default, prompt and negative prompt of different lengths
+    // are not padded: they go through the UNet in separate calls.
+    const encoders: TextEncoderPart[] = [{ session: sessions.textEncoder, tokenizer, feeds: loaded.loraFeeds.textEncoder }];
+    if (sessions.textEncoder2 && loaded.tokenizer2)
+      encoders.push({ session: sessions.textEncoder2, tokenizer: loaded.tokenizer2, feeds: loaded.loraFeeds.textEncoder2 ?? {} });
+    const sdxl = model.family === 'sdxl';
+    const cond = await encodePrompt(encoders, positive.text);
+    let uncond = await encodePrompt(encoders, negative.text);
+    if (sdxl && settings.zeroEmptyNegative && negative.text.trim() === '') uncond = zeroed(uncond);
+    if (sdxl && (!cond.pooled || !uncond.pooled))
+      throw new GenerationError(`${model.folder.name}: the second text encoder gave no text_embeds`, 'model');
+    const timeIds = sdxlTimeIds(settings.width, settings.height);
 
     const batch = settings.batchSize;
     const h = settings.height / 8;
@@ -471,14 +525,15 @@ export class DiffusionEngine {
     }
 
     const timestepIsInt = sessions.unet.input('timestep')?.type.startsWith('int') ?? false;
-    const hidden = [uncond, cond];
+    const hidden: Conditioning[] = [uncond, cond];
     const stepTimes: number[] = [];
     let stepStarted = performance.now();
 
     const denoise = async (latents: Float32Array, sigma: number): Promise<Float32Array> => {
       const cIn = 1 / Math.sqrt(sigma * sigma + 1);
       const t = schedule.sigmaToT(sigma, timestepIsInt);
-      const guided = settings.cfg !== 1;
+      // A CFG of 1 or less skips the unconditional pass (half the work), as diffusers does.
+      const guided = settings.cfg > 1;
       const halves = guided ? hidden : [cond];
       const scaled = latents.map((v) => v * cIn);
       // One UNet batch for [uncond…, cond…] when their lengths match; otherwise one call each.
@@ -493,7 +548,16 @@ export class DiffusionEngine {
         group.forEach((hState, g) => {
           for (let i = 0; i < batch; i++) ehs.set(hState.data, (g * batch + i) * seq * dim);
         });
-        parts.push(await this.runUnet(loaded, input, [unetBatch, 4, h, w], t, ehs, [unetBatch, seq, dim], batch, settings));
+        let added: AddedConditioning | null = null;
+        if (sdxl) {
+          const width = group[0]!.pooled!.length;
+          const textEmbeds = new Float32Array(unetBatch * width);
+          group.forEach((hState, g) => {
+            for (let i = 0; i < batch; i++) textEmbeds.set(hState.pooled!, (g * batch + i) * width);
+          });
+          added = { textEmbeds, width, timeIds };
+        }
+        parts.push(await this.runUnet(loaded, input, [unetBatch, 4, h, w], t, ehs, [unetBatch, seq, dim], batch, settings, added));
       }
       const out = parts.length === 1 ? parts[0]! : concat(parts);
       const predicted = (half: number, i: number): number => {
@@ -528,7 +592,8 @@ export class DiffusionEngine {
         const perStep = stepTimes.reduce((a, b) => a + b, 0) / stepTimes.length;
         // Decoding an image costs about two steps' worth on the tiny and real models alike.
         const etaMs = Math.round(perStep * (total - step - 1 + 2 * batch));
-        const preview = previewEvery > 0 && ((step + 1) % previewEvery === 0 || step + 1 === total) ? latentPreview(denoised, w, h) : null;
+        const preview =
+          previewEvery > 0 && ((step + 1) % previewEvery === 0 || step + 1 === total) ? latentPreview(denoised, w, h, sdxl) : null;
         options.onProgress?.({ step: step + 1, steps: total, etaMs, preview });
       },
     });
@@ -610,6 +675,7 @@ export class DiffusionEngine {
     ehsDims: number[],
     imagesPerBatch: number,
     settings: GenerateSettings,
+    added: AddedConditioning | null = null,
   ): Promise<Float32Array> {
     const unet = loaded.sessions.unet;
     const total = dims[0]!;
@@ -639,6 +705,12 @@ export class DiffusionEngine {
           sample: { data: sample.subarray(start * per, (start + n) * per), dims: [n, ...dims.slice(1)] },
           timestep: { data: new Array<number>(tDims.length === 0 ? 1 : tDims[0]!).fill(t), dims: tDims },
           encoder_hidden_states: { data: ehs.subarray(start * perEhs, (start + n) * perEhs), dims: [n, ...ehsDims.slice(1)] },
+          ...(added
+            ? {
+                text_embeds: { data: added.textEmbeds.subarray(start * added.width, (start + n) * added.width), dims: [n, added.width] },
+                time_ids: { data: Array.from({ length: n }, () => added.timeIds).flat(), dims: [n, 6] },
+              }
+            : {}),
           ...loaded.loraFeeds.unet,
         });
         out.set((result.out_sample ?? Object.values(result)[0]!).data, start * per);
@@ -661,24 +733,6 @@ export class DiffusionEngine {
       }
     }
     return out;
-  }
-
-  /** Encodes prompt chunks with the text encoder and applies emphasis; chunks are concatenated along the sequence. */
-  private async encode(
-    encoder: OnnxSession,
-    chunks: { ids: Int32Array; weights: Float32Array }[],
-    extra: Record<string, Feed>,
-  ): Promise<{ data: Float32Array; tokens: number; dim: number }> {
-    const inputName = encoder.input('input_ids')?.name ?? encoder.inputs[0]!.name;
-    const parts: Float32Array[] = [];
-    let dim = 0;
-    for (const chunk of chunks) {
-      const result = await encoder.run({ [inputName]: { data: Array.from(chunk.ids), dims: [1, chunk.ids.length] }, ...extra });
-      const hiddenState = result.last_hidden_state ?? Object.values(result)[0]!;
-      dim = hiddenState.dims[2]!;
-      parts.push(applyEmphasis(hiddenState.data, chunk.weights, chunk.ids.length, dim));
-    }
-    return { data: concat(parts), tokens: chunks.reduce((n, c) => n + c.ids.length, 0), dim };
   }
 
   /** img2img: the init image resized to cover the size, through the VAE encoder, scaled into latent space. */
@@ -770,6 +824,20 @@ function checkInputs(folder: ModelFolder, unet: OnnxSession, textEncoder: OnnxSe
   if (vaeDecoder.inputs.length === 0) throw new GenerationError(`${folder.parts.vae_decoder} has no inputs`, 'model');
 }
 
+/** The second text encoder's LoRA branch feeds, at rest (zero rank: the encoder as it is). */
+function secondEncoderFeeds(built: BuiltModel): Record<string, Feed> {
+  if (built.branches.text_encoder_2.length === 0) return {};
+  const branches = { textEncoder: built.branches.text_encoder_2, unet: [] };
+  return branchFeeds(branches, [], built.options.precision === 'float16', 'text_encoder_2').feeds.textEncoder;
+}
+
+/** SDXL's extra UNet inputs for one UNet batch: pooled text per item and the six size/crop ids. */
+interface AddedConditioning {
+  textEmbeds: Float32Array;
+  width: number;
+  timeIds: number[];
+}
+
 function concat(parts: Float32Array[]): Float32Array {
   const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   let offset = 0;
@@ -790,14 +858,15 @@ function toRgb(chw: Float32Array, width: number, height: number): Buffer {
   return rgb;
 }
 
-/** Image 0's denoised latents → RGB at latent resolution, by a fixed 4×3 matrix. */
-function latentPreview(latents: Float32Array, w: number, h: number): { width: number; height: number; rgb: Uint8Array } {
+/** Image 0's denoised latents → RGB at latent resolution, by a fixed 4×3 matrix (SDXL's own, with its bias). */
+function latentPreview(latents: Float32Array, w: number, h: number, sdxl = false): { width: number; height: number; rgb: Uint8Array } {
   const plane = w * h;
   const rgb = new Uint8Array(plane * 3);
+  const matrix = sdxl ? SDXL_PREVIEW.coefficients : PREVIEW_COEFFICIENTS;
   for (let p = 0; p < plane; p++) {
     for (let c = 0; c < 3; c++) {
-      let v = 0;
-      for (let l = 0; l < 4; l++) v += latents[l * plane + p]! * PREVIEW_COEFFICIENTS[l]![c]!;
+      let v = sdxl ? SDXL_PREVIEW.bias[c]! : 0;
+      for (let l = 0; l < 4; l++) v += latents[l * plane + p]! * matrix[l]![c]!;
       rgb[p * 3 + c] = Math.round(Math.min(1, Math.max(0, (v + 1) / 2)) * 255);
     }
   }

@@ -5,15 +5,34 @@
  * LoHa, LoKr and Tucker forms re-factored). Several LoRAs stack along the rank (down's columns /
  * output channels, up's rows / input channels) with weight · scale folded into up; a layer no
  * LoRA touches gets rank-1 zeros. Changing a LoRA or its weight is a new set of feeds, never a new
- * session.
+ * session. SDXL's second text encoder has its own branches and feeds (`textEncoder2`, kohya's
+ * `lora_te2_`); a LoRA of another family than the model's is refused by name.
  */
+import type { ModelFamily } from '../common/index.js';
 import type { Feed } from './backend.js';
 import { float32ToFloat16 } from './float16.js';
 import type { LoraBranch } from './graph/index.js';
 import { lowRank } from './lora-formats.js';
-import { fitInner, loraWarnings, placeModules, shapeError, type LayerShape, type LoadedLora, type LoraModule } from './lora.js';
+import {
+  familyOfLayers,
+  fitInner,
+  loraWarnings,
+  placeModules,
+  shapeError,
+  type LayerShape,
+  type LoadedLora,
+  type LoraModule,
+} from './lora.js';
 
-export type BranchPart = 'textEncoder' | 'unet';
+/** The session each feed is for: the text encoder (SDXL's first), SDXL's second text encoder, the UNet. */
+export type BranchPart = 'textEncoder' | 'textEncoder2' | 'unet';
+
+/** A model's LoRA branches by part (`BuiltModel.branches`: text_encoder, text_encoder_2, unet); SD 1.x/2.x have no textEncoder2. */
+export interface ModelBranches {
+  textEncoder: readonly LoraBranch[];
+  textEncoder2?: readonly LoraBranch[];
+  unet: readonly LoraBranch[];
+}
 
 export interface BranchFeeds {
   feeds: Record<BranchPart, Record<string, Feed>>;
@@ -22,9 +41,11 @@ export interface BranchFeeds {
   bytes: number;
 }
 
-/** Kohya's key of a module: `lora_unet_` / `lora_te_` and the path with underscores. */
+const KOHYA_PREFIX: Record<BranchPart, string> = { textEncoder: 'lora_te_', textEncoder2: 'lora_te2_', unet: 'lora_unet_' };
+
+/** Kohya's key of a module: `lora_unet_` / `lora_te_` / `lora_te2_` and the path with underscores. */
 export function kohyaKey(part: BranchPart, module: string): string {
-  return (part === 'unet' ? 'lora_unet_' : 'lora_te_') + module.replace(/\./g, '_');
+  return KOHYA_PREFIX[part] + module.replace(/\./g, '_');
 }
 
 const zeroCache = new Map<string, Float32Array | Uint16Array>();
@@ -50,22 +71,29 @@ function branchDims(branch: LoraBranch, rank: number): { down: number[]; up: num
     : { down: [inDim, rank], up: [rank, outDim] };
 }
 
+/**
+ * The feeds of every branch for `loras` at their weights (float16 when `half`). `family` is the
+ * model's (`LoadedModel.family`; by default what its branches show, `familyOfLayers`): a LoRA of
+ * another family is refused, naming both.
+ */
 export function branchFeeds(
-  branches: Record<BranchPart, readonly LoraBranch[]>,
+  branches: ModelBranches,
   loras: readonly { lora: LoadedLora; weight: number }[],
   half: boolean,
   modelName: string,
+  family?: ModelFamily,
 ): BranchFeeds {
   const byKey = new Map<string, { part: BranchPart; branch: LoraBranch; modules: { module: LoraModule; scale: number; lora: string }[] }>();
-  for (const part of ['textEncoder', 'unet'] as const)
-    for (const branch of branches[part]) byKey.set(kohyaKey(part, branch.module), { part, branch, modules: [] });
+  for (const part of ['textEncoder', 'textEncoder2', 'unet'] as const)
+    for (const branch of branches[part] ?? []) byKey.set(kohyaKey(part, branch.module), { part, branch, modules: [] });
+  const modelFamily = family ?? familyOfLayers([...byKey].map(([key, { branch }]) => ({ key, inDim: branch.inDim })));
   const warnings: string[] = [];
   for (const { lora, weight } of loras) {
-    const { placed, unmatched } = placeModules(lora, byKey);
+    const { placed, unmatched } = placeModules(lora, byKey, modelFamily, modelName);
     for (const { key, module } of placed) byKey.get(key)!.modules.push({ module, scale: weight * module.scale, lora: lora.name });
     warnings.push(...loraWarnings(lora, unmatched, modelName));
   }
-  const feeds: BranchFeeds['feeds'] = { textEncoder: {}, unet: {} };
+  const feeds: BranchFeeds['feeds'] = { textEncoder: {}, textEncoder2: {}, unet: {} };
   let bytes = 0;
   for (const { part, branch, modules } of byKey.values()) {
     if (modules.length === 0) {

@@ -841,7 +841,7 @@ describe('on a tiny model', () => {
       'lora_unet_input_blocks_4_1_transformer_blocks_1_attn1_to_q.lora_down.weight': tensor([2, 64], 3),
     });
     await expect(image('<lora:xl:1>')).rejects.toThrow(
-      /LoRA xl is an SDXL LoRA \(it has lora_te2_text_model_encoder_layers_0_mlp_fc1\.lora_down\.weight\): Onbrand runs SD 1\.x\/2\.x models\./,
+      /^LoRA xl is an SDXL LoRA \(it has lora_te2_text_model_encoder_layers_0_mlp_fc1\.lora_down\.weight\): the model tiny-arch is SD 1\.x\.$/,
     );
 
     writeLora('odd', {

@@ -17,22 +17,33 @@
  *   the `unet.` prefix, or under `base_model.model.`), `text_encoder.text_model.…`, the older
  *   `….processor.to_q_lora.down.weight`, `….lora.down.weight` and `….lora_linear_layer.down.weight`.
  *
- * SDXL (`lora_te2_`, `text_encoder_2.`, `label_emb`, transformer depth above 1), SD 3 and Flux
- * files are told apart, so the user hears "an SDXL LoRA" rather than a count of unmatched layers.
+ * SDXL has the same names (kohya's sd-scripts and A1111 write its LDM paths with SDXL's own block
+ * indices: three levels, no attention in the first, `output_blocks.{3i+2}.2.conv` upsamplers), a
+ * second text encoder (`lora_te2_text_model_…`, `text_encoder_2.text_model.…`; `lora_te1_` and
+ * `text_encoder.` are the first) and the text-time embedding (`label_emb.0.0` / `.2`, diffusers'
+ * `add_embedding.linear_1` / `_2`).
+ *
+ * The family a key proves is kept with it (`lora_te2_`, `label_emb`, a transformer depth above 1:
+ * SDXL; kohya's single `lora_te_text_model_`: SD 1.x/2.x; Flux and SD 3 transformers), so a LoRA of
+ * another family is refused by name rather than reported as a count of unmatched layers.
  */
 import { unetName } from './graph/checkpoint-weights.js';
 
-export type LoraPart = 'textEncoder' | 'unet';
+/** The text encoder (SDXL's first), SDXL's second text encoder, the UNet. */
+export type LoraPart = 'textEncoder' | 'textEncoder2' | 'unet';
 
-/** Where a module points: a diffusers-style kohya key, or an LDM UNet path resolved per model. */
+/**
+ * Where a module points: a diffusers-style kohya key (`lora_unet_…`, `lora_te_…` for the first text
+ * encoder, `lora_te2_…` for the second), or an LDM UNet path resolved per model.
+ */
 export type ModuleAddress = { part: LoraPart; key: string } | { part: 'unet'; ldm: string };
 
-/** The family a key proves when it is not SD 1.x / 2.x. */
-export type OtherFamily = 'SDXL' | 'SD 3' | 'Flux' | 'SD 3 or Flux';
+/** The family of models a LoRA's keys or shapes prove ('SD 1.x/2.x': one of the two, not which). */
+export type LoraFamily = 'SD 1.x' | 'SD 2.x' | 'SD 1.x/2.x' | 'SDXL' | 'SD 3' | 'Flux' | 'SD 3 or Flux';
 
 export type ParsedKey =
-  | { kind: 'module'; module: string; address: ModuleAddress; tensor: string; family: OtherFamily | null }
-  | { kind: 'unknown'; group: string; family: OtherFamily | null };
+  | { kind: 'module'; module: string; address: ModuleAddress; tensor: string; family: LoraFamily | null }
+  | { kind: 'unknown'; group: string; family: LoraFamily | null };
 
 /** Tensor names after the module path (kohya's part after the first dot; PEFT and diffusers suffixes normalised to kohya's). */
 const DOTTED_TENSOR: [RegExp, string][] = [
@@ -66,9 +77,9 @@ export function keyGroup(key: string): string {
   return `${segments.slice(0, stop).join('.')}.….${tail}`;
 }
 
-/** The family that a UNet path of another model proves (transformer depth above 1 is SDXL's). */
-function unetFamily(path: string): OtherFamily | null {
-  if (/(^|[._])label_emb([._]|$)/.test(path)) return 'SDXL';
+/** The family that a UNet path proves (the text-time embedding and a transformer depth above 1 are SDXL's). */
+function unetFamily(path: string): LoraFamily | null {
+  if (/(^|[._])(label_emb|add_embedding)([._]|$)/.test(path)) return 'SDXL';
   const depth = /transformer_blocks[._](\d+)/.exec(path);
   return depth && Number(depth[1]) >= 1 ? 'SDXL' : null;
 }
@@ -104,14 +115,17 @@ export function ldmPath(underscored: string): string | null {
     return rest && `middle_block.${m[1]}.${rest}`;
   }
   m = /^(time_embed|out)_(\d+)$/.exec(underscored);
-  return m ? `${m[1]}.${m[2]}` : null;
+  if (m) return `${m[1]}.${m[2]}`;
+  // SDXL's text-time embedding: label_emb.0.0 and label_emb.0.2 (Linear, SiLU, Linear).
+  m = /^label_emb_0_([02])$/.exec(underscored);
+  return m ? `label_emb.0.${m[1]}` : null;
 }
 
 const LDM_ROOT = /^(input_blocks|middle_block|output_blocks|time_embed|out|label_emb)_/;
-const DIFFUSERS_UNET_ROOT = /^(down_blocks|mid_block|up_blocks|conv_in|conv_out|time_embedding|conv_norm_out)([._]|$)/;
+const DIFFUSERS_UNET_ROOT = /^(down_blocks|mid_block|up_blocks|conv_in|conv_out|time_embedding|add_embedding|conv_norm_out)([._]|$)/;
 
 /** A dotted diffusers / PEFT module path (after any `base_model.model.`) → its address, or why not. */
-function dottedAddress(path: string): { address: ModuleAddress } | { reason: string; family?: OtherFamily } {
+function dottedAddress(path: string): { address: ModuleAddress } | { reason: string; family?: LoraFamily } {
   const underscored = (prefix: string, rest: string): string => prefix + rest.replace(/\./g, '_');
   let m = /^unet\.(.+)$/.exec(path);
   if (m || DIFFUSERS_UNET_ROOT.test(path)) {
@@ -119,8 +133,12 @@ function dottedAddress(path: string): { address: ModuleAddress } | { reason: str
     if (/^(input_blocks|middle_block|output_blocks)\./.test(rest)) return { address: { part: 'unet', ldm: rest } };
     return { address: { part: 'unet', key: underscored('lora_unet_', rest) } };
   }
-  if (/^text_encoder_2\./.test(path)) return { reason: 'the second text encoder', family: 'SDXL' };
-  m = /^(?:text_encoder\.)?(text_model\..+)$/.exec(path);
+  // diffusers / PEFT; ComfyUI's own saves name the encoders clip_l and clip_g.
+  m = /^(?:text_encoder_2|text_encoders\.clip_g\.transformer)\.(text_model\..+)$/.exec(path);
+  if (m) return { address: { part: 'textEncoder2', key: underscored('lora_te2_', m[1]!) } };
+  if (/^(text_encoder_2|text_encoders\.clip_g)\./.test(path))
+    return { reason: 'a second-text-encoder path it does not know', family: 'SDXL' };
+  m = /^(?:text_encoder\.|text_encoders\.clip_l\.transformer\.)?(text_model\..+)$/.exec(path);
   if (m) return { address: { part: 'textEncoder', key: underscored('lora_te_', m[1]!) } };
   m = /^(?:model\.)?diffusion_model\.(.+)$/.exec(path);
   if (m) return { address: { part: 'unet', ldm: m[1]! } };
@@ -131,9 +149,15 @@ function dottedAddress(path: string): { address: ModuleAddress } | { reason: str
   return { reason: 'names no SD module' };
 }
 
+/** The family a dotted module's address proves: SDXL's second encoder, or its UNet's paths. */
+function addressFamily(address: ModuleAddress, module: string): LoraFamily | null {
+  if (address.part === 'textEncoder2') return 'SDXL';
+  return address.part === 'unet' ? unetFamily(module) : null;
+}
+
 /** One key of a LoRA file: its module and tensor, or the group it is reported under. */
 export function parseKey(key: string): ParsedKey {
-  const unknown = (reason: string, family: OtherFamily | null = null): ParsedKey => ({
+  const unknown = (reason: string, family: LoraFamily | null = null): ParsedKey => ({
     kind: 'unknown',
     group: `${keyGroup(key)} (${reason})`,
     family,
@@ -156,17 +180,31 @@ export function parseKey(key: string): ParsedKey {
         if (LDM_ROOT.test(path)) {
           const ldm = ldmPath(path);
           if (ldm === null)
-            return unknown(path.startsWith('label_emb') ? 'SDXL class embedding' : 'an LDM UNet path it does not know', family);
+            return unknown(
+              path.startsWith('label_emb') ? 'an SDXL text-time embedding path it does not know' : 'an LDM UNet path it does not know',
+              family,
+            );
           return { kind: 'module', module, address: { part: 'unet', ldm }, tensor, family };
         }
         return { kind: 'module', module, address: { part: 'unet', key: `lora_unet_${path}` }, tensor, family };
       }
       case 'lora_te':
       case 'lora_te1':
-        if (!path.startsWith('text_model_')) return unknown('a text-encoder path it does not know (OpenCLIP resblocks names are not read)');
-        return { kind: 'module', module, address: { part: 'textEncoder', key: `lora_te_${path}` }, tensor, family: null };
-      case 'lora_te2':
-        return unknown("SDXL's second text encoder", 'SDXL');
+      case 'lora_te2': {
+        const te2 = prefix === 'lora_te2';
+        // kohya writes lora_te_ for SD 1.x/2.x's one encoder and lora_te1_ / lora_te2_ for SDXL's
+        // two; some SD 1.x files also say lora_te1_ (A1111 reads both), so only te_ and te2_ decide.
+        const family: LoraFamily | null = te2 ? 'SDXL' : null;
+        if (!path.startsWith('text_model_'))
+          return unknown('a text-encoder path it does not know (OpenCLIP resblocks names are not read)', family);
+        return {
+          kind: 'module',
+          module,
+          address: { part: te2 ? 'textEncoder2' : 'textEncoder', key: `${te2 ? 'lora_te2_' : 'lora_te_'}${path}` },
+          tensor,
+          family: prefix === 'lora_te' ? 'SD 1.x/2.x' : family,
+        };
+      }
       default:
         return unknown('a diffusion transformer (SD 3 or Flux)', 'SD 3 or Flux');
     }
@@ -177,7 +215,13 @@ export function parseKey(key: string): ParsedKey {
     const module = `${processor[1]}.${processor[2] === 'to_out' ? 'to_out.0' : processor[2]}`;
     const hit = dottedAddress(module.replace(/^base_model\.model\./, ''));
     if ('reason' in hit) return unknown(hit.reason, hit.family ?? null);
-    return { kind: 'module', module, address: hit.address, tensor: `lora_${processor[3]}.weight`, family: unetFamily(module) };
+    return {
+      kind: 'module',
+      module,
+      address: hit.address,
+      tensor: `lora_${processor[3]}.weight`,
+      family: addressFamily(hit.address, module),
+    };
   }
   for (const [pattern, to] of DOTTED_TENSOR) {
     const hit = pattern.exec(key);
@@ -190,12 +234,18 @@ export function parseKey(key: string): ParsedKey {
       module,
       address: where.address,
       tensor: hit[0].replace(pattern, to),
-      family: where.address.part === 'unet' ? unetFamily(module) : null,
+      family: addressFamily(where.address, module),
     };
   }
   if (key.startsWith('bundle_emb.')) return unknown('embeddings bundled with the LoRA are not read');
   return unknown('not a LoRA tensor it knows');
 }
+
+/** SDXL's text-time embedding: LDM `label_emb.0.{0,2}` → diffusers `add_embedding.linear_{1,2}`. */
+const LABEL_EMB: Record<string, string> = {
+  'label_emb.0.0': 'lora_unet_add_embedding_linear_1',
+  'label_emb.0.2': 'lora_unet_add_embedding_linear_2',
+};
 
 /**
  * The diffusers-style kohya key of an address, for a UNet with `layersPerBlock` resnets per down
@@ -203,6 +253,8 @@ export function parseKey(key: string): ParsedKey {
  */
 export function resolveAddress(address: ModuleAddress, layersPerBlock: number): string | null {
   if ('key' in address) return address.key;
+  const embedding = LABEL_EMB[address.ldm];
+  if (embedding) return embedding;
   const name = unetName(`${address.ldm}.weight`, layersPerBlock);
   return name === null ? null : `lora_unet_${name.slice(0, -'.weight'.length).replace(/\./g, '_')}`;
 }

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { OnbrandError } from '../api/index.js';
-import { closeMatches } from '../common/index.js';
+import { closeMatches, type ModelFamily } from '../common/index.js';
 import { fullDelta, moduleDelta, ModuleFormatError, padInputs, type ModuleDelta, type Tensor } from './lora-formats.js';
 import {
   describeGroups,
@@ -18,8 +18,8 @@ import {
   moduleGroup,
   parseKey,
   resolveAddress,
+  type LoraFamily,
   type ModuleAddress,
-  type OtherFamily,
 } from './lora-keys.js';
 import type { WeightTarget } from './onnx-graph.js';
 import { SafetensorsFile } from './safetensors.js';
@@ -39,8 +39,8 @@ export interface LoadedLora {
   modules: Map<string, LoraModule>;
   /** Keys that make no module Onbrand applies, grouped by kind (and why) with their counts: reported, never silently dropped. */
   unknownKeys: Map<string, number>;
-  /** The other model family its keys prove (an SDXL LoRA), with a key that shows it. */
-  family: { name: OtherFamily; evidence: string } | null;
+  /** The model family its keys or shapes prove (an SDXL LoRA), with what shows it; null when they fit several. */
+  family: { name: LoraFamily; evidence: string } | null;
 }
 
 /** A LoRA that cannot be used; the message says which and why. */
@@ -63,7 +63,9 @@ export async function readLora(file: string, name = path.basename(file, path.ext
   let family: LoadedLora['family'] = null;
   for (const key of st.tensors.keys()) {
     const parsed = parseKey(key);
-    if (parsed.family && !family) family = { name: parsed.family, evidence: key };
+    // The first key that proves a family; kohya's SD 1.x/2.x te_ gives way to one that says more.
+    if (parsed.family && (!family || (family.name === 'SD 1.x/2.x' && parsed.family !== 'SD 1.x/2.x')))
+      family = { name: parsed.family, evidence: key };
     if (parsed.kind === 'unknown') {
       count(unknownKeys, parsed.group);
       continue;
@@ -93,7 +95,40 @@ export async function readLora(file: string, name = path.basename(file, path.ext
       count(unknownKeys, `${keyGroup(`${module}.*`)} (${error.message})`, group.keys.size);
     }
   }
-  return { name, file, hash: await shortHash(file), modules, unknownKeys, family };
+  return { name, file, hash: await shortHash(file), modules, unknownKeys, family: loraFamily(family, modules.values()) };
+}
+
+/** Widths of the text that cross-attention reads, and of text encoders, in the families' real models. */
+const TEXT_WIDTH: Record<number, LoraFamily> = { 768: 'SD 1.x', 1024: 'SD 2.x', 2048: 'SDXL' };
+
+/**
+ * The family a module's shape proves: the width of the text its cross-attention key or value
+ * reads (768 SD 1.x, 1024 SD 2.x, 2048 SDXL), or of its text encoder (1024: SD 2.x's OpenCLIP;
+ * 768 is CLIP ViT-L, SD 1.x's and SDXL's first encoder alike).
+ */
+function shapeFamily(module: LoraModule): { name: LoraFamily; evidence: string } | null {
+  if (module.address.part === 'unet') {
+    if (!/attn2[._]to_[kv]$/.test(module.name)) return null;
+    const name = TEXT_WIDTH[module.inner];
+    return name ? { name, evidence: `${module.name}, which reads ${module.inner}-wide text` } : null;
+  }
+  if (module.address.part !== 'textEncoder') return null;
+  const width = /fc1$/.test(module.name) ? module.inner : module.out;
+  return width === 1024 ? { name: 'SD 2.x', evidence: `${module.name} on a ${width}-wide text encoder` } : null;
+}
+
+/** The family of a LoRA: what its keys prove, narrowed or else decided by its modules' shapes. */
+function loraFamily(byKey: LoadedLora['family'], modules: Iterable<LoraModule>): LoadedLora['family'] {
+  if (byKey && byKey.name !== 'SD 1.x/2.x') return byKey;
+  let byShape: LoadedLora['family'] = null;
+  for (const module of modules) {
+    byShape = shapeFamily(module);
+    if (byShape) break;
+  }
+  if (!byKey) return byShape;
+  if (byShape && (byShape.name === 'SD 1.x' || byShape.name === 'SD 2.x'))
+    return { name: byShape.name, evidence: `${byKey.evidence}; ${byShape.evidence}` };
+  return byKey;
 }
 
 async function shortHash(file: string): Promise<string> {
@@ -102,12 +137,42 @@ async function shortHash(file: string): Promise<string> {
   return hash.digest('hex').slice(0, 12);
 }
 
-/** Refuses a LoRA made for another family of models. */
-export function checkFamily(lora: LoadedLora): void {
-  if (!lora.family) return;
+/** The families' names as designers know them. */
+export const FAMILY_NAMES: Record<ModelFamily, string> = { sd1: 'SD 1.x', sd2: 'SD 2.x', sdxl: 'SDXL' };
+
+/** The model families each LoRA family runs on. */
+const RUNS_ON: Record<LoraFamily, readonly ModelFamily[]> = {
+  'SD 1.x': ['sd1'],
+  'SD 2.x': ['sd2'],
+  'SD 1.x/2.x': ['sd1', 'sd2'],
+  SDXL: ['sdxl'],
+  'SD 3': [],
+  Flux: [],
+  'SD 3 or Flux': [],
+};
+
+/**
+ * A model's family from its LoRA layers (diffusers-style kohya keys with their input width), for
+ * callers that do not say it: a second text encoder or 2048-wide cross-attention is SDXL, 1024-wide
+ * SD 2.x, anything else SD 1.x.
+ */
+export function familyOfLayers(layers: Iterable<{ key: string; inDim: number }>): ModelFamily {
+  let family: ModelFamily = 'sd1';
+  for (const { key, inDim } of layers) {
+    if (key.startsWith('lora_te2_')) return 'sdxl';
+    if (!/_attn2_to_k$/.test(key)) continue;
+    if (inDim === 2048) return 'sdxl';
+    if (inDim === 1024) family = 'sd2';
+  }
+  return family;
+}
+
+/** Refuses a LoRA made for another family of models than `model`'s, naming both. */
+export function checkFamily(lora: LoadedLora, model: ModelFamily, modelName: string): void {
+  if (!lora.family || RUNS_ON[lora.family.name].includes(model)) return;
   const article = lora.family.name === 'Flux' ? 'a' : 'an';
   throw new LoraError(
-    `LoRA ${lora.name} is ${article} ${lora.family.name} LoRA (it has ${lora.family.evidence}): Onbrand runs SD 1.x/2.x models.`,
+    `LoRA ${lora.name} is ${article} ${lora.family.name} LoRA (it has ${lora.family.evidence}): the model ${modelName} is ${FAMILY_NAMES[model]}.`,
   );
 }
 
@@ -118,23 +183,46 @@ export interface LayerShape {
   kk: number;
 }
 
+const TEXT_LAYER = /^(lora_te2?_)text_model_encoder_layers_(\d+)_/;
+
+/** The last encoder layer each text encoder of the model has a layer of, by key prefix (`lora_te_`, `lora_te2_`). */
+function lastTextLayers(keys: Iterable<string>): Map<string, number> {
+  const last = new Map<string, number>();
+  for (const key of keys) {
+    const m = TEXT_LAYER.exec(key);
+    if (m) last.set(m[1]!, Math.max(last.get(m[1]!) ?? -1, Number(m[2])));
+  }
+  return last;
+}
+
 /**
  * Each module's place in the model: the layer among `keys` (diffusers-style kohya keys, whose
  * UNet resnets also tell the layers per block that LDM names resolve by); modules that match none
- * are counted by group. Refuses another family's LoRA.
+ * are counted by group. Refuses a LoRA of another family than the model's. On SDXL a module on
+ * the layer after the first text encoder's last is left out without a word: SDXL reads that
+ * encoder's penultimate states, so its graph stops a layer early, and the modules LoRAs train
+ * there (kohya trains all 12 layers) change nothing the model reads, as in A1111.
  */
 export function placeModules(
   lora: LoadedLora,
   keys: ReadonlySet<string> | ReadonlyMap<string, unknown>,
+  family: ModelFamily,
+  modelName: string,
 ): { placed: { key: string; module: LoraModule }[]; unmatched: Map<string, number> } {
-  checkFamily(lora);
+  checkFamily(lora, family, modelName);
   const layersPerBlock = layersPerBlockOf(keys.keys());
+  const textLayers = lastTextLayers(keys.keys());
   const placed: { key: string; module: LoraModule }[] = [];
   const unmatched = new Map<string, number>();
   for (const module of lora.modules.values()) {
     const key = resolveAddress(module.address, layersPerBlock);
-    if (key !== null && keys.has(key)) placed.push({ key, module });
-    else count(unmatched, key === null ? `${module.name} (an LDM path of no diffusers module)` : moduleGroup(key));
+    if (key !== null && keys.has(key)) {
+      placed.push({ key, module });
+      continue;
+    }
+    const layer = key === null ? null : TEXT_LAYER.exec(key);
+    if (layer && family === 'sdxl' && layer[1] === 'lora_te_' && Number(layer[2]) === (textLayers.get('lora_te_') ?? -2) + 1) continue;
+    count(unmatched, key === null ? `${module.name} (an LDM path of no diffusers module)` : moduleGroup(key));
   }
   return { placed, unmatched };
 }
@@ -196,7 +284,7 @@ export function addDelta(weight: Float32Array, target: WeightTarget, delta: Floa
   for (let i = 0; i < inDim; i++) for (let o = 0; o < outDim; o++) weight[i * outDim + o] += scale * delta[o * inDim + i]!;
 }
 
-export type ModelPart = 'textEncoder' | 'unet';
+export type ModelPart = 'textEncoder' | 'textEncoder2' | 'unet';
 
 export interface MergeResult {
   /** Replaced weights (float32, in the model's layout) by part and initializer name. */
@@ -207,26 +295,30 @@ export interface MergeResult {
 
 /**
  * Merges LoRAs into copies of the weights they touch: W' = W + Σ weight · scale · ΔW.
- * `read` gives a weight's current (base) values; the base itself is never modified.
+ * `targets` are the exported graphs' weights by diffusers-style kohya key (`lora_unet_`, `lora_te_`
+ * for the text encoder, `lora_te2_` for SDXL's second); `read` gives a weight's current (base)
+ * values; the base itself is never modified. `family` is the model's (by default, what its targets
+ * show: `familyOfLayers`); a LoRA of another family is refused.
  */
-export async function mergeLoras(
+export async function mergeLoras<P extends ModelPart>(
   library: LoraLibrary,
   loras: readonly { lora: LoadedLora; weight: number }[],
-  targets: ReadonlyMap<string, { part: ModelPart; target: WeightTarget }>,
-  read: (part: ModelPart, initializer: string) => Float32Array,
+  targets: ReadonlyMap<string, { part: P; target: WeightTarget }>,
+  read: (part: P, initializer: string) => Float32Array,
   modelName: string,
+  family: ModelFamily = familyOfLayers([...targets].map(([key, { target }]) => ({ key, inDim: targetShape(target).inChannels }))),
 ): Promise<MergeResult> {
-  const overrides: MergeResult['overrides'] = { textEncoder: new Map(), unet: new Map() };
+  const overrides: MergeResult['overrides'] = { textEncoder: new Map(), textEncoder2: new Map(), unet: new Map() };
   const warnings: string[] = [];
   for (const { lora, weight } of loras) {
-    const { placed, unmatched } = placeModules(lora, targets);
+    const { placed, unmatched } = placeModules(lora, targets, family, modelName);
     for (const { key, module } of placed) {
       const hit = targets.get(key)!;
       const layer = targetShape(hit.target);
       if (module.out !== layer.out) throw shapeError(lora.name, module, layer, hit.target.dims);
       const delta = fitInner(await library.delta(lora.name, module.name), module.out, module, layer);
       if (!delta) throw shapeError(lora.name, module, layer, hit.target.dims);
-      const part = overrides[hit.part];
+      const part: Map<string, Float32Array> = overrides[hit.part];
       const values = part.get(hit.target.initializer) ?? read(hit.part, hit.target.initializer);
       addDelta(values, hit.target, delta, weight * module.scale, `${lora.name}: ${module.name}`);
       part.set(hit.target.initializer, values);

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { OnbrandError } from '../api/index.js';
 import type { BetaSchedule } from './schedule.js';
 
-export type ModelPart = 'text_encoder' | 'unet' | 'vae_decoder' | 'vae_encoder';
+export type ModelPart = 'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_decoder' | 'vae_encoder';
 export type PredictionType = 'epsilon' | 'v_prediction';
 
 export type ModelLayout = 'onnx' | 'diffusers';
@@ -56,12 +56,20 @@ export interface ModelFolder {
   layout: ModelLayout;
   /** Onbrand's manifest, for a model it installed. */
   manifest: ModelManifest | null;
-  /** Each part's file: `model.onnx` (onnx layout) or its safetensors weights (diffusers layout; both VAE parts name the VAE's file). */
-  parts: Record<Exclude<ModelPart, 'vae_encoder'>, string> & { vae_encoder: string | null };
+  /**
+   * Each part's file: `model.onnx` (onnx layout) or its safetensors weights (diffusers layout; both
+   * VAE parts name the VAE's file). SDXL's second text encoder is null for SD 1.x / 2.x.
+   */
+  parts: Record<Exclude<ModelPart, 'vae_encoder' | 'text_encoder_2'>, string> & {
+    vae_encoder: string | null;
+    text_encoder_2: string | null;
+  };
   tokenizerDir: string;
+  /** SDXL's second tokenizer (the same vocabulary, padded with "!"); null without a second encoder. */
+  tokenizer2Dir: string | null;
   schedule: BetaSchedule;
   predictionType: PredictionType;
-  /** Latent scaling of the VAE (0.18215 for SD 1.x/2.x). */
+  /** Latent scaling of the VAE (0.18215 for SD 1.x/2.x, 0.13025 for SDXL). */
   vaeScale: number;
 }
 
@@ -91,8 +99,8 @@ function readJson(file: string, required: boolean): Record<string, unknown> | un
 }
 
 /** The weights file of a diffusers part: full precision first, then the fp16 variant, then a shard index; a pickle `.bin` is named as such. */
-function diffusersWeights(dir: string, part: 'unet' | 'vae' | 'text_encoder'): string {
-  const base = part === 'text_encoder' ? 'model' : 'diffusion_pytorch_model';
+function diffusersWeights(dir: string, part: 'unet' | 'vae' | 'text_encoder' | 'text_encoder_2'): string {
+  const base = part.startsWith('text_encoder') ? 'model' : 'diffusion_pytorch_model';
   const partDir = path.join(dir, part);
   for (const name of [
     `${base}.safetensors`,
@@ -153,6 +161,14 @@ export function readModelFolder(dir: string): ModelFolder {
     if (!fs.existsSync(file)) throw new ModelFolderError(`${path.join('tokenizer', f)} is missing in ${resolved}`, file);
   }
   const vaeConfig = readJson(path.join(resolved, layout === 'onnx' ? 'vae_decoder' : 'vae', 'config.json'), false);
+  // SDXL: a second text encoder and its tokenizer (folders named as diffusers names them).
+  const second = fs.existsSync(path.join(resolved, 'text_encoder_2'));
+  const tokenizer2Dir = second ? path.join(resolved, 'tokenizer_2') : null;
+  if (tokenizer2Dir)
+    for (const f of ['vocab.json', 'merges.txt']) {
+      const file = path.join(tokenizer2Dir, f);
+      if (!fs.existsSync(file)) throw new ModelFolderError(`${path.join('tokenizer_2', f)} is missing in ${resolved}`, file);
+    }
 
   const betaSchedule = String(scheduler.beta_schedule ?? 'scaled_linear');
   if (betaSchedule !== 'scaled_linear' && betaSchedule !== 'linear') {
@@ -173,15 +189,18 @@ export function readModelFolder(dir: string): ModelFolder {
   if (layout === 'onnx') {
     parts = {
       text_encoder: requirePart(resolved, 'text_encoder'),
+      text_encoder_2: second ? requirePart(resolved, 'text_encoder_2') : null,
       unet: requirePart(resolved, 'unet'),
       vae_decoder: requirePart(resolved, 'vae_decoder'),
       vae_encoder: fs.existsSync(vaeEncoder) ? vaeEncoder : null,
     };
   } else {
-    for (const part of ['unet', 'vae', 'text_encoder']) readJson(path.join(resolved, part, 'config.json'), true);
+    for (const part of ['unet', 'vae', 'text_encoder', ...(second ? ['text_encoder_2'] : [])])
+      readJson(path.join(resolved, part, 'config.json'), true);
     const vae = diffusersWeights(resolved, 'vae');
     parts = {
       text_encoder: diffusersWeights(resolved, 'text_encoder'),
+      text_encoder_2: second ? diffusersWeights(resolved, 'text_encoder_2') : null,
       unet: diffusersWeights(resolved, 'unet'),
       vae_decoder: vae,
       vae_encoder: vae,
@@ -194,6 +213,7 @@ export function readModelFolder(dir: string): ModelFolder {
     manifest,
     parts,
     tokenizerDir,
+    tokenizer2Dir,
     schedule: {
       betaStart: Number(scheduler.beta_start ?? 0.00085),
       betaEnd: Number(scheduler.beta_end ?? 0.012),

@@ -36,7 +36,7 @@ export function buildOptionsFor(provider: ProviderName): BuildOptions {
 /** Paths, sizes and modification times of every file of the folder's parts: a changed file means a new build. */
 export function folderIdentity(folder: ModelFolder): string {
   const entries: string[] = [folder.dir];
-  for (const part of ['text_encoder', 'unet', 'vae_decoder', 'vae_encoder'] as const) {
+  for (const part of ['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder', 'vae_encoder'] as const) {
     const file = folder.parts[part];
     if (!file) continue;
     const partDir = path.dirname(file);
@@ -68,9 +68,11 @@ function partConfig(part: SdPart, file: string, source: WeightSource): Partial<S
         const inferred = inferUnet(shape);
         return { unet: raw ? mergeConfig(inferred, raw, configFile) : inferred };
       }
-      case 'text_encoder': {
+      case 'text_encoder':
+      case 'text_encoder_2': {
         const inferred = inferTextEncoder(shape);
-        return { textEncoder: raw ? mergeConfig(inferred, raw, configFile) : inferred };
+        const merged = raw ? mergeConfig(inferred, raw, configFile) : inferred;
+        return part === 'text_encoder' ? { textEncoder: merged } : { textEncoder2: merged };
       }
       default: {
         const inferred = inferVae(shape);
@@ -126,7 +128,7 @@ export async function graphsForFolder(
         if (error instanceof WeightMappingError) throw error;
         throw new WeightMappingError((error as Error).message);
       }
-      return { source, config: partConfig(part, file, source) };
+      return { source, config: partConfig(part, file, source), fromShapes: !fs.existsSync(path.join(path.dirname(file), 'config.json')) };
     },
     onPart: (part: SdPart) => log(`Building Onbrand's ${options.precision} ${part} graph for ${folder.name}…`),
   };

@@ -299,18 +299,19 @@ describe('importModel: what cannot be imported is named, and nothing is installe
     expect(error.message).toMatch(/\.safetensors/);
   });
 
-  it('an SDXL checkpoint is named as such', async () => {
-    const file = path.join(root, 'sources', 'sdxl.safetensors');
+  it('an SDXL refiner checkpoint is named as such (SDXL base models and fine-tunes import: engine-sdxl.test.ts)', async () => {
+    const file = path.join(root, 'sources', 'sdxl-refiner.safetensors');
     fs.writeFileSync(
       file,
       encodeSafetensors({
-        'conditioner.embedders.1.model.ln_final.weight': { dtype: 'F32', shape: [4], data: new Float32Array(4) },
+        'conditioner.embedders.0.model.ln_final.weight': { dtype: 'F32', shape: [4], data: new Float32Array(4) },
+        'model.diffusion_model.label_emb.0.0.weight': { dtype: 'F32', shape: [4, 4], data: new Float32Array(16) },
         'model.diffusion_model.input_blocks.0.0.weight': { dtype: 'F32', shape: [4, 4, 3, 3], data: new Float32Array(144) },
       }),
     );
     const error = await attempt({ source: file });
     expect(error.reason).toBe('family');
-    expect(error.message).toMatch(/SDXL/);
+    expect(error.message).toMatch(/SDXL refiner/);
   });
 
   it('missing tensors are named (first few and the count)', async () => {

@@ -33,6 +33,8 @@ import {
   readModelFolder,
   SafetensorsFile,
   SD_PARTS,
+  SECOND_ENCODER,
+  settleConfig,
   WeightMappingError,
   writeSafetensorsFile,
   type CheckpointReport,
@@ -42,10 +44,12 @@ import {
   type SdConfig,
   type SdPart,
   type TensorToWrite,
+  type TextEncoderConfig,
   type WeightSource,
 } from '../diffusion/index.js';
 import { sweepDeadFolders } from '../util/index.js';
 import { OnbrandError, type ApiErrorCode } from '../api/index.js';
+import type { ModelFamily } from '../common/index.js';
 import { readLdmConfig, type SchedulerFields } from './ldm-config.js';
 
 export type ImportPhase = 'checking' | 'hashing' | 'writing' | 'copying' | 'finishing';
@@ -89,7 +93,7 @@ export interface ImportReport {
   name: string;
   dir: string;
   layout: ModelLayout;
-  family: 'sd1' | 'sd2';
+  family: ModelFamily;
   sourceKind: ModelManifest['source']['kind'];
   architectureFrom: ModelManifest['architectureFrom'];
   predictionType: PredictionType;
@@ -294,18 +298,29 @@ function yamlBeside(file: string): string | null {
   return null;
 }
 
-function inferred(source: WeightSource): SdConfig {
+/** The architecture from the weights' shapes; `second`: SDXL's second text encoder's weights. */
+function inferred(source: WeightSource, second?: WeightSource | null): SdConfig {
   const shape = (name: string): number[] | undefined => source.shape(name);
   try {
-    return { unet: inferUnet(shape), vae: inferVae(shape), textEncoder: inferTextEncoder(shape) };
+    const config: SdConfig = { unet: inferUnet(shape), vae: inferVae(shape), textEncoder: inferTextEncoder(shape) };
+    if (second) config.textEncoder2 = inferTextEncoder((name) => second.shape(name));
+    return config;
   } catch (error) {
     throw new ModelImportError('weights', `${source.label}: ${(error as Error).message}`);
   }
 }
 
+/** The family an architecture belongs to: SDXL by its "text_time" UNet, SD 2.x by its 1024-wide text. */
+function familyOf(config: SdConfig): ModelFamily {
+  if (config.unet.addition_embed_type === 'text_time') return 'sdxl';
+  return config.unet.cross_attention_dim === 1024 ? 'sd2' : 'sd1';
+}
+
 function checkpointArchitecture(file: string, source: CheckpointWeights, options: ImportOptions): Architecture {
-  const config = inferred(source);
-  const family = config.unet.cross_attention_dim === 1024 || source.info.family === 'sd2' ? 'sd2' : 'sd1';
+  const sdxl = source.info.family === 'sdxl';
+  let config = inferred(source, sdxl ? source.part('text_encoder_2') : null);
+  const family = sdxl ? 'sdxl' : config.unet.cross_attention_dim === 1024 || source.info.family === 'sd2' ? 'sd2' : 'sd1';
+  let vaeFromShapes = true;
   const notes: string[] = [];
   let scheduler: Architecture['scheduler'] = { ...DEFAULT_SCHEDULER };
   let from: Architecture['from'] = 'shapes';
@@ -317,6 +332,7 @@ function checkpointArchitecture(file: string, source: CheckpointWeights, options
       unet: path.join(dir, 'unet', 'config.json'),
       vae: path.join(dir, 'vae', 'config.json'),
       textEncoder: path.join(dir, 'text_encoder', 'config.json'),
+      textEncoder2: path.join(dir, 'text_encoder_2', 'config.json'),
     };
     if (!Object.values(partFiles).some((f) => fs.existsSync(f)))
       throw new ModelImportError(
@@ -328,6 +344,9 @@ function checkpointArchitecture(file: string, source: CheckpointWeights, options
       if (fs.existsSync(partFiles.vae)) config.vae = mergeConfig(config.vae, readJsonFile(partFiles.vae), partFiles.vae);
       if (fs.existsSync(partFiles.textEncoder))
         config.textEncoder = mergeConfig(config.textEncoder, readJsonFile(partFiles.textEncoder), partFiles.textEncoder);
+      if (config.textEncoder2 && fs.existsSync(partFiles.textEncoder2))
+        config.textEncoder2 = mergeConfig(config.textEncoder2, readJsonFile(partFiles.textEncoder2), partFiles.textEncoder2);
+      vaeFromShapes = !fs.existsSync(partFiles.vae);
     } catch (error) {
       if (error instanceof ModelImportError) throw error;
       throw new ModelImportError('config', (error as Error).message);
@@ -337,7 +356,9 @@ function checkpointArchitecture(file: string, source: CheckpointWeights, options
     from = 'config';
   } else {
     const yaml = yamlBeside(file);
-    if (yaml) {
+    if (yaml && sdxl) {
+      notes.push(`${path.basename(yaml)} was not read: SDXL's architecture is fixed and read from the weights.`);
+    } else if (yaml) {
       let ldm;
       try {
         ldm = readLdmConfig(yaml);
@@ -359,6 +380,11 @@ function checkpointArchitecture(file: string, source: CheckpointWeights, options
     }
   }
   if (options.predictionType) scheduler.prediction_type = options.predictionType;
+  try {
+    config = settleConfig(config, vaeFromShapes);
+  } catch (error) {
+    throw new ModelImportError('weights', `${path.basename(file)}: ${(error as Error).message}`);
+  }
   return { config, from, scheduler, notes };
 }
 
@@ -378,10 +404,11 @@ function checkWeights(config: SdConfig, sources: Record<SdPart, WeightSource | n
       throw new ModelImportError('config', `${part}: the architecture cannot be built (${(error as Error).message})`);
     }
   }
-  if (config.unet.cross_attention_dim !== config.textEncoder.hidden_size) {
+  const textWidth = config.textEncoder.hidden_size + (config.textEncoder2?.hidden_size ?? 0);
+  if (config.unet.cross_attention_dim !== textWidth) {
     throw new ModelImportError(
       'weights',
-      `the UNet attends to ${config.unet.cross_attention_dim}-wide text but the text encoder gives ${config.textEncoder.hidden_size}: the parts belong to different models`,
+      `the UNet attends to ${config.unet.cross_attention_dim}-wide text but the text encoder${config.textEncoder2 ? 's give' : ' gives'} ${textWidth}: the parts belong to different models`,
     );
   }
 }
@@ -445,7 +472,8 @@ async function findTokenizer(options: ImportOptions, vocab: number): Promise<{ d
 // Writing
 
 /** The diffusers part a mapped name belongs to. */
-function partOf(name: string): 'unet' | 'vae' | 'text_encoder' {
+function partOf(name: string): 'unet' | 'vae' | 'text_encoder' | 'text_encoder_2' {
+  if (name.startsWith(SECOND_ENCODER)) return 'text_encoder_2';
   if (name.startsWith('text_model.')) return 'text_encoder';
   if (/^(encoder|decoder|quant_conv|post_quant_conv)[.]/.test(name)) return 'vae';
   return 'unet';
@@ -453,13 +481,28 @@ function partOf(name: string): 'unet' | 'vae' | 'text_encoder' {
 
 const DIFFUSERS_VERSION = '0.30.0';
 
-function partConfigs(config: SdConfig, scheduler: Architecture['scheduler'], family: 'sd1' | 'sd2'): Record<string, unknown> {
+/** A text encoder's transformers config (the pipeline's `layer` left out; `projection_dim` only with a projection). */
+function textConfig(c: TextEncoderConfig, withProjection: boolean): Record<string, unknown> {
+  const { layer: _layer, projection_dim, ...rest } = c;
+  return {
+    architectures: [withProjection ? 'CLIPTextModelWithProjection' : 'CLIPTextModel'],
+    model_type: 'clip_text_model',
+    ...rest,
+    ...(projection_dim !== null ? { projection_dim } : {}),
+    bos_token_id: 0,
+    eos_token_id: 2,
+    torch_dtype: 'float32',
+  };
+}
+
+function partConfigs(config: SdConfig, scheduler: Architecture['scheduler'], family: ModelFamily): Record<string, unknown> {
+  const sdxl = family === 'sdxl';
   return {
     'unet/config.json': {
       _class_name: 'UNet2DConditionModel',
       _diffusers_version: DIFFUSERS_VERSION,
       ...config.unet,
-      sample_size: family === 'sd2' && scheduler.prediction_type === 'v_prediction' ? 96 : 64,
+      sample_size: sdxl ? 128 : family === 'sd2' && scheduler.prediction_type === 'v_prediction' ? 96 : 64,
     },
     'vae/config.json': {
       _class_name: 'AutoencoderKL',
@@ -469,16 +512,10 @@ function partConfigs(config: SdConfig, scheduler: Architecture['scheduler'], fam
       up_block_types: config.vae.block_out_channels.map(() => 'UpDecoderBlock2D'),
       act_fn: 'silu',
     },
-    'text_encoder/config.json': {
-      architectures: ['CLIPTextModel'],
-      model_type: 'clip_text_model',
-      ...config.textEncoder,
-      bos_token_id: 0,
-      eos_token_id: 2,
-      torch_dtype: 'float32',
-    },
+    'text_encoder/config.json': textConfig(config.textEncoder, false),
+    ...(config.textEncoder2 ? { 'text_encoder_2/config.json': textConfig(config.textEncoder2, true) } : {}),
     'scheduler/scheduler_config.json': {
-      _class_name: 'PNDMScheduler',
+      _class_name: sdxl ? 'EulerDiscreteScheduler' : 'PNDMScheduler',
       _diffusers_version: DIFFUSERS_VERSION,
       set_alpha_to_one: false,
       skip_prk_steps: true,
@@ -486,18 +523,31 @@ function partConfigs(config: SdConfig, scheduler: Architecture['scheduler'], fam
       clip_sample: false,
       ...scheduler,
     },
-    'model_index.json': {
-      _class_name: 'StableDiffusionPipeline',
-      _diffusers_version: DIFFUSERS_VERSION,
-      unet: ['diffusers', 'UNet2DConditionModel'],
-      vae: ['diffusers', 'AutoencoderKL'],
-      text_encoder: ['transformers', 'CLIPTextModel'],
-      tokenizer: ['transformers', 'CLIPTokenizer'],
-      scheduler: ['diffusers', 'PNDMScheduler'],
-      safety_checker: [null, null],
-      feature_extractor: [null, null],
-      requires_safety_checker: false,
-    },
+    'model_index.json': sdxl
+      ? {
+          _class_name: 'StableDiffusionXLPipeline',
+          _diffusers_version: DIFFUSERS_VERSION,
+          unet: ['diffusers', 'UNet2DConditionModel'],
+          vae: ['diffusers', 'AutoencoderKL'],
+          text_encoder: ['transformers', 'CLIPTextModel'],
+          text_encoder_2: ['transformers', 'CLIPTextModelWithProjection'],
+          tokenizer: ['transformers', 'CLIPTokenizer'],
+          tokenizer_2: ['transformers', 'CLIPTokenizer'],
+          scheduler: ['diffusers', 'EulerDiscreteScheduler'],
+          force_zeros_for_empty_prompt: true,
+        }
+      : {
+          _class_name: 'StableDiffusionPipeline',
+          _diffusers_version: DIFFUSERS_VERSION,
+          unet: ['diffusers', 'UNet2DConditionModel'],
+          vae: ['diffusers', 'AutoencoderKL'],
+          text_encoder: ['transformers', 'CLIPTextModel'],
+          tokenizer: ['transformers', 'CLIPTokenizer'],
+          scheduler: ['diffusers', 'PNDMScheduler'],
+          safety_checker: [null, null],
+          feature_extractor: [null, null],
+          requires_safety_checker: false,
+        },
   };
 }
 
@@ -555,32 +605,41 @@ function moveAll(moves: readonly { from: string; to: string }[]): void {
   }
 }
 
-/** Tokenizer files: the config's folder verbatim; otherwise vocab + merges with the family's pad token (SD 2.x pads with "!"). */
+/**
+ * Tokenizer files: the config's folder verbatim; otherwise vocab + merges with the family's pad
+ * token (SD 2.x pads with "!"). SDXL gets two: `tokenizer/` padded with the end-of-text token and
+ * `tokenizer_2/` with "!" (as stabilityai's SDXL base ships them).
+ */
 async function writeTokenizer(
   staging: string,
   tokenizer: { dir: string; verbatim: boolean },
-  family: 'sd1' | 'sd2',
+  family: ModelFamily,
   staged: Staged,
+  folder = 'tokenizer',
 ): Promise<void> {
   const noop = (): void => undefined;
-  if (tokenizer.verbatim) {
-    for (const relative of listFiles(tokenizer.dir))
-      await copyInto(staging, path.join('tokenizer', relative), path.join(tokenizer.dir, relative), staged, noop);
+  if (family === 'sdxl' && folder === 'tokenizer') {
+    await writeTokenizer(staging, { dir: tokenizer.dir, verbatim: false }, 'sd1', staged, 'tokenizer');
+    await writeTokenizer(staging, { dir: tokenizer.dir, verbatim: false }, 'sd2', staged, 'tokenizer_2');
     return;
   }
-  for (const f of ['vocab.json', 'merges.txt'])
-    await copyInto(staging, path.join('tokenizer', f), path.join(tokenizer.dir, f), staged, noop);
+  if (tokenizer.verbatim) {
+    for (const relative of listFiles(tokenizer.dir))
+      await copyInto(staging, path.join(folder, relative), path.join(tokenizer.dir, relative), staged, noop);
+    return;
+  }
+  for (const f of ['vocab.json', 'merges.txt']) await copyInto(staging, path.join(folder, f), path.join(tokenizer.dir, f), staged, noop);
   const vocab = JSON.parse(fs.readFileSync(path.join(tokenizer.dir, 'vocab.json'), 'utf8')) as Record<string, number>;
   const pad = family === 'sd2' && '!' in vocab ? '!' : '<|endoftext|>';
   writeJson(
     staging,
-    path.join('tokenizer', 'special_tokens_map.json'),
+    path.join(folder, 'special_tokens_map.json'),
     { bos_token: '<|startoftext|>', eos_token: '<|endoftext|>', unk_token: '<|endoftext|>', pad_token: pad },
     staged,
   );
   writeJson(
     staging,
-    path.join('tokenizer', 'tokenizer_config.json'),
+    path.join(folder, 'tokenizer_config.json'),
     { tokenizer_class: 'CLIPTokenizer', model_max_length: 77, do_lower_case: true, pad_token: pad },
     staged,
   );
@@ -668,20 +727,31 @@ async function importCheckpoint(
     );
   }
   const arch = checkpointArchitecture(file, source, options);
-  const family = arch.config.unet.cross_attention_dim === 1024 ? 'sd2' : 'sd1';
-  checkWeights(arch.config, { text_encoder: source, unet: source, vae_decoder: source, vae_encoder: source });
+  const family = familyOf(arch.config);
+  const second = family === 'sdxl' ? source.part('text_encoder_2') : null;
+  checkWeights(arch.config, { text_encoder: source, text_encoder_2: second, unet: source, vae_decoder: source, vae_encoder: source });
   const notes = [...arch.notes];
   const unexpected = describeUnexpected(source.report);
   if (unexpected) notes.push(`${unexpected} (not used).`);
   const tokenizer = await findTokenizer(options, arch.config.textEncoder.vocab_size);
 
   const names = source.names();
-  const byPart = { unet: [] as TensorToWrite[], vae: [] as TensorToWrite[], text_encoder: [] as TensorToWrite[] };
+  const byPart = {
+    unet: [] as TensorToWrite[],
+    vae: [] as TensorToWrite[],
+    text_encoder: [] as TensorToWrite[],
+    text_encoder_2: [] as TensorToWrite[],
+  };
+  // Names as written (the second encoder's without its prefix) → names in the source.
+  const sourceName = new Map<string, string>();
   let total = 0;
   for (const n of names) {
     const origin = source.origin(n)!;
     const dtype = source.dtypeOf(n) ?? 'F32';
-    byPart[partOf(n)].push({ name: n, dtype, shape: source.shape(n)! });
+    const part = partOf(n);
+    const written = part === 'text_encoder_2' ? n.slice(SECOND_ENCODER.length) : n;
+    sourceName.set(`${part}:${written}`, n);
+    byPart[part].push({ name: written, dtype, shape: source.shape(n)! });
     total += origin.count * (dtype === 'F32' ? 4 : dtype === 'F64' ? 8 : 2);
   }
   const { size } = fs.statSync(file);
@@ -693,8 +763,10 @@ async function importCheckpoint(
     unet: 'unet/diffusion_pytorch_model.safetensors',
     vae: 'vae/diffusion_pytorch_model.safetensors',
     text_encoder: 'text_encoder/model.safetensors',
+    text_encoder_2: 'text_encoder_2/model.safetensors',
   } as const;
-  for (const part of ['text_encoder', 'vae', 'unet'] as const) {
+  for (const part of ['text_encoder', 'text_encoder_2', 'vae', 'unet'] as const) {
+    if (byPart[part].length === 0) continue;
     const target = path.join(staging, files[part]);
     fs.mkdirSync(path.dirname(target), { recursive: true });
     const written = await writeSafetensorsFile(
@@ -702,7 +774,7 @@ async function importCheckpoint(
       byPart[part],
       (n) => {
         checkAborted(options.signal);
-        const raw = source.readRaw(n);
+        const raw = source.readRaw(sourceName.get(`${part}:${n}`)!);
         progress('writing', raw.bytes.length);
         return raw.bytes;
       },
@@ -757,22 +829,25 @@ async function importFolder(
   } catch (error) {
     throw new ModelImportError('weights', (error as Error).message);
   }
-  let family: 'sd1' | 'sd2' = 'sd1';
+  let family: ModelFamily = 'sd1';
   const notes: string[] = [];
   let files: string[];
   if (layout === 'diffusers') {
     // Check every weight against the architecture before copying anything.
     let sources: Record<'unet' | 'vae' | 'text_encoder', DiffusersWeights>;
+    let second: DiffusersWeights | null = null;
     try {
       sources = {
         unet: await DiffusersWeights.open(folder.parts.unet),
         vae: await DiffusersWeights.open(folder.parts.vae_decoder),
         text_encoder: await DiffusersWeights.open(folder.parts.text_encoder),
       };
+      if (folder.parts.text_encoder_2) second = await DiffusersWeights.open(folder.parts.text_encoder_2);
     } catch (error) {
       throw new ModelImportError('weights', (error as Error).message);
     }
-    const config = inferred({ label: dir, shape: (n) => sources[partOf(n)].shape(n), read: (n) => sources[partOf(n)].read(n) });
+    const ofPart = (n: string): DiffusersWeights => sources[partOf(n) as 'unet' | 'vae' | 'text_encoder'];
+    let config = inferred({ label: dir, shape: (n) => ofPart(n).shape(n), read: (n) => ofPart(n).read(n) }, second);
     try {
       config.unet = mergeConfig(config.unet, readJsonFile(path.join(dir, 'unet', 'config.json')), path.join(dir, 'unet', 'config.json'));
       config.vae = mergeConfig(config.vae, readJsonFile(path.join(dir, 'vae', 'config.json')), path.join(dir, 'vae', 'config.json'));
@@ -781,23 +856,43 @@ async function importFolder(
         readJsonFile(path.join(dir, 'text_encoder', 'config.json')),
         path.join(dir, 'text_encoder', 'config.json'),
       );
+      if (config.textEncoder2)
+        config.textEncoder2 = mergeConfig(
+          config.textEncoder2,
+          readJsonFile(path.join(dir, 'text_encoder_2', 'config.json')),
+          path.join(dir, 'text_encoder_2', 'config.json'),
+        );
+      config = settleConfig(config, false);
     } catch (error) {
       if (error instanceof ModelImportError) throw error;
       throw new ModelImportError('config', (error as Error).message);
     }
-    checkWeights(config, { text_encoder: sources.text_encoder, unet: sources.unet, vae_decoder: sources.vae, vae_encoder: sources.vae });
-    family = config.unet.cross_attention_dim === 1024 ? 'sd2' : 'sd1';
-    // Only what a Stable Diffusion pipeline needs: the three parts' configs and chosen weights (with shards), tokenizer, scheduler.
-    const weightFiles = [folder.parts.unet, folder.parts.vae_decoder, folder.parts.text_encoder].flatMap((f) => {
+    checkWeights(config, {
+      text_encoder: sources.text_encoder,
+      text_encoder_2: second,
+      unet: sources.unet,
+      vae_decoder: sources.vae,
+      vae_encoder: sources.vae,
+    });
+    family = familyOf(config);
+    // Only what a Stable Diffusion pipeline needs: the parts' configs and chosen weights (with shards), tokenizers, scheduler.
+    const partDirs = ['unet', 'vae', 'text_encoder', ...(second ? ['text_encoder_2'] : [])];
+    const weightFiles = [
+      folder.parts.unet,
+      folder.parts.vae_decoder,
+      folder.parts.text_encoder,
+      ...(folder.parts.text_encoder_2 ? [folder.parts.text_encoder_2] : []),
+    ].flatMap((f) => {
       if (!f.endsWith('.index.json')) return [f];
       const index = readJsonFile(f) as { weight_map?: Record<string, string> };
       return [f, ...new Set(Object.values(index.weight_map ?? {}).map((s) => path.join(path.dirname(f), s)))];
     });
     files = [
       'model_index.json',
-      ...['unet', 'vae', 'text_encoder'].map((p) => path.join(p, 'config.json')),
+      ...partDirs.map((p) => path.join(p, 'config.json')),
       ...weightFiles.map((f) => path.relative(dir, f)),
       ...listFiles(path.join(dir, 'tokenizer')).map((f) => path.join('tokenizer', f)),
+      ...(second ? listFiles(path.join(dir, 'tokenizer_2')).map((f) => path.join('tokenizer_2', f)) : []),
       ...(fs.existsSync(path.join(dir, 'scheduler')) ? listFiles(path.join(dir, 'scheduler')).map((f) => path.join('scheduler', f)) : []),
     ];
     const skipped = listFiles(dir).filter(
@@ -812,7 +907,9 @@ async function importFolder(
       (f) => f !== MANIFEST_FILE,
     );
     const unetConfig = path.join(dir, 'unet', 'config.json');
-    if (fs.existsSync(unetConfig) && readJsonFile(unetConfig).cross_attention_dim === 1024) family = 'sd2';
+    const unetFields = fs.existsSync(unetConfig) ? readJsonFile(unetConfig) : {};
+    if (unetFields.addition_embed_type === 'text_time' || folder.parts.text_encoder_2) family = 'sdxl';
+    else if (unetFields.cross_attention_dim === 1024) family = 'sd2';
   }
   const total = files.reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
   setTotal(total);

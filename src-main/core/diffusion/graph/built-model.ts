@@ -7,39 +7,60 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { SdConfig } from './configs.js';
+import { settleConfig, type SdConfig } from './configs.js';
 import type { BuildOptions, GraphBuilder, LoraBranch } from './graph-builder.js';
 import { buildTextEncoder, buildUnet, buildVaeDecoder, buildVaeEncoder, type SdPart } from './sd-graphs.js';
 import { sweepDeadFolders } from '../../util/index.js';
 import { checkCoverage, writeGraph, type WeightSource } from './weights.js';
 
 /** Bumped whenever the graphs change, so old cached builds are not reused. */
-export const BUILDER_VERSION = 2;
+export const BUILDER_VERSION = 3;
 
-export const SD_PARTS: readonly SdPart[] = ['text_encoder', 'unet', 'vae_decoder', 'vae_encoder'];
+export const SD_PARTS: readonly SdPart[] = ['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder', 'vae_encoder'];
+
+/** The parts a model of this architecture has (the second text encoder only with SDXL's). */
+export function partsOf(config: SdConfig): SdPart[] {
+  return SD_PARTS.filter((p) => p !== 'text_encoder_2' || config.textEncoder2 !== undefined);
+}
+
+/** Parts a model may lack: the VAE encoder (img2img only), the second text encoder (SDXL only). */
+const OPTIONAL_PARTS: ReadonlySet<SdPart> = new Set(['text_encoder_2', 'vae_encoder']);
 
 export interface BuiltModel {
   dir: string;
   config: SdConfig;
   options: BuildOptions;
-  /** The .onnx file of each part (null: the source has no VAE encoder). */
+  /** The .onnx file of each part (null: the source has no VAE encoder, or no second text encoder). */
   files: Record<SdPart, string | null>;
-  /** LoRA side branches of the text encoder and UNet. */
-  branches: { text_encoder: LoraBranch[]; unet: LoraBranch[] };
+  /** LoRA side branches of the text encoders and UNet (none for a second encoder the model lacks). */
+  branches: { text_encoder: LoraBranch[]; text_encoder_2: LoraBranch[]; unet: LoraBranch[] };
   /** True when this call built the graphs (false: found in the cache). */
   built: boolean;
 }
 
+/**
+ * The options a part is built with: the model's, except a VAE that must decode in float32
+ * (`force_upcast`, SDXL's) when the model runs in float16.
+ */
+export function partOptions(part: SdPart, config: SdConfig, options: BuildOptions): BuildOptions {
+  const vae = part === 'vae_decoder' || part === 'vae_encoder';
+  return vae && config.vae.force_upcast && options.precision === 'float16' ? { ...options, precision: 'float32' } : options;
+}
+
 export function buildPart(part: SdPart, config: SdConfig, options: BuildOptions): GraphBuilder {
+  const own = partOptions(part, config, options);
   switch (part) {
     case 'text_encoder':
-      return buildTextEncoder(config.textEncoder, options);
+      return buildTextEncoder(config.textEncoder, own);
+    case 'text_encoder_2':
+      if (!config.textEncoder2) throw new Error('this model has no second text encoder');
+      return buildTextEncoder(config.textEncoder2, own);
     case 'unet':
-      return buildUnet(config.unet, options);
+      return buildUnet(config.unet, own);
     case 'vae_decoder':
-      return buildVaeDecoder(config.vae, options);
+      return buildVaeDecoder(config.vae, own);
     case 'vae_encoder':
-      return buildVaeEncoder(config.vae, options);
+      return buildVaeEncoder(config.vae, own);
   }
 }
 
@@ -50,8 +71,11 @@ export interface BuildRequest {
   /** What identifies the weights (paths, sizes, modification times, or a content hash). */
   identity: string;
   options: BuildOptions;
-  /** Opens one part's weights and says its architecture (called only when building; null = the part is absent). */
-  openPart(part: SdPart): Promise<{ source: WeightSource; config: Partial<SdConfig> } | null>;
+  /**
+   * Opens one part's weights and says its architecture (called only when building; null = the part
+   * is absent). `fromShapes`: the VAE's config was read from its weights alone (no config file).
+   */
+  openPart(part: SdPart): Promise<{ source: WeightSource; config: Partial<SdConfig>; fromShapes?: boolean } | null>;
   /** Called before each part is written, for progress. */
   onPart?(part: SdPart): void;
 }
@@ -91,6 +115,7 @@ function result(dir: string, manifest: Manifest, options: BuildOptions, built: b
   // Building the graph descriptions is cheap (no weights): it gives the LoRA branches.
   const branches = {
     text_encoder: buildPart('text_encoder', manifest.config, options).loraBranches,
+    text_encoder_2: manifest.config.textEncoder2 ? buildPart('text_encoder_2', manifest.config, options).loraBranches : [],
     unet: buildPart('unet', manifest.config, options).loraBranches,
   };
   return { dir, config: manifest.config, options, files, branches, built };
@@ -114,29 +139,38 @@ export async function ensureBuilt(request: BuildRequest): Promise<BuiltModel> {
   const tmp = `${dir}.tmp-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
   fs.mkdirSync(tmp, { recursive: true });
   try {
+    // The architecture of each part comes from its own weights (sources open lazily: headers
+    // only), settled for the whole model, then checked: the UNet's cross-attention width must
+    // match the text encoders'. Parts are then built one at a time.
     const config: Partial<SdConfig> = {};
-    const parts: SdPart[] = [];
-    // The architecture of each part comes from its own weights; the UNet's cross-attention width
-    // must match the text encoder, checked below.
+    const opened = new Map<SdPart, WeightSource>();
+    let vaeFromShapes = false;
     for (const part of SD_PARTS) {
-      const opened = await request.openPart(part);
-      if (!opened) {
-        if (part === 'vae_encoder') continue;
+      const part_ = await request.openPart(part);
+      if (!part_) {
+        if (OPTIONAL_PARTS.has(part)) continue;
         throw new Error(`${part} is missing`);
       }
-      Object.assign(config, opened.config);
-      const full = config as SdConfig;
+      Object.assign(config, part_.config);
+      if (part === 'vae_decoder') vaeFromShapes = part_.fromShapes === true;
+      opened.set(part, part_.source);
+    }
+    const full = settleConfig(config as SdConfig, vaeFromShapes);
+    const textWidth = full.textEncoder.hidden_size + (full.textEncoder2?.hidden_size ?? 0);
+    if (full.unet.cross_attention_dim !== textWidth) {
+      throw new Error(
+        `the UNet attends to ${full.unet.cross_attention_dim}-wide text, the text encoder${full.textEncoder2 ? 's give' : ' gives'} ${textWidth}`,
+      );
+    }
+    if (full.unet.addition_embed_type !== 'text_time' && full.textEncoder2)
+      throw new Error('the model has a second text encoder (text_encoder_2) but its UNet does not take pooled text (not an SDXL UNet)');
+    const parts: SdPart[] = [];
+    for (const [part, source] of opened) {
       request.onPart?.(part);
       const builder = buildPart(part, full, request.options);
-      checkCoverage(builder.params.values(), opened.source, part);
-      writeGraph(path.join(tmp, `${part}.onnx`), part, builder, opened.source);
+      checkCoverage(builder.params.values(), source, part);
+      writeGraph(path.join(tmp, `${part}.onnx`), part, builder, source);
       parts.push(part);
-    }
-    const full = config as SdConfig;
-    if (full.unet.cross_attention_dim !== full.textEncoder.hidden_size) {
-      throw new Error(
-        `the UNet attends to ${full.unet.cross_attention_dim}-wide text, the text encoder gives ${full.textEncoder.hidden_size}`,
-      );
     }
     const manifest: Manifest = { version: BUILDER_VERSION, identity: request.identity, config: full, parts };
     fs.writeFileSync(path.join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 1));

@@ -42,6 +42,14 @@
  *   1024-wide (ViT-H) text encoders keep resblocks 0–22 and any other width (test models) drops its
  *   last resblock.
  *
+ * - SDXL (SGM layout): the UNet as above plus `label_emb.0.0/0.2` → `add_embedding.linear_1/2`;
+ *   the first text encoder `conditioner.embedders.0.transformer.text_model.*` (transformers'
+ *   names, CLIP ViT-L); the second `conditioner.embedders.1.model.*` (OpenCLIP ViT-bigG) mapped as
+ *   SD 2.x's OpenCLIP but with every resblock kept (the pooled output needs the last) and
+ *   `text_projection` read transposed into `text_projection.weight` (diffusers'
+ *   `convert_open_clip_checkpoint`); its names carry the prefix `text_encoder_2.` in this source
+ *   (`CheckpointWeights.part('text_encoder_2')` is the view without it).
+ *
  * Tensors are read lazily, one at a time, with one positioned read of only their bytes (a third of
  * an `in_proj_weight` for `q_proj`), converted from F32 / F16 / BF16 (/ F64) to float32: a 2 GB
  * checkpoint is never held in memory.
@@ -62,9 +70,9 @@ export interface CheckpointInfo {
   family: CheckpointFamily;
   /** What the family was told by (a characteristic key, or a shape). */
   evidence: string;
-  /** Why Onbrand cannot import it; null for an SD 1.x / 2.x checkpoint with a UNet. */
+  /** Why Onbrand cannot import it; null for an SD 1.x / 2.x / SDXL checkpoint with a UNet. */
   unsupported: string | null;
-  parts: { unet: boolean; vae: boolean; textEncoder: 'clip' | 'open_clip' | null };
+  parts: { unet: boolean; vae: boolean; textEncoder: 'clip' | 'open_clip' | 'clip+open_clip' | null };
   /** The UNet's input channels: 4 text-to-image, 9 inpainting, 8 instruct-pix2pix; null without a UNet. */
   unetInChannels: number | null;
   /** How many `model_ema.*` keys there are (a training checkpoint with EMA and non-EMA UNet weights). */
@@ -105,6 +113,10 @@ const UNET = 'model.diffusion_model.';
 const CLIP = 'cond_stage_model.transformer.';
 const OPEN_CLIP = 'cond_stage_model.model.';
 const OPEN_CLIP_SGM = 'conditioner.embedders.0.model.';
+const SDXL_CLIP = 'conditioner.embedders.0.transformer.';
+const SDXL_OPEN_CLIP = 'conditioner.embedders.1.model.';
+/** The second text encoder's names in a checkpoint source. */
+export const SECOND_ENCODER = 'text_encoder_2.';
 
 // ---------------------------------------------------------------------------------------------
 // Pickle checkpoints
@@ -170,7 +182,7 @@ export function detectCheckpointKeys(tensors: TensorShapes): CheckpointInfo {
     ...base,
     family,
     evidence,
-    unsupported: `${name} checkpoint (it has ${evidence}): Onbrand imports Stable Diffusion 1.x and 2.x checkpoints only`,
+    unsupported: `${name} checkpoint (it has ${evidence}): Onbrand imports Stable Diffusion 1.x, 2.x and SDXL checkpoints only`,
   });
 
   // Families Onbrand does not import, by their characteristic keys (diffusers' CHECKPOINT_KEY_NAMES).
@@ -178,8 +190,27 @@ export function detectCheckpointKeys(tensors: TensorShapes): CheckpointInfo {
   if (flux) return other('flux', flux, 'a Flux');
   const sd3 = find(/^(model\.diffusion_model\.)?joint_blocks\./);
   if (sd3) return other('sd3', sd3, 'a Stable Diffusion 3');
-  const sdxl = find(/^conditioner\.embedders\.1\./) ?? find(/^model\.diffusion_model\.label_emb\.0\./);
-  if (sdxl) return other('sdxl', sdxl, 'an SDXL');
+  const second = find(/^conditioner\.embedders\.1\./);
+  const labelEmb = find(/^model\.diffusion_model\.label_emb\.0\./);
+  if (second || labelEmb) {
+    const evidence = second ?? labelEmb!;
+    const first = keys.some((k) => k.startsWith(SDXL_CLIP));
+    const secondOpen = keys.some((k) => k.startsWith(SDXL_OPEN_CLIP));
+    const sdxl = {
+      ...base,
+      parts: { ...base.parts, textEncoder: first && secondOpen ? ('clip+open_clip' as const) : null },
+      family: 'sdxl' as const,
+      evidence,
+    };
+    if (!secondOpen && keys.some((k) => k.startsWith('conditioner.embedders.0.model.')))
+      return {
+        ...sdxl,
+        unsupported:
+          'an SDXL refiner checkpoint (one OpenCLIP text encoder, conditioner.embedders.0.model.*): Onbrand imports SDXL base models and their fine-tunes',
+      };
+    if (!unet) return { ...sdxl, unsupported: 'an SDXL file without its UNet (model.diffusion_model.*)' };
+    return { ...sdxl, unsupported: null };
+  }
   if (find(/^control_model\./)) return other('unknown', 'control_model.*', 'a ControlNet');
   if (tensors.has(`${UNET}label_emb.weight`)) return other('unknown', `${UNET}label_emb.weight`, 'a Stable Diffusion x4 upscaler');
 
@@ -256,6 +287,8 @@ interface Entry {
   /** First element and element count within the tensor. */
   offset: number;
   count: number;
+  /** A 2-D tensor stored transposed (OpenCLIP's text_projection, applied as x @ P). */
+  transpose?: boolean;
 }
 
 export interface CheckpointPlan {
@@ -404,7 +437,7 @@ const IGNORED: [RegExp, string][] = [
   [/^model_ema\.(decay|num_updates)$/, 'EMA bookkeeping'],
   [/position_ids$/, 'CLIP position_ids'],
   [
-    /^(cond_stage_model\.model|conditioner\.embedders\.0\.model)\.(text_projection|logit_scale|attn_mask)$/,
+    /^(cond_stage_model\.model|conditioner\.embedders\.[01]\.model)\.(text_projection|logit_scale|attn_mask)$/,
     'OpenCLIP text_projection / logit_scale (not part of CLIPTextModel)',
   ],
 ];
@@ -415,8 +448,8 @@ export function planCheckpoint(tensors: TensorShapes, options: CheckpointOptions
   const entries = new Map<string, Entry>();
   const status = new Map<string, string>();
   const numel = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
-  const add = (name: string, key: string, shape: number[], offset = 0, count = numel(shape)): void => {
-    if (!entries.has(name)) entries.set(name, { key, shape, offset, count });
+  const add = (name: string, key: string, shape: number[], offset = 0, count = numel(shape), transpose = false): void => {
+    if (!entries.has(name)) entries.set(name, { key, shape, offset, count, ...(transpose ? { transpose } : {}) });
     status.set(key, 'mapped');
   };
   const shapeOf = (key: string): number[] => tensors.get(key)!.shape;
@@ -435,8 +468,13 @@ export function planCheckpoint(tensors: TensorShapes, options: CheckpointOptions
   const useEma = options.extractEma === true && emaKeys > 100;
   for (const key of unetKeys) {
     const local = key.slice(UNET.length);
+    const label = /^label_emb\.0\.([02])\.(weight|bias)$/.exec(local);
+    if (label) {
+      add(`add_embedding.linear_${label[1] === '0' ? 1 : 2}.${label[2]}`, key, shapeOf(key));
+      continue;
+    }
     if (local.startsWith('label_emb.')) {
-      status.set(key, 'class embedding label_emb (SDXL / upscaler only)');
+      status.set(key, 'class embedding label_emb (upscaler only)');
       continue;
     }
     const name = layersPerBlock === null ? null : unetName(local, layersPerBlock);
@@ -469,18 +507,26 @@ export function planCheckpoint(tensors: TensorShapes, options: CheckpointOptions
     }
   }
 
-  // SD 1.x text encoder.
+  // SD 1.x text encoder (and SDXL's first, under conditioner.embedders.0.transformer.).
   for (const key of keys) {
-    if (!key.startsWith(CLIP) || status.has(key)) continue;
-    const rest = key.slice(CLIP.length);
+    const prefix = key.startsWith(CLIP) ? CLIP : key.startsWith(SDXL_CLIP) ? SDXL_CLIP : null;
+    if (prefix === null || status.has(key)) continue;
+    const rest = key.slice(prefix.length);
     if (/position_ids$/.test(rest)) continue;
     if (rest.startsWith('text_model.')) add(rest, key, shapeOf(key));
     else if (/^(embeddings|encoder|final_layer_norm)\./.test(rest)) add(`text_model.${rest}`, key, shapeOf(key));
   }
 
-  // SD 2.x OpenCLIP text encoder.
+  // SD 2.x OpenCLIP text encoder, or SDXL's second (every layer kept, under text_encoder_2.).
   const open = openClipPrefix(keys);
-  if (open !== null) {
+  const sdxlOpen = keys.some((k) => k.startsWith(SDXL_OPEN_CLIP));
+  for (const [prefixOf, namePrefix] of [
+    [open, ''],
+    [sdxlOpen ? SDXL_OPEN_CLIP : null, SECOND_ENCODER],
+  ] as const) {
+    if (prefixOf === null) continue;
+    const open = prefixOf;
+    const keepAll = namePrefix === SECOND_ENCODER;
     const blocks = new Set(
       keys
         .map((k) =>
@@ -489,14 +535,19 @@ export function planCheckpoint(tensors: TensorShapes, options: CheckpointOptions
         .filter((s) => s !== undefined),
     );
     const width = tensors.get(`${open}token_embedding.weight`)?.shape[1];
-    const kept = width === 1024 ? Math.min(blocks.size, 23) : blocks.size - 1;
+    const kept = keepAll ? blocks.size : width === 1024 ? Math.min(blocks.size, 23) : blocks.size - 1;
     const projection = tensors.get(`${open}text_projection`)?.shape;
     const splitRows = projection ? projection[0]! : width;
     for (const key of keys) {
       if (!key.startsWith(open)) continue;
       const rest = key.slice(open.length);
       if (rest in OPEN_CLIP_LAYERS) {
-        add(OPEN_CLIP_LAYERS[rest]!, key, shapeOf(key));
+        add(namePrefix + OPEN_CLIP_LAYERS[rest]!, key, shapeOf(key));
+        continue;
+      }
+      if (keepAll && rest === 'text_projection') {
+        const [rows, cols] = shapeOf(key);
+        add(`${namePrefix}text_projection.weight`, key, [cols!, rows!], 0, rows! * cols!, true);
         continue;
       }
       if (!rest.startsWith('transformer.')) continue;
@@ -514,9 +565,9 @@ export function planCheckpoint(tensors: TensorShapes, options: CheckpointOptions
         const leaf = rest.endsWith('.in_proj_weight') ? 'weight' : 'bias';
         const rowSize = numel(shape.slice(1));
         ['q_proj', 'k_proj', 'v_proj'].forEach((proj, i) =>
-          add(`${name}.${proj}.${leaf}`, key, [rows, ...shape.slice(1)], i * rows * rowSize, rows * rowSize),
+          add(`${namePrefix}${name}.${proj}.${leaf}`, key, [rows, ...shape.slice(1)], i * rows * rowSize, rows * rowSize),
         );
-      } else add(name, key, shape);
+      } else add(namePrefix + name, key, shape);
     }
   }
 
@@ -686,6 +737,25 @@ export class CheckpointWeights implements WeightSource {
     } finally {
       fs.closeSync(fd);
     }
+    if (entry.transpose) {
+      // Stored [rows, cols]; the parameter is [cols, rows]: element-size-wise transpose of the bytes.
+      const [rows, cols] = [entry.shape[1]!, entry.shape[0]!];
+      const out = new Uint8Array(bytes.length);
+      for (let r = 0; r < rows; r++)
+        for (let c = 0; c < cols; c++) out.set(bytes.subarray((r * cols + c) * size, (r * cols + c + 1) * size), (c * rows + r) * size);
+      return { dtype: info.dtype, bytes: out, count: entry.count };
+    }
     return { dtype: info.dtype, bytes, count: entry.count };
+  }
+
+  /** The second text encoder's weights (`text_encoder_2.` names) as a source of their own, by its diffusers names. */
+  part(part: 'text_encoder_2'): WeightSource & { has(name: string): boolean } {
+    const prefix = part === 'text_encoder_2' ? SECOND_ENCODER : '';
+    return {
+      label: `${this.label} (${part})`,
+      shape: (name) => this.shape(prefix + name),
+      read: (name) => this.read(prefix + name),
+      has: (name) => this.entries.has(prefix + name),
+    };
   }
 }

@@ -23,6 +23,12 @@ export interface UnetConfig {
   flip_sin_to_cos: boolean;
   freq_shift: number;
   transformer_layers_per_block: number | number[];
+  /** SDXL: "text_time" adds the pooled text embedding and the size/crop micro-conditioning to the time embedding. */
+  addition_embed_type: 'text_time' | null;
+  /** Width of each time id's sinusoidal embedding (256 for SDXL). */
+  addition_time_embed_dim: number;
+  /** Input width of add_embedding: pooled text width + 6 · addition_time_embed_dim (2816 for SDXL). */
+  projection_class_embeddings_input_dim: number;
 }
 
 export interface VaeConfig {
@@ -33,6 +39,8 @@ export interface VaeConfig {
   layers_per_block: number;
   norm_num_groups: number;
   scaling_factor: number;
+  /** Decode in float32 even when the model runs in float16 (SDXL's VAE overflows in float16; diffusers' `force_upcast`). */
+  force_upcast: boolean;
 }
 
 export interface TextEncoderConfig {
@@ -44,12 +52,22 @@ export interface TextEncoderConfig {
   max_position_embeddings: number;
   hidden_act: 'quick_gelu' | 'gelu';
   layer_norm_eps: number;
+  /**
+   * Which hidden state conditions the UNet: `last` (after every layer and the final layer norm: SD
+   * 1.x, and SD 2.x whose importer keeps 23 of 24 layers) or `penultimate` (transformers'
+   * hidden_states[-2], before the last layer, without the final layer norm: both SDXL encoders).
+   */
+  layer: 'last' | 'penultimate';
+  /** With a projection (SDXL's second encoder, CLIPTextModelWithProjection): the pooled `text_embeds` width. */
+  projection_dim: number | null;
 }
 
 export interface SdConfig {
   unet: UnetConfig;
   vae: VaeConfig;
   textEncoder: TextEncoderConfig;
+  /** SDXL's second text encoder (OpenCLIP ViT-bigG/14 with its projection). */
+  textEncoder2?: TextEncoderConfig;
 }
 
 export const SD15: SdConfig = {
@@ -69,6 +87,9 @@ export const SD15: SdConfig = {
     flip_sin_to_cos: true,
     freq_shift: 0,
     transformer_layers_per_block: 1,
+    addition_embed_type: null,
+    addition_time_embed_dim: 256,
+    projection_class_embeddings_input_dim: 2816,
   },
   vae: {
     in_channels: 3,
@@ -78,6 +99,7 @@ export const SD15: SdConfig = {
     layers_per_block: 2,
     norm_num_groups: 32,
     scaling_factor: 0.18215,
+    force_upcast: false,
   },
   textEncoder: {
     vocab_size: 49408,
@@ -88,6 +110,8 @@ export const SD15: SdConfig = {
     max_position_embeddings: 77,
     hidden_act: 'quick_gelu',
     layer_norm_eps: 1e-5,
+    layer: 'last',
+    projection_dim: null,
   },
 };
 
@@ -110,6 +134,39 @@ export const SD21: SdConfig = {
   },
 };
 
+/**
+ * SDXL base (stabilityai/stable-diffusion-xl-base-1.0's configs): a three-level UNet with 10-deep
+ * transformers at the lowest level, 2048-wide text (CLIP ViT-L's 768 + OpenCLIP bigG's 1280, both
+ * penultimate), the "text_time" embedding, and a VAE of SD's shape with scaling 0.13025.
+ */
+export const SDXL: SdConfig = {
+  unet: {
+    ...SD15.unet,
+    block_out_channels: [320, 640, 1280],
+    down_block_types: ['DownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D'],
+    up_block_types: ['CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'UpBlock2D'],
+    attention_head_dim: [5, 10, 20],
+    cross_attention_dim: 2048,
+    use_linear_projection: true,
+    transformer_layers_per_block: [1, 2, 10],
+    addition_embed_type: 'text_time',
+    addition_time_embed_dim: 256,
+    projection_class_embeddings_input_dim: 2816,
+  },
+  vae: { ...SD15.vae, scaling_factor: 0.13025, force_upcast: true },
+  textEncoder: { ...SD15.textEncoder, layer: 'penultimate' },
+  textEncoder2: {
+    ...SD15.textEncoder,
+    hidden_size: 1280,
+    intermediate_size: 5120,
+    num_hidden_layers: 32,
+    num_attention_heads: 20,
+    hidden_act: 'gelu',
+    layer: 'penultimate',
+    projection_dim: 1280,
+  },
+};
+
 /** Heads per down block (up blocks use them reversed). */
 export function unetHeads(config: UnetConfig): number[] {
   const n = config.block_out_channels.length;
@@ -124,18 +181,27 @@ export function perBlock(value: number | number[], n: number): number[] {
 /** Fields diffusers accepts as one value for every block or a list with one per block. */
 const SCALAR_OR_LIST = new Set(['attention_head_dim', 'num_attention_heads', 'transformer_layers_per_block']);
 
+/**
+ * Fields told by the weights, never by a config file: transformers writes `projection_dim` into
+ * every CLIP text config (768 for SD 1.5's, which has no projection); `layer` is the pipeline's.
+ */
+const FROM_WEIGHTS = new Set(['projection_dim', 'layer']);
+
 /** A config file's fields over the defaults; unknown fields are ignored, wrong types named. */
 export function mergeConfig<T extends object>(defaults: T, raw: Record<string, unknown>, file: string): T {
   const out = { ...defaults } as Record<string, unknown>;
   for (const [key, value] of Object.entries(defaults as Record<string, unknown>)) {
-    if (!(key in raw) || raw[key] === null || raw[key] === undefined) continue;
+    if (!(key in raw) || raw[key] === null || raw[key] === undefined || FROM_WEIGHTS.has(key)) continue;
     const given = raw[key];
     const either = SCALAR_OR_LIST.has(key);
-    const ok = Array.isArray(value)
-      ? Array.isArray(given) || (either && typeof given === 'number')
-      : typeof value === 'number'
-        ? typeof given === 'number' || (either && Array.isArray(given))
-        : typeof given === typeof value;
+    const ok =
+      value === null
+        ? typeof given === 'string' || typeof given === 'number'
+        : Array.isArray(value)
+          ? Array.isArray(given) || (either && typeof given === 'number')
+          : typeof value === 'number'
+            ? typeof given === 'number' || (either && Array.isArray(given))
+            : typeof given === typeof value;
     if (!ok) throw new Error(`${file}: "${key}" should be ${Array.isArray(value) ? 'a list' : typeof value}, not ${JSON.stringify(given)}`);
     out[key] = given;
   }
@@ -173,8 +239,10 @@ export function inferUnet(shape: ShapeOf): UnetConfig {
   );
   // SD 1.x (768-wide text) uses 8 heads everywhere; SD 2.x uses heads of 64 channels.
   const heads = cross === 768 ? channels.map(() => 8) : channels.map((c) => Math.max(1, Math.round(c / 64)));
+  const addition = shape('add_embedding.linear_1.weight');
   return {
     ...SD15.unet,
+    ...(addition ? { addition_embed_type: 'text_time' as const, projection_class_embeddings_input_dim: addition[1]! } : {}),
     in_channels: convIn[1]!,
     out_channels: shape('conv_out.weight')?.[0] ?? 4,
     block_out_channels: channels,
@@ -219,6 +287,7 @@ export function inferTextEncoder(shape: ShapeOf): TextEncoderConfig {
   const tokens = shape('text_model.embeddings.token_embedding.weight');
   if (!tokens) throw new Error('no text_model.embeddings.token_embedding.weight: not a CLIP text encoder');
   const hidden = tokens[1]!;
+  const projection = shape('text_projection.weight');
   return {
     vocab_size: tokens[0]!,
     hidden_size: hidden,
@@ -229,5 +298,31 @@ export function inferTextEncoder(shape: ShapeOf): TextEncoderConfig {
     // OpenAI CLIP (SD 1.x) uses QuickGELU; OpenCLIP (SD 2.x) uses GELU.
     hidden_act: hidden === 768 ? 'quick_gelu' : 'gelu',
     layer_norm_eps: 1e-5,
+    layer: 'last',
+    projection_dim: projection ? projection[0]! : null,
+  };
+}
+
+/**
+ * The conventions that follow from the whole model once every part's config is known. An SDXL UNet
+ * ("text_time") conditions on the penultimate layer of both encoders; its time ids' embedding width
+ * is what add_embedding's input leaves after the pooled text (256 for SDXL); a VAE read from shapes
+ * alone gets SDXL's latent scale and float32 decoding.
+ */
+export function settleConfig(config: SdConfig, vaeFromShapes: boolean): SdConfig {
+  if (config.unet.addition_embed_type !== 'text_time') return config;
+  const second = config.textEncoder2;
+  if (!second?.projection_dim) throw new Error('an SDXL UNet ("text_time") needs a second text encoder with a projection (text_encoder_2)');
+  const timeWidth = (config.unet.projection_class_embeddings_input_dim - second.projection_dim) / 6;
+  if (!Number.isInteger(timeWidth) || timeWidth <= 0 || timeWidth % 2 !== 0)
+    throw new Error(
+      `add_embedding takes ${config.unet.projection_class_embeddings_input_dim} values, which is not the pooled text (${second.projection_dim}) and six time ids`,
+    );
+  return {
+    ...config,
+    unet: { ...config.unet, addition_time_embed_dim: timeWidth },
+    vae: vaeFromShapes ? { ...config.vae, scaling_factor: SDXL.vae.scaling_factor, force_upcast: true } : config.vae,
+    textEncoder: { ...config.textEncoder, layer: 'penultimate' },
+    textEncoder2: { ...second, layer: 'penultimate' },
   };
 }

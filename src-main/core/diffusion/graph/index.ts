@@ -6,6 +6,8 @@ export {
   mergeConfig,
   SD15,
   SD21,
+  SDXL,
+  settleConfig,
   type SdConfig,
   type TextEncoderConfig,
   type UnetConfig,
@@ -13,7 +15,17 @@ export {
 } from './configs.js';
 export { GraphBuilder, type AttentionKind, type BuildOptions, type LoraBranch, type ParamSpec, type Precision } from './graph-builder.js';
 export { buildTextEncoder, buildUnet, buildVaeDecoder, buildVaeEncoder, type SdPart } from './sd-graphs.js';
-export { BUILDER_VERSION, buildPart, cacheFolder, ensureBuilt, SD_PARTS, type BuiltModel, type BuildRequest } from './built-model.js';
+export {
+  BUILDER_VERSION,
+  buildPart,
+  partOptions,
+  cacheFolder,
+  ensureBuilt,
+  partsOf,
+  SD_PARTS,
+  type BuiltModel,
+  type BuildRequest,
+} from './built-model.js';
 export {
   checkCoverage,
   ExportWeights,
@@ -33,6 +45,7 @@ export {
   detectCheckpoint,
   detectCheckpointKeys,
   planCheckpoint,
+  SECOND_ENCODER,
   type CheckpointFamily,
   type CheckpointInfo,
   type CheckpointOptions,

@@ -166,6 +166,17 @@ describe('SD graphs against the PyTorch reference (diffusers / transformers sema
       }
     }
     const tiny = tinyArchConfig();
+    // Fields added with SDXL keep SD 1.x's behaviour at their defaults (the reference predates them).
+    expect([tiny.textEncoder.layer, tiny.textEncoder.projection_dim, tiny.unet.addition_embed_type, tiny.vae.force_upcast]).toEqual([
+      'last',
+      null,
+      null,
+      false,
+    ]);
+    const { layer: _layer, projection_dim: _projection, ...text } = tiny.textEncoder;
+    const { addition_embed_type: _a, addition_time_embed_dim: _b, projection_class_embeddings_input_dim: _c, ...unet } = tiny.unet;
+    const { force_upcast: _upcast, ...vae } = tiny.vae;
+    Object.assign(tiny, { textEncoder: text, unet, vae });
     expect(ref.cases.text_encoder!.config).toEqual(tiny.textEncoder);
     expect(ref.cases.unet!.config).toEqual(tiny.unet);
     expect(ref.cases.vae_decoder!.config).toEqual(tiny.vae);

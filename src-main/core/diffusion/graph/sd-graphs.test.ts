@@ -6,7 +6,7 @@ import { OnnxSession, type Feed } from '../backend.js';
 import { OnnxGraph } from '../onnx-graph.js';
 import { tinyArchConfig, writeTinySdArch } from '../testing/tiny-sd-arch.js';
 import { inferTextEncoder, inferUnet, inferVae, SD15, type SdConfig } from './configs.js';
-import { buildPart, ensureBuilt, SD_PARTS } from './built-model.js';
+import { buildPart, ensureBuilt, partsOf } from './built-model.js';
 import { nodePath, type LoraBranch } from './graph-builder.js';
 import type { SdPart } from './sd-graphs.js';
 import { ExportWeights, randomTensor, RandomWeights, WeightMappingError, writeGraph } from './weights.js';
@@ -41,6 +41,7 @@ function zeroFactors(branches: readonly LoraBranch[], half = false): Record<stri
 function feeds(part: SdPart, lora: Record<string, Feed> = {}): Record<string, Feed> {
   switch (part) {
     case 'text_encoder':
+    case 'text_encoder_2':
       return { input_ids: { data: [198, 5, 17, 42, 199, 199, 199], dims: [1, 7] } };
     case 'unet':
       return {
@@ -105,7 +106,7 @@ describe('graph builder', () => {
   });
 
   it('fused attention graphs equal the plain, export-shaped graphs', async () => {
-    for (const part of SD_PARTS) {
+    for (const part of partsOf(config)) {
       const fused = buildPart(part, config, { precision: 'float32', attention: 'fused', loraBranches: false });
       const file = path.join(dir, `fused-${part}.onnx`);
       writeGraph(file, part, fused, new RandomWeights(fused.params.values(), 7));
@@ -120,7 +121,7 @@ describe('graph builder', () => {
   it('float16 graphs (as built for CUDA and DirectML) compute the same within float16 precision', async () => {
     // onnxruntime's CPU provider runs float16 graphs through casts: a check of the float16 build
     // (casts, constants, the float32 timestep embedding, LoRA inputs), not of GPU kernels.
-    for (const part of SD_PARTS) {
+    for (const part of partsOf(config)) {
       const half = buildPart(part, config, { precision: 'float16', attention: 'fused', loraBranches: true });
       const file = path.join(dir, `half-${part}.onnx`);
       writeGraph(file, part, half, new RandomWeights(half.params.values(), 7));
@@ -136,7 +137,7 @@ describe('graph builder', () => {
   });
 
   it('reads an export back: every parameter found through names and nodes, transposed back', async () => {
-    for (const part of SD_PARTS) {
+    for (const part of partsOf(config)) {
       const graph = await OnnxGraph.load(path.join(exportDir, part, 'model.onnx'));
       const source = new ExportWeights(graph);
       const builder = buildPart(part, config, { precision: 'float32', attention: 'fused', loraBranches: true });
@@ -243,6 +244,7 @@ describe('graph builder', () => {
       identity: 'tiny-1',
       options: { precision: 'float32', attention: 'fused', loraBranches: true } as const,
       openPart: async (part: SdPart) => {
+        if (part === 'text_encoder_2') return null;
         opened++;
         const source = new ExportWeights(await OnnxGraph.load(path.join(exportDir, part, 'model.onnx')));
         const partConfig: Partial<SdConfig> =
@@ -265,11 +267,18 @@ describe('graph builder', () => {
       ensureBuilt({
         ...request,
         identity: 'broken',
-        openPart: async (part: SdPart) => ({
-          source: new RandomWeights([], 1),
-          config:
-            part === 'unet' ? { unet: config.unet } : part === 'text_encoder' ? { textEncoder: config.textEncoder } : { vae: config.vae },
-        }),
+        openPart: async (part: SdPart) =>
+          part === 'text_encoder_2'
+            ? null
+            : {
+                source: new RandomWeights([], 1),
+                config:
+                  part === 'unet'
+                    ? { unet: config.unet }
+                    : part === 'text_encoder'
+                      ? { textEncoder: config.textEncoder }
+                      : { vae: config.vae },
+              },
       }),
     ).rejects.toThrow(WeightMappingError);
     expect(fs.readdirSync(cacheRoot)).toEqual([path.basename(first.dir)]);

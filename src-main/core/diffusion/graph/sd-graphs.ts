@@ -10,9 +10,16 @@ import { FLOAT, INT32, INT64 } from '../../util/index.js';
 import { perBlock, unetHeads, type TextEncoderConfig, type UnetConfig, type VaeConfig } from './configs.js';
 import { GraphBuilder, type BuildOptions } from './graph-builder.js';
 
-export type SdPart = 'text_encoder' | 'unet' | 'vae_decoder' | 'vae_encoder';
+export type SdPart = 'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_decoder' | 'vae_encoder';
 
-/** CLIP text encoder: input_ids [batch, sequence] → last_hidden_state [batch, sequence, hidden] (after the final layer norm). */
+/**
+ * CLIP text encoder: input_ids [batch, sequence] → `last_hidden_state` [batch, sequence, hidden]
+ * (after the final layer norm), or for `layer: 'penultimate'` `hidden_states` (the second-to-last
+ * layer's output, transformers' hidden_states[-2], no final layer norm). With a projection
+ * (CLIPTextModelWithProjection) also `text_embeds` [batch, projection]: the final layer norm of the
+ * last layer's output at the end-of-text token (the largest id, as transformers takes argmax), times
+ * text_projection.
+ */
 export function buildTextEncoder(c: TextEncoderConfig, options: BuildOptions): GraphBuilder {
   const b = new GraphBuilder(options);
   const D = c.hidden_size;
@@ -39,7 +46,12 @@ export function buildTextEncoder(c: TextEncoderConfig, options: BuildOptions): G
   for (let i = 0; i < P; i++) for (let j = i + 1; j < P; j++) maskValues[i * P + j] = lowest;
   const seq2 = b.op('Concat', [seq, seq], { axis: 0 });
   const mask = b.op('Slice', [b.float(maskValues, [P, P]), b.int64([0, 0]), seq2, b.int64([0, 1])]);
-  for (let l = 0; l < c.num_hidden_layers; l++) {
+  const penultimate = c.layer === 'penultimate';
+  const projection = c.projection_dim ?? null;
+  // The penultimate state alone needs one layer less.
+  const layers = penultimate && projection === null ? c.num_hidden_layers - 1 : c.num_hidden_layers;
+  for (let l = 0; l < layers; l++) {
+    if (penultimate && l === c.num_hidden_layers - 1) b.output(h, 'hidden_states', b.floatType, ['batch', 'sequence', D]);
     const m = `text_model.encoder.layers.${l}`;
     let x = b.layerNorm(h, `${m}.layer_norm1`, D, c.layer_norm_eps);
     const q = b.linear(x, `${m}.self_attn.q_proj`, D, D, { lora: true });
@@ -52,8 +64,19 @@ export function buildTextEncoder(c: TextEncoderConfig, options: BuildOptions): G
     x = c.hidden_act === 'quick_gelu' ? b.quickGelu(x) : b.gelu(x);
     h = b.op('Add', [h, b.linear(x, `${m}.mlp.fc2`, c.intermediate_size, D, { lora: true })]);
   }
-  h = b.layerNorm(h, 'text_model.final_layer_norm', D, c.layer_norm_eps);
-  b.output(h, 'last_hidden_state', b.floatType, ['batch', 'sequence', D]);
+  if (penultimate && layers === c.num_hidden_layers - 1) b.output(h, 'hidden_states', b.floatType, ['batch', 'sequence', D]);
+  if (!penultimate || projection !== null) h = b.layerNorm(h, 'text_model.final_layer_norm', D, c.layer_norm_eps);
+  if (!penultimate) b.output(h, 'last_hidden_state', b.floatType, ['batch', 'sequence', D]);
+  if (projection !== null) {
+    // The end-of-text token's state: the position of the largest id in each row.
+    // (ids as floats: exact below 2²⁴; ArgMax keeps the first of equal values, as torch.argmax.)
+    const eos = b.op('ArgMax', [b.op('Cast', [ids], { to: FLOAT })], { axis: 1, keepdims: 1 });
+    const rows = b.op('Gather', [b.op('Shape', [ids]), b.int64([0])]);
+    const index = b.op('Expand', [b.op('Unsqueeze', [eos, b.int64([2])]), b.op('Concat', [rows, b.int64([1, D])], { axis: 0 })]);
+    const pooled = b.op('Reshape', [b.op('GatherElements', [h, index], { axis: 1 }), b.int64([-1, D])]);
+    const projected = b.linear(pooled, 'text_projection', D, projection, { bias: false });
+    b.output(projected, 'text_embeds', b.floatType, ['batch', projection]);
+  }
   return b;
 }
 
@@ -151,16 +174,33 @@ export function buildUnet(c: UnetConfig, options: BuildOptions): GraphBuilder {
   const timestep = b.input('timestep', FLOAT, ['batch']);
   const context = b.input('encoder_hidden_states', b.floatType, ['batch', 'sequence', c.cross_attention_dim]);
 
-  // Sinusoidal timestep embedding in float32 (as diffusers), then the model's precision.
-  const half = ch[0]! / 2;
-  const freqs = Float32Array.from({ length: half }, (_, i) => Math.exp((-Math.log(10000) * i) / (half - c.freq_shift)));
-  const args = b.op('Mul', [b.op('Unsqueeze', [timestep, b.int64([1])]), b.float(freqs, [1, half], true)]);
-  const [first, second] = c.flip_sin_to_cos ? [b.op('Cos', [args]), b.op('Sin', [args])] : [b.op('Sin', [args]), b.op('Cos', [args])];
-  let tProj = b.op('Concat', [first, second], { axis: 1 }, '/time_proj/Concat');
-  if (options.precision === 'float16') tProj = b.op('Cast', [tProj], { to: b.floatType });
+  // Sinusoidal embedding (diffusers' Timesteps) in float32, then the model's precision: [N] → [N, dim].
+  const sinusoidal = (values: string, dim: number, name: string): string => {
+    const half = dim / 2;
+    const freqs = Float32Array.from({ length: half }, (_, i) => Math.exp((-Math.log(10000) * i) / (half - c.freq_shift)));
+    const args = b.op('Mul', [b.op('Unsqueeze', [values, b.int64([1])]), b.float(freqs, [1, half], true)]);
+    const [first, second] = c.flip_sin_to_cos ? [b.op('Cos', [args]), b.op('Sin', [args])] : [b.op('Sin', [args]), b.op('Cos', [args])];
+    const out = b.op('Concat', [first, second], { axis: 1 }, `/${name}/Concat`);
+    return options.precision === 'float16' ? b.op('Cast', [out], { to: b.floatType }) : out;
+  };
+  const tProj = sinusoidal(timestep, ch[0]!, 'time_proj');
   const timeDim = ch[0]! * 4;
   let temb = b.linear(tProj, 'time_embedding.linear_1', ch[0]!, timeDim, { lora: true });
   temb = b.linear(b.silu(temb), 'time_embedding.linear_2', timeDim, timeDim, { lora: true });
+  if (c.addition_embed_type === 'text_time') {
+    // SDXL: the pooled text and the six size/crop ids (each embedded like a timestep) through
+    // add_embedding, added to the time embedding.
+    const inDim = c.projection_class_embeddings_input_dim;
+    const textEmbeds = b.input('text_embeds', b.floatType, ['batch', inDim - 6 * c.addition_time_embed_dim]);
+    const timeIds = b.input('time_ids', FLOAT, ['batch', 6]);
+    const idsProj = sinusoidal(b.op('Reshape', [timeIds, b.int64([-1])]), c.addition_time_embed_dim, 'add_time_proj');
+    const rows = b.op('Gather', [b.op('Shape', [timeIds]), b.int64([0])]);
+    const timeEmbeds = b.op('Reshape', [idsProj, b.op('Concat', [rows, b.int64([6 * c.addition_time_embed_dim])], { axis: 0 })]);
+    let aug = b.op('Concat', [textEmbeds, timeEmbeds], { axis: 1 }, '/add_embedding/Concat');
+    aug = b.linear(aug, 'add_embedding.linear_1', inDim, timeDim, { lora: true });
+    aug = b.linear(b.silu(aug), 'add_embedding.linear_2', timeDim, timeDim, { lora: true });
+    temb = b.op('Add', [temb, aug], {}, '/add_embedding/Add');
+  }
   const time = { act: b.silu(temb), dim: timeDim };
 
   let h = b.conv(sample, 'conv_in', c.in_channels, ch[0]!, 3, { lora: true });

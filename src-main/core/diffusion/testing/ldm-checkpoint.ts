@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import { float32ToFloat16, fromHalf, toHalf } from '../float16.js';
-import { buildPart, SD_PARTS } from '../graph/built-model.js';
+import { buildPart, partsOf } from '../graph/built-model.js';
 import type { SdConfig, UnetConfig, VaeConfig } from '../graph/configs.js';
 import type { ParamSpec } from '../graph/graph-builder.js';
 import type { SdPart } from '../graph/sd-graphs.js';
@@ -211,7 +211,7 @@ export interface WriteOptions {
   parts?: readonly SdPart[];
 }
 
-export function specsOf(config: SdConfig, parts: readonly SdPart[] = SD_PARTS): Map<string, ParamSpec> {
+export function specsOf(config: SdConfig, parts: readonly SdPart[] = partsOf(config)): Map<string, ParamSpec> {
   const specs = new Map<string, ParamSpec>();
   for (const part of parts) for (const spec of buildPart(part, config, OPTIONS).params.values()) specs.set(spec.name, spec);
   return specs;

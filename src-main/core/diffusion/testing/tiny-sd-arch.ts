@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SD15, type SdConfig } from '../graph/configs.js';
-import { buildPart, SD_PARTS } from '../graph/built-model.js';
+import { buildPart, partsOf } from '../graph/built-model.js';
 import { RandomWeights, writeGraph } from '../graph/weights.js';
 import { writeTinySd, type TinySdOptions } from './tiny-sd.js';
 
@@ -53,7 +53,7 @@ export function writeTinySdArch(dir: string, options: TinyArchOptions = {}): str
   const config = options.config ?? tinyArchConfig(vocab);
   const exportOptions = { precision: 'float32', attention: 'plain', loraBranches: false, style: 'export' } as const;
   const seed = options.seed ?? 7;
-  for (const part of SD_PARTS) {
+  for (const part of partsOf(config)) {
     const builder = buildPart(part, config, exportOptions);
     const file = path.join(dir, part, 'model.onnx');
     fs.rmSync(path.join(dir, part), { recursive: true, force: true });
