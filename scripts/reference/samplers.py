@@ -8,6 +8,15 @@ The samplers are transcribed from k-diffusion's k_diffusion/sampling.py (crowson
 torchsde. DPM++ SDE takes the default noise sampler (randn_like) instead of the Brownian tree, as
 samplers.ts does. DDIM is written independently here, in alpha space as diffusers' DDIMScheduler
 (eta 0) steps, so the TypeScript's "DDIM is an Euler step in sigma space" is checked, not assumed.
+
+Schedule types: "SGM Uniform" is ComfyUI's sgm_uniform (comfy/samplers.py normal_scheduler with
+sgm=True, over ModelSamplingDiscrete's timestep/sigma), checked equal here to A1111's sgm_uniform
+(modules/sd_schedulers.py, over k-diffusion's fractional sigma_to_t); "Karras" is get_sigmas_karras
+for any sampler. A few samplers run on them with the fast draft modes' step counts.
+
+LCM here is k-diffusion's sample_lcm on whatever sigmas it is given (ComfyUI's "lcm" sampler). A1111's
+own LCM sampler (modules/sd_samplers_lcm.py) also swaps in an LCMCompVisDenoiser (the 50 original LCM
+timesteps, quantized, with LCM's boundary-condition scalings); that denoiser is not reproduced.
 """
 
 import json
@@ -52,6 +61,55 @@ def get_sigmas_karras(n, sigma_min, sigma_max, rho=7.0):
     max_inv_rho = sigma_max ** (1 / rho)
     sigmas = (max_inv_rho + ramp * (min_inv_rho - max_inv_rho)) ** rho
     return append_zero(sigmas)
+
+
+def sigma_to_t(sigma, quantize=False):
+    # k-diffusion DiscreteSchedule.sigma_to_t (A1111's CompVisDenoiser, quantize off).
+    log_sigma = sigma.log()
+    dists = log_sigma - log_sigmas[:, None]
+    if quantize:
+        return dists.abs().argmin(dim=0).view(sigma.shape)
+    low_idx = dists.ge(0).cumsum(dim=0).argmax(dim=0).clamp(max=log_sigmas.shape[0] - 2)
+    high_idx = low_idx + 1
+    low, high = log_sigmas[low_idx], log_sigmas[high_idx]
+    w = (low - log_sigma) / (low - high)
+    w = w.clamp(0, 1)
+    t = (1 - w) * low_idx + w * high_idx
+    return t.view(sigma.shape)
+
+
+def sgm_uniform_a1111(n):
+    # A1111 modules/sd_schedulers.py `sgm_uniform` (Schedule type "SGM Uniform") on the k-diffusion model wrapper.
+    sigma_min, sigma_max = schedule_sigmas[0].item(), schedule_sigmas[-1].item()
+    start = sigma_to_t(torch.tensor(sigma_max))
+    end = sigma_to_t(torch.tensor(sigma_min))
+    sigs = [t_to_sigma(ts) for ts in torch.linspace(start, end, n + 1)[:-1]]
+    sigs += [0.0]
+    return torch.FloatTensor(sigs)
+
+
+def comfy_timestep(sigma):
+    # ComfyUI comfy/model_sampling.py ModelSamplingDiscrete.timestep: the nearest training timestep.
+    dists = sigma.log() - log_sigmas[:, None]
+    return dists.abs().argmin(dim=0).view(sigma.shape)
+
+
+def comfy_sigma(timestep):
+    # ComfyUI ModelSamplingDiscrete.sigma: log-sigma interpolation, clamped to the schedule.
+    t = torch.clamp(timestep.float(), min=0, max=(len(schedule_sigmas) - 1))
+    low_idx, high_idx, w = t.floor().long(), t.ceil().long(), t.frac()
+    log_sigma = (1 - w) * log_sigmas[low_idx] + w * log_sigmas[high_idx]
+    return log_sigma.exp()
+
+
+def get_sigmas_sgm_uniform(n):
+    # ComfyUI comfy/samplers.py normal_scheduler(model_sampling, steps, sgm=True): scheduler "sgm_uniform".
+    start = comfy_timestep(schedule_sigmas[-1])
+    end = comfy_timestep(schedule_sigmas[0])
+    timesteps = torch.linspace(start, end, n + 1)[:-1]
+    sig = [float(comfy_sigma(ts)) for ts in timesteps]
+    sig += [0.0]
+    return torch.FloatTensor(sig)
 
 
 def ddim_timesteps(n):
@@ -227,9 +285,24 @@ RUNS = {
 }
 
 
+# Samplers on another schedule type (A1111's "Schedule type"; the fast draft modes' settings).
+SCHEDULE_RUNS = {
+    'Euler / SGM Uniform': ('Euler', 'SGM Uniform', sample_euler, get_sigmas_sgm_uniform, 4),
+    'Euler a / SGM Uniform': ('Euler a', 'SGM Uniform', sample_euler_ancestral, get_sigmas_sgm_uniform, 4),
+    'LCM / SGM Uniform': ('LCM', 'SGM Uniform', sample_lcm, get_sigmas_sgm_uniform, 6),
+    'DPM++ 2M / SGM Uniform': ('DPM++ 2M', 'SGM Uniform', sample_dpmpp_2m, get_sigmas_sgm_uniform, 8),
+    'Euler / Karras': ('Euler', 'Karras', sample_euler, KARRAS, 10),
+    'Euler a / Karras': ('Euler a', 'Karras', sample_euler_ancestral, KARRAS, 10),
+}
+SGM_STEPS = [1, 2, 4, 6, 8, 10, 25]
+
+
 def run(name):
     fn, make_sigmas = RUNS[name]
-    sigmas = make_sigmas(STEPS)
+    return run_on(fn, make_sigmas(STEPS))
+
+
+def run_on(fn, sigmas):
     # Each image has its own generator (seed + i): it draws the image's initial noise, then every
     # later noise slice for that image.
     gens = [torch.Generator('cpu').manual_seed(SEED + i) for i in range(BATCH)]
@@ -253,6 +326,15 @@ def run(name):
 def main():
     torch.set_num_threads(1)
     samplers = {name: run(name) for name in RUNS}
+    sgm = {}
+    for n in SGM_STEPS:
+        comfy, a1111 = get_sigmas_sgm_uniform(n), sgm_uniform_a1111(n)
+        # A1111's fractional sigma_to_t and ComfyUI's nearest timestep agree at the schedule's ends (999 and 0).
+        assert torch.equal(comfy, a1111), (n, comfy, a1111)
+        sgm[str(n)] = comfy.tolist()
+    schedule_runs = {}
+    for key, (sampler, schedule_type, fn, make_sigmas, steps) in SCHEDULE_RUNS.items():
+        schedule_runs[key] = {'sampler': sampler, 'schedule_type': schedule_type, 'steps': steps, **run_on(fn, make_sigmas(steps))}
     out = {
         'note': (
             f'Made by scripts/reference/samplers.py with PyTorch {torch.__version__} (CPU, float32): '
@@ -273,6 +355,16 @@ def main():
         'shape': [BATCH] + SHAPE[1:],
         'steps': STEPS,
         'samplers': samplers,
+        'schedule_types_note': (
+            "SGM Uniform: ComfyUI's sgm_uniform (comfy/samplers.py normal_scheduler(model_sampling, steps, sgm=True): "
+            'timesteps torch.linspace(timestep(sigma_max), timestep(sigma_min), steps + 1)[:-1], ModelSamplingDiscrete.sigma '
+            "of each, then 0), checked equal to A1111's sgm_uniform (modules/sd_schedulers.py, k-diffusion's fractional "
+            'sigma_to_t) for every step count listed. runs: a sampler on another schedule type (the fast draft modes: '
+            'Euler / SGM Uniform 4 steps as SDXL-Lightning, Euler a / SGM Uniform as Turbo, LCM / SGM Uniform 6 steps '
+            'as LCM-LoRA), same seeds, noise and toy denoiser as the samplers above.'
+        ),
+        'sgm_uniform_sigmas': sgm,
+        'schedule_runs': schedule_runs,
     }
     path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         os.path.dirname(__file__), '..', '..', 'src-main', 'core', 'diffusion', 'testdata', 'samplers-reference.json')

@@ -17,6 +17,7 @@ const OPTIONS = {
   steps: { type: 'string' },
   cfg: { type: 'string' },
   sampler: { type: 'string' },
+  schedule: { type: 'string' },
   width: { type: 'string' },
   height: { type: 'string' },
   ar: { type: 'string' },

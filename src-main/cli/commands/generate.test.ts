@@ -83,6 +83,26 @@ describe('onbrand generate', () => {
     expect(parseParameters(readPngText(fs.readFileSync(file)).parameters!).values['Denoising strength']).toBe('0.5');
   });
 
+  it('--schedule "SGM Uniform" walks other sigmas and records A1111\'s Schedule type in the PNG', async () => {
+    const run = async (dir: string, ...extra: string[]) => {
+      const result = await cli(args('--seed', '5', '--sampler', 'Euler', '--out', path.join(root, dir), '--json', ...extra));
+      expect(result.code, result.err).toBe(0);
+      const json = JSON.parse(result.out) as { scheduleType: string; files: { path: string }[] };
+      const png = fs.readFileSync(json.files[0]!.path);
+      return { json, values: parseParameters(readPngText(png).parameters!).values, pixels: await sharp(png).raw().toBuffer() };
+    };
+    const automatic = await run('schedule-automatic');
+    const sgm = await run('schedule-sgm', '--schedule', 'SGM Uniform');
+    const comfy = await run('schedule-comfy', '--schedule', 'sgm_uniform');
+    expect(automatic.json.scheduleType).toBe('Automatic');
+    expect(automatic.values['Schedule type']).toBeUndefined();
+    expect(sgm.json.scheduleType).toBe('SGM Uniform');
+    expect(sgm.values).toMatchObject({ Sampler: 'Euler', 'Schedule type': 'SGM Uniform', Steps: '3' });
+    // Other sigmas, another image; ComfyUI's name for it is the same schedule.
+    expect(sgm.pixels.equals(automatic.pixels)).toBe(false);
+    expect(comfy.pixels.equals(sgm.pixels)).toBe(true);
+  });
+
   it('names the bad argument (exit 2)', async () => {
     const out = ['--out', path.join(root, 'bad')];
     const cases: [string[], RegExp][] = [
@@ -93,6 +113,8 @@ describe('onbrand generate', () => {
       [args('--cfg', 'high', ...out), /--cfg must be a number/],
       [args('--seed', '99999999999', ...out), /--seed must be a whole number/],
       [args('--sampler', 'Heun++', ...out), /--sampler: .*Euler/],
+      [args('--schedule', 'trailing', ...out), /--schedule: Unknown schedule type "trailing": use one of Automatic, Karras, SGM Uniform/],
+      [args('--sampler', 'DDIM', '--schedule', 'Karras', ...out), /--schedule: DDIM walks its own timesteps/],
       [args('--provider', 'tpu', ...out), /--provider must be/],
       [['generate', '--model', model, '--prompt', 'x', '--width', '100', '--height', '64', ...out], /width must be a multiple of 8/],
       [['generate', '--model', model, '--prompt', 'x', '--width', '64', ...out], /--width and --height go together/],
@@ -142,6 +164,7 @@ describe('onbrand generate', () => {
       '--steps',
       '--cfg',
       '--sampler',
+      '--schedule',
       '--width',
       '--ar',
       '--batch',

@@ -8,6 +8,7 @@ import {
   GenerationError,
   MAX_PROMPT,
   parseSamplerName,
+  parseScheduleType,
   PROVIDERS,
   sizeForAspect,
   type GenerateSettings,
@@ -35,6 +36,7 @@ interface GenerateResult {
   provider: string;
   providerFallbacks: { provider: string; error: string }[];
   sampler: string;
+  scheduleType: string;
   steps: number;
   cfg: number;
   width: number;
@@ -76,6 +78,14 @@ async function generateImages(
   } catch (error) {
     throw new UsageError(`--sampler: ${(error as Error).message}`);
   }
+  let scheduleType;
+  try {
+    scheduleType = parseScheduleType(args.schedule ?? 'Automatic');
+  } catch (error) {
+    throw new UsageError(`--schedule: ${(error as Error).message}`);
+  }
+  if (sampler === 'DDIM' && scheduleType !== 'Automatic')
+    throw new UsageError(`--schedule: DDIM walks its own timesteps; use --schedule Automatic, or another sampler for ${scheduleType}`);
   if ((args.width === undefined) !== (args.height === undefined)) throw new UsageError('--width and --height go together (or use --ar)');
   if (args.width !== undefined && args.ar !== undefined) throw new UsageError('give either --width/--height or --ar, not both');
   if (args.strength !== undefined && args.init === undefined) throw new UsageError('--strength needs --init IMG');
@@ -118,6 +128,7 @@ async function generateImages(
       steps: integer('steps', args.steps, 25, 1, 150),
       cfg: decimal('cfg', args.cfg, 7, 0, 30),
       sampler,
+      scheduleType,
       width: size.width,
       height: size.height,
       batchSize: integer('batch', args.batch, 1, 1, 16),
@@ -145,6 +156,7 @@ async function generateImages(
       provider: model.provider,
       providerFallbacks: model.attempts,
       sampler,
+      scheduleType,
       steps: settings.steps,
       cfg: settings.cfg,
       width: settings.width,
@@ -178,6 +190,8 @@ Options:
   --steps N            sampling steps (default 25)
   --cfg X              classifier-free guidance scale (default 7)
   --sampler NAME       Euler, "Euler a", "DPM++ 2M", "DPM++ 2M Karras" (default), "DPM++ SDE Karras", DDIM, LCM
+  --schedule TYPE      the sigmas the sampler walks, as A1111's "Schedule type": Automatic (default, the sampler's own),
+                       Karras, or "SGM Uniform" (the spacing SDXL-Lightning, Hyper-SD, Turbo and LCM drafts need; not with DDIM)
   --width W --height H size in pixels, multiples of 8
   --ar W:H             aspect instead of a size: 9:16 (default), 4:5, 1:1, 16:9, or any ratio
   --batch N            images in one batch (default 1)

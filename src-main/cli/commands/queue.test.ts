@@ -33,6 +33,23 @@ describe('onbrand queue', () => {
     // A queue with nothing to run: `queue run` takes the queue, finds it empty and exits 0.
     for (const id of ['1', '2']) await onbrand('queue', 'cancel', id);
     expect(await onbrand('queue', 'run')).toEqual({ code: 0, out: '', err: '' });
+
+    // --schedule takes A1111's label or ComfyUI's name; the job keeps it.
+    const lightning = await onbrand(
+      '--json',
+      'queue',
+      'add',
+      'Drop',
+      '--prompt',
+      'p',
+      '--sampler',
+      'Euler',
+      '--schedule',
+      'sgm_uniform',
+      '--batches',
+      '1',
+    );
+    expect((JSON.parse(lightning.out) as Job[])[0]!.settings).toMatchObject({ sampler: 'Euler', scheduleType: 'SGM Uniform' });
   });
 
   it('usage errors name the argument (exit code 2)', async () => {
@@ -44,6 +61,10 @@ describe('onbrand queue', () => {
       [['queue', 'add', 'Drop', '--prompt', 'p', '--preset', 'Nope'], '--preset: no preset "Nope" (presets: Brand loop)'],
       [['queue', 'add', 'Drop', '--prompt', 'p', '--model', 'm', '--width', '512'], '--width and --height go together (or use --ar)'],
       [['queue', 'add', 'Drop', '--prompt', 'p', '--model', 'm', '--steps', 'many'], '--steps must be a number, not "many"'],
+      [
+        ['queue', 'add', 'Drop', '--prompt', 'p', '--model', 'm', '--schedule', 'trailing'],
+        '--schedule: Unknown schedule type "trailing": use one of Automatic, Karras, SGM Uniform',
+      ],
       [['queue', 'retry', 'one'], 'give one JOB id to retry'],
       [['queue', 'list', '--provider', 'tpu'], '--provider must be auto, cpu, cuda, dml or coreml, not "tpu"'],
     ];

@@ -1,7 +1,7 @@
 /** `onbrand queue add|list|cancel|retry|run`: the generation queue without the UI. */
 import path from 'node:path';
 import { BRAND_LOOP_PRESET, type AppEvent, type GenerationSettings, type Job } from '../../core/api/index.js';
-import { sizeForAspect } from '../../core/diffusion/index.js';
+import { parseScheduleType, sizeForAspect } from '../../core/diffusion/index.js';
 import { describeHolder } from '../../core/jobs/index.js';
 import { listModels } from '../../core/models/index.js';
 import type { Command, CommandContext } from '../context.js';
@@ -14,6 +14,14 @@ const number = (name: string, raw: string | undefined): number | undefined => {
   if (raw.trim() === '' || !Number.isFinite(value)) throw new UsageError(`--${name} must be a number, not "${raw}"`);
   return value;
 };
+
+function scheduleType(raw: string): NonNullable<GenerationSettings['scheduleType']> {
+  try {
+    return parseScheduleType(raw);
+  } catch (error) {
+    throw new UsageError(`--schedule: ${(error as Error).message}`);
+  }
+}
 
 async function add(ctx: CommandContext, args: string[]): Promise<number> {
   const { services, rpc } = ctx.services();
@@ -41,6 +49,7 @@ async function add(ctx: CommandContext, args: string[]): Promise<number> {
     ...preset.settings,
     model,
     ...(values.sampler ? { sampler: values.sampler as GenerationSettings['sampler'] } : {}),
+    ...(values.schedule !== undefined ? { scheduleType: scheduleType(values.schedule) } : {}),
     ...(values.steps !== undefined ? { steps: number('steps', values.steps)! } : {}),
     ...(values.cfg !== undefined ? { cfg: number('cfg', values.cfg)! } : {}),
     ...(size ?? {}),
@@ -155,7 +164,7 @@ export const queue: Command = {
 
 add     queues batches with the project's preset (default "Brand loop": DPM++ 2M Karras, 25 steps,
         CFG 7, batch 6, 9:16, negative "text, watermark, extra limbs, mushy face"); options override it:
-          --prompt TEXT  --negative TEXT  --model NAME  --preset NAME  --sampler NAME  --steps N
+          --prompt TEXT  --negative TEXT  --model NAME  --preset NAME  --sampler NAME  --schedule TYPE  --steps N
           --cfg X  --width W --height H | --ar W:H  --batch N  --batches N (default 3)  --seed N
 list    jobs in queue order with state, images done and any error
 cancel  a queued or running job (a running one keeps its finished images)

@@ -92,6 +92,7 @@ const FIELDS: Record<string, FieldText> = {
   'settings.loraWeight': { label: 'LoRA weight' },
   'settings.model': { label: 'Model', empty: 'Choose a model' },
   'settings.sampler': { label: 'Sampler' },
+  'settings.scheduleType': { label: 'Schedule type' },
   'settings.steps': { label: 'Steps' },
   'settings.width': { label: 'Width' },
   settings: { label: 'Settings' },

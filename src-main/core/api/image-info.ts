@@ -21,6 +21,8 @@ export interface ImageGeneration {
   negativePrompt: string;
   seed: number | null;
   sampler: string | null;
+  /** A1111's `Schedule type` when it is not the sampler's own (`SGM Uniform`); null for `Automatic` or none. */
+  scheduleType: string | null;
   steps: number | null;
   cfg: number | null;
   /** The size generated at, as the parameters say; null when they do not. */

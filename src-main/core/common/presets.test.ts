@@ -56,6 +56,11 @@ describe('FAST_MODES', () => {
     expect(fastModeOfName('Hyper-SDXL-8steps-lora')?.id).toBe('hyper');
     expect(fastModeOfName('sd_xl_turbo_1.0_fp16')?.id).toBe('turbo');
     expect(fastModeOfName('brand-style-v3')).toBeNull();
+    expect(fastModeOfName('HyperSD15_4step')?.id).toBe('hyper');
+    expect(fastModeOfName('juggernautXL_hyper')?.id).toBe('hyper');
+    // Photo-real models are not Hyper-SD.
+    for (const name of ['hyperrealism_v3', 'Hyper_Realistic_XL', 'HyperRealism', 'hyperdetailed'])
+      expect(fastModeOfName(name), name).toBeNull();
     expect(isDraftLora('lcm-lora-sdv1-5')).toBe(true);
     expect(isDraftLora('sdxl_lightning_8step_lora')).toBe(true);
     expect(isDraftLora('brand-style-v3')).toBe(false);

@@ -90,7 +90,8 @@ export const FAST_MODES: readonly FastMode[] = [
     cfg: 1,
     cfgRange: [1, 8],
     families: ['sd1', 'sdxl'],
-    pattern: /hyper/i,
+    // Hyper-SD's files, or "hyper" as a word ("…XL_Hyper"); never "hyperrealism" or "Hyper Realistic".
+    pattern: /hyper[-_ ]?sd|hyper(?![-_ ]?real)(?![a-z])/i,
   },
   {
     id: 'lcm',

@@ -615,6 +615,7 @@ export class DiffusionEngine {
           negativePrompt: settings.negativePrompt,
           steps: settings.steps,
           sampler: settings.sampler,
+          scheduleType: settings.scheduleType,
           cfg: settings.cfg,
           seed,
           width: settings.width,

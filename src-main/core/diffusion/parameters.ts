@@ -1,10 +1,13 @@
 /** Generation parameters in A1111's text format, so A1111, ComfyUI and exiftool read them back. */
+import { SAMPLER_NAMES, SCHEDULE_TYPES } from '../common/index.js';
 
 export interface GenerationParameters {
   prompt: string;
   negativePrompt: string;
   steps: number;
   sampler: string;
+  /** A1111's `Schedule type` (`SGM Uniform`, `Karras`); absent or `Automatic` writes none, as before schedule types. */
+  scheduleType?: string | undefined;
   cfg: number;
   seed: number;
   width: number;
@@ -20,9 +23,17 @@ export interface GenerationParameters {
 
 /** The `parameters` text: prompt, `Negative prompt: …`, then `Key: value` pairs on one line. */
 export function formatParameters(p: GenerationParameters): string {
+  const scheduled = p.scheduleType !== undefined && p.scheduleType !== 'Automatic';
+  // A1111 1.9 and later: the sampler's plain name, then its schedule ("DPM++ 2M, Schedule type: Karras").
+  const sampler: [string, string][] = scheduled
+    ? [
+        ['Sampler', p.sampler.replace(/ Karras$/, '')],
+        ['Schedule type', p.scheduleType!],
+      ]
+    : [['Sampler', p.sampler]];
   const pairs: [string, string | number][] = [
     ['Steps', p.steps],
-    ['Sampler', p.sampler],
+    ...sampler,
     ['CFG scale', p.cfg],
     ['Seed', p.seed],
     ['Size', `${p.width}x${p.height}`],
@@ -30,8 +41,10 @@ export function formatParameters(p: GenerationParameters): string {
     ['Model', p.modelName],
   ];
   if (p.denoisingStrength !== undefined) pairs.push(['Denoising strength', p.denoisingStrength]);
+  // A1111's order: RNG, then extra parameters such as Lora hashes, then Version.
+  pairs.push(['RNG', 'CPU']);
   if (p.loraHashes) pairs.push(['Lora hashes', p.loraHashes]);
-  pairs.push(['RNG', 'CPU'], ['Version', `onbrand ${p.version}`]);
+  pairs.push(['Version', `onbrand ${p.version}`]);
   return formatParameterText(p.prompt, p.negativePrompt, pairs);
 }
 
@@ -51,6 +64,25 @@ export function formatParameterText(
 /** A1111 quotes values that contain a comma, colon or quote. */
 function quote(value: string): string {
   return /[,:"\n]/.test(value) ? JSON.stringify(value) : value;
+}
+
+/**
+ * The sampler and schedule type of A1111 pairs. A1111 before 1.9 folds Karras into the sampler's
+ * name ("DPM++ 2M Karras"); 1.9 and later write the plain name and `Schedule type: Karras` (and
+ * `Schedule type: Automatic` for the sampler's own). A Karras schedule on a sampler we have a Karras
+ * variant of reads as that variant; `Automatic` or no schedule type gives null (the sampler's own);
+ * our schedule types come back spelled as ours, others as written.
+ */
+export function readSampler(values: Record<string, string>): { sampler: string | null; scheduleType: string | null } {
+  const sampler = values.Sampler?.trim() || null;
+  const written = values['Schedule type']?.trim() || null;
+  if (written === null) return { sampler, scheduleType: null };
+  const key = written.toLowerCase().replace(/[\s_-]/g, '');
+  const scheduleType = SCHEDULE_TYPES.find((t) => t.toLowerCase().replace(/\s/g, '') === key) ?? written;
+  if (scheduleType === 'Automatic') return { sampler, scheduleType: null };
+  const combined = `${sampler} ${scheduleType}`;
+  if (sampler !== null && (SAMPLER_NAMES as readonly string[]).includes(combined)) return { sampler: combined, scheduleType: null };
+  return { sampler, scheduleType };
 }
 
 /**

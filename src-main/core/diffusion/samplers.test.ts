@@ -1,17 +1,27 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { imageSeed, TorchGenerator } from './rng.js';
-import { parseSamplerName, sample, samplerSigmas, SAMPLERS, type SamplerContext, type SamplerName } from './samplers.js';
+import { SCHEDULE_TYPES, type ScheduleType } from '../common/index.js';
+import { parseSamplerName, parseScheduleType, sample, samplerSigmas, SAMPLERS, type SamplerContext, type SamplerName } from './samplers.js';
 import { DiscreteSchedule } from './schedule.js';
 
 // Numbers from PyTorch 1.13 running k-diffusion's samplers, transcribed in
 // scripts/reference/samplers.py, with the toy denoiser and noise below (see the file's note).
+interface RunReference {
+  sigmas: number[];
+  x_after_first_step: number[];
+  x_final: number[];
+}
 interface Reference {
   note: string;
   seed: number;
   shape: number[];
   steps: number;
-  samplers: Record<SamplerName, { sigmas: number[]; x_after_first_step: number[]; x_final: number[] }>;
+  samplers: Record<SamplerName, RunReference>;
+  /** ComfyUI's sgm_uniform (checked equal to A1111's "SGM Uniform") by step count. */
+  sgm_uniform_sigmas: Record<string, number[]>;
+  /** A sampler on another schedule type: 'Euler / SGM Uniform', … */
+  schedule_runs: Record<string, RunReference & { sampler: SamplerName; schedule_type: ScheduleType; steps: number }>;
 }
 const ref = JSON.parse(readFileSync(new URL('./testdata/samplers-reference.json', import.meta.url), 'utf8')) as Reference;
 
@@ -94,7 +104,60 @@ describe('samplers against k-diffusion (PyTorch reference, toy denoiser)', () =>
   }
 });
 
+describe('schedule types against A1111 and ComfyUI (PyTorch reference)', () => {
+  it("SGM Uniform is ComfyUI's sgm_uniform: timesteps 999 down in steps + 1 even parts, the last left out, then 0", () => {
+    for (const [steps, expected] of Object.entries(ref.sgm_uniform_sigmas)) {
+      const sigmas = samplerSigmas('Euler', schedule, Number(steps), 'SGM Uniform');
+      expect(maxDifference(sigmas, expected)).toBeLessThan(2e-6);
+    }
+    // 4 steps: t = 999, 749.25, 499.5, 249.75 (the "trailing" spacing SDXL-Lightning was distilled with).
+    const four = samplerSigmas('Euler', schedule, 4, 'SGM Uniform');
+    expect(four[0]).toBe(schedule.tToSigma(999));
+    expect(four[1]).toBe(schedule.tToSigma(749.25));
+    expect(four[3]).toBe(schedule.tToSigma(249.75));
+    expect(four[4]).toBe(0);
+  });
+
+  for (const [key, expected] of Object.entries(ref.schedule_runs)) {
+    it(`${key}, ${expected.steps} steps: sigmas, x after the first step and the final x match`, async () => {
+      const sigmas = samplerSigmas(expected.sampler, schedule, expected.steps, expected.schedule_type);
+      expect(maxDifference(sigmas, expected.sigmas)).toBeLessThan(2e-5);
+      const { final, steps } = await run(expected.sampler, sigmas);
+      expect(steps).toHaveLength(expected.steps);
+      expect(maxDifference(steps[0]!.x, expected.x_after_first_step)).toBeLessThan(1e-4);
+      expect(maxDifference(final, expected.x_final)).toBeLessThan(1e-4);
+    });
+  }
+});
+
 describe('samplerSigmas', () => {
+  it('Automatic is each sampler’s own schedule; Karras and SGM Uniform replace it for every sampler but DDIM', () => {
+    for (const name of SAMPLERS) {
+      expect(samplerSigmas(name, schedule, 12, 'Automatic')).toEqual(samplerSigmas(name, schedule, 12));
+      if (name === 'DDIM') continue;
+      expect(samplerSigmas(name, schedule, 12, 'Karras')).toEqual(schedule.karrasSigmas(12));
+      expect(samplerSigmas(name, schedule, 12, 'SGM Uniform')).toEqual(schedule.sgmUniformSigmas(12));
+    }
+    expect(samplerSigmas('Euler', schedule, 12, 'SGM Uniform')).not.toEqual(samplerSigmas('Euler', schedule, 12));
+  });
+
+  it('DDIM refuses another schedule type, saying what to do', () => {
+    for (const type of ['Karras', 'SGM Uniform'] as const)
+      expect(() => samplerSigmas('DDIM', schedule, 20, type)).toThrow('DDIM walks its own timesteps: set the schedule type to Automatic');
+  });
+
+  it('every schedule type gives steps + 1 decreasing sigmas ending with 0', () => {
+    for (const type of SCHEDULE_TYPES) {
+      for (const steps of [1, 2, 4, 8, 30]) {
+        const sigmas = samplerSigmas('Euler a', schedule, steps, type);
+        expect(sigmas).toHaveLength(steps + 1);
+        expect(sigmas[0]).toBeCloseTo(schedule.sigmaMax, 4);
+        expect(sigmas[steps]).toBe(0);
+        for (let i = 1; i <= steps; i++) expect(sigmas[i]!).toBeLessThan(sigmas[i - 1]!);
+      }
+    }
+  });
+
   it('gives steps + 1 sigmas ending with 0, decreasing, for every sampler', () => {
     for (const name of SAMPLERS) {
       for (const steps of [1, 4, 20, 50]) {
@@ -206,6 +269,22 @@ describe('sample', () => {
       sample('Euler a', x, sigmas, { denoise: (l) => Promise.resolve(l.slice()), noise: () => new Float32Array(3) }),
     ).rejects.toThrow(/3 values/);
     await expect(sample('Euler', x, new Float32Array([1]), { denoise: (l) => Promise.resolve(l), noise })).rejects.toThrow(RangeError);
+  });
+});
+
+describe('parseScheduleType', () => {
+  it("accepts A1111's labels and ComfyUI's names in any case and spacing", () => {
+    for (const type of SCHEDULE_TYPES) expect(parseScheduleType(type.toLowerCase())).toBe(type);
+    expect(parseScheduleType('sgm_uniform')).toBe('SGM Uniform');
+    expect(parseScheduleType('SGMUniform')).toBe('SGM Uniform');
+    expect(parseScheduleType(' KARRAS ')).toBe('Karras');
+    expect(parseScheduleType('auto')).toBe('Automatic');
+  });
+
+  it('rejects unknown names, listing the valid ones', () => {
+    expect(() => parseScheduleType('exponential')).toThrow(
+      'Unknown schedule type "exponential": use one of Automatic, Karras, SGM Uniform',
+    );
   });
 });
 

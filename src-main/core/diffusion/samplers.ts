@@ -4,7 +4,7 @@
  * Element-wise math is done in doubles and stored in Float32Array, as PyTorch keeps float32 tensors.
  * Pure TypeScript, no onnxruntime: the model comes in through `SamplerContext.denoise`.
  */
-import { SAMPLER_NAMES, type SamplerLabel, type ScheduleType } from '../common/index.js';
+import { SAMPLER_NAMES, SCHEDULE_TYPES, type SamplerLabel, type ScheduleType } from '../common/index.js';
 import { type DiscreteSchedule } from './schedule.js';
 
 /** The names live in `core/common` (the contract and the Generate form offer the same list). */
@@ -282,5 +282,20 @@ function aliasKey(text: string): string {
 export function parseSamplerName(text: string): SamplerName {
   const found = ALIASES.get(aliasKey(text));
   if (found === undefined) throw new Error(`Unknown sampler ${JSON.stringify(text)}: use one of ${SAMPLERS.join(', ')}`);
+  return found;
+}
+
+const SCHEDULE_ALIASES = new Map<string, ScheduleType>([
+  ...SCHEDULE_TYPES.map((type): [string, ScheduleType] => [aliasKey(type), type]),
+  ['auto', 'Automatic'],
+]);
+
+/**
+ * A schedule type from user or API text: A1111's labels ('SGM Uniform') and ComfyUI's scheduler
+ * names ('sgm_uniform', 'karras'), case- and space-insensitive. Unknown names throw, listing the valid ones.
+ */
+export function parseScheduleType(text: string): ScheduleType {
+  const found = SCHEDULE_ALIASES.get(aliasKey(text));
+  if (found === undefined) throw new Error(`Unknown schedule type ${JSON.stringify(text)}: use one of ${SCHEDULE_TYPES.join(', ')}`);
   return found;
 }

@@ -173,6 +173,21 @@ describe('A1111 parameters', () => {
     expect(g.parameters).not.toContain('\r');
   });
 
+  it("reads A1111 1.10's `Schedule type`: a Karras schedule folds into our sampler name, SGM Uniform is kept", async () => {
+    // A1111 1.10 infotext (modules/processing.py create_infotext) for an SDXL job and an SDXL-Lightning one.
+    const karras =
+      'a poster\nNegative prompt: text\nSteps: 25, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7, Seed: 2417592015, Size: 832x1216, Model hash: 31e35c80fc, Model: sd_xl_base_1.0, Version: v1.10.1';
+    expect(await read(await pngWith({ parameters: karras }))).toMatchObject({ sampler: 'DPM++ 2M Karras', scheduleType: null, steps: 25 });
+    const lightning =
+      'a poster <lora:sdxl_lightning_4step_lora:1>\nSteps: 4, Sampler: Euler, Schedule type: SGM Uniform, CFG scale: 1, Seed: 77, Size: 1024x1024, Model hash: 31e35c80fc, Model: sd_xl_base_1.0, Version: v1.10.1';
+    expect(await read(await pngWith({ parameters: lightning }))).toMatchObject({
+      sampler: 'Euler',
+      scheduleType: 'SGM Uniform',
+      cfg: 1,
+      loras: [{ name: 'sdxl_lightning_4step_lora', weight: 1 }],
+    });
+  });
+
   it('a seed beyond 2^53 is not stored as a number (it would be rounded), the text keeps it exactly', async () => {
     const text = 'x\nSteps: 20, Seed: 18446744073709551615, Size: 16x24';
     const g = (await read(await pngWith({ parameters: text })))!;
@@ -253,7 +268,9 @@ describe('ComfyUI', () => {
       model: 'juggernaut',
       loras: [],
     });
-    expect(parseParameters(g.parameters).values['Schedule type']).toBe('sgm_uniform');
+    // ComfyUI's scheduler name as A1111 labels it (modules/sd_schedulers.py).
+    expect(g.scheduleType).toBe('SGM Uniform');
+    expect(parseParameters(g.parameters).values['Schedule type']).toBe('SGM Uniform');
   });
 });
 

@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import { loraTags } from '../common/index.js';
-import { formatParameterText, parseParameters, readPngText } from '../diffusion/index.js';
+import { formatParameterText, parseParameters, readPngText, readSampler } from '../diffusion/index.js';
 import { readExifText } from './exif-text.js';
 
 export type Generator = 'a1111' | 'comfyui' | 'invokeai';
@@ -28,7 +28,10 @@ export interface ImportedGeneration {
   prompt: string;
   negativePrompt: string;
   steps: number | null;
+  /** The sampler as A1111 names it, Karras folded in where we have that variant ("DPM++ 2M Karras"). */
   sampler: string | null;
+  /** A1111's `Schedule type` when it is not the sampler's own (`SGM Uniform`); null for `Automatic` or none. */
+  scheduleType: string | null;
   cfg: number | null;
   model: string | null;
   loras: GenerationLora[];
@@ -107,7 +110,7 @@ function fromA1111(raw: string): ImportedGeneration | null {
     prompt,
     negativePrompt,
     steps: numberOf(values.Steps),
-    sampler: values.Sampler ?? null,
+    ...readSampler(values),
     cfg: numberOf(values['CFG scale']),
     model: values.Model ?? null,
     loras,
@@ -172,6 +175,7 @@ function fromComfyUi(raw: string, image: ImageFacts): ImportedGeneration | null 
     negativePrompt,
     steps,
     sampler: named?.sampler ?? null,
+    scheduleType: named?.scheduleType ?? null,
     cfg,
     model,
     loras,
@@ -337,6 +341,7 @@ function invokeAi(p: InvokeAiParts, size: string, version: string): ImportedGene
     negativePrompt: p.negativePrompt,
     steps: p.steps,
     sampler: named?.sampler ?? null,
+    scheduleType: null,
     cfg: p.cfg,
     model: p.model,
     loras: p.loras,
@@ -383,7 +388,16 @@ const A1111_SAMPLERS: Record<string, string> = {
   restart: 'Restart',
 };
 
-/** A1111 folds the Karras and exponential schedules into the sampler's name; others go in `Schedule type`. */
+/** ComfyUI scheduler names → A1111's `Schedule type` labels (modules/sd_schedulers.py). Unknown names are kept as written. */
+const A1111_SCHEDULES: Record<string, string> = {
+  sgm_uniform: 'SGM Uniform',
+  ddim_uniform: 'DDIM',
+  beta: 'Beta',
+  kl_optimal: 'KL Optimal',
+  align_your_steps: 'Align Your Steps',
+};
+
+/** A1111 folds the Karras and exponential schedules into the sampler's name; others go in `Schedule type`, as A1111 labels them. */
 function a1111Sampler(name: string, scheduler: string | null): { sampler: string; scheduleType: string | null } {
   const key = name.toLowerCase().replace(/^k_/, '');
   const sampler = A1111_SAMPLERS[key] ?? name;
@@ -391,7 +405,7 @@ function a1111Sampler(name: string, scheduler: string | null): { sampler: string
   if (schedule === 'karras') return { sampler: `${sampler} Karras`, scheduleType: null };
   if (schedule === 'exponential') return { sampler: `${sampler} Exponential`, scheduleType: null };
   if (schedule === 'normal' || schedule === 'simple' || schedule === '') return { sampler, scheduleType: null };
-  return { sampler, scheduleType: scheduler };
+  return { sampler, scheduleType: A1111_SCHEDULES[schedule] ?? scheduler };
 }
 
 /** A1111's convention for LoRAs from elsewhere: a `<lora:name:weight>` tag in the prompt for each not already there. */

@@ -242,7 +242,15 @@ function storedParameters(g: ImportedGeneration): {
 } {
   return {
     parameters: g.parameters,
-    imported: { generator: g.generator, steps: g.steps, sampler: g.sampler, cfg: g.cfg, model: g.model, loras: g.loras },
+    imported: {
+      generator: g.generator,
+      steps: g.steps,
+      sampler: g.sampler,
+      scheduleType: g.scheduleType,
+      cfg: g.cfg,
+      model: g.model,
+      loras: g.loras,
+    },
   };
 }
 

@@ -78,6 +78,7 @@ describe('images.info', () => {
       negativePrompt: 'text, watermark, extra limbs',
       seed: 1234,
       sampler: 'DPM++ 2M Karras',
+      scheduleType: null,
       steps: 25,
       cfg: 7,
       width: 576,
@@ -123,7 +124,19 @@ describe('generationFromText', () => {
     ]);
     expect(g?.denoisingStrength).toBe(0.55);
     expect(g?.sampler).toBeNull();
+    expect(g?.scheduleType).toBeNull();
     expect(g?.width).toBeNull();
+  });
+
+  it("reads A1111 1.10's schedule type: Karras into the sampler's name where we have that variant, SGM Uniform as is", () => {
+    const karras = generationFromText(
+      'a poster\nSteps: 25, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7, Seed: 1, Size: 832x1216',
+    );
+    expect(karras).toMatchObject({ sampler: 'DPM++ 2M Karras', scheduleType: null, width: 832, height: 1216 });
+    const lightning = generationFromText(
+      'a poster\nSteps: 4, Sampler: Euler, Schedule type: SGM Uniform, CFG scale: 1, Seed: 1, Size: 1024x1024',
+    );
+    expect(lightning).toMatchObject({ sampler: 'Euler', scheduleType: 'SGM Uniform', steps: 4, cfg: 1 });
   });
 
   it('is null for text that is not A1111 parameters', () => {

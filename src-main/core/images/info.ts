@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import type { Histogram, ImageGeneration } from '../api/index.js';
 import { HISTOGRAM_BINS } from '../api/index.js';
 import { loraTags } from '../common/index.js';
-import { parseParameters } from '../diffusion/index.js';
+import { parseParameters, readSampler } from '../diffusion/index.js';
 
 /** Long side of the copy the histogram counts: the shape of a histogram does not change with size; the time does. */
 const HISTOGRAM_SIZE = 512;
@@ -57,7 +57,7 @@ export function generationFromText(text: string): ImageGeneration | null {
     prompt,
     negativePrompt,
     seed: seedOf(values.Seed),
-    sampler: values.Sampler ?? null,
+    ...readSampler(values),
     steps: numberOf(values.Steps),
     cfg: numberOf(values['CFG scale']),
     width: size ? Number(size[1]) : null,

@@ -133,3 +133,23 @@ describe('JobRepository draft and refine', () => {
     expect(jobs.list(projectId).jobs.map((j) => j.draft)).toEqual([false, true, false]);
   });
 });
+
+describe('JobRepository settings', () => {
+  it('reads a job queued before schedule types (no scheduleType) as it was, and keeps one queued with SGM Uniform', () => {
+    const old = add(2);
+    // The settings JSON exactly as an older version stored it.
+    const { scheduleType: _none, ...before } = old.settings;
+    db.prepare('UPDATE jobs SET settings = ? WHERE id = ?').run(JSON.stringify(before), old.id);
+    expect(jobs.get(old.id)).toMatchObject({ state: 'queued', error: null, settings: before });
+    expect(jobs.get(old.id)!.settings.scheduleType).toBeUndefined();
+
+    const lightning = jobs.insert({
+      projectId,
+      prompt: 'poster <lora:sdxl_lightning_4step_lora:1>',
+      negativePrompt: '',
+      settings: { ...BRAND_LOOP_PRESET.settings, model: 'sdxl', sampler: 'Euler', scheduleType: 'SGM Uniform', steps: 4, cfg: 1 },
+      seed: 7,
+    });
+    expect(jobs.get(lightning.id)!.settings).toMatchObject({ sampler: 'Euler', scheduleType: 'SGM Uniform', steps: 4, cfg: 1 });
+  });
+});

@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BRAND_LOOP_PRESET, type GenerationSettings } from '../api/index.js';
 import { resolveConfig } from '../config.js';
+import { readPngText } from '../diffusion/index.js';
 import { writeTinySd } from '../diffusion/testing/tiny-sd.js';
 import { createServices, type Services } from '../services.js';
 import { appPackage } from '../util/index.js';
@@ -70,6 +71,18 @@ describe('GenerationQueue', () => {
     expect(services.timelog.snapshot(project.id).phases.find((p) => p.phase === 'generate')!.gpuSeconds).toBeGreaterThan(0);
   });
 
+  it("passes the schedule type through the worker to the engine: the image's parameters record it", async () => {
+    const { services } = workspace();
+    const project = services.projects.create({ name: 'Lightning' });
+    services.queue.start();
+    services.queue.add(project.id, 'poster', '', settings({ sampler: 'Euler', scheduleType: 'SGM Uniform', steps: 3, batchSize: 1 }), 1, 9);
+    await services.queue.whenIdle();
+    expect(services.queue.list(project.id).map((j) => j.state)).toEqual(['done']);
+    const [image] = services.images.list(project.id);
+    const parameters = readPngText(fs.readFileSync(image!.path)).parameters!;
+    expect(parameters).toContain('Steps: 3, Sampler: Euler, Schedule type: SGM Uniform, CFG scale: 7, Seed: 9,');
+  });
+
   it('cancel keeps the finished images; retry makes only the missing ones', async () => {
     const { services } = workspace();
     const project = services.projects.create({ name: 'Cancel' });
@@ -127,6 +140,15 @@ describe('GenerationQueue', () => {
     const { services } = workspace();
     const project = services.projects.create({ name: 'NoModel' });
     expect(() => services.queue.add(project.id, 'x', '', settings({ model: 'sd-nope' }), 1)).toThrow(/No model "sd-nope"/);
+  });
+
+  it('refuses DDIM with a schedule type other than its own, naming the field', () => {
+    const { services } = workspace();
+    const project = services.projects.create({ name: 'Ddim' });
+    expect(() => services.queue.add(project.id, 'x', '', settings({ sampler: 'DDIM', scheduleType: 'SGM Uniform' }), 1)).toThrow(
+      expect.objectContaining({ field: 'settings.scheduleType', message: expect.stringMatching(/^DDIM walks its own timesteps/) }),
+    );
+    expect(services.queue.list(project.id)).toEqual([]);
   });
 
   it('moves queued jobs and pauses/resumes the queue', async () => {

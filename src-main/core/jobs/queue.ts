@@ -316,6 +316,13 @@ export class GenerationQueue {
         'settings.model',
       );
     }
+    if (settings.sampler === 'DDIM' && settings.scheduleType !== undefined && settings.scheduleType !== 'Automatic') {
+      throw new ApiError(
+        'invalid_input',
+        `DDIM walks its own timesteps: set the schedule type to Automatic, or pick another sampler for ${settings.scheduleType}.`,
+        'settings.scheduleType',
+      );
+    }
     this.checkPrompt(prompt);
     const first = seed ?? crypto.randomBytes(4).readUInt32BE();
     const created: Job[] = [];

@@ -24,6 +24,14 @@ describe('settings linter (field notes)', () => {
     expect(lintSettings('abstract shape', { aspect: '1:1', width: 512, height: 512 })).toEqual([]);
   });
 
+  it('says when a fast-draft LoRA runs at a CFG it was not made for', () => {
+    expect(lintSettings('poster <lora:sdxl_lightning_4step_lora:1>', { cfg: 7, steps: 25 })).toEqual([
+      'sdxl_lightning_4step_lora is made for SDXL-Lightning: it wants CFG 1 and 4 steps (Euler, SGM Uniform); at CFG 7 images burn.',
+    ]);
+    expect(lintSettings('poster <lora:lcm-lora-sdxl:1>', { cfg: 1.5, steps: 6 })).toEqual([]);
+    expect(lintSettings('poster <lora:lcm-lora-sdxl:1>', { cfg: 4 })).toHaveLength(1);
+  });
+
   it('stays quiet about a malformed LoRA tag (reported when queued)', () => {
     expect(lintSettings('x <lora:a:9>', { cfg: 7 })).toEqual([]);
   });

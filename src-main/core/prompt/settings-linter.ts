@@ -3,6 +3,7 @@
  * each hint says what to try instead.
  */
 import type { GenerationSettings } from '../api/index.js';
+import { fastModeOfName, isDraftLora } from '../common/index.js';
 import { extractLoraTags, loraHints } from '../diffusion/index.js';
 
 export function lintSettings(prompt: string, settings: { [K in keyof GenerationSettings]?: GenerationSettings[K] | undefined }): string[] {
@@ -17,7 +18,16 @@ export function lintSettings(prompt: string, settings: { [K in keyof GenerationS
   } catch {
     // A malformed tag is reported when the job is queued; hints stay quiet about it.
   }
-  hints.push(...loraHints(loras));
+  // A fast-draft LoRA runs at weight 1 by design: the style LoRAs' weight notes are not for it.
+  hints.push(...loraHints(loras.filter((l) => !isDraftLora(l.name))));
+  // A fast-draft LoRA (LCM, Lightning, Hyper-SD) at full settings burns: it was distilled for few steps and low CFG.
+  for (const lora of loras.filter((l) => isDraftLora(l.name))) {
+    const mode = fastModeOfName(lora.name)!;
+    if (settings.cfg !== undefined && settings.cfg > mode.cfgRange[1])
+      hints.push(
+        `${lora.name} is made for ${mode.label}: it wants CFG ${mode.cfg} and ${mode.steps} steps (${mode.sampler}, ${mode.scheduleType}); at CFG ${settings.cfg} images burn.`,
+      );
+  }
   const aspect = settings.aspect ?? (settings.width && settings.height ? `${settings.width}:${settings.height}` : undefined);
   if (/\babstract\b/i.test(prompt) && aspect !== undefined && aspect !== '1:1' && settings.width !== settings.height) {
     hints.push('Abstract backgrounds: try 1:1; Sora squashes less on scroll.');
