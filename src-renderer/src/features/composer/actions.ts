@@ -112,7 +112,7 @@ export async function queuePrompts(prompts: readonly string[]): Promise<{ ok: bo
     const cut = prompts.length > list.length ? ` (the first ${list.length} of ${prompts.length})` : '';
     return {
       ok: true,
-      message: `Queued ${jobs.length} job${jobs.length === 1 ? '' : 's'} (${images} image${images === 1 ? '' : 's'}) for ${list.length} prompt${list.length === 1 ? '' : 's'}${cut}.`,
+      message: `Queued ${jobs.length} ${choice ? 'draft ' : ''}job${jobs.length === 1 ? '' : 's'} (${images} image${images === 1 ? '' : 's'}) for ${list.length} prompt${list.length === 1 ? '' : 's'}${cut}.`,
     };
   } catch (error) {
     return { ok: false, message: errorText(error) };
