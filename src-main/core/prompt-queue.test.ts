@@ -75,6 +75,26 @@ describe('prompt.queue', () => {
     ]);
   });
 
+  it("gives --ar the selected model's family size (SDXL's buckets) and marks drafts (issue 19)", async () => {
+    const xl = path.join(services.config.modelsDir, 'tiny-xl');
+    fs.mkdirSync(path.join(xl, 'unet'), { recursive: true });
+    fs.writeFileSync(path.join(xl, 'model_index.json'), '{}');
+    fs.writeFileSync(path.join(xl, 'unet', 'config.json'), JSON.stringify({ cross_attention_dim: 2048 }));
+    fs.writeFileSync(path.join(xl, 'onbrand-model.json'), JSON.stringify({ format: 'onbrand-model', family: 'sdxl', files: {} }));
+    const jobs = (await rpc.invoke('prompt.queue', {
+      projectId,
+      prompts: ['teal shapes --ar 9:16', 'amber rim light --ar 4:5'],
+      negativePrompt: '',
+      settings: { ...settings, model: 'tiny-xl' },
+      batches: 1,
+      draft: true,
+    })) as Job[];
+    expect(jobs.map((j) => [j.settings.width, j.settings.height, j.draft])).toEqual([
+      [768, 1344, true],
+      [896, 1152, true],
+    ]);
+  });
+
   it.each([
     ['--ar 0:0', '"0:0"'],
     ['--ar 9:0', '"9:0"'],

@@ -102,8 +102,12 @@ export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
       return { hasToken: Boolean(token) };
     },
     'engine.status': () => services.queue.engineStatus(),
-    'queue.add': ({ projectId, prompt, negativePrompt, settings, batches, seed }) =>
-      services.queue.add(projectId, prompt, negativePrompt, settings, batches, seed),
+    'queue.add': ({ projectId, prompt, negativePrompt, settings, batches, seed, draft, refines, init }) =>
+      services.queue.add(projectId, prompt, negativePrompt, settings, batches, seed, {
+        ...(draft !== undefined ? { draft } : {}),
+        ...(refines !== undefined ? { refines } : {}),
+        ...(init !== undefined ? { init } : {}),
+      }),
     'queue.list': ({ projectId }) => services.queue.list(projectId),
     'queue.cancel': ({ jobId }) => services.queue.cancel(jobId),
     'queue.retry': ({ jobId }) => services.queue.retry(jobId),
@@ -266,10 +270,14 @@ export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
     'prompt.llm': () => services.composer.llm(),
     'prompt.setLlm': ({ baseUrl, model, apiKey }) => services.composer.setLlm(baseUrl, model, apiKey),
     'prompt.testLlm': (given) => services.composer.testLlm(given),
-    'prompt.queue': ({ projectId, prompts, negativePrompt, settings, batches, seed }) => {
+    'prompt.queue': ({ projectId, prompts, negativePrompt, settings, batches, seed, draft }) => {
       services.projects.get(projectId);
       // The contract read every prompt's `--ar`; the composer checks each prompt's LoRAs before it queues any.
-      return services.composer.queuePrompts(projectId, prompts, negativePrompt, settings, batches, seed);
+      const family = services.models.list().models.find((m) => m.name === settings.model)?.family ?? null;
+      return services.composer.queuePrompts(projectId, prompts, negativePrompt, settings, batches, seed, {
+        family,
+        ...(draft !== undefined ? { draft } : {}),
+      });
     },
     'settings.setCost': ({ gpuCostPerHour }) => {
       services.timelog.setGpuCostPerHour(gpuCostPerHour);

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import {
   BRAND_LOOP_PRESET as BRAND_LOOP,
+  REFINE_STRENGTH,
   SAMPLER_NAMES,
   SCHEDULE_TYPES,
   SETTING_LIMITS as L,
@@ -77,7 +78,35 @@ export interface Job {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** Queued with the Generate panel's Draft toggle (the fast settings of the model's family). */
+  draft: boolean;
+  /** Made by Refine: the draft image it refines (null otherwise, or once that image is gone). */
+  refines: number | null;
+  /** img2img: the image it starts from and the denoising strength (null for txt2img). */
+  init: { imageId: number; strength: number } | null;
 }
+
+/**
+ * What a job is besides its prompt and settings (issue 19): a draft, the refine of a draft image,
+ * img2img from an image of the same project (by id: the core finds its file in the project folder).
+ */
+export const jobOriginSchema = {
+  /** Queued with the Draft toggle on. */
+  draft: z.boolean({ error: 'must be true or false' }).optional(),
+  /** The draft image this job refines. */
+  refines: id.optional(),
+  init: z
+    .object({
+      imageId: id,
+      strength: z
+        .number({ error: 'must be a number' })
+        .min(REFINE_STRENGTH.min, `must be from ${REFINE_STRENGTH.min} to ${REFINE_STRENGTH.max}`)
+        .max(REFINE_STRENGTH.max, `must be from ${REFINE_STRENGTH.min} to ${REFINE_STRENGTH.max}`),
+    })
+    .strict()
+    .optional(),
+};
+export type JobOrigin = { draft?: boolean; refines?: number; init?: { imageId: number; strength: number } };
 
 export interface EngineStatus {
   state: 'idle' | 'loading' | 'running' | 'paused';
@@ -166,6 +195,7 @@ export const generationRequests = {
         batches,
         /** The first image's seed; absent picks a random one (recorded). */
         seed: seed.optional(),
+        ...jobOriginSchema,
       })
       .strict(),
     output: null as unknown as Job[],

@@ -145,6 +145,8 @@ export const promptRequests = {
         settings: generationSettingsSchema,
         batches,
         seed: seed.optional(),
+        /** Queued with the Draft toggle on (the settings are already the fast ones). */
+        draft: z.boolean({ error: 'must be true or false' }).optional(),
       })
       .strict(),
     output: null as unknown as Job[],

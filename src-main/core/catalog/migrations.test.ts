@@ -329,6 +329,43 @@ describe('migration 0008 job-interruptions', () => {
   });
 });
 
+describe('migration 0011 draft-refine', () => {
+  it('adds jobs.draft (0 for existing jobs), the image a job refines and its img2img start; a removed image leaves NULL', () => {
+    const v10 = openAt(10);
+    const projectId = insertProject(v10);
+    const imageId = insertImage(v10, projectId);
+    v10
+      .prepare(
+        "INSERT INTO jobs (id, project_id, state, prompt, settings, batch_size, seed, created_at) VALUES (1, ?, 'done', 'a', '{}', 6, 9, ?)",
+      )
+      .run(projectId, NOW);
+    v10.close();
+    const v11 = openAt(11);
+    expect(schemaVersion(v11)).toBe(11);
+    expect(columns(v11, 'jobs')).toEqual(expect.arrayContaining(['draft', 'refines_image_id', 'init_image_id', 'init_strength']));
+    expect(v11.prepare('SELECT draft, refines_image_id, init_image_id, init_strength FROM jobs').get()).toEqual({
+      draft: 0,
+      refines_image_id: null,
+      init_image_id: null,
+      init_strength: null,
+    });
+    const insert = v11.prepare(
+      `INSERT INTO jobs (project_id, prompt, settings, batch_size, seed, created_at, draft, refines_image_id, init_image_id, init_strength)
+       VALUES (?, 'b', '{}', 1, 9, ?, 0, ?, ?, ?)`,
+    );
+    const refine = Number(insert.run(projectId, NOW, imageId, imageId, 0.5).lastInsertRowid);
+    expect(() => insert.run(projectId, NOW, imageId, imageId, 0)).toThrow(/CHECK/);
+    expect(() => insert.run(projectId, NOW, imageId, imageId, 1.5)).toThrow(/CHECK/);
+    v11.prepare('UPDATE images SET job_id = NULL').run();
+    v11.prepare('DELETE FROM images WHERE id = ?').run(imageId);
+    expect(v11.prepare('SELECT refines_image_id, init_image_id, init_strength FROM jobs WHERE id = ?').get(refine)).toEqual({
+      refines_image_id: null,
+      init_image_id: null,
+      init_strength: 0.5,
+    });
+  });
+});
+
 describe('upgrading across every step', () => {
   it('a catalogue made by the first migration opens at the latest version with its data intact', () => {
     const v1 = openAt(1);

@@ -45,6 +45,7 @@ export {
   type FastModeId,
   type NameToken,
 } from './presets.js';
+export { REFINE_MODES, REFINE_STRENGTH, strengthProblem, type RefineMode } from './refine.js';
 export { SAMPLER_NAMES, SCHEDULE_TYPES, type SamplerLabel, type ScheduleType } from './samplers.js';
 export {
   CRISP_FROM,

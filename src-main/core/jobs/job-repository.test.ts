@@ -106,6 +106,34 @@ describe('JobRepository crash-loop guard', () => {
   });
 });
 
+describe('JobRepository draft and refine', () => {
+  it('records a draft, the image a job refines and its img2img start, and reads them back', () => {
+    const now = new Date().toISOString();
+    const imageId = Number(
+      db
+        .prepare(
+          "INSERT INTO images (project_id, path, content_hash, width, height, format, byte_size, created_at) VALUES (?, 'generations/a.png', 'h', 64, 64, 'png', 1, ?)",
+        )
+        .run(projectId, now).lastInsertRowid,
+    );
+    const plain = add();
+    expect(plain).toMatchObject({ draft: false, refines: null, init: null });
+    const settings = { ...BRAND_LOOP_PRESET.settings, model: 'm' };
+    const draft = jobs.insert({ projectId, prompt: 'p', negativePrompt: '', settings, seed: 1, origin: { draft: true } });
+    expect(draft).toMatchObject({ draft: true, refines: null, init: null });
+    const refine = jobs.insert({
+      projectId,
+      prompt: 'p',
+      negativePrompt: '',
+      settings: { ...settings, batchSize: 1 },
+      seed: 1,
+      origin: { refines: imageId, init: { imageId, strength: 0.35 } },
+    });
+    expect(jobs.get(refine.id)).toMatchObject({ draft: false, refines: imageId, init: { imageId, strength: 0.35 } });
+    expect(jobs.list(projectId).jobs.map((j) => j.draft)).toEqual([false, true, false]);
+  });
+});
+
 describe('JobRepository settings', () => {
   it('reads a job queued before schedule types (no scheduleType) as it was, and keeps one queued with SGM Uniform', () => {
     const old = add(2);

@@ -1,4 +1,11 @@
-import { BRAND_LOOP_PRESET, generationSettingsSchema, type GenerationSettings, type Job, type JobState } from '../api/index.js';
+import {
+  BRAND_LOOP_PRESET,
+  generationSettingsSchema,
+  type GenerationSettings,
+  type Job,
+  type JobOrigin,
+  type JobState,
+} from '../api/index.js';
 import type { CatalogDb } from '../catalog/index.js';
 
 interface JobRow {
@@ -17,6 +24,10 @@ interface JobRow {
   started_at: string | null;
   finished_at: string | null;
   images_done: number;
+  draft: number;
+  refines_image_id: number | null;
+  init_image_id: number | null;
+  init_strength: number | null;
 }
 
 export interface NewJob {
@@ -25,6 +36,8 @@ export interface NewJob {
   negativePrompt: string;
   settings: GenerationSettings;
   seed: number;
+  /** Draft and Refine (issue 19): what the job is besides its settings. */
+  origin?: JobOrigin;
 }
 
 const SELECT = `SELECT j.*, (SELECT COUNT(*) FROM images i WHERE i.job_id = j.id) AS images_done FROM jobs j`;
@@ -43,8 +56,9 @@ export class JobRepository {
     const position = (this.db.prepare('SELECT COALESCE(MAX(position), 0) + 1 AS p FROM jobs').get() as { p: number }).p;
     const info = this.db
       .prepare(
-        `INSERT INTO jobs (project_id, state, prompt, negative_prompt, settings, batch_size, seed, position, created_at)
-         VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO jobs (project_id, state, prompt, negative_prompt, settings, batch_size, seed, position, created_at,
+                           draft, refines_image_id, init_image_id, init_strength)
+         VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         job.projectId,
@@ -55,6 +69,10 @@ export class JobRepository {
         job.seed,
         position,
         new Date().toISOString(),
+        job.origin?.draft ? 1 : 0,
+        job.origin?.refines ?? null,
+        job.origin?.init?.imageId ?? null,
+        job.origin?.init?.strength ?? null,
       );
     return this.get(Number(info.lastInsertRowid))!;
   }
@@ -253,6 +271,16 @@ function shownUnreadable(row: JobRow, reason: string): Job {
     createdAt: row.created_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
+    ...originOf(row),
+  };
+}
+
+/** A job's draft mark, the draft it refines and its img2img start, from its row. */
+function originOf(row: JobRow): Pick<Job, 'draft' | 'refines' | 'init'> {
+  return {
+    draft: row.draft === 1,
+    refines: row.refines_image_id,
+    init: row.init_image_id !== null && row.init_strength !== null ? { imageId: row.init_image_id, strength: row.init_strength } : null,
   };
 }
 
@@ -287,6 +315,7 @@ function toJob(row: JobRow): { job: Job } | { reason: string } {
       createdAt: row.created_at,
       startedAt: row.started_at,
       finishedAt: row.finished_at,
+      ...originOf(row),
     },
   };
 }

@@ -16,6 +16,8 @@ export interface RunRequest {
   seed: number;
   /** The batch indices still to make (all of them, or the missing ones when resuming). */
   indices: number[];
+  /** img2img: the start image's file (inside the project folder) and the denoising strength. */
+  init?: { path: string; strength: number };
 }
 
 export type ToWorker = RunRequest | { type: 'cancel'; jobId: number };

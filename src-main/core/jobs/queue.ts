@@ -10,12 +10,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import sharp from 'sharp';
-import { ApiError, type EngineStatus, type GenerationSettings, type Job } from '../api/index.js';
+import { ApiError, type EngineStatus, type GenerationSettings, type Job, type JobOrigin } from '../api/index.js';
 import type { AppSettings, ImageRepository, ProjectRepository } from '../catalog/index.js';
 import { problemText, loraProblem } from '../common/index.js';
 import { extractLoraTags, loraNames, readPngText } from '../diffusion/index.js';
 import type { EventBus } from '../events.js';
-import { thumbnailRelativePath, writeThumbnail } from '../images/index.js';
+import { isInside, thumbnailRelativePath, writeThumbnail } from '../images/index.js';
 import type { TimeLog } from '../timelog/index.js';
 import { appPackage, freeFileName, sweepTempFiles, writeAtomically } from '../util/index.js';
 import type { JobRepository } from './job-repository.js';
@@ -291,8 +291,23 @@ export class GenerationQueue {
     return this.status;
   }
 
-  add(projectId: number, prompt: string, negativePrompt: string, settings: GenerationSettings, batches: number, seed?: number): Job[] {
+  /**
+   * Queues `batches` jobs. `origin` marks them as drafts (the Draft toggle), as the refine of a
+   * draft image, or as img2img from an image of the same project (checked now: it must be in the
+   * catalogue and its file inside the project's folder).
+   */
+  add(
+    projectId: number,
+    prompt: string,
+    negativePrompt: string,
+    settings: GenerationSettings,
+    batches: number,
+    seed?: number,
+    origin: JobOrigin = {},
+  ): Job[] {
     if (!this.projects.get(projectId)) throw new ApiError('not_found', `No project with id ${projectId}.`, 'projectId');
+    if (origin.refines !== undefined) this.projectImage(projectId, origin.refines, 'The draft to refine', 'refines');
+    if (origin.init) this.initImagePath(projectId, origin.init.imageId, 'init.imageId');
     const modelDir = resolveModelDir(settings.model, this.options.modelsDir);
     if (!fs.existsSync(path.join(modelDir, 'model_index.json'))) {
       throw new ApiError(
@@ -313,7 +328,7 @@ export class GenerationQueue {
     const created: Job[] = [];
     for (let b = 0; b < batches; b++) {
       // Batches follow on: 3 batches of 6 from seed S use S … S+17.
-      const job = this.jobs.insert({ projectId, prompt, negativePrompt, settings, seed: (first + b * settings.batchSize) >>> 0 });
+      const job = this.jobs.insert({ projectId, prompt, negativePrompt, settings, seed: (first + b * settings.batchSize) >>> 0, origin });
       created.push(job);
       this.events.emit('job.updated', job);
     }
@@ -339,6 +354,39 @@ export class GenerationQueue {
 
   list(projectId?: number): Job[] {
     return this.jobs.list(projectId, { includeUnreadable: true }).jobs;
+  }
+
+  /** An image of the project, or an error naming `what` (in the designer's words) and the field. */
+  private projectImage(projectId: number, imageId: number, what: string, field: string): { path: string; fileName: string } {
+    const image = this.images.get(imageId);
+    if (!image || image.projectId !== projectId)
+      throw new ApiError('not_found', `${what} (image ${imageId}) is not in this project's catalogue any more.`, field);
+    return image;
+  }
+
+  /**
+   * The file of an img2img start image: an image of the project whose file (links resolved) lies
+   * inside the project's folder. Checked when the job is queued and again when it runs (a draft
+   * rejected meanwhile has moved to _Rejected, which is still inside).
+   */
+  private initImagePath(projectId: number, imageId: number, field: string): string {
+    const image = this.projectImage(projectId, imageId, 'The image to start from', field);
+    const project = this.projects.get(projectId)!;
+    let real: string;
+    try {
+      real = fs.realpathSync(image.path);
+    } catch {
+      throw new ApiError('not_found', `The image to start from, ${image.fileName}, is missing from the project folder.`, field);
+    }
+    let root = project.folder;
+    try {
+      root = fs.realpathSync(project.folder);
+    } catch {
+      // The folder itself is gone: nothing inside it either.
+    }
+    if (!isInside(root, real) || !fs.statSync(real).isFile())
+      throw new ApiError('unauthorized', `The image to start from, ${image.fileName}, is outside the project folder.`, field);
+    return real;
   }
 
   cancel(jobId: number): Job {
@@ -487,6 +535,15 @@ export class GenerationQueue {
       this.update(job.id, 'done');
       return;
     }
+    let init: RunRequest['init'];
+    if (job.init) {
+      try {
+        init = { path: this.initImagePath(job.projectId, job.init.imageId, 'init'), strength: job.init.strength };
+      } catch (error) {
+        this.update(job.id, 'failed', { error: (error as Error).message });
+        return;
+      }
+    }
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
     const running = this.update(job.id, 'running');
@@ -504,6 +561,7 @@ export class GenerationQueue {
       settings: job.settings,
       seed: job.seed,
       indices,
+      ...(init ? { init } : {}),
     } satisfies RunRequest);
     await done;
   }

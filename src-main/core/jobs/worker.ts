@@ -74,6 +74,7 @@ async function run(request: RunRequest): Promise<void> {
             width: request.settings.width,
             height: request.settings.height,
             batchSize: length,
+            ...(request.init ? { init: { image: request.init.path, strength: request.init.strength } } : {}),
           },
           {
             signal: controller.signal,

@@ -12,7 +12,7 @@ import {
   promptLabel,
 } from '../api/index.js';
 import type { AppSettings, CatalogDb, ProjectRepository } from '../catalog/index.js';
-import { problemText, readAspectFlag, sizeForAspect } from '../common/index.js';
+import { problemText, readAspectFlag, sizeForAspect, type ModelFamily } from '../common/index.js';
 import type { GenerationQueue } from '../jobs/index.js';
 import type { SecretStore } from '../secrets.js';
 import { testLlmConnection } from './connection.js';
@@ -194,12 +194,15 @@ export class Composer {
     settings: GenerationSettings,
     batches: number,
     seed?: number,
+    options: { family?: ModelFamily | null; draft?: boolean } = {},
   ): Job[] {
+    // `--ar` gives the selected model family's size (SDXL's buckets for an SDXL model).
+    const family = options.family ?? 'sd1';
     const planned = prompts.map((raw, i) => {
-      const read = readAspectFlag(raw);
+      const read = readAspectFlag(raw, family);
       if ('problem' in read) throw new ApiError('invalid_input', `${promptLabel(i, raw)}: ${problemText(read.problem)}`, `prompts.${i}`);
       this.queue.checkPrompt(read.text, promptLabel(i, raw), `prompts.${i}`);
-      const own: GenerationSettings = read.aspect ? { ...settings, ...sizeForAspect(read.aspect), aspect: read.aspect } : settings;
+      const own: GenerationSettings = read.aspect ? { ...settings, ...sizeForAspect(read.aspect, family), aspect: read.aspect } : settings;
       return { prompt: read.text, settings: own };
     });
     const jobs: Job[] = [];
@@ -212,6 +215,7 @@ export class Composer {
           own,
           batches,
           seed === undefined ? undefined : (seed + i * batches * own.batchSize) >>> 0,
+          options.draft ? { draft: true } : {},
         ),
       );
     });

@@ -50,6 +50,9 @@ function jobRecord(id: number, state: Job['state'], startedAt: number | null, fi
     createdAt: iso(T0 - 60 * minute),
     startedAt: startedAt === null ? null : iso(startedAt),
     finishedAt: finishedAt === null ? null : iso(finishedAt),
+    draft: false,
+    refines: null,
+    init: null,
   };
 }
 

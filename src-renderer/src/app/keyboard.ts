@@ -1,4 +1,5 @@
 import { mark, redo, stepZoom, toggleCompare, toggleFullscreen, toggleLabel, undo } from '../features/curation/actions';
+import { refineKey } from '../features/generation/actions';
 import { infoPanelKey } from '../features/loupe/InfoPanel';
 import { openLibrary } from '../features/models/actions';
 import { reportActivity } from '../features/timecost/actions';
@@ -380,6 +381,9 @@ export function runAction(action: Action, handlers: ShortcutHandlers): boolean {
       return true;
     case 'sidePanel':
       toggleSidePanel();
+      return true;
+    case 'refine':
+      if (hasProject && state.selected >= 0) void refineKey();
       return true;
   }
 }

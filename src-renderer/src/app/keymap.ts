@@ -65,6 +65,7 @@ export const ACTIONS = {
   modelLibrary: 'Models: download, import and remove Stable Diffusion models',
   infoPanel: 'Info panel in the loupe: histogram and generation parameters (toggles)',
   sidePanel: 'Collapse or expand the side panel (Generate, Composer, queue)',
+  refine: 'Refine the selected draft: same seed at full settings, or img2img (as chosen in the Generate panel)',
 } as const;
 
 export type Action = keyof typeof ACTIONS;
@@ -131,6 +132,8 @@ const COMMON: Omit<Keymap, 'loupe' | 'lightsOut'> = {
   // Lightroom: I for the loupe's info, F8 for the right-hand panels.
   infoPanel: ['i'],
   sidePanel: ['f8'],
+  // Free in both presets (Lightroom's R is Develop's crop, which Onbrand's Library has no use for).
+  refine: ['r'],
 };
 
 export const PRESETS: Record<PresetName, Keymap> = {

@@ -8,6 +8,7 @@ import { migration0007 } from './0007-drafts.js';
 import { migration0008 } from './0008-job-interruptions.js';
 import { migration0009 } from './0009-owner-lease.js';
 import { migration0010 } from './0010-colour-labels.js';
+import { migration0011 } from './0011-draft-refine.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
@@ -24,6 +25,7 @@ export const migrations: readonly Migration[] = [
   migration0008,
   migration0009,
   migration0010,
+  migration0011,
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1]!.version;

@@ -5,6 +5,7 @@ import { getClient } from '../../api/client';
 import { errorText } from '../../shared/report';
 import { useStore } from '../../store';
 import { completeSettings, parseDraft } from '../generation/draft';
+import { asDraft, draftPlan } from '../generation/fast-draft';
 import { NO_MODEL_REASON, noModelInstalled } from '../models/slice';
 
 /** The workflow's reusable template (WORKFLOW §2). */
@@ -90,10 +91,12 @@ export async function queuePrompts(prompts: readonly string[]): Promise<{ ok: bo
   // The form's messages name their field ("Width must be …"); each prompt's LoRAs and `--ar` are the core's to check, by prompt.
   const firstError = Object.values(parsed.errors)[0];
   if (firstError) return { ok: false, message: `Generate form: ${firstError}` };
-  const settings = completeSettings(parsed);
-  if (!settings || parsed.batches === undefined)
-    return { ok: false, message: 'The Generate form has settings missing (is there a model?).' };
-  const list = prompts.slice(0, QUEUE_LIMIT);
+  const full = completeSettings(parsed);
+  if (!full || parsed.batches === undefined) return { ok: false, message: 'The Generate form has settings missing (is there a model?).' };
+  // The Generate panel's Draft toggle applies here too: the fast settings, the fast LoRA in each prompt.
+  const choice = draft.fastDraft ? draftPlan(draft, useStore.getState().models).choice : null;
+  const settings = choice ? asDraft(full, '', choice).settings : full;
+  const list = prompts.slice(0, QUEUE_LIMIT).map((p) => (choice ? asDraft(full, p, choice).prompt : p));
   try {
     const jobs = await getClient().call('prompt.queue', {
       projectId: currentProjectId,
@@ -102,13 +105,14 @@ export async function queuePrompts(prompts: readonly string[]): Promise<{ ok: bo
       settings,
       batches: parsed.batches,
       ...(parsed.seed !== undefined ? { seed: parsed.seed } : {}),
+      ...(choice ? { draft: true } : {}),
     });
     useStore.getState().addJobs(jobs);
     const images = jobs.reduce((sum, job) => sum + job.batchSize, 0);
     const cut = prompts.length > list.length ? ` (the first ${list.length} of ${prompts.length})` : '';
     return {
       ok: true,
-      message: `Queued ${jobs.length} job${jobs.length === 1 ? '' : 's'} (${images} image${images === 1 ? '' : 's'}) for ${list.length} prompt${list.length === 1 ? '' : 's'}${cut}.`,
+      message: `Queued ${jobs.length} ${choice ? 'draft ' : ''}job${jobs.length === 1 ? '' : 's'} (${images} image${images === 1 ? '' : 's'}) for ${list.length} prompt${list.length === 1 ? '' : 's'}${cut}.`,
     };
   } catch (error) {
     return { ok: false, message: errorText(error) };

@@ -4,6 +4,7 @@ import type { Job } from '../../../../src-main/core/api/index';
 import { loraTags } from '../../../../src-main/core/common/index';
 import { useStore } from '../../store';
 import { cancelJob, moveJob, retryJob, setQueuePaused } from './actions';
+import { JobOriginMark } from './DraftMark';
 import { movePosition, projectJobs, type JobProgress } from './slice';
 
 const STATE_LABELS: Record<Job['state'], string> = {
@@ -159,6 +160,7 @@ function JobRow({ job, canUp, canDown }: { job: Job; canUp: boolean; canDown: bo
       <div className="job-body">
         <div className="job-line">
           <span className={`badge ${job.state}`}>{STATE_LABELS[job.state]}</span>
+          <JobOriginMark job={job} />
           <span className="job-count" data-testid="job-count">
             {imageLine(job, progress)}
           </span>

@@ -4,6 +4,7 @@ import { getClient } from '../../api/client';
 import { errorText, reportError } from '../../shared/report';
 import { useStore } from '../../store';
 import { completeSettings, parseDraft, presetSettings, type Draft } from './draft';
+import { asDraft, draftPlan, refineRequest } from './fast-draft';
 import { movePosition, type SideTab } from './slice';
 
 /** The engine's state for the status bar; later changes arrive as `engine.status` events. */
@@ -113,16 +114,21 @@ export async function queueDraft(): Promise<{ error: string } | { jobs: Job[] }>
   const parsed = parseDraft(draft, models?.loras);
   const firstError = Object.values(parsed.errors)[0];
   if (firstError) return { error: firstError };
-  const settings = completeSettings(parsed);
-  if (!settings || parsed.batches === undefined) return { error: 'Some settings are missing.' };
+  const full = completeSettings(parsed);
+  if (!full || parsed.batches === undefined) return { error: 'Some settings are missing.' };
+  // Draft on: the fast settings of the model's family (and its LoRA in the prompt); the fields keep the full ones.
+  const { settings, prompt } = draft.fastDraft
+    ? asDraft(full, draft.prompt, draftPlan(draft, models).choice)
+    : { settings: full, prompt: draft.prompt };
   try {
     const jobs = await getClient().call('queue.add', {
       projectId: currentProjectId,
-      prompt: draft.prompt,
+      prompt,
       negativePrompt: draft.negativePrompt,
       settings,
       batches: parsed.batches,
       ...(parsed.seed !== undefined ? { seed: parsed.seed } : {}),
+      ...(draft.fastDraft ? { draft: true } : {}),
     });
     // Their `job.updated` events may have come first (and be newer): only add what is missing.
     useStore.getState().addJobs(jobs);
@@ -197,4 +203,60 @@ export async function savePreset(name: string): Promise<string | null> {
   } catch (error) {
     return (error as Error).message;
   }
+}
+
+/**
+ * Refine (R, or the Generate panel's button): each selected draft image made again at the form's
+ * full settings from its own seed, batch 1, or as img2img from the draft at the chosen strength.
+ * Images that are not drafts are left out and said so. Returns a line for the panel and the notice.
+ */
+export async function refineSelected(): Promise<{ ok: boolean; message: string }> {
+  const { images, selection, selected, jobs, draft, refineChoice, currentProjectId } = useStore.getState();
+  if (currentProjectId === null) return { ok: false, message: 'Create or open a project first.' };
+  const chosen = selection.length > 0 ? images.filter((i) => selection.includes(i.id)) : images.slice(selected, selected + 1);
+  if (chosen.length === 0) return { ok: false, message: 'Select a draft image to refine.' };
+  const requests = chosen.map((image) =>
+    refineRequest(
+      image,
+      jobs.find((j) => j.id === image.jobId),
+      draft,
+      refineChoice,
+      currentProjectId,
+    ),
+  );
+  const ready = requests.flatMap((r) => ('input' in r ? [r.input] : []));
+  const problems = requests.flatMap((r) => ('error' in r ? [r.error] : []));
+  if (ready.length === 0) return { ok: false, message: problems[0] ?? 'Nothing to refine.' };
+  const queued: Job[] = [];
+  try {
+    for (const input of ready) queued.push(...(await getClient().call('queue.add', input)));
+  } catch (error) {
+    if (queued.length) useStore.getState().addJobs(queued);
+    return { ok: false, message: errorText(error) };
+  }
+  useStore.getState().addJobs(queued);
+  const how = refineChoice.mode === 'img2img' ? `img2img at strength ${Number(refineChoice.strength)}` : 'same seed, full settings';
+  const left = chosen.length - ready.length;
+  return {
+    ok: true,
+    message: `Refining ${ready.length} draft${ready.length === 1 ? '' : 's'} (${how}).${left > 0 ? ` ${left} selected image${left === 1 ? ' is' : 's are'} not a draft.` : ''}`,
+  };
+}
+
+/**
+ * R (and the Refine buttons): refines the selection; what happened shows in the Refine panel, or
+ * in the notice line while the Generate panel is not showing.
+ */
+export async function refineKey(): Promise<void> {
+  if (useStore.getState().refineBusy) return;
+  useStore.getState().setRefineBusy(true);
+  let result: { ok: boolean; message: string };
+  try {
+    result = await refineSelected();
+  } finally {
+    useStore.getState().setRefineBusy(false);
+  }
+  const state = useStore.getState();
+  state.setRefineMessage({ ok: result.ok, text: result.message });
+  if (!state.generateOpen || state.sideTab !== 'generate') state.notify(result.ok ? 'info' : 'error', result.message);
 }

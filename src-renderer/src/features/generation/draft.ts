@@ -8,16 +8,49 @@ import {
   ASPECT_PRESETS,
   BRAND_LOOP_PRESET,
   SETTING_LIMITS as L,
+  isAspectPreset,
   loraProblem,
   sizeForAspect,
   sizeProblem,
+  type ModelFamily,
 } from '../../../../src-main/core/common/index';
 
+/** The aspect buttons and their sizes for a model family (the engine's table): SD 1.x's unless the model is SD 2.x or SDXL. */
+export function aspectsFor(family: ModelFamily | null): readonly { aspect: string; width: number; height: number }[] {
+  return ASPECT_PRESETS.map((aspect) => ({ aspect, ...sizeForAspect(aspect, family ?? 'sd1') }));
+}
+
 /** The aspect buttons and their sizes: the engine's SD 1.x table. Multiples of 64, as close to the ratio as that allows. */
-export const ASPECTS: readonly { aspect: string; width: number; height: number }[] = ASPECT_PRESETS.map((aspect) => ({
-  aspect,
-  ...sizeForAspect(aspect, 'sd1'),
-}));
+export const ASPECTS = aspectsFor('sd1');
+
+const FAMILIES: readonly ModelFamily[] = ['sd1', 'sd2', 'sdxl'];
+
+/**
+ * The size an aspect button's size becomes on `family`: a size that is one family's bucket for the
+ * aspect (the Brand loop's 576×1024 at 9:16) is the family's own bucket (768×1344 on SDXL); any
+ * other size (a preset saved at 64×64) stays as it is. Null when nothing changes.
+ */
+export function familySize(
+  aspect: string,
+  width: number,
+  height: number,
+  family: ModelFamily | null,
+): { width: number; height: number } | null {
+  if (!isAspectPreset(aspect)) return null;
+  const bucket = FAMILIES.some((f) => {
+    const size = sizeForAspect(aspect, f);
+    return size.width === width && size.height === height;
+  });
+  if (!bucket) return null;
+  const own = sizeForAspect(aspect, family ?? 'sd1');
+  return own.width === width && own.height === height ? null : own;
+}
+
+/** The form's size resolved for the selected model's family (familySize), as a patch of the form; null when it stays. */
+export function resolveSize(draft: Draft, family: ModelFamily | null): Pick<Draft, 'width' | 'height'> | null {
+  const size = familySize(draft.aspect, Number(draft.width), Number(draft.height), family);
+  return size && { width: String(size.width), height: String(size.height) };
+}
 
 /** Three batches: "fire off three batches (≈18 images)". */
 export const DEFAULT_BATCHES = 3;
@@ -40,13 +73,24 @@ export interface Draft {
   batches: string;
   /** Blank: a random seed, recorded with the job. */
   seed: string;
+  /** The Draft toggle: Queue sends the fast settings of the model's family (fast-draft.ts); the fields keep the full ones. */
+  fastDraft: boolean;
 }
 
-export type DraftField = Exclude<keyof Draft, 'prompt' | 'negativePrompt' | 'model' | 'preset' | 'sampler' | 'aspect'>;
+export type DraftField = Exclude<keyof Draft, 'prompt' | 'negativePrompt' | 'model' | 'preset' | 'sampler' | 'aspect' | 'fastDraft'>;
 
-/** The form's fields with a preset's settings and negative prompt (the prompt and model stay). */
-export function applyPreset(draft: Draft, preset: Pick<Preset, 'name' | 'settings' | 'negativePrompt'>): Draft {
+/**
+ * The form's fields with a preset's settings and negative prompt (the prompt and model stay). The
+ * size follows the selected model's family (familySize): the Brand loop's 9:16 is 576×1024 on
+ * SD 1.x and 768×1344 on SDXL.
+ */
+export function applyPreset(
+  draft: Draft,
+  preset: Pick<Preset, 'name' | 'settings' | 'negativePrompt'>,
+  family: ModelFamily | null = null,
+): Draft {
   const s = preset.settings;
+  const size = familySize(s.aspect, s.width, s.height, family) ?? { width: s.width, height: s.height };
   return {
     ...draft,
     preset: preset.name,
@@ -54,8 +98,8 @@ export function applyPreset(draft: Draft, preset: Pick<Preset, 'name' | 'setting
     sampler: s.sampler,
     steps: String(s.steps),
     cfg: String(s.cfg),
-    width: String(s.width),
-    height: String(s.height),
+    width: String(size.width),
+    height: String(size.height),
     aspect: s.aspect,
     batchSize: String(s.batchSize),
     loraWeight: String(s.loraWeight),
@@ -78,14 +122,19 @@ export function initialDraft(): Draft {
     loraWeight: '',
     batches: String(DEFAULT_BATCHES),
     seed: '',
+    fastDraft: false,
   };
   // The built-in preset's values stand until `presets.list` answers.
   return applyPreset(empty, BRAND_LOOP_PRESET);
 }
 
 /** True when the draft's settings still equal the preset's (so the picker can say "edited"). */
-export function matchesPreset(draft: Draft, preset: Pick<Preset, 'name' | 'settings' | 'negativePrompt'>): boolean {
-  const applied = applyPreset(draft, preset);
+export function matchesPreset(
+  draft: Draft,
+  preset: Pick<Preset, 'name' | 'settings' | 'negativePrompt'>,
+  family: ModelFamily | null = null,
+): boolean {
+  const applied = applyPreset(draft, preset, family);
   return (Object.keys(applied) as (keyof Draft)[]).every((k) => k === 'preset' || applied[k] === draft[k]);
 }
 

@@ -23,6 +23,9 @@ function job(id: number, fields: Partial<Job> = {}): Job {
     createdAt: '',
     startedAt: null,
     finishedAt: null,
+    draft: false,
+    refines: null,
+    init: null,
     ...fields,
   };
 }

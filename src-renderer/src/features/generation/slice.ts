@@ -1,7 +1,9 @@
 /** The generation slices: the Generate panel's form, and the queue fed by core events. */
 import type { EngineStatus, Job, ModelList, Preset } from '../../../../src-main/core/api/index';
 import type { Slice } from '../../store/types';
+import { REFINE_STRENGTH } from '../../../../src-main/core/common/index';
 import { initialDraft, type Draft } from './draft';
+import type { RefineChoice } from './fast-draft';
 
 /** The side panel's tabs: the Generate form or the prompt Composer. */
 export type SideTab = 'generate' | 'composer';
@@ -17,6 +19,15 @@ export interface GenerationSlice {
   presets: Preset[];
   /** Field-note hints for the settings being edited. */
   hints: string[];
+  /** How Refine (R) makes a draft again: same seed at full settings, or img2img at a strength. */
+  refineChoice: RefineChoice;
+  setRefineChoice(patch: Partial<RefineChoice>): void;
+  /** What the last Refine did, or why not (the Refine panel shows it; R says it in the notice while the panel is closed). */
+  refineMessage: { ok: boolean; text: string } | null;
+  setRefineMessage(message: { ok: boolean; text: string } | null): void;
+  /** A Refine is being queued (R pressed twice queues once). */
+  refineBusy: boolean;
+  setRefineBusy(busy: boolean): void;
   setGenerateOpen(open: boolean): void;
   setSideTab(tab: SideTab): void;
   editDraft(patch: Partial<Draft>): void;
@@ -59,6 +70,12 @@ export const createGenerationSlice: Slice<GenerationSlice> = (set) => ({
   models: null,
   presets: [],
   hints: [],
+  refineChoice: { mode: 'seed', strength: String(REFINE_STRENGTH.default) },
+  setRefineChoice: (patch) => set((state) => ({ refineChoice: { ...state.refineChoice, ...patch }, refineMessage: null })),
+  refineMessage: null,
+  setRefineMessage: (refineMessage) => set({ refineMessage }),
+  refineBusy: false,
+  setRefineBusy: (refineBusy) => set({ refineBusy }),
   setGenerateOpen: (generateOpen) => set({ generateOpen }),
   setSideTab: (sideTab) => set({ sideTab }),
   editDraft: (patch) => set((state) => ({ draft: { ...state.draft, ...patch } })),

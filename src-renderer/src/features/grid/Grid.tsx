@@ -5,6 +5,7 @@ import { Marks } from '../../shared/Marks';
 import { useStore } from '../../store';
 import { dragOut } from '../curation/actions';
 import { LabelMark } from '../curation/ColourLabel';
+import { DraftMark } from '../generation/DraftMark';
 import { reportActivity } from '../timecost/actions';
 
 /** Rows rendered above and below the viewport, so fast scrolling shows no gaps. */
@@ -121,6 +122,7 @@ export function Grid() {
         <Marks image={image} sharpness={showSharpness} />
         <BrandBadge image={image} />
         <LabelMark image={image} />
+        <DraftMark image={image} />
         {stack && stack.top === image.id && (
           <button
             type="button"

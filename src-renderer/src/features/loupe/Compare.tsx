@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { Marks } from '../../shared/Marks';
 import { useStore } from '../../store';
 import { LabelMark } from '../curation/ColourLabel';
+import { DraftMark } from '../generation/DraftMark';
 import { ZoomImage } from './ZoomImage';
 
 /** Two to four images side by side; zoom (Z) and panning apply to all of them at once. */
@@ -39,6 +40,7 @@ export function Compare() {
             <span>{image.fileName}</span>
             <Marks image={image} />
             <LabelMark image={image} />
+            <DraftMark image={image} />
           </div>
         </div>
       ))}

@@ -5,6 +5,8 @@ import { localFlag } from '../../shared/local-flag';
 import { SharpnessMark } from '../../shared/Marks';
 import { errorText } from '../../shared/report';
 import { useStore } from '../../store';
+import { refineKey } from '../generation/actions';
+import { DraftInfoRow } from '../generation/DraftMark';
 
 /** Whether the loupe shows its info panel: remembered across images and sessions (I toggles it). */
 export const infoPanelSetting = localFlag('onbrand.loupe.infoPanel', false);
@@ -120,6 +122,7 @@ export function InfoPanel({ image }: { image: ImageSummary }) {
             <SharpnessMark sharpness={image.sharpness} />
           </dd>
         </div>
+        <DraftInfoRow image={image} onRefine={() => void refineKey()} />
       </dl>
       {error ? (
         <p className="form-error" role="alert" data-testid="info-error">

@@ -5,6 +5,7 @@ import { Marks } from '../../shared/Marks';
 import { zoomTo } from '../../shared/zoom';
 import { useStore } from '../../store';
 import { LabelMark } from '../curation/ColourLabel';
+import { DraftMark } from '../generation/DraftMark';
 import { ZOOM_SCALES } from '../curation/slice';
 import { selectedImage } from '../grid/slice';
 import { reportActivity } from '../timecost/actions';
@@ -46,6 +47,7 @@ export function Loupe() {
         <div className="loupe-marks">
           <Marks image={image} />
           <LabelMark image={image} />
+          <DraftMark image={image} />
           <BrandBadge image={image} />
         </div>
         <InfoPanel image={image} />
