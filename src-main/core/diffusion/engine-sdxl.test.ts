@@ -135,10 +135,13 @@ describe('SDXL on tiny models', () => {
     const a = await pixels((await generate(importedDir))[0]!);
     const otherNegative = await pixels((await generate(importedDir, { negativePrompt: 'blurry' }))[0]!);
     expect(otherNegative.equals(a)).toBe(false);
-    // An empty negative prompt is encoded like a prompt (A1111); zeroed on request (diffusers).
-    const empty = await pixels((await generate(importedDir, { negativePrompt: '' }))[0]!);
-    const zeros = await pixels((await generate(importedDir, { negativePrompt: '', zeroEmptyNegative: true }))[0]!);
-    expect(zeros.equals(empty)).toBe(false);
+    // An empty negative prompt is zeros (A1111, diffusers); encoded like a prompt on request (ComfyUI).
+    const zeros = await pixels((await generate(importedDir, { negativePrompt: '' }))[0]!);
+    const encoded = await pixels((await generate(importedDir, { negativePrompt: '', encodeEmptyNegative: true }))[0]!);
+    expect(encoded.equals(zeros)).toBe(false);
+    // A LoRA tag alone is an empty negative prompt too (tags leave the text first).
+    const tagOnly = await pixels((await generate(importedDir, { negativePrompt: '<lora:xl-style:0.5>' }))[0]!);
+    expect(tagOnly.equals(zeros)).toBe(true);
   });
 
   it('a CFG of 1 or less runs the prompt alone: the negative prompt no longer matters', async () => {
@@ -163,5 +166,24 @@ describe('SDXL on tiny models', () => {
     const off = await pixels((await generate(importedDir, { prompt: `${base.prompt} <lora:xl-style:0>` }))[0]!);
     expect(off.equals(plain)).toBe(true);
     await expect(generate(importedDir, { prompt: `${base.prompt} <lora:v15-style:0.8>` })).rejects.toThrow(/SD 1\.x LoRA.*SDXL/);
+  });
+
+  it("an SDXL export can run its own graphs (opened from their files, the UNet never in one buffer); LoRAs then need Onbrand's", async () => {
+    const exported = new DiffusionEngine({
+      graphCacheDir: path.join(root, 'graphs'),
+      exportedGraphs: true,
+      loraDir: path.join(root, 'loras'),
+    });
+    try {
+      const model = await exported.load(onnxDir, 'cpu');
+      expect([model.family, model.graphs]).toEqual(['sdxl', 'exported']);
+      const images = await exported.generate(base);
+      expect(new Set(await pixels(images[0]!)).size).toBeGreaterThan(8);
+      await expect(exported.generate({ ...base, prompt: `${base.prompt} <lora:xl-style:0.8>` })).rejects.toThrow(
+        /LoRAs need Onbrand's graphs/,
+      );
+    } finally {
+      await exported.dispose();
+    }
   });
 });

@@ -53,10 +53,11 @@ export interface GenerateSettings {
   /** img2img: the starting image (file path or encoded bytes) and how much of it to repaint (0..1]. */
   init?: { image: string | Buffer; strength: number };
   /**
-   * SDXL: an empty negative prompt becomes zeros (diffusers' `force_zeros_for_empty_prompt`)
-   * instead of the encoded empty prompt (A1111's and ComfyUI's way, the default).
+   * SDXL: encode an empty negative prompt like any prompt (ComfyUI's way) instead of zeroing its
+   * states and pooled text (the default: A1111's `force_zero_negative_prompt` and diffusers'
+   * `force_zeros_for_empty_prompt`).
    */
-  zeroEmptyNegative?: boolean;
+  encodeEmptyNegative?: boolean;
 }
 
 export interface GeneratedImage {
@@ -242,7 +243,8 @@ export class DiffusionEngine {
 
   private async open(folder: ModelFolder, key: string, choice: ProviderChoice): Promise<LoadedModel> {
     const tokenizer = await ClipTokenizer.fromFiles(folder.tokenizerDir);
-    const tokenizer2 = folder.tokenizer2Dir ? await ClipTokenizer.fromFiles(folder.tokenizer2Dir) : null;
+    // SDXL's second tokenizer pads with "!" (id 0) unless its files say otherwise, as A1111's `id_pad = 0`.
+    const tokenizer2 = folder.tokenizer2Dir ? await ClipTokenizer.fromFiles(folder.tokenizer2Dir, '!') : null;
     let reason: string | null = "Onbrand's graphs were turned off for this engine";
     if (!this.options.exportedGraphs) {
       const opened = await this.openBuilt(folder, key, choice, tokenizer, tokenizer2);
@@ -253,20 +255,28 @@ export class DiffusionEngine {
       throw new GenerationError(`${folder.name} is a diffusers folder of weights: it runs only with Onbrand's graphs (${reason})`, 'model');
     }
     // The text encoder's and UNet's weights stay in memory (read once) so LoRAs merge without
-    // re-reading the model; their sessions are built from memory.
-    let graphs: Loaded['graphs'];
-    try {
-      graphs = { unet: await OnnxGraph.load(folder.parts.unet), textEncoder: await OnnxGraph.load(folder.parts.text_encoder) };
-    } catch (error) {
-      throw new ModelPartError((error as Error).message, folder.parts.unet, 'invalid');
+    // re-reading the model; their sessions are built from memory. Not SDXL's: its UNet (5–10 GB)
+    // would not fit one buffer, nor twice in memory; its parts open from their files, without LoRAs.
+    const sdxlExport = folder.parts.text_encoder_2 !== null;
+    let graphs: Loaded['graphs'] = null;
+    if (!sdxlExport) {
+      try {
+        graphs = { unet: await OnnxGraph.load(folder.parts.unet), textEncoder: await OnnxGraph.load(folder.parts.text_encoder) };
+      } catch (error) {
+        throw new ModelPartError((error as Error).message, folder.parts.unet, 'invalid');
+      }
     }
     // The UNet decides the provider (it does nearly all the work); the other parts follow it.
-    const unet = await OnnxSession.fromMemory(graphs.unet.build(), folder.parts.unet, providerOrder(choice));
+    const unet = graphs
+      ? await OnnxSession.fromMemory(graphs.unet.build(), folder.parts.unet, providerOrder(choice))
+      : await OnnxSession.load(folder.parts.unet, providerOrder(choice));
     const provider = unet.session.provider;
     const follow: ProviderName[] = provider === 'cpu' ? ['cpu'] : [provider, 'cpu'];
     const opened: OnnxSession[] = [unet.session];
     try {
-      const textEncoder = (await OnnxSession.fromMemory(graphs.textEncoder.build(), folder.parts.text_encoder, follow)).session;
+      const textEncoder = graphs
+        ? (await OnnxSession.fromMemory(graphs.textEncoder.build(), folder.parts.text_encoder, follow)).session
+        : (await OnnxSession.load(folder.parts.text_encoder, follow)).session;
       opened.push(textEncoder);
       // SDXL's second encoder (no LoRA merging into it on this path).
       const textEncoder2 = folder.parts.text_encoder_2 ? (await OnnxSession.load(folder.parts.text_encoder_2, follow)).session : null;
@@ -287,8 +297,8 @@ export class DiffusionEngine {
         graphsReason: reason,
       };
       const targets: Loaded['targets'] = new Map();
-      for (const [k, target] of graphs.unet.targets('lora_unet_')) targets.set(k, { part: 'unet', target });
-      for (const [k, target] of graphs.textEncoder.targets('lora_te_')) targets.set(k, { part: 'textEncoder', target });
+      for (const [k, target] of graphs?.unet.targets('lora_unet_') ?? []) targets.set(k, { part: 'unet', target });
+      for (const [k, target] of graphs?.textEncoder.targets('lora_te_') ?? []) targets.set(k, { part: 'textEncoder', target });
       this.loaded = {
         key,
         model,
@@ -429,7 +439,14 @@ export class DiffusionEngine {
       loaded.lora = { key, hashes, warnings };
       return loaded.lora;
     }
-    const graphs = loaded.graphs!;
+    const graphs = loaded.graphs;
+    if (!graphs) {
+      if (active.length === 0) return loaded.lora;
+      throw new GenerationError(
+        `LoRAs need Onbrand's graphs, and ${loaded.model.folder.name} runs its own exported SDXL graphs (${loaded.model.graphsReason ?? 'as asked'}): import it as a diffusers folder or checkpoint to use LoRAs with it`,
+        'unsupported',
+      );
+    }
 
     const { overrides, warnings } = await mergeLoras(
       this.loras,
@@ -498,11 +515,15 @@ export class DiffusionEngine {
       encoders.push({ session: sessions.textEncoder2, tokenizer: loaded.tokenizer2, feeds: loaded.loraFeeds.textEncoder2 });
     const sdxl = model.family === 'sdxl';
     const cond = await encodePrompt(encoders, positive.text);
-    let uncond = await encodePrompt(encoders, negative.text);
-    if (sdxl && settings.zeroEmptyNegative && negative.text.trim() === '') uncond = zeroed(uncond);
+    // A CFG of 1 or less runs the prompt alone: the negative prompt is not even encoded.
+    let uncond = settings.cfg > 1 ? await encodePrompt(encoders, negative.text) : cond;
+    // (As A1111 tests it: the negative prompt, LoRA tags removed, is exactly empty.)
+    if (sdxl && !settings.encodeEmptyNegative && negative.text === '') uncond = zeroed(uncond);
     if (sdxl && (!cond.pooled || !uncond.pooled))
       throw new GenerationError(`${model.folder.name}: the second text encoder gave no text_embeds`, 'model');
     const timeIds = sdxlTimeIds(settings.width, settings.height);
+    // The latent scale of the graphs that run (their settled config), else the folder's.
+    const vaeScale = loaded.built?.config.vae.scaling_factor ?? model.folder.vaeScale;
 
     const batch = settings.batchSize;
     const h = settings.height / 8;
@@ -519,7 +540,7 @@ export class DiffusionEngine {
     let x: Float32Array;
     const initialNoise = drawNoise();
     if (settings.init) {
-      const x0 = await this.encodeImage(sessions, settings.init.image, settings.width, settings.height, model.folder.vaeScale);
+      const x0 = await this.encodeImage(sessions, settings.init.image, settings.width, settings.height, vaeScale);
       const tEnc = Math.floor(Math.min(settings.init.strength, 0.999) * settings.steps);
       sigmas = sigmas.slice(settings.steps - tEnc - 1);
       x = new Float32Array(batch * perImage);
@@ -609,7 +630,7 @@ export class DiffusionEngine {
       for (let i = 0; i < batch; i++) {
         signal?.throwIfAborted();
         const latent = final.subarray(i * perImage, (i + 1) * perImage);
-        const scaled = latent.map((v) => v / model.folder.vaeScale);
+        const scaled = latent.map((v) => v / vaeScale);
         const decoded = await decoder.run({ [decoder.inputs[0]!.name]: { data: scaled, dims: [1, 4, h, w] } });
         const sampleOut = decoded.sample ?? Object.values(decoded)[0]!;
         const rgb = toRgb(sampleOut.data, settings.width, settings.height);

@@ -221,7 +221,8 @@ export function readModelFolder(dir: string): ModelFolder {
       trainTimesteps: Number(scheduler.num_train_timesteps ?? 1000),
     },
     predictionType: prediction,
-    vaeScale: Number(vaeConfig?.scaling_factor ?? 0.18215),
+    // SDXL's VAE scales by 0.13025 (a folder with a second text encoder is SDXL).
+    vaeScale: Number(vaeConfig?.scaling_factor ?? (second ? 0.13025 : 0.18215)),
   };
 }
 

@@ -128,7 +128,7 @@ export async function graphsForFolder(
         if (error instanceof WeightMappingError) throw error;
         throw new WeightMappingError((error as Error).message);
       }
-      return { source, config: partConfig(part, file, source), fromShapes: !fs.existsSync(path.join(path.dirname(file), 'config.json')) };
+      return { source, config: partConfig(part, file, source), file: readConfig(path.join(path.dirname(file), 'config.json')) ?? null };
     },
     onPart: (part: SdPart) => log(`Building Onbrand's ${options.precision} ${part} graph for ${folder.name}…`),
   };

@@ -14,8 +14,10 @@
  * - the pooled text (SDXL) is the second encoder's `text_embeds` of the first chunk (A1111 returns
  *   `zs[0].pooled`).
  *
- * The negative prompt goes through the same path (A1111). diffusers instead zeroes an empty negative
- * prompt's states and pooled text for SDXL (`force_zeros_for_empty_prompt`): `zeroed` gives that.
+ * The negative prompt goes through the same path, except that for SDXL an empty negative prompt's
+ * states and pooled text are zeros (`zeroed`): A1111's `force_zero_negative_prompt`
+ * (`sd_models_xl.get_learned_conditioning`) and diffusers' `force_zeros_for_empty_prompt`; ComfyUI
+ * encodes the empty prompt instead (the engine's `encodeEmptyNegative`).
  */
 import type { Feed, OnnxSession } from './backend.js';
 import { applyEmphasis, CHUNK_LENGTH, promptChunks, type ChunkTokenizer } from './conditioning.js';
@@ -48,7 +50,7 @@ function statesOf(
     .map((k) => /^hidden_states\.(\d+)$/.exec(k))
     .filter((m) => m !== null)
     .map((m) => Number(m[1]));
-  if (layers.length > 1) return outputs[`hidden_states.${Math.max(...layers) - 1}`]!;
+  if (penultimate && layers.length > 1) return outputs[`hidden_states.${Math.max(...layers) - 1}`]!;
   // SDXL conditions on the penultimate layer: an encoder that gives only its last is refused, not used.
   if (penultimate)
     throw new Error(
@@ -64,7 +66,10 @@ export async function encodePrompt(encoders: readonly TextEncoderPart[], prompt:
   let chunkCount = -1;
   for (const encoder of encoders) {
     const chunks = promptChunks(encoder.tokenizer, prompt);
-    if (chunkCount >= 0 && chunks.length !== chunkCount) throw new Error('the two tokenizers chunk the prompt differently');
+    if (chunkCount >= 0 && chunks.length !== chunkCount)
+      throw new Error(
+        "the model's tokenizer_2/ does not match its tokenizer/ (they split the prompt differently): both should hold CLIP's vocabulary",
+      );
     chunkCount = chunks.length;
     const inputName = encoder.session.input('input_ids')?.name ?? encoder.session.inputs[0]!.name;
     const states: Float32Array[] = [];

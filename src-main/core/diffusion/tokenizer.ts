@@ -86,8 +86,11 @@ export class ClipTokenizer {
     this.padId = this.padTokenId(options.padToken, sources);
   }
 
-  /** Reads a diffusers `tokenizer/` folder; the pad token comes from `special_tokens_map.json`, else `tokenizer_config.json`. */
-  static async fromFiles(dir: string): Promise<ClipTokenizer> {
+  /**
+   * Reads a diffusers `tokenizer/` folder; the pad token comes from `special_tokens_map.json`, else
+   * `tokenizer_config.json`, else `defaultPad` (SDXL's `tokenizer_2/` pads with "!"), else end-of-text.
+   */
+  static async fromFiles(dir: string, defaultPad?: string): Promise<ClipTokenizer> {
     const vocabFile = path.join(dir, 'vocab.json');
     const mergesFile = path.join(dir, 'merges.txt');
     const vocab = parseJson(await readText(vocabFile, true), vocabFile);
@@ -104,7 +107,11 @@ export class ClipTokenizer {
       }
     }
     const sources: ClipTokenizerSources = { vocab: vocabFile, merges: mergesFile };
-    if (pad === undefined) return new ClipTokenizer(vocab as Record<string, number>, merges, { sources });
+    if (pad === undefined)
+      return new ClipTokenizer(vocab as Record<string, number>, merges, {
+        sources,
+        ...(defaultPad !== undefined ? { padToken: defaultPad } : {}),
+      });
     sources.padToken = pad.file;
     return new ClipTokenizer(vocab as Record<string, number>, merges, { padToken: pad.token, sources });
   }

@@ -320,7 +320,7 @@ function checkpointArchitecture(file: string, source: CheckpointWeights, options
   const sdxl = source.info.family === 'sdxl';
   let config = inferred(source, sdxl ? source.part('text_encoder_2') : null);
   const family = sdxl ? 'sdxl' : config.unet.cross_attention_dim === 1024 || source.info.family === 'sd2' ? 'sd2' : 'sd1';
-  let vaeFromShapes = true;
+  let vaeFile: Record<string, unknown> | null = null;
   const notes: string[] = [];
   let scheduler: Architecture['scheduler'] = { ...DEFAULT_SCHEDULER };
   let from: Architecture['from'] = 'shapes';
@@ -346,7 +346,7 @@ function checkpointArchitecture(file: string, source: CheckpointWeights, options
         config.textEncoder = mergeConfig(config.textEncoder, readJsonFile(partFiles.textEncoder), partFiles.textEncoder);
       if (config.textEncoder2 && fs.existsSync(partFiles.textEncoder2))
         config.textEncoder2 = mergeConfig(config.textEncoder2, readJsonFile(partFiles.textEncoder2), partFiles.textEncoder2);
-      vaeFromShapes = !fs.existsSync(partFiles.vae);
+      vaeFile = fs.existsSync(partFiles.vae) ? readJsonFile(partFiles.vae) : null;
     } catch (error) {
       if (error instanceof ModelImportError) throw error;
       throw new ModelImportError('config', (error as Error).message);
@@ -379,9 +379,13 @@ function checkpointArchitecture(file: string, source: CheckpointWeights, options
       );
     }
   }
+  if (sdxl && source.info.vPrediction && !options.predictionType && from !== 'config') {
+    scheduler.prediction_type = 'v_prediction';
+    notes.push('The checkpoint has a v_pred key: v-prediction (as ComfyUI reads it).');
+  }
   if (options.predictionType) scheduler.prediction_type = options.predictionType;
   try {
-    config = settleConfig(config, vaeFromShapes);
+    config = settleConfig(config, vaeFile);
   } catch (error) {
     throw new ModelImportError('weights', `${path.basename(file)}: ${(error as Error).message}`);
   }
@@ -502,6 +506,8 @@ function partConfigs(config: SdConfig, scheduler: Architecture['scheduler'], fam
       _class_name: 'UNet2DConditionModel',
       _diffusers_version: DIFFUSERS_VERSION,
       ...config.unet,
+      // SDXL's fields only for SDXL (diffusers reads null as "none").
+      ...(sdxl ? {} : { addition_embed_type: null, addition_time_embed_dim: null, projection_class_embeddings_input_dim: null }),
       sample_size: sdxl ? 128 : family === 'sd2' && scheduler.prediction_type === 'v_prediction' ? 96 : 64,
     },
     'vae/config.json': {
@@ -514,15 +520,27 @@ function partConfigs(config: SdConfig, scheduler: Architecture['scheduler'], fam
     },
     'text_encoder/config.json': textConfig(config.textEncoder, false),
     ...(config.textEncoder2 ? { 'text_encoder_2/config.json': textConfig(config.textEncoder2, true) } : {}),
-    'scheduler/scheduler_config.json': {
-      _class_name: sdxl ? 'EulerDiscreteScheduler' : 'PNDMScheduler',
-      _diffusers_version: DIFFUSERS_VERSION,
-      set_alpha_to_one: false,
-      skip_prk_steps: true,
-      steps_offset: 1,
-      clip_sample: false,
-      ...scheduler,
-    },
+    // SDXL base's scheduler as stabilityai ships it (Euler, leading spacing, offset 1).
+    'scheduler/scheduler_config.json': sdxl
+      ? {
+          _class_name: 'EulerDiscreteScheduler',
+          _diffusers_version: DIFFUSERS_VERSION,
+          interpolation_type: 'linear',
+          timestep_spacing: 'leading',
+          steps_offset: 1,
+          use_karras_sigmas: false,
+          sample_max_value: 1,
+          ...scheduler,
+        }
+      : {
+          _class_name: 'PNDMScheduler',
+          _diffusers_version: DIFFUSERS_VERSION,
+          set_alpha_to_one: false,
+          skip_prk_steps: true,
+          steps_offset: 1,
+          clip_sample: false,
+          ...scheduler,
+        },
     'model_index.json': sdxl
       ? {
           _class_name: 'StableDiffusionXLPipeline',
@@ -710,15 +728,19 @@ async function importCheckpoint(
     throw new ModelImportError('weights', (error as Error).message);
   }
   const info = source.info;
+  const sdxlFile = info.family === 'sdxl';
   const missing = [
     !info.parts.unet && 'the UNet (model.diffusion_model.*)',
     !info.parts.vae && 'the VAE (first_stage_model.*)',
-    !info.parts.textEncoder && 'the text encoder (cond_stage_model.*)',
+    !info.parts.textEncoder &&
+      (sdxlFile
+        ? 'both text encoders (conditioner.embedders.0.transformer.* and conditioner.embedders.1.model.*)'
+        : 'the text encoder (cond_stage_model.*)'),
   ].filter(Boolean);
   if (missing.length > 0)
     throw new ModelImportError(
       'weights',
-      `${path.basename(file)} has no ${missing.join(', no ')}: Onbrand imports complete checkpoints (UNet, VAE and text encoder in one file)`,
+      `${path.basename(file)} lacks ${missing.join(' and ')}: Onbrand imports complete checkpoints (UNet, VAE and text encoder${sdxlFile ? 's' : ''} in one file)`,
     );
   if (info.unetInChannels !== null && info.unetInChannels !== 4) {
     throw new ModelImportError(
@@ -862,7 +884,7 @@ async function importFolder(
           readJsonFile(path.join(dir, 'text_encoder_2', 'config.json')),
           path.join(dir, 'text_encoder_2', 'config.json'),
         );
-      config = settleConfig(config, false);
+      config = settleConfig(config, readJsonFile(path.join(dir, 'vae', 'config.json')));
     } catch (error) {
       if (error instanceof ModelImportError) throw error;
       throw new ModelImportError('config', (error as Error).message);

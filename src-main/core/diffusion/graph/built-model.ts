@@ -73,9 +73,9 @@ export interface BuildRequest {
   options: BuildOptions;
   /**
    * Opens one part's weights and says its architecture (called only when building; null = the part
-   * is absent). `fromShapes`: the VAE's config was read from its weights alone (no config file).
+   * is absent). `file`: the part's config.json as written (null or absent: none).
    */
-  openPart(part: SdPart): Promise<{ source: WeightSource; config: Partial<SdConfig>; fromShapes?: boolean } | null>;
+  openPart(part: SdPart): Promise<{ source: WeightSource; config: Partial<SdConfig>; file?: Record<string, unknown> | null } | null>;
   /** Called before each part is written, for progress. */
   onPart?(part: SdPart): void;
 }
@@ -144,7 +144,7 @@ export async function ensureBuilt(request: BuildRequest): Promise<BuiltModel> {
     // match the text encoders'. Parts are then built one at a time.
     const config: Partial<SdConfig> = {};
     const opened = new Map<SdPart, WeightSource>();
-    let vaeFromShapes = false;
+    let vaeFile: Record<string, unknown> | null = null;
     for (const part of SD_PARTS) {
       const part_ = await request.openPart(part);
       if (!part_) {
@@ -152,10 +152,10 @@ export async function ensureBuilt(request: BuildRequest): Promise<BuiltModel> {
         throw new Error(`${part} is missing`);
       }
       Object.assign(config, part_.config);
-      if (part === 'vae_decoder') vaeFromShapes = part_.fromShapes === true;
+      if (part === 'vae_decoder') vaeFile = part_.file ?? null;
       opened.set(part, part_.source);
     }
-    const full = settleConfig(config as SdConfig, vaeFromShapes);
+    const full = settleConfig(config as SdConfig, vaeFile);
     const textWidth = full.textEncoder.hidden_size + (full.textEncoder2?.hidden_size ?? 0);
     if (full.unet.cross_attention_dim !== textWidth) {
       throw new Error(

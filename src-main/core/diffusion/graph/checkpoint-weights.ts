@@ -77,6 +77,8 @@ export interface CheckpointInfo {
   unetInChannels: number | null;
   /** How many `model_ema.*` keys there are (a training checkpoint with EMA and non-EMA UNet weights). */
   emaKeys: number;
+  /** A `v_pred` key: the file says it predicts v (SDXL v-prediction fine-tunes mark it so; ComfyUI reads it). */
+  vPrediction?: true;
 }
 
 /** A file that is not an importable single-file checkpoint; `reason` says which kind of problem. */
@@ -209,7 +211,7 @@ export function detectCheckpointKeys(tensors: TensorShapes): CheckpointInfo {
           'an SDXL refiner checkpoint (one OpenCLIP text encoder, conditioner.embedders.0.model.*): Onbrand imports SDXL base models and their fine-tunes',
       };
     if (!unet) return { ...sdxl, unsupported: 'an SDXL file without its UNet (model.diffusion_model.*)' };
-    return { ...sdxl, unsupported: null };
+    return { ...sdxl, unsupported: null, ...(tensors.has('v_pred') ? { vPrediction: true as const } : {}) };
   }
   if (find(/^control_model\./)) return other('unknown', 'control_model.*', 'a ControlNet');
   if (tensors.has(`${UNET}label_emb.weight`)) return other('unknown', `${UNET}label_emb.weight`, 'a Stable Diffusion x4 upscaler');
@@ -434,6 +436,7 @@ const IGNORED: [RegExp, string][] = [
     'noise schedule buffers',
   ],
   [/^logvar$/, 'training log-variance (logvar)'],
+  [/^(v_pred|ztsnr)$/, 'v-prediction / zero-terminal-SNR markers'],
   [/^model_ema\.(decay|num_updates)$/, 'EMA bookkeeping'],
   [/position_ids$/, 'CLIP position_ids'],
   [
@@ -741,8 +744,10 @@ export class CheckpointWeights implements WeightSource {
       // Stored [rows, cols]; the parameter is [cols, rows]: element-size-wise transpose of the bytes.
       const [rows, cols] = [entry.shape[1]!, entry.shape[0]!];
       const out = new Uint8Array(bytes.length);
-      for (let r = 0; r < rows; r++)
-        for (let c = 0; c < cols; c++) out.set(bytes.subarray((r * cols + c) * size, (r * cols + c + 1) * size), (c * rows + r) * size);
+      const View = size === 8 ? Float64Array : size === 4 ? Uint32Array : Uint16Array;
+      const from = new View(bytes.buffer, bytes.byteOffset, entry.count);
+      const to = new View(out.buffer, 0, entry.count);
+      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) to[c * rows + r] = from[r * cols + c]!;
       return { dtype: info.dtype, bytes: out, count: entry.count };
     }
     return { dtype: info.dtype, bytes, count: entry.count };

@@ -306,10 +306,12 @@ export function inferTextEncoder(shape: ShapeOf): TextEncoderConfig {
 /**
  * The conventions that follow from the whole model once every part's config is known. An SDXL UNet
  * ("text_time") conditions on the penultimate layer of both encoders; its time ids' embedding width
- * is what add_embedding's input leaves after the pooled text (256 for SDXL); a VAE read from shapes
- * alone gets SDXL's latent scale and float32 decoding.
+ * is what add_embedding's input leaves after the pooled text (256 for SDXL); its VAE scales latents
+ * by 0.13025 unless its config.json says otherwise, and decodes in float32 under float16 unless
+ * the config says `"force_upcast": false` (diffusers' default is true; the fp16-fix VAE says false).
+ * `vaeFile`: the VAE's config.json as written (null: none, the config came from the weights).
  */
-export function settleConfig(config: SdConfig, vaeFromShapes: boolean): SdConfig {
+export function settleConfig(config: SdConfig, vaeFile: Record<string, unknown> | null): SdConfig {
   if (config.unet.addition_embed_type !== 'text_time') return config;
   const second = config.textEncoder2;
   if (!second?.projection_dim) throw new Error('an SDXL UNet ("text_time") needs a second text encoder with a projection (text_encoder_2)');
@@ -321,7 +323,11 @@ export function settleConfig(config: SdConfig, vaeFromShapes: boolean): SdConfig
   return {
     ...config,
     unet: { ...config.unet, addition_time_embed_dim: timeWidth },
-    vae: vaeFromShapes ? { ...config.vae, scaling_factor: SDXL.vae.scaling_factor, force_upcast: true } : config.vae,
+    vae: {
+      ...config.vae,
+      scaling_factor: typeof vaeFile?.scaling_factor === 'number' ? vaeFile.scaling_factor : SDXL.vae.scaling_factor,
+      force_upcast: vaeFile?.force_upcast !== false,
+    },
     textEncoder: { ...config.textEncoder, layer: 'penultimate' },
     textEncoder2: { ...second, layer: 'penultimate' },
   };

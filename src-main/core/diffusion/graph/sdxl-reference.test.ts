@@ -328,7 +328,7 @@ describe("A1111's SDXL conditioning against the reference's transcription of sta
     });
   }
 
-  it("zeroes an empty negative prompt only when asked (diffusers' force_zeros_for_empty_prompt)", async (ctx) => {
+  it("zeroed(): an empty negative prompt's zeros (A1111's force_zero_negative_prompt, diffusers' force_zeros_for_empty_prompt)", async (ctx) => {
     ctx.skip(!haveClip, missingReason);
     const encoded = await encodePrompt(encoders, '');
     expect(encoded.data.some((v) => v !== 0)).toBe(true);

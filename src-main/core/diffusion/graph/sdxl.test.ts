@@ -107,14 +107,17 @@ describe('SDXL graphs', () => {
     );
     const te2 = inferTextEncoder((n) => te2Specs.get(n));
     expect(te2.projection_dim).toBe(32);
-    const settled = settleConfig(
-      { ...config, unet, textEncoder2: te2, vae: { ...config.vae, scaling_factor: 0.18215, force_upcast: false } },
-      true,
-    );
+    const inferred = { ...config, unet, textEncoder2: te2, vae: { ...config.vae, scaling_factor: 0.18215, force_upcast: false } };
+    const settled = settleConfig(inferred, null);
     expect(settled.unet.addition_time_embed_dim).toBe(8);
     expect([settled.textEncoder.layer, settled.textEncoder2!.layer]).toEqual(['penultimate', 'penultimate']);
+    // No VAE config: SDXL's scale and float32 decoding; a config without force_upcast: still float32
+    // (diffusers' default); only an explicit false (the fp16-fix VAE) decodes in float16.
     expect([settled.vae.scaling_factor, settled.vae.force_upcast]).toEqual([0.13025, true]);
-    expect(() => settleConfig({ unet: config.unet, vae: config.vae, textEncoder: config.textEncoder }, true)).toThrow(
+    expect(settleConfig(inferred, { scaling_factor: 0.13025 }).vae.force_upcast).toBe(true);
+    expect(settleConfig(inferred, { scaling_factor: 0.13025, force_upcast: false }).vae.force_upcast).toBe(false);
+    expect(settleConfig({ ...config, textEncoder2: te2 }, null).vae.scaling_factor).toBe(0.13025);
+    expect(() => settleConfig({ unet: config.unet, vae: config.vae, textEncoder: config.textEncoder }, null)).toThrow(
       /second text encoder/,
     );
   });
