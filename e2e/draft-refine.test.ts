@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageInfo, ImageSummary, Job } from '../src-main/core/api/index.js';
 import { encodeSafetensors } from '../src-main/core/diffusion/index.js';
 import { writeTinySd } from '../src-main/core/diffusion/testing/tiny-sd.js';
+import { writeSdxlOnnx } from '../src-main/core/diffusion/testing/tiny-sdxl.js';
 import { callApi, createProjectByKeyboard, openHost, screenshot, tempDir, type RunningApp } from './support/app.js';
 
 let app: RunningApp;
@@ -43,12 +44,8 @@ beforeAll(async () => {
   const data = tempDir('draft-refine');
   const modelsDir = path.join(data, 'models');
   writeTinySd(path.join(modelsDir, 'tiny-sd'));
-  // A model the library knows as SDXL (its manifest says so): only its sizes are used here, nothing is generated with it.
-  writeTinySd(path.join(modelsDir, 'tiny-xl'));
-  fs.writeFileSync(
-    path.join(modelsDir, 'tiny-xl', 'onbrand-model.json'),
-    JSON.stringify({ format: 'onbrand-model', family: 'sdxl', files: {} }),
-  );
+  // A tiny SDXL (two text encoders, the text_time UNet), which the library tells by its UNet's config.
+  writeSdxlOnnx(path.join(modelsDir, 'tiny-xl'));
   writeTinyLcmLora(path.join(modelsDir, 'loras'));
   ({ app, browser, page, errors } = await openHost(path.join(data, 'app'), { ONBRAND_MODELS_DIR: modelsDir }));
 });
@@ -144,6 +141,8 @@ describe('Draft and Refine', () => {
     const facts = page.getByTestId('info-panel');
     await expect.poll(() => facts.locator('[data-field="draft"]').textContent()).toContain('Draft');
     await expect.poll(() => facts.locator('[data-field="steps"] dd').textContent()).toBe('6');
+    // The draft's schedule type, as its parameters say (A1111's "Schedule type").
+    await expect.poll(() => facts.locator('[data-field="schedule"] dd').textContent()).toBe('SGM Uniform');
     await expect.poll(() => page.getByTestId('refine-panel').locator('h3').textContent()).toContain(draft.fileName);
 
     await page.keyboard.press('r');
@@ -224,6 +223,34 @@ describe('Draft and Refine', () => {
     await expect.poll(async () => (await images()).length, { timeout: 60_000 }).toBe(5);
     const job = (await jobs()).find((j) => j.refines === first.id)!;
     expect(job).toMatchObject({ init: { imageId: first.id, strength: 0.35 }, seed: 500 });
+    expect(errors).toEqual([]);
+  });
+
+  it('generates with an SDXL model from the Generate panel: both text encoders, its own sizes, the image says its model', async () => {
+    await page.keyboard.press('g');
+    await page.keyboard.press('Control+g');
+    const p = panel();
+    await p.waitFor();
+    await p.getByLabel('Model').selectOption('tiny-xl');
+    await expect.poll(() => p.getByTestId('size-family').textContent()).toContain('SDXL sizes');
+    const toggle = p.getByRole('switch');
+    if ((await toggle.getAttribute('aria-checked')) === 'true') await toggle.click();
+    await expect.poll(() => toggle.getAttribute('aria-checked')).toBe('false');
+    await p.getByRole('textbox', { name: 'Prompt', exact: true }).fill('device close-up, (magenta neon:1.2), yellow accent');
+    await p.getByLabel('Width').fill('64');
+    await p.getByLabel('Height').fill('64');
+    await p.getByLabel('Steps').fill('3');
+    await p.getByLabel('Batch size').fill('1');
+    await p.getByLabel('Batches').fill('1');
+    await p.getByLabel('Seed').fill('900');
+    const before = (await images()).length;
+    await p.getByRole('button', { name: /^Queue/ }).click();
+    await expect.poll(async () => (await images()).length, { timeout: 120_000 }).toBe(before + 1);
+    const made = (await images()).find((i) => i.seed === 900)!;
+    const g = (await info(made.id)).generation!;
+    expect(g).toMatchObject({ seed: 900, steps: 3, width: 64, height: 64 });
+    expect(g.parameters).toContain('Model: tiny-xl');
+    await expect.poll(() => page.getByTestId('engine-status').textContent()).toContain('tiny-xl');
     expect(errors).toEqual([]);
   });
 });

@@ -163,6 +163,7 @@ function GenerationView({ generation: g }: { generation: ImageGeneration }) {
         <Row label="Negative prompt" field="negative" value={g.negativePrompt || '—'} />
         <Row label="Seed" field="seed" value={g.seed === null ? '—' : String(g.seed)} />
         <Row label="Sampler" field="sampler" value={g.sampler ?? '—'} />
+        {g.scheduleType !== null && <Row label="Schedule type" field="schedule" value={g.scheduleType} />}
         <Row label="Steps" field="steps" value={g.steps === null ? '—' : String(g.steps)} />
         <Row label="CFG" field="cfg" value={g.cfg === null ? '—' : String(g.cfg)} />
         <Row label="Size" field="size" value={size} />
