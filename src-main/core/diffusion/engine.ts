@@ -20,7 +20,7 @@ import {
   type ProviderChoice,
   type ProviderName,
 } from './backend.js';
-import type { BuiltModel } from './graph/index.js';
+import { modelFamily, type BuiltModel } from './graph/index.js';
 import { branchFeeds, type BranchPart } from './lora-branches.js';
 import { LoraLibrary, mergeLoras } from './lora.js';
 import { defaultMemoryBudget, imagesPerCall, unetBytesPerImage, vaeDecodeBytes } from './memory.js';
@@ -364,8 +364,7 @@ export class DiffusionEngine {
           folder,
           provider,
           attempts,
-          family:
-            built.config.unet.addition_embed_type === 'text_time' ? 'sdxl' : built.config.unet.cross_attention_dim === 1024 ? 'sd2' : 'sd1',
+          family: modelFamily(built.config.unet) ?? 'sd1',
           hash: await modelHash(folder),
           graphs: 'onbrand',
           graphsReason: null,

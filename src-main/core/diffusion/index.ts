@@ -13,6 +13,7 @@ export {
   inferUnet,
   inferVae,
   mergeConfig,
+  modelFamily,
   SD_PARTS,
   SECOND_ENCODER,
   settleConfig,

@@ -30,6 +30,7 @@ import {
   inferVae,
   MANIFEST_FILE,
   mergeConfig,
+  modelFamily,
   readModelFolder,
   SafetensorsFile,
   SD_PARTS,
@@ -310,10 +311,9 @@ function inferred(source: WeightSource, second?: WeightSource | null): SdConfig 
   }
 }
 
-/** The family an architecture belongs to: SDXL by its "text_time" UNet, SD 2.x by its 1024-wide text. */
+/** The family an architecture belongs to (a toy one counts as SD 1.x). */
 function familyOf(config: SdConfig): ModelFamily {
-  if (config.unet.addition_embed_type === 'text_time') return 'sdxl';
-  return config.unet.cross_attention_dim === 1024 ? 'sd2' : 'sd1';
+  return modelFamily(config.unet) ?? 'sd1';
 }
 
 function checkpointArchitecture(file: string, source: CheckpointWeights, options: ImportOptions): Architecture {
@@ -929,9 +929,7 @@ async function importFolder(
       (f) => f !== MANIFEST_FILE,
     );
     const unetConfig = path.join(dir, 'unet', 'config.json');
-    const unetFields = fs.existsSync(unetConfig) ? readJsonFile(unetConfig) : {};
-    if (unetFields.addition_embed_type === 'text_time' || folder.parts.text_encoder_2) family = 'sdxl';
-    else if (unetFields.cross_attention_dim === 1024) family = 'sd2';
+    family = modelFamily(fs.existsSync(unetConfig) ? readJsonFile(unetConfig) : {}, folder.parts.text_encoder_2 !== null) ?? 'sd1';
   }
   const total = files.reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
   setTotal(total);

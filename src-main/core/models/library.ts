@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { InstalledModel, ModelList } from '../api/index.js';
-import { folderLayout, MANIFEST_FILE, type ModelManifest } from '../diffusion/index.js';
+import { folderLayout, MANIFEST_FILE, modelFamily, type ModelManifest } from '../diffusion/index.js';
 
 function folderBytes(dir: string): number {
   let total = 0;
@@ -39,18 +39,8 @@ export function describeModel(dir: string): InstalledModel | null {
   let family: InstalledModel['family'] = manifest?.family ?? null;
   if (!family) {
     try {
-      const config = JSON.parse(fs.readFileSync(path.join(dir, 'unet', 'config.json'), 'utf8')) as {
-        cross_attention_dim?: number;
-        addition_embed_type?: string | null;
-      };
-      family =
-        config.addition_embed_type === 'text_time' || fs.existsSync(path.join(dir, 'text_encoder_2'))
-          ? 'sdxl'
-          : config.cross_attention_dim === 1024
-            ? 'sd2'
-            : config.cross_attention_dim === 768
-              ? 'sd1'
-              : null;
+      const config = JSON.parse(fs.readFileSync(path.join(dir, 'unet', 'config.json'), 'utf8')) as Record<string, unknown>;
+      family = modelFamily(config, fs.existsSync(path.join(dir, 'text_encoder_2')));
     } catch {
       family = null;
     }

@@ -3,6 +3,7 @@
  * `config.json` (`UNet2DConditionModel`, `AutoencoderKL`, `CLIPTextModel`), with SD 1.5's and
  * SD 2.x's values, read from a config file or inferred from the weights' shapes.
  */
+import type { ModelFamily } from '../../common/index.js';
 
 export interface UnetConfig {
   in_channels: number;
@@ -166,6 +167,20 @@ export const SDXL: SdConfig = {
     projection_dim: 1280,
   },
 };
+
+/**
+ * A model's family from its UNet's config (a `config.json`'s fields or a built config): SDXL by its
+ * "text_time" embedding or a second text encoder, SD 2.x by 1024-wide text, SD 1.x by 768-wide;
+ * null when it says neither (a toy architecture).
+ */
+export function modelFamily(
+  unet: { addition_embed_type?: unknown; cross_attention_dim?: unknown },
+  secondEncoder = false,
+): ModelFamily | null {
+  if (unet.addition_embed_type === 'text_time' || secondEncoder) return 'sdxl';
+  if (unet.cross_attention_dim === 1024) return 'sd2';
+  return unet.cross_attention_dim === 768 ? 'sd1' : null;
+}
 
 /** Heads per down block (up blocks use them reversed). */
 export function unetHeads(config: UnetConfig): number[] {

@@ -4,6 +4,7 @@ export {
   inferUnet,
   inferVae,
   mergeConfig,
+  modelFamily,
   SD15,
   SD21,
   SDXL,
