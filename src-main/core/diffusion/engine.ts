@@ -21,7 +21,7 @@ import {
   type ProviderName,
 } from './backend.js';
 import { modelFamily, type BuiltModel } from './graph/index.js';
-import { branchFeeds, type BranchPart } from './lora-branches.js';
+import { branchFeeds, type BranchPart, type ModelBranches } from './lora-branches.js';
 import { LoraLibrary, mergeLoras } from './lora.js';
 import { defaultMemoryBudget, imagesPerCall, unetBytesPerImage, vaeDecodeBytes } from './memory.js';
 import { buildOptionsFor, graphsForFolder } from './model-graphs.js';
@@ -369,11 +369,6 @@ export class DiffusionEngine {
           graphs: 'onbrand',
           graphsReason: null,
         };
-        const branches = {
-          textEncoder: built.branches.text_encoder,
-          textEncoder2: built.branches.text_encoder_2,
-          unet: built.branches.unet,
-        };
         this.loaded = {
           key,
           model,
@@ -384,7 +379,7 @@ export class DiffusionEngine {
           graphs: null,
           targets: new Map(),
           built,
-          loraFeeds: branchFeeds(branches, [], options.precision === 'float16', folder.name, model.family).feeds,
+          loraFeeds: branchFeeds(branchesOf(built), [], options.precision === 'float16', folder.name, model.family).feeds,
           providers: [provider],
           lora: { key: '[]', hashes: [], warnings: [] },
           memoryBudget: this.options.memoryBudgetBytes ?? defaultMemoryBudget(provider),
@@ -422,13 +417,8 @@ export class DiffusionEngine {
 
     if (loaded.built) {
       // Onbrand's graphs: new feeds for the side branches, the sessions stay.
-      const branches = {
-        textEncoder: loaded.built.branches.text_encoder,
-        textEncoder2: loaded.built.branches.text_encoder_2,
-        unet: loaded.built.branches.unet,
-      };
       const { feeds, warnings } = branchFeeds(
-        branches,
+        branchesOf(loaded.built),
         resolved,
         loaded.built.options.precision === 'float16',
         loaded.model.folder.name,
@@ -847,6 +837,11 @@ function checkInputs(folder: ModelFolder, unet: OnnxSession, textEncoder: OnnxSe
   }
   if (textEncoder.inputs.length === 0) throw new GenerationError(`${folder.parts.text_encoder} has no inputs`, 'model');
   if (vaeDecoder.inputs.length === 0) throw new GenerationError(`${folder.parts.vae_decoder} has no inputs`, 'model');
+}
+
+/** A built model's LoRA branches by the engine's part names. */
+function branchesOf(built: BuiltModel): ModelBranches {
+  return { textEncoder: built.branches.text_encoder, textEncoder2: built.branches.text_encoder_2, unet: built.branches.unet };
 }
 
 /** SDXL's extra UNet inputs for one UNet batch: pooled text per item and the six size/crop ids. */
