@@ -17,6 +17,7 @@ export {
   SD_PARTS,
   SECOND_ENCODER,
   settleConfig,
+  textEncoderConfigFile,
   WeightMappingError,
   type CheckpointReport,
   type SdConfig,

@@ -36,6 +36,7 @@ import {
   SD_PARTS,
   SECOND_ENCODER,
   settleConfig,
+  textEncoderConfigFile,
   WeightMappingError,
   writeSafetensorsFile,
   type CheckpointReport,
@@ -45,7 +46,6 @@ import {
   type SdConfig,
   type SdPart,
   type TensorToWrite,
-  type TextEncoderConfig,
   type WeightSource,
 } from '../diffusion/index.js';
 import { sweepDeadFolders } from '../util/index.js';
@@ -485,20 +485,6 @@ function partOf(name: string): 'unet' | 'vae' | 'text_encoder' | 'text_encoder_2
 
 const DIFFUSERS_VERSION = '0.30.0';
 
-/** A text encoder's transformers config (the pipeline's `layer` left out; `projection_dim` only with a projection). */
-function textConfig(c: TextEncoderConfig, withProjection: boolean): Record<string, unknown> {
-  const { layer: _layer, projection_dim, ...rest } = c;
-  return {
-    architectures: [withProjection ? 'CLIPTextModelWithProjection' : 'CLIPTextModel'],
-    model_type: 'clip_text_model',
-    ...rest,
-    ...(projection_dim !== null ? { projection_dim } : {}),
-    bos_token_id: 0,
-    eos_token_id: 2,
-    torch_dtype: 'float32',
-  };
-}
-
 function partConfigs(config: SdConfig, scheduler: Architecture['scheduler'], family: ModelFamily): Record<string, unknown> {
   const sdxl = family === 'sdxl';
   return {
@@ -518,8 +504,8 @@ function partConfigs(config: SdConfig, scheduler: Architecture['scheduler'], fam
       up_block_types: config.vae.block_out_channels.map(() => 'UpDecoderBlock2D'),
       act_fn: 'silu',
     },
-    'text_encoder/config.json': textConfig(config.textEncoder, false),
-    ...(config.textEncoder2 ? { 'text_encoder_2/config.json': textConfig(config.textEncoder2, true) } : {}),
+    'text_encoder/config.json': textEncoderConfigFile(config.textEncoder),
+    ...(config.textEncoder2 ? { 'text_encoder_2/config.json': textEncoderConfigFile(config.textEncoder2) } : {}),
     // SDXL base's scheduler as stabilityai ships it (Euler, leading spacing, offset 1).
     'scheduler/scheduler_config.json': sdxl
       ? {

@@ -169,6 +169,23 @@ export const SDXL: SdConfig = {
 };
 
 /**
+ * A text encoder's transformers `config.json` (the pipeline's `layer` left out; `projection_dim`,
+ * and CLIPTextModelWithProjection, only with a projection), as the importer and the test models write it.
+ */
+export function textEncoderConfigFile(c: TextEncoderConfig): Record<string, unknown> {
+  const { layer: _layer, projection_dim, ...rest } = c;
+  return {
+    architectures: [projection_dim !== null ? 'CLIPTextModelWithProjection' : 'CLIPTextModel'],
+    model_type: 'clip_text_model',
+    ...rest,
+    ...(projection_dim !== null ? { projection_dim } : {}),
+    bos_token_id: 0,
+    eos_token_id: 2,
+    torch_dtype: 'float32',
+  };
+}
+
+/**
  * A model's family from its UNet's config (a `config.json`'s fields or a built config): SDXL by its
  * "text_time" embedding or a second text encoder, SD 2.x by 1024-wide text, SD 1.x by 768-wide;
  * null when it says neither (a toy architecture).

@@ -9,6 +9,7 @@ export {
   SD21,
   SDXL,
   settleConfig,
+  textEncoderConfigFile,
   type SdConfig,
   type TextEncoderConfig,
   type UnetConfig,

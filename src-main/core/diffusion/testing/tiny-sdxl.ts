@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { float32ToFloat16 } from '../float16.js';
 import { buildPart, partsOf } from '../graph/built-model.js';
-import { SD15, SDXL, type SdConfig } from '../graph/configs.js';
+import { SD15, SDXL, textEncoderConfigFile, type SdConfig } from '../graph/configs.js';
 import type { ParamSpec } from '../graph/graph-builder.js';
 import type { SdPart } from '../graph/sd-graphs.js';
 import { randomTensor, writeGraph, type WeightSource } from '../graph/weights.js';
@@ -203,16 +203,6 @@ function copyTokenizers(dir: string, from: string): void {
   fs.writeFileSync(special, JSON.stringify({ ...map, pad_token: '!' }));
 }
 
-function textConfig(config: SdConfig, part: 'text_encoder' | 'text_encoder_2'): Record<string, unknown> {
-  const c = part === 'text_encoder' ? config.textEncoder : config.textEncoder2!;
-  const { layer: _layer, projection_dim, ...rest } = c;
-  return {
-    architectures: [projection_dim ? 'CLIPTextModelWithProjection' : 'CLIPTextModel'],
-    ...rest,
-    ...(projection_dim ? { projection_dim } : {}),
-  };
-}
-
 /** An SDXL diffusers folder (float32 safetensors) with tokenizers and scheduler from `from` (a tiny model folder). */
 export function writeSdxlDiffusers(dir: string, config: SdConfig, from: string, seed = SDXL_SEED): string {
   const specs = sdxlSpecs(config);
@@ -229,8 +219,8 @@ export function writeSdxlDiffusers(dir: string, config: SdConfig, from: string, 
       parts: ['vae_decoder', 'vae_encoder'],
       config: { _class_name: 'AutoencoderKL', ...config.vae },
     },
-    { folder: 'text_encoder', file: 'model.safetensors', parts: ['text_encoder'], config: textConfig(config, 'text_encoder') },
-    { folder: 'text_encoder_2', file: 'model.safetensors', parts: ['text_encoder_2'], config: textConfig(config, 'text_encoder_2') },
+    { folder: 'text_encoder', file: 'model.safetensors', parts: ['text_encoder'], config: textEncoderConfigFile(config.textEncoder) },
+    { folder: 'text_encoder_2', file: 'model.safetensors', parts: ['text_encoder_2'], config: textEncoderConfigFile(config.textEncoder2!) },
   ];
   for (const f of folders) {
     const tensors: Parameters<typeof encodeSafetensors>[0] = {};
@@ -273,7 +263,7 @@ export function writeSdxlOnnx(dir: string, configOrNull: SdConfig | null = null,
       part === 'unet'
         ? { _class_name: 'UNet2DConditionModel', ...config.unet }
         : part === 'text_encoder' || part === 'text_encoder_2'
-          ? textConfig(config, part)
+          ? textEncoderConfigFile(part === 'text_encoder' ? config.textEncoder : config.textEncoder2!)
           : { _class_name: 'AutoencoderKL', ...config.vae };
     fs.writeFileSync(path.join(dir, part, 'config.json'), JSON.stringify(partConfig, null, 1));
   }
