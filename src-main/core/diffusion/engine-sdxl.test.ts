@@ -156,6 +156,9 @@ describe('SDXL on tiny models', () => {
     const long = Array.from({ length: 40 }, (_, i) => `word${i % 7} light`).join(', ');
     const images = await generate(importedDir, { prompt: long });
     expect(new Set(await pixels(images[0]!)).size).toBeGreaterThan(8);
+    // The words past the first 75 tokens condition the image (the second chunk is encoded and used).
+    const otherTail = await generate(importedDir, { prompt: `${long}, magenta teal yellow neon` });
+    expect((await pixels(otherTail[0]!)).equals(await pixels(images[0]!))).toBe(false);
   });
 
   it('SDXL LoRAs (both text encoders and the UNet, kohya names in diffusers and LDM paths) change the image; another family is refused by name', async () => {
