@@ -24,3 +24,36 @@ export async function measure(name: string, body: () => Promise<void>): Promise<
     report(`${name}: could not be measured: ${(error as Error).message}`);
   }
 }
+
+/** The README, where the figures of the last measured run are kept (section "Culling speed"). */
+const README = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'README.md');
+
+/**
+ * The figure the README gives for a benchmark row: the second cell of the table row whose first
+ * cell is `label` (in backticks or not); undefined when the README has no such row.
+ */
+export function readmeFigure(label: string, readme = README): string | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(readme, 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('|')) continue;
+    const cells = line
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
+    if (cells.length >= 2 && cells[0]!.replace(/`/g, '') === label) return cells[1];
+  }
+  return undefined;
+}
+
+/**
+ * Prints a figure beside the one the README gives for the same row, so a run shows at a glance
+ * whether the line held: `label: new figure (README: previous figure)`.
+ */
+export function reportFigure(label: string, figure: string): void {
+  report(`${label}: ${figure}  (README: ${readmeFigure(label) ?? 'no figure yet'})`);
+}

@@ -69,6 +69,11 @@ export interface ImageSummary {
   fileName: string;
   /** Absolute path of the cached thumbnail, or null while it is being made. */
   thumbPath: string | null;
+  /**
+   * Absolute path of the loupe rendition (a JPEG of at most 2048 px on the long side, fast to
+   * decode), or null when there is none yet: the loupe then shows the full-resolution file.
+   */
+  previewPath: string | null;
   width: number;
   height: number;
   rating: number;
@@ -225,6 +230,7 @@ const imageSummarySchema: z.ZodType<ImageSummary> = z.object({
   path: z.string(),
   fileName: z.string(),
   thumbPath: z.string().nullable(),
+  previewPath: z.string().nullable(),
   width: z.number().int(),
   height: z.number().int(),
   rating: z.number().int().min(0).max(5),

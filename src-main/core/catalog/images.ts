@@ -13,6 +13,7 @@ interface ImageRow {
   label: ColourLabel;
   seed: number | null;
   thumb_path: string | null;
+  preview_path: string | null;
   created_at: string;
   folder: string;
   palette_key: string;
@@ -41,7 +42,7 @@ export interface NewImage {
 }
 
 const SELECT = `
-  SELECT p.palette AS palette_key, i.id, i.project_id, i.path, i.width, i.height, i.rating, i.flag, i.label, i.seed, i.thumb_path, i.created_at, p.folder,
+  SELECT p.palette AS palette_key, i.id, i.project_id, i.path, i.width, i.height, i.rating, i.flag, i.label, i.seed, i.thumb_path, i.preview_path, i.created_at, p.folder,
          i.job_id, i.params, i.sharpness, i.colour
   FROM images i JOIN projects p ON p.id = i.project_id`;
 
@@ -190,6 +191,11 @@ export class ImageRepository {
     this.db.prepare('UPDATE images SET thumb_path = ? WHERE id = ?').run(relativeThumbPath, id);
   }
 
+  /** Records where an image's loupe rendition sits (relative to the data folder). */
+  setPreview(id: number, relativePreviewPath: string): void {
+    this.db.prepare('UPDATE images SET preview_path = ? WHERE id = ?').run(relativePreviewPath, id);
+  }
+
   private toSummary(row: ImageRow): ImageSummary {
     return {
       id: row.id,
@@ -197,6 +203,7 @@ export class ImageRepository {
       path: path.join(row.folder, row.path),
       fileName: path.basename(row.path),
       thumbPath: row.thumb_path === null ? null : path.join(this.dataDir, row.thumb_path),
+      previewPath: row.preview_path === null ? null : path.join(this.dataDir, row.preview_path),
       width: row.width,
       height: row.height,
       rating: row.rating,

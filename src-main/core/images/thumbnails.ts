@@ -11,6 +11,14 @@ export function thumbnailRelativePath(contentHash: string): string {
   return path.join('thumbnails', contentHash.slice(0, 2), `${contentHash}.webp`);
 }
 
+/** Long side of a loupe rendition, in pixels: a 1080p or 1440p screen's height at 2x, without zooming in. */
+export const PREVIEW_SIZE = 2048;
+
+/** Where the loupe rendition of a file with this content hash lives, relative to the data folder. */
+export function previewRelativePath(contentHash: string): string {
+  return path.join('previews', contentHash.slice(0, 2), `${contentHash}.jpg`);
+}
+
 export interface ThumbnailResult {
   width: number;
   height: number;

@@ -12,6 +12,7 @@ function image(id: number): ImageSummary {
     path: `/p/${id}.png`,
     fileName: `${id}.png`,
     thumbPath: null,
+    previewPath: null,
     width: 64,
     height: 64,
     rating: 0,
