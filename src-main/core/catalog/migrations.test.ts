@@ -391,6 +391,7 @@ describe('upgrading across every step', () => {
         original_path: null,
         colour: null,
         label: 'none',
+        preview_path: null,
       })),
     );
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
