@@ -83,4 +83,30 @@ describe('KeyedQueue', () => {
     next.answer();
     await expect(second).resolves.toBe('rate 3');
   });
+
+  it('a task with nothing before it starts in the same turn (the request leaves on the key press)', async () => {
+    const queue = new KeyedQueue<number>();
+    const log: string[] = [];
+    const first = deferred(log, 'rate 5');
+    const done = queue.run([5], first.task);
+    expect(log).toEqual(['rate 5 sent']);
+    const waiting = deferred(log, 'rate 5 again');
+    const second = queue.run([5], waiting.task);
+    expect(log).toEqual(['rate 5 sent']);
+    first.answer();
+    await expect(done).resolves.toBe('rate 5');
+    await settle();
+    expect(log).toEqual(['rate 5 sent', 'rate 5 answered', 'rate 5 again sent']);
+    waiting.answer();
+    await expect(second).resolves.toBe('rate 5 again');
+  });
+
+  it('a task that throws before it returns a promise rejects its caller and blocks nothing', async () => {
+    const queue = new KeyedQueue<number>();
+    const failed = queue.run([7], () => {
+      throw new Error('no client');
+    });
+    await expect(failed).rejects.toThrow('no client');
+    await expect(queue.run([7], () => Promise.resolve('next'))).resolves.toBe('next');
+  });
 });

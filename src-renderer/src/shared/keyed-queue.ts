@@ -11,7 +11,9 @@ export class KeyedQueue<K> {
   run<T>(keys: readonly K[], task: () => Promise<T>): Promise<T> {
     const unique = [...new Set(keys)];
     const before = unique.flatMap((key) => this.tails.get(key) ?? []);
-    const result = Promise.all(before).then(task);
+    // Nothing to wait for: the task starts now, in this turn (a mark's request leaves on the key
+    // press, before the render its optimistic update schedules).
+    const result = before.length === 0 ? startNow(task) : Promise.all(before).then(task);
     // The next task waits for this one to settle, whatever its outcome: a failure stops nothing.
     const settled = result.then(
       () => undefined,
@@ -27,5 +29,14 @@ export class KeyedQueue<K> {
   /** Whether a task that names `key` is waiting or running. */
   busy(key: K): boolean {
     return this.tails.has(key);
+  }
+}
+
+/** Runs a task at once; a task that throws before returning its promise rejects like one that fails later. */
+function startNow<T>(task: () => Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(task());
+  } catch (error) {
+    return Promise.reject(error as Error);
   }
 }

@@ -87,6 +87,14 @@ async function apply(steps: MarkStep[], side: 'before' | 'after', reveal = false
     return image ? [{ ...image, ...s[side] }] : [];
   });
   const started = Date.now();
+  const changes: MarkChange[] = steps.map((s) => ({ imageId: s.imageId, ...s[side] }));
+  const newest = (imageId: number): boolean => wanted.get(imageId)?.call === call;
+  // The request leaves first, on the key press itself; the optimistic update (and the render it
+  // schedules) follows in the same turn, so the grid still answers at once.
+  const request = markQueue.run(
+    steps.map((s) => s.imageId),
+    () => getClient().call('images.mark', { projectId, changes }),
+  );
   // Until the core answers, the file is on its way and its new path unknown: the loupe waits for it.
   const moving = steps.filter((s) => (s.before.flag === 'reject') !== (s.after.flag === 'reject')).map((s) => s.imageId);
   countMoves(moving, 1);
@@ -97,13 +105,8 @@ async function apply(steps: MarkStep[], side: 'before' | 'after', reveal = false
   state.updateImages(optimistic);
   // Undo and redo show what they changed: an undone reject is back under the loupe.
   if (reveal) useStore.getState().selectIds(steps.map((s) => s.imageId));
-  const changes: MarkChange[] = steps.map((s) => ({ imageId: s.imageId, ...s[side] }));
-  const newest = (imageId: number): boolean => wanted.get(imageId)?.call === call;
   try {
-    const changed = await markQueue.run(
-      steps.map((s) => s.imageId),
-      () => getClient().call('images.mark', { projectId, changes }),
-    );
+    const changed = await request;
     const answered = Date.now();
     for (const s of steps) localMarks.set(s.imageId, answered);
     // The answer is the truth now (paths included); a later mark still on its way shows on top.
