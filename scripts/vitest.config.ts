@@ -15,7 +15,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           root,
-          include: ['src-main/**/*.test.ts', 'src-renderer/**/*.test.ts'],
+          include: ['src-main/**/*.test.ts', 'src-renderer/**/*.test.ts', 'bench/**/*.test.ts'],
           environment: 'node',
           testTimeout: 30_000,
         },
