@@ -59,6 +59,22 @@ export class ImageRepository {
     return rows.map((r) => this.toSummary(r));
   }
 
+  /**
+   * One page of a project's images in capture order (the order of `list`), read on the
+   * `images_by_project` index: the grid's first screenful comes without reading the rest.
+   */
+  page(projectId: number, offset: number, limit: number): ImageSummary[] {
+    const rows = this.db
+      .prepare(`${SELECT} WHERE i.project_id = ? ORDER BY i.created_at, i.id LIMIT ? OFFSET ?`)
+      .all(projectId, limit, offset) as ImageRow[];
+    return rows.map((r) => this.toSummary(r));
+  }
+
+  /** How many images a project holds. */
+  count(projectId: number): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM images WHERE project_id = ?').get(projectId) as { n: number }).n;
+  }
+
   /** The highest image id (0 when none): a mark to find the images other processes add. */
   maxId(): number {
     return (this.db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM images').get() as { id: number }).id;

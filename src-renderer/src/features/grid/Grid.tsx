@@ -31,6 +31,8 @@ export function Grid() {
   const stackInfo = useStore((s) => s.stackInfo);
   const expandedStacks = useStore((s) => s.stacks.expanded);
   const toggleStack = useStore((s) => s.toggleStack);
+  const streamTotal = useStore((s) => s.streamTotal);
+  const arrived = useStore((s) => s.allImages.length);
   const scroller = useRef<HTMLDivElement>(null);
   const [viewport, setViewport] = useState({ width: 0, height: 0 });
   const [scrollTop, setScrollTop] = useState(0);
@@ -47,7 +49,9 @@ export function Grid() {
 
   const columns = Math.max(1, Math.floor((viewport.width - GAP) / cellSize));
   const cell = viewport.width > 0 ? Math.floor((viewport.width - GAP) / columns) : cellSize;
-  const rows = Math.ceil(images.length / columns);
+  // Images still streaming in already take their place: the scroll height is the project's at once.
+  const pending = streamTotal === null ? 0 : Math.max(0, streamTotal - arrived);
+  const rows = Math.ceil((images.length + pending) / columns);
   const visibleRows = Math.max(1, Math.floor(viewport.height / cell));
 
   useEffect(() => setGridShape(columns, visibleRows), [columns, visibleRows, setGridShape]);
@@ -140,6 +144,19 @@ export function Grid() {
         )}
         <span className="cell-name">{image.fileName}</span>
       </div>,
+    );
+  }
+
+  // Places of images not arrived yet, in view: grey until their page comes.
+  for (let index = Math.max(images.length, firstRow * columns); index < Math.min(images.length + pending, lastRow * columns); index++) {
+    const x = (index % columns) * cell + GAP;
+    const y = Math.floor(index / columns) * cell + GAP;
+    cells.push(
+      <div
+        key={`pending-${index}`}
+        className="cell-pending"
+        style={{ transform: `translate(${x}px, ${y}px)`, width: cell - GAP, height: cell - GAP }}
+      />,
     );
   }
 

@@ -1,4 +1,5 @@
 /** The projects: listing, opening, creating, renaming, and importing images into the open one. */
+import type { ImageSummary } from '../../../../src-main/core/api/index';
 import { getClient } from '../../api/client';
 import { reportError } from '../../shared/report';
 import { useStore } from '../../store';
@@ -21,21 +22,66 @@ export async function loadProjects(): Promise<void> {
   }
 }
 
+/** The first page of a project: more than a screenful of the largest grid, small enough to come at once. */
+export const FIRST_PAGE = 200;
+/** The pages that follow, streamed in after the first paint. */
+export const PAGE = 5000;
+
+/** Bumped by each opening: a stream of pages stops as soon as another opening starts. */
+let opening = 0;
+
+/**
+ * Fetches a project's images page by page from `offset`, handing each page over as it comes,
+ * until the project's `total` is in or `wanted` says stop. Returns false when it stopped early.
+ */
+export async function streamImagePages(
+  projectId: number,
+  offset: number,
+  total: number,
+  onPage: (images: ImageSummary[], total: number) => void,
+  wanted: () => boolean,
+): Promise<boolean> {
+  while (offset < total) {
+    if (!wanted()) return false;
+    const page = await getClient().call('images.page', { projectId, offset, limit: PAGE });
+    if (!wanted()) return false;
+    if (page.images.length === 0) break;
+    onPage(page.images, page.total);
+    offset += page.images.length;
+    total = page.total;
+  }
+  return true;
+}
+
+/**
+ * Opens a project: its first page is shown at once (the grid knows the project's size from it),
+ * the rest is streamed in behind it without moving the selection or the scroll. Opening another
+ * project meanwhile stops the stream.
+ */
 export async function openProject(projectId: number): Promise<void> {
+  const ticket = ++opening;
   const store = useStore.getState();
   store.setCurrentProject(projectId);
   store.setLoading(true);
+  store.endStream();
   store.setPresets([]);
   localStorage.setItem(LAST_PROJECT_KEY, String(projectId));
   if (store.generateOpen) void loadGenerationChoices();
+  // Another project may have been opened while this one loaded: the last opening wins.
+  const current = (): boolean => opening === ticket && useStore.getState().currentProjectId === projectId;
   try {
-    const images = await getClient().call('images.list', { projectId });
-    // Another project may have been opened while this one loaded: the last request wins.
-    if (useStore.getState().currentProjectId === projectId) useStore.getState().setImages(images);
+    const first = await getClient().call('images.page', { projectId, offset: 0, limit: FIRST_PAGE });
+    if (!current()) return;
+    useStore.getState().setImages(first.images, first.total);
+    useStore.getState().setLoading(false);
+    await streamImagePages(projectId, first.images.length, first.total, (images) => useStore.getState().addImages(images), current);
   } catch (error) {
-    reportError(error);
+    if (current()) reportError(error);
   } finally {
-    if (useStore.getState().currentProjectId === projectId) useStore.getState().setLoading(false);
+    if (current()) {
+      useStore.getState().setLoading(false);
+      useStore.getState().endStream();
+    }
   }
 }
 
