@@ -48,7 +48,7 @@ export class OpenWork {
     options: OpenWorkOptions = {},
   ) {
     this.quietMs = options.quietMs ?? 300;
-    this.chunk = options.chunk ?? 16;
+    this.chunk = options.chunk ?? 4;
     this.read = options.read ?? 1000;
   }
 

@@ -163,7 +163,15 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   });
 
   if (fs.existsSync(path.join(options.rendererDir, 'index.html'))) {
-    await app.register(fastifyStatic, { root: options.rendererDir, index: ['index.html'], wildcard: false });
+    await app.register(fastifyStatic, {
+      root: options.rendererDir,
+      index: ['index.html'],
+      wildcard: false,
+      // The bundles are named by their content (Vite's hashes): kept for a year; the page itself is asked for again.
+      setHeaders: (reply, file) => {
+        if (file.includes(`${path.sep}assets${path.sep}`)) reply.header('Cache-Control', 'public, max-age=31536000, immutable');
+      },
+    });
   } else {
     app.get('/', async (_req, reply) =>
       reply.code(503).type('text/plain').send(`The UI is not built (${options.rendererDir} is missing). Run: npm run build`),

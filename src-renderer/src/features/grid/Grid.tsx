@@ -7,6 +7,7 @@ import { dragOut } from '../curation/actions';
 import { LabelMark } from '../curation/ColourLabel';
 import { DraftMark } from '../generation/DraftMark';
 import { reportActivity } from '../timecost/actions';
+import { markGridPainted } from './painted';
 
 /** Rows rendered above and below the viewport, so fast scrolling shows no gaps. */
 const OVERSCAN_ROWS = 3;
@@ -64,6 +65,20 @@ export function Grid() {
     if (top < el.scrollTop) el.scrollTop = top;
     else if (top + cell > el.scrollTop + el.clientHeight) el.scrollTop = top + cell - el.clientHeight + GAP;
   }, [selected, columns, cell]);
+
+  // Once the thumbnails in view are decoded, the rest of a large project may stream in (see painted.ts).
+  useEffect(() => {
+    const el = scroller.current;
+    const imgs = el ? Array.from(el.querySelectorAll<HTMLImageElement>('img.thumb')) : [];
+    if (imgs.length === 0) return;
+    let live = true;
+    void Promise.all(imgs.map((img) => img.decode().catch(() => undefined))).then(() => {
+      if (live) markGridPainted();
+    });
+    return () => {
+      live = false;
+    };
+  }, [images]);
 
   const onScroll = useCallback(() => {
     cancelAnimationFrame(frame.current);

@@ -4,6 +4,7 @@ import { getClient } from '../../api/client';
 import { reportError } from '../../shared/report';
 import { useStore } from '../../store';
 import { loadGenerationChoices } from '../generation/actions';
+import { resetGridPainted, whenGridPainted } from '../grid/painted';
 
 const LAST_PROJECT_KEY = 'onbrand.lastProject';
 
@@ -19,6 +20,8 @@ export async function loadProjects(): Promise<void> {
     }
   } catch (error) {
     reportError(error);
+  } finally {
+    shown();
   }
 }
 
@@ -26,6 +29,17 @@ export async function loadProjects(): Promise<void> {
 export const FIRST_PAGE = 200;
 /** The pages that follow, streamed in after the first paint. */
 export const PAGE = 5000;
+
+/** How long the pages after the first wait for the grid's first paint at most. */
+const PAINT_WAIT_MS = 1000;
+
+let shownResolve: () => void = () => undefined;
+/**
+ * Resolves once the first project's first page is shown (or there is no project to open, or it
+ * failed): start-up calls the grid does not need wait for it, so they do not delay its first paint.
+ */
+export const firstProjectShown = new Promise<void>((resolve) => (shownResolve = resolve));
+const shown = (): void => shownResolve();
 
 /** Bumped by each opening: a stream of pages stops as soon as another opening starts. */
 let opening = 0;
@@ -60,6 +74,7 @@ export async function streamImagePages(
  */
 export async function openProject(projectId: number): Promise<void> {
   const ticket = ++opening;
+  resetGridPainted();
   const store = useStore.getState();
   store.setCurrentProject(projectId);
   store.setLoading(true);
@@ -74,10 +89,14 @@ export async function openProject(projectId: number): Promise<void> {
     if (!current()) return;
     useStore.getState().setImages(first.images, first.total);
     useStore.getState().setLoading(false);
+    shown();
+    // The rest waits for the first screenful's thumbnails: a page of 5,000 would hold them up at the server.
+    if (first.total > first.images.length) await whenGridPainted(PAINT_WAIT_MS);
     await streamImagePages(projectId, first.images.length, first.total, (images) => useStore.getState().addImages(images), current);
   } catch (error) {
     if (current()) reportError(error);
   } finally {
+    shown();
     if (current()) {
       useStore.getState().setLoading(false);
       useStore.getState().endStream();
