@@ -11,7 +11,7 @@ connectEvents();
 void loadProjects().then(() => {
   document.documentElement.dataset.ready = 'true';
 });
-// The grid's first page goes first; the rest of start-up follows at once after it (or after 1.5 s at most).
+// The grid's first screenful goes first; the rest of start-up follows as soon as it is painted (1.5 s at most).
 void Promise.race([firstProjectShown, new Promise((resolve) => setTimeout(resolve, 1500))]).then(() => {
   void loadEngineStatus();
   void loadJobs();

@@ -35,8 +35,9 @@ const PAINT_WAIT_MS = 1000;
 
 let shownResolve: () => void = () => undefined;
 /**
- * Resolves once the first project's first page is shown (or there is no project to open, or it
- * failed): start-up calls the grid does not need wait for it, so they do not delay its first paint.
+ * Resolves once the first project's first screenful is painted (or there is no project to open, or
+ * it failed): start-up calls the grid does not need wait for it, so they do not take the browser's
+ * few connections from its thumbnails.
  */
 export const firstProjectShown = new Promise<void>((resolve) => (shownResolve = resolve));
 const shown = (): void => shownResolve();
@@ -89,9 +90,9 @@ export async function openProject(projectId: number): Promise<void> {
     if (!current()) return;
     useStore.getState().setImages(first.images, first.total);
     useStore.getState().setLoading(false);
-    shown();
     // The rest waits for the first screenful's thumbnails: a page of 5,000 would hold them up at the server.
-    if (first.total > first.images.length) await whenGridPainted(PAINT_WAIT_MS);
+    if (first.images.length > 0) await whenGridPainted(PAINT_WAIT_MS);
+    shown();
     await streamImagePages(projectId, first.images.length, first.total, (images) => useStore.getState().addImages(images), current);
   } catch (error) {
     if (current()) reportError(error);
