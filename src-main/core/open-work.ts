@@ -12,7 +12,12 @@ export interface OpenWorkDeps {
 export interface OpenWorkOptions {
   /** How long the API and the image route must have been quiet before a chunk runs. */
   quietMs?: number;
-  /** Images per chunk; the pass looks again whether the app is quiet between chunks. */
+  /**
+   * Images per chunk; the pass looks again whether the app is quiet between chunks. Small, so a
+   * chunk started just before the grid asks for something ends soon (the scoring awaits between
+   * images, so a request waits for one image's colour analysis at most, tens of ms); not one, as
+   * each chunk's scores reach the grid as one `images.updated` event, and each event re-sorts it.
+   */
   chunk?: number;
   /** Rows read from the catalogue at a time. */
   read?: number;
@@ -48,8 +53,8 @@ export class OpenWork {
     options: OpenWorkOptions = {},
   ) {
     this.quietMs = options.quietMs ?? 300;
-    this.chunk = options.chunk ?? 4;
-    this.read = options.read ?? 1000;
+    this.chunk = options.chunk ?? 8;
+    this.read = options.read ?? 250;
   }
 
   /** Marks an API call in flight until the returned function is called: the pass waits meanwhile. */
