@@ -134,6 +134,23 @@ describe('OpenWork', () => {
     expect(work.running).toBe(null);
   });
 
+  it('still gets its work done, chunk by chunk, in an app that is never quiet', async () => {
+    const { id } = await project('Busy', 2);
+    const work = new OpenWork(services, { quietMs: 200, chunk: 1, maxWaitMs: 300 });
+    const done = work.start(id);
+    let busy = true;
+    const calls = (async () => {
+      while (busy) {
+        work.busy()();
+        await sleep(20);
+      }
+    })();
+    await done;
+    busy = false;
+    await calls;
+    expect(scored(id)).toBe(2);
+  });
+
   it('ends quietly when the catalogue closes under it', async () => {
     const { id } = await project('Closing', 1);
     const work = new OpenWork(services, { quietMs: 50 });

@@ -21,6 +21,8 @@ export interface OpenWorkOptions {
   chunk?: number;
   /** Rows read from the catalogue at a time. */
   read?: number;
+  /** The longest a chunk waits for quiet: an app that is never quiet still gets its work done, slowly. */
+  maxWaitMs?: number;
 }
 
 /** A call in flight longer than this (an import, a download) no longer holds the pass back. */
@@ -47,6 +49,7 @@ export class OpenWork {
   private readonly quietMs: number;
   private readonly chunk: number;
   private readonly read: number;
+  private readonly maxWaitMs: number;
 
   constructor(
     private readonly deps: OpenWorkDeps,
@@ -55,6 +58,7 @@ export class OpenWork {
     this.quietMs = options.quietMs ?? 300;
     this.chunk = options.chunk ?? 8;
     this.read = options.read ?? 250;
+    this.maxWaitMs = options.maxWaitMs ?? 5000;
   }
 
   /** Marks an API call in flight until the returned function is called: the pass waits meanwhile. */
@@ -117,16 +121,18 @@ export class OpenWork {
     }
   }
 
-  /** Waits until nothing has been asked of the app for `quietMs` (or the pass is stopped). */
+  /** Waits until nothing has been asked of the app for `quietMs` (or the pass is stopped, or `maxWaitMs` passed). */
   private async quiet(pass: Pass): Promise<void> {
+    const since = Date.now();
     for (;;) {
       if (pass.cancelled) return;
       const now = Date.now();
-      const since = now - Math.max(this.lastCallAt, this.deps.media.lastServedAt);
+      if (now - since >= this.maxWaitMs) return;
+      const idle = now - Math.max(this.lastCallAt, this.deps.media.lastServedAt);
       // A long call (an import, a download) does not hold the pass back for ever: only fresh ones count.
       const waiting = [...this.inFlight.values()].some((started) => now - started < LONG_CALL_MS);
-      if (!waiting && since >= this.quietMs) return;
-      const wait = waiting ? this.quietMs : Math.max(1, this.quietMs - since);
+      if (!waiting && idle >= this.quietMs) return;
+      const wait = waiting ? this.quietMs : Math.max(1, this.quietMs - idle);
       await new Promise<void>((resolve) => setTimeout(resolve, wait).unref());
     }
   }

@@ -1,5 +1,5 @@
 /** The projects: listing, opening, creating, renaming, and importing images into the open one. */
-import type { ImageSummary } from '../../../../src-main/core/api/index';
+import type { ImagePage, ImageSummary } from '../../../../src-main/core/api/index';
 import { getClient } from '../../api/client';
 import { reportError } from '../../shared/report';
 import { useStore } from '../../store';
@@ -8,19 +8,29 @@ import { resetGridPainted, whenGridPainted } from '../grid/painted';
 
 const LAST_PROJECT_KEY = 'onbrand.lastProject';
 
+/** The first page of the project opened last time, asked for beside the list of projects at start-up. */
+let prefetched: { projectId: number; page: Promise<ImagePage> } | null = null;
+
 export async function loadProjects(): Promise<void> {
   try {
+    const last = Number(localStorage.getItem(LAST_PROJECT_KEY));
+    if (useStore.getState().currentProjectId === null && last > 0) {
+      // Most likely the project to open: its first page need not wait for the list's round trip.
+      const page = getClient().call('images.page', { projectId: last, offset: 0, limit: FIRST_PAGE });
+      page.catch(() => undefined);
+      prefetched = { projectId: last, page };
+    }
     const projects = await getClient().call('projects.list', {});
     useStore.getState().setProjects(projects);
     const state = useStore.getState();
     if (state.currentProjectId === null && projects.length > 0) {
-      const last = Number(localStorage.getItem(LAST_PROJECT_KEY));
       const pick = projects.find((p) => p.id === last) ?? projects[0]!;
       await openProject(pick.id);
     }
   } catch (error) {
     reportError(error);
   } finally {
+    prefetched = null;
     shown();
   }
 }
@@ -86,7 +96,9 @@ export async function openProject(projectId: number): Promise<void> {
   // Another project may have been opened while this one loaded: the last opening wins.
   const current = (): boolean => opening === ticket && useStore.getState().currentProjectId === projectId;
   try {
-    const first = await getClient().call('images.page', { projectId, offset: 0, limit: FIRST_PAGE });
+    const early = prefetched?.projectId === projectId ? prefetched.page : null;
+    prefetched = null;
+    const first = await (early ?? getClient().call('images.page', { projectId, offset: 0, limit: FIRST_PAGE }));
     if (!current()) return;
     useStore.getState().setImages(first.images, first.total);
     useStore.getState().setLoading(false);
