@@ -55,8 +55,8 @@ export class OpenWork {
     private readonly deps: OpenWorkDeps,
     options: OpenWorkOptions = {},
   ) {
-    this.quietMs = options.quietMs ?? 300;
-    this.chunk = options.chunk ?? 8;
+    this.quietMs = options.quietMs ?? 500;
+    this.chunk = options.chunk ?? 4;
     this.read = options.read ?? 250;
     this.maxWaitMs = options.maxWaitMs ?? 5000;
   }
