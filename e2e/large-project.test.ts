@@ -50,6 +50,8 @@ describe('a project with 10,000 images', () => {
   });
 
   it('jumps to the end and back with End/Home, rendering only what is in view', async () => {
+    // The pages after the first have streamed in.
+    await page.getByTestId('image-stream').waitFor({ state: 'detached' });
     await page.keyboard.press('End');
     await expect.poll(() => page.locator('.cell.selected').getAttribute('data-index')).toBe(String(COUNT - 1));
     await page.waitForFunction(() => {

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { DEFAULT_PALETTE } from '../../src-main/core/api/index.js';
-import { ImageRepository, ProjectRepository, openCatalog } from '../../src-main/core/catalog/index.js';
+import { ProjectRepository, openCatalog } from '../../src-main/core/catalog/index.js';
 import { thumbnailRelativePath, writeThumbnail } from '../../src-main/core/images/index.js';
 import { posterSvg } from './images.js';
 
@@ -17,17 +17,28 @@ export interface SeededProject {
   count: number;
 }
 
-export async function seedLargeProject(dataDir: string, count = 10_000, distinct = 48): Promise<SeededProject> {
+export interface SeedOptions {
+  /** The project's name (and folder's); `Large` unless told. */
+  name?: string;
+  /** The minute the first image was captured; the others follow a second apart. */
+  startAt?: string;
+}
+
+/**
+ * A project of `count` images over `distinct` real files and thumbnails. One prepared INSERT in
+ * one transaction, thumbnail path included: 100,000 rows take a few seconds.
+ */
+export async function seedLargeProject(dataDir: string, count = 10_000, distinct = 48, options: SeedOptions = {}): Promise<SeededProject> {
   const db = openCatalog(path.join(dataDir, 'catalog.sqlite'));
   try {
-    const folder = path.join(dataDir, 'projects', 'Large');
+    const name = options.name ?? 'Large';
+    const folder = path.join(dataDir, 'projects', name);
     const originals = path.join(folder, 'originals');
     const imports = path.join(folder, 'imports');
     fs.mkdirSync(originals, { recursive: true });
     fs.mkdirSync(imports, { recursive: true });
     const projects = new ProjectRepository(db);
-    const images = new ImageRepository(db, dataDir);
-    const project = projects.create({ name: 'Large', folder, palette: DEFAULT_PALETTE, mood: '', aspect: '9:16' });
+    const project = projects.create({ name, folder, palette: DEFAULT_PALETTE, mood: '', aspect: '9:16' });
 
     const sources: { file: string; thumb: string }[] = [];
     for (let i = 0; i < distinct; i++) {
@@ -38,28 +49,23 @@ export async function seedLargeProject(dataDir: string, count = 10_000, distinct
       fs.writeFileSync(file, bytes);
       const hash = crypto.createHash('sha256').update(bytes).digest('hex');
       const thumb = thumbnailRelativePath(hash);
-      await writeThumbnail(bytes, path.join(dataDir, thumb));
+      const target = path.join(dataDir, thumb);
+      if (!fs.existsSync(target)) await writeThumbnail(bytes, target);
       sources.push({ file, thumb });
     }
 
-    const start = Date.parse('2026-11-01T09:00:00Z');
+    const start = Date.parse(options.startAt ?? '2026-11-01T09:00:00Z');
+    const insert = db.prepare(
+      `INSERT INTO images (project_id, path, content_hash, width, height, format, byte_size, seed, created_at, thumb_path)
+       VALUES (?, ?, ?, 288, 512, 'png', 1, ?, ?, ?)`,
+    );
     db.transaction(() => {
       for (let i = 0; i < count; i++) {
         const source = sources[i % distinct]!;
-        const name = `gen_${String(i + 1).padStart(5, '0')}.png`;
-        fs.linkSync(source.file, path.join(imports, name));
-        const image = images.insert({
-          projectId: project.id,
-          path: path.join('imports', name),
-          contentHash: crypto.createHash('sha256').update(`seed-${i}`).digest('hex'),
-          width: 288,
-          height: 512,
-          format: 'png',
-          byteSize: 1,
-          seed: 1000 + i,
-          createdAt: new Date(start + i * 1000).toISOString(),
-        });
-        images.setThumbnail(image.id, source.thumb);
+        const file = `gen_${String(i + 1).padStart(6, '0')}.png`;
+        fs.linkSync(source.file, path.join(imports, file));
+        const hash = crypto.createHash('sha256').update(`${name}-seed-${i}`).digest('hex');
+        insert.run(project.id, path.join('imports', file), hash, 1000 + i, new Date(start + i * 1000).toISOString(), source.thumb);
       }
     })();
     return { projectId: project.id, folder, count };

@@ -44,6 +44,7 @@ const PATHS_IN_INPUT: { [M in Method]: ((input: ParsedInput<M>) => PathRef[]) | 
   'projects.rename': null,
   'projects.update': null,
   'images.list': null,
+  'images.page': null,
   'images.info': null,
   'images.mark': null,
   'images.import': (i) => each('paths', i.paths),

@@ -14,6 +14,7 @@ import {
 } from './api/index.js';
 import { aggregatePalettes, checkSections } from './color/index.js';
 import { generationFromText, imageHistogram } from './images/index.js';
+import { OpenWork } from './open-work.js';
 import { lintSettings } from './prompt/index.js';
 import type { Services } from './services.js';
 import { appPackage } from './util/index.js';
@@ -30,6 +31,8 @@ export interface Rpc {
 
 /** Binds the API contract to the services. Every shell (IPC, HTTP, CLI) calls through this. */
 export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
+  // Thumbnail repair and scoring of an opened project, out of the way of the calls and images the grid waits on.
+  const openWork = new OpenWork(services);
   const handlers: Handlers = {
     'app.info': () => ({
       version: appPackage().version,
@@ -46,9 +49,15 @@ export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
       services.projects.get(projectId);
       const images = services.images.list(projectId);
       // Missing thumbnails and focus scores are made in the background; the grid hears of each one.
-      void services.thumbnails.repair(projectId, images);
-      void services.curation.scoreSharpness(projectId, images);
+      void openWork.start(projectId);
       return images;
+    },
+    'images.page': ({ projectId, offset, limit }) => {
+      services.projects.get(projectId);
+      const page = { total: services.images.count(projectId), offset, images: services.images.page(projectId, offset, limit) };
+      // The first page opens the project: its background work starts once the app is quiet.
+      if (offset === 0) void openWork.start(projectId);
+      return page;
     },
     'images.mark': async ({ projectId, changes }) => {
       services.projects.get(projectId);
@@ -295,6 +304,7 @@ export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
         if (shell !== 'cli') console.warn(`onbrand: refused ${refused.detail}`);
         throw refused;
       }
+      const done = openWork.busy();
       try {
         const handler = handlers[method] as (input: unknown) => unknown;
         return await handler(parsed.data);
@@ -302,6 +312,8 @@ export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
         // An error nobody meant to throw: the log keeps its stack for the bug report.
         if (shell !== 'cli' && !(error instanceof OnbrandError)) console.error(`onbrand: ${method} failed unexpectedly:`, error);
         throw toApiError(error);
+      } finally {
+        done();
       }
     },
   };

@@ -326,6 +326,59 @@ describe('/media', () => {
     expect((await sharp(Buffer.from(await thumb.arrayBuffer())).metadata()).format).toBe('webp');
   });
 
+  it('lets the browser keep thumbnails for good, and ask again for originals (304 while unchanged)', async () => {
+    const source = path.join(root, 'incoming', 'c.png');
+    await png(source, { r: 9, g: 99, b: 199 });
+    const imported = (await services.importer.import(project.id, [source])).imported[0]!;
+    const thumb = await fetch(mediaUrl(imported.thumbPath!));
+    expect(thumb.headers.get('cache-control')).toBe('private, max-age=31536000, immutable');
+
+    const original = await fetch(mediaUrl(image));
+    expect(original.headers.get('cache-control')).toBe('private, no-cache');
+    const etag = original.headers.get('etag')!;
+    expect(etag).toMatch(/^W\/"/);
+    const again = await fetch(mediaUrl(image), { headers: { 'if-none-match': etag } });
+    expect(again.status).toBe(304);
+    expect((await again.arrayBuffer()).byteLength).toBe(0);
+    // Edited on disk: a new version, sent in full.
+    await png(image, { r: 1, g: 2, b: 3 });
+    fs.utimesSync(image, new Date(), new Date(Date.now() + 5000));
+    const edited = await fetch(mediaUrl(image), { headers: { 'if-none-match': etag } });
+    expect(edited.status).toBe(200);
+    expect(edited.headers.get('etag')).not.toBe(etag);
+  });
+
+  it('keeps connections alive between requests, and the hashed bundles cached', async () => {
+    fs.mkdirSync(path.join(rendererDir, 'assets'));
+    fs.writeFileSync(path.join(rendererDir, 'assets', 'index-abc123.js'), 'export {};\n');
+    // The UI's files are routed when the host starts: one started after the bundle was built.
+    const withBundle = await startHost({ services, port: 0, rendererDir });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (url: string): Promise<http.IncomingMessage> =>
+      new Promise((resolve, reject) => {
+        http
+          .get(url, { agent }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res));
+          })
+          .on('error', reject);
+      });
+    try {
+      const first = await get(mediaUrl(image).replace(base, `http://127.0.0.1:${withBundle.port}`).replace(host.token, withBundle.token));
+      const second = await get(`http://127.0.0.1:${withBundle.port}/assets/index-abc123.js`);
+      expect(first.statusCode).toBe(200);
+      expect(second.statusCode).toBe(200);
+      expect(first.headers.connection).toBe('keep-alive');
+      expect(first.headers['keep-alive']).toMatch(/timeout=\d+/);
+      // One socket for both: the second request reused the first's connection.
+      expect(second.socket).toBe(first.socket);
+      expect(second.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    } finally {
+      agent.destroy();
+      await withBundle.close();
+    }
+  });
+
   it('refuses without a token (401) or with a wrong one (401)', async () => {
     const none = await fetch(mediaUrl(image, null));
     expect(none.status).toBe(401);

@@ -8,6 +8,7 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { type ApiError, toApiError, type ApiErrorCode } from '../core/api/index.js';
+import { mediaCacheControl, mediaEtag } from '../core/images/index.js';
 import { createRpc } from '../core/rpc.js';
 import type { UploadLimits } from '../core/common/index.js';
 import { contentSecurityPolicy } from '../core/security.js';
@@ -59,7 +60,16 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   const token = options.token ?? crypto.randomBytes(24).toString('hex');
   const rpc = createRpc(services, 'browser');
   const csp = contentSecurityPolicy();
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 8 * 1024 * 1024 });
+  // Keep-alive: the grid's thumbnails reuse the browser's few connections instead of opening new ones.
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 8 * 1024 * 1024, keepAliveTimeout: 72_000 });
+  // Cache files are recognised by their place in the (real) data folder; see mediaCacheControl.
+  const realDataDir = (() => {
+    try {
+      return fs.realpathSync(services.config.dataDir);
+    } catch {
+      return path.resolve(services.config.dataDir);
+    }
+  })();
 
   const tokenOk = (given: unknown): boolean => {
     if (typeof given !== 'string') return false;
@@ -143,18 +153,25 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       // `download=1`: the browser host's stand-in for dragging files out of the window.
       if (req.query.download === '1')
         reply.header('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(path.basename(file.path))}`);
-      return reply
-        .header('Content-Type', file.contentType)
-        .header('Content-Length', file.size)
-        .header('Cache-Control', 'private, max-age=3600')
-        .send(fs.createReadStream(file.path));
+      const etag = mediaEtag(file);
+      reply.header('Cache-Control', mediaCacheControl(file.path, realDataDir)).header('ETag', etag);
+      if (req.headers['if-none-match'] === etag) return reply.code(304).send();
+      return reply.header('Content-Type', file.contentType).header('Content-Length', file.size).send(fs.createReadStream(file.path));
     } catch (error) {
       return sendError(reply, toApiError(error));
     }
   });
 
   if (fs.existsSync(path.join(options.rendererDir, 'index.html'))) {
-    await app.register(fastifyStatic, { root: options.rendererDir, index: ['index.html'], wildcard: false });
+    await app.register(fastifyStatic, {
+      root: options.rendererDir,
+      index: ['index.html'],
+      wildcard: false,
+      // The bundles are named by their content (Vite's hashes): kept for a year; the page itself is asked for again.
+      setHeaders: (reply, file) => {
+        if (file.includes(`${path.sep}assets${path.sep}`)) reply.header('Cache-Control', 'public, max-age=31536000, immutable');
+      },
+    });
   } else {
     app.get('/', async (_req, reply) =>
       reply.code(503).type('text/plain').send(`The UI is not built (${options.rendererDir} is missing). Run: npm run build`),

@@ -92,6 +92,14 @@ export interface ImageSummary {
   colour: ImageColour | null;
 }
 
+/** One page of a project's images (capture order) and how many the project holds in all. */
+export interface ImagePage {
+  total: number;
+  /** Where this page starts in capture order. */
+  offset: number;
+  images: ImageSummary[];
+}
+
 export interface ImageColour {
   dominant: { hex: string; share: number }[];
   /** Each brand colour's coverage (share of pixels within the CIEDE2000 threshold) and whether it is clearly present. */
@@ -171,6 +179,17 @@ export const requests = {
     output: null as unknown as Project,
   },
   'images.list': { input: z.object({ projectId: id }).strict(), output: null as unknown as ImageSummary[] },
+  /** One page of the project's images in capture order, with how many it holds: the grid paints the first at once. */
+  'images.page': {
+    input: z
+      .object({
+        projectId: id,
+        offset: z.number().int('must be a whole number').min(0, 'must be 0 or more').max(10_000_000, 'must be at most 10,000,000'),
+        limit: z.number().int('must be a whole number').min(1, 'must be at least 1').max(10_000, 'must be at most 10,000'),
+      })
+      .strict(),
+    output: null as unknown as ImagePage,
+  },
   'images.mark': {
     input: z
       .object({

@@ -46,6 +46,13 @@ const SELECT = `
          i.job_id, i.params, i.sharpness, i.colour
   FROM images i JOIN projects p ON p.id = i.project_id`;
 
+/** The queries the grid opens a project with (their plans are checked in images-plan.test.ts). */
+export const GRID_QUERIES = {
+  list: `${SELECT} WHERE i.project_id = ? ORDER BY i.created_at, i.id`,
+  page: `${SELECT} WHERE i.project_id = ? ORDER BY i.created_at, i.id LIMIT ? OFFSET ?`,
+  count: 'SELECT COUNT(*) AS n FROM images WHERE project_id = ?',
+} as const;
+
 /** Images in the catalogue. Paths are stored relative (project folder, data folder) and returned absolute. */
 export class ImageRepository {
   constructor(
@@ -55,8 +62,22 @@ export class ImageRepository {
   ) {}
 
   list(projectId: number): ImageSummary[] {
-    const rows = this.db.prepare(`${SELECT} WHERE i.project_id = ? ORDER BY i.created_at, i.id`).all(projectId) as ImageRow[];
+    const rows = this.db.prepare(GRID_QUERIES.list).all(projectId) as ImageRow[];
     return rows.map((r) => this.toSummary(r));
+  }
+
+  /**
+   * One page of a project's images in capture order (the order of `list`), read on the
+   * `images_by_project` index: the grid's first screenful comes without reading the rest.
+   */
+  page(projectId: number, offset: number, limit: number): ImageSummary[] {
+    const rows = this.db.prepare(GRID_QUERIES.page).all(projectId, limit, offset) as ImageRow[];
+    return rows.map((r) => this.toSummary(r));
+  }
+
+  /** How many images a project holds. */
+  count(projectId: number): number {
+    return (this.db.prepare(GRID_QUERIES.count).get(projectId) as { n: number }).n;
   }
 
   /** The highest image id (0 when none): a mark to find the images other processes add. */

@@ -1,5 +1,5 @@
 export { ImageImporter, IMPORTS_FOLDER, MAX_IMPORT_BYTES, type ImportOptions } from './import.js';
-export { MediaAccess, isInside, type MediaFile } from './media.js';
+export { MediaAccess, isInside, mediaCacheControl, mediaEtag, type MediaFile } from './media.js';
 export { scanPaths } from './scan.js';
 export { PREVIEW_SIZE, THUMBNAIL_SIZE, previewRelativePath, thumbnailRelativePath, writeThumbnail } from './thumbnails.js';
 export { ThumbnailRepair } from './thumbnail-repair.js';

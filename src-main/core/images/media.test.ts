@@ -50,7 +50,7 @@ describe('MediaAccess.resolve', () => {
   it('serves an image inside a root, with its type and size', async () => {
     const file = path.join(project, 'imports', 'a.png');
     const served = await media.resolve(file);
-    expect(served).toEqual({ path: file, contentType: 'image/png', size: fs.statSync(file).size });
+    expect(served).toEqual({ path: file, contentType: 'image/png', size: fs.statSync(file).size, mtimeMs: fs.statSync(file).mtimeMs });
   });
 
   it('knows JPEG and WebP, whatever the case of the extension', async () => {
@@ -123,6 +123,33 @@ describe('MediaAccess.resolve', () => {
     const viaLink = new MediaAccess(() => [linkedRoot]);
     expect((await viaLink.resolve(path.join(project, 'imports', 'a.png'))).path).toBe(path.join(project, 'imports', 'a.png'));
     expect((await viaLink.resolve(path.join(linkedRoot, 'imports', 'a.png'))).path).toBe(path.join(project, 'imports', 'a.png'));
+  });
+
+  it('sees a root added at once, though the real paths of the roots are kept between requests', async () => {
+    const roots = [project];
+    const cached = new MediaAccess(() => roots, 60_000);
+    const secret = path.join(outside, 'secret.png');
+    await cached.resolve(path.join(project, 'imports', 'a.png'));
+    await expect(cached.resolve(secret)).rejects.toMatchObject({ code: 'unauthorized' });
+    // A new project folder: the list of roots changed, so it is looked up again.
+    roots.push(outside);
+    expect((await cached.resolve(secret)).path).toBe(secret);
+    roots.pop();
+    await expect(cached.resolve(secret)).rejects.toMatchObject({ code: 'unauthorized' });
+  });
+
+  it('follows a root that became a symbolic link once the kept real paths expire, and still confines to it', async () => {
+    const root = path.join(tmp, 'moving-root');
+    fs.mkdirSync(root);
+    const moved = new MediaAccess(() => [root], 50);
+    await expect(moved.resolve(path.join(project, 'imports', 'a.png'))).rejects.toMatchObject({ code: 'unauthorized' });
+    // The root now points at the project folder (a catalogue moved behind a link).
+    fs.rmSync(root, { recursive: true });
+    fs.symlinkSync(project, root, 'dir');
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect((await moved.resolve(path.join(root, 'imports', 'a.png'))).path).toBe(path.join(project, 'imports', 'a.png'));
+    expect((await moved.resolve(path.join(project, 'imports', 'a.png'))).path).toBe(path.join(project, 'imports', 'a.png'));
+    await expect(moved.resolve(path.join(outside, 'secret.png'))).rejects.toMatchObject({ code: 'unauthorized' });
   });
 
   it('refuses files that are not images, even inside a root', async () => {

@@ -4,7 +4,10 @@ import { ModelStatus } from '../features/models';
 import { useStore } from '../store';
 
 export function StatusBar() {
-  const count = useStore((s) => s.allImages.length);
+  const arrived = useStore((s) => s.allImages.length);
+  // While the pages of a large project stream in, the count is the project's, known from the first page.
+  const streamTotal = useStore((s) => s.streamTotal);
+  const count = streamTotal ?? arrived;
   const shown = useStore((s) => s.images.length);
   const selected = useStore((s) => s.selected);
   const image = useStore(selectedImage);
@@ -15,6 +18,11 @@ export function StatusBar() {
   return (
     <footer className="statusbar" data-testid="statusbar">
       <span data-testid="image-count">{loading ? 'Loading…' : `${count.toLocaleString()} image${count === 1 ? '' : 's'}`}</span>
+      {streamTotal !== null && !loading && (
+        <span className="image-stream" data-testid="image-stream">
+          loading {arrived.toLocaleString()} of {streamTotal.toLocaleString()}
+        </span>
+      )}
       {image && (
         <span>
           {selected + 1} / {shown} · {image.fileName} · {image.width}×{image.height}

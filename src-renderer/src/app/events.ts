@@ -5,7 +5,7 @@ import { takeUpdatedImages, withPendingMarks } from '../features/curation/action
 import { loadEngineStatus, loadJobs } from '../features/generation/actions';
 import { loadModelTasks, takeModelsChanged, takeModelTask } from '../features/models/actions';
 import { loadRefs } from '../features/moodboard/actions';
-import { loadProjects } from '../features/projects/actions';
+import { PAGE, loadProjects, streamImagePages } from '../features/projects/actions';
 import { loadSections } from '../features/sections/actions';
 import { loadTime } from '../features/timecost/actions';
 import { reportError } from '../shared/report';
@@ -83,8 +83,12 @@ export function resync(): Promise<void> {
 /** The open project's images, fetched again without moving the selection. */
 async function reloadImages(projectId: number): Promise<void> {
   try {
-    const images = await getClient().call('images.list', { projectId });
-    if (useStore.getState().currentProjectId === projectId) useStore.getState().refreshImages(withPendingMarks(images));
+    // Page by page, as the opening does: a 100,000-image project is not one answer of 50 MB.
+    const first = await getClient().call('images.page', { projectId, offset: 0, limit: PAGE });
+    const images = first.images;
+    const wanted = (): boolean => useStore.getState().currentProjectId === projectId;
+    const whole = await streamImagePages(projectId, images.length, first.total, (page) => images.push(...page), wanted);
+    if (whole && wanted()) useStore.getState().refreshImages(withPendingMarks(images));
   } catch (error) {
     reportError(error);
   }

@@ -7,6 +7,7 @@ import { dragOut } from '../curation/actions';
 import { LabelMark } from '../curation/ColourLabel';
 import { DraftMark } from '../generation/DraftMark';
 import { reportActivity } from '../timecost/actions';
+import { markGridPainted } from './painted';
 
 /** Rows rendered above and below the viewport, so fast scrolling shows no gaps. */
 const OVERSCAN_ROWS = 3;
@@ -31,6 +32,8 @@ export function Grid() {
   const stackInfo = useStore((s) => s.stackInfo);
   const expandedStacks = useStore((s) => s.stacks.expanded);
   const toggleStack = useStore((s) => s.toggleStack);
+  const streamTotal = useStore((s) => s.streamTotal);
+  const arrived = useStore((s) => s.allImages.length);
   const scroller = useRef<HTMLDivElement>(null);
   const [viewport, setViewport] = useState({ width: 0, height: 0 });
   const [scrollTop, setScrollTop] = useState(0);
@@ -47,7 +50,9 @@ export function Grid() {
 
   const columns = Math.max(1, Math.floor((viewport.width - GAP) / cellSize));
   const cell = viewport.width > 0 ? Math.floor((viewport.width - GAP) / columns) : cellSize;
-  const rows = Math.ceil(images.length / columns);
+  // Images still streaming in already take their place: the scroll height is the project's at once.
+  const pending = streamTotal === null ? 0 : Math.max(0, streamTotal - arrived);
+  const rows = Math.ceil((images.length + pending) / columns);
   const visibleRows = Math.max(1, Math.floor(viewport.height / cell));
 
   useEffect(() => setGridShape(columns, visibleRows), [columns, visibleRows, setGridShape]);
@@ -60,6 +65,20 @@ export function Grid() {
     if (top < el.scrollTop) el.scrollTop = top;
     else if (top + cell > el.scrollTop + el.clientHeight) el.scrollTop = top + cell - el.clientHeight + GAP;
   }, [selected, columns, cell]);
+
+  // Once the thumbnails in view are decoded, the rest of a large project may stream in (see painted.ts).
+  useEffect(() => {
+    const el = scroller.current;
+    const imgs = el ? Array.from(el.querySelectorAll<HTMLImageElement>('img.thumb')) : [];
+    if (imgs.length === 0) return;
+    let live = true;
+    void Promise.all(imgs.map((img) => img.decode().catch(() => undefined))).then(() => {
+      if (live) markGridPainted();
+    });
+    return () => {
+      live = false;
+    };
+  }, [images]);
 
   const onScroll = useCallback(() => {
     cancelAnimationFrame(frame.current);
@@ -140,6 +159,19 @@ export function Grid() {
         )}
         <span className="cell-name">{image.fileName}</span>
       </div>,
+    );
+  }
+
+  // Places of images not arrived yet, in view: grey until their page comes.
+  for (let index = Math.max(images.length, firstRow * columns); index < Math.min(images.length + pending, lastRow * columns); index++) {
+    const x = (index % columns) * cell + GAP;
+    const y = Math.floor(index / columns) * cell + GAP;
+    cells.push(
+      <div
+        key={`pending-${index}`}
+        className="cell-pending"
+        style={{ transform: `translate(${x}px, ${y}px)`, width: cell - GAP, height: cell - GAP }}
+      />,
     );
   }
 

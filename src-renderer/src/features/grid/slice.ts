@@ -26,9 +26,17 @@ export interface ImagesSlice extends Selection {
   stackInfo: Record<number, StackInfo>;
   sort: SortOrder;
   loading: boolean;
+  /**
+   * How many images the project holds while its pages are still arriving (the grid's height and
+   * the count are right at once); null once every page is in.
+   */
+  streamTotal: number | null;
   /** Bumped when an image's thumbnail is re-made, so the grid reloads it. */
   thumbRevisions: Record<number, number>;
-  setImages(images: ImageSummary[]): void;
+  /** A project's images (or its first page, `total` giving how many it holds: see `streamTotal`); selects the first. */
+  setImages(images: ImageSummary[], total?: number): void;
+  /** The rest of the project's pages are in (or no longer awaited). */
+  endStream(): void;
   /** The project's images fetched again (after the event stream was cut): the selection stays. */
   refreshImages(images: ImageSummary[]): void;
   /** Appends images that arrived (import, generation) without moving the selection. */
@@ -75,6 +83,10 @@ function reflow(state: Store, patch: Partial<Pick<Store, 'allImages' | 'filter' 
   return { ...patch, images, stackInfo: info, ...carrySelection(state.images, images, state) };
 }
 
+/** Capture order, as the catalogue lists images: by creation time, then id. */
+const byCapture = (a: ImageSummary, b: ImageSummary): number =>
+  a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id - b.id;
+
 const clamp = (state: Store, index: number): number => Math.max(0, Math.min(state.images.length - 1, index));
 
 export const createImagesSlice: Slice<ImagesSlice> = (set) => ({
@@ -89,12 +101,14 @@ export const createImagesSlice: Slice<ImagesSlice> = (set) => ({
   sort: 'capture',
   loading: false,
   thumbRevisions: {},
-  setImages: (all) =>
+  streamTotal: null,
+  setImages: (all, total) =>
     set((state) => {
       const { images, info } = stackView(viewOf(all, state.filter, state.sort), state.stacks);
       const first = images[0];
       return {
         allImages: all,
+        streamTotal: total !== undefined && total > all.length ? total : null,
         images,
         stackInfo: info,
         selected: first ? 0 : -1,
@@ -102,13 +116,18 @@ export const createImagesSlice: Slice<ImagesSlice> = (set) => ({
         anchor: first ? 0 : -1,
       };
     }),
+  endStream: () => set({ streamTotal: null }),
   refreshImages: (all) => set((state) => reflow(state, { allImages: all })),
   addImages: (added) =>
     set((state) => {
       const known = new Set(state.allImages.map((i) => i.id));
       const fresh = added.filter((i) => !known.has(i.id));
       if (fresh.length === 0) return {};
-      return reflow(state, { allImages: state.allImages.concat(fresh) });
+      const allImages = state.allImages.concat(fresh);
+      // A page of older images can arrive after a new image (generated while the project opened): capture order stays.
+      const last = state.allImages[state.allImages.length - 1];
+      if (state.streamTotal !== null && last && byCapture(last, fresh[0]!) > 0) allImages.sort(byCapture);
+      return reflow(state, { allImages });
     }),
   updateImages: (updated) =>
     set((state) => {

@@ -1,41 +1,119 @@
 /** The projects: listing, opening, creating, renaming, and importing images into the open one. */
+import type { ImagePage, ImageSummary } from '../../../../src-main/core/api/index';
 import { getClient } from '../../api/client';
 import { reportError } from '../../shared/report';
 import { useStore } from '../../store';
 import { loadGenerationChoices } from '../generation/actions';
+import { resetGridPainted, whenGridPainted } from '../grid/painted';
 
 const LAST_PROJECT_KEY = 'onbrand.lastProject';
 
+/** The first page of the project opened last time, asked for beside the list of projects at start-up. */
+let prefetched: { projectId: number; page: Promise<ImagePage> } | null = null;
+
 export async function loadProjects(): Promise<void> {
   try {
+    const last = Number(localStorage.getItem(LAST_PROJECT_KEY));
+    if (useStore.getState().currentProjectId === null && last > 0) {
+      // Most likely the project to open: its first page need not wait for the list's round trip.
+      const page = getClient().call('images.page', { projectId: last, offset: 0, limit: FIRST_PAGE });
+      page.catch(() => undefined);
+      prefetched = { projectId: last, page };
+    }
     const projects = await getClient().call('projects.list', {});
     useStore.getState().setProjects(projects);
     const state = useStore.getState();
     if (state.currentProjectId === null && projects.length > 0) {
-      const last = Number(localStorage.getItem(LAST_PROJECT_KEY));
       const pick = projects.find((p) => p.id === last) ?? projects[0]!;
       await openProject(pick.id);
     }
   } catch (error) {
     reportError(error);
+  } finally {
+    prefetched = null;
+    shown();
   }
 }
 
+/** The first page of a project: more than a screenful of the largest grid, small enough to come at once. */
+export const FIRST_PAGE = 200;
+/** The pages that follow, streamed in after the first paint. */
+export const PAGE = 5000;
+
+/** How long the pages after the first wait for the grid's first paint at most. */
+const PAINT_WAIT_MS = 1000;
+
+let shownResolve: () => void = () => undefined;
+/**
+ * Resolves once the first project's first screenful is painted (or there is no project to open, or
+ * it failed): start-up calls the grid does not need wait for it, so they do not take the browser's
+ * few connections from its thumbnails.
+ */
+export const firstProjectShown = new Promise<void>((resolve) => (shownResolve = resolve));
+const shown = (): void => shownResolve();
+
+/** Bumped by each opening: a stream of pages stops as soon as another opening starts. */
+let opening = 0;
+
+/**
+ * Fetches a project's images page by page from `offset`, handing each page over as it comes,
+ * until the project's `total` is in or `wanted` says stop. Returns false when it stopped early.
+ */
+export async function streamImagePages(
+  projectId: number,
+  offset: number,
+  total: number,
+  onPage: (images: ImageSummary[], total: number) => void,
+  wanted: () => boolean,
+): Promise<boolean> {
+  while (offset < total) {
+    if (!wanted()) return false;
+    const page = await getClient().call('images.page', { projectId, offset, limit: PAGE });
+    if (!wanted()) return false;
+    if (page.images.length === 0) break;
+    onPage(page.images, page.total);
+    offset += page.images.length;
+    total = page.total;
+  }
+  return true;
+}
+
+/**
+ * Opens a project: its first page is shown at once (the grid knows the project's size from it),
+ * the rest is streamed in behind it without moving the selection or the scroll. Opening another
+ * project meanwhile stops the stream.
+ */
 export async function openProject(projectId: number): Promise<void> {
+  const ticket = ++opening;
+  resetGridPainted();
   const store = useStore.getState();
   store.setCurrentProject(projectId);
   store.setLoading(true);
+  store.endStream();
   store.setPresets([]);
   localStorage.setItem(LAST_PROJECT_KEY, String(projectId));
   if (store.generateOpen) void loadGenerationChoices();
+  // Another project may have been opened while this one loaded: the last opening wins.
+  const current = (): boolean => opening === ticket && useStore.getState().currentProjectId === projectId;
   try {
-    const images = await getClient().call('images.list', { projectId });
-    // Another project may have been opened while this one loaded: the last request wins.
-    if (useStore.getState().currentProjectId === projectId) useStore.getState().setImages(images);
+    const early = prefetched?.projectId === projectId ? prefetched.page : null;
+    prefetched = null;
+    const first = await (early ?? getClient().call('images.page', { projectId, offset: 0, limit: FIRST_PAGE }));
+    if (!current()) return;
+    useStore.getState().setImages(first.images, first.total);
+    useStore.getState().setLoading(false);
+    // The rest waits for the first screenful's thumbnails: a page of 5,000 would hold them up at the server.
+    if (first.images.length > 0) await whenGridPainted(PAINT_WAIT_MS);
+    shown();
+    await streamImagePages(projectId, first.images.length, first.total, (images) => useStore.getState().addImages(images), current);
   } catch (error) {
-    reportError(error);
+    if (current()) reportError(error);
   } finally {
-    if (useStore.getState().currentProjectId === projectId) useStore.getState().setLoading(false);
+    shown();
+    if (current()) {
+      useStore.getState().setLoading(false);
+      useStore.getState().endStream();
+    }
   }
 }
 

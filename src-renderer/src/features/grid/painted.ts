@@ -1,0 +1,33 @@
+/**
+ * Whether the grid has painted its first screenful (every thumbnail in view decoded): the pages of a
+ * large project that follow the first wait for it, so they never compete with the first paint.
+ */
+let painted = false;
+let waiters: (() => void)[] = [];
+
+/** A new project is opening: its grid has not painted yet. */
+export function resetGridPainted(): void {
+  painted = false;
+}
+
+/** The grid's thumbnails in view are decoded. */
+export function markGridPainted(): void {
+  painted = true;
+  const ready = waiters;
+  waiters = [];
+  for (const resolve of ready) resolve();
+}
+
+/** Resolves once the grid has painted, or after `timeoutMs` (the grid may not be shown at all). */
+export function whenGridPainted(timeoutMs: number): Promise<void> {
+  if (painted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, timeoutMs);
+    function done(): void {
+      clearTimeout(timer);
+      waiters = waiters.filter((w) => w !== done);
+      resolve();
+    }
+    waiters.push(done);
+  });
+}
