@@ -108,7 +108,8 @@ describe('browser host', () => {
     const loupe = page.getByTestId('loupe');
     await loupe.waitFor();
     await page.locator('[data-testid="loupe-image"][data-loaded="true"]').waitFor();
-    const natural = await page.getByTestId('loupe-image').evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight]);
+    // Fit to the window, the loupe draws the decoded image on a canvas at its own pixel size.
+    const natural = await page.getByTestId('loupe-image').evaluate((canvas: HTMLCanvasElement) => [canvas.width, canvas.height]);
     expect(natural).toEqual([540, 960]);
     await expect.poll(() => page.getByTestId('loupe-info').textContent()).toContain('shot_02.png');
     await screenshot(page, 'loupe');

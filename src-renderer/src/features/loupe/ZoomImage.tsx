@@ -1,22 +1,87 @@
-import { useLayoutEffect, useRef, useState, type PointerEvent } from 'react';
+import { useLayoutEffect, useRef, useState, type PointerEvent, type RefObject } from 'react';
 import type { ImageSummary } from '../../../../src-main/core/api/index';
 import { getClient } from '../../api/client';
 import { clamp01, rememberPointer, zoomOffset } from '../../shared/zoom';
 import { useStore } from '../../store';
+import { isHolding, loupeCache, onHoldingChange, type DecodeRequest } from './decode-cache';
 
 interface ZoomImageProps {
   image: ImageSummary;
   testId?: string;
-  /** Called once the full-resolution file is decoded. */
-  onLoaded?(imageId: number): void;
-  loaded: boolean;
 }
 
 /**
- * An image fit to its box, or at 50, 100 or 200 % centred on the shared zoom point (so compare
- * panes zoom and pan together). Dragging pans while zoomed.
+ * What the loupe decodes to show an image fit to the window: its rendition (at most 2048 pixels
+ * long) or, until the core has made one, the original (decoded at most that large).
  */
-export function ZoomImage({ image, testId, onLoaded, loaded }: ZoomImageProps) {
+export function fitRequest(image: ImageSummary, mediaUrl: (path: string) => string): DecodeRequest {
+  return image.previewPath ? { url: mediaUrl(image.previewPath) } : { url: mediaUrl(image.path), width: image.width, height: image.height };
+}
+
+/**
+ * Draws the fit image's decoded pixels on the canvas once they are decoded, at most once per
+ * frame and only for the latest image (keys pressed faster than frames draw once). Until then the
+ * canvas is hidden (`data-loaded="false"`) and the thumbnail beneath shows. While a key is held
+ * down no decode starts here: the loupe decodes where the key lands.
+ */
+function useFitCanvas(canvas: RefObject<HTMLCanvasElement | null>, imageId: number, request: DecodeRequest, active: boolean): void {
+  const { url } = request;
+  const latest = useRef(request);
+  latest.current = request;
+  useLayoutEffect(() => {
+    const el = canvas.current;
+    if (!el || !active) return;
+    const id = String(imageId);
+    let frame = 0;
+    let live = true;
+    const drawn = (): boolean => el.dataset.src === url && el.dataset.drawnId === id;
+    const draw = (): void => {
+      frame = 0;
+      if (drawn()) return;
+      const bitmap = loupeCache.get(url);
+      if (!bitmap) {
+        if (!isHolding()) void loupeCache.request(latest.current).then((b) => b && live && schedule());
+        return;
+      }
+      const context = el.getContext('2d');
+      if (!context) return;
+      if (el.width !== bitmap.width || el.height !== bitmap.height) {
+        el.width = bitmap.width;
+        el.height = bitmap.height;
+      } else context.clearRect(0, 0, el.width, el.height);
+      context.drawImage(bitmap, 0, 0);
+      el.dataset.src = url;
+      el.dataset.drawnId = id;
+      el.dataset.loaded = 'true';
+    };
+    const schedule = (): void => {
+      if (live && !frame) frame = requestAnimationFrame(draw);
+    };
+    // Another image's pixels never show for this one: hidden until drawn, the thumbnail shows. The
+    // same image's pixels stay while a better file for it (its new rendition) is decoded.
+    if (el.dataset.drawnId !== id) el.dataset.loaded = 'false';
+    schedule();
+    const offCache = loupeCache.subscribe(() => {
+      if (!drawn() && loupeCache.has(url)) schedule();
+    });
+    const offHolding = onHoldingChange(() => {
+      if (!drawn() && !isHolding()) schedule();
+    });
+    return () => {
+      live = false;
+      cancelAnimationFrame(frame);
+      offCache();
+      offHolding();
+    };
+  }, [canvas, imageId, url, active]);
+}
+
+/**
+ * An image fit to its box (its rendition, decoded ahead, drawn on a canvas), or at 50, 100 or
+ * 200 % (the full-resolution original) centred on the shared zoom point (so compare panes zoom
+ * and pan together). Dragging pans while zoomed.
+ */
+export function ZoomImage({ image, testId }: ZoomImageProps) {
   const zoom = useStore((s) => s.zoom);
   const setZoom = useStore((s) => s.setZoom);
   // A file being moved (a reject undone) is loaded once the core says where it is now.
@@ -24,7 +89,10 @@ export function ZoomImage({ image, testId, onLoaded, loaded }: ZoomImageProps) {
   const box = useRef<HTMLDivElement>(null);
   const drag = useRef<{ x: number; y: number; cx: number; cy: number } | null>(null);
   const [size, setSize] = useState({ width: 0, height: 0 });
+  const [zoomLoaded, setZoomLoaded] = useState<number | null>(null);
+  const canvas = useRef<HTMLCanvasElement>(null);
   const client = getClient();
+  useFitCanvas(canvas, image.id, fitRequest(image, client.mediaUrl), !zoom.on && !moving);
 
   useLayoutEffect(() => {
     const el = box.current;
@@ -106,21 +174,32 @@ export function ZoomImage({ image, testId, onLoaded, loaded }: ZoomImageProps) {
       onPointerUp={() => (drag.current = null)}
       onPointerCancel={() => (drag.current = null)}
     >
-      {image.thumbPath && (!loaded || moving) && !zoom.on && (
+      {image.thumbPath && !zoom.on && (
         <img className="loupe-image loupe-placeholder" src={client.mediaUrl(image.thumbPath)} alt="" draggable={false} />
       )}
-      {!moving && (
+      {!zoom.on && !moving && (
+        <canvas
+          ref={canvas}
+          className="loupe-image loupe-canvas"
+          data-testid={testId}
+          data-image-id={image.id}
+          role="img"
+          aria-label={image.fileName}
+        />
+      )}
+      {zoom.on && !moving && (
         <img
           key={image.id}
           className="loupe-image"
           data-testid={testId}
           data-image-id={image.id}
-          data-loaded={loaded ? 'true' : 'false'}
+          data-loaded={zoomLoaded === image.id ? 'true' : 'false'}
+          data-src={client.mediaUrl(image.path)}
           src={client.mediaUrl(image.path)}
           alt={image.fileName}
           draggable={false}
           style={style}
-          onLoad={() => onLoaded?.(image.id)}
+          onLoad={() => setZoomLoaded(image.id)}
         />
       )}
     </div>

@@ -1,0 +1,308 @@
+/**
+ * The loupe's decode-ahead cache: images fetched and decoded off the main thread
+ * (`fetch` + `createImageBitmap`) before they are shown, so a step draws pixels that are already
+ * decoded. A small LRU bounded by count and by bytes (width × height × 4); an evicted bitmap is
+ * closed. Decodes the loupe no longer wants (the user skipped past) are cancelled.
+ */
+
+/** The loupe rendition's long side (the core's PREVIEW_SIZE): an original without one is decoded at most this large. */
+export const FIT_SIZE = 2048;
+export const DEFAULT_MAX_COUNT = 8;
+export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
+/** Decodes at once: the rest wait in the order they were wanted (two cores are shared with the app). */
+const CONCURRENCY = 2;
+
+/** What to decode: the file's URL and, when known, its pixel size (an original is decoded at most FIT_SIZE long). */
+export interface DecodeRequest {
+  url: string;
+  width?: number;
+  height?: number;
+}
+
+export interface CacheStats {
+  count: number;
+  bytes: number;
+  maxCount: number;
+  maxBytes: number;
+  /** Decodes running or waiting. */
+  pending: number;
+  /** Decodes started since the cache was made (a test sees that a shown image needed none). */
+  started: number;
+}
+
+interface Pending {
+  request: DecodeRequest;
+  controller: AbortController;
+  promise: Promise<ImageBitmap | null>;
+  running: boolean;
+  resolve(bitmap: ImageBitmap | null): void;
+}
+
+/** The size to decode an image at: an original larger than FIT_SIZE is scaled down, keeping its shape. */
+function decodeSize(request: DecodeRequest): { resizeWidth: number; resizeHeight: number } | undefined {
+  const { width, height } = request;
+  if (!width || !height || Math.max(width, height) <= FIT_SIZE) return undefined;
+  const scale = FIT_SIZE / Math.max(width, height);
+  return { resizeWidth: Math.max(1, Math.round(width * scale)), resizeHeight: Math.max(1, Math.round(height * scale)) };
+}
+
+async function decode(request: DecodeRequest, signal: AbortSignal): Promise<ImageBitmap> {
+  const size = decodeSize(request);
+  const options: ImageBitmapOptions = size ? { ...size, resizeQuality: 'high' } : {};
+  let blob: Blob;
+  try {
+    const response = await fetch(request.url, { signal });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    blob = await response.blob();
+  } catch (error) {
+    if (signal.aborted) throw error;
+    // Where fetch may not reach the image (a protocol the page may only show as an image), an
+    // element decodes it off the main thread instead.
+    const img = new Image();
+    img.src = request.url;
+    await img.decode();
+    if (signal.aborted) throw new DOMException('Aborted', 'AbortError');
+    return createImageBitmap(img, options);
+  }
+  if (signal.aborted) throw new DOMException('Aborted', 'AbortError');
+  return createImageBitmap(blob, options);
+}
+
+export class DecodeCache {
+  /** Decoded bitmaps, least recently used first. */
+  private readonly entries = new Map<string, ImageBitmap>();
+  private readonly pending = new Map<string, Pending>();
+  private bytes = 0;
+  private started = 0;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(
+    private maxCount = DEFAULT_MAX_COUNT,
+    private maxBytes = DEFAULT_MAX_BYTES,
+  ) {}
+
+  /** Changes the bounds (the tests narrow them); bitmaps over the new bounds are evicted at once. */
+  setBounds(maxCount: number, maxBytes: number): void {
+    this.maxCount = Math.max(1, maxCount);
+    this.maxBytes = Math.max(0, maxBytes);
+    this.shrink(null);
+    this.changed();
+  }
+
+  /** The decoded URLs, least recently used first. */
+  urls(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  /** The decoded bitmap of a URL (made the most recently used), or undefined while it is not decoded. */
+  get(url: string): ImageBitmap | undefined {
+    const bitmap = this.entries.get(url);
+    if (bitmap) {
+      this.entries.delete(url);
+      this.entries.set(url, bitmap);
+    }
+    return bitmap;
+  }
+
+  has(url: string): boolean {
+    return this.entries.has(url);
+  }
+
+  /** Decodes a URL now (ahead of those waiting), or joins its decode; null when it was cancelled or failed. */
+  request(request: DecodeRequest): Promise<ImageBitmap | null> {
+    const cached = this.get(request.url);
+    if (cached) return Promise.resolve(cached);
+    const pending = this.enqueue(request);
+    if (!pending.running) this.run(pending);
+    return pending.promise;
+  }
+
+  /**
+   * The images to hold decoded, most wanted first (the current image, then its neighbours in the
+   * direction of travel): those not decoded are decoded in that order, decodes of any other image
+   * are cancelled, and the wanted ones become the most recently used (evicted last).
+   */
+  want(requests: DecodeRequest[]): void {
+    const urls = new Set(requests.map((r) => r.url));
+    for (const [url, pending] of this.pending) if (!urls.has(url)) this.cancel(url, pending);
+    for (const request of [...requests].reverse()) this.get(request.url);
+    for (const request of requests) if (!this.entries.has(request.url)) this.enqueue(request);
+    this.pump();
+    this.changed();
+  }
+
+  /** Cancels every decode (the loupe closed or a key is held down). */
+  cancelAll(): void {
+    for (const [url, pending] of this.pending) this.cancel(url, pending);
+    this.changed();
+  }
+
+  stats(): CacheStats {
+    return {
+      count: this.entries.size,
+      bytes: this.bytes,
+      maxCount: this.maxCount,
+      maxBytes: this.maxBytes,
+      pending: this.pending.size,
+      started: this.started,
+    };
+  }
+
+  /** Called after every change of what is decoded or pending; returns the unsubscribe. */
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Closes every bitmap and cancels every decode. */
+  clear(): void {
+    this.cancelAll();
+    for (const bitmap of this.entries.values()) bitmap.close();
+    this.entries.clear();
+    this.bytes = 0;
+    this.changed();
+  }
+
+  private enqueue(request: DecodeRequest): Pending {
+    const existing = this.pending.get(request.url);
+    if (existing) return existing;
+    let resolve!: (bitmap: ImageBitmap | null) => void;
+    const promise = new Promise<ImageBitmap | null>((r) => (resolve = r));
+    const pending: Pending = { request, controller: new AbortController(), promise, running: false, resolve };
+    this.pending.set(request.url, pending);
+    return pending;
+  }
+
+  private pump(): void {
+    let running = 0;
+    for (const pending of this.pending.values()) if (pending.running) running++;
+    for (const pending of this.pending.values()) {
+      if (running >= CONCURRENCY) break;
+      if (pending.running) continue;
+      this.run(pending);
+      running++;
+    }
+  }
+
+  private run(pending: Pending): void {
+    pending.running = true;
+    this.started++;
+    const { url } = pending.request;
+    const signal = pending.controller.signal;
+    decode(pending.request, signal).then(
+      (bitmap) => {
+        if (this.pending.get(url) === pending) this.pending.delete(url);
+        if (signal.aborted) {
+          bitmap.close();
+          pending.resolve(null);
+        } else {
+          this.store(url, bitmap);
+          pending.resolve(bitmap);
+        }
+        this.pump();
+        this.changed();
+      },
+      () => {
+        if (this.pending.get(url) === pending) this.pending.delete(url);
+        pending.resolve(null);
+        this.pump();
+        this.changed();
+      },
+    );
+  }
+
+  private cancel(url: string, pending: Pending): void {
+    pending.controller.abort();
+    this.pending.delete(url);
+    if (!pending.running) pending.resolve(null);
+  }
+
+  private store(url: string, bitmap: ImageBitmap): void {
+    const old = this.entries.get(url);
+    if (old) this.evict(url, old);
+    this.entries.set(url, bitmap);
+    this.bytes += bitmap.width * bitmap.height * 4;
+    this.shrink(url);
+  }
+
+  /** Evicts the least recently used until within the bounds; `keep` (just decoded, to be shown) stays even alone over the byte bound. */
+  private shrink(keep: string | null): void {
+    for (const [url, bitmap] of this.entries) {
+      if (this.entries.size <= this.maxCount && this.bytes <= this.maxBytes) break;
+      if (url === keep) continue;
+      this.evict(url, bitmap);
+    }
+  }
+
+  private evict(url: string, bitmap: ImageBitmap): void {
+    this.entries.delete(url);
+    this.bytes -= bitmap.width * bitmap.height * 4;
+    bitmap.close();
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
+  }
+}
+
+/** The loupe's cache (and the compare view's): 8 images or 256 MB of decoded pixels. */
+export const loupeCache = new DecodeCache();
+
+/** A key held down (auto-repeat): decodes wait until it is released or the selection rests. */
+let holding = false;
+let restTimer: ReturnType<typeof setTimeout> | undefined;
+const holdListeners = new Set<() => void>();
+/** Without a key-up (the focus left the window), the selection counts as rested after this long without a step. */
+const REST_MS = 150;
+
+function setHolding(value: boolean): void {
+  if (holding === value) return;
+  holding = value;
+  for (const listener of holdListeners) listener();
+}
+
+/** True while an arrow key is held down and the selection flies past: skipped images are not decoded. */
+export function isHolding(): boolean {
+  return holding;
+}
+
+/** Called when holding starts or ends; returns the unsubscribe. */
+export function onHoldingChange(listener: () => void): () => void {
+  holdListeners.add(listener);
+  return () => holdListeners.delete(listener);
+}
+
+/** Notes a key press (auto-repeat or not) and a key release, so a held key decodes only where it lands. */
+export function noteKey(event: KeyboardEvent): void {
+  clearTimeout(restTimer);
+  if (event.type === 'keyup') {
+    setHolding(false);
+    return;
+  }
+  if (!event.repeat) {
+    setHolding(false);
+    return;
+  }
+  setHolding(true);
+  restTimer = setTimeout(() => setHolding(false), REST_MS);
+}
+
+/** The loupe cache as the benchmark and the tests see it (window.__onbrandLoupeCache). */
+export interface LoupeCacheProbe {
+  stats(): CacheStats;
+  urls(): string[];
+  setBounds(maxCount: number, maxBytes: number): void;
+}
+
+declare global {
+  interface Window {
+    __onbrandLoupeCache?: LoupeCacheProbe;
+  }
+}
+if (typeof window !== 'undefined') {
+  window.__onbrandLoupeCache = {
+    stats: () => loupeCache.stats(),
+    urls: () => loupeCache.urls(),
+    setBounds: (maxCount, maxBytes) => loupeCache.setBounds(maxCount, maxBytes),
+  };
+}
