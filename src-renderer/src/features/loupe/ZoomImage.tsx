@@ -35,16 +35,10 @@ function useFitCanvas(canvas: RefObject<HTMLCanvasElement | null>, imageId: numb
     let frame = 0;
     let live = true;
     const drawn = (): boolean => el.dataset.src === url && el.dataset.drawnId === id;
-    const draw = (): void => {
-      frame = 0;
-      if (drawn()) return;
-      const bitmap = loupeCache.get(url);
-      if (!bitmap) {
-        if (!isHolding()) void loupeCache.request(latest.current).then((b) => b && live && schedule());
-        return;
-      }
+    const paint = (bitmap: ImageBitmap): void => {
       const context = el.getContext('2d');
-      if (!context) return;
+      // A bitmap evicted meanwhile is closed (no pixels): the next frame asks for it again.
+      if (!context || bitmap.width === 0) return;
       if (el.width !== bitmap.width || el.height !== bitmap.height) {
         el.width = bitmap.width;
         el.height = bitmap.height;
@@ -53,6 +47,13 @@ function useFitCanvas(canvas: RefObject<HTMLCanvasElement | null>, imageId: numb
       el.dataset.src = url;
       el.dataset.drawnId = id;
       el.dataset.loaded = 'true';
+    };
+    const draw = (): void => {
+      frame = 0;
+      if (drawn()) return;
+      const bitmap = loupeCache.get(url);
+      if (bitmap) paint(bitmap);
+      else if (!isHolding()) void loupeCache.request(latest.current).then((b) => b && live && !drawn() && paint(b));
     };
     const schedule = (): void => {
       if (live && !frame) frame = requestAnimationFrame(draw);

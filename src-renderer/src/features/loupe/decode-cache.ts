@@ -253,7 +253,7 @@ let holding = false;
 let restTimer: ReturnType<typeof setTimeout> | undefined;
 const holdListeners = new Set<() => void>();
 /** Without a key-up (the focus left the window), the selection counts as rested after this long without a step. */
-const REST_MS = 150;
+const REST_MS = 250;
 
 function setHolding(value: boolean): void {
   if (holding === value) return;
