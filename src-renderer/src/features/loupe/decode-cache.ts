@@ -28,6 +28,8 @@ export interface CacheStats {
   pending: number;
   /** Decodes started since the cache was made (a test sees that a shown image needed none). */
   started: number;
+  /** The median time of the last decodes (fetch and decode, milliseconds); null before the first. */
+  decodeMs: number | null;
 }
 
 interface Pending {
@@ -74,6 +76,8 @@ export class DecodeCache {
   private readonly pending = new Map<string, Pending>();
   private bytes = 0;
   private started = 0;
+  /** Durations of the last decodes, for the figures. */
+  private readonly durations: number[] = [];
   private readonly listeners = new Set<() => void>();
 
   constructor(
@@ -145,6 +149,7 @@ export class DecodeCache {
       maxBytes: this.maxBytes,
       pending: this.pending.size,
       started: this.started,
+      decodeMs: this.durations.length === 0 ? null : [...this.durations].sort((a, b) => a - b)[Math.floor(this.durations.length / 2)]!,
     };
   }
 
@@ -189,9 +194,12 @@ export class DecodeCache {
     this.started++;
     const { url } = pending.request;
     const signal = pending.controller.signal;
+    const start = performance.now();
     decode(pending.request, signal).then(
       (bitmap) => {
         if (this.pending.get(url) === pending) this.pending.delete(url);
+        this.durations.push(performance.now() - start);
+        if (this.durations.length > 32) this.durations.shift();
         if (signal.aborted) {
           bitmap.close();
           pending.resolve(null);
