@@ -3,7 +3,8 @@
  * shows the image's rendition (decoded ahead, drawn on a canvas), zoomed the full-resolution
  * original; the next image is decoded before the key press and shown without fetching it again; a
  * held → (auto-repeat) decodes nothing it flies past and lands on the right image; the decode
- * cache stays within its bounds; an image without a rendition shows its original.
+ * cache stays within its bounds; an image without a rendition shows its original. The tests'
+ * renditions are grey, so the pixels on screen tell which file they came from.
  * Screenshot: e2e/artifacts/loupe-speed.png.
  */
 import path from 'node:path';
@@ -20,15 +21,13 @@ declare global {
   interface Window {
     __onbrandLoupeCache?: {
       stats(): { count: number; bytes: number; maxCount: number; maxBytes: number; pending: number; started: number };
-      urls(): string[];
+      keys(): string[];
       setBounds(maxCount: number, maxBytes: number): void;
     };
   }
 }
 
 const COUNT = 14;
-/** The tests' renditions are half the originals' size, so the pixels shown tell which file they came from. */
-const RENDITION_LONG_SIDE = 480;
 
 let app: RunningApp;
 let browser: Browser;
@@ -46,23 +45,41 @@ interface Shown {
   src: string;
   width: number;
   height: number;
+  /** Whether the pixels at the poster's circle are grey (the tests' renditions) rather than coloured (the originals). */
+  grey: boolean;
+  /** The size the image takes fit to the loupe's box, in device pixels. */
+  fit: [number, number];
 }
 
-/** What the loupe shows: the element, the image it is for, whether its pixels are decoded, their source and size. */
+/** What the loupe shows: the element, the image it is for, whether its pixels are decoded, their source, size and colour. */
 const shown = (): Promise<Shown> =>
-  page.getByTestId('loupe-image').evaluate((el: HTMLElement) => ({
-    tag: el.tagName,
-    id: Number(el.dataset.imageId),
-    loaded: el.dataset.loaded === 'true',
-    src: decodeURIComponent(el instanceof HTMLImageElement ? el.src : (el.dataset.src ?? '')),
-    width: el instanceof HTMLImageElement ? el.naturalWidth : (el as HTMLCanvasElement).width,
-    height: el instanceof HTMLImageElement ? el.naturalHeight : (el as HTMLCanvasElement).height,
-  }));
+  page.getByTestId('loupe-image').evaluate((el: HTMLElement) => {
+    const box = el.parentElement!;
+    const width = el instanceof HTMLImageElement ? el.naturalWidth : (el as HTMLCanvasElement).width;
+    const height = el instanceof HTMLImageElement ? el.naturalHeight : (el as HTMLCanvasElement).height;
+    const scale = Math.min((box.clientWidth * devicePixelRatio) / 540, (box.clientHeight * devicePixelRatio) / 960, 1);
+    const probe = document.createElement('canvas');
+    probe.width = width;
+    probe.height = height;
+    const context = probe.getContext('2d')!;
+    context.drawImage(el as CanvasImageSource, 0, 0);
+    const [r, g, b] = context.getImageData(Math.round(width / 2), Math.round(height * 0.38), 1, 1).data;
+    return {
+      tag: el.tagName,
+      id: Number(el.dataset.imageId),
+      loaded: el.dataset.loaded === 'true',
+      src: decodeURIComponent(el instanceof HTMLImageElement ? el.src : (el.dataset.src ?? '')),
+      width,
+      height,
+      grey: Math.abs(r! - g!) < 6 && Math.abs(g! - b!) < 6,
+      fit: [Math.round(540 * scale), Math.round(960 * scale)],
+    };
+  });
 const byId = (id: number): ImageSummary => images.find((i) => i.id === id)!;
 /** Waits until the loupe shows this image's own decoded pixels. */
 const shownLoaded = (id: number) => page.locator(`[data-testid="loupe-image"][data-image-id="${id}"][data-loaded="true"]`).waitFor();
 const stats = () => page.evaluate(() => window.__onbrandLoupeCache!.stats());
-const cachedUrls = (): Promise<string[]> => page.evaluate(() => window.__onbrandLoupeCache!.urls().map((u) => decodeURIComponent(u)));
+const cachedUrls = (): Promise<string[]> => page.evaluate(() => window.__onbrandLoupeCache!.keys().map((u) => decodeURIComponent(u)));
 /** How many times the page fetched a file (resource timing). */
 const fetches = (file: string): Promise<number> =>
   page.evaluate(
@@ -94,7 +111,7 @@ beforeAll(async () => {
   renditions = await makeRenditions(
     dataDir,
     listed.filter((i) => i.id !== last.id),
-    RENDITION_LONG_SIDE,
+    { greyscale: true },
   );
   images = await callApi<ImageSummary[]>(app, 'images.list', { projectId: project.id });
   await page.goto(app.urlWithToken);
@@ -114,8 +131,9 @@ describe('loupe speed', () => {
     await page.keyboard.press('l');
     await shownLoaded(ids[0]!);
     const fit = await shown();
-    expect(fit).toMatchObject({ tag: 'CANVAS', id: ids[0], src: expect.stringContaining(`path=${renditions.get(ids[0]!)}`) });
-    expect([fit.width, fit.height]).toEqual([270, 480]);
+    expect(fit).toMatchObject({ tag: 'CANVAS', id: ids[0], grey: true, src: expect.stringContaining(`path=${renditions.get(ids[0]!)}`) });
+    // Decoded at the size it shows at, not larger.
+    expect([fit.width, fit.height]).toEqual(fit.fit);
     // Once decoded, the blurred thumbnail has gone.
     await expect.poll(() => page.locator('.loupe .loupe-placeholder').isVisible()).toBe(false);
     await screenshot(page, 'loupe-speed');
@@ -124,7 +142,7 @@ describe('loupe speed', () => {
     await page.locator('.loupe [data-zoom="100"]').waitFor();
     await shownLoaded(ids[0]!);
     const zoomed = await shown();
-    expect(zoomed).toMatchObject({ tag: 'IMG', id: ids[0], src: expect.stringContaining(`path=${byId(ids[0]!).path}`) });
+    expect(zoomed).toMatchObject({ tag: 'IMG', id: ids[0], grey: false, src: expect.stringContaining(`path=${byId(ids[0]!).path}`) });
     expect([zoomed.width, zoomed.height]).toEqual([540, 960]);
     await page.keyboard.press('z');
     await page.locator('.loupe [data-zoom="fit"]').waitFor();
@@ -142,7 +160,7 @@ describe('loupe speed', () => {
     const started = (await stats()).started;
     await page.keyboard.press('ArrowRight');
     await shownLoaded(ids[1]!);
-    expect((await shown()).src).toContain(`path=${next}`);
+    expect(await shown()).toMatchObject({ grey: true, src: expect.stringContaining(`path=${next}`) });
     expect(await fetches(next)).toBe(fetched);
     // Nothing decoded for it: the decodes since are of images further ahead.
     await expect.poll(async () => (await stats()).pending).toBe(0);
@@ -187,16 +205,17 @@ describe('loupe speed', () => {
     for (let i = 0; i < ids.indexOf(bare.id); i++) await page.keyboard.press('ArrowRight');
     await shownLoaded(bare.id);
     const fallback = await shown();
-    expect(fallback).toMatchObject({ tag: 'CANVAS', id: bare.id, src: expect.stringContaining(`path=${bare.path}`) });
-    expect([fallback.width, fallback.height]).toEqual([540, 960]);
+    expect(fallback).toMatchObject({ tag: 'CANVAS', id: bare.id, grey: false, src: expect.stringContaining(`path=${bare.path}`) });
+    expect([fallback.width, fallback.height]).toEqual(fallback.fit);
   });
 
   it('keeps the decode cache within its bounds while stepping through more images than it holds', async () => {
     const meter = page.getByTestId('loupe-cache');
     expect(await meter.getAttribute('data-max-count')).toBe('8');
     expect(await meter.getAttribute('data-max-bytes')).toBe(String(256 * 1024 * 1024));
-    // Narrowed so 14 images overflow it by count and by bytes: 3 images, at most two originals' worth.
-    const maxBytes = 540 * 960 * 4 * 2;
+    // Narrowed so 14 images overflow it by count and by bytes: 3 images, at most two and a half images' worth.
+    const fit = (await shown()).fit;
+    const maxBytes = Math.round(fit[0] * fit[1] * 4 * 2.5);
     await page.evaluate((bytes) => window.__onbrandLoupeCache!.setBounds(3, bytes), maxBytes);
     expect(await meter.getAttribute('data-max-count')).toBe('3');
     // Sampled on every frame while stepping, as well as after each step.

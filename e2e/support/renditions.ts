@@ -12,11 +12,16 @@ import { ImageRepository, openCatalog } from '../../src-main/core/catalog/index.
 import { PREVIEW_SIZE, previewRelativePath } from '../../src-main/core/images/index.js';
 
 /**
- * Writes a rendition of each image (at most `longSide` pixels long; the core's PREVIEW_SIZE by
- * default) and records it; returns the rendition's absolute path by image id. The catalogue may be
- * open in a running app (SQLite lets a second connection write).
+ * Writes a rendition of each image (at most PREVIEW_SIZE pixels long) and records it; returns the
+ * rendition's absolute path by image id. `greyscale` makes them grey, so a test sees on screen
+ * which file the pixels came from. The catalogue may be open in a running app (SQLite lets a
+ * second connection write).
  */
-export async function makeRenditions(dataDir: string, images: ImageSummary[], longSide = PREVIEW_SIZE): Promise<Map<number, string>> {
+export async function makeRenditions(
+  dataDir: string,
+  images: ImageSummary[],
+  options: { greyscale?: boolean } = {},
+): Promise<Map<number, string>> {
   const made = new Map<number, string>();
   const db = openCatalog(path.join(dataDir, 'catalog.sqlite'));
   try {
@@ -26,7 +31,11 @@ export async function makeRenditions(dataDir: string, images: ImageSummary[], lo
       const relative = previewRelativePath(crypto.createHash('sha256').update(bytes).digest('hex'));
       const file = path.join(dataDir, relative);
       fs.mkdirSync(path.dirname(file), { recursive: true });
-      await sharp(bytes).resize(longSide, longSide, { fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 85 }).toFile(file);
+      await sharp(bytes)
+        .resize(PREVIEW_SIZE, PREVIEW_SIZE, { fit: 'inside', withoutEnlargement: true })
+        .greyscale(options.greyscale === true)
+        .jpeg({ quality: 85 })
+        .toFile(file);
       repo.setPreview(image.id, relative);
       made.set(image.id, file);
     }

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useSyncExternalStore } from 'react';
+import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { ImageSummary } from '../../../../src-main/core/api/index';
 import { getClient } from '../../api/client';
 import { BrandBadge } from '../../shared/BrandBadge';
@@ -12,7 +12,7 @@ import { selectedImage } from '../grid/slice';
 import { reportActivity } from '../timecost/actions';
 import { isHolding, loupeCache, noteKey, onHoldingChange, type DecodeRequest } from './decode-cache';
 import { InfoPanel } from './InfoPanel';
-import { fitRequest, ZoomImage } from './ZoomImage';
+import { fitRequest, ZoomImage, type BoxSize } from './ZoomImage';
 
 /** Neighbours decoded ahead, in the order they are wanted: ahead in the direction of travel first, then behind. */
 const AHEAD = [1, 2, -1, 3, -2];
@@ -23,11 +23,12 @@ const AHEAD = [1, 2, -1, 3, -2];
  * under way are cancelled: the images flown past are not decoded, only where the key lands (on
  * its release, or once the selection rests).
  */
-function useDecodeAhead(): void {
+function useDecodeAhead(box: BoxSize): void {
   const selected = useStore((s) => s.selected);
   const images = useStore((s) => s.images);
   const moving = useStore((s) => s.moving);
   const client = getClient();
+  const { width, height } = box;
   const last = useRef(selected);
   const direction = useRef(1);
   if (selected !== last.current) {
@@ -50,7 +51,8 @@ function useDecodeAhead(): void {
       }
       const wanted: DecodeRequest[] = [];
       const add = (image: ImageSummary | undefined): void => {
-        if (image && !moving.includes(image.id)) wanted.push(fitRequest(image, client.mediaUrl));
+        const request = image && !moving.includes(image.id) ? fitRequest(image, client.mediaUrl, { width, height }) : null;
+        if (request) wanted.push(request);
       };
       add(images[selected]);
       for (const by of AHEAD) add(images[selected + by * direction.current]);
@@ -58,7 +60,7 @@ function useDecodeAhead(): void {
     };
     update();
     return onHoldingChange(update);
-  }, [selected, images, moving, client]);
+  }, [selected, images, moving, client, width, height]);
   // The loupe closed: nothing more is decoded (what is decoded stays for its return).
   useEffect(() => () => loupeCache.cancelAll(), []);
 }
@@ -87,7 +89,8 @@ export function Loupe() {
   const select = useStore((s) => s.select);
   const setMode = useStore((s) => s.setMode);
   const zoom = useStore((s) => s.zoom);
-  useDecodeAhead();
+  const [box, setBox] = useState<BoxSize>({ width: 0, height: 0 });
+  useDecodeAhead(box);
 
   if (!image) return <div className="empty">No image in this view.</div>;
   const step = (by: number): void => {
@@ -97,7 +100,7 @@ export function Loupe() {
   return (
     <div className="loupe" data-testid="loupe" data-image-id={image.id}>
       <div className="loupe-stage">
-        <ZoomImage image={image} testId="loupe-image" />
+        <ZoomImage image={image} testId="loupe-image" onSize={setBox} />
         <CacheMeter />
         <div className="loupe-marks">
           <Marks image={image} />

@@ -3,19 +3,36 @@ import type { ImageSummary } from '../../../../src-main/core/api/index';
 import { getClient } from '../../api/client';
 import { clamp01, rememberPointer, zoomOffset } from '../../shared/zoom';
 import { useStore } from '../../store';
-import { isHolding, loupeCache, onHoldingChange, type DecodeRequest } from './decode-cache';
+import { decodeRequest, isHolding, loupeCache, onHoldingChange, type DecodeRequest } from './decode-cache';
+
+export interface BoxSize {
+  width: number;
+  height: number;
+}
 
 interface ZoomImageProps {
   image: ImageSummary;
   testId?: string;
+  /** Told the size of the box the image fits in (the loupe decodes its neighbours at that size). */
+  onSize?(size: BoxSize): void;
 }
 
+/** The loupe rendition's long side (the core's PREVIEW_SIZE): fit to the window, nothing is decoded larger. */
+const RENDITION_SIZE = 2048;
+
 /**
- * What the loupe decodes to show an image fit to the window: its rendition (at most 2048 pixels
- * long) or, until the core has made one, the original (decoded at most that large).
+ * What the loupe decodes to show an image fit to a box: its rendition or, until the core has made
+ * one, the original; decoded at the size it shows at (the box's, in device pixels, never larger
+ * than the rendition), so the scaling is done once, off the main thread and with good filtering.
+ * Null while the box has no size yet.
  */
-export function fitRequest(image: ImageSummary, mediaUrl: (path: string) => string): DecodeRequest {
-  return image.previewPath ? { url: mediaUrl(image.previewPath) } : { url: mediaUrl(image.path), width: image.width, height: image.height };
+export function fitRequest(image: ImageSummary, mediaUrl: (path: string) => string, box: BoxSize): DecodeRequest | null {
+  const { width, height } = image;
+  const dpr = window.devicePixelRatio || 1;
+  const scale = Math.min((box.width * dpr) / width, (box.height * dpr) / height, RENDITION_SIZE / Math.max(width, height), 1);
+  if (!(scale > 0)) return null;
+  const url = mediaUrl(image.previewPath ?? image.path);
+  return decodeRequest(url, { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) });
 }
 
 /**
@@ -24,17 +41,17 @@ export function fitRequest(image: ImageSummary, mediaUrl: (path: string) => stri
  * canvas is hidden (`data-loaded="false"`) and the thumbnail beneath shows. While a key is held
  * down no decode starts here: the loupe decodes where the key lands.
  */
-function useFitCanvas(canvas: RefObject<HTMLCanvasElement | null>, imageId: number, request: DecodeRequest, active: boolean): void {
-  const { url } = request;
+function useFitCanvas(canvas: RefObject<HTMLCanvasElement | null>, imageId: number, request: DecodeRequest | null, active: boolean): void {
+  const key = request?.key ?? null;
   const latest = useRef(request);
   latest.current = request;
   useLayoutEffect(() => {
     const el = canvas.current;
-    if (!el || !active) return;
+    if (!el || !active || key === null) return;
     const id = String(imageId);
     let frame = 0;
     let live = true;
-    const drawn = (): boolean => el.dataset.src === url && el.dataset.drawnId === id;
+    const drawn = (): boolean => el.dataset.key === key && el.dataset.drawnId === id;
     const paint = (bitmap: ImageBitmap): void => {
       const context = el.getContext('2d');
       // A bitmap evicted meanwhile is closed (no pixels): the next frame asks for it again.
@@ -44,16 +61,17 @@ function useFitCanvas(canvas: RefObject<HTMLCanvasElement | null>, imageId: numb
         el.height = bitmap.height;
       } else context.clearRect(0, 0, el.width, el.height);
       context.drawImage(bitmap, 0, 0);
-      el.dataset.src = url;
+      el.dataset.key = key;
+      el.dataset.src = latest.current?.url ?? '';
       el.dataset.drawnId = id;
       el.dataset.loaded = 'true';
     };
     const draw = (): void => {
       frame = 0;
       if (drawn()) return;
-      const bitmap = loupeCache.get(url);
+      const bitmap = loupeCache.get(key);
       if (bitmap) paint(bitmap);
-      else if (!isHolding()) void loupeCache.request(latest.current).then((b) => b && live && !drawn() && paint(b));
+      else if (!isHolding() && latest.current) void loupeCache.request(latest.current).then((b) => b && live && !drawn() && paint(b));
     };
     const schedule = (): void => {
       if (live && !frame) frame = requestAnimationFrame(draw);
@@ -63,7 +81,7 @@ function useFitCanvas(canvas: RefObject<HTMLCanvasElement | null>, imageId: numb
     if (el.dataset.drawnId !== id) el.dataset.loaded = 'false';
     schedule();
     const offCache = loupeCache.subscribe(() => {
-      if (!drawn() && loupeCache.has(url)) schedule();
+      if (!drawn() && loupeCache.has(key)) schedule();
     });
     const offHolding = onHoldingChange(() => {
       if (!drawn() && !isHolding()) schedule();
@@ -74,7 +92,7 @@ function useFitCanvas(canvas: RefObject<HTMLCanvasElement | null>, imageId: numb
       offCache();
       offHolding();
     };
-  }, [canvas, imageId, url, active]);
+  }, [canvas, imageId, key, active]);
 }
 
 /**
@@ -82,7 +100,7 @@ function useFitCanvas(canvas: RefObject<HTMLCanvasElement | null>, imageId: numb
  * 200 % (the full-resolution original) centred on the shared zoom point (so compare panes zoom
  * and pan together). Dragging pans while zoomed.
  */
-export function ZoomImage({ image, testId }: ZoomImageProps) {
+export function ZoomImage({ image, testId, onSize }: ZoomImageProps) {
   const zoom = useStore((s) => s.zoom);
   const setZoom = useStore((s) => s.setZoom);
   // A file being moved (a reject undone) is loaded once the core says where it is now.
@@ -93,14 +111,21 @@ export function ZoomImage({ image, testId }: ZoomImageProps) {
   const [zoomLoaded, setZoomLoaded] = useState<number | null>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
   const client = getClient();
-  useFitCanvas(canvas, image.id, fitRequest(image, client.mediaUrl), !zoom.on && !moving);
+  useFitCanvas(canvas, image.id, fitRequest(image, client.mediaUrl, size), !zoom.on && !moving);
+  const sizeListener = useRef(onSize);
+  sizeListener.current = onSize;
 
   useLayoutEffect(() => {
     const el = box.current;
     if (!el) return;
-    const observer = new ResizeObserver(() => setSize({ width: el.clientWidth, height: el.clientHeight }));
+    const measure = (): void => {
+      const next = { width: el.clientWidth, height: el.clientHeight };
+      setSize((old) => (old.width === next.width && old.height === next.height ? old : next));
+      sizeListener.current?.(next);
+    };
+    const observer = new ResizeObserver(measure);
     observer.observe(el);
-    setSize({ width: el.clientWidth, height: el.clientHeight });
+    measure();
     return () => observer.disconnect();
   }, []);
 

@@ -5,18 +5,25 @@
  * closed. Decodes the loupe no longer wants (the user skipped past) are cancelled.
  */
 
-/** The loupe rendition's long side (the core's PREVIEW_SIZE): an original without one is decoded at most this large. */
-export const FIT_SIZE = 2048;
 export const DEFAULT_MAX_COUNT = 8;
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 /** Decodes at once: the rest wait in the order they were wanted (two cores are shared with the app). */
 const CONCURRENCY = 2;
 
-/** What to decode: the file's URL and, when known, its pixel size (an original is decoded at most FIT_SIZE long). */
+/**
+ * What to decode: a file's URL and the pixel size to decode it at (scaled while decoding, off the
+ * main thread, with high-quality filtering; its natural size when absent). `key` names the result
+ * in the cache: the URL at that size.
+ */
 export interface DecodeRequest {
+  key: string;
   url: string;
   width?: number;
   height?: number;
+}
+
+export function decodeRequest(url: string, size?: { width: number; height: number }): DecodeRequest {
+  return size ? { key: `${url}#${size.width}x${size.height}`, url, width: size.width, height: size.height } : { key: url, url };
 }
 
 export interface CacheStats {
@@ -40,17 +47,9 @@ interface Pending {
   resolve(bitmap: ImageBitmap | null): void;
 }
 
-/** The size to decode an image at: an original larger than FIT_SIZE is scaled down, keeping its shape. */
-function decodeSize(request: DecodeRequest): { resizeWidth: number; resizeHeight: number } | undefined {
-  const { width, height } = request;
-  if (!width || !height || Math.max(width, height) <= FIT_SIZE) return undefined;
-  const scale = FIT_SIZE / Math.max(width, height);
-  return { resizeWidth: Math.max(1, Math.round(width * scale)), resizeHeight: Math.max(1, Math.round(height * scale)) };
-}
-
 async function decode(request: DecodeRequest, signal: AbortSignal): Promise<ImageBitmap> {
-  const size = decodeSize(request);
-  const options: ImageBitmapOptions = size ? { ...size, resizeQuality: 'high' } : {};
+  const options: ImageBitmapOptions =
+    request.width && request.height ? { resizeWidth: request.width, resizeHeight: request.height, resizeQuality: 'high' } : {};
   let blob: Blob;
   try {
     const response = await fetch(request.url, { signal });
@@ -93,28 +92,28 @@ export class DecodeCache {
     this.changed();
   }
 
-  /** The decoded URLs, least recently used first. */
-  urls(): string[] {
+  /** The keys decoded (URL and size), least recently used first. */
+  keys(): string[] {
     return [...this.entries.keys()];
   }
 
-  /** The decoded bitmap of a URL (made the most recently used), or undefined while it is not decoded. */
-  get(url: string): ImageBitmap | undefined {
-    const bitmap = this.entries.get(url);
+  /** The decoded bitmap of a request's key (made the most recently used), or undefined while it is not decoded. */
+  get(key: string): ImageBitmap | undefined {
+    const bitmap = this.entries.get(key);
     if (bitmap) {
-      this.entries.delete(url);
-      this.entries.set(url, bitmap);
+      this.entries.delete(key);
+      this.entries.set(key, bitmap);
     }
     return bitmap;
   }
 
-  has(url: string): boolean {
-    return this.entries.has(url);
+  has(key: string): boolean {
+    return this.entries.has(key);
   }
 
-  /** Decodes a URL now (ahead of those waiting), or joins its decode; null when it was cancelled or failed. */
+  /** Decodes now (ahead of those waiting), or joins the decode under way; null when it was cancelled or failed. */
   request(request: DecodeRequest): Promise<ImageBitmap | null> {
-    const cached = this.get(request.url);
+    const cached = this.get(request.key);
     if (cached) return Promise.resolve(cached);
     const pending = this.enqueue(request);
     if (!pending.running) this.run(pending);
@@ -127,17 +126,17 @@ export class DecodeCache {
    * are cancelled, and the wanted ones become the most recently used (evicted last).
    */
   want(requests: DecodeRequest[]): void {
-    const urls = new Set(requests.map((r) => r.url));
-    for (const [url, pending] of this.pending) if (!urls.has(url)) this.cancel(url, pending);
-    for (const request of [...requests].reverse()) this.get(request.url);
-    for (const request of requests) if (!this.entries.has(request.url)) this.enqueue(request);
+    const keys = new Set(requests.map((r) => r.key));
+    for (const [key, pending] of this.pending) if (!keys.has(key)) this.cancel(key, pending);
+    for (const request of [...requests].reverse()) this.get(request.key);
+    for (const request of requests) if (!this.entries.has(request.key)) this.enqueue(request);
     this.pump();
     this.changed();
   }
 
   /** Cancels every decode (the loupe closed or a key is held down). */
   cancelAll(): void {
-    for (const [url, pending] of this.pending) this.cancel(url, pending);
+    for (const [key, pending] of this.pending) this.cancel(key, pending);
     this.changed();
   }
 
@@ -169,12 +168,12 @@ export class DecodeCache {
   }
 
   private enqueue(request: DecodeRequest): Pending {
-    const existing = this.pending.get(request.url);
+    const existing = this.pending.get(request.key);
     if (existing) return existing;
     let resolve!: (bitmap: ImageBitmap | null) => void;
     const promise = new Promise<ImageBitmap | null>((r) => (resolve = r));
     const pending: Pending = { request, controller: new AbortController(), promise, running: false, resolve };
-    this.pending.set(request.url, pending);
+    this.pending.set(request.key, pending);
     return pending;
   }
 
@@ -192,26 +191,26 @@ export class DecodeCache {
   private run(pending: Pending): void {
     pending.running = true;
     this.started++;
-    const { url } = pending.request;
+    const key = pending.request.key;
     const signal = pending.controller.signal;
     const start = performance.now();
     decode(pending.request, signal).then(
       (bitmap) => {
-        if (this.pending.get(url) === pending) this.pending.delete(url);
+        if (this.pending.get(key) === pending) this.pending.delete(key);
         this.durations.push(performance.now() - start);
         if (this.durations.length > 32) this.durations.shift();
         if (signal.aborted) {
           bitmap.close();
           pending.resolve(null);
         } else {
-          this.store(url, bitmap);
+          this.store(key, bitmap);
           pending.resolve(bitmap);
         }
         this.pump();
         this.changed();
       },
       () => {
-        if (this.pending.get(url) === pending) this.pending.delete(url);
+        if (this.pending.get(key) === pending) this.pending.delete(key);
         pending.resolve(null);
         this.pump();
         this.changed();
@@ -219,31 +218,31 @@ export class DecodeCache {
     );
   }
 
-  private cancel(url: string, pending: Pending): void {
+  private cancel(key: string, pending: Pending): void {
     pending.controller.abort();
-    this.pending.delete(url);
+    this.pending.delete(key);
     if (!pending.running) pending.resolve(null);
   }
 
-  private store(url: string, bitmap: ImageBitmap): void {
-    const old = this.entries.get(url);
-    if (old) this.evict(url, old);
-    this.entries.set(url, bitmap);
+  private store(key: string, bitmap: ImageBitmap): void {
+    const old = this.entries.get(key);
+    if (old) this.evict(key, old);
+    this.entries.set(key, bitmap);
     this.bytes += bitmap.width * bitmap.height * 4;
-    this.shrink(url);
+    this.shrink(key);
   }
 
   /** Evicts the least recently used until within the bounds; `keep` (just decoded, to be shown) stays even alone over the byte bound. */
   private shrink(keep: string | null): void {
-    for (const [url, bitmap] of this.entries) {
+    for (const [key, bitmap] of this.entries) {
       if (this.entries.size <= this.maxCount && this.bytes <= this.maxBytes) break;
-      if (url === keep) continue;
-      this.evict(url, bitmap);
+      if (key === keep) continue;
+      this.evict(key, bitmap);
     }
   }
 
-  private evict(url: string, bitmap: ImageBitmap): void {
-    this.entries.delete(url);
+  private evict(key: string, bitmap: ImageBitmap): void {
+    this.entries.delete(key);
     this.bytes -= bitmap.width * bitmap.height * 4;
     bitmap.close();
   }
@@ -298,7 +297,7 @@ export function noteKey(event: KeyboardEvent): void {
 /** The loupe cache as the benchmark and the tests see it (window.__onbrandLoupeCache). */
 export interface LoupeCacheProbe {
   stats(): CacheStats;
-  urls(): string[];
+  keys(): string[];
   setBounds(maxCount: number, maxBytes: number): void;
 }
 
@@ -310,7 +309,7 @@ declare global {
 if (typeof window !== 'undefined') {
   window.__onbrandLoupeCache = {
     stats: () => loupeCache.stats(),
-    urls: () => loupeCache.urls(),
+    keys: () => loupeCache.keys(),
     setBounds: (maxCount, maxBytes) => loupeCache.setBounds(maxCount, maxBytes),
   };
 }
