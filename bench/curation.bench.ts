@@ -23,6 +23,8 @@ import { measure, median, reportFigure } from './support.js';
 const LOUPE_IMAGES = 24;
 /** Presses one at a time (→ to the last image, ← back to the first, …). */
 const PRESSES = 115;
+/** The pause between presses at a glance's pace (a designer skimming), besides back to back. */
+const GLANCE_MS = 150;
 /** Held-key sweeps (→ to the last image, ← back, …): about 3 s of auto-repeat at ~30 Hz. */
 const HELD_SWEEPS = 4;
 const REPEAT_MS = 33;
@@ -101,12 +103,20 @@ async function openLoupe(browser: Browser, width: number, height: number): Promi
   return { app, page, ids, source };
 }
 
+/** The loupe on the first image, at rest: its neighbours decoded. */
+async function atRestOnFirst(page: Page, ids: number[]): Promise<void> {
+  await page.keyboard.press('Home');
+  await page.locator(`[data-testid="loupe-image"][data-image-id="${ids[0]}"][data-loaded="true"]`).waitFor();
+  await page.waitForFunction(() => (window as unknown as CacheWindow).__onbrandLoupeCache.stats().pending === 0);
+}
+
 /**
  * Presses → (← on the way back) one at a time, each after the last one's image was painted:
  * key press (its event's time stamp) → the selected image's decoded pixels drawn, measured at the
  * next animation frame. A thumbnail shown meanwhile does not count.
  */
-async function pressLatency({ page, ids }: LoupeSession): Promise<number[]> {
+async function pressLatency({ page, ids }: LoupeSession, pauseMs = 0): Promise<number[]> {
+  await atRestOnFirst(page, ids);
   const latencies: number[] = [];
   let index = 0;
   let direction = 1;
@@ -129,6 +139,7 @@ async function pressLatency({ page, ids }: LoupeSession): Promise<number[]> {
       });
     }, ids[index]!);
     await page.keyboard.press(direction > 0 ? 'ArrowRight' : 'ArrowLeft');
+    if (pauseMs > 0) await sleep(pauseMs);
     latencies.push(await page.evaluate(() => (window as unknown as { __latency: Promise<number> }).__latency));
   }
   return latencies;
@@ -205,10 +216,7 @@ async function heldLatency({ page, ids }: LoupeSession): Promise<{ presses: Held
       { capture: true },
     );
   });
-  // From the first image, at rest (its neighbours decoded).
-  await page.keyboard.press('Home');
-  await page.locator(`[data-testid="loupe-image"][data-image-id="${ids[0]}"][data-loaded="true"]`).waitFor();
-  await page.waitForFunction(() => (window as unknown as CacheWindow).__onbrandLoupeCache.stats().pending === 0);
+  await atRestOnFirst(page, ids);
   let index = 0;
   for (let sweep = 0; sweep < HELD_SWEEPS; sweep++) {
     const direction = sweep % 2 === 0 ? 1 : -1;
@@ -246,7 +254,11 @@ it('loupe latency and rating persist time', async () => {
       const session = await openLoupe(browser, 576, 1024);
       try {
         const latencies = await pressLatency(session);
-        reportFigure('loupe 576×1024', `${fmt(latencies)} presses, key press → decoded image painted, ${session.source}`);
+        const glance = await pressLatency(session, GLANCE_MS);
+        reportFigure(
+          'loupe 576×1024',
+          `${fmt(latencies)} presses back to back; ${fmt(glance)} one press per ${GLANCE_MS} ms; key press → decoded image painted, ${session.source}`,
+        );
       } finally {
         await session.page.close();
         await session.app.stop();
@@ -257,7 +269,11 @@ it('loupe latency and rating persist time', async () => {
       const { page } = session;
       try {
         const latencies = await pressLatency(session);
-        reportFigure('loupe 1024×1792', `${fmt(latencies)} presses, key press → decoded image painted, ${session.source}`);
+        const glance = await pressLatency(session, GLANCE_MS);
+        reportFigure(
+          'loupe 1024×1792',
+          `${fmt(latencies)} presses back to back; ${fmt(glance)} one press per ${GLANCE_MS} ms; key press → decoded image painted, ${session.source}`,
+        );
         reportFigure('loupe cache', await loupeCacheFigure(page));
 
         const { presses, landings } = await heldLatency(session);
