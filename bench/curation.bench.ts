@@ -43,6 +43,7 @@ const fmt = (values: number[]): string => `${stats(values)} (n=${values.length})
 interface CacheWindow {
   __onbrandLoupeCache: {
     stats(): { count: number; bytes: number; maxCount: number; maxBytes: number; pending: number; decodeMs: number | null };
+    setBounds(maxCount: number, maxBytes: number): void;
   };
 }
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -224,6 +225,15 @@ async function heldLatency({ page, ids }: LoupeSession): Promise<{ presses: Held
     const expected: number[] = [];
     for (let i = 1; i < ids.length; i++) expected.push(ids[index + i * direction]!);
     await page.evaluate((e) => (window as unknown as { __held: { expected: number[] } }).__held.expected.push(...e), expected);
+    await page.waitForFunction(() => (window as unknown as CacheWindow).__onbrandLoupeCache.stats().pending === 0);
+    // Only the images decoded at rest where the hold starts stay (the current one and the next two
+    // the key flies to), so the landing is on an image not decoded before, as on a long hold.
+    await page.evaluate(() => {
+      const cache = (window as unknown as CacheWindow).__onbrandLoupeCache;
+      const { maxCount, maxBytes } = cache.stats();
+      cache.setBounds(3, maxBytes);
+      cache.setBounds(maxCount, maxBytes);
+    });
     const start = Date.now();
     for (let i = 0; i < expected.length; i++) {
       await sleep(Math.max(0, start + i * REPEAT_MS - Date.now()));

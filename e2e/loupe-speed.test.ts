@@ -172,6 +172,25 @@ describe('loupe speed', () => {
   it('holding → flies past without decoding what it skips, and lands on the right image', async () => {
     await expect.poll(async () => (await stats()).pending).toBe(0);
     const from = await position();
+    // On every frame: was each press's image on screen (its thumbnail, or its decoded pixels) in the frame after it?
+    await page.evaluate(() => {
+      const presses: { t: number; frames: number; result: 'pending' | 'shown' | 'late' | 'superseded' }[] = [];
+      (window as unknown as { __flips: typeof presses }).__flips = presses;
+      window.addEventListener('keydown', (event) => presses.push({ t: event.timeStamp, frames: 0, result: 'pending' }), { capture: true });
+      const tick = (now: number): void => {
+        const el = document.querySelector<HTMLElement>('[data-testid="loupe-image"]');
+        const thumb = document.querySelector<HTMLImageElement>('.loupe .loupe-placeholder');
+        const onScreen = el?.dataset.loaded === 'true' || (thumb !== null && thumb.complete && thumb.naturalWidth > 0);
+        const waiting = presses.filter((p) => p.result === 'pending' && p.t < now);
+        for (const [i, p] of waiting.entries()) {
+          p.frames++;
+          if (i < waiting.length - 1) p.result = 'superseded';
+          else if (onScreen) p.result = p.frames <= 2 ? 'shown' : 'late';
+        }
+        requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
     await page.keyboard.down('ArrowRight');
     await page.keyboard.down('ArrowRight'); // auto-repeat from here on (event.repeat)
     const started = (await stats()).started;
@@ -196,6 +215,11 @@ describe('loupe speed', () => {
     expect(onLanding).toBe(ids[landed - 1]);
     expect(await position()).toBe(landed);
     await shownLoaded(ids[landed - 1]!);
+    const flips = await page.evaluate(() => (window as unknown as { __flips: { result: string }[] }).__flips.map((p) => p.result));
+    // Every press not overtaken within its frame by the next one showed its image in the frame after it.
+    const settled = flips.filter((r) => r !== 'superseded');
+    expect(settled.length).toBeGreaterThan(0);
+    expect(settled).toEqual(settled.map(() => 'shown'));
     expect((await stats()).started).toBeGreaterThan(started);
   });
 
