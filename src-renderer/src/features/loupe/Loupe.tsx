@@ -65,6 +65,8 @@ function useDecodeAhead(box: BoxSize): void {
   useEffect(() => () => loupeCache.cancelAll(), []);
 }
 
+const subscribeCache = (listener: () => void): (() => void) => loupeCache.subscribe(listener);
+
 function cacheSnapshot(): string {
   const s = loupeCache.stats();
   return `${s.count} ${s.bytes} ${s.maxCount} ${s.maxBytes}`;
@@ -72,7 +74,7 @@ function cacheSnapshot(): string {
 
 /** The decode cache's size, for the tests and the benchmark (window.__onbrandLoupeCache gives the same). */
 function CacheMeter() {
-  const [count, bytes, maxCount, maxBytes] = useSyncExternalStore((l) => loupeCache.subscribe(l), cacheSnapshot).split(' ');
+  const [count, bytes, maxCount, maxBytes] = useSyncExternalStore(subscribeCache, cacheSnapshot).split(' ');
   return (
     <span hidden data-testid="loupe-cache" data-count={count} data-bytes={bytes} data-max-count={maxCount} data-max-bytes={maxBytes} />
   );
@@ -100,7 +102,11 @@ export function Loupe() {
   return (
     <div className="loupe" data-testid="loupe" data-image-id={image.id}>
       <div className="loupe-stage">
-        <ZoomImage image={image} testId="loupe-image" onSize={setBox} />
+        <ZoomImage
+          image={image}
+          testId="loupe-image"
+          onSize={(size) => setBox((old) => (old.width === size.width && old.height === size.height ? old : size))}
+        />
         <CacheMeter />
         <div className="loupe-marks">
           <Marks image={image} />
