@@ -17,9 +17,29 @@ import { fitRequest, ZoomImage, type BoxSize } from './ZoomImage';
 /** Neighbours decoded ahead, in the order they are wanted: ahead in the direction of travel first, then behind. */
 const AHEAD = [1, 2, -1, 3, -2];
 
+/** Thumbnails kept loaded ahead (the page's memory cache), so a held key shows each one the frame it lands on. */
+const warmThumbs = new Map<string, HTMLImageElement>();
+const WARM_THUMBS = 32;
+/** How far ahead, in the direction of travel, thumbnails are kept loaded. */
+const THUMBS_AHEAD = 12;
+
+function warmThumbnail(url: string): void {
+  const held = warmThumbs.get(url);
+  warmThumbs.delete(url);
+  if (held) {
+    warmThumbs.set(url, held);
+    return;
+  }
+  const img = new Image();
+  img.decoding = 'async';
+  img.src = url;
+  warmThumbs.set(url, img);
+  if (warmThumbs.size > WARM_THUMBS) warmThumbs.delete(warmThumbs.keys().next().value!);
+}
+
 /**
  * Keeps the loupe's image and its neighbours decoded: the next three in the direction of travel
- * and the previous two. While a key is held down (auto-repeat) nothing new is decoded and decodes
+ * and the previous two (and the thumbnails of the next dozen loaded). While a key is held down (auto-repeat) nothing new is decoded and decodes
  * under way are cancelled: the images flown past are not decoded, only where the key lands (on
  * its release, or once the selection rests).
  */
@@ -43,6 +63,13 @@ function useDecodeAhead(box: BoxSize): void {
       window.removeEventListener('keyup', noteKey, true);
     };
   }, []);
+  useEffect(() => {
+    // Thumbnails (small files) ahead even while a key is held: they are what it flips through.
+    for (let by = THUMBS_AHEAD; by >= 1; by--) {
+      const thumbPath = images[selected + by * direction.current]?.thumbPath;
+      if (thumbPath) warmThumbnail(client.mediaUrl(thumbPath));
+    }
+  }, [selected, images, client]);
   useEffect(() => {
     const update = (): void => {
       if (isHolding()) {
