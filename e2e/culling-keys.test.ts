@@ -323,7 +323,7 @@ describe('culling keys with the side panel open', () => {
     await expect.poll(loupeId).toBe(rejected);
     await expect.poll(async () => (await byId(rejected)).flag).toBe('none');
     // The full-size file is loaded from where it is back, not from Maybe Later (no failed request).
-    await expect.poll(() => page.getByTestId('loupe-image').getAttribute('src')).not.toContain('Rejected');
+    await expect.poll(() => page.getByTestId('loupe-image').getAttribute('data-src')).not.toContain('Rejected');
     await page.locator('[data-testid="loupe-image"][data-loaded="true"]').waitFor();
   });
 

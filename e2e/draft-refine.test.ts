@@ -193,6 +193,8 @@ describe('Draft and Refine', () => {
         (img) => img.complete && img.naturalWidth > 0,
       ),
     );
+    // Fit to their panes, the images are drawn once decoded (the thumbnails show until then).
+    await expect.poll(() => page.locator('[data-testid="compare-image"][data-loaded="true"]').count()).toBe(2);
     await screenshot(page, 'refined-pair');
     await page.keyboard.press('g');
     await cell(made.id).click();

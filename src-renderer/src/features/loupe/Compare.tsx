@@ -1,4 +1,3 @@
-import { useState } from 'react';
 import { Marks } from '../../shared/Marks';
 import { useStore } from '../../store';
 import { LabelMark } from '../curation/ColourLabel';
@@ -12,7 +11,6 @@ export function Compare() {
   const allImages = useStore((s) => s.allImages);
   const selected = useStore((s) => s.selected);
   const select = useStore((s) => s.select);
-  const [loaded, setLoaded] = useState<Set<number>>(() => new Set());
   const activeId = images[selected]?.id;
   // From the whole catalogue: an image rated out of the filter stays in the comparison.
   const shown = compareIds.map((id) => allImages.find((i) => i.id === id)).filter((i) => i !== undefined);
@@ -30,12 +28,7 @@ export function Compare() {
             if (index >= 0) select(index);
           }}
         >
-          <ZoomImage
-            image={image}
-            testId="compare-image"
-            loaded={loaded.has(image.id)}
-            onLoaded={(id) => setLoaded((s) => new Set(s).add(id))}
-          />
+          <ZoomImage image={image} testId="compare-image" />
           <div className="compare-info">
             <span>{image.fileName}</span>
             <Marks image={image} />

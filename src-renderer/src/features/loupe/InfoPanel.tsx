@@ -30,8 +30,8 @@ export function infoPanelKey(): void {
 /** Answers kept for stepping back and forth without asking again (the newest few dozen). */
 const cache = new Map<number, ImageInfo>();
 const CACHE_SIZE = 48;
-/** While arrows step quickly, only the image that stays gets asked about. */
-const ASK_DELAY_MS = 90;
+/** While arrows step quickly, only the image that stays gets asked about (its histogram is read off the key press's path). */
+const ASK_DELAY_MS = 150;
 
 function remember(info: ImageInfo): void {
   cache.delete(info.imageId);
