@@ -69,7 +69,7 @@ const image = (patch: Partial<ImageSummary> = {}): ImageSummary => ({
   path: '/p/generations/job3_02_101.png',
   fileName: 'job3_02_101.png',
   thumbPath: null,
-    previewPath: null,
+  previewPath: null,
   width: 64,
   height: 64,
   rating: 0,
