@@ -72,7 +72,11 @@ export function createServices(config: OnbrandConfig, options: ServiceOptions = 
   const projects = new ProjectService(projectRepo, events, config.projectsDir);
   const importer = new ImageImporter(projectRepo, images, events, config.dataDir);
   const thumbnails = new ThumbnailRepair(images, events, config.dataDir);
-  const media = new MediaAccess(() => [...projectRepo.folders(), path.join(config.dataDir, 'thumbnails')]);
+  const media = new MediaAccess(() => [
+    ...projectRepo.folders(),
+    path.join(config.dataDir, 'thumbnails'),
+    path.join(config.dataDir, 'previews'),
+  ]);
   const settings = new AppSettings(db);
   const secrets = new SecretStore(config.dataDir, options.secretCodec ?? null);
   try {

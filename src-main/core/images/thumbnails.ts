@@ -108,11 +108,8 @@ export interface EncodedRenditions extends RenditionPaths {
  */
 export async function encodeRenditions(raw: RawImage, contentHash: string, shareSmall = false): Promise<EncodedRenditions> {
   const paths = renditionPaths(contentHash, raw, shareSmall);
-  let preview = fromRaw(raw);
-  if (Math.max(raw.width, raw.height) > PREVIEW_SIZE)
-    preview = preview.resize(PREVIEW_SIZE, PREVIEW_SIZE, { fit: 'inside', withoutEnlargement: true });
   const [previewBytes, thumbBytes] = await Promise.all([
-    asJpeg(preview).toBuffer(),
+    encodePreview(raw),
     paths.thumbRelative === paths.previewRelative
       ? null
       : fromRaw(raw)
@@ -123,26 +120,36 @@ export async function encodeRenditions(raw: RawImage, contentHash: string, share
   return { ...paths, preview: previewBytes, thumb: thumbBytes };
 }
 
+/** The loupe rendition of decoded pixels: a baseline JPEG, long side at most `PREVIEW_SIZE`, never enlarged. */
+export function encodePreview(raw: RawImage): Promise<Buffer> {
+  let preview = fromRaw(raw);
+  if (Math.max(raw.width, raw.height) > PREVIEW_SIZE)
+    preview = preview.resize(PREVIEW_SIZE, PREVIEW_SIZE, { fit: 'inside', withoutEnlargement: true });
+  return asJpeg(preview).toBuffer();
+}
+
 /**
  * Writes encoded renditions into the data folder, each atomically (a temporary name, then renamed:
  * nobody sees half a file). Not synced to disk: they are a cache, and one a power cut loses or
  * leaves empty is made again by `ThumbnailRepair`; the queue's disk waits stay for the images.
  */
 export async function saveRenditions(encoded: EncodedRenditions, dataDir: string): Promise<RenditionPaths> {
-  const save = async (relative: string, bytes: Buffer): Promise<void> => {
-    const target = path.join(dataDir, relative);
-    await fs.mkdir(path.dirname(target), { recursive: true });
-    const temp = tempPathFor(target);
-    try {
-      await fs.writeFile(temp, bytes);
-      await fs.rename(temp, target);
-    } catch (error) {
-      await fs.rm(temp, { force: true });
-      throw error;
-    }
-  };
+  const save = (relative: string, bytes: Buffer): Promise<void> => saveCached(path.join(dataDir, relative), bytes);
   await Promise.all([save(encoded.previewRelative, encoded.preview), encoded.thumb && save(encoded.thumbRelative, encoded.thumb)]);
   return { thumbRelative: encoded.thumbRelative, previewRelative: encoded.previewRelative };
+}
+
+/** A cache file written atomically but not synced (see `saveRenditions`). */
+export async function saveCached(target: string, bytes: Buffer): Promise<void> {
+  await fs.mkdir(path.dirname(target), { recursive: true });
+  const temp = tempPathFor(target);
+  try {
+    await fs.writeFile(temp, bytes);
+    await fs.rename(temp, target);
+  } catch (error) {
+    await fs.rm(temp, { force: true });
+    throw error;
+  }
 }
 
 /**
