@@ -2,7 +2,7 @@
  * The queue's own cost per image, measured honestly: the bare engine against the queue in steady
  * state (worker started, model loaded and a warm-up job run before the clock starts), on the same
  * settings, at 64×64 and 512×512 on the tiny model. Then, as the designer sees it, the latency
- * from "image written" (the file's modification time) to "its thumbnail decoded in the grid"
+ * from "image written" (the file given its name: its ctime) to "its thumbnail decoded in the grid"
  * (Chromium through the browser host).
  */
 import fs from 'node:fs';
@@ -172,7 +172,8 @@ it('queue: image written → thumbnail decoded in the grid', async () => {
         await page.evaluate(() => [...(window as unknown as { __loaded: Map<string, number> }).__loaded]),
       );
       const images = await call<ImageSummary[]>('images.list', { projectId: project.id });
-      const latency = images.map((image) => loaded.get(String(image.id))! - fs.statSync(image.path).mtimeMs);
+      // When the file got its name (a rename or link changes its ctime): the queue writes it ahead under a temporary one.
+      const latency = images.map((image) => loaded.get(String(image.id))! - fs.statSync(image.path).ctimeMs);
       report(
         `queue: image written → thumbnail decoded in the grid at ${size}×${size}: median ${median(latency).toFixed(0)} ms, ` +
           `max ${Math.max(...latency).toFixed(0)} ms (${images.length} images, ${STEPS} steps, tiny model, CPU)`,
