@@ -279,6 +279,8 @@ export const events = {
   'images.updated': z.object({ projectId: id, images: z.array(imageSummarySchema) }),
   /** A thumbnail landed in the cache. */
   'thumbnail.ready': z.object({ projectId: id, imageId: id, thumbPath: z.string() }),
+  /** A loupe rendition landed in the cache (made for an image catalogued before there were any). */
+  'preview.ready': z.object({ projectId: id, imageId: id, previewPath: z.string() }),
   /** The project list changed (created, renamed). */
   'projects.changed': z.object({ projectId: id }),
   ...generationEvents,

@@ -39,6 +39,9 @@ export interface NewImage {
   /** The generation job that made the image, and its index in the job's batch. */
   jobId?: number | null;
   batchIndex?: number | null;
+  /** Its grid thumbnail and loupe rendition in the cache (relative to the data folder), recorded with it. */
+  thumbPath?: string | null;
+  previewPath?: string | null;
 }
 
 const SELECT = `
@@ -110,8 +113,8 @@ export class ImageRepository {
   insert(image: NewImage): ImageSummary {
     const info = this.db
       .prepare(
-        `INSERT INTO images (project_id, path, content_hash, width, height, format, byte_size, source_path, seed, params, created_at, job_id, batch_index)
-         VALUES (@projectId, @path, @contentHash, @width, @height, @format, @byteSize, @sourcePath, @seed, @params, @createdAt, @jobId, @batchIndex)`,
+        `INSERT INTO images (project_id, path, content_hash, width, height, format, byte_size, source_path, seed, params, created_at, job_id, batch_index, thumb_path, preview_path)
+         VALUES (@projectId, @path, @contentHash, @width, @height, @format, @byteSize, @sourcePath, @seed, @params, @createdAt, @jobId, @batchIndex, @thumbPath, @previewPath)`,
       )
       .run({
         projectId: image.projectId,
@@ -127,6 +130,8 @@ export class ImageRepository {
         createdAt: image.createdAt ?? new Date().toISOString(),
         jobId: image.jobId ?? null,
         batchIndex: image.batchIndex ?? null,
+        thumbPath: image.thumbPath ?? null,
+        previewPath: image.previewPath ?? null,
       });
     return this.get(Number(info.lastInsertRowid))!;
   }

@@ -67,6 +67,8 @@ export interface GeneratedImage {
   height: number;
   /** PNG bytes with the `parameters` text chunk. */
   png: Buffer;
+  /** The same pixels, 8-bit RGB (width × height × 3): for thumbnails without decoding the PNG again. */
+  rgb: Buffer;
   parameters: string;
 }
 
@@ -647,7 +649,7 @@ export class DiffusionEngine {
           'parameters',
           parameters,
         );
-        const image: GeneratedImage = { index: i, seed, width: settings.width, height: settings.height, png, parameters };
+        const image: GeneratedImage = { index: i, seed, width: settings.width, height: settings.height, png, rgb, parameters };
         images.push(image);
         await options.onImage?.(image);
       }

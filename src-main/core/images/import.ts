@@ -8,7 +8,7 @@ import type { EventBus } from '../events.js';
 import { freeFileName, writeAtomically } from '../util/index.js';
 import { readGeneration, type ImportedGeneration } from './generation-params.js';
 import { scanPaths, unreachable } from './scan.js';
-import { thumbnailExists, thumbnailRelativePath, writeThumbnail } from './thumbnails.js';
+import { decodeForRenditions, renditionPaths, thumbnailExists, writeRenditions } from './thumbnails.js';
 
 /** Formats Onbrand imports; others are reported as unsupported. */
 const SUPPORTED = new Set(['png', 'jpeg', 'webp']);
@@ -40,6 +40,8 @@ interface Prepared {
   width: number;
   height: number;
   thumbRelative: string;
+  /** The loupe rendition, relative to the data folder. */
+  previewRelative: string;
   /** Parameters found in the file (A1111, ComfyUI, InvokeAI), stored as a generated image's are. */
   generation: ImportedGeneration | null;
 }
@@ -48,7 +50,7 @@ type Outcome = { ok: Prepared } | { skip: ImportSkip };
 
 /**
  * Imports image files and folders into a project: each file is read once, hashed, fully decoded
- * into a cached thumbnail, copied into `<project>/imports/` (temporary name, then renamed) and
+ * once into a cached thumbnail and loupe rendition, copied into `<project>/imports/` (temporary name, then renamed) and
  * recorded. A broken or foreign file is reported by name and skipped; it never stops the import.
  * The same content is never stored twice in a project.
  */
@@ -173,11 +175,12 @@ export class ImageImporter {
       };
     }
 
-    const thumbRelative = thumbnailRelativePath(hash);
-    const thumbAbsolute = path.join(this.dataDir, thumbRelative);
+    const { thumbRelative, previewRelative } = renditionPaths(hash, { width: meta.width, height: meta.height, channels: 3 });
     try {
-      // A cached thumbnail means this content decoded cleanly before; skip the work.
-      if (!(await thumbnailExists(thumbAbsolute))) await writeThumbnail(bytes, thumbAbsolute);
+      // Cached renditions mean this content decoded cleanly before; skip the work. Else one
+      // decode (the whole file, so a damaged one is found here) for the thumbnail and the rendition.
+      const cached = await Promise.all([thumbRelative, previewRelative].map((p) => thumbnailExists(path.join(this.dataDir, p))));
+      if (!cached.every(Boolean)) await writeRenditions(await decodeForRenditions(bytes), this.dataDir, hash);
     } catch (error) {
       return { skip: skip(file, 'unreadable', `${name} is damaged or truncated (${firstLine((error as Error).message)})`) };
     }
@@ -185,7 +188,7 @@ export class ImageImporter {
     const width = rotated ? meta.height : meta.width;
     const height = rotated ? meta.width : meta.height;
     const generation = readGeneration(bytes, { format: meta.format, width, height, exif: meta.exif });
-    return { ok: { source: file, hash, bytes, format: meta.format, width, height, thumbRelative, generation } };
+    return { ok: { source: file, hash, bytes, format: meta.format, width, height, thumbRelative, previewRelative, generation } };
   }
 
   /**
@@ -220,9 +223,10 @@ export class ImageImporter {
           // The same fields a generated image has, so export names it by seed and writes its parameters.
           seed: generation?.seed ?? null,
           params: generation ? storedParameters(generation) : undefined,
+          thumbPath: prepared.thumbRelative,
+          previewPath: prepared.previewRelative,
         });
-        this.images.setThumbnail(image.id, prepared.thumbRelative);
-        return { ...image, thumbPath: path.join(this.dataDir, prepared.thumbRelative) };
+        return image;
       } catch (error) {
         await fs.rm(target, { force: true });
         const clash = uniqueClash(error);

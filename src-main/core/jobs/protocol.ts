@@ -18,6 +18,18 @@ export interface RunRequest {
   indices: number[];
   /** img2img: the start image's file (inside the project folder) and the denoising strength. */
   init?: { path: string; strength: number };
+  /** The app's data folder: the worker writes each image's thumbnail and loupe rendition into its cache. */
+  dataDir: string;
+}
+
+/**
+ * What the worker made of a finished image besides its PNG, so the main thread neither hashes nor
+ * decodes it: the PNG's content hash and its cached renditions (relative to the data folder), or
+ * null when they could not be written (the main thread then makes them itself).
+ */
+export interface ImageExtras {
+  contentHash: string;
+  renditions: { thumbRelative: string; previewRelative: string } | null;
 }
 
 export type ToWorker = RunRequest | { type: 'cancel'; jobId: number };
@@ -25,7 +37,17 @@ export type ToWorker = RunRequest | { type: 'cancel'; jobId: number };
 export type FromWorker =
   | { type: 'status'; state: 'loading' | 'running' | 'idle'; model: string | null; provider: string | null; fallbacks: string[] }
   | { type: 'progress'; jobId: number; index: number; step: number; steps: number; etaMs: number; preview: string | null }
-  | { type: 'image'; jobId: number; index: number; seed: number; png: Uint8Array; parameters: string; width: number; height: number }
+  | {
+      type: 'image';
+      jobId: number;
+      index: number;
+      seed: number;
+      png: Uint8Array;
+      parameters: string;
+      width: number;
+      height: number;
+      extras: ImageExtras;
+    }
   | { type: 'warning'; jobId: number; message: string }
   | { type: 'done'; jobId: number; gpuSeconds: number }
   | { type: 'cancelled'; jobId: number; gpuSeconds: number }

@@ -15,12 +15,12 @@ import type { AppSettings, ImageRepository, ProjectRepository } from '../catalog
 import { problemText, loraProblem } from '../common/index.js';
 import { extractLoraTags, loraNames, readPngText } from '../diffusion/index.js';
 import type { EventBus } from '../events.js';
-import { isInside, thumbnailRelativePath, writeThumbnail } from '../images/index.js';
+import { decodeForRenditions, isInside, writeRenditions } from '../images/index.js';
 import type { TimeLog } from '../timelog/index.js';
-import { appPackage, freeFileName, sweepTempFiles, writeAtomically } from '../util/index.js';
+import { appPackage, freeFileName, stageFile, sweepTempFiles, type StagedFile } from '../util/index.js';
 import type { JobRepository } from './job-repository.js';
 import { describeHolder, type LeaseHolder, type OwnerLease } from './owner-lease.js';
-import type { FromWorker, RunRequest } from './protocol.js';
+import type { FromWorker, ImageExtras, RunRequest } from './protocol.js';
 
 export interface QueueOptions {
   modelsDir: string;
@@ -519,7 +519,9 @@ export class GenerationQueue {
     }
     if (!this.current) {
       if (this.paused && this.status.state !== 'paused') this.setStatus({ ...this.status, state: 'paused' });
-      for (const resolve of this.idleWaiters.splice(0)) resolve();
+      // Idle once the last job's images and its end are recorded.
+      const waiters = this.idleWaiters.splice(0);
+      if (waiters.length) void this.writes.then(() => waiters.forEach((resolve) => resolve()));
     }
   }
 
@@ -562,6 +564,7 @@ export class GenerationQueue {
       seed: job.seed,
       indices,
       ...(init ? { init } : {}),
+      dataDir: this.options.dataDir,
     } satisfies RunRequest);
     await done;
   }
@@ -631,8 +634,11 @@ export class GenerationQueue {
         // After another process took the queue over, it records (or adopts) the images itself.
         if (current && this.owner) {
           const job = current.job;
+          // The file is written ahead (under its temporary name) while earlier images are recorded;
+          // it gets its name and its record in order.
+          const staged = this.stage(job, message);
           this.writes = this.writes
-            .then(() => this.record(job, message))
+            .then(() => this.record(job, message, staged))
             .catch((error: unknown) => {
               // A full disk (or another write failure): stop making images nobody can keep; the job
               // fails with what was kept and what is left, and a retry makes only the missing ones.
@@ -653,20 +659,24 @@ export class GenerationQueue {
           current.resolve();
           return;
         }
-        void this.writes.then(() => {
+        // The worker is free: the next job starts now, while this one's last images are still being
+        // written and recorded; this one's end is recorded once they are (in order, after them).
+        this.current = undefined;
+        current.resolve();
+        this.writes = this.writes.then(() => {
           let state: Job['state'] = message.type === 'done' ? 'done' : message.type === 'cancelled' ? 'cancelled' : 'failed';
-          let error = message.type === 'failed' ? message.message : undefined;
-          if (current.saveError !== undefined) {
-            state = 'failed';
-            const project = this.projects.get(current.job.projectId);
-            error = saveFailedMessage(
-              current.saveError,
-              this.images.jobIndices(current.job.id).size,
-              current.job.batchSize,
-              project?.folder ?? 'the project',
-            );
-          }
           try {
+            let error = message.type === 'failed' ? message.message : undefined;
+            if (current.saveError !== undefined) {
+              state = 'failed';
+              const project = this.projects.get(current.job.projectId);
+              error = saveFailedMessage(
+                current.saveError,
+                this.images.jobIndices(current.job.id).size,
+                current.job.batchSize,
+                project?.folder ?? 'the project',
+              );
+            }
             this.update(message.jobId, state, { gpuSeconds: message.gpuSeconds, ...(error !== undefined ? { error } : {}) });
             this.timelog.jobFinished(current.job.projectId, message.gpuSeconds);
           } catch (failure) {
@@ -676,41 +686,80 @@ export class GenerationQueue {
               `onbrand: job ${message.jobId} ended (${state}) but the catalogue could not record it: ${(failure as Error).message}`,
             );
           }
-          this.current = undefined;
-          current.resolve();
-          void this.pump();
         });
         return;
       }
     }
   }
 
-  /** Writes one finished image (temporary name, then rename), makes its thumbnail, records it. */
-  private async record(job: Job, image: Extract<FromWorker, { type: 'image' }>): Promise<void> {
+  /**
+   * Starts writing one finished image under a temporary name beside where it goes (null when its
+   * project is gone). `record` gives it its name and records it, in order.
+   */
+  private stage(job: Job, image: ImageMessage): Staged | null {
     const project = this.projects.get(job.projectId);
-    if (!project) return;
+    if (!project) return null;
     const relative = generationFileName(job, image.index, image.seed);
     const file = path.join(project.folder, relative);
-    let bytes = Buffer.from(image.png);
+    const bytes = Buffer.from(image.png.buffer, image.png.byteOffset, image.png.byteLength);
+    let staged: StagedFile;
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      staged = stageFile(file, (temp) => fs.promises.writeFile(temp, bytes));
+    } catch (error) {
+      const failed = Promise.reject(error);
+      failed.catch(() => undefined);
+      staged = { ready: failed, publish: () => failed, discard: async () => undefined };
+    }
+    return { relative, file, bytes, staged };
+  }
+
+  /**
+   * Gives a staged image its name (never over another file), then records it with the hash and
+   * renditions the worker made. A complete file already there (an earlier, interrupted run: same
+   * job, index and seed) is recorded instead; a damaged one (cut short by a power loss) is moved
+   * aside and the fresh image takes its name.
+   */
+  private async record(job: Job, image: ImageMessage, staging: Staged | null): Promise<void> {
+    if (!staging) return;
+    const { relative, file, staged } = staging;
+    let bytes = staging.bytes;
+    let extras: ImageExtras | undefined = image.extras;
     for (let attempt = 0; ; attempt++) {
       try {
-        await writeAtomically(file, (temp) => fs.promises.writeFile(temp, bytes), { overwrite: false });
+        await staged.publish();
         break;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) {
+          await staged.discard();
+          throw error;
+        }
       }
-      // A file from an earlier, interrupted run (same job, index and seed): record that one, unless
-      // it is damaged (cut short by a power loss): then it is moved aside and the fresh bytes written.
       const existing = await fs.promises.readFile(file);
       if (pngComplete(existing)) {
+        await staged.discard();
         bytes = existing;
+        extras = undefined;
         break;
       }
       await moveAside(file);
     }
-    await this.insertImage(job, image.index, image.seed, relative, bytes, image.parameters);
+    await this.insertImage(
+      job,
+      image.index,
+      image.seed,
+      relative,
+      bytes,
+      image.parameters,
+      extras && { ...extras, width: image.width, height: image.height },
+    );
   }
 
+  /**
+   * Records one image file that has its name, with its thumbnail and loupe rendition: those the
+   * worker made (`made`), or made here from the file (adopted files, a file of an earlier run).
+   * One catalogue write, then `images.added` at once: the grid shows it as soon as it is written.
+   */
   private async insertImage(
     job: Job,
     index: number,
@@ -718,27 +767,33 @@ export class GenerationQueue {
     relative: string,
     bytes: Buffer,
     parameters: string | null,
+    made?: ImageExtras & { width: number; height: number },
   ): Promise<void> {
     if (this.images.jobIndices(job.id).has(index)) return;
-    const hash = crypto.createHash('sha256').update(bytes).digest('hex');
-    const thumbRelative = thumbnailRelativePath(hash);
-    const thumbAbsolute = path.join(this.options.dataDir, thumbRelative);
-    await writeThumbnail(bytes, thumbAbsolute);
-    const info = await sharp(bytes).metadata();
+    const hash = made?.contentHash ?? crypto.createHash('sha256').update(bytes).digest('hex');
+    let renditions = made?.renditions ?? null;
+    let size = made && { width: made.width, height: made.height };
+    if (!renditions || !size) {
+      renditions = await writeRenditions(await decodeForRenditions(bytes), this.options.dataDir, hash, true);
+      const info = await sharp(bytes).metadata();
+      size = { width: info.width, height: info.height };
+    }
     let image;
     try {
       image = this.images.insert({
         projectId: job.projectId,
         path: relative,
         contentHash: hash,
-        width: info.width,
-        height: info.height,
+        width: size.width,
+        height: size.height,
         format: 'png',
         byteSize: bytes.length,
         seed,
         params: parameters === null ? null : { parameters },
         jobId: job.id,
         batchIndex: index,
+        thumbPath: renditions.thumbRelative,
+        previewPath: renditions.previewRelative,
       });
     } catch (error) {
       // The same content already in the project (identical settings and seed queued twice):
@@ -746,9 +801,7 @@ export class GenerationQueue {
       if (String(error).includes('UNIQUE')) return;
       throw error;
     }
-    this.images.setThumbnail(image.id, thumbRelative);
-    const recorded = { ...image, thumbPath: thumbAbsolute };
-    this.events.emit('images.added', { projectId: job.projectId, images: [recorded] });
+    this.events.emit('images.added', { projectId: job.projectId, images: [image] });
     const updated = this.jobs.get(job.id);
     if (updated) this.events.emit('job.updated', updated);
   }
@@ -810,6 +863,16 @@ export class GenerationQueue {
       }
     }
   }
+}
+
+type ImageMessage = Extract<FromWorker, { type: 'image' }>;
+
+/** A finished image being written under its temporary name (`GenerationQueue.stage`). */
+interface Staged {
+  relative: string;
+  file: string;
+  bytes: Buffer;
+  staged: StagedFile;
 }
 
 /** Everything of a job the queue panel shows, to notice changes made by other processes. */

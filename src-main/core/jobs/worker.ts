@@ -1,12 +1,16 @@
 /**
  * The engine's worker thread: the one GPU consumer. It owns the onnxruntime sessions so the main
  * process never waits on inference; the queue sends it jobs and it streams back progress and each
- * finished image (the PNG bytes; the main thread writes and records them).
+ * finished image (the PNG bytes; the main thread writes and records them). It also hashes each
+ * image and writes its thumbnail and loupe rendition from the decoded pixels, while the engine
+ * goes on with the next image, so the main thread does only the file and the catalogue.
  */
+import crypto from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import sharp from 'sharp';
 import { DiffusionEngine } from '../diffusion/index.js';
-import { contiguousRuns, type FromWorker, type RunRequest, type ToWorker } from './protocol.js';
+import { encodeRenditions, saveRenditions } from '../images/index.js';
+import { contiguousRuns, type FromWorker, type ImageExtras, type RunRequest, type ToWorker } from './protocol.js';
 
 if (!parentPort) throw new Error('worker.js must run as a worker thread');
 const port = parentPort;
@@ -22,6 +26,8 @@ let lastProgress = 0;
 /** Progress posts wait for their preview's encoding; `done` waits for them, so the last preview is never late. */
 let progressPosts: Promise<void> = Promise.resolve();
 let lastPreview = 0;
+/** Finished images, posted in order once their renditions are on disk; `done` waits for them. */
+let imagePosts: Promise<void> = Promise.resolve();
 /** Progress messages at most this often (the last step always). */
 const PROGRESS_INTERVAL_MS = 50;
 /** Latent previews at most this often. */
@@ -96,22 +102,39 @@ async function run(request: RunRequest): Promise<void> {
                 )
                 .catch(() => undefined);
             },
-            onImage: (image) => {
-              const png = new Uint8Array(image.png);
-              post(
-                {
-                  type: 'image',
-                  jobId: request.jobId,
-                  index: start + image.index,
-                  seed: image.seed,
-                  png,
-                  parameters: image.parameters,
-                  width: image.width,
-                  height: image.height,
-                },
-                [png.buffer as ArrayBuffer],
-              );
-              index = start + image.index + 1;
+            onImage: async (image) => {
+              const at = start + image.index;
+              const contentHash = crypto.createHash('sha256').update(image.png).digest('hex');
+              // Encoded before the engine goes on: on the CPU, encoding beside the engine's threads
+              // slows them more than it costs. The disk's part (writes, syncs) waits in the background.
+              const encoded = await encodeRenditions(
+                { data: image.rgb, width: image.width, height: image.height, channels: 3 },
+                contentHash,
+                true,
+              ).catch(() => null);
+              const renditions = encoded ? saveRenditions(encoded, request.dataDir).catch(() => null) : null;
+              imagePosts = imagePosts
+                .then(() => renditions)
+                .then((made) => {
+                  const png = new Uint8Array(image.png);
+                  const extras: ImageExtras = { contentHash, renditions: made };
+                  post(
+                    {
+                      type: 'image',
+                      jobId: request.jobId,
+                      index: at,
+                      seed: image.seed,
+                      png,
+                      parameters: image.parameters,
+                      width: image.width,
+                      height: image.height,
+                      extras,
+                    },
+                    [png.buffer as ArrayBuffer],
+                  );
+                })
+                .catch(() => undefined);
+              index = at + 1;
             },
           },
         );
@@ -120,8 +143,11 @@ async function run(request: RunRequest): Promise<void> {
       }
     }
     await progressPosts;
+    await imagePosts;
     post({ type: 'done', jobId: request.jobId, gpuSeconds });
   } catch (error) {
+    // Images finished before the failure or the cancel are still delivered, before the job's end.
+    await imagePosts;
     if (controller.signal.aborted) post({ type: 'cancelled', jobId: request.jobId, gpuSeconds });
     else {
       const message = error instanceof Error ? error.message : String(error);

@@ -103,6 +103,55 @@ export async function writeAtomically(
   await syncFolder(path.dirname(target));
 }
 
+/** A file written and synced under its temporary name, waiting to be given its own (see `stageFile`). */
+export interface StagedFile {
+  /** Settles once the temporary file is written and on disk (rejects with the write's error). */
+  ready: Promise<void>;
+  /**
+   * Gives the file its name, never over an existing file (EEXIST: the staged file is kept, to
+   * publish again once the name is free, or to discard), and syncs the folder.
+   */
+  publish(): Promise<void>;
+  /** Removes the temporary file. */
+  discard(): Promise<void>;
+}
+
+/**
+ * `writeAtomically` with `overwrite: false` in two halves, for a writer that gives files their
+ * names in order but can write them ahead: the write starts now (before this returns, so writes
+ * start in call order) into a temporary name in the target's folder, which must exist.
+ */
+export function stageFile(target: string, write: (tempPath: string) => Promise<unknown>): StagedFile {
+  const temp = tempPathFor(target);
+  const ready = (async () => {
+    try {
+      await write(temp);
+      await syncFile(temp);
+    } catch (error) {
+      await fs.rm(temp, { force: true });
+      throw error;
+    }
+  })();
+  // Whoever publishes sees the error; an unpublished stage must not be an unhandled rejection.
+  ready.catch(() => undefined);
+  return {
+    ready,
+    async publish() {
+      await ready;
+      try {
+        await publishExclusive(temp, target);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') await fs.rm(temp, { force: true });
+        throw error;
+      }
+      await syncFolder(path.dirname(target));
+    },
+    async discard() {
+      await fs.rm(temp, { force: true });
+    },
+  };
+}
+
 async function syncFile(file: string): Promise<void> {
   const handle = await fs.open(file, 'r+');
   try {

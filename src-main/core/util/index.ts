@@ -1,7 +1,16 @@
 // Small Node helpers every module shares: where the app is installed, atomic writes and temp
 // files, process checks, a seeded random source, and ONNX protobuf building blocks.
 export { appPackage } from './app-root.js';
-export { beingWritten, freeFileName, sweepTempFiles, tempPathFor, writeAtomically, type SweepOptions } from './fs-atomic.js';
+export {
+  beingWritten,
+  freeFileName,
+  stageFile,
+  sweepTempFiles,
+  tempPathFor,
+  writeAtomically,
+  type StagedFile,
+  type SweepOptions,
+} from './fs-atomic.js';
 export { mulberry32 } from './mulberry32.js';
 export {
   FLOAT,

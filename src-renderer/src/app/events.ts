@@ -37,6 +37,7 @@ const STATEFUL: ReadonlySet<AppEvent['type']> = new Set([
   'images.added',
   'images.updated',
   'thumbnail.ready',
+  'preview.ready',
   'models.task',
 ]);
 
@@ -129,6 +130,9 @@ function takeEvent(event: AppEvent): void {
       break;
     case 'thumbnail.ready':
       if (event.payload.projectId === state.currentProjectId) state.setThumbnail(event.payload.imageId, event.payload.thumbPath);
+      break;
+    case 'preview.ready':
+      if (event.payload.projectId === state.currentProjectId) state.setPreview(event.payload.imageId, event.payload.previewPath);
       break;
     case 'import.progress':
       if (state.importing) state.setProgress(event.payload);

@@ -44,6 +44,8 @@ export interface ImagesSlice extends Selection {
   /** Replaces images by id (rating, flag, path, sharpness changed); the selection stays stable. */
   updateImages(images: ImageSummary[]): void;
   setThumbnail(imageId: number, thumbPath: string): void;
+  /** A loupe rendition landed in the cache for an image (`preview.ready`). */
+  setPreview(imageId: number, previewPath: string): void;
   /** Selects one image (and only it). */
   select(index: number): void;
   /** Shift+click, Shift+arrows: selects from the anchor to here. */
@@ -141,6 +143,11 @@ export const createImagesSlice: Slice<ImagesSlice> = (set) => ({
         return next.thumbPath === null && i.thumbPath !== null ? { ...next, thumbPath: i.thumbPath } : next;
       });
       return changed ? reflow(state, { allImages }) : {};
+    }),
+  setPreview: (imageId, previewPath) =>
+    set((state) => {
+      const update = (i: ImageSummary): ImageSummary => (i.id === imageId ? { ...i, previewPath } : i);
+      return { allImages: state.allImages.map(update), images: state.images.map(update) };
     }),
   setThumbnail: (imageId, thumbPath) =>
     set((state) => {
