@@ -174,6 +174,7 @@ export function createServices(config: OnbrandConfig, options: ServiceOptions = 
       closed = true;
       await models.close();
       await queue.close();
+      await curation.close();
       await upscaler?.dispose();
       db.close();
     },

@@ -8,11 +8,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApiError, type BrandColour, type ImageSummary, type MarkChange } from '../api/index.js';
-import { analyseColour } from '../color/index.js';
 import type { ImageRepository } from '../catalog/index.js';
 import type { EventBus } from '../events.js';
 import { freeFileName } from '../util/index.js';
-import { sharpnessScore } from './sharpness.js';
+import { ImageAnalyser } from './analysis.js';
 
 export const MAYBE_LATER_FOLDER = path.join('_Rejected', 'Maybe Later');
 
@@ -27,7 +26,14 @@ export class Curation {
     private readonly events: EventBus,
     /** The project's brand palette (colour analysis is made for it). */
     private readonly paletteOf: (projectId: number) => BrandColour[] | undefined = () => undefined,
+    /** Focus scores and colour analyses run here: in a worker thread, off the event loop that answers the UI. */
+    private readonly analyser = new ImageAnalyser(),
   ) {}
+
+  /** Stops the analysis worker (the app is closing); analyses under way are made again on the next start. */
+  close(): Promise<void> {
+    return this.analyser.close();
+  }
 
   /**
    * Applies rating/flag/label changes in order; returns the changed images. Calls that touch the same
@@ -143,16 +149,19 @@ export class Curation {
         const palette = this.paletteOf(projectId);
         const paletteKey = palette ? JSON.stringify(palette) : '';
         for (const image of todo) {
+          // The app is closing: what is left is analysed on the next start.
+          if (this.analyser.isClosed) break;
           try {
             const current = this.images.get(image.id);
-            if (current && current.sharpness === null) this.images.setSharpness(image.id, await sharpnessScore(current.path));
-            if (current && current.colour === null && palette) {
-              const analysis = await analyseColour(current.path, palette);
-              this.images.setColour(
-                image.id,
-                { dominant: analysis.dominant, brand: analysis.brand, colourName: analysis.colourName },
-                paletteKey,
-              );
+            const wantColour = current !== undefined && current.colour === null && palette !== undefined;
+            if (current && (current.sharpness === null || wantColour)) {
+              const result = await this.analyser.analyse({
+                path: current.path,
+                sharpness: current.sharpness === null,
+                palette: wantColour ? palette! : null,
+              });
+              if (result.sharpness !== undefined) this.images.setSharpness(image.id, result.sharpness);
+              if (result.colour) this.images.setColour(image.id, result.colour, paletteKey);
             }
             if (current) batch.push(this.images.get(image.id)!);
           } catch {
