@@ -16,6 +16,7 @@ import {
   SAMPLER_NAMES,
   SETTING_LIMITS,
   formatBytes,
+  formatCount,
   plainColourName,
   sizeForAspect,
   suggestModelName,
@@ -81,5 +82,11 @@ describe('core/common', () => {
     expect(suggestModelName('C:\\models\\Realistic Vision V6.0\\')).toBe('Realistic Vision V6.0');
     expect(suggestModelName('/m/___.ckpt')).toBe('model');
     expect(suggestModelName('/m/___.ckpt', '')).toBe('');
+  });
+});
+
+describe('formatCount', () => {
+  it('groups thousands as en-US does, without the number formatting data', () => {
+    for (const n of [0, 7, 999, 1000, 10_000, 100_000, 1_234_567, -4200]) expect(formatCount(n)).toBe(n.toLocaleString('en-US'));
   });
 });

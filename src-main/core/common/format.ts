@@ -33,3 +33,18 @@ export function suggestModelName(source: string, fallback = 'model'): string {
     .replace(/[. ]+$/, '');
   return base.slice(0, 64) || fallback;
 }
+
+/**
+ * A whole number with thousands separators ("10,000"). Not `toLocaleString`: its first call loads
+ * the number formatting data, about 90 ms on the grid's first paint.
+ */
+export function formatCount(value: number): string {
+  const whole = Math.round(value);
+  const digits = String(Math.abs(whole));
+  let out = '';
+  for (let i = 0; i < digits.length; i++) {
+    if (i > 0 && (digits.length - i) % 3 === 0) out += ',';
+    out += digits[i];
+  }
+  return whole < 0 ? `-${out}` : out;
+}

@@ -24,7 +24,7 @@ export {
   type FieldProblem,
   type NameValues,
 } from './fields.js';
-export { formatBytes, suggestModelName } from './format.js';
+export { formatBytes, formatCount, suggestModelName } from './format.js';
 export { LORA_WEIGHT_RANGE, loraWeightValue, MAX_BRAND_COLOURS, SETTING_LIMITS } from './limits.js';
 export { loraTags, type LoraTag } from './lora-tags.js';
 export {

@@ -1,6 +1,7 @@
 import { EngineStatusBadge } from '../features/generation/EngineStatusBadge';
 import { selectedImage } from '../features/grid/slice';
 import { ModelStatus } from '../features/models';
+import { formatCount } from '../../../src-main/core/common/index';
 import { useStore } from '../store';
 
 export function StatusBar() {
@@ -17,10 +18,10 @@ export function StatusBar() {
 
   return (
     <footer className="statusbar" data-testid="statusbar">
-      <span data-testid="image-count">{loading ? 'Loading…' : `${count.toLocaleString()} image${count === 1 ? '' : 's'}`}</span>
+      <span data-testid="image-count">{loading ? 'Loading…' : `${formatCount(count)} image${count === 1 ? '' : 's'}`}</span>
       {streamTotal !== null && !loading && (
         <span className="image-stream" data-testid="image-stream">
-          loading {arrived.toLocaleString()} of {streamTotal.toLocaleString()}
+          loading {formatCount(arrived)} of {formatCount(streamTotal)}
         </span>
       )}
       {image && (

@@ -1,5 +1,5 @@
 import type { ImageSummary } from '../../../src-main/core/api/index';
-import { readSharpness } from '../../../src-main/core/common/index';
+import { formatCount, readSharpness } from '../../../src-main/core/common/index';
 
 const FLAG_LABEL = { pick: 'Pick', reject: 'Maybe Later', none: '' } as const;
 
@@ -21,7 +21,7 @@ export function SharpnessMark({ sharpness }: { sharpness: number | null }) {
       data-testid="sharpness"
       data-score={score}
       data-word={word}
-      title={`Sharpness ${score} of 100: ${word} (soft below 50, crisp from 75; focus measured at the centre, raw ${Math.round(sharpness).toLocaleString()})`}
+      title={`Sharpness ${score} of 100: ${word} (soft below 50, crisp from 75; focus measured at the centre, raw ${formatCount(sharpness)})`}
     >
       {score} <span className="sharpness-word">{word}</span>
     </span>

@@ -1,5 +1,5 @@
 /** The projects: listing, opening, creating, renaming, and importing images into the open one. */
-import type { ImagePage, ImageSummary } from '../../../../src-main/core/api/index';
+import type { ImagePage, ImageSummary, Project } from '../../../../src-main/core/api/index';
 import { getClient } from '../../api/client';
 import { reportError } from '../../shared/report';
 import { useStore } from '../../store';
@@ -11,16 +11,36 @@ const LAST_PROJECT_KEY = 'onbrand.lastProject';
 /** The first page of the project opened last time, asked for beside the list of projects at start-up. */
 let prefetched: { projectId: number; page: Promise<ImagePage> } | null = null;
 
+/**
+ * The requests the boot script (boot.ts) started before the app loaded, taken over once: the
+ * project list and the first page of the project it expected to open. Null where it started none.
+ */
+function takeBoot(): { projects: Promise<Project[]>; firstPage: Promise<{ projectId: number; page: ImagePage } | null> } | null {
+  const boot = window.__onbrandBoot;
+  if (!boot) return null;
+  window.__onbrandBoot = undefined;
+  return boot;
+}
+
 export async function loadProjects(): Promise<void> {
   try {
     const last = Number(localStorage.getItem(LAST_PROJECT_KEY));
-    if (useStore.getState().currentProjectId === null && last > 0) {
-      // Most likely the project to open: its first page need not wait for the list's round trip.
-      const page = getClient().call('images.page', { projectId: last, offset: 0, limit: FIRST_PAGE });
-      page.catch(() => undefined);
-      prefetched = { projectId: last, page };
+    const boot = takeBoot();
+    if (useStore.getState().currentProjectId === null) {
+      if (boot) {
+        // The boot script asked already: its page is used if it is the project that opens.
+        const page = boot.firstPage.then((first) => first?.page ?? Promise.reject(new Error('no first page')));
+        page.catch(() => undefined);
+        const projectId = await boot.firstPage.then((first) => first?.projectId ?? null).catch(() => null);
+        if (projectId !== null) prefetched = { projectId, page };
+      } else if (last > 0) {
+        // Most likely the project to open: its first page need not wait for the list's round trip.
+        const page = getClient().call('images.page', { projectId: last, offset: 0, limit: FIRST_PAGE });
+        page.catch(() => undefined);
+        prefetched = { projectId: last, page };
+      }
     }
-    const projects = await getClient().call('projects.list', {});
+    const projects = await (boot?.projects.catch(() => getClient().call('projects.list', {})) ?? getClient().call('projects.list', {}));
     useStore.getState().setProjects(projects);
     const state = useStore.getState();
     if (state.currentProjectId === null && projects.length > 0) {
