@@ -5,7 +5,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PALETTE } from '../api/index.js';
-import { ImageAnalyser, analyseImage } from './analysis.js';
+import { BACKGROUND_NICE, ImageAnalyser, analyseImage } from './analysis.js';
 
 // The built worker (npm test builds first); run from the sources alone, the worker tests are skipped.
 const built = path.resolve('dist/main/core/curation/analysis-worker.js');
@@ -72,6 +72,24 @@ describe('ImageAnalyser', () => {
       await analyser.close();
     }
   });
+
+  it.skipIf(!fs.existsSync(built) || process.platform !== 'linux')(
+    'runs its thread at a lower priority than the app (Linux: nice is per thread)',
+    async () => {
+      const nice = (task: string): number => Number(fs.readFileSync(`/proc/self/task/${task}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+      const before = new Set(fs.readdirSync('/proc/self/task'));
+      const analyser = new ImageAnalyser(built);
+      try {
+        await analyser.analyse({ path: file, sharpness: true, palette: null });
+        const added = fs.readdirSync('/proc/self/task').filter((t) => !before.has(t));
+        expect(added.map(nice)).toContain(BACKGROUND_NICE);
+        // The app's own thread keeps its priority.
+        expect(nice(String(process.pid))).toBe(0);
+      } finally {
+        await analyser.close();
+      }
+    },
+  );
 
   it('runs in this thread where the built worker is missing, and refuses once closed', async () => {
     const analyser = new ImageAnalyser(path.join(dir, 'no-such-worker.js'));

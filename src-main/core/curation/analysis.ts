@@ -12,6 +12,9 @@ import { analyseColour, type ColourAnalysis } from '../color/index.js';
 import { appPackage } from '../util/index.js';
 import { sharpnessScore } from './sharpness.js';
 
+/** The nice value of the analysis thread on Linux (analysis-worker.ts): background work yields to the window. */
+export const BACKGROUND_NICE = 10;
+
 export interface AnalysisRequest {
   path: string;
   /** Make the focus score. */

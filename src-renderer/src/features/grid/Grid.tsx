@@ -1,4 +1,5 @@
-import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import type { ImageSummary } from '../../../../src-main/core/api/index';
 import { getClient } from '../../api/client';
 import { BrandBadge } from '../../shared/BrandBadge';
 import { Marks } from '../../shared/Marks';
@@ -7,6 +8,7 @@ import { dragOut } from '../curation/actions';
 import { LabelMark } from '../curation/ColourLabel';
 import { DraftMark } from '../generation/DraftMark';
 import { reportActivity } from '../timecost/actions';
+import type { StackInfo } from './view';
 import { markGridPainted } from './painted';
 
 /** Rows rendered above and below the viewport, so fast scrolling shows no gaps. */
@@ -21,17 +23,12 @@ export function Grid() {
   const images = useStore((s) => s.images);
   const selected = useStore((s) => s.selected);
   const cellSize = useStore((s) => s.cellSize);
-  const select = useStore((s) => s.select);
   const selection = useStore((s) => s.selection);
-  const extendTo = useStore((s) => s.extendTo);
-  const toggleSelected = useStore((s) => s.toggleSelected);
   const showSharpness = useStore((s) => s.showSharpness);
-  const setMode = useStore((s) => s.setMode);
   const setGridShape = useStore((s) => s.setGridShape);
   const thumbRevisions = useStore((s) => s.thumbRevisions);
   const stackInfo = useStore((s) => s.stackInfo);
   const expandedStacks = useStore((s) => s.stacks.expanded);
-  const toggleStack = useStore((s) => s.toggleStack);
   const streamTotal = useStore((s) => s.streamTotal);
   const arrived = useStore((s) => s.allImages.length);
   const scroller = useRef<HTMLDivElement>(null);
@@ -87,7 +84,6 @@ export function Grid() {
 
   const firstRow = Math.max(0, Math.floor(scrollTop / cell) - OVERSCAN_ROWS);
   const lastRow = Math.min(rows, Math.ceil((scrollTop + viewport.height) / cell) + OVERSCAN_ROWS);
-  const client = getClient();
   const chosen = new Set(selection.length > 1 ? selection : []);
   const cells = [];
   for (let index = firstRow * columns; index < Math.min(images.length, lastRow * columns); index++) {
@@ -96,69 +92,21 @@ export function Grid() {
     const y = Math.floor(index / columns) * cell + GAP;
     const stack = image.jobId === null ? undefined : stackInfo[image.jobId];
     const open = stack !== undefined && expandedStacks.includes(image.jobId!);
-    const stackClass = !stack ? '' : stack.top === image.id ? (open ? ' stack-top open' : ' stack-top') : ' in-stack';
     cells.push(
-      <div
+      <GridCell
         key={image.id}
-        className={`cell${index === selected ? ' selected' : ''}${chosen.has(image.id) ? ' in-selection' : ''}${image.flag === 'reject' ? ' rejected' : ''}${stackClass}`}
-        style={{ transform: `translate(${x}px, ${y}px)`, width: cell - GAP, height: cell - GAP }}
-        data-index={index}
-        data-image-id={image.id}
-        data-rating={image.rating}
-        data-flag={image.flag}
-        data-label={image.label}
-        data-stack={stack ? (stack.top === image.id ? stack.size : 'member') : undefined}
-        onClick={(event) => {
-          if (event.shiftKey) extendTo(index);
-          else if (event.ctrlKey || event.metaKey) toggleSelected(index);
-          else select(index);
-          reportActivity('curate');
-        }}
-        draggable={client.canDragOut}
-        onDragStart={(event) => {
-          // Electron drags the real files out (webContents.startDrag), not the page's element.
-          event.preventDefault();
-          dragOut(image);
-        }}
-        onDoubleClick={() => {
-          select(index);
-          setMode('loupe');
-          reportActivity('curate');
-        }}
-        title={`${image.fileName} — ${image.width}×${image.height}`}
-      >
-        {image.thumbPath ? (
-          <img
-            className="thumb"
-            src={client.mediaUrl(image.thumbPath) + (thumbRevisions[image.id] ? `&v=${thumbRevisions[image.id]}` : '')}
-            alt={image.fileName}
-            decoding="async"
-            draggable={false}
-          />
-        ) : (
-          <div className="thumb pending" aria-label="Thumbnail pending" />
-        )}
-        <Marks image={image} sharpness={showSharpness} />
-        <BrandBadge image={image} />
-        <LabelMark image={image} />
-        <DraftMark image={image} />
-        {stack && stack.top === image.id && (
-          <button
-            type="button"
-            className="stack-badge"
-            data-testid="stack-badge"
-            title={`${stack.size} images of job #${image.jobId}: ${open ? 'close' : 'open'} the stack (K)`}
-            onClick={(event) => {
-              event.stopPropagation();
-              select(index);
-              toggleStack(image.jobId!);
-            }}
-          >
-            {open ? '▾' : '▸'} {stack.size}
-          </button>
-        )}
-        <span className="cell-name">{image.fileName}</span>
-      </div>,
+        image={image}
+        index={index}
+        x={x}
+        y={y}
+        size={cell - GAP}
+        active={index === selected}
+        chosen={chosen.has(image.id)}
+        stack={stack}
+        open={open}
+        showSharpness={showSharpness}
+        revision={thumbRevisions[image.id] ?? 0}
+      />,
     );
   }
 
@@ -183,3 +131,95 @@ export function Grid() {
     </div>
   );
 }
+
+interface GridCellProps {
+  image: ImageSummary;
+  index: number;
+  x: number;
+  y: number;
+  size: number;
+  /** The active image (the keyboard's, the loupe's). */
+  active: boolean;
+  /** In a multi-selection. */
+  chosen: boolean;
+  stack: StackInfo | undefined;
+  open: boolean;
+  showSharpness: boolean;
+  /** Bumped when the thumbnail is re-made, so the browser loads it again. */
+  revision: number;
+}
+
+/**
+ * One cell of the grid. Memoised: a cell renders again only when its own image or place changes,
+ * so an update of images out of view (a focus score, a colour analysis, a page streaming in)
+ * costs the grid nothing while it scrolls.
+ */
+const GridCell = memo(function GridCell({ image, index, x, y, size, active, chosen, stack, open, showSharpness, revision }: GridCellProps) {
+  const client = getClient();
+  const stackClass = !stack ? '' : stack.top === image.id ? (open ? ' stack-top open' : ' stack-top') : ' in-stack';
+  return (
+    <div
+      className={`cell${active ? ' selected' : ''}${chosen ? ' in-selection' : ''}${image.flag === 'reject' ? ' rejected' : ''}${stackClass}`}
+      style={{ transform: `translate(${x}px, ${y}px)`, width: size, height: size }}
+      data-index={index}
+      data-image-id={image.id}
+      data-rating={image.rating}
+      data-flag={image.flag}
+      data-label={image.label}
+      data-stack={stack ? (stack.top === image.id ? stack.size : 'member') : undefined}
+      onClick={(event) => {
+        const state = useStore.getState();
+        if (event.shiftKey) state.extendTo(index);
+        else if (event.ctrlKey || event.metaKey) state.toggleSelected(index);
+        else state.select(index);
+        reportActivity('curate');
+      }}
+      draggable={client.canDragOut}
+      onDragStart={(event) => {
+        // Electron drags the real files out (webContents.startDrag), not the page's element.
+        event.preventDefault();
+        dragOut(image);
+      }}
+      onDoubleClick={() => {
+        const state = useStore.getState();
+        state.select(index);
+        state.setMode('loupe');
+        reportActivity('curate');
+      }}
+      title={`${image.fileName} — ${image.width}×${image.height}`}
+    >
+      {image.thumbPath ? (
+        <img
+          className="thumb"
+          src={client.mediaUrl(image.thumbPath) + (revision ? `&v=${revision}` : '')}
+          alt={image.fileName}
+          decoding="async"
+          draggable={false}
+        />
+      ) : (
+        <div className="thumb pending" aria-label="Thumbnail pending" />
+      )}
+      <Marks image={image} sharpness={showSharpness} />
+      <BrandBadge image={image} />
+      <LabelMark image={image} />
+      <DraftMark image={image} />
+      {stack && stack.top === image.id && (
+        <button
+          type="button"
+          className="stack-badge"
+          data-testid="stack-badge"
+          title={`${stack.size} images of job #${image.jobId}: ${open ? 'close' : 'open'} the stack (K)`}
+          onClick={(event) => {
+            event.stopPropagation();
+            const state = useStore.getState();
+            state.select(index);
+            state.toggleStack(image.jobId!);
+          }}
+        >
+          {open ? '▾' : '▸'} {stack.size}
+        </button>
+      )}
+      <span className="cell-name">{image.fileName}</span>
+    </div>
+  );
+});

@@ -93,3 +93,34 @@ describe('selectIds (undo shows what it changed)', () => {
     expect(useStore.getState()).toMatchObject({ selected: 2, selection: [3] });
   });
 });
+
+describe('updates that move nothing in the view', () => {
+  it('replace the images where they are (a focus score while the grid scrolls): the rest of the view is untouched', () => {
+    const s = useStore.getState();
+    s.setImages([image(1), image(2), image(3), image(4)]);
+    s.select(2);
+    const before = useStore.getState().images;
+    useStore.getState().updateImages([{ ...image(2), sharpness: 80 }]);
+    const after = useStore.getState();
+    expect(after.images.map((i) => i.id)).toEqual([1, 2, 3, 4]);
+    expect(after.images[1]!.sharpness).toBe(80);
+    expect(after.allImages[1]!.sharpness).toBe(80);
+    // The same objects for the images that did not change, so their cells do not render again.
+    expect(after.images[0]).toBe(before[0]);
+    expect(after.images[2]).toBe(before[2]);
+    expect(after.selected).toBe(2);
+    expect(after.stackInfo).toBe(useStore.getState().stackInfo);
+  });
+
+  it('still re-sort and re-filter when the change does move an image', () => {
+    const s = useStore.getState();
+    s.setImages([image(1), image(2), image(3)]);
+    s.setSort('sharpness');
+    useStore.getState().updateImages([{ ...image(3), sharpness: 90 }]);
+    expect(useStore.getState().images.map((i) => i.id)).toEqual([3, 1, 2]);
+    useStore.getState().setFilter({ minRating: 2 });
+    expect(useStore.getState().images).toEqual([]);
+    useStore.getState().updateImages([{ ...image(1), rating: 3 }]);
+    expect(useStore.getState().images.map((i) => i.id)).toEqual([1]);
+  });
+});

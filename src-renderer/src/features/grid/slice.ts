@@ -4,6 +4,8 @@ import type { Slice, Store } from '../../store/types';
 import {
   DEFAULT_FILTER,
   carrySelection,
+  filterMatcher,
+  keepsPlace,
   rangeIds,
   stackView,
   viewOf,
@@ -134,15 +136,22 @@ export const createImagesSlice: Slice<ImagesSlice> = (set) => ({
   updateImages: (updated) =>
     set((state) => {
       const byId = new Map(updated.map((i) => [i.id, i]));
-      let changed = false;
+      const matches = filterMatcher(state.filter);
+      const taken = new Map<number, ImageSummary>();
+      let inPlace = true;
       const allImages = state.allImages.map((i) => {
-        const next = byId.get(i.id);
-        if (!next) return i;
-        changed = true;
+        const update = byId.get(i.id);
+        if (!update) return i;
         // A thumbnail made after the update was sent wins over the update's older null.
-        return next.thumbPath === null && i.thumbPath !== null ? { ...next, thumbPath: i.thumbPath } : next;
+        const next = update.thumbPath === null && i.thumbPath !== null ? { ...update, thumbPath: i.thumbPath } : update;
+        taken.set(i.id, next);
+        if (!keepsPlace(i, next, matches, state.sort)) inPlace = false;
+        return next;
       });
-      return changed ? reflow(state, { allImages }) : {};
+      if (taken.size === 0) return {};
+      if (!inPlace) return reflow(state, { allImages });
+      // Nothing moves in the view: the images are replaced where they are, the selection stays as it is.
+      return { allImages, images: state.images.map((i) => taken.get(i.id) ?? i) };
     }),
   setPreview: (imageId, previewPath) =>
     set((state) => {

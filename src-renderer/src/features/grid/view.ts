@@ -61,26 +61,43 @@ function flagMatches(flag: ImageFlag, filter: FlagFilter): boolean {
   }
 }
 
-/** The images the grid shows, in the order it shows them; `all` is in capture order. */
-export function viewOf(all: readonly ImageSummary[], filter: ImageFilter, sort: SortOrder): ImageSummary[] {
+/** Whether an image passes the filter (the filter's words and seed read once). */
+export function filterMatcher(filter: ImageFilter): (image: ImageSummary) => boolean {
   const words = filter.text.trim().toLowerCase().split(/\s+/).filter(Boolean);
   const seed = filter.seed.trim();
-  const view = all.filter(
-    (i) =>
-      i.rating >= filter.minRating &&
-      flagMatches(i.flag, filter.flag) &&
-      (filter.jobId === null || i.jobId === filter.jobId) &&
-      (words.length === 0 || (i.prompt !== null && words.every((w) => i.prompt!.toLowerCase().includes(w)))) &&
-      (seed === '' || (i.seed !== null && String(i.seed).startsWith(seed))) &&
-      (!filter.brandPresent || bestBrandColour(i) !== null) &&
-      (filter.label === 'any' || i.label === filter.label),
-  );
-  // Array.prototype.sort is stable: ties keep capture order.
-  if (sort === 'rating') view.sort((a, b) => b.rating - a.rating);
-  // Crisp first; images not scored yet go last.
-  else if (sort === 'sharpness') view.sort((a, b) => (b.sharpness ?? -Infinity) - (a.sharpness ?? -Infinity));
-  else if (sort === 'brand') view.sort((a, b) => brandCoverage(b) - brandCoverage(a));
+  return (i) =>
+    i.rating >= filter.minRating &&
+    flagMatches(i.flag, filter.flag) &&
+    (filter.jobId === null || i.jobId === filter.jobId) &&
+    (words.length === 0 || (i.prompt !== null && words.every((w) => i.prompt!.toLowerCase().includes(w)))) &&
+    (seed === '' || (i.seed !== null && String(i.seed).startsWith(seed))) &&
+    (!filter.brandPresent || bestBrandColour(i) !== null) &&
+    (filter.label === 'any' || i.label === filter.label);
+}
+
+/** What an order sorts on (higher first); capture order sorts on nothing. */
+function sortKey(image: ImageSummary, sort: SortOrder): number {
+  if (sort === 'rating') return image.rating;
+  if (sort === 'sharpness') return image.sharpness ?? -Infinity;
+  if (sort === 'brand') return brandCoverage(image);
+  return 0;
+}
+
+/** The images the grid shows, in the order it shows them; `all` is in capture order. */
+export function viewOf(all: readonly ImageSummary[], filter: ImageFilter, sort: SortOrder): ImageSummary[] {
+  const view = all.filter(filterMatcher(filter));
+  // Array.prototype.sort is stable: ties keep capture order; crisp first, images not scored yet last.
+  if (sort !== 'capture') view.sort((a, b) => sortKey(b, sort) - sortKey(a, sort));
   return view;
+}
+
+/**
+ * Whether an image changed so that the view keeps its place for it: in or out of the filter alike,
+ * the same sort key, the same job (its stack). Then an update replaces it where it is, and the
+ * view is not computed again (a focus score or a colour analysis arriving while the grid scrolls).
+ */
+export function keepsPlace(before: ImageSummary, after: ImageSummary, matches: (image: ImageSummary) => boolean, sort: SortOrder): boolean {
+  return matches(before) === matches(after) && sortKey(before, sort) === sortKey(after, sort) && before.jobId === after.jobId;
 }
 
 /** Stacks: one generation job's images shown as one cell (its first image in the view, the top). */
