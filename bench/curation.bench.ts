@@ -363,7 +363,10 @@ it('grid scroll frame times on a 10,000-image project', async () => {
             requestAnimationFrame(tick);
           }),
       );
-      reportFigure('grid scroll 10k', `frame time ${fmt(frames)}, 90 px per frame for 300 frames, every page arrived, analysis running in the background (headless Chromium, no GPU)`);
+      reportFigure(
+        'grid scroll 10k',
+        `frame time ${fmt(frames)}, 90 px per frame for 300 frames, every page arrived, analysis running in the background (headless Chromium, no GPU)`,
+      );
     } finally {
       await browser.close();
       await app.stop();
