@@ -26,10 +26,12 @@ function figure(times: number[]): string {
   return `median ${f(median(times))} ms (runs ${f(sorted[0]!)}–${f(sorted[sorted.length - 1]!)} ms)`;
 }
 
-/** Every thumbnail in view has decoded. */
+/** Every thumbnail in view has decoded; notes when, on the page's own clock (ms since its navigation started). */
 const painted = (): boolean => {
   const imgs = Array.from(document.querySelectorAll<HTMLImageElement>('.cell img.thumb'));
-  return imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth > 0);
+  const done = imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth > 0);
+  if (done) (window as unknown as { __paintedAt?: number }).__paintedAt ??= performance.now();
+  return done;
 };
 
 /** Where the time of one opening went, from the page's own timeline (ms since navigation start). */
@@ -50,8 +52,13 @@ async function timeline(page: Page): Promise<string> {
   });
 }
 
-async function openings(browser: Browser, app: RunningApp, count: number): Promise<{ paint: number[]; all: number[]; note: string }> {
+async function openings(
+  browser: Browser,
+  app: RunningApp,
+  count: number,
+): Promise<{ paint: number[]; inPage: number[]; all: number[]; note: string }> {
   const paint: number[] = [];
+  const inPage: number[] = [];
   const all: number[] = [];
   let note = '';
   for (let run = 0; run < RUNS; run++) {
@@ -62,6 +69,7 @@ async function openings(browser: Browser, app: RunningApp, count: number): Promi
     await page.goto(app.urlWithToken);
     await page.waitForFunction(painted, undefined, { timeout: 60_000 });
     paint.push(performance.now() - started);
+    inPage.push(await page.evaluate(() => (window as unknown as { __paintedAt: number }).__paintedAt));
     const shown = await page.getByTestId('image-count').textContent();
     if (shown !== `${count.toLocaleString('en-US')} images`) throw new Error(`the status bar said "${shown}" at first paint`);
     if (run === Math.floor(RUNS / 2)) note = await timeline(page);
@@ -70,7 +78,7 @@ async function openings(browser: Browser, app: RunningApp, count: number): Promi
     all.push(performance.now() - started);
     await context.close();
   }
-  return { paint, all, note };
+  return { paint, inPage, all, note };
 }
 
 it('first painted grid of a 10,000- and a 100,000-image project', async () => {
@@ -103,8 +111,10 @@ it('first painted grid of a 10,000- and a 100,000-image project', async () => {
           `${figure(listTimes)} over HTTP (the whole list); first page of 200 with the count: ${figure(pageTimes)}`,
         );
 
-        const { paint, all, note } = await openings(browser, app, count);
-        reportFigure(`first paint ${label}`, figure(paint));
+        const { paint, inPage, all, note } = await openings(browser, app, count);
+        // From the bench's call to open the page (a new page of a fresh browser context, as before),
+        // and on the page's own clock from its navigation start (without the browser making the page).
+        reportFigure(`first paint ${label}`, `${figure(paint)}; on the page's clock from navigation start ${figure(inPage)}`);
         report(`grid ${label}: every image in the grid after ${figure(all)}; median run's timeline: ${note}`);
       } finally {
         await browser.close();

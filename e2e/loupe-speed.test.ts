@@ -7,12 +7,15 @@
  * renditions are grey, so the pixels on screen tell which file they came from.
  * Screenshot: e2e/artifacts/loupe-speed.png.
  */
-import path from 'node:path';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageSummary, Project } from '../src-main/core/api/index.js';
+import { openCatalog } from '../src-main/core/catalog/index.js';
+import { previewRelativePath } from '../src-main/core/images/index.js';
 import { callApi, openHost, screenshot, tempDir, type RunningApp } from './support/app.js';
 import { posterSvg } from './support/images.js';
 import { makeRenditions } from './support/renditions.js';
@@ -113,6 +116,9 @@ beforeAll(async () => {
     listed.filter((i) => i.id !== last.id),
     { greyscale: true },
   );
+  // The last one's rendition (made at import) is taken away, and the background repair cannot make
+  // it again (a folder stands where the file would go): the loupe must show the original.
+  withoutRendition(dataDir, last);
   images = await callApi<ImageSummary[]>(app, 'images.list', { projectId: project.id });
   await page.goto(app.urlWithToken);
   await page.locator('.cell').first().waitFor();
@@ -278,3 +284,16 @@ describe('loupe speed', () => {
     expect(errors).toEqual([]);
   });
 });
+
+/** Takes an image's rendition away for good: no record, and a folder where the repair would write the file. */
+function withoutRendition(dataDir: string, image: ImageSummary): void {
+  const file = path.join(dataDir, previewRelativePath(crypto.createHash('sha256').update(fs.readFileSync(image.path)).digest('hex')));
+  fs.rmSync(file, { force: true });
+  fs.mkdirSync(file, { recursive: true });
+  const db = openCatalog(path.join(dataDir, 'catalog.sqlite'));
+  try {
+    db.prepare('UPDATE images SET preview_path = NULL WHERE id = ?').run(image.id);
+  } finally {
+    db.close();
+  }
+}

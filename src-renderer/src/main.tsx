@@ -2,13 +2,15 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app/App';
 import { connectEvents } from './app/events';
+import { appMounted } from './app/mounted';
 import { loadEngineStatus, loadJobs } from './features/generation/actions';
 import { loadModelLibrary } from './features/models/actions';
 import { firstProjectShown, loadProjects } from './features/projects/actions';
 import './styles.css';
 
 connectEvents();
-void loadProjects().then(() => {
+// Ready once the projects are in and the app listens to its keys (the boot script's answers can make the first come first).
+void Promise.all([loadProjects(), appMounted]).then(() => {
   document.documentElement.dataset.ready = 'true';
 });
 // The grid's first screenful goes first; the rest of start-up follows as soon as it is painted (1.5 s at most).

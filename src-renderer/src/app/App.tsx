@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type DragEvent } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type DragEvent } from 'react';
 import { getClient } from '../api/client';
 import { CurationBar } from '../features/curation/CurationBar';
 import { ExportDialog } from '../features/export/ExportDialog';
@@ -23,6 +23,7 @@ import { showSideTab, SidePanel } from './SidePanel';
 import { StatusBar } from './StatusBar';
 import { TopBar, type DialogKind } from './TopBar';
 import { giveKeysBackAfterUse, handleKey } from './keyboard';
+import { markMounted } from './mounted';
 
 export function App() {
   const [dialog, setDialog] = useState<DialogKind>(null);
@@ -47,7 +48,8 @@ export function App() {
 
   useEffect(() => giveKeysBackAfterUse(), []);
 
-  useEffect(() => {
+  // A layout effect: the keys are listened to from the commit that first shows the grid, before it is painted.
+  useLayoutEffect(() => {
     const onKey = (event: KeyboardEvent): void => {
       if (dialogRef.current || modalOpen()) return;
       const handled = handleKey(event, {
@@ -61,6 +63,7 @@ export function App() {
       if (handled) event.preventDefault();
     };
     window.addEventListener('keydown', onKey);
+    markMounted();
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
