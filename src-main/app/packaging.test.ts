@@ -94,17 +94,21 @@ describe('electron-builder.yml', () => {
     }
   });
 
-  it('packs into app.asar (onlyLoadAppFromAsar needs it) and keeps the engine worker unpacked', async () => {
+  it('packs into app.asar (onlyLoadAppFromAsar needs it) and keeps the worker threads unpacked', async () => {
     const config = await loadConfig();
     expect(config.asar ?? true).not.toBe(false);
     const unpack = ([] as string[]).concat(config.asarUnpack ?? []);
-    // The path core/jobs/queue.ts starts the worker from, relative to the app's root.
-    const worker = 'dist/main/core/jobs/worker.js';
-    expect(unpack.some((pattern) => minimatch(worker, pattern))).toBe(true);
     const files = (config.files ?? []).flatMap((f) => (typeof f === 'string' ? [f] : ([] as string[]).concat(f.filter ?? [])));
-    const included =
-      files.some((p) => !p.startsWith('!') && minimatch(worker, p)) &&
-      !files.some((p) => p.startsWith('!') && minimatch(worker, p.slice(1)));
-    expect(included).toBe(true);
+    // The paths core/jobs/queue.ts and core/curation/analysis.ts start their workers from, relative to the app's root.
+    for (const worker of ['dist/main/core/jobs/worker.js', 'dist/main/core/curation/analysis-worker.js']) {
+      expect(
+        unpack.some((pattern) => minimatch(worker, pattern)),
+        worker,
+      ).toBe(true);
+      const included =
+        files.some((p) => !p.startsWith('!') && minimatch(worker, p)) &&
+        !files.some((p) => p.startsWith('!') && minimatch(worker, p.slice(1)));
+      expect(included, worker).toBe(true);
+    }
   });
 });

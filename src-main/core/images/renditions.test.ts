@@ -172,6 +172,15 @@ describe('rendition repair', () => {
     await expect(services.thumbnails.repair(project.id, services.images.list(project.id))).resolves.toBe(1);
     expect(fs.existsSync(after.get(old.id)!.previewPath!)).toBe(true);
     await expect(services.thumbnails.repair(project.id, services.images.list(project.id))).resolves.toBe(0);
+
+    // A folder where the rendition file should be is no rendition: nothing is recorded that the loupe could not load.
+    const lost = after.get(small.id)!.previewPath!;
+    fs.rmSync(lost);
+    fs.mkdirSync(lost);
+    services.db.prepare('UPDATE images SET preview_path = NULL WHERE id = ?').run(small.id);
+    await expect(services.thumbnails.repair(project.id, services.images.list(project.id))).resolves.toBe(0);
+    expect(services.images.get(small.id)!.previewPath).toBeNull();
+    expect(fs.statSync(lost).isDirectory()).toBe(true);
   });
 
   it('serves renditions through the media access of the catalogue folders', async () => {

@@ -166,7 +166,9 @@ export async function writeRenditions(raw: RawImage, dataDir: string, contentHas
 /** True when a cached thumbnail file is present. */
 export async function thumbnailExists(absolutePath: string): Promise<boolean> {
   try {
-    return (await fs.stat(absolutePath)).size > 0;
+    const stat = await fs.stat(absolutePath);
+    // A folder where the file should be is no cached file (and cannot be served as one).
+    return stat.isFile() && stat.size > 0;
   } catch {
     return false;
   }
