@@ -258,18 +258,23 @@ async function loupeCacheFigure(page: Page): Promise<string> {
   return `${s.count} images, ${mb(s.bytes)} (bound ${s.maxCount} images / ${mb(s.maxBytes)}) after stepping through 1024×1792 images${decode}`;
 }
 
+/** Presses back to back and at a glance's pace, reported as one figure. */
+async function reportPresses(session: Parameters<typeof pressLatency>[0], label: 'loupe 576×1024' | 'loupe 1024×1792'): Promise<void> {
+  const latencies = await pressLatency(session);
+  const glance = await pressLatency(session, GLANCE_MS);
+  reportFigure(
+    label,
+    `${fmt(latencies)} presses back to back; ${fmt(glance)} one press per ${GLANCE_MS} ms; key press → decoded image painted, ${session.source}`,
+  );
+}
+
 it('loupe latency and rating persist time', async () => {
   const browser = await launchBrowser();
   try {
     await measure('loupe 576×1024', async () => {
       const session = await openLoupe(browser, 576, 1024);
       try {
-        const latencies = await pressLatency(session);
-        const glance = await pressLatency(session, GLANCE_MS);
-        reportFigure(
-          'loupe 576×1024',
-          `${fmt(latencies)} presses back to back; ${fmt(glance)} one press per ${GLANCE_MS} ms; key press → decoded image painted, ${session.source}`,
-        );
+        await reportPresses(session, 'loupe 576×1024');
       } finally {
         await session.page.close();
         await session.app.stop();
@@ -279,12 +284,7 @@ it('loupe latency and rating persist time', async () => {
       const session = await openLoupe(browser, 1024, 1792);
       const { page } = session;
       try {
-        const latencies = await pressLatency(session);
-        const glance = await pressLatency(session, GLANCE_MS);
-        reportFigure(
-          'loupe 1024×1792',
-          `${fmt(latencies)} presses back to back; ${fmt(glance)} one press per ${GLANCE_MS} ms; key press → decoded image painted, ${session.source}`,
-        );
+        await reportPresses(session, 'loupe 1024×1792');
         reportFigure('loupe cache', await loupeCacheFigure(page));
 
         const { presses, landings } = await heldLatency(session);
