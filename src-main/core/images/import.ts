@@ -8,7 +8,7 @@ import type { EventBus } from '../events.js';
 import { freeFileName, writeAtomically } from '../util/index.js';
 import { readGeneration, type ImportedGeneration } from './generation-params.js';
 import { scanPaths, unreachable } from './scan.js';
-import { decodeForRenditions, renditionPaths, thumbnailExists, writeRenditions } from './thumbnails.js';
+import { writeRenditions } from './thumbnails.js';
 
 /** Formats Onbrand imports; others are reported as unsupported. */
 const SUPPORTED = new Set(['png', 'jpeg', 'webp']);
@@ -175,12 +175,17 @@ export class ImageImporter {
       };
     }
 
-    const { thumbRelative, previewRelative } = renditionPaths(hash, { width: meta.width, height: meta.height, channels: 3 });
+    let thumbRelative: string;
+    let previewRelative: string;
     try {
       // Cached renditions mean this content decoded cleanly before; skip the work. Else one
       // decode (the whole file, so a damaged one is found here) for the thumbnail and the rendition.
-      const cached = await Promise.all([thumbRelative, previewRelative].map((p) => thumbnailExists(path.join(this.dataDir, p))));
-      if (!cached.every(Boolean)) await writeRenditions(await decodeForRenditions(bytes), this.dataDir, hash);
+      ({ thumbRelative, previewRelative } = await writeRenditions(
+        bytes,
+        { width: meta.width, height: meta.height, channels: 3 },
+        this.dataDir,
+        hash,
+      ));
     } catch (error) {
       return { skip: skip(file, 'unreadable', `${name} is damaged or truncated (${firstLine((error as Error).message)})`) };
     }

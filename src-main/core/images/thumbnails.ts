@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
-import { tempPathFor, writeAtomically } from '../util/index.js';
+import { writeAtomically } from '../util/index.js';
 
 /** Long side of a grid thumbnail, in pixels: sharp on a 2x display at the largest grid size. */
 export const THUMBNAIL_SIZE = 512;
@@ -140,27 +140,26 @@ export async function saveRenditions(encoded: EncodedRenditions, dataDir: string
 }
 
 /** A cache file written atomically but not synced (see `saveRenditions`). */
-export async function saveCached(target: string, bytes: Buffer): Promise<void> {
-  await fs.mkdir(path.dirname(target), { recursive: true });
-  const temp = tempPathFor(target);
-  try {
-    await fs.writeFile(temp, bytes);
-    await fs.rename(temp, target);
-  } catch (error) {
-    await fs.rm(temp, { force: true });
-    throw error;
-  }
+export function saveCached(target: string, bytes: Buffer): Promise<void> {
+  return writeAtomically(target, (temp) => fs.writeFile(temp, bytes), { durable: false });
 }
 
 /**
- * Writes both renditions of decoded pixels (see `renditionPaths`) into the data folder, unless the
- * cache already holds them (the same content seen before). Returns their paths.
+ * Writes both renditions of an image file (see `renditionPaths`; `size` is the file's, from its
+ * header) into the data folder, unless the cache already holds them (the same content seen
+ * before, which decoded cleanly then): only then is the file decoded, once for both. Returns their paths.
  */
-export async function writeRenditions(raw: RawImage, dataDir: string, contentHash: string, shareSmall = false): Promise<RenditionPaths> {
-  const paths = renditionPaths(contentHash, raw, shareSmall);
+export async function writeRenditions(
+  input: Buffer | string,
+  size: { width: number; height: number; channels: number },
+  dataDir: string,
+  contentHash: string,
+  shareSmall = false,
+): Promise<RenditionPaths> {
+  const paths = renditionPaths(contentHash, size, shareSmall);
   const cached = await Promise.all([paths.previewRelative, paths.thumbRelative].map((p) => thumbnailExists(path.join(dataDir, p))));
   if (cached.every(Boolean)) return paths;
-  return saveRenditions(await encodeRenditions(raw, contentHash, shareSmall), dataDir);
+  return saveRenditions(await encodeRenditions(await decodeForRenditions(input), contentHash, shareSmall), dataDir);
 }
 
 /** True when a cached thumbnail file is present. */

@@ -15,7 +15,7 @@ import type { AppSettings, ImageRepository, ProjectRepository } from '../catalog
 import { problemText, loraProblem } from '../common/index.js';
 import { extractLoraTags, loraNames, readPngText } from '../diffusion/index.js';
 import type { EventBus } from '../events.js';
-import { decodeForRenditions, isInside, writeRenditions } from '../images/index.js';
+import { isInside, writeRenditions } from '../images/index.js';
 import type { TimeLog } from '../timelog/index.js';
 import { appPackage, freeFileName, stageFile, sweepTempFiles, type StagedFile } from '../util/index.js';
 import type { JobRepository } from './job-repository.js';
@@ -774,9 +774,9 @@ export class GenerationQueue {
     let renditions = made?.renditions ?? null;
     let size = made && { width: made.width, height: made.height };
     if (!renditions || !size) {
-      renditions = await writeRenditions(await decodeForRenditions(bytes), this.options.dataDir, hash, true);
       const info = await sharp(bytes).metadata();
       size = { width: info.width, height: info.height };
+      renditions = await writeRenditions(bytes, { ...size, channels: info.channels }, this.options.dataDir, hash, true);
     }
     let image;
     try {

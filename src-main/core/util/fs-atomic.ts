@@ -80,27 +80,29 @@ export async function sweepTempFiles(root: string, options: SweepOptions = {}): 
 
 /**
  * Writes through a temporary file and renames it into place, so nobody ever sees a half-written
- * file. The `write` callback receives the temporary path.
+ * file. The `write` callback receives the temporary path. `durable: false` skips the syncs, for a
+ * cache whose files are made again when a power cut loses them (the loupe renditions).
  */
 export async function writeAtomically(
   target: string,
   write: (tempPath: string) => Promise<unknown>,
-  options: { overwrite?: boolean } = {},
+  options: { overwrite?: boolean; durable?: boolean } = {},
 ): Promise<void> {
+  const durable = options.durable !== false;
   await fs.mkdir(path.dirname(target), { recursive: true });
   const temp = tempPathFor(target);
   try {
     await write(temp);
     // On disk before it gets its name: a power cut after the rename never leaves an empty or
     // cut-short file under the final name.
-    await syncFile(temp);
+    if (durable) await syncFile(temp);
     if (options.overwrite === false) await publishExclusive(temp, target);
     else await fs.rename(temp, target);
   } catch (error) {
     await fs.rm(temp, { force: true });
     throw error;
   }
-  await syncFolder(path.dirname(target));
+  if (durable) await syncFolder(path.dirname(target));
 }
 
 /** A file written and synced under its temporary name, waiting to be given its own (see `stageFile`). */
