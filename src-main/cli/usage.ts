@@ -1,6 +1,7 @@
 /** What a command line may say: the one usage error, and the option parsers that raise it. */
 import { DEFAULT_PALETTE, type BrandColour } from '../core/api/index.js';
 import { plainColourName } from '../core/color/index.js';
+import { parseProviderChoice } from '../core/common/index.js';
 import type { ServiceOptions } from '../core/services.js';
 
 /**
@@ -33,11 +34,9 @@ export type ProviderOption = NonNullable<ServiceOptions['provider']>;
 
 /** `--provider` for the queue and the upscaler (auto when not given). */
 export function provider(raw: string | undefined): ProviderOption {
-  const value = raw ?? 'auto';
-  if (!['auto', 'cpu', 'cuda', 'dml', 'coreml'].includes(value)) {
-    throw new UsageError(`--provider must be auto, cpu, cuda, dml or coreml, not "${value}"`);
-  }
-  return value as ProviderOption;
+  const parsed = parseProviderChoice(raw ?? 'auto');
+  if ('error' in parsed) throw new UsageError(parsed.error);
+  return parsed.choice;
 }
 
 /** `--brand HEX,…`: the brand colours, named like the app names them (default: the brand palette). */

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { ProviderChoice } from './common/index.js';
 import {
   AppSettings,
   ImageRepository,
@@ -54,7 +55,7 @@ export interface Services {
 
 export interface ServiceOptions {
   /** Execution provider for generation (default auto). */
-  provider?: 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
+  provider?: ProviderChoice;
   /** Seals stored keys with the system keychain (the Electron host passes safeStorage's). */
   secretCodec?: SecretCodec | null;
   /** The engine worker script (tests); defaults to the built one. */

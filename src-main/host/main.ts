@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseProviderChoice } from '../core/common/index.js';
 import { resolveConfig } from '../core/config.js';
 import { describeHolder } from '../core/jobs/index.js';
 import { createServices } from '../core/services.js';
@@ -57,9 +58,9 @@ export async function main(argv: string[]): Promise<void> {
     ...(values['projects-dir'] ? { projectsDir: values['projects-dir'] } : {}),
     ...(values['models-dir'] ? { modelsDir: values['models-dir'] } : {}),
   });
-  const provider = values.provider as 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
-  if (!['auto', 'cpu', 'cuda', 'dml', 'coreml'].includes(provider))
-    throw new Error(`--provider must be auto, cpu, cuda, dml or coreml, not "${provider}"`);
+  const parsed = parseProviderChoice(String(values.provider));
+  if ('error' in parsed) throw new Error(parsed.error);
+  const provider = parsed.choice;
   const services = createServices(config, { provider });
   const recovered = services.queue.start('serve');
   if (recovered.owner)

@@ -198,7 +198,7 @@ Options:
   --lora-dir DIR       LoRA folder (default native-models/loras)
   --init IMG           img2img: start from this image
   --strength X         img2img: how much to repaint, above 0 to 1 (default 0.75)
-  --provider NAME      auto (default), cpu, cuda, dml or coreml
+  --provider NAME      auto (default), cpu, cuda, dml, coreml or webgpu
   --memory-budget MB   memory for one UNet call; larger batches are split (default: a sixteenth of RAM, 512–1024, on the CPU)
   --graphs KIND        onbrand (default: Onbrand's graphs built from the model's weights) or exported (the folder's own)
   --out DIR            where the PNGs go (created if missing; nothing is overwritten)

@@ -66,7 +66,7 @@ describe('onbrand queue', () => {
         '--schedule: Unknown schedule type "trailing": use one of Automatic, Karras, SGM Uniform',
       ],
       [['queue', 'retry', 'one'], 'give one JOB id to retry'],
-      [['queue', 'list', '--provider', 'tpu'], '--provider must be auto, cpu, cuda, dml or coreml, not "tpu"'],
+      [['queue', 'list', '--provider', 'tpu'], '--provider must be auto, cpu, cuda, dml, coreml or webgpu, not "tpu"'],
     ];
     for (const [args, message] of cases) {
       const result = await onbrand(...args);

@@ -163,7 +163,7 @@ export const queue: Command = {
   help: `Usage: onbrand queue add PROJECT --prompt TEXT [options]
        onbrand queue list [PROJECT]
        onbrand queue cancel JOB | retry JOB
-       onbrand queue run [--provider auto|cpu|cuda|dml|coreml]
+       onbrand queue run [--provider auto|cpu|cuda|dml|coreml|webgpu]
 
 add     queues batches with the project's preset (default "Brand loop": DPM++ 2M Karras, 25 steps,
         CFG 7, batch 6, 9:16, negative "text, watermark, extra limbs, mushy face"); options override it:

@@ -8,7 +8,7 @@ import { provider, UsageError } from '../usage.js';
 export const upscale: Command = {
   name: 'upscale',
   summary: ['upscale --model NAME IN OUT    ESRGAN upscaling (esrgan-slim|medium|thick ×2/3/4/8 or an ONNX model)'],
-  help: `Usage: onbrand upscale --model NAME|FILE [--scale 2|3|4|8] [--provider auto|cpu|cuda|dml|coreml] [--tile N] IN OUT
+  help: `Usage: onbrand upscale --model NAME|FILE [--scale 2|3|4|8] [--provider auto|cpu|cuda|dml|coreml|webgpu] [--tile N] IN OUT
 
 Upscales IN into OUT (PNG, JPEG or WebP by extension; never over an existing file), tiled with
 blended overlaps so large images need little memory. Models: esrgan-slim, esrgan-medium,

@@ -70,3 +70,4 @@ export {
   type UploadLimits,
   type UploadPlan,
 } from './uploads.js';
+export { parseProviderChoice, PROVIDER_CHOICES, type ProviderChoice } from './providers.js';

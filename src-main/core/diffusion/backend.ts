@@ -9,15 +9,17 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { OnbrandError } from '../api/index.js';
+import type { ProviderChoice } from '../common/index.js';
+import { FLOAT, modelBytes, node, valueInfo } from '../util/index.js';
 import { float16ToFloat32, float32ToFloat16 } from './float16.js';
 
 // onnxruntime's own logger would print every failed provider probe to stderr; failures reach the
 // user through the errors this module returns instead.
 ort.env.logLevel = 'fatal';
 
-export type ProviderName = 'cuda' | 'dml' | 'coreml' | 'cpu';
-export type ProviderChoice = 'auto' | ProviderName;
-export const PROVIDERS: readonly ProviderName[] = ['cuda', 'dml', 'coreml', 'cpu'];
+export type { ProviderChoice };
+export type ProviderName = Exclude<ProviderChoice, 'auto'>;
+export const PROVIDERS: readonly ProviderName[] = ['cuda', 'dml', 'coreml', 'webgpu', 'cpu'];
 
 /** A provider that was tried and failed, with onnxruntime's reason. */
 export interface ProviderAttempt {
@@ -25,12 +27,17 @@ export interface ProviderAttempt {
   error: string;
 }
 
-/** The order to try providers in: the platform's GPU provider first, then the CPU. */
+/**
+ * The order to try providers in: the platform's GPU provider first, then the CPU. On Linux WebGPU
+ * (onnxruntime-node's own build, Dawn on Vulkan) comes between: it reaches the GPU when the CUDA
+ * binaries are not installed, with nothing to download. Elsewhere it is there on request
+ * (`--provider webgpu`), not tried by itself: only its Linux build has been run here.
+ */
 export function providerOrder(choice: ProviderChoice, platform: NodeJS.Platform = process.platform): ProviderName[] {
   if (choice !== 'auto') return [choice];
   switch (platform) {
     case 'linux':
-      return ['cuda', 'cpu'];
+      return ['cuda', 'webgpu', 'cpu'];
     case 'win32':
       return ['dml', 'cpu'];
     case 'darwin':
@@ -99,9 +106,53 @@ export function cudaInstalled(): boolean {
   }
 }
 
+let webgpu: Promise<string | null> | undefined;
+
+/**
+ * Why WebGPU cannot be used on this machine (onnxruntime's reason, e.g. "No supported adapters"),
+ * or null when it can. Asked once a process, with a one-node graph, so that a machine without a
+ * GPU (or without Vulkan) never builds float16 graphs for a provider that cannot open them.
+ */
+export function webgpuUnavailable(): Promise<string | null> {
+  webgpu ??= (async () => {
+    const probe = modelBytes(
+      {
+        name: 'webgpu-probe',
+        nodes: [node('Relu', ['x'], ['y'])],
+        initializers: [],
+        inputs: [valueInfo('x', FLOAT, [1])],
+        outputs: [valueInfo('y', FLOAT, [1])],
+      },
+      'onbrand-probe',
+    );
+    try {
+      const session = await ort.InferenceSession.create(probe, sessionOptions('webgpu'));
+      await session.release();
+      return null;
+    } catch (error) {
+      const reason = firstLine(error).replace(/^.*?(Failed to get a WebGPU adapter)/, '$1');
+      return `WebGPU cannot be used here (${reason})`;
+    }
+  })();
+  return webgpu;
+}
+
+/** Why `provider` cannot even be tried on this machine, or null when it can. */
+export async function providerUnavailable(provider: ProviderName): Promise<string | null> {
+  if (provider === 'cuda' && !cudaInstalled()) return 'CUDA binaries are not installed (npm run setup:cuda)';
+  if (provider === 'webgpu') return webgpuUnavailable();
+  return null;
+}
+
 function sessionOptions(provider: ProviderName, arena = true): ort.InferenceSession.SessionOptions {
   const executionProviders: ort.InferenceSession.ExecutionProviderConfig[] =
-    provider === 'cuda' ? [{ name: 'cuda', deviceId: 0 }] : provider === 'dml' ? [{ name: 'dml', deviceId: 0 }] : [provider];
+    provider === 'cuda'
+      ? [{ name: 'cuda', deviceId: 0 }]
+      : provider === 'dml'
+        ? [{ name: 'dml', deviceId: 0 }]
+        : provider === 'webgpu'
+          ? [{ name: 'webgpu' }]
+          : [provider];
   // Fatal only: a provider that fails to load is reported through the error we return, not on stderr.
   // Threads: one per core. onnxruntime's own default counts physical cores and, on virtual
   // machines, may settle on one (measured: SD 1.5's UNet at 512×512 took 19.5 s a call instead of
@@ -192,8 +243,9 @@ export class OnnxSession {
   ): Promise<{ session: OnnxSession; attempts: ProviderAttempt[] }> {
     const attempts: ProviderAttempt[] = [];
     for (const provider of providers) {
-      if (provider === 'cuda' && !cudaInstalled()) {
-        attempts.push({ provider, error: 'CUDA binaries are not installed (npm run setup:cuda)' });
+      const unavailable = await providerUnavailable(provider);
+      if (unavailable) {
+        attempts.push({ provider, error: unavailable });
         continue;
       }
       try {

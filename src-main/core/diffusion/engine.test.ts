@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelPartError } from './backend.js';
+import { ModelPartError, webgpuUnavailable } from './backend.js';
 import { DiffusionEngine, GenerationError, type GenerateSettings, type GeneratedImage } from './engine.js';
 import { ModelFolderError } from './model-folder.js';
 import { parseParameters } from './parameters.js';
@@ -52,9 +52,10 @@ describe('DiffusionEngine on a tiny model', () => {
     expect(model.folder.name).toBe('tiny-sd');
     expect(model.hash).toMatch(/^[0-9a-f]{10}$/);
     if (model.provider === 'cpu' && process.platform === 'linux') {
-      // No CUDA binaries on this machine: the fallback is explicit, with onnxruntime's reason.
-      expect(model.attempts.map((a) => a.provider)).toEqual(['cuda']);
-      expect(model.attempts[0]!.error.length).toBeGreaterThan(0);
+      // No CUDA binaries and no GPU on this machine: each fallback is explicit, with its reason.
+      expect(model.attempts.map((a) => a.provider)).toEqual(['cuda', 'webgpu']);
+      expect(model.attempts[0]!.error).toMatch(/CUDA binaries are not installed \(npm run setup:cuda\)|cuda/i);
+      expect(model.attempts[1]!.error).toMatch(/^WebGPU cannot be used here \(.+\)$/);
     }
     // Loading the same folder again reuses the warm sessions.
     expect(await engine.load(modelDir)).toBe(model);
@@ -271,5 +272,15 @@ describe('bad model folders', () => {
     const error = await new DiffusionEngine().load(modelDir, 'cuda').catch((err: unknown) => err);
     expect(error).toBeInstanceOf(ModelPartError);
     expect((error as Error).message).toMatch(/cuda/);
+  });
+
+  it('WebGPU asked for on a machine without a GPU adapter fails at once with the reason, building no float16 graphs', async () => {
+    if (process.platform !== 'linux' || !(await webgpuUnavailable())) return; // a machine with a GPU: bench:gpu covers it
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'onbrand-webgpu-'));
+    const error = await new DiffusionEngine({ graphCacheDir: cache }).load(modelDir, 'webgpu').catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(ModelPartError);
+    expect((error as Error).message).toMatch(/webgpu: WebGPU cannot be used here \(Failed to get a WebGPU adapter/);
+    expect(fs.readdirSync(cache).filter((f) => f.includes('float16'))).toEqual([]);
+    fs.rmSync(cache, { recursive: true, force: true });
   });
 });

@@ -11,7 +11,7 @@ import { appPackage } from '../util/index.js';
 import { OnbrandError, type ApiErrorCode } from '../api/index.js';
 import type { ScheduleType } from '../common/index.js';
 import {
-  cudaInstalled,
+  providerUnavailable,
   ModelPartError,
   OnnxSession,
   providerOrder,
@@ -338,8 +338,9 @@ export class DiffusionEngine {
   ): Promise<{ model: LoadedModel } | { reason: string }> {
     const attempts: ProviderAttempt[] = [];
     for (const provider of providerOrder(choice)) {
-      if (provider === 'cuda' && !cudaInstalled()) {
-        attempts.push({ provider, error: 'CUDA binaries are not installed (npm run setup:cuda)' });
+      const unavailable = await providerUnavailable(provider);
+      if (unavailable) {
+        attempts.push({ provider, error: unavailable });
         continue;
       }
       const options = buildOptionsFor(provider);

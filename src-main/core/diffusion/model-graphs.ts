@@ -28,9 +28,13 @@ import type { ProviderName } from './backend.js';
 import type { ModelFolder } from './model-folder.js';
 import { OnnxGraph } from './onnx-graph.js';
 
-/** GPUs run float16 graphs; the CPU (and CoreML, which falls back to it for many ops) float32. */
+/** GPUs run float16 graphs (WebGPU through shader-f16); the CPU (and CoreML, which falls back to it for many ops) float32. */
 export function buildOptionsFor(provider: ProviderName): BuildOptions {
-  return { precision: provider === 'cuda' || provider === 'dml' ? 'float16' : 'float32', attention: 'fused', loraBranches: true };
+  return {
+    precision: provider === 'cuda' || provider === 'dml' || provider === 'webgpu' ? 'float16' : 'float32',
+    attention: 'fused',
+    loraBranches: true,
+  };
 }
 
 /** Paths, sizes and modification times of every file of the folder's parts: a changed file means a new build. */

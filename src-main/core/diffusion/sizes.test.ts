@@ -27,11 +27,12 @@ describe('sizes', () => {
 
 describe('execution providers', () => {
   it('tries the platform GPU provider first, then the CPU; an override is used alone', () => {
-    expect(providerOrder('auto', 'linux')).toEqual(['cuda', 'cpu']);
+    expect(providerOrder('auto', 'linux')).toEqual(['cuda', 'webgpu', 'cpu']);
     expect(providerOrder('auto', 'win32')).toEqual(['dml', 'cpu']);
     expect(providerOrder('auto', 'darwin')).toEqual(['coreml', 'cpu']);
     expect(providerOrder('auto', 'freebsd')).toEqual(['cpu']);
     expect(providerOrder('cpu', 'linux')).toEqual(['cpu']);
+    expect(providerOrder('webgpu', 'win32')).toEqual(['webgpu']);
   });
 
   it('recognises out-of-memory failures from the CUDA, DirectML and CPU providers', () => {

@@ -1,5 +1,6 @@
 /** Messages between the queue (main thread) and the engine's worker thread. */
 import type { GenerationSettings } from '../api/index.js';
+import type { ProviderChoice } from '../common/index.js';
 
 export interface RunRequest {
   type: 'run';
@@ -8,7 +9,7 @@ export interface RunRequest {
   loraDir: string;
   /** Where Onbrand's graphs built for models are cached (in the app's data folder). */
   graphCacheDir: string;
-  provider: 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
+  provider: ProviderChoice;
   prompt: string;
   negativePrompt: string;
   settings: GenerationSettings;

@@ -1,6 +1,6 @@
 /**
  * Upscaling with a named model (esrgan-slim|medium|thick at ×2/3/4/8, or a user ONNX model) on the
- * engine's execution provider (CUDA/DirectML/CoreML/CPU with the same fallback), tiled.
+ * engine's execution provider (CUDA/DirectML/CoreML/WebGPU/CPU with the same fallback), tiled.
  */
 import fs from 'node:fs';
 import path from 'node:path';

@@ -328,6 +328,35 @@ export async function runTask(task: string, a: RealsizeArgs): Promise<Record<str
       const images = await engine.generate({ ...settings(a), width: 576, height: 1024, batchSize: 6, steps: 25 }, { previewEvery: 1 });
       return { images: images.length, seconds: (performance.now() - started) / 1000, peakRssMb: peakRssMb() };
     }
+    case 'parity': {
+      // The same seeded images on the CPU (float32 graphs) and on \`provider\` (float16 on a GPU):
+      // how far apart their pixels are, on a tiny model of the real architecture.
+      const dir = path.join(a.cache, 'tiny-arch');
+      if (!fs.existsSync(path.join(dir, 'model_index.json'))) writeTinySdArch(dir, { seed: 3 });
+      const run = async (provider: ProviderChoice): Promise<{ provider: string; rgb: Uint8Array[] }> => {
+        const engine = engineFor({ ...a, model: dir });
+        const model = await engine.load(dir, provider);
+        const images = await engine.generate({ ...settings(a), width: 256, height: 256, batchSize: 2, steps: 10 }, { previewEvery: 0 });
+        await engine.dispose();
+        return { provider: model.provider, rgb: images.map((i) => i.rgb) };
+      };
+      const cpu = await run('cpu');
+      const other = await run(a.provider ?? 'auto');
+      let sum = 0;
+      let max = 0;
+      let n = 0;
+      for (let i = 0; i < cpu.rgb.length; i++) {
+        const x = cpu.rgb[i]!;
+        const y = other.rgb[i]!;
+        for (let j = 0; j < x.length; j++) {
+          const d = Math.abs(x[j]! - y[j]!);
+          sum += d;
+          max = Math.max(max, d);
+          n++;
+        }
+      }
+      return { provider: other.provider, meanAbsDiff: sum / n, maxAbsDiff: max, values: n };
+    }
     case 'gpu': {
       // The designers' loop on a GPU: 3 batches × 6 images queued at once, 576×1024 (SDXL: 768×1344), 25 steps.
       const engine = engineFor(a);

@@ -2,8 +2,8 @@ import type { EngineStatus } from '../../../../src-main/core/api/index';
 import { useStore } from '../../store';
 import { noModelInstalled } from '../models/slice';
 
-/** onnxruntime's provider names (the engine's `cpu | cuda | dml | coreml`) as people write them. */
-const PROVIDER_LABELS: Record<string, string> = { cpu: 'CPU', cuda: 'CUDA', dml: 'DirectML', coreml: 'CoreML' };
+/** onnxruntime's provider names (the engine's `cpu | cuda | dml | coreml | webgpu`) as people write them. */
+const PROVIDER_LABELS: Record<string, string> = { cpu: 'CPU', cuda: 'CUDA', dml: 'DirectML', coreml: 'CoreML', webgpu: 'WebGPU' };
 
 export function providerLabel(provider: string): string {
   return PROVIDER_LABELS[provider.toLowerCase()] ?? provider;
