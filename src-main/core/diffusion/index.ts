@@ -1,6 +1,15 @@
 // The diffusion engine's face: what the queue, the model library, the upscaler and the shells
 // use. The samplers, tokenizer, conditioning and LoRA merging stay inside.
-export { cudaInstalled, OnnxSession, PROVIDERS, providerOrder, providerUnavailable, webgpuUnavailable, type ProviderAttempt, type ProviderChoice } from './backend.js';
+export {
+  cudaInstalled,
+  OnnxSession,
+  PROVIDERS,
+  providerOrder,
+  providerUnavailable,
+  webgpuUnavailable,
+  type ProviderAttempt,
+  type ProviderChoice,
+} from './backend.js';
 export { checkSettings, DiffusionEngine, GenerationError, MAX_PROMPT, type GeneratedImage, type GenerateSettings } from './engine.js';
 export {
   buildPart,
