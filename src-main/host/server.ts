@@ -7,12 +7,21 @@ import type { Duplex } from 'node:stream';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { type ApiError, toApiError, type ApiErrorCode } from '../core/api/index.js';
+import { type ApiError, toApiError, type ApiErrorCode, type ImagePage, type Project } from '../core/api/index.js';
 import { mediaCacheControl, mediaEtag } from '../core/images/index.js';
 import { createRpc } from '../core/rpc.js';
 import type { UploadLimits } from '../core/common/index.js';
 import { contentSecurityPolicy } from '../core/security.js';
 import type { Services } from '../core/services.js';
+import {
+  BOOT_CELLS,
+  BOOT_INLINE_BYTES,
+  bootViewHtml,
+  lastProjectFromCookie,
+  openingProject,
+  shownImages,
+  withBootView,
+} from './boot-view.js';
 import { registerUploadRoute } from './upload-route.js';
 
 export interface HostOptions {
@@ -163,9 +172,47 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   });
 
   if (fs.existsSync(path.join(options.rendererDir, 'index.html'))) {
+    // The page, with the opening project's first screenful in it when asked for with the token (boot-view.ts).
+    const indexFile = path.join(options.rendererDir, 'index.html');
+    const bootView = async (last: number | null): Promise<string | null> => {
+      const project = openingProject((await rpc.invoke('projects.list', {})) as Project[], last);
+      if (!project) return null;
+      const page = (await rpc.invoke('images.page', { projectId: project.id, offset: 0, limit: 2 * BOOT_CELLS })) as ImagePage;
+      // An empty project opens on the app's own "import or generate" page: nothing to draw ahead.
+      if (page.images.length === 0) return null;
+      // The thumbnails ride in the page (confined to the catalogue's folders like /media), in order, up to a budget.
+      const inline = new Map<string, string>();
+      const files = await Promise.all(
+        shownImages(page.images).map(async (image) => {
+          if (!image.thumbPath) return null;
+          try {
+            const file = await services.media.resolve(image.thumbPath);
+            return file.size <= BOOT_INLINE_BYTES ? { image, file, data: await fs.promises.readFile(file.path) } : null;
+          } catch {
+            return null; // the cell asks for it by address, as the grid would
+          }
+        }),
+      );
+      let budget = BOOT_INLINE_BYTES;
+      for (const entry of files) {
+        if (!entry || entry.data.length > budget) continue;
+        budget -= entry.data.length;
+        inline.set(entry.image.thumbPath!, `data:${entry.file.contentType};base64,${entry.data.toString('base64')}`);
+      }
+      return bootViewHtml({ project, total: page.total, images: page.images, token, inline });
+    };
+    app.get<{ Querystring: { token?: string } }>('/', async (req, reply) => {
+      let html = await fs.promises.readFile(indexFile, 'utf8');
+      if (tokenOk(req.query.token)) {
+        // Without it (a failure of the catalogue, say) the app starts alone and says what is wrong.
+        const view = await bootView(lastProjectFromCookie(req.headers.cookie)).catch(() => null);
+        if (view) html = withBootView(html, view);
+      }
+      return reply.header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(html);
+    });
     await app.register(fastifyStatic, {
       root: options.rendererDir,
-      index: ['index.html'],
+      index: false,
       wildcard: false,
       // The bundles are named by their content (Vite's hashes): kept for a year; the page itself is asked for again.
       setHeaders: (reply, file) => {

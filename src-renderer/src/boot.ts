@@ -8,6 +8,9 @@
  * at its end, so the requests leave first. No other runtime imports: it must stay tiny.
  */
 import type { ImagePage, Project } from '../../src-main/core/api/index';
+// The app's styles, linked in the page's head: the host's picture of the first screenful
+// (host/boot-view.ts) is drawn with them before the bundle has loaded.
+import './styles.css';
 
 /** What the boot script started, for the app to take over. */
 export interface BootStart {
@@ -52,6 +55,9 @@ function start(): BootStart | undefined {
   const firstPage = projects
     .then(async (list) => {
       const pick = list.find((p) => p.id === last) ?? list[0];
+      // The host drew another project's first screenful (its cookie and this storage disagree): not this one's.
+      const drawn = document.getElementById('boot-view');
+      if (drawn && drawn.dataset.project !== String(pick?.id)) drawn.remove();
       if (!pick) return null;
       return pick.id === last && early ? await early : await page(pick.id);
     })
@@ -72,5 +78,14 @@ function start(): BootStart | undefined {
 }
 
 window.__onbrandBoot = start();
-// The app itself: its bundle loads and compiles while the requests above are answered.
-void import('./main');
+// The app itself: its bundle loads and compiles while the requests above are answered. Where the
+// host drew the first screenful (host/boot-view.ts), its thumbnails are decoded and shown first:
+// running the bundle takes the main thread for a while, and no frame is painted meanwhile.
+const app = (): void => void import('./main');
+const drawn = document.getElementById('boot-view');
+if (drawn) {
+  const decoded = Promise.all(Array.from(drawn.querySelectorAll('img'), (img) => img.decode().catch(() => undefined)));
+  void Promise.race([decoded, new Promise((resolve) => setTimeout(resolve, 400))]).then(() =>
+    requestAnimationFrame(() => setTimeout(app, 0)),
+  );
+} else app();

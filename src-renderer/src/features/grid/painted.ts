@@ -10,9 +10,18 @@ export function resetGridPainted(): void {
   painted = false;
 }
 
+/**
+ * The browser host's picture of the first screenful (host/boot-view.ts), shown until the app's own
+ * grid has painted, or sooner when the app shows something else.
+ */
+export function removeBootView(): void {
+  document.getElementById('boot-view')?.remove();
+}
+
 /** The grid's thumbnails in view are decoded. */
 export function markGridPainted(): void {
   painted = true;
+  removeBootView();
   const ready = waiters;
   waiters = [];
   for (const resolve of ready) resolve();

@@ -112,6 +112,8 @@ export async function openProject(projectId: number): Promise<void> {
   store.endStream();
   store.setPresets([]);
   localStorage.setItem(LAST_PROJECT_KEY, String(projectId));
+  // For the browser host, which draws the first screenful of the project that opens (host/boot-view.ts).
+  document.cookie = `${LAST_PROJECT_KEY}=${projectId}; path=/; max-age=31536000; SameSite=Strict`;
   if (store.generateOpen) void loadGenerationChoices();
   // Another project may have been opened while this one loaded: the last opening wins.
   const current = (): boolean => opening === ticket && useStore.getState().currentProjectId === projectId;
