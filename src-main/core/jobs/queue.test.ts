@@ -321,13 +321,15 @@ describe('crash safety', () => {
     await untilEvent(services, 'images.added', () => services.images.jobIndices(job!.id).size >= 1);
     await services.close();
 
-    for (let start = 0; start < 2; start++) {
+    // Closed mid-step three times more: the engine thread is stopped between steps (queue.ts
+    // stopWorker), never while onnxruntime runs, which would take this whole process down.
+    for (let start = 0; start < 4; start++) {
       const again = createServices(resolveConfig({ dataDir, modelsDir: models }), { provider: 'cpu' });
       open.push(again);
       expect(again.queue.list(project.id)[0]!.state).toBe('queued');
       const running = untilEvent(again, 'job.updated', (j) => j.id === job!.id && j.state === 'running');
       expect(again.queue.start()).toMatchObject({ resumed: [], held: [] });
-      if (start === 0) {
+      if (start < 3) {
         await running;
         await again.close();
       } else {

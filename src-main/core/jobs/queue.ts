@@ -449,14 +449,45 @@ export class GenerationQueue {
     this.closed = true;
     // A normal close (quit, Ctrl+C) is not a crash: the running job goes back to the queue now,
     // before anything awaits, so the next start resumes it without counting an interruption.
+    const running = this.current?.job.id;
     if (this.current && this.owner) this.jobs.setState(this.current.job.id, 'queued');
     this.stopWaiting();
     this.stopWatching();
     await this.writes;
-    await this.worker?.terminate();
+    await this.stopWorker(running);
     this.worker = undefined;
     if (this.owner) this.options.lease.release();
     this.owner = false;
+  }
+
+  /**
+   * Ends the engine thread. A thread terminated while an onnxruntime call is in flight takes the
+   * whole process down with it (the call's completion throws into a torn-down environment:
+   * "terminate called after throwing an instance of 'Napi::Error'"), so a running job is cancelled
+   * first: the worker stops between steps and says so. Past \`graceMs\` (a step of minutes on a
+   * slow CPU) it is terminated all the same.
+   */
+  private async stopWorker(running: number | undefined, graceMs = 3000): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    if (running !== undefined) {
+      await new Promise<void>((resolve) => {
+        const ended = (message: FromWorker): void => {
+          if (message.type === 'cancelled' || message.type === 'done' || message.type === 'failed') finish();
+        };
+        const timer = setTimeout(finish, graceMs);
+        function finish(): void {
+          clearTimeout(timer);
+          worker!.off('message', ended);
+          worker!.off('exit', finish);
+          resolve();
+        }
+        worker.on('message', ended);
+        worker.once('exit', finish);
+        worker.postMessage({ type: 'cancel', jobId: running });
+      });
+    }
+    await worker.terminate();
   }
 
   private get paused(): boolean {

@@ -9,7 +9,7 @@ import { LabelMark } from '../curation/ColourLabel';
 import { DraftMark } from '../generation/DraftMark';
 import { reportActivity } from '../timecost/actions';
 import type { StackInfo } from './view';
-import { markGridPainted } from './painted';
+import { isGridPainted, markGridPainted } from './painted';
 
 /** Rows rendered above and below the viewport, so fast scrolling shows no gaps. */
 const OVERSCAN_ROWS = 3;
@@ -64,7 +64,9 @@ export function Grid() {
   }, [selected, columns, cell]);
 
   // Once the thumbnails in view are decoded, the rest of a large project may stream in (see painted.ts).
+  // Once only: later changes of the images (scores arriving while the grid scrolls) ask no decodes.
   useEffect(() => {
+    if (isGridPainted()) return;
     const el = scroller.current;
     const imgs = el ? Array.from(el.querySelectorAll<HTMLImageElement>('img.thumb')) : [];
     if (imgs.length === 0) return;

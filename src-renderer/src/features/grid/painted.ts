@@ -5,6 +5,11 @@
 let painted = false;
 let waiters: (() => void)[] = [];
 
+/** Whether the grid of the open project has painted its first screenful. */
+export function isGridPainted(): boolean {
+  return painted;
+}
+
 /** A new project is opening: its grid has not painted yet. */
 export function resetGridPainted(): void {
   painted = false;
