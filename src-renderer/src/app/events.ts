@@ -1,8 +1,9 @@
 /** Core events into the store, and fetching the state again after the event stream was cut. */
-import type { AppEvent } from '../../../src-main/core/api/index';
+import type { AppEvent, ImageSummary } from '../../../src-main/core/api/index';
 import { getClient } from '../api/client';
 import { takeUpdatedImages, withPendingMarks } from '../features/curation/actions';
 import { loadEngineStatus, loadJobs } from '../features/generation/actions';
+import { whenGridStill } from '../features/grid/scrolling';
 import { loadModelTasks, takeModelsChanged, takeModelTask } from '../features/models/actions';
 import { loadRefs } from '../features/moodboard/actions';
 import { PAGE, loadProjects, streamImagePages } from '../features/projects/actions';
@@ -18,6 +19,23 @@ function recheckSoon(): void {
   recheck = setTimeout(() => {
     if (useStore.getState().mode === 'sections') void loadSections();
   }, 300);
+}
+
+/** Updated images held while the grid scrolls (features/grid/scrolling.ts), the newest of each. */
+const held = new Map<number, ImageSummary>();
+let heldProject: number | null = null;
+function takeWhenStill(projectId: number, images: readonly ImageSummary[]): void {
+  if (heldProject !== projectId) held.clear();
+  heldProject = projectId;
+  for (const image of images) held.set(image.id, image);
+  whenGridStill(() => {
+    const batch = [...held.values()];
+    held.clear();
+    // Another project opened meanwhile: these were not its images.
+    if (heldProject !== useStore.getState().currentProjectId || batch.length === 0) return;
+    takeUpdatedImages(batch);
+    recheckSoon();
+  });
 }
 
 /**
@@ -117,10 +135,7 @@ function takeEvent(event: AppEvent): void {
       if (event.payload.projectId === state.currentProjectId) state.addImages(event.payload.images);
       break;
     case 'images.updated':
-      if (event.payload.projectId === state.currentProjectId) {
-        takeUpdatedImages(event.payload.images);
-        recheckSoon();
-      }
+      if (event.payload.projectId === state.currentProjectId) takeWhenStill(event.payload.projectId, event.payload.images);
       break;
     case 'refs.changed':
       if (event.payload.projectId === state.currentProjectId) void loadRefs(event.payload.projectId);

@@ -10,6 +10,7 @@ import { DraftMark } from '../generation/DraftMark';
 import { reportActivity } from '../timecost/actions';
 import type { StackInfo } from './view';
 import { isGridPainted, markGridPainted } from './painted';
+import { noteGridScroll } from './scrolling';
 
 /** Rows rendered above and below the viewport, so fast scrolling shows no gaps. */
 const OVERSCAN_ROWS = 3;
@@ -80,6 +81,7 @@ export function Grid() {
   }, [images]);
 
   const onScroll = useCallback(() => {
+    noteGridScroll();
     cancelAnimationFrame(frame.current);
     frame.current = requestAnimationFrame(() => setScrollTop(scroller.current?.scrollTop ?? 0));
   }, []);
