@@ -97,7 +97,8 @@ it('queue: overhead per image against the bare engine, steady state', async () =
         reportFigure(
           `queue overhead ${size}×${size}`,
           `${(queue - b).toFixed(1)} ms per image (queue ${queue.toFixed(1)} ms vs bare engine ${b.toFixed(1)} ms per image; ` +
-            `engine in the worker ${engineInWorker.toFixed(1)} ms; median spacing ${median(gaps).toFixed(1)} ms; ` +
+            `engine in the worker ${engineInWorker.toFixed(1)} ms, so ${(queue - engineInWorker).toFixed(1)} ms of the queue's own beyond it ` +
+            `(the rest is the engine slowed by the queue's work on the other core); median spacing ${median(gaps).toFixed(1)} ms; ` +
             `${BATCHES} batches × ${BATCH}, ${STEPS} steps, tiny model, CPU, ${os.cpus().length} cores, warm)`,
         );
       }
