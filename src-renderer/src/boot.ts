@@ -83,7 +83,8 @@ window.__onbrandBoot = start();
 // running the bundle takes the main thread for a while, and no frame is painted meanwhile.
 const app = (): void => void import('./main');
 const drawn = document.getElementById('boot-view');
-if (drawn) {
+// A page opened behind others paints no frames (and runs no frame callbacks) until it is shown.
+if (drawn && document.visibilityState === 'visible') {
   const decoded = Promise.all(Array.from(drawn.querySelectorAll('img'), (img) => img.decode().catch(() => undefined)));
   void Promise.race([decoded, new Promise((resolve) => setTimeout(resolve, 400))]).then(() =>
     requestAnimationFrame(() => setTimeout(app, 0)),
