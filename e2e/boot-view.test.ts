@@ -58,6 +58,25 @@ describe('the first screenful drawn by the host', () => {
     await context.close();
   });
 
+  it('keeps the keys pressed on the picture and gives them to the app when it takes over', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    // The app's bundle comes late, as on a slow start: the picture is all there is meanwhile.
+    await context.route(/\/assets\/main-[^/]+\.js$/, async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await route.continue();
+    });
+    const page = await context.newPage();
+    await page.goto(app.urlWithToken);
+    await loaded(page, '.boot-cell img.thumb');
+    expect(await page.locator('.grid-scroll').count()).toBe(0);
+    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('3');
+    await page.waitForFunction(() => !document.getElementById('boot-view'), undefined, { timeout: 20_000 });
+    await expect.poll(() => page.locator('.cell.selected').getAttribute('data-index')).toBe('3');
+    await expect.poll(() => page.locator('.cell.selected').getAttribute('data-rating')).toBe('3');
+    await context.close();
+  });
+
   it("is replaced by the app's grid at the same places, with no error on the page", async () => {
     const still = await browser.newContext({ viewport: { width: 1280, height: 800 }, javaScriptEnabled: false });
     const stillPage = await still.newPage();

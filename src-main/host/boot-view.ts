@@ -7,7 +7,8 @@
  * is what the app will show first (the default view: capture order, rejected images hidden, the
  * first image selected), at the same places (the grid's columns come from the same widths in
  * styles.css, `.boot-view`); the app removes it once its own grid has painted (features/grid/
- * painted.ts). It is only a picture: nothing in it reacts (clicks go through to the app beneath),
+ * painted.ts). It is only a picture: nothing in it reacts (clicks go through to the app beneath;
+ * keys pressed on it are kept by boot.ts and given to the app's grid when it takes over),
  * its cells are `.boot-cell`, not the grid's `.cell`, and a reload without the token in the
  * address shows the app alone. Electron loads the page from its files and has no such view.
  */

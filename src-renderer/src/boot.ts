@@ -21,9 +21,17 @@ export interface BootStart {
   thumbnails: HTMLImageElement[];
 }
 
+/** Keys pressed while only the host's picture was up, before the app listened: the app takes them when its grid takes over. */
+export interface BootKeys {
+  pressed: KeyboardEventInit[];
+  /** The app listens now: no more keys are kept here. */
+  stop(): void;
+}
+
 declare global {
   interface Window {
     __onbrandBoot?: BootStart | undefined;
+    __onbrandBootKeys?: BootKeys | undefined;
   }
 }
 
@@ -83,6 +91,23 @@ window.__onbrandBoot = start();
 // running the bundle takes the main thread for a while, and no frame is painted meanwhile.
 const app = (): void => void import('./main');
 const drawn = document.getElementById('boot-view');
+if (drawn) {
+  // The grid is on screen before the app listens: a designer who starts culling at once loses no key.
+  const pressed: KeyboardEventInit[] = [];
+  const keep = (event: KeyboardEvent): void => {
+    if (pressed.length < 32)
+      pressed.push({
+        key: event.key,
+        code: event.code,
+        shiftKey: event.shiftKey,
+        ctrlKey: event.ctrlKey,
+        altKey: event.altKey,
+        metaKey: event.metaKey,
+      });
+  };
+  window.addEventListener('keydown', keep, true);
+  window.__onbrandBootKeys = { pressed, stop: () => window.removeEventListener('keydown', keep, true) };
+}
 // A page opened behind others paints no frames (and runs no frame callbacks) until it is shown.
 if (drawn && document.visibilityState === 'visible') {
   const decoded = Promise.all(Array.from(drawn.querySelectorAll('img'), (img) => img.decode().catch(() => undefined)));

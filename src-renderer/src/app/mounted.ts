@@ -8,5 +8,7 @@ export const appMounted = new Promise<void>((resolve) => (resolveMounted = resol
 
 /** Called by the App once its keyboard listener is on. */
 export function markMounted(): void {
+  // Keys pressed from now on reach the app itself (boot.ts kept those before).
+  window.__onbrandBootKeys?.stop();
   resolveMounted();
 }

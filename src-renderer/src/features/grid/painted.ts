@@ -21,6 +21,11 @@ export function resetGridPainted(): void {
  */
 export function removeBootView(): void {
   document.getElementById('boot-view')?.remove();
+  // The keys pressed on the picture, before the app listened, now act on the app's grid, in order.
+  const keys = window.__onbrandBootKeys;
+  window.__onbrandBootKeys = undefined;
+  keys?.stop();
+  for (const init of keys?.pressed ?? []) window.dispatchEvent(new KeyboardEvent('keydown', { ...init, bubbles: true, cancelable: true }));
 }
 
 /** The grid's thumbnails in view are decoded. */
