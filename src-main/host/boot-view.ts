@@ -13,7 +13,7 @@
  * address shows the app alone. Electron loads the page from its files and has no such view.
  */
 import type { ImageSummary, Project } from '../core/api/index.js';
-import { formatCount } from '../core/common/index.js';
+import { formatCount, hostMediaUrl } from '../core/common/index.js';
 
 /** Cells written into the page: a 1920×1080 window's screenful at the default thumbnail size (10 × 6). */
 export const BOOT_CELLS = 60;
@@ -48,11 +48,6 @@ export function openingProject(projects: readonly Project[], last: number | null
   return projects.find((p) => p.id === last) ?? projects[0] ?? null;
 }
 
-/** The same address the app's grid asks for (api/client.ts `mediaUrl`), so its cells come from the cache. */
-function mediaUrl(relativePath: string, token: string): string {
-  return `/media?path=${encodeURIComponent(relativePath)}&token=${encodeURIComponent(token)}`;
-}
-
 /** The images drawn: the app's default view (rejected images are in "Maybe Later", not in the grid), a screenful. */
 export function shownImages(images: readonly ImageSummary[]): ImageSummary[] {
   return images.filter((image) => image.flag !== 'reject').slice(0, BOOT_CELLS);
@@ -75,7 +70,7 @@ export function bootViewHtml({ project, total, images, token, inline }: BootView
   const cells = shown.map((image, index) => {
     const name = escapeHtml(image.fileName);
     const thumb = image.thumbPath
-      ? `<img class="thumb" src="${escapeHtml(inline?.get(image.thumbPath) ?? mediaUrl(image.thumbPath, token))}" alt="${name}" decoding="async" fetchpriority="high" draggable="false">`
+      ? `<img class="thumb" src="${escapeHtml(inline?.get(image.thumbPath) ?? hostMediaUrl(image.thumbPath, token))}" alt="${name}" decoding="async" fetchpriority="high" draggable="false">`
       : '<div class="thumb pending"></div>';
     return `<div class="boot-slot"><div class="boot-cell${index === 0 ? ' selected' : ''}">${thumb}<span class="cell-name">${name}</span></div></div>`;
   });

@@ -77,7 +77,8 @@ function start(): BootStart | undefined {
       if (!image.thumbPath) continue;
       const img = new Image();
       img.decoding = 'async';
-      // The very URL the grid asks for (api/client.ts mediaUrl), so the grid's images come from the cache.
+      // The very URL the grid asks for (core/common hostMediaUrl, written out here: this script
+      // takes nothing from core/common's index), so the grid's images come from the cache.
       img.src = `/media?path=${encodeURIComponent(image.thumbPath)}&token=${encodeURIComponent(token)}`;
       boot.thumbnails.push(img);
     }

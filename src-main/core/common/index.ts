@@ -71,3 +71,4 @@ export {
   type UploadPlan,
 } from './uploads.js';
 export { parseProviderChoice, PROVIDER_CHOICES, type ProviderChoice } from './providers.js';
+export { hostMediaUrl } from './media-url.js';

@@ -14,7 +14,7 @@ import type {
   UploadKind,
   UploadResult,
 } from '../../../src-main/core/api/index';
-import { UPLOAD_CONTENT_TYPE } from '../../../src-main/core/common/index';
+import { hostMediaUrl, UPLOAD_CONTENT_TYPE } from '../../../src-main/core/common/index';
 import { WAKE_TICK_MS, WakeWatch } from './wake-watch';
 
 declare global {
@@ -224,12 +224,12 @@ function browserClient(): Client {
       reconnectListeners.add(listener);
       return () => reconnectListeners.delete(listener);
     },
-    mediaUrl: (path) => `/media?path=${encodeURIComponent(path)}&token=${encodeURIComponent(token)}`,
+    mediaUrl: (path) => hostMediaUrl(path, token),
     pathForFile: () => null,
     pickPaths: null,
     canDragOut: false,
     startDrag: () => undefined,
-    downloadUrl: (path) => `/media?path=${encodeURIComponent(path)}&token=${encodeURIComponent(token)}&download=1`,
+    downloadUrl: (path) => `${hostMediaUrl(path, token)}&download=1`,
     upload: (request, onProgress) => sendUpload(token, request, onProgress),
   };
 }
