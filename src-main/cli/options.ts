@@ -52,6 +52,15 @@ const OPTIONS = {
   config: { type: 'string' },
   tokenizer: { type: 'string' },
   prediction: { type: 'string' },
+  header: { type: 'string', multiple: true },
+  concurrency: { type: 'string' },
+  rate: { type: 'string' },
+  timeout: { type: 'string' },
+  insecure: { type: 'boolean' },
+  disable: { type: 'boolean' },
+  enable: { type: 'boolean' },
+  'map-model': { type: 'string', multiple: true },
+  'map-lora': { type: 'string', multiple: true },
 } satisfies ParseArgsConfig['options'];
 
 /** Parses argv (strict: an unknown option throws, naming it). */

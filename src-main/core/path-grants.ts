@@ -108,6 +108,12 @@ const PATHS_IN_INPUT: { [M in Method]: ((input: ParsedInput<M>) => PathRef[]) | 
   'models.hub': null,
   'models.remove': null,
   'models.setToken': null,
+  'backends.list': null,
+  'backends.save': null,
+  'backends.remove': null,
+  'backends.test': null,
+  'backends.resume': null,
+  'backends.local': null,
 };
 
 /** The methods whose input names files or folders (for tests and docs). */

@@ -123,6 +123,41 @@ export function createRpc(services: Services, shell: AppInfo['shell']): Rpc {
     'queue.move': ({ jobId, position }) => services.queue.move(jobId, position),
     'queue.pause': () => services.queue.pause(),
     'queue.resume': () => services.queue.resume(),
+    'backends.list': () => services.queue.backendViews(),
+    'backends.save': async (input) => {
+      const saved = services.backends.registry.save(input);
+      const remote = services.backends.get(saved.name)!;
+      // Asked at once what it has (its answer lets the queue send it images); a failure is its reason.
+      await remote.refresh(() => undefined, true);
+      services.queue.backendsChanged();
+      return remote.view();
+    },
+    'backends.remove': ({ name }) => {
+      const remote = services.backends.get(name);
+      if (remote && remote.running > 0)
+        throw new ApiError(
+          'conflict',
+          `${remote.label()} is making ${remote.running} image${remote.running === 1 ? '' : 's'}; switch it off first, then remove it.`,
+          'name',
+        );
+      const removed = services.backends.registry.remove(name);
+      services.queue.backendsChanged();
+      return { removed };
+    },
+    'backends.test': ({ name }) => services.backends.test(name),
+    'backends.resume': async ({ name }) => {
+      services.backends.registry.require(name);
+      const remote = services.backends.get(name)!;
+      remote.resume();
+      await remote.refresh(() => undefined, true);
+      services.queue.backendsChanged();
+      return remote.view();
+    },
+    'backends.local': ({ enabled }) => {
+      services.backends.registry.setLocalEnabled(enabled);
+      services.queue.backendsChanged();
+      return services.queue.backendViews()[0]!;
+    },
     'presets.list': ({ projectId }) => {
       services.projects.get(projectId);
       return services.presets.list(projectId);

@@ -25,6 +25,7 @@ export const SECRET_LABELS = {
   'unsplash.key': 'Unsplash access key',
   'llm.apiKey': 'language model API key',
   'hf.token': 'Hugging Face token',
+  'backend.headers': 'ComfyUI backend headers',
 } as const;
 export type SecretName = keyof typeof SECRET_LABELS;
 

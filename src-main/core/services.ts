@@ -18,6 +18,7 @@ import { EventBus } from './events.js';
 import { ModelStore } from './models/index.js';
 import { ImageImporter, MediaAccess, ThumbnailRepair } from './images/index.js';
 import { GenerationQueue, JobRepository, OwnerLease } from './jobs/index.js';
+import { BackendPool, BackendRegistry } from './backends/index.js';
 import { ProjectService } from './projects.js';
 import { Composer } from './prompt/index.js';
 import { ReferenceImporter, UnsplashClient } from './references/index.js';
@@ -36,6 +37,8 @@ export interface Services {
   media: MediaAccess;
   jobs: JobRepository;
   queue: GenerationQueue;
+  /** ComfyUI servers the queue sends images to, beside the local engine (issue 21). */
+  backends: BackendPool;
   presets: PresetRepository;
   settings: AppSettings;
   /** API keys and tokens: never in the catalogue. */
@@ -91,7 +94,12 @@ export function createServices(config: OnbrandConfig, options: ServiceOptions = 
   // One owner of the queue across processes (the app, `serve`, `queue run`); see owner-lease.ts.
   const lease = new OwnerLease(db, 'queue');
   const curation = new Curation(images, events, (projectId) => projectRepo.get(projectId)?.palette);
+  const backends = new BackendPool(new BackendRegistry(settings, secrets), {
+    modelsDir: config.modelsDir,
+    loraDir: path.join(config.modelsDir, 'loras'),
+  });
   const queue = new GenerationQueue(jobs, images, projectRepo, settings, events, timelog, {
+    backends,
     lease,
     // The owner finishes moves a crash interrupted; other processes never touch a move in flight.
     onOwnership: () => curation.reconcile(),
@@ -158,6 +166,7 @@ export function createServices(config: OnbrandConfig, options: ServiceOptions = 
     media,
     jobs,
     queue,
+    backends,
     presets: new PresetRepository(db),
     settings,
     secrets,
@@ -175,6 +184,7 @@ export function createServices(config: OnbrandConfig, options: ServiceOptions = 
       closed = true;
       await models.close();
       await queue.close();
+      backends.close();
       await curation.close();
       await upscaler?.dispose();
       db.close();

@@ -1,5 +1,6 @@
 /** The table of commands: it drives dispatch, `onbrand --help` and the list of commands in errors. */
 import type { Command } from '../context.js';
+import { backends } from './backends.js';
 import { exportCommand } from './export.js';
 import { generate } from './generate.js';
 import { importCommand } from './import.js';
@@ -20,6 +21,7 @@ export const COMMANDS: readonly Command[] = [
   models,
   generate,
   queue,
+  backends,
   prompt,
   exportCommand,
   rate,

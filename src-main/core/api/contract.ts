@@ -14,6 +14,7 @@ import { exportEvents, exportRequests } from './export.js';
 import { promptRequests } from './prompt.js';
 import { modelEvents, modelRequests } from './models.js';
 import { imageInfoRequests } from './image-info.js';
+import { backendEvents, backendRequests } from './backends.js';
 
 // ---- Shared shapes -------------------------------------------------------------------------
 
@@ -227,6 +228,7 @@ export const requests = {
   ...promptRequests,
   ...modelRequests,
   ...imageInfoRequests,
+  ...backendRequests,
 } as const;
 
 export type Requests = typeof requests;
@@ -289,6 +291,7 @@ export const events = {
   'sections.changed': z.object({ projectId: id }),
   ...exportEvents,
   ...modelEvents,
+  ...backendEvents,
 } as const;
 
 export type Events = typeof events;

@@ -7,5 +7,6 @@ export * from './prompt.js';
 export * from './models.js';
 export * from './image-info.js';
 export * from './uploads.js';
+export * from './backends.js';
 export * from './errors.js';
 export type * from './bridge.js';

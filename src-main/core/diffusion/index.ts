@@ -37,7 +37,7 @@ export {
   type WeightSource,
 } from './graph/index.js';
 export { loraHints, loraNames } from './lora.js';
-export { folderLayout, MANIFEST_FILE, readModelFolder, type ModelLayout, type ModelManifest, type PredictionType } from './model-folder.js';
+export { folderLayout, MANIFEST_FILE, modelHash, readModelFolder, type ModelLayout, type ModelManifest, type PredictionType } from './model-folder.js';
 export { formatParameters, formatParameterText, parseParameters, readSampler } from './parameters.js';
 export { addPngText, readPngText } from './png-text.js';
 export { extractLoraTags, PromptSyntaxError } from './prompt-syntax.js';

@@ -10,7 +10,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import sharp from 'sharp';
-import { ApiError, type EngineStatus, type GenerationSettings, type Job, type JobOrigin } from '../api/index.js';
+import { ApiError, LOCAL_BACKEND, type EngineStatus, type GenerationSettings, type Job, type JobOrigin } from '../api/index.js';
+import { ComfyBackendError, type BackendPool, type RemoteBackend } from '../backends/index.js';
 import type { AppSettings, ImageRepository, ProjectRepository } from '../catalog/index.js';
 import { problemText, loraProblem } from '../common/index.js';
 import { extractLoraTags, loraNames, readPngText } from '../diffusion/index.js';
@@ -37,6 +38,34 @@ export interface QueueOptions {
   watchMs?: number;
   /** Folders exports were written to, swept for temporary files at start. */
   exportFolders?: () => string[];
+  /** ComfyUI servers the queue also sends images to (issue 21); none: the local engine alone. */
+  backends?: BackendPool;
+}
+
+/**
+ * A job being made: the images not yet given to a backend (`todo`), those being made and where,
+ * and how it ends. Its images may be made on several backends at once; image i is always seed + i.
+ */
+interface ActiveJob {
+  job: Job;
+  todo: number[];
+  /** Index → the backend making it ('local' or a server's name). */
+  inFlight: Map<number, string>;
+  aborts: Map<number, AbortController>;
+  /** Indices whose image arrived (being written, or written). */
+  received: Set<number>;
+  init?: RunRequest['init'];
+  cancelled: boolean;
+  /** Why it fails (no backend can make its images); it ends once nothing is in flight. */
+  failure?: string;
+  saveError?: unknown;
+  gpuSeconds: number;
+  localSeconds: number;
+  /** Servers that cannot make it (no model or LoRA there, a graph it refused), with why. */
+  refused: Map<string, string>;
+  /** The local engine failed it: other backends may still make its images. */
+  localFailed?: string;
+  lastRemoteError?: string;
 }
 
 /** What `start` found and did. */
@@ -86,9 +115,16 @@ export function resolveModelDir(model: string, modelsDir: string): string {
 
 export class GenerationQueue {
   private worker: Worker | undefined;
-  private current: { job: Job; done: Promise<void>; resolve: () => void; saveError?: unknown } | undefined;
+  /** Jobs being made, in the order they started. */
+  private readonly active = new Map<number, ActiveJob>();
+  /** What the engine's worker is making now. */
+  private localRun: { active: ActiveJob; indices: number[] } | undefined;
+  private localMade = 0;
+  /** Adoption at start: nothing is assigned before the files found are recorded. */
+  private ready: Promise<void> = Promise.resolve();
+  private pumpAgain = false;
   private status: EngineStatus = { state: 'idle', model: null, provider: null, fallbacks: [] };
-  private pumping = false;
+  private pumping: Promise<void> | null = null;
   private closed = false;
   /** Jobs only run once a shell has started the queue (the CLI's `queue add` only records them). */
   private started = false;
@@ -117,6 +153,27 @@ export class GenerationQueue {
     private readonly options: QueueOptions,
   ) {
     if (this.settings.get('queue.paused', false)) this.status = { ...this.status, state: 'paused' };
+    if (this.options.backends)
+      this.options.backends.onChange = () => {
+        this.emitBackends();
+        void this.pump();
+      };
+  }
+
+  /** The backends (local engine first) with what each is doing. */
+  backendViews() {
+    const local = { running: this.localRun ? this.localRun.indices.length : 0, made: this.localMade };
+    return this.options.backends?.views(local) ?? [];
+  }
+
+  /** The backends' settings changed (added, removed, resumed, switched): tell the windows, and use them. */
+  backendsChanged(): void {
+    this.emitBackends();
+    void this.pump();
+  }
+
+  private emitBackends(): void {
+    if (this.options.backends && !this.closed) this.events.emit('backends.updated', { backends: this.backendViews() });
   }
 
   /**
@@ -178,6 +235,7 @@ export class GenerationQueue {
     this.writes = this.writes
       .then(() => this.sweepTempFiles())
       .catch((error: unknown) => console.warn(`onbrand: temporary files could not all be removed: ${(error as Error).message}`));
+    this.ready = this.writes;
     this.watchCatalogue();
     void this.pump();
     return { resumed, held, adopted, unreadable };
@@ -219,10 +277,9 @@ export class GenerationQueue {
    */
   private lostLease(): void {
     this.owner = false;
-    const current = this.current;
-    if (current) {
-      console.warn(`onbrand: another process took over the queue; job ${current.job.id} continues there.`);
-      this.worker?.postMessage({ type: 'cancel', jobId: current.job.id });
+    for (const active of this.active.values()) {
+      console.warn(`onbrand: another process took over the queue; job ${active.job.id} continues there.`);
+      this.stopActive(active);
     }
     this.waitForLease();
   }
@@ -243,6 +300,8 @@ export class GenerationQueue {
     });
     this.watchTimer = setInterval(() => {
       if (this.closed) return;
+      // Servers not heard from in a while (or unreachable a while ago) are asked again.
+      if (this.owner) this.options.backends?.refresh();
       try {
         const version = this.jobs.dataVersion();
         if (version === this.seenVersion) return;
@@ -281,9 +340,12 @@ export class GenerationQueue {
     for (const [projectId, images] of byProject) this.events.emit('images.added', { projectId, images });
     if (!this.owner) return;
     // Cancelled from another process while running here: stop it (its finished images stay).
-    const current = this.current;
-    if (current && jobs.find((j) => j.id === current.job.id)?.state === 'cancelled')
-      this.worker?.postMessage({ type: 'cancel', jobId: current.job.id });
+    for (const active of this.active.values())
+      if (jobs.find((j) => j.id === active.job.id)?.state === 'cancelled') {
+        active.cancelled = true;
+        this.stopActive(active);
+        this.settle(active);
+      }
     void this.pump();
   }
 
@@ -308,8 +370,8 @@ export class GenerationQueue {
     if (!this.projects.get(projectId)) throw new ApiError('not_found', `No project with id ${projectId}.`, 'projectId');
     if (origin.refines !== undefined) this.projectImage(projectId, origin.refines, 'The draft to refine', 'refines');
     if (origin.init) this.initImagePath(projectId, origin.init.imageId, 'init.imageId');
-    const modelDir = resolveModelDir(settings.model, this.options.modelsDir);
-    if (!fs.existsSync(path.join(modelDir, 'model_index.json'))) {
+    // A model on a ComfyUI server (as last asked) will do: its images are made there.
+    if (!this.localModel(settings.model) && !this.remoteModel(prompt, settings)) {
       throw new ApiError(
         'invalid_input',
         `No model "${settings.model}" is installed (in ${this.options.modelsDir}). Download Stable Diffusion 1.5 or import a checkpoint in Models (onbrand models pull / onbrand models import).`,
@@ -389,11 +451,28 @@ export class GenerationQueue {
     return real;
   }
 
+  /** Whether the model is installed here. */
+  private localModel(model: string): boolean {
+    return fs.existsSync(path.join(resolveModelDir(model, this.options.modelsDir), 'model_index.json'));
+  }
+
+  /** Whether an enabled ComfyUI server has the model and the prompt's LoRAs (as it last said). */
+  private remoteModel(prompt: string, settings: GenerationSettings): boolean {
+    return (this.options.backends?.list() ?? []).some(
+      (r) => r.config.enabled && r.inventory !== null && !('reason' in r.plan({ prompt, settings })),
+    );
+  }
+
   cancel(jobId: number): Job {
     const job = this.require(jobId);
     if (job.state === 'queued') return this.update(jobId, 'cancelled');
-    if (job.state === 'running' && this.current?.job.id === jobId) {
-      this.worker?.postMessage({ type: 'cancel', jobId });
+    const active = this.active.get(jobId);
+    if (job.state === 'running' && active) {
+      // Finished images stay; those being made stop (the worker between steps, servers by /interrupt).
+      active.cancelled = true;
+      active.todo = [];
+      this.stopActive(active);
+      this.settle(active);
       return job;
     }
     // Running in the process that owns the queue (the app, while this is the CLI): recorded here,
@@ -429,19 +508,19 @@ export class GenerationQueue {
 
   pause(): EngineStatus {
     this.settings.set('queue.paused', true);
-    return this.setStatus({ ...this.status, state: this.current ? this.status.state : 'paused' });
+    return this.setStatus({ ...this.status, state: this.localRun ? this.status.state : 'paused' });
   }
 
   resume(): EngineStatus {
     this.settings.set('queue.paused', false);
-    const status = this.setStatus({ ...this.status, state: this.current ? 'running' : 'idle' });
+    const status = this.setStatus({ ...this.status, state: this.localRun ? 'running' : 'idle' });
     void this.pump();
     return status;
   }
 
   /** Resolves when nothing is running and nothing runnable is queued (the CLI's `queue run`). */
   whenIdle(): Promise<void> {
-    if (!this.current && (this.paused || !this.owner || !this.jobs.nextQueued().job)) return this.writes;
+    if (this.active.size === 0 && (this.paused || !this.owner || !this.jobs.nextQueued().job)) return this.writes;
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -449,8 +528,11 @@ export class GenerationQueue {
     this.closed = true;
     // A normal close (quit, Ctrl+C) is not a crash: the running job goes back to the queue now,
     // before anything awaits, so the next start resumes it without counting an interruption.
-    const running = this.current?.job.id;
-    if (this.current && this.owner) this.jobs.setState(this.current.job.id, 'queued');
+    const running = this.localRun?.active.job.id;
+    for (const active of this.active.values()) {
+      if (this.owner) this.jobs.setState(active.job.id, 'queued');
+      for (const controller of active.aborts.values()) controller.abort();
+    }
     this.stopWaiting();
     this.stopWatching();
     await this.writes;
@@ -521,52 +603,119 @@ export class GenerationQueue {
     return status;
   }
 
-  /** Starts the next queued job when the worker is free and the queue is not paused. */
-  private async pump(): Promise<void> {
-    if (this.pumping || this.closed || !this.started || !this.owner) return;
-    this.pumping = true;
-    try {
-      // Images adopted at start are recorded before anything runs, so none is made twice.
-      await this.writes;
-      while (!this.current && !this.closed && !this.paused && this.owner) {
-        const { job, unreadable } = this.jobs.nextQueued();
-        for (const bad of unreadable) {
-          console.warn(`onbrand: job ${bad.id} cannot be read (${bad.reason}); kept as failed.`);
-          this.jobs.holdUnreadable(bad.id, bad.reason);
-        }
-        if (!job) break;
-        try {
-          await this.run(job);
-        } catch (error) {
-          // The catalogue cannot be written (a full disk under it) or the worker cannot start: say
-          // so once, plainly, and stop here; the job is still queued and runs at the next start.
-          console.error(`onbrand: job ${job.id} could not start: ${(error as Error).message}`);
-          this.current = undefined;
+  /**
+   * Gives the queue's images to free backends: the images of the jobs being made first (in queue
+   * order), then the next queued job's. Never waits for an image: each finished or failed image
+   * pumps again. Called from anywhere; calls that come while it runs make it look once more.
+   */
+  private pump(): Promise<void> {
+    if (this.closed || !this.started || !this.owner) return Promise.resolve();
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return this.pumping;
+    }
+    this.pumping = (async () => {
+      try {
+        do {
+          this.pumpAgain = false;
+          // Images adopted at start are recorded before anything runs, so none is made twice.
+          await this.ready;
+          this.assign();
+        } while (this.pumpAgain && !this.closed);
+      } catch (error) {
+        // The catalogue cannot be written (a full disk under it) or the worker cannot start: say
+        // so once, plainly, and stop here; the job is still queued or running and resumes at the next start.
+        console.error(`onbrand: the queue could not start an image: ${(error as Error).message}`);
+      } finally {
+        this.pumping = null;
+      }
+      if (this.active.size === 0) {
+        if (this.paused && this.status.state !== 'paused') this.setStatus({ ...this.status, state: 'paused' });
+        // Idle once the last job's images and its end are recorded.
+        const waiters = this.idleWaiters.splice(0);
+        if (waiters.length) void this.writes.then(() => waiters.forEach((resolve) => resolve()));
+      }
+    })();
+    return this.pumping;
+  }
+
+  private assign(): void {
+    const remotes = this.options.backends?.list() ?? [];
+    const localOn = this.options.backends?.registry.localEnabled() ?? true;
+    for (;;) {
+      if (this.paused || this.closed || !this.owner) return;
+      const localFree = localOn && !this.localRun;
+      const free = remotes.filter((r) => r.free());
+      if (!localFree && free.length === 0) return;
+      let given = false;
+      for (const active of this.active.values()) {
+        if (active.cancelled || active.failure !== undefined || active.saveError !== undefined || active.todo.length === 0) continue;
+        if (this.give(active, localFree, free, remotes)) {
+          given = true;
           break;
         }
       }
-    } finally {
-      this.pumping = false;
-    }
-    if (!this.current) {
-      if (this.paused && this.status.state !== 'paused') this.setStatus({ ...this.status, state: 'paused' });
-      // Idle once the last job's images and its end are recorded.
-      const waiters = this.idleWaiters.splice(0);
-      if (waiters.length) void this.writes.then(() => waiters.forEach((resolve) => resolve()));
+      if (given) continue;
+      // Nothing of the jobs under way fits a free backend: the next queued job, if one fits.
+      const { job, unreadable } = this.jobs.nextQueued();
+      for (const bad of unreadable) {
+        console.warn(`onbrand: job ${bad.id} cannot be read (${bad.reason}); kept as failed.`);
+        this.jobs.holdUnreadable(bad.id, bad.reason);
+      }
+      if (!job) return;
+      const why = this.unmakeable(job, localOn, remotes);
+      if (why !== null) {
+        this.update(job.id, 'failed', { error: why });
+        continue;
+      }
+      if (!(localFree && this.localModel(job.settings.model)) && !free.some((r) => !('reason' in r.plan(job)))) return;
+      if (!this.activate(job)) continue;
     }
   }
 
-  private async run(job: Job): Promise<void> {
+  /**
+   * Why no backend can ever make a job's images (no backend has its model or LoRAs), or null when
+   * one can (or may: a server not heard from yet, one paused that the user can resume).
+   */
+  private unmakeable(
+    job: Job,
+    localOn: boolean,
+    remotes: RemoteBackend[],
+    refused?: Map<string, string>,
+    localFailed?: string,
+  ): string | null {
+    const reasons: string[] = [];
+    if (localOn && this.localModel(job.settings.model) && localFailed === undefined) return null;
+    if (!localOn) reasons.push('the local engine is switched off');
+    else if (localFailed !== undefined) reasons.push(`this computer: ${localFailed}`);
+    else reasons.push(`the model "${job.settings.model}" is not installed here`);
+    for (const r of remotes) {
+      if (!r.config.enabled) continue;
+      const no = refused?.get(r.name);
+      if (no !== undefined) {
+        reasons.push(no);
+        continue;
+      }
+      if (r.inventory === null || r.paused !== null) return null;
+      const plan = r.plan(job);
+      if (!('reason' in plan)) return null;
+      reasons.push(plan.reason);
+    }
+    return `No backend can make this job's images: ${reasons.join('; ')}.`;
+  }
+
+  /** Starts a queued job: it is running, with the images it still lacks to give out. */
+  private activate(job: Job): boolean {
     const project = this.projects.get(job.projectId);
-    const recorded = this.images.jobIndices(job.id);
-    const indices = Array.from({ length: job.batchSize }, (_, i) => i).filter((i) => !recorded.has(i));
     if (!project) {
       this.update(job.id, 'failed', { error: 'Its project no longer exists.' });
-      return;
+      return false;
     }
-    if (indices.length === 0) {
+    const recorded = this.images.jobIndices(job.id);
+    const todo = Array.from({ length: job.batchSize }, (_, i) => i).filter((i) => !recorded.has(i));
+    if (todo.length === 0) {
       this.update(job.id, 'done');
-      return;
+      return false;
     }
     let init: RunRequest['init'];
     if (job.init) {
@@ -574,14 +723,61 @@ export class GenerationQueue {
         init = { path: this.initImagePath(job.projectId, job.init.imageId, 'init'), strength: job.init.strength };
       } catch (error) {
         this.update(job.id, 'failed', { error: (error as Error).message });
-        return;
+        return false;
       }
     }
-    let resolve!: () => void;
-    const done = new Promise<void>((r) => (resolve = r));
     const running = this.update(job.id, 'running');
-    this.current = { job: running, done, resolve };
+    this.active.set(job.id, {
+      job: running,
+      todo,
+      inFlight: new Map(),
+      aborts: new Map(),
+      received: new Set(),
+      ...(init ? { init } : {}),
+      cancelled: false,
+      gpuSeconds: 0,
+      localSeconds: 0,
+      refused: new Map(),
+    });
     this.timelog.activity(job.projectId, 'generate');
+    return true;
+  }
+
+  /**
+   * Gives images of a job to a free backend that can make it: an idle server that ran its model
+   * last, then the one with the most free VRAM, then the local engine. With servers to share the
+   * job, the local engine takes one image at a time; alone, it takes them all (one batch).
+   */
+  private give(active: ActiveJob, localFree: boolean, free: RemoteBackend[], remotes: RemoteBackend[]): boolean {
+    const { job } = active;
+    const capable = free.filter((r) => r.free() && !active.refused.has(r.name) && !('reason' in r.plan(job)));
+    if (capable.length) {
+      const model = job.settings.model;
+      const rank = (r: RemoteBackend): number[] => [
+        r.running === 0 ? 0 : 1,
+        r.loadedModel === model ? 0 : 1,
+        -(r.vramFree ?? 0),
+        r.running,
+      ];
+      capable.sort((a, b) => {
+        const x = rank(a);
+        const y = rank(b);
+        for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+        return 0;
+      });
+      this.startRemote(active, capable[0]!, active.todo.shift()!);
+      return true;
+    }
+    if (!localFree || active.localFailed !== undefined || !this.localModel(job.settings.model)) return false;
+    const shared = remotes.some((r) => r.usable() && !active.refused.has(r.name) && !('reason' in r.plan(job)));
+    this.startLocal(active, shared ? [active.todo.shift()!] : active.todo.splice(0));
+    return true;
+  }
+
+  private startLocal(active: ActiveJob, indices: number[]): void {
+    const { job } = active;
+    this.localRun = { active, indices };
+    for (const index of indices) active.inFlight.set(index, LOCAL_BACKEND);
     this.ensureWorker().postMessage({
       type: 'run',
       jobId: job.id,
@@ -594,10 +790,138 @@ export class GenerationQueue {
       settings: job.settings,
       seed: job.seed,
       indices,
-      ...(init ? { init } : {}),
+      ...(active.init ? { init: active.init } : {}),
       dataDir: this.options.dataDir,
     } satisfies RunRequest);
-    await done;
+    this.emitBackends();
+  }
+
+  /** One image on a ComfyUI server; a failure gives it back to the job's images to make (elsewhere, or there again). */
+  private startRemote(active: ActiveJob, remote: RemoteBackend, index: number): void {
+    const pool = this.options.backends!;
+    const { job } = active;
+    const controller = new AbortController();
+    active.inFlight.set(index, remote.name);
+    active.aborts.set(index, controller);
+    remote.running++;
+    this.emitBackends();
+    const seed = (job.seed + index) >>> 0;
+    let preview: string | null = null;
+    void pool
+      .make(
+        remote,
+        { job, index, seed, ...(active.init ? { init: active.init } : {}) },
+        {
+          signal: controller.signal,
+          onPreview: (url) => (preview = url),
+          onProgress: (step, steps, etaMs) => {
+            if (this.closed || !this.owner) return;
+            this.events.emit('job.progress', { jobId: job.id, projectId: job.projectId, index, step, steps, etaMs, preview });
+            preview = null;
+          },
+        },
+      )
+      .then(
+        (image) => {
+          remote.succeeded(job.settings.model);
+          active.gpuSeconds += image.seconds;
+          this.timelog.backendWork(job.projectId, remote.name, image.seconds, remote.config.ratePerHour);
+          // Closing: the job went back to the queue; the image is made again at the next start.
+          if (this.closed || !this.owner) return;
+          active.received.add(index);
+          this.keep(active, {
+            type: 'image',
+            jobId: job.id,
+            index,
+            seed,
+            png: image.png,
+            parameters: image.parameters,
+            width: image.width,
+            height: image.height,
+          });
+        },
+        (error: Error) => {
+          if (controller.signal.aborted) return;
+          remote.failed(error);
+          active.lastRemoteError = error.message;
+          if (error instanceof ComfyBackendError && error.kind === 'rejected') active.refused.set(remote.name, error.message);
+          console.warn(
+            `onbrand: image ${index + 1} of job ${job.id} failed on ${remote.label()}: ${error.message}; it goes back to the queue.`,
+          );
+        },
+      )
+      .finally(() => {
+        remote.running--;
+        active.inFlight.delete(index);
+        active.aborts.delete(index);
+        if (!active.received.has(index) && !active.cancelled && this.owner && !this.closed) insertSorted(active.todo, index);
+        this.emitBackends();
+        this.settle(active);
+        void this.pump();
+      });
+  }
+
+  /** Stops what is being made of a job: the worker between steps, each server's image by /interrupt. */
+  private stopActive(active: ActiveJob): void {
+    for (const controller of active.aborts.values()) controller.abort();
+    if (this.localRun?.active === active) this.worker?.postMessage({ type: 'cancel', jobId: active.job.id });
+  }
+
+  /**
+   * Ends a job once nothing of it is being made and nothing is left to give out (or it was
+   * cancelled, or cannot be made): its state is recorded after its last image is.
+   */
+  private settle(active: ActiveJob): void {
+    if (active.inFlight.size > 0 || !this.active.has(active.job.id)) return;
+    if (!this.owner) {
+      // The lease went to another process, which resumed this job: its state is that one's to write.
+      this.active.delete(active.job.id);
+      return;
+    }
+    if (this.closed) return;
+    if (!active.cancelled && active.failure === undefined && active.saveError === undefined && active.todo.length > 0) {
+      const remotes = this.options.backends?.list() ?? [];
+      const localOn = this.options.backends?.registry.localEnabled() ?? true;
+      const why = this.unmakeable(active.job, localOn, remotes, active.refused, active.localFailed);
+      if (why === null) return;
+      active.failure = active.localFailed !== undefined && remotes.length === 0 ? active.localFailed : why;
+    }
+    this.active.delete(active.job.id);
+    const { job } = active;
+    this.writes = this.writes.then(() => {
+      let state: Job['state'] = active.cancelled ? 'cancelled' : active.failure !== undefined ? 'failed' : 'done';
+      try {
+        let error = active.failure;
+        if (active.saveError !== undefined) {
+          state = 'failed';
+          const project = this.projects.get(job.projectId);
+          error = saveFailedMessage(active.saveError, this.images.jobIndices(job.id).size, job.batchSize, project?.folder ?? 'the project');
+        }
+        this.update(job.id, state, { gpuSeconds: active.gpuSeconds, ...(error !== undefined ? { error } : {}) });
+        this.timelog.jobFinished(job.projectId, active.localSeconds);
+      } catch (failure) {
+        // The catalogue itself cannot be written (a full disk): the job stays "running" and is
+        // resumed at the next start, from its first missing image.
+        console.error(`onbrand: job ${job.id} ended (${state}) but the catalogue could not record it: ${(failure as Error).message}`);
+      }
+    });
+  }
+
+  /** Writes and records one finished image (local or remote) in order; a write that fails stops the job. */
+  private keep(active: ActiveJob, image: FinishedImage): void {
+    const staged = this.stage(active.job, image);
+    this.writes = this.writes
+      .then(() => this.record(active.job, image, staged))
+      .catch((error: unknown) => {
+        // A full disk (or another write failure): stop making images nobody can keep; the job
+        // fails with what was kept and what is left, and a retry makes only the missing ones.
+        if (active.saveError === undefined) {
+          active.saveError = error;
+          active.todo = [];
+          this.stopActive(active);
+          this.settle(active);
+        }
+      });
   }
 
   private ensureWorker(): Worker {
@@ -622,22 +946,53 @@ export class GenerationQueue {
     return worker;
   }
 
-  /** A worker that dies takes its job down with it: the job fails with the reason; finished images stay. */
+  /** A worker that dies takes its run down with it: as a failure of the local engine; finished images stay. */
   private onWorkerExit(message: string): void {
-    const current = this.current;
-    if (!current || this.closed) return;
-    this.current = undefined;
-    void this.writes.then(() => {
-      this.update(current.job.id, 'failed', { error: message });
-      current.resolve();
-    });
+    const run = this.localRun;
+    if (!run || this.closed) return;
+    this.localEnded(run, 'failed', 0, message);
+  }
+
+  /**
+   * The local engine's run ended. Its images that did not arrive go back to the job's images to
+   * make; a failure fails the job unless a server can make them instead.
+   */
+  private localEnded(
+    run: { active: ActiveJob; indices: number[] },
+    type: 'done' | 'cancelled' | 'failed',
+    gpuSeconds: number,
+    message?: string,
+  ): void {
+    this.localRun = undefined;
+    const active = run.active;
+    active.gpuSeconds += gpuSeconds;
+    active.localSeconds += gpuSeconds;
+    for (const index of run.indices) active.inFlight.delete(index);
+    const missing = run.indices.filter((i) => !active.received.has(i));
+    if (this.owner && !active.cancelled) {
+      if (type === 'failed') {
+        active.localFailed = message ?? 'the engine failed';
+        const remotes = this.options.backends?.list() ?? [];
+        // With no server to make them, the job fails as it always has: with the engine's reason.
+        if (
+          !remotes.some(
+            (r) => r.config.enabled && !active.refused.has(r.name) && (r.inventory === null || !('reason' in r.plan(active.job))),
+          )
+        )
+          active.failure = active.localFailed;
+      }
+      if (active.failure === undefined && active.saveError === undefined) for (const index of missing) insertSorted(active.todo, index);
+    }
+    this.emitBackends();
+    this.settle(active);
+    void this.pump();
   }
 
   private onMessage(message: FromWorker): void {
     // Closing: the job went back to the queue and the catalogue is about to close; an image that
     // arrives now is made again on the next start.
     if (this.closed) return;
-    const current = this.current;
+    const run = this.localRun;
     switch (message.type) {
       case 'status':
         this.setStatus({
@@ -648,10 +1003,10 @@ export class GenerationQueue {
         });
         return;
       case 'progress':
-        if (current)
+        if (run)
           this.events.emit('job.progress', {
             jobId: message.jobId,
-            projectId: current.job.projectId,
+            projectId: run.active.job.projectId,
             index: message.index,
             step: message.step,
             steps: message.steps,
@@ -663,61 +1018,21 @@ export class GenerationQueue {
         return;
       case 'image':
         // After another process took the queue over, it records (or adopts) the images itself.
-        if (current && this.owner) {
-          const job = current.job;
+        if (run && run.active.job.id === message.jobId && this.owner) {
+          run.active.received.add(message.index);
+          this.localMade++;
           // The file is written ahead (under its temporary name) while earlier images are recorded;
           // it gets its name and its record in order.
-          const staged = this.stage(job, message);
-          this.writes = this.writes
-            .then(() => this.record(job, message, staged))
-            .catch((error: unknown) => {
-              // A full disk (or another write failure): stop making images nobody can keep; the job
-              // fails with what was kept and what is left, and a retry makes only the missing ones.
-              if (current.saveError === undefined) {
-                current.saveError = error;
-                this.worker?.postMessage({ type: 'cancel', jobId: job.id });
-              }
-            });
+          this.keep(run.active, message);
         }
         return;
       case 'done':
       case 'cancelled':
       case 'failed': {
-        if (!current || current.job.id !== message.jobId) return;
-        if (!this.owner) {
-          // The lease went to another process, which resumed this job: its state is that one's to write.
-          this.current = undefined;
-          current.resolve();
-          return;
-        }
-        // The worker is free: the next job starts now, while this one's last images are still being
-        // written and recorded; this one's end is recorded once they are (in order, after them).
-        this.current = undefined;
-        current.resolve();
-        this.writes = this.writes.then(() => {
-          let state: Job['state'] = message.type === 'done' ? 'done' : message.type === 'cancelled' ? 'cancelled' : 'failed';
-          try {
-            let error = message.type === 'failed' ? message.message : undefined;
-            if (current.saveError !== undefined) {
-              state = 'failed';
-              const project = this.projects.get(current.job.projectId);
-              error = saveFailedMessage(
-                current.saveError,
-                this.images.jobIndices(current.job.id).size,
-                current.job.batchSize,
-                project?.folder ?? 'the project',
-              );
-            }
-            this.update(message.jobId, state, { gpuSeconds: message.gpuSeconds, ...(error !== undefined ? { error } : {}) });
-            this.timelog.jobFinished(current.job.projectId, message.gpuSeconds);
-          } catch (failure) {
-            // The catalogue itself cannot be written (a full disk): the job stays "running" and is
-            // resumed at the next start, from its first missing image.
-            console.error(
-              `onbrand: job ${message.jobId} ended (${state}) but the catalogue could not record it: ${(failure as Error).message}`,
-            );
-          }
-        });
+        if (!run || run.active.job.id !== message.jobId) return;
+        // The worker is free: the next image starts now, while this run's last images are still
+        // being written and recorded; the job's end is recorded once they are (in order, after them).
+        this.localEnded(run, message.type, message.gpuSeconds, message.type === 'failed' ? message.message : undefined);
         return;
       }
     }
@@ -727,7 +1042,7 @@ export class GenerationQueue {
    * Starts writing one finished image under a temporary name beside where it goes (null when its
    * project is gone). `record` gives it its name and records it, in order.
    */
-  private stage(job: Job, image: ImageMessage): Staged | null {
+  private stage(job: Job, image: FinishedImage): Staged | null {
     const project = this.projects.get(job.projectId);
     if (!project) return null;
     const relative = generationFileName(job, image.index, image.seed);
@@ -751,7 +1066,7 @@ export class GenerationQueue {
    * job, index and seed) is recorded instead; a damaged one (cut short by a power loss) is moved
    * aside and the fresh image takes its name.
    */
-  private async record(job: Job, image: ImageMessage, staging: Staged | null): Promise<void> {
+  private async record(job: Job, image: FinishedImage, staging: Staged | null): Promise<void> {
     if (!staging) return;
     const { relative, file, staged } = staging;
     let bytes = staging.bytes;
@@ -897,6 +1212,16 @@ export class GenerationQueue {
 }
 
 type ImageMessage = Extract<FromWorker, { type: 'image' }>;
+/** A finished image to write and record: the worker's (with its hash and renditions) or a server's. */
+type FinishedImage = Omit<ImageMessage, 'extras' | 'png'> & { png: Uint8Array; extras?: ImageExtras };
+
+/** Puts an index back among those to make, in order. */
+function insertSorted(list: number[], index: number): void {
+  if (list.includes(index)) return;
+  const at = list.findIndex((i) => i > index);
+  if (at < 0) list.push(index);
+  else list.splice(at, 0, index);
+}
 
 /** A finished image being written under its temporary name (`GenerationQueue.stage`). */
 interface Staged {
