@@ -1,9 +1,11 @@
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { SAMPLER_NAMES, SCHEDULE_TYPES, type SamplerLabel, type ScheduleType } from '../api/index.js';
 import { parsePromptAttention, PromptSyntaxError } from '../diffusion/index.js';
 import {
   closestComfyName,
   COMFY_NOTES,
+  comfyInitImage,
   comfyPromptText,
   comfySampler,
   matchComfyName,
@@ -443,5 +445,30 @@ describe('matching names with the server’s', () => {
     expect(closestComfyName('juggernaut', checkpoints)).toBe('SDXL\\juggernautXL_v9.safetensors');
     expect(closestComfyName('dreamshaper_8', checkpoints)).toBe('SD1.5/dreamshaper_8.safetensors');
     expect(closestComfyName('watercolour', checkpoints)).toBeNull();
+  });
+});
+
+describe('comfyInitImage', () => {
+  it('is a PNG at the job’s size whose RGB pixels are those the engine feeds its VAE encoder', async () => {
+    // A 90×40 RGBA picture with a gradient and half-transparent pixels, for a 64×64 job (cover: centre crop).
+    const [w, h] = [90, 40];
+    const rgba = Buffer.alloc(w * h * 4);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) rgba.set([x * 2, y * 5, (x * y) % 256, x % 2 ? 128 : 255], (y * w + x) * 4);
+    const source = await sharp(rgba, { raw: { width: w, height: h, channels: 4 } })
+      .png()
+      .toBuffer();
+
+    const png = await comfyInitImage(source, 64, 64);
+    const meta = await sharp(png).metadata();
+    expect([meta.format, meta.width, meta.height, meta.channels]).toEqual(['png', 64, 64, 3]);
+    // As engine.ts encodeImage reads an init image.
+    const engine = await sharp(source).removeAlpha().resize(64, 64, { fit: 'cover' }).raw().toBuffer();
+    // As ComfyUI's LoadImage reads the upload: image.convert("RGB").
+    const comfy = await sharp(png).removeAlpha().raw().toBuffer();
+    expect(comfy.equals(engine)).toBe(true);
+  });
+
+  it('says when the init image cannot be read', async () => {
+    await expect(comfyInitImage(Buffer.from('not an image'), 64, 64)).rejects.toThrow(/^The init image cannot be read: /);
   });
 });

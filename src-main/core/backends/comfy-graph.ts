@@ -8,8 +8,9 @@
  * `escape_important`), not A1111's. The prompt is parsed here with A1111's rules (the engine's own
  * parser) and written back in ComfyUI's syntax, piece by piece with its absolute weight, so every
  * token gets the weight it gets locally; what ComfyUI still does differently is said in `notes`.
- * Pure functions.
+ * Pure functions, but for `comfyInitImage` (the img2img upload, made with sharp as the engine makes its input).
  */
+import sharp from 'sharp';
 import { OnbrandError, type GenerationSettings, type SamplerLabel, type ScheduleType } from '../api/index.js';
 import { closeMatches } from '../common/index.js';
 import { extractLoraTags, isBreak, parsePromptAttention, type PromptPiece } from '../diffusion/index.js';
@@ -193,7 +194,11 @@ export interface ComfyJob {
   ckptName: string;
   /** Tag name → the server's `LoraLoader.lora_name`. */
   loras: Record<string, string>;
-  /** img2img: the name `/upload/image` gave the init image, and the denoising strength. */
+  /**
+   * img2img: the init image as `LoadImage` names it (`/upload/image`'s `name`, or `subfolder/name`
+   * when it gave a subfolder), and the denoising strength. Upload `comfyInitImage`'s PNG: the graph
+   * does not resize, and LoadImage encodes the image at the size it has.
+   */
   init?: { image: string; strength: number };
   filenamePrefix: string;
   /**
@@ -215,6 +220,19 @@ export class MissingLoraError extends OnbrandError {
       'prompt',
     );
     this.name = 'MissingLoraError';
+  }
+}
+
+/**
+ * The init image for an img2img upload: RGB, resized to cover width × height as the engine does
+ * before its VAE encoder (sharp's default Lanczos, centre crop), as a lossless PNG, so ComfyUI's
+ * LoadImage → VAEEncode starts from the pixels the local engine would.
+ */
+export async function comfyInitImage(image: string | Buffer, width: number, height: number): Promise<Buffer> {
+  try {
+    return await sharp(image).removeAlpha().resize(width, height, { fit: 'cover' }).png().toBuffer();
+  } catch (error) {
+    throw new OnbrandError('invalid_input', `The init image cannot be read: ${(error as Error).message}`, 'init');
   }
 }
 
