@@ -5,6 +5,8 @@ import { parsePromptAttention, PromptSyntaxError } from '../diffusion/index.js';
 import {
   closestComfyName,
   COMFY_NOTES,
+  engineImg2img,
+  comfyImg2img,
   comfyInitImage,
   comfyPromptText,
   comfySampler,
@@ -257,7 +259,7 @@ describe('toComfyGraph', () => {
     expect(JSON.parse(JSON.stringify(graph))).toEqual(graph);
   });
 
-  it('starts img2img from the uploaded image: LoadImage → VAEEncode, KSampler denoise = strength, and says how the steps differ', () => {
+  it('starts img2img from the uploaded image: LoadImage → VAEEncode, KSampler walking the engine’s steps', () => {
     const { graph, outputNode, notes } = toComfyGraph({
       ...BRAND_LOOP,
       seed: 1235,
@@ -266,12 +268,37 @@ describe('toComfyGraph', () => {
     expect(graph['5']).toEqual({ class_type: 'LoadImage', inputs: { image: 'onbrand/init-42.png' } });
     expect(graph['6']).toEqual({ class_type: 'VAEEncode', inputs: { pixels: ['5', 0], vae: ['1', 2] } });
     expect(graph['7']!.class_type).toBe('KSampler');
-    expect(graph['7']!.inputs).toMatchObject({ seed: 1235, steps: 25, latent_image: ['6', 0], denoise: 0.55 });
+    // The engine runs ⌊0.55 × 25⌋ + 1 = 14 steps, the tail of its 25-step schedule: ComfyUI's 25-step schedule is 14 / (14 / 25.5) = 25.5 → 25.
+    expect(graph['7']!.inputs).toMatchObject({ seed: 1235, steps: 14, denoise: 14 / 25.5, latent_image: ['6', 0] });
     expect(Object.values(graph).map((n) => n.class_type)).not.toContain('EmptyLatentImage');
     expect(outputNode).toBe('9');
     expect(graph['9']).toEqual({ class_type: 'SaveImage', inputs: { images: ['8', 0], filename_prefix: 'onbrand/job-7-image-0' } });
-    // ComfyUI runs all 25 steps over the tail of a longer schedule; A1111 runs floor(0.55 × 25) = 13.
-    expect(notes).toEqual(['img2img runs 25 steps in ComfyUI (13 in A1111)']);
+    expect(notes).toEqual([]);
+  });
+
+  it('gives img2img KSampler settings whose sigmas are the engine’s, for every step count and strength', () => {
+    // ComfyUI's KSampler.set_steps (comfy/samplers.py): denoise above 0.9999 walks the whole `steps`-step
+    // schedule; else the last steps + 1 sigmas of an int(steps / denoise)-step one.
+    const comfyWindow = (steps: number, denoise: number) =>
+      denoise > 0.9999 ? { schedule: steps, sigmas: steps + 1 } : { schedule: Math.trunc(steps / denoise), sigmas: steps + 1 };
+    // engine.ts: the `steps`-step schedule sliced from steps − tEnc − 1, tEnc = ⌊min(strength, 0.999) × steps⌋.
+    const engineWindow = (steps: number, strength: number) => {
+      const tEnc = Math.floor(Math.min(strength, 0.999) * steps);
+      return { schedule: steps, sigmas: steps + 1 - (steps - tEnc - 1) };
+    };
+    for (let steps = 1; steps <= 150; steps++)
+      for (let percent = 1; percent <= 100; percent++) {
+        const strength = percent / 100;
+        const comfy = comfyImg2img(steps, strength);
+        expect(comfy.denoise, `${steps} steps at ${strength}`).toBeLessThanOrEqual(1);
+        expect(comfyWindow(comfy.steps, comfy.denoise), `${steps} steps at ${strength}`).toEqual(engineWindow(steps, strength));
+        // And back, as a server imitating ComfyUI reads the graph with the engine.
+        const back = engineImg2img(comfy.steps, comfy.denoise);
+        expect(engineWindow(back.steps, back.strength), `${steps} steps at ${strength}`).toEqual(engineWindow(steps, strength));
+      }
+    // A graph written as ComfyUI users write it (denoise = strength) reads as what ComfyUI walks.
+    expect(engineWindow(engineImg2img(25, 0.55).steps, engineImg2img(25, 0.55).strength)).toEqual(comfyWindow(25, 0.55));
+    expect(engineImg2img(20, 1)).toEqual({ steps: 20, strength: 1 });
   });
 
   it('chains two LoRAs in prompt order, each with its weight for model and CLIP; the encoders use the last CLIP', () => {

@@ -236,9 +236,27 @@ export async function comfyInitImage(image: string | Buffer, width: number, heig
   }
 }
 
-/** The steps A1111 (and the engine) run for img2img: strength × steps, rounded down. */
-function img2imgSteps(steps: number, strength: number): number {
-  return Math.floor(Math.min(strength, 0.999) * steps);
+/**
+ * KSampler's `steps` and `denoise` for img2img that walk exactly the sigmas the engine walks (as
+ * A1111 does): the last t + 1 steps of a `steps`-step schedule, t = ⌊min(strength, 0.999) × steps⌋.
+ * ComfyUI's `KSampler.set_steps` instead takes the last `steps` steps of an ⌊steps / denoise⌋-step
+ * schedule, so `denoise = strength` would run all 25 steps of a 25-step job over a 45-step schedule;
+ * asking for t + 1 steps with denoise (t + 1) / (steps + ½) makes that schedule `steps` long.
+ */
+export function comfyImg2img(steps: number, strength: number): { steps: number; denoise: number } {
+  const run = Math.floor(Math.min(strength, 0.999) * steps) + 1;
+  return { steps: run, denoise: run / (steps + 0.5) };
+}
+
+/**
+ * What a ComfyUI KSampler with this `steps` and `denoise` (below 1) walks, as the engine's steps and
+ * strength: the inverse of `comfyImg2img`, for anything that reads ComfyUI graphs (the test server).
+ * Denoise above 0.9999 is ComfyUI's full schedule: strength 1.
+ */
+export function engineImg2img(steps: number, denoise: number): { steps: number; strength: number } {
+  if (denoise > 0.9999) return { steps, strength: 1 };
+  const total = Math.floor(steps / denoise);
+  return { steps: total, strength: (steps - 0.5) / total };
 }
 
 /**
@@ -285,17 +303,18 @@ export function toComfyGraph(job: ComfyJob): { graph: ComfyGraph; outputNode: st
   } else {
     latent = add('EmptyLatentImage', { width: settings.width, height: settings.height, batch_size: 1 });
   }
+  const { steps, denoise } = job.init ? comfyImg2img(settings.steps, job.init.strength) : { steps: settings.steps, denoise: 1 };
   const sampled = add('KSampler', {
     model,
     seed: job.seed,
-    steps: settings.steps,
+    steps,
     cfg: settings.cfg,
     sampler_name,
     scheduler,
     positive: [positiveNode, 0],
     negative: [negativeNode, 0],
     latent_image: [latent, 0],
-    denoise: job.init ? job.init.strength : 1,
+    denoise,
   });
   const decoded = add('VAEDecode', { samples: [sampled, 0], vae });
   const outputNode = add('SaveImage', { images: [decoded, 0], filename_prefix: job.filenamePrefix });
@@ -303,7 +322,5 @@ export function toComfyGraph(job: ComfyJob): { graph: ComfyGraph; outputNode: st
   const notes = new Set([...positiveText.notes, ...negativeText.notes]);
   const noise = samplerNote(settings.sampler);
   if (noise) notes.add(noise);
-  // ComfyUI's KSampler runs all its steps over the tail of a longer schedule; A1111 runs strength × steps of this one.
-  if (job.init) notes.add(`img2img runs ${settings.steps} steps in ComfyUI (${img2imgSteps(settings.steps, job.init.strength)} in A1111)`);
   return { graph, outputNode, notes: [...notes] };
 }
