@@ -377,6 +377,19 @@ describe('notes: where ComfyUI reads the job differently', () => {
     expect(notesFor('\\[draft\\] (a:1.2)')).toEqual([COMFY_NOTES.weights]);
   });
 
+  it('names a prompt over 75 tokens (counted at least), where ComfyUI ends its chunks elsewhere', () => {
+    // Words that are one CLIP token each.
+    const vocabulary = ['red', 'blue', 'green', 'cat', 'dog', 'sun', 'moon', 'tree', 'house', 'car'];
+    const words = (n: number) => Array.from({ length: n }, (_, i) => vocabulary[i % vocabulary.length]).join(' ');
+    expect(notesFor(words(76))).toEqual([COMFY_NOTES.long]);
+    expect(notesFor('poster', words(76))).toEqual([COMFY_NOTES.long]);
+    // 70 words and two commas: 72 tokens, one chunk in both.
+    expect(notesFor(`${words(35)}, `.repeat(2))).toEqual([]);
+    expect(notesFor(words(75))).toEqual([]);
+    // BREAK starts a chunk in A1111: two halves of 50 are not long (BREAK is named instead).
+    expect(notesFor(`${words(50)} BREAK ${words(50)}`)).toEqual([COMFY_NOTES.break]);
+  });
+
   it('names the samplers whose step noise ComfyUI draws differently', () => {
     expect(notesFor('a', '', 'DPM++ SDE Karras')).toEqual(['DPM++ SDE step noise differs in ComfyUI: not seed-identical']);
     expect(notesFor('a', '', 'Euler a')).toEqual(['Euler a step noise differs in ComfyUI: not seed-identical']);

@@ -109,7 +109,19 @@ export const COMFY_NOTES = {
   weights: 'weights like (word:1.3) are applied the ComfyUI way, without A1111’s mean rescale',
   square: '[word] is sent as (word:0.9091): ComfyUI has no [ ] de-emphasis',
   break: 'BREAK is read as a word: ComfyUI has no BREAK',
+  long: 'over 75 tokens: ComfyUI splits the prompt into chunks at other places',
 } as const;
+
+/** CLIP's pre-tokenizer pattern (diffusion/tokenizer.ts): every match is at least one token. */
+const CLIP_WORDS = /'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+/giu;
+
+/**
+ * A lower bound on a piece's CLIP tokens (a word may be several): enough to know a prompt is over
+ * 75 tokens, where A1111 ends a chunk at a comma near its end and ComfyUI before the word that does not fit.
+ */
+function minTokens(text: string): number {
+  return [...text.matchAll(CLIP_WORDS)].length;
+}
 
 /** Samplers that add noise at every step: ComfyUI draws that noise its own way. */
 const STEP_NOISE: Partial<Record<SamplerLabel, string>> = {
@@ -158,6 +170,11 @@ export function comfyPromptText(prompt: string): { text: string; notes: string[]
   if (pieces.some(weighted)) {
     if (hasSquareBracket(prompt)) notes.add(COMFY_NOTES.square);
     notes.add(COMFY_NOTES.weights);
+  }
+  let run = 0;
+  for (const piece of pieces) {
+    run = isBreak(piece) ? 0 : run + minTokens(piece.text);
+    if (run > 75) notes.add(COMFY_NOTES.long);
   }
   let text = '';
   pieces.forEach((piece, i) => {
