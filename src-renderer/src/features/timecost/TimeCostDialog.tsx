@@ -58,7 +58,9 @@ function BackendTable({ backends }: { backends: TimeSnapshot['backends'] }) {
           <th scope="col">Backend</th>
           <th scope="col">GPU time</th>
           <th scope="col">Rate</th>
-          <th scope="col">Cost</th>
+          <th scope="col" className="cost">
+            Cost
+          </th>
         </tr>
       </thead>
       <tbody>
