@@ -58,6 +58,8 @@ export interface ComfyImitation {
   close(): Promise<void>;
   /** Go away at once: every socket destroyed, the running prompt abandoned. */
   kill(): Promise<void>;
+  /** Drop every connection (HTTP and WebSocket) but keep running and listening: a proxy's idle limit. */
+  dropConnections(): void;
 }
 
 type Link = [string, number];
@@ -143,7 +145,8 @@ interface NodeDef {
   category: string;
 }
 
-const INT_MAX = 0xffffffffffffffff;
+/** ComfyUI's seed maximum, 0xffffffffffffffff (as a float, the way JSON carries it). */
+const INT_MAX = 2 ** 64 - 1;
 
 function nodeDefs(ckpts: string[], loras: string[], inputs: string[]): Record<string, NodeDef> {
   return {
@@ -467,7 +470,9 @@ export async function startComfyImitation(options: ComfyImitationOptions): Promi
 
   const app: FastifyInstance = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 64 * 1024 * 1024 });
   const sockets = new Set<Socket>();
+  let dead = false;
   app.server.on('connection', (socket: Socket) => {
+    if (dead) return void socket.destroy(); // going away: no new connections while it closes
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -922,8 +927,15 @@ export async function startComfyImitation(options: ComfyImitationOptions): Promi
     closed = true;
     life.abort();
     pending.length = 0;
-    for (const set of clients.values()) for (const ws of set) hard ? ws.terminate() : ws.close();
-    if (hard) for (const socket of sockets) socket.destroy();
+    for (const set of clients.values())
+      for (const ws of set) {
+        if (hard) ws.terminate();
+        else ws.close();
+      }
+    if (hard) {
+      dead = true;
+      for (const socket of sockets) socket.destroy();
+    }
     wss.close();
     await app.close();
     await engine.dispose();
@@ -937,6 +949,9 @@ export async function startComfyImitation(options: ComfyImitationOptions): Promi
     stats,
     close: () => shutdown(false),
     kill: () => shutdown(true),
+    dropConnections: () => {
+      for (const socket of sockets) socket.destroy();
+    },
   };
 }
 
