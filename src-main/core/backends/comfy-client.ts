@@ -58,7 +58,8 @@ export interface ComfyRunResult {
   height: number;
 }
 
-type ApiGraph = Record<string, { class_type: string; inputs: Record<string, unknown> }>;
+/** A graph in ComfyUI's API format: node id → class and inputs (values, or [nodeId, outputIndex] links). */
+export type ComfyApiGraph = Record<string, { class_type: string; inputs: Record<string, unknown> }>;
 
 interface Message {
   type: string;
@@ -147,7 +148,7 @@ export class ComfyClient {
   }
 
   /** Queues the graph, follows its prompt to the end and returns the output node's first image. */
-  async run(graph: ApiGraph, options: ComfyRunOptions): Promise<ComfyRunResult> {
+  async run(graph: ComfyApiGraph, options: ComfyRunOptions): Promise<ComfyRunResult> {
     const { signal } = options;
     signal?.throwIfAborted();
     await this.ensureSocket();

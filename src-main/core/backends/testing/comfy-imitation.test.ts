@@ -297,6 +297,14 @@ describe('ComfyUI imitation', () => {
     const uploaded = await json(fetch(`${server.url}/upload/image`, { method: 'POST', body: form }));
     expect(uploaded).toEqual({ name: 'ref.png', subfolder: 'onbrand', type: 'input' });
     expect(fs.readFileSync(path.join(server.dir, 'input', 'onbrand', 'ref.png'))).toEqual(source);
+    // LoadImage lists the top of input/ only, yet takes `subfolder/name` (nodes.py's VALIDATE_INPUTS).
+    expect(await json(fetch(`${server.url}/object_info/LoadImage`))).toMatchObject({
+      LoadImage: { input: { required: { image: [[], {}] } } },
+    });
+    const escape = new FormData();
+    escape.append('image', new Blob([new Uint8Array(source)]), 'x.png');
+    escape.append('subfolder', '../output');
+    expect((await fetch(`${server.url}/upload/image`, { method: 'POST', body: escape })).status).toBe(400);
 
     const me = await connect(server.url, 'i2i');
     const graph = exampleGraph({
@@ -330,8 +338,8 @@ describe('ComfyUI imitation', () => {
       prompt: exampleGraph({ ckpt: 'tiny-sd.safetensors', positive: 'x', seed: 1, steps: 2, image: 'nope.png' }),
     });
     expect((await json<Rejection>(missing)).node_errors['10']!.errors[0]).toMatchObject({
-      type: 'value_not_in_list',
-      extra_info: { received_value: 'nope.png' },
+      type: 'custom_validation_failed',
+      details: 'image - Invalid image file: nope.png',
     });
     me.ws.close();
   });
