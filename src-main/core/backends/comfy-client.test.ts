@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiffusionEngine, readPngText, type GenerateSettings } from '../diffusion/index.js';
 import { writeTinySd } from '../diffusion/testing/tiny-sd.js';
+import { comfyImg2img } from './comfy-graph.js';
 import { ComfyBackendError, ComfyClient } from './comfy-client.js';
 import { exampleGraph, startComfyImitation, writeTinySdLora, type ComfyImitation } from './testing/comfy-imitation.js';
 
@@ -129,7 +130,8 @@ describe('ComfyClient', () => {
     const name = await client.uploadImage(source, 'moodboard ref.png');
     expect(name).toBe('onbrand/moodboard ref.png');
     const result = await client.run(
-      exampleGraph({ ckpt: 'tiny-sd.safetensors', positive: 'a fox', seed: 77, steps: 4, image: name, denoise: 0.6 }),
+      // The engine's 4 steps at strength 0.6, as ComfyUI's KSampler is asked to walk them.
+      exampleGraph({ ckpt: 'tiny-sd.safetensors', positive: 'a fox', seed: 77, image: name, ...comfyImg2img(4, 0.6) }),
       {
         outputNode: '9',
       },
@@ -254,16 +256,21 @@ describe('ComfyClient', () => {
   it('a prompt waiting its turn behind another client is not a timeout', async () => {
     const busy = await startComfyImitation({ checkpoints: { 'tiny-sd.safetensors': model }, stepDelayMs: 150 });
     const other = new ComfyClient({ name: 'busy', url: busy.url });
-    const mine = new ComfyClient({ name: 'busy', url: busy.url, idleTimeoutMs: 250 });
+    const mine = new ComfyClient({ name: 'busy', url: busy.url, idleTimeoutMs: 800 });
     try {
-      // The other client's prompt runs about 1.2 s; mine hears nothing meanwhile (its messages go to the other client).
-      const theirs = other.run(exampleGraph({ ckpt: 'tiny-sd.safetensors', positive: 'theirs', seed: 1, steps: 8 }), { outputNode: '9' });
+      // The other client's prompt runs about 2.4 s (three idle times); mine hears nothing meanwhile (its messages go to the other client).
+      const theirs = other.run(exampleGraph({ ckpt: 'tiny-sd.safetensors', positive: 'theirs', seed: 1, steps: 16 }), { outputNode: '9' });
+      // Settled whatever happens here, so a failure below is not also an unhandled rejection.
+      const theirsDone = theirs.then(
+        () => null,
+        (e: unknown) => e,
+      );
       while (!busy.prompts.length) await new Promise((r) => setTimeout(r, 10));
       const result = await mine.run(exampleGraph({ ckpt: 'tiny-sd.safetensors', positive: 'mine', seed: 2, steps: 1 }), {
         outputNode: '9',
       });
       expect(result.width).toBe(64);
-      await theirs;
+      expect(await theirsDone).toBeNull();
       expect(busy.prompts.map((p) => p.graph['6']!.inputs.text)).toEqual(['theirs', 'mine']);
     } finally {
       other.close();

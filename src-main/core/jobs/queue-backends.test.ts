@@ -232,6 +232,19 @@ describe('the queue with ComfyUI servers', () => {
     const made = services.images.list(project.id).find((i) => i.jobId !== null)!;
     expect(parseParameters(readPngText(fs.readFileSync(made.path)).parameters!).values['Denoising strength']).toBe('0.5');
     expect(Object.values(s.prompts[0]!.graph).some((n) => n.class_type === 'LoadImage')).toBe(true);
+    // The same img2img on the local engine: the same pixels (ComfyUI is asked to walk the engine's steps).
+    const alone = workspace();
+    const p2 = alone.services.projects.create({ name: 'Img2img here' });
+    const start2 = path.join(p2.folder, 'start.png');
+    fs.copyFileSync(start, start2);
+    await alone.services.importer.import(p2.id, [start2]);
+    alone.services.queue.start();
+    alone.services.queue.add(p2.id, 'portrait', '', settings({ batchSize: 1 }), 1, 9, {
+      init: { imageId: alone.services.images.list(p2.id)[0]!.id, strength: 0.5 },
+    });
+    await alone.services.queue.whenIdle();
+    const here = alone.services.images.list(p2.id).find((i) => i.jobId !== null)!;
+    expect((await raw(made.path)).equals(await raw(here.path))).toBe(true);
   });
 
   it('makes a 270-image template run on three servers and the local engine, one server killed midway: every image once, seed + i', async () => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { DiffusionEngine, readPngText } from '../../diffusion/index.js';
 import { writeTinySd } from '../../diffusion/testing/tiny-sd.js';
+import { comfyImg2img } from '../comfy-graph.js';
 import { exampleGraph, onbrandSampler, startComfyImitation, writeTinySdLora, type ComfyImitation } from './comfy-imitation.js';
 
 let root: string;
@@ -311,9 +312,9 @@ describe('ComfyUI imitation', () => {
       ckpt: 'tiny-sd.safetensors',
       positive: 'a red fox',
       seed: 5,
-      steps: 4,
       image: 'onbrand/ref.png',
-      denoise: 0.5,
+      // ComfyUI walks the last 3 steps of a ⌊3 / 0.667⌋ = 4-step schedule: the engine's strength 0.5 at 4 steps.
+      ...comfyImg2img(4, 0.5),
     });
     const { prompt_id: id } = await json<Queued>(post(`${server.url}/prompt`, { prompt: graph, client_id: 'i2i' }));
     await until(finished(me, id), 'the img2img prompt');

@@ -21,6 +21,7 @@ import sharp from 'sharp';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { SamplerLabel, ScheduleType } from '../../common/index.js';
 import { addPngText, DiffusionEngine, encodeSafetensors, type GenerateSettings } from '../../diffusion/index.js';
+import { engineImg2img } from '../comfy-graph.js';
 
 export interface ComfyImitationOptions {
   /** ckpt_name → an Onbrand model folder (e.g. `{ 'tiny-sd.safetensors': dir }`). */
@@ -856,7 +857,11 @@ export async function startComfyImitation(options: ComfyImitationOptions): Promi
       const meta = await sharp(file).metadata();
       width = Math.floor((meta.width ?? 0) / 8) * 8;
       height = Math.floor((meta.height ?? 0) / 8) * 8;
-      init = { image: file, strength: denoise };
+      // ComfyUI's KSampler walks the last `steps` steps of a ⌊steps / denoise⌋-step schedule: the
+      // engine's img2img over that schedule at the strength that starts there.
+      const walked = engineImg2img(base.steps, denoise);
+      base.steps = walked.steps;
+      init = { image: file, strength: walked.strength };
     } else {
       throw new NodeError(id, `The imitation samples EmptyLatentImage or VAEEncode latents, not ${latentNode.class_type}`);
     }
