@@ -641,6 +641,18 @@ export class GenerationQueue {
   }
 
   private assign(): void {
+    let starting: number | null = null;
+    try {
+      this.assignEach((id) => (starting = id));
+    } catch (error) {
+      // The catalogue cannot be written (a full disk under it) or the worker cannot start: say so
+      // once, plainly, and stop here; the job is still queued (or running) and runs at the next start.
+      if (starting === null) throw error;
+      console.error(`onbrand: job ${starting} could not start: ${(error as Error).message}`);
+    }
+  }
+
+  private assignEach(starting: (jobId: number) => void): void {
     const remotes = this.options.backends?.list() ?? [];
     const localOn = this.options.backends?.registry.localEnabled() ?? true;
     for (;;) {
@@ -651,6 +663,7 @@ export class GenerationQueue {
       let given = false;
       for (const active of this.active.values()) {
         if (active.cancelled || active.failure !== undefined || active.saveError !== undefined || active.todo.length === 0) continue;
+        starting(active.job.id);
         if (this.give(active, localFree, free, remotes)) {
           given = true;
           break;
@@ -664,6 +677,7 @@ export class GenerationQueue {
         this.jobs.holdUnreadable(bad.id, bad.reason);
       }
       if (!job) return;
+      starting(job.id);
       const why = this.unmakeable(job, localOn, remotes);
       if (why !== null) {
         this.update(job.id, 'failed', { error: why });
@@ -765,15 +779,18 @@ export class GenerationQueue {
     }
     if (!localFree || active.localFailed !== undefined || !this.localModel(job.settings.model)) return false;
     const shared = remotes.some((r) => r.usable() && !active.refused.has(r.name) && !('reason' in r.plan(job)));
-    this.startLocal(active, shared ? [active.todo.shift()!] : active.todo.splice(0));
+    this.startLocal(active, shared ? 1 : active.todo.length);
     return true;
   }
 
-  private startLocal(active: ActiveJob, indices: number[]): void {
+  private startLocal(active: ActiveJob, count: number): void {
     const { job } = active;
+    // First, so a worker that cannot start leaves the images with the job.
+    const worker = this.ensureWorker();
+    const indices = active.todo.splice(0, count);
     this.localRun = { active, indices };
     for (const index of indices) active.inFlight.set(index, LOCAL_BACKEND);
-    this.ensureWorker().postMessage({
+    worker.postMessage({
       type: 'run',
       jobId: job.id,
       modelDir: resolveModelDir(job.settings.model, this.options.modelsDir),
