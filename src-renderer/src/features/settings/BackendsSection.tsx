@@ -442,6 +442,8 @@ function BackendForm({ editing, onDone }: { editing: BackendView | null; onDone:
       className="backend-form"
       aria-label={editing ? `Edit ${editing.name}` : 'Add a ComfyUI server'}
       data-testid="backend-form"
+      // The core's words beside the field (not the browser's bubble) for a number out of range.
+      noValidate
       onSubmit={(e) => {
         e.preventDefault();
         void submit();
