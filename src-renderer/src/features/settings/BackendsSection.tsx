@@ -8,39 +8,21 @@ import { useEffect, useId, useRef, useState } from 'react';
 import type { BackendSave, BackendTestResult, BackendView } from '../../../../src-main/core/api/index';
 import { describedBy, FieldMessage } from '../../shared/FieldMessage';
 import { useStore } from '../../store';
+import {
+  backendState,
+  formField,
+  gib,
+  headerInput,
+  inventoryText,
+  MAX_AT_ONCE,
+  mappingRecord,
+  mappingRows,
+  PLAIN_HTTP_WARNING,
+  plural,
+  type FormField,
+  type Mapping,
+} from './backends-format';
 import { loadBackends, removeBackend, resumeBackend, saveBackend, setLocalEngine, testBackend, type Outcome } from './actions';
-
-/** The contract's MAX_BACKEND_CONCURRENCY (a value the renderer may not import from the API; the core checks it). */
-const MAX_AT_ONCE = 8;
-
-const gib = (bytes: number): string => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
-const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
-
-/** The plain words beside "Allow plain http to another machine" (and the reason the core refuses such an address). */
-export const PLAIN_HTTP_WARNING =
-  'ComfyUI has no login of its own: anyone who can reach its address can use it and fetch its images. Across a network, put it ' +
-  'behind an HTTPS reverse proxy that asks for a token, and give that token as the header above. Plain http sends prompts, ' +
-  'images and the token unencrypted: allow it only on a network you trust.';
-
-/** The state as one short phrase, and a tone for its badge. */
-export function backendState(b: BackendView): { text: string; tone: 'ok' | 'busy' | 'warn' | 'off' } {
-  if (!b.enabled) return { text: b.kind === 'local' ? 'off' : 'disabled', tone: 'off' };
-  if (b.state === 'paused') return { text: `paused: ${b.reason ?? 'repeated failures'}`, tone: 'warn' };
-  if (b.kind === 'comfyui' && b.inventory === null)
-    return b.reason ? { text: `not answering: ${b.reason}`, tone: 'warn' } : { text: 'not asked yet', tone: 'off' };
-  if (b.state === 'busy' || b.running > 0) return { text: `busy ${b.running}`, tone: 'busy' };
-  return { text: 'idle', tone: 'ok' };
-}
-
-/** "3 checkpoints, 2 LoRAs", with the names for a tooltip. */
-function inventoryText(b: BackendView): { text: string; names: string } | null {
-  if (!b.inventory) return null;
-  const { checkpoints, loras } = b.inventory;
-  return {
-    text: `${plural(checkpoints.length, 'checkpoint')}, ${plural(loras.length, 'LoRA')}`,
-    names: [`Checkpoints: ${checkpoints.join(', ') || 'none'}`, `LoRAs: ${loras.join(', ') || 'none'}`].join('\n'),
-  };
-}
 
 function StateBadge({ backend }: { backend: BackendView }) {
   const { text, tone } = backendState(backend);
@@ -255,31 +237,6 @@ function RemoteRow({ backend, onEdit, editing }: { backend: BackendView; onEdit:
   );
 }
 
-interface Mapping {
-  from: string;
-  to: string;
-}
-type FormField = 'name' | 'url' | 'headers' | 'concurrency' | 'ratePerHour' | 'timeoutSeconds' | 'allowInsecure' | 'models' | 'loras';
-const FORM_FIELDS: readonly FormField[] = [
-  'name',
-  'url',
-  'headers',
-  'concurrency',
-  'ratePerHour',
-  'timeoutSeconds',
-  'allowInsecure',
-  'models',
-  'loras',
-];
-
-/** The form field an error's path names (`headers.Authorization` → headers), or undefined for the form as a whole. */
-export function formField(path: string | undefined): FormField | undefined {
-  const head = path?.split('.')[0];
-  return FORM_FIELDS.find((f) => f === head);
-}
-
-const rows = (record: Record<string, string> | undefined): Mapping[] => Object.entries(record ?? {}).map(([from, to]) => ({ from, to }));
-
 /** Rows "Onbrand name → server file" for renamed checkpoints or LoRAs. */
 function MappingRows({
   id,
@@ -339,19 +296,6 @@ function MappingRows({
   );
 }
 
-/** A mapping's rows as a record, or why not (a half-filled row). */
-function mappingRecord(list: Mapping[]): Record<string, string> | string {
-  const out: Record<string, string> = {};
-  for (const row of list) {
-    const from = row.from.trim();
-    const to = row.to.trim();
-    if (!from && !to) continue;
-    if (!from || !to) return 'Give both the name and the file on the server, or remove the row.';
-    out[from] = to;
-  }
-  return out;
-}
-
 /** The Add/Edit form of a ComfyUI server. `editing`: the server being changed, else a new one. */
 function BackendForm({ editing, onDone }: { editing: BackendView | null; onDone: (saved: string | null) => void }) {
   const id = useId();
@@ -367,8 +311,8 @@ function BackendForm({ editing, onDone }: { editing: BackendView | null; onDone:
   const [rate, setRate] = useState(String(editing?.ratePerHour ?? 0));
   const [timeout, setTimeoutText] = useState(String(editing?.timeoutSeconds ?? 120));
   const [allowInsecure, setAllowInsecure] = useState(editing?.allowInsecure ?? false);
-  const [models, setModels] = useState<Mapping[]>(rows(editing?.models));
-  const [loras, setLoras] = useState<Mapping[]>(rows(editing?.loras));
+  const [models, setModels] = useState<Mapping[]>(mappingRows(editing?.models));
+  const [loras, setLoras] = useState<Mapping[]>(mappingRows(editing?.loras));
   const [errors, setErrors] = useState<Partial<Record<FormField, string>>>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -385,17 +329,9 @@ function BackendForm({ editing, onDone }: { editing: BackendView | null; onDone:
     const loraRecord = mappingRecord(loras);
     if (typeof modelRecord === 'string') found.models = modelRecord;
     if (typeof loraRecord === 'string') found.loras = loraRecord;
-    let headers: Record<string, string> | undefined;
-    const hName = headerName.trim();
-    if (clearHeader) headers = {};
-    if (headerValue) {
-      if (!hName) found.headers = 'Give the header a name (e.g. Authorization).';
-      else headers = { [hName]: headerValue };
-    } else if (hName && !clearHeader && (!headerSet || hName !== storedHeader)) {
-      found.headers = headerSet
-        ? `Type the value again for the header ${hName}.`
-        : `Type the value of the header ${hName}, or clear its name.`;
-    }
+    const header = headerInput({ name: headerName, value: headerValue, stored: storedHeader, clear: clearHeader });
+    if ('error' in header) found.headers = header.error;
+    const headers = 'headers' in header ? header.headers : undefined;
     if (Object.keys(found).length) {
       setErrors(found);
       setFormError(null);
@@ -511,7 +447,7 @@ function BackendForm({ editing, onDone }: { editing: BackendView | null; onDone:
               {...describedBy(`${fid('headers')}-error`, err('headers'))}
             />
             <span className={headerSet && !clearHeader ? 'key-state set' : 'key-state'} data-testid="backend-header-state">
-              {headerSet && !clearHeader ? 'set' : clearHeader ? 'removed on Save' : 'not set'}
+              {headerValue ? 'set on Save' : clearHeader ? 'removed on Save' : headerSet ? 'set' : 'not set'}
             </span>
             {headerSet && !clearHeader && (
               <button
