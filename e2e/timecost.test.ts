@@ -7,7 +7,9 @@
  * on each other: 38 minutes against 17 of real time, "Prompt drafting" 11.6 minutes, local
  * references under "Unsplash pull"). "Live" is worked in now: an import, a prompt typed, images
  * culled from the keyboard, references uploaded to the mood board.
- * Screenshot: e2e/artifacts/time-cost-truth.png.
+ * Then GPU work on ComfyUI servers (issue 21) is recorded in Live through the core: the view splits
+ * the GPU time by backend, each at its own rate.
+ * Screenshots: e2e/artifacts/time-cost-truth.png, time-cost-backends.png.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,7 +17,9 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PALETTE } from '../src-main/core/api/index.js';
-import { openCatalog, ProjectRepository, RefRepository } from '../src-main/core/catalog/index.js';
+import { AppSettings, openCatalog, ProjectRepository, RefRepository } from '../src-main/core/catalog/index.js';
+import { EventBus } from '../src-main/core/events.js';
+import { TimeLog } from '../src-main/core/timelog/index.js';
 import { createProjectByKeyboard, importByKeyboard, openHost, screenshot, tempDir, type RunningApp } from './support/app.js';
 import { makeImageFolder } from './support/images.js';
 
@@ -108,6 +112,8 @@ describe('Time + Cost', () => {
     // Local references are not an "Unsplash pull".
     await expect.poll(() => row('mood').locator('.phase-label').textContent()).toBe('References');
     await expect.poll(() => row('mood').getByTestId('phase-detail').textContent()).toBe('2 local files, 1 web page');
+    // All of its GPU time was this computer's: no split by backend.
+    expect(await view().getByTestId('gpu-backends').count()).toBe(0);
     await screenshot(page, 'time-cost-truth');
     await closeTimeCost();
   });
@@ -152,6 +158,63 @@ describe('Time + Cost', () => {
       .evaluateAll((rows) => rows.map((r) => Number((r as HTMLElement).dataset.recordedMinutes)));
     expect(phases.reduce((s, m) => s + m, 0)).toBeLessThanOrEqual(elapsed + 0.2);
     await expect.poll(() => view().getByTestId('time-elapsed').textContent()).toMatch(/^Real time\d/);
+    await closeTimeCost();
+  });
+
+  it('splits the GPU time by backend, each at its own rate as it was, in the view and the CSV', async () => {
+    // GPU work as the queue records it, through the core, in the running app's catalogue: this
+    // computer at the global rate, a rented cloud GPU at $2.50/h (then $5/h), a studio box at $0.
+    const db = openCatalog(path.join(data, 'app', 'catalog.sqlite'));
+    try {
+      const live = new ProjectRepository(db).findByName('Live')!;
+      const log = new TimeLog(db, new AppSettings(db), new EventBus());
+      log.setGpuCostPerHour(0.4);
+      log.jobFinished(live.id, 1800); // 0.5 h at $0.40 = $0.20
+      log.backendWork(live.id, 'studio-box', 600, 0);
+      log.backendWork(live.id, 'cloud-a100', 1800, 2.5); // $1.25
+      log.backendWork(live.id, 'cloud-a100', 1800, 5); // the price doubled: $2.50, the first half hour still $1.25
+    } finally {
+      db.close();
+    }
+
+    await openTimeCost();
+    const table = view().getByTestId('gpu-backends');
+    await table.waitFor();
+    const rows = await table.getByTestId('gpu-backend-row').evaluateAll((trs) =>
+      trs.map((tr) =>
+        Array.from(tr.querySelectorAll('th, td'))
+          .map((cell) => cell.textContent)
+          .concat((tr as HTMLElement).dataset.backend!),
+      ),
+    );
+    expect(rows).toEqual([
+      ['This computer', '30 min', '$0.40/h', '$0.20', 'local'],
+      ['cloud-a100', '1 h 0 min', '$3.75/h', '$3.75', 'cloud-a100'],
+      ['studio-box', '10 min', '$0.00/h', '—', 'studio-box'],
+    ]);
+    // The generate phase and the total cost what the backends cost together.
+    expect(await figure(row('generate'), 'data-gpu-seconds')).toBe(6000);
+    expect(await figure(row('generate'), 'data-cost')).toBeCloseTo(3.95, 4);
+    await expect.poll(() => view().getByTestId('time-total').locator('td.cost').textContent()).toBe('$3.95');
+    await screenshot(page, 'time-cost-backends');
+
+    // A new global rate re-prices this computer's work only.
+    await view().getByTestId('gpu-cost').fill('1');
+    await view().getByTestId('gpu-cost').press('Enter');
+    await expect.poll(() => table.locator('[data-backend="local"] td.cost').textContent()).toBe('$0.50');
+    expect(await figure(table.locator('[data-backend="cloud-a100"]'), 'data-cost')).toBe(3.75);
+
+    const [download] = await Promise.all([page.waitForEvent('download'), view().getByRole('button', { name: 'Download CSV' }).click()]);
+    const csv = fs
+      .readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\n');
+    expect(csv.slice(-4)).toEqual([
+      expect.stringMatching(/^"Total",[\d.]+,6000,4\.2500$/),
+      '"GPU: local",,1800,0.5000',
+      '"GPU: cloud-a100",,3600,3.7500',
+      '"GPU: studio-box",,600,0.0000',
+    ]);
     await closeTimeCost();
   });
 

@@ -103,7 +103,7 @@ describe('the command table', () => {
     expect(code).toBe(2);
     const names = COMMANDS.map((c) => c.name).join(', ');
     expect(err).toBe(`onbrand: unknown command "frobnicate". Commands: ${names}. Run "onbrand --help".\n`);
-    expect(names).toBe('projects, import, models, generate, queue, prompt, export, rate, flag, upscale, palette, lut, ref');
+    expect(names).toBe('projects, import, models, generate, queue, backends, prompt, export, rate, flag, upscale, palette, lut, ref, time');
   });
 
   it('a usage error of any command is exit code 2 and points to its help; other failures are exit code 1', async () => {

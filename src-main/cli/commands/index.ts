@@ -12,6 +12,7 @@ import { projects } from './projects.js';
 import { prompt } from './prompt.js';
 import { queue } from './queue.js';
 import { ref } from './ref.js';
+import { time } from './time.js';
 import { upscale } from './upscale.js';
 
 /** In the order of the top-level help. */
@@ -30,6 +31,7 @@ export const COMMANDS: readonly Command[] = [
   palette,
   lut,
   ref,
+  time,
 ];
 
 /** The command named `name`; undefined for anything else (including Object's own member names). */

@@ -177,6 +177,13 @@ export interface TimeSnapshot {
   firstAt: string | null;
   lastAt: string | null;
   totalCost: number;
+  /**
+   * GPU work per backend (issue 21): `local` (this computer, at `gpuCostPerHour`) first, then the
+   * ComfyUI backends by name, each at the rates stored with its work (`ratePerHour` is their
+   * average when a rate changed). Backends without GPU seconds are left out; their costs add up to
+   * `totalCost`.
+   */
+  backends: { name: string; gpuSeconds: number; ratePerHour: number; cost: number }[];
 }
 
 const phase = z.enum(PHASES, { error: `must be one of ${PHASES.join(', ')}` });

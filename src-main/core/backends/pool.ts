@@ -14,7 +14,7 @@ import { ApiError, LOCAL_BACKEND, type BackendTestResult, type BackendView, type
 import { addPngText, extractLoraTags, formatParameters, modelHash, readModelFolder } from '../diffusion/index.js';
 import { appPackage } from '../util/index.js';
 import { ComfyBackendError, ComfyClient } from './comfy-client.js';
-import { closestComfyName, matchComfyName, toComfyGraph } from './comfy-graph.js';
+import { closestComfyName, comfyInitImage, matchComfyName, toComfyGraph } from './comfy-graph.js';
 import { localView, type BackendRegistry, type StoredBackend } from './registry.js';
 
 /** A server that failed this many images in a row is paused until the user resumes it. */
@@ -130,6 +130,18 @@ export class RemoteBackend {
       loras[tag.name] = file;
     }
     return { ckpt, loras };
+  }
+
+  /**
+   * Why it will not make a job's images (switched off, paused, unreachable before it ever answered,
+   * no model or LoRA there), or null when it can, now or once it answers or is back.
+   */
+  wontRun(job: Pick<Job, 'prompt' | 'settings'>): string | null {
+    if (!this.config.enabled) return `${this.label()} is switched off`;
+    if (this.paused !== null) return `${this.label()}: ${this.paused}`;
+    if (this.inventory === null) return this.lastError === null ? null : this.lastError;
+    const plan = this.plan(job);
+    return 'reason' in plan ? plan.reason : null;
   }
 
   /** A failed image: after PAUSE_AFTER in a row, the server is paused with the reason. */
@@ -270,12 +282,15 @@ export class BackendPool {
     const { job } = task;
     let init: { image: string; strength: number } | undefined;
     if (task.init) {
-      const bytes = await fs.promises.readFile(task.init.path);
+      // Resized as the engine resizes its start image: the graph does not resize.
+      const bytes = await comfyInitImage(task.init.path, job.settings.width, job.settings.height);
       const digest = crypto.createHash('sha256').update(bytes).digest('hex').slice(0, 16);
-      const image = await remote.client.uploadImage(bytes, `onbrand-${digest}${path.extname(task.init.path).toLowerCase() || '.png'}`);
+      const image = await remote.client.uploadImage(bytes, `onbrand-${digest}.png`);
       init = { image, strength: task.init.strength };
     }
     const { graph, outputNode, notes } = toComfyGraph({
+      // SDXL's empty negative prompt is zeros, as the local engine (and A1111) make it.
+      zeroEmptyNegative: this.family(job.settings.model) === 'sdxl',
       prompt: job.prompt,
       negativePrompt: job.negativePrompt,
       settings: job.settings,
@@ -307,7 +322,7 @@ export class BackendPool {
   private async parameters(task: RemoteTask, backend: string, notes: string[]): Promise<string> {
     const { job } = task;
     const model = path.basename(job.settings.model);
-    const modelDir = path.isAbsolute(job.settings.model) ? job.settings.model : path.join(this.options.modelsDir, job.settings.model);
+    const modelDir = this.modelDir(job.settings.model);
     const hash = await this.cached(`model:${modelDir}`, async () => modelHash(readModelFolder(modelDir))).catch(() => '');
     const loraHashes: string[] = [];
     for (const tag of extractLoraTags(job.prompt).loras) {
@@ -334,6 +349,19 @@ export class BackendPool {
       extra: [['Backend', `ComfyUI "${backend}"${notes.length ? ` (${notes.join('; ')})` : ''}`]],
       version: appPackage().version,
     });
+  }
+
+  /** The model's family when it is installed here too (null when it is only on servers). */
+  private family(model: string): string | null {
+    try {
+      return readModelFolder(this.modelDir(model)).family;
+    } catch {
+      return null;
+    }
+  }
+
+  private modelDir(model: string): string {
+    return path.isAbsolute(model) ? model : path.join(this.options.modelsDir, model);
   }
 
   private cached(key: string, make: () => Promise<string>): Promise<string> {

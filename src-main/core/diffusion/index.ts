@@ -40,7 +40,7 @@ export { loraHints, loraNames } from './lora.js';
 export { folderLayout, MANIFEST_FILE, modelHash, readModelFolder, type ModelLayout, type ModelManifest, type PredictionType } from './model-folder.js';
 export { formatParameters, formatParameterText, parseParameters, readSampler } from './parameters.js';
 export { addPngText, readPngText } from './png-text.js';
-export { extractLoraTags, PromptSyntaxError } from './prompt-syntax.js';
+export { extractLoraTags, isBreak, parsePromptAttention, PromptSyntaxError, type PromptPiece } from './prompt-syntax.js';
 export { encodeSafetensors, SafetensorsFile, writeSafetensorsFile, type TensorToWrite } from './safetensors.js';
 export { parseSamplerName, parseScheduleType } from './samplers.js';
 export { sizeForAspect } from './sizes.js';

@@ -65,6 +65,27 @@ describe('schedule types in A1111 parameters', () => {
     );
   });
 
+  it('writes extra pairs after Lora hashes and before Version, quoted as A1111 quotes, and reads them back', () => {
+    const text = formatParameters({
+      ...SDXL,
+      extra: [
+        ['Backend', 'ComfyUI "gpu-box" (BREAK is read as a word: ComfyUI has no BREAK)'],
+        ['Steps done', 4],
+      ],
+    });
+    const line = text.split('\n')[2]!;
+    expect(line).toBe(
+      'Steps: 4, Sampler: Euler, Schedule type: SGM Uniform, CFG scale: 1, Seed: 1234, Size: 1024x1024, Model hash: 31e35c80fc, Model: sd_xl_base_1.0, RNG: CPU, Lora hashes: "sdxl_lightning_4step_lora: 0123456789ab", Backend: "ComfyUI \\"gpu-box\\" (BREAK is read as a word: ComfyUI has no BREAK)", Steps done: 4, Version: onbrand 0.1.0',
+    );
+    expect(parseParameters(text).values).toMatchObject({
+      Backend: 'ComfyUI "gpu-box" (BREAK is read as a word: ComfyUI has no BREAK)',
+      'Steps done': '4',
+      Version: 'onbrand 0.1.0',
+    });
+    // Without extras the line is as before.
+    expect(formatParameters({ ...SDXL, extra: [] })).toBe(formatParameters(SDXL));
+  });
+
   it('writes no schedule type for Automatic (a Karras sampler keeps its name), and the plain name with an explicit one', () => {
     const line = (sampler: string, scheduleType?: string) =>
       formatParameters({ ...SDXL, loraHashes: '', sampler, scheduleType }).split('\n')[2]!;

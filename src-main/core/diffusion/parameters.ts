@@ -18,6 +18,8 @@ export interface GenerationParameters {
   denoisingStrength?: number;
   /** A1111's `Lora hashes`: `name: hash, name2: hash2`. */
   loraHashes?: string;
+  /** More `Key: value` pairs, written after `Lora hashes` and before `Version` (A1111's place for extras), in order. */
+  extra?: readonly (readonly [string, string | number])[];
   version: string;
 }
 
@@ -44,6 +46,7 @@ export function formatParameters(p: GenerationParameters): string {
   // A1111's order: RNG, then extra parameters such as Lora hashes, then Version.
   pairs.push(['RNG', 'CPU']);
   if (p.loraHashes) pairs.push(['Lora hashes', p.loraHashes]);
+  for (const [key, value] of p.extra ?? []) pairs.push([key, value]);
   pairs.push(['Version', `onbrand ${p.version}`]);
   return formatParameterText(p.prompt, p.negativePrompt, pairs);
 }

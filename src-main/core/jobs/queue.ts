@@ -620,6 +620,7 @@ export class GenerationQueue {
           this.pumpAgain = false;
           // Images adopted at start are recorded before anything runs, so none is made twice.
           await this.ready;
+          this.options.backends?.refresh();
           this.assign();
         } while (this.pumpAgain && !this.closed);
       } catch (error) {
@@ -691,15 +692,9 @@ export class GenerationQueue {
     else reasons.push(`the model "${job.settings.model}" is not installed here`);
     for (const r of remotes) {
       if (!r.config.enabled) continue;
-      const no = refused?.get(r.name);
-      if (no !== undefined) {
-        reasons.push(no);
-        continue;
-      }
-      if (r.inventory === null || r.paused !== null) return null;
-      const plan = r.plan(job);
-      if (!('reason' in plan)) return null;
-      reasons.push(plan.reason);
+      const no = refused?.get(r.name) ?? r.wontRun(job);
+      if (no === null) return null;
+      reasons.push(no);
     }
     return `No backend can make this job's images: ${reasons.join('; ')}.`;
   }
@@ -842,9 +837,13 @@ export class GenerationQueue {
         },
         (error: Error) => {
           if (controller.signal.aborted) return;
-          remote.failed(error);
           active.lastRemoteError = error.message;
-          if (error instanceof ComfyBackendError && error.kind === 'rejected') active.refused.set(remote.name, error.message);
+          // A graph the server refused (a model or LoRA it does not have after all) says nothing of
+          // its health: the job is not sent there again, and what it has is asked anew.
+          if (error instanceof ComfyBackendError && error.kind === 'rejected') {
+            active.refused.set(remote.name, error.message);
+            void remote.refresh(() => this.options.backends?.onChange(), true);
+          } else remote.failed(error);
           console.warn(
             `onbrand: image ${index + 1} of job ${job.id} failed on ${remote.label()}: ${error.message}; it goes back to the queue.`,
           );
@@ -872,7 +871,7 @@ export class GenerationQueue {
    * cancelled, or cannot be made): its state is recorded after its last image is.
    */
   private settle(active: ActiveJob): void {
-    if (active.inFlight.size > 0 || !this.active.has(active.job.id)) return;
+    if (active.inFlight.size > 0 || this.active.get(active.job.id) !== active) return;
     if (!this.owner) {
       // The lease went to another process, which resumed this job: its state is that one's to write.
       this.active.delete(active.job.id);
@@ -905,6 +904,8 @@ export class GenerationQueue {
         console.error(`onbrand: job ${job.id} ended (${state}) but the catalogue could not record it: ${(failure as Error).message}`);
       }
     });
+    // Its backends are free for the next job (and whoever waits for an idle queue hears of it).
+    void this.pump();
   }
 
   /** Writes and records one finished image (local or remote) in order; a write that fails stops the job. */
@@ -974,12 +975,7 @@ export class GenerationQueue {
         active.localFailed = message ?? 'the engine failed';
         const remotes = this.options.backends?.list() ?? [];
         // With no server to make them, the job fails as it always has: with the engine's reason.
-        if (
-          !remotes.some(
-            (r) => r.config.enabled && !active.refused.has(r.name) && (r.inventory === null || !('reason' in r.plan(active.job))),
-          )
-        )
-          active.failure = active.localFailed;
+        if (!remotes.some((r) => !active.refused.has(r.name) && r.wontRun(active.job) === null)) active.failure = active.localFailed;
       }
       if (active.failure === undefined && active.saveError === undefined) for (const index of missing) insertSorted(active.todo, index);
     }

@@ -26,6 +26,10 @@ export const SESSION_GAP_MS = 5 * 60_000;
 export const MIN_ACTIVITY_MS = 30_000;
 /** The default GPU rate: an RTX 4090 in the cloud, about $0.40 an hour in 2025–26. */
 export const DEFAULT_GPU_COST_PER_HOUR = 0.4;
+/** The backend name of this computer's engine in the GPU-by-backend rows. */
+export const LOCAL_BACKEND = 'local';
+/** GPU seconds below this are float dust, not work. */
+const SECONDS_EPSILON = 1e-6;
 
 interface Row {
   id: number;
@@ -152,14 +156,37 @@ export class TimeLog {
     if (Number.isFinite(start) && Number.isFinite(end) && end >= start) this.span(job.projectId, 'generate', start, end);
   }
 
-  /** A generation job ended: its GPU seconds join the cost (its wall time comes from `jobUpdated`). */
+  /** A generation job ended on this computer: its GPU seconds join the cost (its wall time comes from `jobUpdated`). */
   jobFinished(projectId: number, gpuSeconds: number, now = Date.now()): void {
+    this.backendWork(projectId, LOCAL_BACKEND, gpuSeconds, null, now);
+  }
+
+  /**
+   * GPU work done for a project by one backend: `local` (this computer) or a ComfyUI backend's
+   * name. `ratePerHour` is that backend's rate at the time of the work, kept with it so a later
+   * change of the rate leaves past costs alone; null is the global rate in settings, read when the
+   * snapshot is made (the local engine's). It is generation activity, and its seconds join the
+   * generate phase's GPU seconds.
+   */
+  backendWork(projectId: number, backend: string, gpuSeconds: number, ratePerHour: number | null, now = Date.now()): void {
+    const name = backend.trim();
+    if (!name) throw new Error('GPU time needs the name of the backend that did the work.');
+    if (!Number.isFinite(gpuSeconds) || gpuSeconds < 0)
+      throw new Error(`GPU time on ${name} must be a number of seconds from 0 up, not ${String(gpuSeconds)}.`);
+    if (ratePerHour !== null && (!Number.isFinite(ratePerHour) || ratePerHour < 0))
+      throw new Error(`The GPU rate of ${name} must be a number of dollars per hour from 0 up, not ${String(ratePerHour)}.`);
     this.activity(projectId, 'generate', now);
-    this.db
-      .prepare(
-        "UPDATE time_log SET gpu_seconds = gpu_seconds + ? WHERE id = (SELECT id FROM time_log WHERE project_id = ? AND phase = 'generate' ORDER BY ended_at DESC, id DESC LIMIT 1)",
-      )
-      .run(gpuSeconds, projectId);
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          "UPDATE time_log SET gpu_seconds = gpu_seconds + ? WHERE id = (SELECT id FROM time_log WHERE project_id = ? AND phase = 'generate' ORDER BY ended_at DESC, id DESC LIMIT 1)",
+        )
+        .run(gpuSeconds, projectId);
+      if (gpuSeconds > 0)
+        this.db
+          .prepare('INSERT INTO backend_usage (project_id, backend, gpu_seconds, rate_per_hour, recorded_at) VALUES (?, ?, ?, ?, ?)')
+          .run(projectId, name, gpuSeconds, ratePerHour, new Date(now).toISOString());
+    })();
     this.events.emit('timelog.changed', { projectId });
   }
 
@@ -188,6 +215,11 @@ export class TimeLog {
       ).map((r) => [r.phase, r.minutes]),
     );
     const rate = this.gpuCostPerHour;
+    const usage = this.backendUsage(
+      projectId,
+      rows.reduce((sum, r) => sum + r.gpu_seconds, 0),
+      rate,
+    );
     const timeline = resolveTimeline(
       rows.map((r) => ({ phase: r.phase, start: Date.parse(r.started_at), end: Date.parse(r.ended_at ?? r.started_at), order: r.id })),
     );
@@ -205,7 +237,8 @@ export class TimeLog {
         recordedMinutes: round1(recorded),
         corrected: corrected !== undefined,
         gpuSeconds: round1(gpuSeconds),
-        cost: round4((gpuSeconds / 3600) * rate),
+        // Work at a rate of its own (a rented GPU) costs that rate, not the global one.
+        cost: round4((gpuSeconds / 3600) * rate + (phase === 'generate' ? usage.premium : 0)),
       };
     });
     const elapsed = timeline.first === null ? 0 : (timeline.last! - timeline.first) / 60_000;
@@ -222,7 +255,45 @@ export class TimeLog {
       firstAt: timeline.first === null ? null : new Date(timeline.first).toISOString(),
       lastAt: timeline.last === null ? null : new Date(timeline.last).toISOString(),
       totalCost: round4(phases.reduce((s, p) => s + p.cost, 0)),
+      backends: usage.backends,
     };
+  }
+
+  /**
+   * GPU seconds and cost per backend: `local` first, then by name. GPU seconds in the time log
+   * that no backend row accounts for (recorded before backends, migration 0013) are the local
+   * engine's. `premium` is what the work at rates of its own costs beyond the global rate.
+   */
+  private backendUsage(projectId: number, totalGpuSeconds: number, rate: number): { backends: TimeSnapshot['backends']; premium: number } {
+    const rows = this.db
+      .prepare('SELECT backend, gpu_seconds, rate_per_hour FROM backend_usage WHERE project_id = ? ORDER BY id')
+      .all(projectId) as { backend: string; gpu_seconds: number; rate_per_hour: number | null }[];
+    const byName = new Map<string, { seconds: number; cost: number }>();
+    let tracked = 0;
+    let premium = 0;
+    for (const row of rows) {
+      const entry = byName.get(row.backend) ?? { seconds: 0, cost: 0 };
+      entry.seconds += row.gpu_seconds;
+      entry.cost += (row.gpu_seconds / 3600) * (row.rate_per_hour ?? rate);
+      byName.set(row.backend, entry);
+      tracked += row.gpu_seconds;
+      if (row.rate_per_hour !== null) premium += (row.gpu_seconds / 3600) * (row.rate_per_hour - rate);
+    }
+    const untracked = totalGpuSeconds - tracked;
+    if (untracked > SECONDS_EPSILON) {
+      const local = byName.get(LOCAL_BACKEND) ?? { seconds: 0, cost: 0 };
+      byName.set(LOCAL_BACKEND, { seconds: local.seconds + untracked, cost: local.cost + (untracked / 3600) * rate });
+    }
+    const backends = [...byName]
+      .filter(([, e]) => e.seconds > SECONDS_EPSILON)
+      .sort(([a], [b]) => (a === LOCAL_BACKEND ? -1 : b === LOCAL_BACKEND ? 1 : a.localeCompare(b)))
+      .map(([name, e]) => ({
+        name,
+        gpuSeconds: round1(e.seconds),
+        ratePerHour: round4((e.cost / e.seconds) * 3600),
+        cost: round4(e.cost),
+      }));
+    return { backends, premium };
   }
 
   /** What a phase holds, in words: where the references came from, and how many images were imported. */
@@ -255,6 +326,9 @@ export class TimeLog {
         ...snap.phases.map((p) => `"${labelOf(p)}",${p.minutes},${p.gpuSeconds},${p.cost.toFixed(4)}`),
       ];
       lines.push(`"Total",${snap.totalMinutes},${round1(snap.phases.reduce((s, p) => s + p.gpuSeconds, 0))},${snap.totalCost.toFixed(4)}`);
+      // The GPU seconds and cost by backend when not all on this computer (after the total: they split it, not add to it).
+      if (splitsByBackend(snap.backends))
+        lines.push(...snap.backends.map((b) => `"GPU: ${b.name.replaceAll('"', '""')}",,${b.gpuSeconds},${b.cost.toFixed(4)}`));
       return lines.join('\n') + '\n';
     }
     const lines = [
@@ -268,6 +342,10 @@ export class TimeLog {
     return lines.join('\n') + '\n';
   }
 }
+
+/** Whether the GPU time is worth splitting by backend: more than one did work, or the one that did is not this computer. */
+export const splitsByBackend = (backends: TimeSnapshot['backends']): boolean =>
+  backends.length > 1 || backends.some((b) => b.name !== LOCAL_BACKEND);
 
 /** A phase's name with what it holds: "References (3 local files, 1 web page)". */
 const labelOf = (p: { label: string; detail: string | null }): string => (p.detail ? `${p.label} (${p.detail})` : p.label);

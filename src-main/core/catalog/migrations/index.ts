@@ -10,6 +10,7 @@ import { migration0009 } from './0009-owner-lease.js';
 import { migration0010 } from './0010-colour-labels.js';
 import { migration0011 } from './0011-draft-refine.js';
 import { migration0012 } from './0012-loupe-previews.js';
+import { migration0013 } from './0013-backend-usage.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
@@ -28,6 +29,7 @@ export const migrations: readonly Migration[] = [
   migration0010,
   migration0011,
   migration0012,
+  migration0013,
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1]!.version;

@@ -40,6 +40,50 @@ function formatGpuSeconds(seconds: number): string {
   return seconds >= 100 ? `${Math.round(seconds)} GPU s` : `${Math.round(seconds * 10) / 10} GPU s`;
 }
 
+/** GPU time as a person reads it: "45 s" below a minute, else as a stretch of time ("30 min", "1 h 5 min"). */
+export function formatGpuTime(seconds: number): string {
+  return seconds < 60 ? `${Math.round(seconds * 10) / 10} s` : formatDuration(seconds / 60);
+}
+
+/** Whether the GPU time is split by backend (as the CSV does): more than one did work, or the one that did is not this computer. */
+const splitsByBackend = (backends: TimeSnapshot['backends']): boolean => backends.length > 1 || backends.some((b) => b.name !== 'local');
+
+/** The GPU time and cost of each backend that did work: this computer at the global rate, ComfyUI servers at theirs. */
+function BackendTable({ backends }: { backends: TimeSnapshot['backends'] }) {
+  return (
+    <table className="time-table gpu-backends" data-testid="gpu-backends" aria-label="GPU by backend">
+      <caption>GPU by backend</caption>
+      <thead>
+        <tr>
+          <th scope="col">Backend</th>
+          <th scope="col">GPU time</th>
+          <th scope="col">Rate</th>
+          <th scope="col" className="cost">
+            Cost
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {backends.map((b) => (
+          <tr
+            key={b.name}
+            data-testid="gpu-backend-row"
+            data-backend={b.name}
+            data-gpu-seconds={b.gpuSeconds}
+            data-rate={b.ratePerHour}
+            data-cost={b.cost}
+          >
+            <th scope="row">{b.name === 'local' ? 'This computer' : b.name}</th>
+            <td>{formatGpuTime(b.gpuSeconds)}</td>
+            <td>${b.ratePerHour.toFixed(2)}/h</td>
+            <td className="cost">{formatCost(b.cost)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 /**
  * A number field that commits on Enter or leaving it, and otherwise shows the latest figure: the
  * snapshot refreshes while jobs run, and must not overwrite what the user is typing.
@@ -274,6 +318,7 @@ export function TimeCostDialog({ onClose }: { onClose(): void }) {
                 </tr>
               </tfoot>
             </table>
+            {splitsByBackend(time.backends) && <BackendTable backends={time.backends} />}
             <p className="muted small">
               Phases never overlap: the time goes to what you are doing, and pauses of more than 3 minutes are not counted. A batch
               generating while you do something else counts as that (its GPU time is still costed); waiting for it counts as Batch
