@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackendView } from '../src-main/core/api/index.js';
-import { startComfyImitation } from '../src-main/core/backends/testing/comfy-imitation.js';
+import { startComfyImitation, writeTinySdLora } from '../src-main/core/backends/testing/comfy-imitation.js';
 import { writeTinySd } from '../src-main/core/diffusion/testing/tiny-sd.js';
 import { callApi, openHost, screenshot, tempDir, type RunningApp } from './support/app.js';
 
@@ -27,7 +27,13 @@ let comfy: Awaited<ReturnType<typeof startComfyImitation>>;
 beforeAll(async () => {
   const dir = tempDir('backends');
   writeTinySd(path.join(dir, 'tiny-sd'));
-  comfy = await startComfyImitation({ checkpoints: { 'tiny-sd.safetensors': path.join(dir, 'tiny-sd') } });
+  // Behind a "reverse proxy": every request must carry the Authorization header (401 otherwise).
+  comfy = await startComfyImitation({
+    checkpoints: { 'tiny-sd.safetensors': path.join(dir, 'tiny-sd') },
+    loras: { 'Brand.safetensors': writeTinySdLora(path.join(dir, 'Brand.safetensors'), 3) },
+    headers: { Authorization: TOKEN },
+    dir: path.join(dir, 'comfy'),
+  });
   ({ app, browser, page, errors } = await openHost(path.join(dir, 'app')));
 });
 
@@ -56,7 +62,7 @@ describe('GPU backends in Settings', () => {
     expect(await row('local').getByRole('switch', { name: 'Make images on this computer' }).isChecked()).toBe(true);
   });
 
-  it('adds a ComfyUI server from the keyboard; it answers with what it has, and its header shows only as "set"', async () => {
+  it('adds a ComfyUI server from the keyboard; it answers with what it has, and its header (which the server requires) shows only as "set"', async () => {
     const add = section().getByRole('button', { name: 'Add ComfyUI server…' });
     await add.focus();
     await page.keyboard.press('Enter');
@@ -81,10 +87,12 @@ describe('GPU backends in Settings', () => {
     await form().waitFor({ state: 'detached' });
     await expect
       .poll(() => section().getByTestId('backends-outcome').textContent())
-      .toContain('Saved studio-1: it has 1 checkpoint and 0 LoRAs');
+      .toContain('Saved studio-1: it has 1 checkpoint and 1 LoRA');
     await expect.poll(() => row('studio-1').getByTestId('backend-state').textContent()).toBe('idle');
-    await expect.poll(() => row('studio-1').getByTestId('backend-has').textContent()).toBe('has 1 checkpoint, 0 LoRAs');
-    expect(await row('studio-1').getByTestId('backend-has').getAttribute('title')).toContain('tiny-sd.safetensors');
+    await expect.poll(() => row('studio-1').getByTestId('backend-has').textContent()).toBe('has 1 checkpoint, 1 LoRA');
+    expect(await row('studio-1').getByTestId('backend-has').getAttribute('title')).toBe(
+      'Checkpoints: tiny-sd.safetensors\nLoRAs: Brand.safetensors',
+    );
     await expect.poll(() => row('studio-1').getByTestId('backend-concurrency').textContent()).toBe('2 images at once');
     expect(await row('studio-1').textContent()).toContain('$1.50 per GPU hour');
     expect(await row('studio-1').textContent()).toContain('header Authorization: set');
@@ -100,6 +108,7 @@ describe('GPU backends in Settings', () => {
     await expect.poll(() => result.textContent()).toMatch(/ComfyUI \S+, answered in \d+ ms/);
     expect(await result.textContent()).toMatch(/GiB free of \d+\.\d GiB/);
     expect(await result.textContent()).toContain('Checkpoints (1): tiny-sd.safetensors');
+    expect(await result.textContent()).toContain('LoRAs (1): Brand.safetensors');
     await row('studio-1').scrollIntoViewIfNeeded();
     await screenshot(page, 'backends');
   });
