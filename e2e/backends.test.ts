@@ -5,8 +5,9 @@
  * header's value is never shown back, a plain http:// address to another machine is refused with
  * the warning beside the address until "Allow plain http" is ticked, a wrong "images at once" is
  * named beside its field, a change made elsewhere shows at once (`backends.updated`), the server is
- * removed after a confirmation, and this computer's engine is switched off and on.
- * Screenshots: e2e/artifacts/backends.png (the list, with a test's answer), e2e/artifacts/backends-form.png (the refused address).
+ * removed after a confirmation, this computer's engine is switched off and on, and a server that
+ * fails three images in a row shows as paused with the reason until Resume.
+ * Screenshots: e2e/artifacts/backends.png (the list, with a test's answer), e2e/artifacts/backends-form.png (the refused address), e2e/artifacts/backends-paused.png.
  */
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -23,24 +24,29 @@ let browser: Browser;
 let page: Page;
 let errors: string[];
 let comfy: Awaited<ReturnType<typeof startComfyImitation>>;
+let broken: Awaited<ReturnType<typeof startComfyImitation>>;
 
 beforeAll(async () => {
   const dir = tempDir('backends');
-  writeTinySd(path.join(dir, 'tiny-sd'));
+  const models = path.join(dir, 'models');
+  writeTinySd(path.join(models, 'tiny-sd'));
   // Behind a "reverse proxy": every request must carry the Authorization header (401 otherwise).
   comfy = await startComfyImitation({
-    checkpoints: { 'tiny-sd.safetensors': path.join(dir, 'tiny-sd') },
+    checkpoints: { 'tiny-sd.safetensors': path.join(models, 'tiny-sd') },
     loras: { 'Brand.safetensors': writeTinySdLora(path.join(dir, 'Brand.safetensors'), 3) },
     headers: { Authorization: TOKEN },
     dir: path.join(dir, 'comfy'),
   });
-  ({ app, browser, page, errors } = await openHost(path.join(dir, 'app')));
+  // Lists the checkpoint but cannot load it: every image sent to it fails there.
+  broken = await startComfyImitation({ checkpoints: { 'tiny-sd.safetensors': path.join(dir, 'missing-model') }, loras: {} });
+  ({ app, browser, page, errors } = await openHost(path.join(dir, 'app'), { ONBRAND_MODELS_DIR: models }));
 });
 
 afterAll(async () => {
   await browser?.close();
   await app?.stop();
   await comfy?.close();
+  await broken?.close();
 });
 
 const api = <T>(method: string, input: object): Promise<T> => callApi<T>(app, method, input);
@@ -134,7 +140,8 @@ describe('GPU backends in Settings', () => {
     // Saved; no server answers at that address (a documentation address), so it shows as not answering.
     await form().waitFor({ state: 'detached', timeout: 60_000 });
     expect(await listed('far-box')).toMatchObject({ url: 'http://192.0.2.1:8188', allowInsecure: true });
-    await expect.poll(() => row('far-box').getByTestId('backend-state').textContent(), { timeout: 60_000 }).toMatch(/^not answering/);
+    await expect.poll(() => row('far-box').getByTestId('backend-state').textContent(), { timeout: 60_000 }).toBe('not answering');
+    expect(await row('far-box').getByTestId('backend-reason').textContent()).toContain('192.0.2.1');
 
     // Removed after a confirmation (Keep first leaves it).
     await row('far-box').getByRole('button', { name: 'Remove far-box…' }).click();
@@ -188,6 +195,44 @@ describe('GPU backends in Settings', () => {
     await row('studio-1').getByRole('button', { name: 'Remove studio-1', exact: true }).click();
     await row('studio-1').waitFor({ state: 'detached' });
     expect((await api<BackendView[]>('backends.list', {})).map((b) => b.name)).toEqual(['local']);
+  });
+
+  it('shows a server that failed three images in a row as paused with the reason; Resume sends it images again', async () => {
+    await api('backends.save', { name: 'broken-box', url: broken.url });
+    await expect.poll(() => row('broken-box').getByTestId('backend-state').textContent()).toBe('idle');
+    const project = await api<{ id: number }>('projects.create', { name: 'Paused server' });
+    await api('queue.add', {
+      projectId: project.id,
+      prompt: 'portrait, teal light',
+      negativePrompt: '',
+      settings: {
+        model: 'tiny-sd',
+        sampler: 'Euler a',
+        steps: 2,
+        cfg: 6.5,
+        width: 64,
+        height: 64,
+        batchSize: 5,
+        loraWeight: 0.8,
+        aspect: '1:1',
+      },
+      batches: 1,
+      seed: 40,
+    });
+    const state = row('broken-box').getByTestId('backend-state');
+    await expect.poll(() => state.textContent(), { timeout: 90_000 }).toBe('paused');
+    expect(await row('broken-box').getByTestId('backend-reason').textContent()).toMatch(/^Paused after 3 failed images in a row/);
+    // This computer made the job's images meanwhile.
+    await expect
+      .poll(async () => (await api<{ state: string }[]>('queue.list', { projectId: project.id })).map((j) => j.state), { timeout: 90_000 })
+      .toEqual(['done']);
+    await row('broken-box').scrollIntoViewIfNeeded();
+    await screenshot(page, 'backends-paused');
+    await row('broken-box').getByRole('button', { name: 'Resume broken-box' }).click();
+    await expect.poll(() => state.textContent()).toBe('idle');
+    expect(await row('broken-box').getByRole('button', { name: 'Resume broken-box' }).count()).toBe(0);
+    expect(await row('broken-box').getByTestId('backend-reason').count()).toBe(0);
+    expect((await listed('broken-box'))?.state).toBe('idle');
   });
 
   it('had no console errors but the two refused saves', () => {

@@ -25,9 +25,9 @@ import {
 import { loadBackends, removeBackend, resumeBackend, saveBackend, setLocalEngine, testBackend, type Outcome } from './actions';
 
 function StateBadge({ backend }: { backend: BackendView }) {
-  const { text, tone } = backendState(backend);
+  const { text, tone, reason } = backendState(backend);
   return (
-    <span className={`backend-state ${tone}`} data-testid="backend-state" title={text}>
+    <span className={`backend-state ${tone}`} data-testid="backend-state" title={reason ?? undefined}>
       {text}
     </span>
   );
@@ -109,6 +109,7 @@ function RemoteRow({ backend, onEdit, editing }: { backend: BackendView; onEdit:
   const confirm = useRef<HTMLButtonElement>(null);
   const removeButton = useRef<HTMLButtonElement>(null);
   const has = inventoryText(backend);
+  const state = backendState(backend);
   const name = backend.name;
 
   useEffect(() => {
@@ -151,8 +152,17 @@ function RemoteRow({ backend, onEdit, editing }: { backend: BackendView; onEdit:
           </details>
         ) : null}
       </div>
-      {backend.reason && backend.state !== 'paused' && backend.inventory !== null && (
-        <p className="muted small">Last failure: {backend.reason}</p>
+      {state.reason ? (
+        <p className={`backend-reason ${state.tone}`} data-testid="backend-reason">
+          {state.reason}
+        </p>
+      ) : (
+        backend.reason &&
+        backend.enabled && (
+          <p className="muted small" data-testid="backend-reason">
+            Last failure: {backend.reason}
+          </p>
+        )
       )}
       {confirming ? (
         <div className="confirm backend-actions" role="group" aria-label={`Remove ${name}?`}>
@@ -297,7 +307,7 @@ function MappingRows({
 }
 
 /** The Add/Edit form of a ComfyUI server. `editing`: the server being changed, else a new one. */
-function BackendForm({ editing, onDone }: { editing: BackendView | null; onDone: (saved: string | null) => void }) {
+function BackendForm({ editing, onDone }: { editing: BackendView | null; onDone: (saved: { name: string; text: string } | null) => void }) {
   const id = useId();
   const first = useRef<HTMLInputElement>(null);
   const [name, setName] = useState(editing?.name ?? '');
@@ -353,11 +363,12 @@ function BackendForm({ editing, onDone }: { editing: BackendView | null; onDone:
     setBusy(false);
     if (outcome.ok) {
       const v = outcome.view;
-      onDone(
-        v.inventory
+      onDone({
+        name: v.name,
+        text: v.inventory
           ? `Saved ${v.name}: it has ${plural(v.inventory.checkpoints.length, 'checkpoint')} and ${plural(v.inventory.loras.length, 'LoRA')}.`
           : `Saved ${v.name}. It did not answer yet${v.reason ? `: ${v.reason}` : ''}; the queue uses it once it does.`,
-      );
+      });
       return;
     }
     const field = formField(outcome.field);
@@ -578,7 +589,8 @@ export function BackendsSection() {
   const backends = useStore((s) => s.backends);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [form, setForm] = useState<{ editing: string | null } | null>(null);
-  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  /** The last save's line, shown while that server is listed. */
+  const [outcome, setOutcome] = useState<(Outcome & { name: string }) | null>(null);
   const addButton = useRef<HTMLButtonElement>(null);
 
   useEffect(() => {
@@ -590,9 +602,9 @@ export function BackendsSection() {
   const editing = form?.editing ? (remotes.find((b) => b.name === form.editing) ?? null) : null;
   const busyCount = remotes.reduce((n, b) => n + b.running, 0);
 
-  const done = (saved: string | null): void => {
+  const done = (saved: { name: string; text: string } | null): void => {
     setForm(null);
-    if (saved) setOutcome({ ok: true, text: saved });
+    if (saved) setOutcome({ ok: true, ...saved });
     requestAnimationFrame(() => addButton.current?.focus());
   };
 
@@ -640,7 +652,7 @@ export function BackendsSection() {
           </button>
         </div>
       )}
-      {outcome && (
+      {outcome && remotes.some((b) => b.name === outcome.name) && (
         <p className={outcome.ok ? 'settings-outcome ok' : 'settings-outcome error'} role="status" data-testid="backends-outcome">
           {outcome.ok ? '✓ ' : ''}
           {outcome.text}

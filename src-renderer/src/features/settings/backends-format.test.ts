@@ -26,15 +26,19 @@ function view(fields: Partial<BackendView> = {}): BackendView {
 
 describe('GPU backends in Settings: words and checks', () => {
   it('names the state: idle, busy N, paused with the reason, disabled, not answering with the last error', () => {
-    expect(backendState(view())).toEqual({ text: 'idle', tone: 'ok' });
-    expect(backendState(view({ state: 'busy', running: 3 }))).toEqual({ text: 'busy 3', tone: 'busy' });
-    expect(backendState(view({ state: 'paused', reason: '3 images failed in a row: out of memory' })).text).toBe(
-      'paused: 3 images failed in a row: out of memory',
-    );
+    expect(backendState(view())).toEqual({ text: 'idle', tone: 'ok', reason: null });
+    expect(backendState(view({ state: 'busy', running: 3 }))).toEqual({ text: 'busy 3', tone: 'busy', reason: null });
+    expect(backendState(view({ state: 'paused', reason: 'Paused after 3 failed images in a row' }))).toEqual({
+      text: 'paused',
+      tone: 'warn',
+      reason: 'Paused after 3 failed images in a row',
+    });
     expect(backendState(view({ enabled: false, state: 'disabled' })).text).toBe('disabled');
-    expect(backendState(view({ inventory: null, reason: 'ComfyUI "studio-1" did not answer: ECONNREFUSED' })).text).toBe(
-      'not answering: ComfyUI "studio-1" did not answer: ECONNREFUSED',
-    );
+    expect(backendState(view({ inventory: null, reason: 'ComfyUI "studio-1" did not answer: ECONNREFUSED' }))).toEqual({
+      text: 'not answering',
+      tone: 'warn',
+      reason: 'ComfyUI "studio-1" did not answer: ECONNREFUSED',
+    });
     expect(backendState(view({ inventory: null })).text).toBe('not asked yet');
     // The local engine has no inventory: it is idle, or off.
     expect(backendState(view({ kind: 'local', name: 'local', url: null, inventory: null })).text).toBe('idle');

@@ -13,14 +13,14 @@ export const PLAIN_HTTP_WARNING =
   'behind an HTTPS reverse proxy that asks for a token, and give that token as the header above. Plain http sends prompts, ' +
   'images and the token unencrypted: allow it only on a network you trust.';
 
-/** The state as one short phrase, and a tone for its badge. */
-export function backendState(b: BackendView): { text: string; tone: 'ok' | 'busy' | 'warn' | 'off' } {
-  if (!b.enabled) return { text: b.kind === 'local' ? 'off' : 'disabled', tone: 'off' };
-  if (b.state === 'paused') return { text: `paused: ${b.reason ?? 'repeated failures'}`, tone: 'warn' };
+/** The state as one short word or two for its badge, a tone, and the reason (paused, not answering) for the line beneath. */
+export function backendState(b: BackendView): { text: string; tone: 'ok' | 'busy' | 'warn' | 'off'; reason: string | null } {
+  if (!b.enabled) return { text: b.kind === 'local' ? 'off' : 'disabled', tone: 'off', reason: null };
+  if (b.state === 'paused') return { text: 'paused', tone: 'warn', reason: b.reason ?? 'Paused after repeated failures.' };
   if (b.kind === 'comfyui' && b.inventory === null)
-    return b.reason ? { text: `not answering: ${b.reason}`, tone: 'warn' } : { text: 'not asked yet', tone: 'off' };
-  if (b.state === 'busy' || b.running > 0) return { text: `busy ${b.running}`, tone: 'busy' };
-  return { text: 'idle', tone: 'ok' };
+    return b.reason ? { text: 'not answering', tone: 'warn', reason: b.reason } : { text: 'not asked yet', tone: 'off', reason: null };
+  if (b.state === 'busy' || b.running > 0) return { text: `busy ${b.running}`, tone: 'busy', reason: null };
+  return { text: 'idle', tone: 'ok', reason: null };
 }
 
 /** "3 checkpoints, 2 LoRAs", with the names for a tooltip. */
