@@ -58,7 +58,8 @@ export interface ComfyRunResult {
   height: number;
 }
 
-type ApiGraph = Record<string, { class_type: string; inputs: Record<string, unknown> }>;
+/** A graph in ComfyUI's API format: node id → class and inputs (values, or [nodeId, outputIndex] links). */
+export type ComfyApiGraph = Record<string, { class_type: string; inputs: Record<string, unknown> }>;
 
 interface Message {
   type: string;
@@ -73,6 +74,8 @@ interface Follower {
 }
 
 const EARLY_LIMIT = 200;
+/** Waits before each attempt to reconnect a WebSocket that dropped while prompts ran. */
+const RECONNECT_WAITS_MS = [0, 150, 300, 600, 900];
 
 export class ComfyClient {
   readonly name: string;
@@ -88,7 +91,6 @@ export class ComfyClient {
   private readonly early = new Map<string, Message[]>();
   /** The prompt that last reported from the server: binary previews carry no prompt id. */
   private current: string | null = null;
-  private closed = false;
 
   constructor(options: ComfyClientOptions) {
     this.name = options.name;
@@ -146,7 +148,7 @@ export class ComfyClient {
   }
 
   /** Queues the graph, follows its prompt to the end and returns the output node's first image. */
-  async run(graph: ApiGraph, options: ComfyRunOptions): Promise<ComfyRunResult> {
+  async run(graph: ComfyApiGraph, options: ComfyRunOptions): Promise<ComfyRunResult> {
     const { signal } = options;
     signal?.throwIfAborted();
     await this.ensureSocket();
@@ -174,11 +176,13 @@ export class ComfyClient {
     return this.result(promptId, options.outputNode);
   }
 
-  /** Closes the WebSocket; runs still following fail as lost. */
+  /** Closes the WebSocket; runs still following fail as lost. A later run connects again. */
   close(): void {
-    this.closed = true;
-    this.socket?.terminate();
+    const ws = this.socket;
     this.socket = null;
+    const lost = this.error('lost', 'was disconnected by Onbrand while the image was being made');
+    for (const follower of [...this.followers.values()]) follower.onClosed(lost);
+    ws?.terminate();
   }
 
   // ── following a prompt ──
@@ -251,27 +255,63 @@ export class ComfyClient {
     });
   }
 
+  /** Where the server has the prompt: waiting its turn, running, finished (in its history) or nowhere (forgotten). */
+  private async whereIs(promptId: string): Promise<'pending' | 'running' | 'done' | 'unknown'> {
+    const queue = (await this.json('GET', '/queue')) as { queue_running?: unknown[][]; queue_pending?: unknown[][] };
+    const has = (list?: unknown[][]): boolean => (list ?? []).some((item) => Array.isArray(item) && item[1] === promptId);
+    if (has(queue.queue_running)) return 'running';
+    if (has(queue.queue_pending)) return 'pending';
+    const history = (await this.json('GET', `/history/${encodeURIComponent(promptId)}`)) as Record<string, unknown>;
+    return history && history[promptId] ? 'done' : 'unknown';
+  }
+
   /** Nothing heard for idleTimeoutMs: still waiting its turn (keep waiting), finished unheard, forgotten, or stalled. */
   private async checkIdle(promptId: string): Promise<void> {
-    const seconds = Math.round(this.idleTimeoutMs / 100) / 10;
-    let queue: { queue_running?: unknown[][]; queue_pending?: unknown[][] };
+    let where: Awaited<ReturnType<ComfyClient['whereIs']>>;
     try {
-      queue = (await this.json('GET', '/queue')) as typeof queue;
+      where = await this.whereIs(promptId);
     } catch (error) {
-      if (error instanceof ComfyBackendError && error.kind === 'unreachable')
-        throw this.error('lost', `stopped answering while the image was being made`, error);
+      if (error instanceof ComfyBackendError && error.kind === 'unreachable') {
+        throw this.error('lost', 'stopped answering while the image was being made', error);
+      }
       throw error;
     }
-    const has = (list?: unknown[][]): boolean => (list ?? []).some((item) => Array.isArray(item) && item[1] === promptId);
-    if (has(queue.queue_pending)) return; // waiting its turn behind other prompts
-    if (has(queue.queue_running)) throw this.error('timeout', `said nothing for ${seconds} s while making the image (it may be stuck)`);
-    const history = (await this.json('GET', `/history/${encodeURIComponent(promptId)}`)) as Record<string, unknown>;
-    if (history && history[promptId]) {
-      const follower = this.followers.get(promptId);
-      follower?.onMessage({ type: 'executing', data: { node: null, prompt_id: promptId } });
-      return;
+    this.settleBy(promptId, where);
+    if (where === 'running') {
+      const seconds = Math.round(this.idleTimeoutMs / 100) / 10;
+      throw this.error('timeout', `said nothing for ${seconds} s while making the image (it may be stuck)`);
     }
-    throw this.error('lost', 'no longer knows the image it was making (the server restarted?)');
+  }
+
+  /** Finished unheard: follow on to the result; forgotten: lost. Pending or running: nothing to do here. */
+  private settleBy(promptId: string, where: 'pending' | 'running' | 'done' | 'unknown'): void {
+    const follower = this.followers.get(promptId);
+    if (where === 'done') follower?.onMessage({ type: 'executing', data: { node: null, prompt_id: promptId } });
+    if (where === 'unknown') follower?.onClosed(this.error('lost', 'no longer knows the image it was making (the server restarted?)'));
+  }
+
+  /**
+   * The WebSocket dropped while prompts run (a restart, a proxy's idle limit): connect again and ask
+   * the server about each one. Unreachable or forgotten prompts are lost; the others go on.
+   */
+  private async recover(): Promise<void> {
+    const following = [...this.followers.keys()];
+    let failure: unknown;
+    // A proxy's drop reconnects at once; a server that went away stays away (lost within about 2 s).
+    for (const wait of RECONNECT_WAITS_MS) {
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      if (following.every((id) => !this.followers.has(id))) return;
+      try {
+        await this.ensureSocket();
+        for (const promptId of following) this.settleBy(promptId, await this.whereIs(promptId));
+        return;
+      } catch (error) {
+        failure = error;
+        if (error instanceof ComfyBackendError && error.kind === 'auth') break;
+      }
+    }
+    const lost = this.error('lost', 'dropped the connection while the image was being made, and cannot be reached again', failure);
+    for (const promptId of following) this.followers.get(promptId)?.onClosed(lost);
   }
 
   private async result(promptId: string, outputNode: string): Promise<ComfyRunResult> {
@@ -317,7 +357,6 @@ export class ComfyClient {
   // ── the WebSocket ──
 
   private async ensureSocket(): Promise<WebSocket> {
-    if (this.closed) throw this.error('lost', 'is closed in Onbrand');
     if (this.socket && this.socket.readyState === WebSocket.OPEN) return this.socket;
     this.opening ??= this.openSocket().finally(() => (this.opening = null));
     return this.opening;
@@ -348,14 +387,14 @@ export class ComfyClient {
       });
       ws.on('message', (data, isBinary) => this.onSocketMessage(data as Buffer, isBinary));
       ws.on('close', () => {
-        if (this.socket === ws) this.socket = null;
         if (!open) {
           reject(this.error('unreachable', 'closed the connection before it opened'));
           return;
         }
-        const lost = this.error('lost', 'dropped the connection while the image was being made');
-        for (const follower of [...this.followers.values()]) follower.onClosed(lost);
+        if (this.socket !== ws) return; // closed by Onbrand
+        this.socket = null;
         this.early.clear();
+        if (this.followers.size > 0) void this.recover();
       });
     });
   }

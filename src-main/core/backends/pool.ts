@@ -346,7 +346,7 @@ export class BackendPool {
       modelName: model,
       ...(task.init ? { denoisingStrength: task.init.strength } : {}),
       ...(loraHashes.length ? { loraHashes: loraHashes.join(', ') } : {}),
-      extra: [['Backend', `ComfyUI "${backend}"${notes.length ? ` (${notes.join('; ')})` : ''}`]],
+      extra: [['Backend', `ComfyUI ${backend}${notes.length ? ` (${notes.join('; ')})` : ''}`]],
       version: appPackage().version,
     });
   }
@@ -354,7 +354,8 @@ export class BackendPool {
   /** The model's family when it is installed here too (null when it is only on servers). */
   private family(model: string): string | null {
     try {
-      return readModelFolder(this.modelDir(model)).family;
+      // SDXL has a second text encoder; SD 1.x and 2.x have none.
+      return readModelFolder(this.modelDir(model)).parts.text_encoder_2 ? 'sdxl' : 'sd';
     } catch {
       return null;
     }

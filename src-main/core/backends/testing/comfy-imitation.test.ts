@@ -33,6 +33,38 @@ afterAll(async () => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
+interface ImageRef {
+  filename: string;
+  subfolder: string;
+  type: string;
+}
+interface Queued {
+  prompt_id: string;
+}
+interface HistoryEntry {
+  outputs: Record<string, { images: ImageRef[] }>;
+  status: { status_str: string; completed: boolean; messages: [string, unknown][] };
+}
+interface NodeError {
+  type: string;
+  message: string;
+  details: string;
+  extra_info: Record<string, unknown>;
+}
+interface Rejection {
+  error: NodeError;
+  node_errors: Record<string, { class_type: string; dependent_outputs: string[]; errors: NodeError[] }>;
+}
+interface Queue {
+  queue_running: unknown[][];
+  queue_pending: unknown[][];
+}
+
+/** A response's JSON, typed as the test expects it (the assertions check it). */
+async function json<T>(response: Response | Promise<Response>): Promise<T> {
+  return (await (await response).json()) as T;
+}
+
 const post = (url: string, body: unknown): Promise<Response> =>
   fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
@@ -69,17 +101,27 @@ const finished = (r: Received, id: string) => () =>
 
 describe('ComfyUI imitation', () => {
   it('lists its checkpoints, LoRAs and samplers in /object_info and reports /system_stats', async () => {
-    const ckpt = (await (await fetch(`${server.url}/object_info/CheckpointLoaderSimple`)).json()) as Record<string, any>;
-    expect(ckpt.CheckpointLoaderSimple.input.required.ckpt_name[0]).toEqual(['tiny-sd.safetensors']);
-    const lora = (await (await fetch(`${server.url}/object_info/LoraLoader`)).json()) as Record<string, any>;
-    expect(lora.LoraLoader.input.required.lora_name[0]).toEqual(['Brand.safetensors']);
-    const all = (await (await fetch(`${server.url}/object_info`)).json()) as Record<string, any>;
-    expect(all.KSampler.input.required.sampler_name[0]).toContain('dpmpp_2m');
-    expect(all.KSampler.input.required.scheduler[0]).toContain('karras');
-    expect(await (await fetch(`${server.url}/object_info/NoSuchNode`)).json()).toEqual({});
-    const stats = (await (await fetch(`${server.url}/system_stats`)).json()) as Record<string, any>;
-    expect(stats.system.comfyui_version).toBe('0.3.66');
-    expect(stats.devices[0]).toMatchObject({ type: 'cuda', index: 0, vram_free: 8 * 1024 ** 3 });
+    expect(await json(fetch(`${server.url}/object_info/CheckpointLoaderSimple`))).toMatchObject({
+      CheckpointLoaderSimple: { input: { required: { ckpt_name: [['tiny-sd.safetensors'], {}] } }, output: ['MODEL', 'CLIP', 'VAE'] },
+    });
+    expect(await json(fetch(`${server.url}/object_info/LoraLoader`))).toMatchObject({
+      LoraLoader: { input: { required: { lora_name: [['Brand.safetensors'], {}] } } },
+    });
+    expect(await json(fetch(`${server.url}/object_info`))).toMatchObject({
+      KSampler: {
+        input: {
+          required: {
+            sampler_name: [expect.arrayContaining(['dpmpp_2m', 'euler']), {}],
+            scheduler: [expect.arrayContaining(['karras']), {}],
+          },
+        },
+      },
+    });
+    expect(await json(fetch(`${server.url}/object_info/NoSuchNode`))).toEqual({});
+    expect(await json(fetch(`${server.url}/system_stats`))).toMatchObject({
+      system: { comfyui_version: '0.3.66' },
+      devices: [expect.objectContaining({ type: 'cuda', index: 0, vram_free: 8 * 1024 ** 3 })],
+    });
   });
 
   it('maps ComfyUI sampler + scheduler pairs to Onbrand samplers', () => {
@@ -98,7 +140,7 @@ describe('ComfyUI imitation', () => {
   it("refuses invalid graphs with ComfyUI's error and node_errors", async () => {
     const unknown = await post(`${server.url}/prompt`, { prompt: { '1': { class_type: 'Upscaler9000', inputs: {} } } });
     expect(unknown.status).toBe(400);
-    expect(((await unknown.json()) as any).error).toMatchObject({
+    expect((await json<Rejection>(unknown)).error).toMatchObject({
       type: 'invalid_prompt',
       message: 'Cannot execute because node Upscaler9000 does not exist.',
     });
@@ -107,21 +149,21 @@ describe('ComfyUI imitation', () => {
     delete graph['3']!.inputs.cfg;
     const bad = await post(`${server.url}/prompt`, { prompt: graph });
     expect(bad.status).toBe(400);
-    const body = (await bad.json()) as any;
+    const body = await json<Rejection>(bad);
     expect(body.error.type).toBe('prompt_outputs_failed_validation');
     expect(body.node_errors['4']).toMatchObject({ class_type: 'CheckpointLoaderSimple', dependent_outputs: ['9'] });
-    expect(body.node_errors['4'].errors[0]).toMatchObject({
+    expect(body.node_errors['4']!.errors[0]).toMatchObject({
       type: 'value_not_in_list',
       message: 'Value not in list',
       details: "ckpt_name: 'nope.safetensors' not in ['tiny-sd.safetensors']",
     });
-    expect(body.node_errors['3'].errors[0]).toMatchObject({ type: 'required_input_missing', details: 'cfg' });
+    expect(body.node_errors['3']!.errors[0]).toMatchObject({ type: 'required_input_missing', details: 'cfg' });
     expect(server.prompts.some((p) => p.graph === graph)).toBe(false);
 
     const none = await post(`${server.url}/prompt`, {
       prompt: { '1': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'tiny-sd.safetensors' } } },
     });
-    expect(((await none.json()) as any).error.type).toBe('prompt_no_outputs');
+    expect((await json<Rejection>(none)).error.type).toBe('prompt_no_outputs');
   });
 
   it("runs a batch in ComfyUI's message order, saves numbered PNGs with the graph, and image 0 is the engine's image", async () => {
@@ -136,7 +178,7 @@ describe('ComfyUI imitation', () => {
       batch: 2,
       prefix: 'runs/fox',
     });
-    const queued = (await (await post(`${server.url}/prompt`, { prompt: graph, client_id: 'me' })).json()) as any;
+    const queued = await json<Queued>(post(`${server.url}/prompt`, { prompt: graph, client_id: 'me' }));
     expect(queued).toMatchObject({ prompt_id: expect.any(String), number: expect.any(Number), node_errors: {} });
     const id = queued.prompt_id as string;
     await until(finished(me, id), 'the prompt to finish');
@@ -174,15 +216,15 @@ describe('ComfyUI imitation', () => {
     expect(me.binary[0]!.subarray(8, 10)).toEqual(Buffer.from([0xff, 0xd8]));
     expect(other.binary).toEqual([]);
 
-    const executed = mine.find((m) => m.type === 'executed')!.data as any;
+    const executed = mine.find((m) => m.type === 'executed')!.data as { output: { images: ImageRef[] } };
     expect(executed.output.images).toEqual([
       { filename: 'fox_00001_.png', subfolder: 'runs', type: 'output' },
       { filename: 'fox_00002_.png', subfolder: 'runs', type: 'output' },
     ]);
-    const history = (await (await fetch(`${server.url}/history/${id}`)).json()) as any;
-    expect(history[id].outputs['9'].images).toEqual(executed.output.images);
-    expect(history[id].status).toMatchObject({ status_str: 'success', completed: true });
-    expect(history[id].status.messages.map((m: [string]) => m[0])).toEqual(['execution_start', 'execution_cached', 'execution_success']);
+    const history = await json<Record<string, HistoryEntry>>(fetch(`${server.url}/history/${id}`));
+    expect(history[id]!.outputs['9'].images).toEqual(executed.output.images);
+    expect(history[id]!.status).toMatchObject({ status_str: 'success', completed: true });
+    expect(history[id]!.status.messages.map((m) => m[0])).toEqual(['execution_start', 'execution_cached', 'execution_success']);
     expect(await (await fetch(`${server.url}/history/unknown`)).json()).toEqual({});
 
     const png = Buffer.from(await (await fetch(`${server.url}/view?filename=fox_00001_.png&subfolder=runs&type=output`)).arrayBuffer());
@@ -218,11 +260,13 @@ describe('ComfyUI imitation', () => {
     expect((await fetch(`${server.url}/view?filename=../secret&type=output`)).status).toBe(400);
 
     // The same graph again: upstream nodes come from the cache, and the counter goes on.
-    const again = (await (await post(`${server.url}/prompt`, { prompt: graph, client_id: 'me' })).json()) as any;
+    const again = await json<Queued>(post(`${server.url}/prompt`, { prompt: graph, client_id: 'me' }));
     await until(finished(me, again.prompt_id), 'the second prompt');
     const cached = me.text.find((m) => m.type === 'execution_cached' && m.data.prompt_id === again.prompt_id)!;
     expect(cached.data.nodes).toEqual(['4', '6', '7', '5', '3', '8']);
-    const second2 = me.text.find((m) => m.type === 'executed' && m.data.prompt_id === again.prompt_id)!.data as any;
+    const second2 = me.text.find((m) => m.type === 'executed' && m.data.prompt_id === again.prompt_id)!.data as {
+      output: { images: ImageRef[] };
+    };
     expect(second2.output.images[0].filename).toBe('fox_00003_.png');
     me.ws.close();
     other.ws.close();
@@ -231,14 +275,14 @@ describe('ComfyUI imitation', () => {
   it('reports a sampler it cannot render as execution_error and files the prompt as an error', async () => {
     const me = await connect(server.url, 'err');
     const graph = exampleGraph({ ckpt: 'tiny-sd.safetensors', positive: 'x', seed: 1, steps: 2, sampler: 'heun' });
-    const { prompt_id: id } = (await (await post(`${server.url}/prompt`, { prompt: graph, client_id: 'err' })).json()) as any;
+    const { prompt_id: id } = await json<Queued>(post(`${server.url}/prompt`, { prompt: graph, client_id: 'err' }));
     await until(finished(me, id), 'the failing prompt');
     const error = me.text.find((m) => m.type === 'execution_error')!;
     expect(error.data).toMatchObject({ prompt_id: id, node_id: '3', node_type: 'KSampler', exception_type: 'NotImplementedError' });
     expect(String(error.data.exception_message)).toContain('heun');
     expect(me.text.some((m) => m.type === 'execution_success' && m.data.prompt_id === id)).toBe(false);
-    const history = (await (await fetch(`${server.url}/history/${id}`)).json()) as any;
-    expect(history[id].status).toMatchObject({ status_str: 'error', completed: false });
+    const history = await json<Record<string, HistoryEntry>>(fetch(`${server.url}/history/${id}`));
+    expect(history[id]!.status).toMatchObject({ status_str: 'error', completed: false });
     me.ws.close();
   });
 
@@ -250,9 +294,17 @@ describe('ComfyUI imitation', () => {
     form.append('image', new Blob([new Uint8Array(source)]), 'ref.png');
     form.append('subfolder', 'onbrand');
     form.append('overwrite', 'true');
-    const uploaded = (await (await fetch(`${server.url}/upload/image`, { method: 'POST', body: form })).json()) as any;
+    const uploaded = await json(fetch(`${server.url}/upload/image`, { method: 'POST', body: form }));
     expect(uploaded).toEqual({ name: 'ref.png', subfolder: 'onbrand', type: 'input' });
     expect(fs.readFileSync(path.join(server.dir, 'input', 'onbrand', 'ref.png'))).toEqual(source);
+    // LoadImage lists the top of input/ only, yet takes `subfolder/name` (nodes.py's VALIDATE_INPUTS).
+    expect(await json(fetch(`${server.url}/object_info/LoadImage`))).toMatchObject({
+      LoadImage: { input: { required: { image: [[], {}] } } },
+    });
+    const escape = new FormData();
+    escape.append('image', new Blob([new Uint8Array(source)]), 'x.png');
+    escape.append('subfolder', '../output');
+    expect((await fetch(`${server.url}/upload/image`, { method: 'POST', body: escape })).status).toBe(400);
 
     const me = await connect(server.url, 'i2i');
     const graph = exampleGraph({
@@ -263,10 +315,10 @@ describe('ComfyUI imitation', () => {
       image: 'onbrand/ref.png',
       denoise: 0.5,
     });
-    const { prompt_id: id } = (await (await post(`${server.url}/prompt`, { prompt: graph, client_id: 'i2i' })).json()) as any;
+    const { prompt_id: id } = await json<Queued>(post(`${server.url}/prompt`, { prompt: graph, client_id: 'i2i' }));
     await until(finished(me, id), 'the img2img prompt');
-    const history = (await (await fetch(`${server.url}/history/${id}`)).json()) as any;
-    const image = history[id].outputs['9'].images[0];
+    const history = await json<Record<string, HistoryEntry>>(fetch(`${server.url}/history/${id}`));
+    const image = history[id]!.outputs['9'].images[0];
     const png = Buffer.from(await (await fetch(`${server.url}/view?filename=${image.filename}&type=output`)).arrayBuffer());
     const [reference] = await engine.generate({
       prompt: 'a red fox',
@@ -285,9 +337,9 @@ describe('ComfyUI imitation', () => {
     const missing = await post(`${server.url}/prompt`, {
       prompt: exampleGraph({ ckpt: 'tiny-sd.safetensors', positive: 'x', seed: 1, steps: 2, image: 'nope.png' }),
     });
-    expect(((await missing.json()) as any).node_errors['10'].errors[0]).toMatchObject({
-      type: 'value_not_in_list',
-      extra_info: { received_value: 'nope.png' },
+    expect((await json<Rejection>(missing)).node_errors['10']!.errors[0]).toMatchObject({
+      type: 'custom_validation_failed',
+      details: 'image - Invalid image file: nope.png',
     });
     me.ws.close();
   });
@@ -308,15 +360,11 @@ describe('ComfyUI imitation', () => {
     const me = await connect(slow.url, 'k');
     let closed = false;
     me.ws.on('close', () => (closed = true));
-    const { prompt_id: id } = (await (
-      await post(`${slow.url}/prompt`, {
-        prompt: exampleGraph({ ckpt: 'tiny-sd.safetensors', positive: 'x', seed: 1, steps: 3 }),
-        client_id: 'k',
-      })
-    ).json()) as any;
+    const graph = exampleGraph({ ckpt: 'tiny-sd.safetensors', positive: 'x', seed: 1, steps: 3 });
+    const { prompt_id: id } = await json<Queued>(post(`${slow.url}/prompt`, { prompt: graph, client_id: 'k' }));
     await until(() => me.text.some((m) => m.type === 'executing' && m.data.node === '3'), 'the sampler to start');
-    const queue = (await (await fetch(`${slow.url}/queue`)).json()) as any;
-    expect(queue.queue_running[0][1]).toBe(id);
+    const queue = await json<Queue>(fetch(`${slow.url}/queue`));
+    expect(queue.queue_running[0]![1]).toBe(id);
     const started = Date.now();
     await slow.kill();
     await until(() => closed, 'the socket to drop', 2000);

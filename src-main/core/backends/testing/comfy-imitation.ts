@@ -58,6 +58,8 @@ export interface ComfyImitation {
   close(): Promise<void>;
   /** Go away at once: every socket destroyed, the running prompt abandoned. */
   kill(): Promise<void>;
+  /** Drop every connection (HTTP and WebSocket) but keep running and listening: a proxy's idle limit. */
+  dropConnections(): void;
 }
 
 type Link = [string, number];
@@ -141,11 +143,14 @@ interface NodeDef {
   output: string[];
   outputNode?: boolean;
   category: string;
+  /** ComfyUI's VALIDATE_INPUTS: replaces the list check of the inputs it names; true or the reason. */
+  validate?: { inputs: string[]; check(values: Record<string, InputValue>): true | string };
 }
 
-const INT_MAX = 0xffffffffffffffff;
+/** ComfyUI's seed maximum, 0xffffffffffffffff (as a float, the way JSON carries it). */
+const INT_MAX = 2 ** 64 - 1;
 
-function nodeDefs(ckpts: string[], loras: string[], inputs: string[]): Record<string, NodeDef> {
+function nodeDefs(ckpts: string[], loras: string[], inputs: string[], inputExists: (image: string) => boolean): Record<string, NodeDef> {
   return {
     CheckpointLoaderSimple: { required: { ckpt_name: [ckpts, {}] }, output: ['MODEL', 'CLIP', 'VAE'], category: 'loaders' },
     LoraLoader: {
@@ -173,7 +178,13 @@ function nodeDefs(ckpts: string[], loras: string[], inputs: string[]): Record<st
       output: ['LATENT'],
       category: 'latent',
     },
-    LoadImage: { required: { image: [inputs, { image_upload: true }] }, output: ['IMAGE', 'MASK'], category: 'image' },
+    LoadImage: {
+      required: { image: [inputs, { image_upload: true }] },
+      output: ['IMAGE', 'MASK'],
+      category: 'image',
+      // nodes.py: any file under input/ (subfolders too), not only the listed top-level ones.
+      validate: { inputs: ['image'], check: (v) => inputExists(String(v.image)) || `Invalid image file: ${String(v.image)}` },
+    },
     VAEEncode: { required: { pixels: ['IMAGE'], vae: ['VAE'] }, output: ['LATENT'], category: 'latent' },
     KSampler: {
       required: {
@@ -302,6 +313,18 @@ function validatePrompt(graph: ApiGraph, defs: Record<string, NodeDef>): Validat
         if (!visit(raw[0])) upstreamOk = false;
         continue;
       }
+      if (def.validate?.inputs.includes(name)) {
+        const verdict = def.validate.check(node.inputs);
+        if (verdict !== true) {
+          errors.push({
+            type: 'custom_validation_failed',
+            message: 'Custom validation failed for node',
+            details: `${name} - ${verdict}`,
+            extra_info: { input_name: name, input_config: [type, config], received_value: raw },
+          });
+        }
+        continue;
+      }
       if (Array.isArray(type)) {
         if (!type.includes(String(raw))) {
           const list = type.length > 20 ? `(list of length ${type.length})` : `[${type.map((t) => `'${t}'`).join(', ')}]`;
@@ -426,19 +449,25 @@ export async function startComfyImitation(options: ComfyImitationOptions): Promi
   const life = new AbortController();
   const stepDelayMs = options.stepDelayMs ?? 0;
 
-  const inputFiles = (): string[] => {
-    const out: string[] = [];
-    const walk = (sub: string): void => {
-      for (const entry of fs.readdirSync(path.join(inputDir, sub), { withFileTypes: true })) {
-        const rel = sub ? `${sub}/${entry.name}` : entry.name;
-        if (entry.isDirectory()) walk(rel);
-        else out.push(rel);
-      }
-    };
-    walk('');
-    return out.sort();
+  /** LoadImage's list: the files at the top of input/ (nodes.py lists no subfolders). */
+  const inputFiles = (): string[] =>
+    fs
+      .readdirSync(inputDir, { withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => e.name)
+      .sort();
+  /** folder_paths.get_annotated_filepath: `name`, `sub/name` or `name [input]` under input/. */
+  const inputPath = (image: string): string | null => {
+    const name = image.replace(/ \[input\]$/, '');
+    const file = path.resolve(inputDir, name);
+    return !image.startsWith('/') && !name.includes('..') && file.startsWith(inputDir + path.sep) ? file : null;
   };
-  const defs = (): Record<string, NodeDef> => nodeDefs(Object.keys(options.checkpoints), Object.keys(options.loras ?? {}), inputFiles());
+  const inputExists = (image: string): boolean => {
+    const file = inputPath(image);
+    return file !== null && fs.existsSync(file) && fs.statSync(file).isFile();
+  };
+  const defs = (): Record<string, NodeDef> =>
+    nodeDefs(Object.keys(options.checkpoints), Object.keys(options.loras ?? {}), inputFiles(), inputExists);
 
   const prompts: ReceivedPrompt[] = [];
   const stats = { executed: 0, interrupted: 0, failed: 0, interrupts: 0, deleted: 0, rendered: 0 };
@@ -467,7 +496,9 @@ export async function startComfyImitation(options: ComfyImitationOptions): Promi
 
   const app: FastifyInstance = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 64 * 1024 * 1024 });
   const sockets = new Set<Socket>();
+  let dead = false;
   app.server.on('connection', (socket: Socket) => {
+    if (dead) return void socket.destroy(); // going away: no new connections while it closes
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -582,7 +613,8 @@ export async function startComfyImitation(options: ComfyImitationOptions): Promi
     const subfolder = field('subfolder');
     const overwrite = field('overwrite') === 'true' || field('overwrite') === '1';
     const folder = path.resolve(inputDir, subfolder);
-    if (!folder.startsWith(inputDir) || path.basename(image.filename!).includes('..')) return reply.code(400).send();
+    if ((folder !== inputDir && !folder.startsWith(inputDir + path.sep)) || path.basename(image.filename!).includes('..'))
+      return reply.code(400).send();
     fs.mkdirSync(folder, { recursive: true });
     let name = path.basename(image.filename!);
     if (!overwrite) {
@@ -820,7 +852,7 @@ export async function startComfyImitation(options: ComfyImitationOptions): Promi
     } else if (latentNode.class_type === 'VAEEncode') {
       const pixels = link(latent, 'pixels');
       if (graph[pixels]!.class_type !== 'LoadImage') throw new NodeError(latent, 'The imitation encodes only LoadImage pixels');
-      const file = path.join(inputDir, String(input(pixels, 'image')));
+      const file = inputPath(String(input(pixels, 'image')))!;
       const meta = await sharp(file).metadata();
       width = Math.floor((meta.width ?? 0) / 8) * 8;
       height = Math.floor((meta.height ?? 0) / 8) * 8;
@@ -895,7 +927,8 @@ export async function startComfyImitation(options: ComfyImitationOptions): Promi
     const subfolder = slash >= 0 ? prefix.slice(0, slash) : '';
     const stem = slash >= 0 ? prefix.slice(slash + 1) : prefix;
     const folder = path.resolve(outputDir, subfolder);
-    if (!folder.startsWith(outputDir)) throw new NodeError('', '**** ERROR: Saving image outside the output folder is not allowed.');
+    if (folder !== outputDir && !folder.startsWith(outputDir + path.sep))
+      throw new NodeError('', '**** ERROR: Saving image outside the output folder is not allowed.');
     fs.mkdirSync(folder, { recursive: true });
     const pattern = new RegExp(`^${stem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}_(\\d{5})_\\.png$`);
     let counter = 1 + Math.max(0, ...fs.readdirSync(folder).map((f) => Number(pattern.exec(f)?.[1] ?? 0)));
@@ -922,8 +955,15 @@ export async function startComfyImitation(options: ComfyImitationOptions): Promi
     closed = true;
     life.abort();
     pending.length = 0;
-    for (const set of clients.values()) for (const ws of set) hard ? ws.terminate() : ws.close();
-    if (hard) for (const socket of sockets) socket.destroy();
+    for (const set of clients.values())
+      for (const ws of set) {
+        if (hard) ws.terminate();
+        else ws.close();
+      }
+    if (hard) {
+      dead = true;
+      for (const socket of sockets) socket.destroy();
+    }
     wss.close();
     await app.close();
     await engine.dispose();
@@ -937,6 +977,9 @@ export async function startComfyImitation(options: ComfyImitationOptions): Promi
     stats,
     close: () => shutdown(false),
     kill: () => shutdown(true),
+    dropConnections: () => {
+      for (const socket of sockets) socket.destroy();
+    },
   };
 }
 
