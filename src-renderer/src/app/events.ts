@@ -1,5 +1,5 @@
 /** Core events into the store, and fetching the state again after the event stream was cut. */
-import type { AppEvent, ImageSummary } from '../../../src-main/core/api/index';
+import type { AppEvent, BackendView, ImageSummary } from '../../../src-main/core/api/index';
 import { getClient } from '../api/client';
 import { takeUpdatedImages, withPendingMarks } from '../features/curation/actions';
 import { loadEngineStatus, loadJobs } from '../features/generation/actions';
@@ -8,6 +8,7 @@ import { loadModelTasks, takeModelsChanged, takeModelTask } from '../features/mo
 import { loadRefs } from '../features/moodboard/actions';
 import { PAGE, loadProjects, streamImagePages } from '../features/projects/actions';
 import { loadSections } from '../features/sections/actions';
+import { loadBackends, takeBackends } from '../features/settings/actions';
 import { loadTime } from '../features/timecost/actions';
 import { reportError } from '../shared/report';
 import { useStore } from '../store';
@@ -57,6 +58,7 @@ const STATEFUL: ReadonlySet<AppEvent['type']> = new Set([
   'thumbnail.ready',
   'preview.ready',
   'models.task',
+  'backends.updated',
 ]);
 
 /**
@@ -87,6 +89,7 @@ export function resync(): Promise<void> {
         projectId !== null && state.mode === 'moodboard' ? loadRefs(projectId) : undefined,
         projectId !== null && state.mode === 'sections' ? loadSections(projectId) : undefined,
         projectId !== null && state.time?.projectId === projectId ? loadTime(projectId) : undefined,
+        state.backends !== null ? loadBackends() : undefined,
       ]);
       takeModelsChanged();
       const missed = journal;
@@ -173,6 +176,9 @@ function takeEvent(event: AppEvent): void {
       break;
     case 'models.changed':
       takeModelsChanged();
+      break;
+    case 'backends.updated':
+      takeBackends(event.payload.backends as BackendView[]);
       break;
     case 'timelog.changed':
       // Only the open Time + Cost view needs the fresh numbers.

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { LlmSettings } from '../../../../src-main/core/api/index';
 import { useModal } from '../../shared/use-modal';
+import { BackendsSection } from './BackendsSection';
 import { closeSettings, loadSettings, saveLlm, setUnsplashKey, testLlm, testUnsplash, type Outcome } from './actions';
 
 /** "set" / "not set" for a stored key: the key itself never comes back from the core. */
@@ -23,8 +24,9 @@ function OutcomeLine({ outcome, testId }: { outcome: Outcome | null; testId: str
 }
 
 /**
- * Settings (Ctrl+,): the Unsplash access key (for searching Unsplash from the mood board) and the
- * language model endpoint the Composer drafts with, each with "Test connection". Stored keys show
+ * Settings (Ctrl+,): the Unsplash access key (for searching Unsplash from the mood board), the
+ * language model endpoint the Composer drafts with, each with "Test connection", and the GPU
+ * backends (this computer and ComfyUI servers: BackendsSection). Stored keys show
  * as "set" or "not set", with Replace and Clear; they are never shown again.
  */
 export function SettingsDialog() {
@@ -211,6 +213,8 @@ export function SettingsDialog() {
           </form>
           <OutcomeLine outcome={llmOutcome} testId="llm-outcome" />
         </section>
+
+        <BackendsSection />
 
         <div className="modal-actions">
           <button type="button" onClick={close}>

@@ -1,9 +1,10 @@
 /**
- * Settings: the Unsplash access key and the language model endpoint. Keys go to the core's key
+ * Settings: the Unsplash access key, the language model endpoint and the GPU backends. Keys go to the core's key
  * store and never come back: the view knows only whether one is set.
  */
-import type { LlmSettings } from '../../../../src-main/core/api/index';
+import type { BackendSave, BackendTestResult, BackendView, LlmSettings } from '../../../../src-main/core/api/index';
 import { getClient } from '../../api/client';
+import { errorField, errorText } from '../../shared/report';
 import { useStore } from '../../store';
 
 export interface SettingsState {
@@ -108,5 +109,85 @@ export async function testLlm(baseUrl: string, model: string, key: string): Prom
     return { ok: true, text: result.message };
   } catch (error) {
     return failed(error);
+  }
+}
+
+/* ---- GPU backends (issue 21): the local engine and the ComfyUI servers the queue sends images to ---- */
+
+/** A failed backend call: its message, and the form field it names (`url`, `concurrency`, `headers.Authorization`…). */
+export interface BackendFailure {
+  ok: false;
+  text: string;
+  field: string | undefined;
+}
+
+const backendFailed = (error: unknown): BackendFailure => ({ ok: false, text: errorText(error), field: errorField(error) });
+
+/** The backends as the core has them now, into the store (the Settings view shows them from there). */
+export async function loadBackends(): Promise<string | null> {
+  try {
+    useStore.getState().setBackends(await getClient().call('backends.list', {}));
+    return null;
+  } catch (error) {
+    return errorText(error);
+  }
+}
+
+/** Takes a `backends.updated` event: the whole list, local engine first. */
+export function takeBackends(backends: BackendView[]): void {
+  useStore.getState().setBackends(backends);
+}
+
+/** Adds a ComfyUI server or changes one (by name); the saved view, or why not with the field to blame. */
+export async function saveBackend(input: BackendSave): Promise<{ ok: true; view: BackendView } | BackendFailure> {
+  try {
+    const view = await getClient().call('backends.save', input);
+    void loadBackends();
+    return { ok: true, view };
+  } catch (error) {
+    return backendFailed(error);
+  }
+}
+
+export async function removeBackend(name: string): Promise<{ ok: true } | BackendFailure> {
+  try {
+    await getClient().call('backends.remove', { name });
+    void loadBackends();
+    return { ok: true };
+  } catch (error) {
+    return backendFailed(error);
+  }
+}
+
+/** Asks a server what it is and has (version, GPUs and free VRAM, checkpoints, LoRAs). */
+export async function testBackend(name: string): Promise<{ ok: true; result: BackendTestResult } | BackendFailure> {
+  try {
+    const result = await getClient().call('backends.test', { name });
+    void loadBackends();
+    return { ok: true, result };
+  } catch (error) {
+    return backendFailed(error);
+  }
+}
+
+/** A server paused after repeated failures takes images again. */
+export async function resumeBackend(name: string): Promise<{ ok: true } | BackendFailure> {
+  try {
+    await getClient().call('backends.resume', { name });
+    void loadBackends();
+    return { ok: true };
+  } catch (error) {
+    return backendFailed(error);
+  }
+}
+
+/** This computer's engine on or off. */
+export async function setLocalEngine(enabled: boolean): Promise<{ ok: true } | BackendFailure> {
+  try {
+    await getClient().call('backends.local', { enabled });
+    void loadBackends();
+    return { ok: true };
+  } catch (error) {
+    return backendFailed(error);
   }
 }
