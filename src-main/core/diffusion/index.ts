@@ -37,7 +37,15 @@ export {
   type WeightSource,
 } from './graph/index.js';
 export { loraHints, loraNames } from './lora.js';
-export { folderLayout, MANIFEST_FILE, modelHash, readModelFolder, type ModelLayout, type ModelManifest, type PredictionType } from './model-folder.js';
+export {
+  folderLayout,
+  MANIFEST_FILE,
+  modelHash,
+  readModelFolder,
+  type ModelLayout,
+  type ModelManifest,
+  type PredictionType,
+} from './model-folder.js';
 export { formatParameters, formatParameterText, parseParameters, readSampler } from './parameters.js';
 export { addPngText, readPngText } from './png-text.js';
 export { extractLoraTags, isBreak, parsePromptAttention, PromptSyntaxError, type PromptPiece } from './prompt-syntax.js';
