@@ -132,6 +132,21 @@ const METHOD_FIELDS: Record<string, Record<string, FieldText>> = {
   'models.setToken': { token: { label: 'Hugging Face token' } },
   'prompt.draft': { llm: { label: '"Use the language model"' } },
   'prompt.expand': { seed: { label: 'Expand seed' } },
+  'backends.save': {
+    name: { label: 'Backend name', empty: 'Give the server a name' },
+    url: { label: 'Address', empty: "Give the server's address (e.g. http://127.0.0.1:8188)" },
+    headers: { label: 'Header' },
+    concurrency: { label: 'Images at once' },
+    ratePerHour: { label: 'Cost per GPU hour' },
+    timeoutSeconds: { label: 'Timeout' },
+    allowInsecure: { label: '"Allow plain http"' },
+    models: { label: 'Model names' },
+    loras: { label: 'LoRA names' },
+  },
+  'backends.remove': { name: { label: 'Backend name' } },
+  'backends.test': { name: { label: 'Backend name' } },
+  'backends.resume': { name: { label: 'Backend name' } },
+  'backends.local': { enabled: { label: '"This computer"' } },
 };
 
 /** "slotWidth" → "Slot width". */

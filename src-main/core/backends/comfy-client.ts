@@ -8,16 +8,29 @@
  */
 import crypto from 'node:crypto';
 import WebSocket from 'ws';
+import { OnbrandError, type ApiErrorCode } from '../api/index.js';
 
 export type ComfyErrorKind = 'unreachable' | 'auth' | 'rejected' | 'execution' | 'interrupted' | 'timeout' | 'lost' | 'http';
 
-export class ComfyBackendError extends Error {
+/** The contract's code for each kind: a refused graph is the input's fault, a refused token the user's, the rest the server's or the network's. */
+const CODES: Record<ComfyErrorKind, ApiErrorCode> = {
+  unreachable: 'io',
+  auth: 'unauthorized',
+  rejected: 'invalid_input',
+  execution: 'io',
+  interrupted: 'io',
+  timeout: 'io',
+  lost: 'io',
+  http: 'io',
+};
+
+export class ComfyBackendError extends OnbrandError {
   constructor(
     readonly kind: ComfyErrorKind,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(CODES[kind], message, undefined, options);
     this.name = 'ComfyBackendError';
   }
 }

@@ -399,6 +399,7 @@ function validatePrompt(graph: ApiGraph, defs: Record<string, NodeDef>): Validat
 // ── execution ────────────────────────────────────────────────────────────────────────────────────
 
 /** An error a node raises while executing (ComfyUI's execution_error). */
+/** A node that failed as ComfyUI reports it (execution_error), not an error of Onbrand's own. */
 class NodeError extends Error {
   constructor(
     readonly nodeId: string,
