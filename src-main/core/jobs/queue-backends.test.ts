@@ -128,6 +128,10 @@ describe('the queue with ComfyUI servers', () => {
     // Time + Cost: GPU seconds per backend.
     const snapshot = services.timelog.snapshot(project.id);
     expect(snapshot.phases.find((p) => p.phase === 'generate')!.gpuSeconds).toBeGreaterThan(0);
+    const byBackend = new Map(snapshot.backends.map((b) => [b.name, b]));
+    for (const name of new Set(where)) expect(byBackend.get(name)?.gpuSeconds, name).toBeGreaterThan(0);
+    if (byBackend.has('studio-2')) expect(byBackend.get('studio-2')!.ratePerHour).toBe(2.5);
+    if (byBackend.has('studio-1')) expect(byBackend.get('studio-1')!.cost).toBe(0);
   });
 
   it('passes over a server without the LoRA, and one whose graph is refused', async () => {
