@@ -15,66 +15,7 @@ import {
   toComfyGraph,
   type ComfyJob,
 } from './comfy-graph.js';
-
-// ComfyUI's own lists, copied from Comfy-Org/ComfyUI comfy/samplers.py (commit e0d4ea77):
-// `SAMPLER_NAMES = KSAMPLER_NAMES + ["ddim", "uni_pc", "uni_pc_bh2"]`, `SCHEDULER_NAMES = list(SCHEDULER_HANDLERS)`,
-// which KSampler offers as `SAMPLERS` / `SCHEDULERS` (and refuses anything else in a prompt).
-const KSAMPLER_NAMES = [
-  'euler',
-  'euler_cfg_pp',
-  'euler_ancestral',
-  'euler_ancestral_cfg_pp',
-  'heun',
-  'heunpp2',
-  'exp_heun_2_x0',
-  'exp_heun_2_x0_sde',
-  'dpm_2',
-  'dpm_2_ancestral',
-  'lms',
-  'dpm_fast',
-  'dpm_adaptive',
-  'dpmpp_2s_ancestral',
-  'dpmpp_2s_ancestral_cfg_pp',
-  'dpmpp_sde',
-  'dpmpp_sde_gpu',
-  'dpmpp_2m',
-  'dpmpp_2m_cfg_pp',
-  'dpmpp_2m_sde',
-  'dpmpp_2m_sde_gpu',
-  'dpmpp_2m_sde_heun',
-  'dpmpp_2m_sde_heun_gpu',
-  'dpmpp_3m_sde',
-  'dpmpp_3m_sde_gpu',
-  'ddpm',
-  'lcm',
-  'ipndm',
-  'ipndm_v',
-  'deis',
-  'cfgpp_ud10_ab',
-  'res_multistep',
-  'res_multistep_cfg_pp',
-  'res_multistep_ancestral',
-  'res_multistep_ancestral_cfg_pp',
-  'gradient_estimation',
-  'gradient_estimation_cfg_pp',
-  'er_sde',
-  'seeds_2',
-  'seeds_3',
-  'sa_solver',
-  'sa_solver_pece',
-];
-const COMFY_SAMPLERS = [...KSAMPLER_NAMES, 'ddim', 'uni_pc', 'uni_pc_bh2'];
-const COMFY_SCHEDULERS = [
-  'simple',
-  'sgm_uniform',
-  'karras',
-  'exponential',
-  'ddim_uniform',
-  'beta',
-  'normal',
-  'linear_quadratic',
-  'kl_optimal',
-];
+import { COMFY_SAMPLERS, COMFY_SCHEDULERS } from './testing/comfy-imitation.js';
 
 /**
  * ComfyUI's prompt reading, ported line for line from comfy/sd1_clip.py (`escape_important`,

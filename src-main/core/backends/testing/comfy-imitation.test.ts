@@ -132,7 +132,8 @@ describe('ComfyUI imitation', () => {
     expect(onbrandSampler('dpmpp_2m', 'normal')).toEqual({ sampler: 'DPM++ 2M' });
     expect(onbrandSampler('dpmpp_sde', 'karras')).toEqual({ sampler: 'DPM++ SDE Karras' });
     expect(onbrandSampler('ddim', 'ddim_uniform')).toEqual({ sampler: 'DDIM' });
-    expect(onbrandSampler('lcm', 'sgm_uniform')).toEqual({ sampler: 'LCM' });
+    expect(onbrandSampler('lcm', 'normal')).toEqual({ sampler: 'LCM' });
+    expect(onbrandSampler('lcm', 'sgm_uniform')).toEqual({ sampler: 'LCM', scheduleType: 'SGM Uniform' });
     expect(onbrandSampler('euler', 'sgm_uniform')).toEqual({ sampler: 'Euler', scheduleType: 'SGM Uniform' });
     expect(onbrandSampler('heun', 'normal')).toBeNull();
     expect(onbrandSampler('euler', 'beta')).toBeNull();

@@ -19,9 +19,9 @@ import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { SamplerLabel, ScheduleType } from '../../common/index.js';
+import { SAMPLER_NAMES, SCHEDULE_TYPES, type SamplerLabel, type ScheduleType } from '../../common/index.js';
 import { addPngText, DiffusionEngine, encodeSafetensors, type GenerateSettings } from '../../diffusion/index.js';
-import { engineImg2img } from '../comfy-graph.js';
+import { comfySampler, engineImg2img } from '../comfy-graph.js';
 
 export interface ComfyImitationOptions {
   /** ckpt_name → an Onbrand model folder (e.g. `{ 'tiny-sd.safetensors': dir }`). */
@@ -67,14 +67,18 @@ type Link = [string, number];
 type InputValue = string | number | boolean | Link | null;
 export type ApiGraph = Record<string, { class_type: string; inputs: Record<string, InputValue>; _meta?: unknown }>;
 
-/** ComfyUI's sampler and scheduler lists (comfy/samplers.py), as /object_info shows them. */
-export const COMFY_SAMPLERS = [
+// ComfyUI's own lists, copied from Comfy-Org/ComfyUI comfy/samplers.py (commit e0d4ea77):
+// `SAMPLER_NAMES = KSAMPLER_NAMES + ["ddim", "uni_pc", "uni_pc_bh2"]`, `SCHEDULER_NAMES = list(SCHEDULER_HANDLERS)`,
+// which KSampler offers as `SAMPLERS` / `SCHEDULERS` (and refuses anything else in a prompt).
+const KSAMPLER_NAMES = [
   'euler',
   'euler_cfg_pp',
   'euler_ancestral',
   'euler_ancestral_cfg_pp',
   'heun',
   'heunpp2',
+  'exp_heun_2_x0',
+  'exp_heun_2_x0_sde',
   'dpm_2',
   'dpm_2_ancestral',
   'lms',
@@ -88,6 +92,8 @@ export const COMFY_SAMPLERS = [
   'dpmpp_2m_cfg_pp',
   'dpmpp_2m_sde',
   'dpmpp_2m_sde_gpu',
+  'dpmpp_2m_sde_heun',
+  'dpmpp_2m_sde_heun_gpu',
   'dpmpp_3m_sde',
   'dpmpp_3m_sde_gpu',
   'ddpm',
@@ -95,15 +101,20 @@ export const COMFY_SAMPLERS = [
   'ipndm',
   'ipndm_v',
   'deis',
+  'cfgpp_ud10_ab',
   'res_multistep',
+  'res_multistep_cfg_pp',
+  'res_multistep_ancestral',
+  'res_multistep_ancestral_cfg_pp',
   'gradient_estimation',
+  'gradient_estimation_cfg_pp',
   'er_sde',
   'seeds_2',
   'seeds_3',
-  'ddim',
-  'uni_pc',
-  'uni_pc_bh2',
+  'sa_solver',
+  'sa_solver_pece',
 ];
+export const COMFY_SAMPLERS = [...KSAMPLER_NAMES, 'ddim', 'uni_pc', 'uni_pc_bh2'];
 export const COMFY_SCHEDULERS = [
   'simple',
   'sgm_uniform',
@@ -116,23 +127,21 @@ export const COMFY_SCHEDULERS = [
   'kl_optimal',
 ];
 
-/** Onbrand's samplers as ComfyUI sampler_name + scheduler `normal` (the sampler's own discretisation). */
-const PLAIN: Record<string, SamplerLabel> = { euler: 'Euler', euler_ancestral: 'Euler a', dpmpp_2m: 'DPM++ 2M', ddim: 'DDIM', lcm: 'LCM' };
-
-/** sampler_name + scheduler → Onbrand's sampler label and schedule type; null when Onbrand has no such pair. */
+/**
+ * sampler_name + scheduler → Onbrand's sampler label and schedule type, as the inverse of the
+ * translation the queue sends (`comfySampler`); null when Onbrand has no such pair.
+ */
 export function onbrandSampler(samplerName: string, scheduler: string): { sampler: SamplerLabel; scheduleType?: ScheduleType } | null {
-  if (samplerName === 'ddim' && scheduler === 'ddim_uniform') return { sampler: 'DDIM' };
-  if (samplerName === 'lcm' && scheduler === 'sgm_uniform') return { sampler: 'LCM' };
-  if (scheduler === 'karras') {
-    if (samplerName === 'dpmpp_2m') return { sampler: 'DPM++ 2M Karras' };
-    if (samplerName === 'dpmpp_sde') return { sampler: 'DPM++ SDE Karras' };
-    const plain = PLAIN[samplerName];
-    return plain && plain !== 'LCM' && plain !== 'DDIM' ? { sampler: plain, scheduleType: 'Karras' } : null;
-  }
-  const plain = PLAIN[samplerName];
-  if (!plain || (plain === 'DDIM' && scheduler === 'normal')) return null;
-  if (scheduler === 'normal') return plain === 'LCM' ? null : { sampler: plain };
-  if (scheduler === 'sgm_uniform') return { sampler: plain, scheduleType: 'SGM Uniform' };
+  for (const sampler of SAMPLER_NAMES)
+    for (const scheduleType of [undefined, ...SCHEDULE_TYPES.filter((t) => t !== 'Automatic')]) {
+      let pair;
+      try {
+        pair = comfySampler(sampler, scheduleType);
+      } catch {
+        continue;
+      }
+      if (pair.sampler_name === samplerName && pair.scheduler === scheduler) return scheduleType ? { sampler, scheduleType } : { sampler };
+    }
   return null;
 }
 
