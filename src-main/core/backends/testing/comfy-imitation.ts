@@ -132,8 +132,9 @@ export const COMFY_SCHEDULERS = [
  * translation the queue sends (`comfySampler`); null when Onbrand has no such pair.
  */
 export function onbrandSampler(samplerName: string, scheduler: string): { sampler: SamplerLabel; scheduleType?: ScheduleType } | null {
-  for (const sampler of SAMPLER_NAMES)
-    for (const scheduleType of [undefined, ...SCHEDULE_TYPES.filter((t) => t !== 'Automatic')]) {
+  // A sampler's own schedule first: dpmpp_2m + karras is "DPM++ 2M Karras", not "DPM++ 2M" on Karras (the same sigmas).
+  for (const scheduleType of [undefined, ...SCHEDULE_TYPES.filter((t) => t !== 'Automatic')])
+    for (const sampler of SAMPLER_NAMES) {
       let pair;
       try {
         pair = comfySampler(sampler, scheduleType);
