@@ -87,6 +87,8 @@ interface Follower {
 }
 
 const EARLY_LIMIT = 200;
+/** After execution_success, how long to wait for `executing` with no node (the history filed) before asking for it anyway. */
+const FILED_GRACE_MS = 250;
 /** Waits before each attempt to reconnect a WebSocket that dropped while prompts ran. */
 const RECONNECT_WAITS_MS = [0, 150, 300, 600, 900];
 
@@ -203,11 +205,13 @@ export class ComfyClient {
   private follow(promptId: string, options: ComfyRunOptions): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let idle: NodeJS.Timeout | undefined;
+      let filed: NodeJS.Timeout | undefined;
       let settled = false;
       const finish = (error?: unknown): void => {
         if (settled) return;
         settled = true;
         clearTimeout(idle);
+        clearTimeout(filed);
         this.followers.delete(promptId);
         options.signal?.removeEventListener('abort', onAbort);
         if (error === undefined) resolve();
@@ -227,7 +231,10 @@ export class ComfyClient {
               options.onProgress?.(Number(data.value), Number(data.max));
               break;
             case 'execution_success':
-              finish();
+              // The prompt is filed in the history only after this, just before `executing` with no
+              // node: finish on that (servers that never send it: a moment later all the same).
+              clearTimeout(filed);
+              filed = setTimeout(() => finish(), FILED_GRACE_MS);
               break;
             case 'executing':
               if (data.node === null) finish();
