@@ -689,8 +689,8 @@ export class GenerationQueue {
   }
 
   /**
-   * Why no backend can ever make a job's images (no backend has its model or LoRAs), or null when
-   * one can (or may: a server not heard from yet, one paused that the user can resume).
+   * Why no backend can make a job's images (none has its model or LoRAs; the servers that might are
+   * paused, switched off or never answered), or null when one can, now or once it answers or is back.
    */
   private unmakeable(
     job: Job,
