@@ -38,6 +38,8 @@ beforeAll(() => {
   // The servers' copy of the LoRA, under the file name a ComfyUI install would give it.
   serverLoras = fs.mkdtempSync(path.join(os.tmpdir(), 'onbrand-remote-loras-'));
   fs.copyFileSync(path.join(models, 'loras', 'Brand.safetensors'), path.join(serverLoras, 'Brand.safetensors'));
+  // A LoRA only the servers have.
+  writeTinySdLora(path.join(serverLoras, 'Studio.safetensors'), 7);
 });
 
 afterEach(async () => {
@@ -48,7 +50,13 @@ afterEach(async () => {
 async function server(options: { lora?: boolean; stepDelayMs?: number; port?: number; checkpoint?: string } = {}): Promise<ComfyImitation> {
   const started = await startComfyImitation({
     checkpoints: { [options.checkpoint ?? 'tiny-sd.safetensors']: path.join(models, 'tiny-sd') },
-    loras: options.lora === false ? {} : { 'Brand.safetensors': path.join(serverLoras, 'Brand.safetensors') },
+    loras:
+      options.lora === false
+        ? {}
+        : {
+            'Brand.safetensors': path.join(serverLoras, 'Brand.safetensors'),
+            'loras/Studio.safetensors': path.join(serverLoras, 'Studio.safetensors'),
+          },
     ...(options.stepDelayMs !== undefined ? { stepDelayMs: options.stepDelayMs } : {}),
     ...(options.port !== undefined ? { port: options.port } : {}),
   });
@@ -152,6 +160,31 @@ describe('the queue with ComfyUI servers', () => {
     services.queue.add(project.id, 'abstract shape', '', settings({ batchSize: 4 }), 1, 20);
     await services.queue.whenIdle();
     expect(without.prompts.length).toBeGreaterThan(0);
+  });
+
+  it('takes a LoRA only a server has: refused with no server, made there with one (not on this computer)', async () => {
+    const { services, rpc } = workspace();
+    const project = services.projects.create({ name: 'Studio LoRA' });
+    expect(() => services.queue.add(project.id, 'portrait <lora:Studio:0.8>', '', settings({ batchSize: 2 }), 1, 3)).toThrow(
+      /no LoRA named "Studio" is installed/,
+    );
+    const s = await server();
+    await addServer(rpc, 'studio', s);
+    services.queue.start();
+    services.queue.add(project.id, 'portrait <lora:Studio:0.8>', '', settings({ batchSize: 3 }), 1, 3);
+    await services.queue.whenIdle();
+    expect(services.queue.list(project.id).map((j) => [j.state, j.imagesDone])).toEqual([['done', 3]]);
+    expect(services.images.list(project.id).map(madeBy)).toEqual(['studio', 'studio', 'studio']);
+    const graph = s.prompts[0]!.graph;
+    expect(Object.values(graph).find((n) => n.class_type === 'LoraLoader')!.inputs).toMatchObject({
+      lora_name: 'loras/Studio.safetensors',
+      strength_model: 0.8,
+    });
+    // With the server switched off, nothing here can make it: refused as before.
+    await rpc.invoke('backends.save', { name: 'studio', url: s.url, enabled: false });
+    expect(() => services.queue.add(project.id, 'portrait <lora:Studio:0.8>', '', settings({ batchSize: 1 }), 1, 9)).toThrow(
+      /no LoRA named "Studio" is installed/,
+    );
   });
 
   it('makes elsewhere the images of a server killed mid-job: nothing lost, nothing twice', async () => {

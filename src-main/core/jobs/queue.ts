@@ -385,7 +385,12 @@ export class GenerationQueue {
         'settings.scheduleType',
       );
     }
-    this.checkPrompt(prompt);
+    try {
+      this.checkPrompt(prompt);
+    } catch (error) {
+      // A LoRA only the servers have will do too: its images are made there.
+      if (!this.remoteModel(prompt, settings)) throw error;
+    }
     const first = seed ?? crypto.randomBytes(4).readUInt32BE();
     const created: Job[] = [];
     for (let b = 0; b < batches; b++) {
@@ -458,9 +463,20 @@ export class GenerationQueue {
 
   /** Whether an enabled ComfyUI server has the model and the prompt's LoRAs (as it last said). */
   private remoteModel(prompt: string, settings: GenerationSettings): boolean {
-    return (this.options.backends?.list() ?? []).some(
-      (r) => r.config.enabled && r.inventory !== null && !('reason' in r.plan({ prompt, settings })),
-    );
+    try {
+      return (this.options.backends?.list() ?? []).some(
+        (r) => r.config.enabled && r.inventory !== null && !('reason' in r.plan({ prompt, settings })),
+      );
+    } catch {
+      return false; // A prompt whose tags do not read: checkPrompt says why.
+    }
+  }
+
+  /** Why the local engine cannot make a job's images (its model or a LoRA not installed here), or null. */
+  private localLacks(job: Pick<Job, 'prompt' | 'settings'>): string | null {
+    if (!this.localModel(job.settings.model)) return `the model "${job.settings.model}" is not installed here`;
+    const problem = loraProblem('Prompt', job.prompt, loraNames(this.options.loraDir));
+    return problem ? `this computer: ${problem.message}` : null;
   }
 
   cancel(jobId: number): Job {
@@ -683,7 +699,7 @@ export class GenerationQueue {
         this.update(job.id, 'failed', { error: why });
         continue;
       }
-      if (!(localFree && this.localModel(job.settings.model)) && !free.some((r) => !('reason' in r.plan(job)))) return;
+      if (!(localFree && this.localLacks(job) === null) && !free.some((r) => !('reason' in r.plan(job)))) return;
       if (!this.activate(job)) continue;
     }
   }
@@ -700,10 +716,11 @@ export class GenerationQueue {
     localFailed?: string,
   ): string | null {
     const reasons: string[] = [];
-    if (localOn && this.localModel(job.settings.model) && localFailed === undefined) return null;
+    const lacks = this.localLacks(job);
+    if (localOn && lacks === null && localFailed === undefined) return null;
     if (!localOn) reasons.push('the local engine is switched off');
     else if (localFailed !== undefined) reasons.push(`this computer: ${localFailed}`);
-    else reasons.push(`the model "${job.settings.model}" is not installed here`);
+    else reasons.push(lacks!);
     for (const r of remotes) {
       if (!r.config.enabled) continue;
       const no = refused?.get(r.name) ?? r.wontRun(job);
@@ -777,7 +794,7 @@ export class GenerationQueue {
       this.startRemote(active, capable[0]!, active.todo.shift()!);
       return true;
     }
-    if (!localFree || active.localFailed !== undefined || !this.localModel(job.settings.model)) return false;
+    if (!localFree || active.localFailed !== undefined || this.localLacks(job) !== null) return false;
     const shared = remotes.some((r) => r.usable() && !active.refused.has(r.name) && !('reason' in r.plan(job)));
     this.startLocal(active, shared ? 1 : active.todo.length);
     return true;
