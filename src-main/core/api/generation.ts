@@ -259,6 +259,8 @@ export const generationEvents = {
     steps: z.number().int().positive(),
     etaMs: z.number().nonnegative(),
     preview: z.string().nullable(),
+    /** The ComfyUI server making that image (issue 21); absent or null: this computer. */
+    backend: z.string().nullable().optional(),
   }),
   /** The engine loaded a model, started or stopped working, or the queue was paused. */
   'engine.status': z.custom<EngineStatus>(),

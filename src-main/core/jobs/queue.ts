@@ -845,7 +845,16 @@ export class GenerationQueue {
           onPreview: (url) => (preview = url),
           onProgress: (step, steps, etaMs) => {
             if (this.closed || !this.owner) return;
-            this.events.emit('job.progress', { jobId: job.id, projectId: job.projectId, index, step, steps, etaMs, preview });
+            this.events.emit('job.progress', {
+              jobId: job.id,
+              projectId: job.projectId,
+              index,
+              step,
+              steps,
+              etaMs,
+              preview,
+              backend: remote.name,
+            });
             preview = null;
           },
         },

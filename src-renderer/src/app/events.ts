@@ -164,8 +164,8 @@ function takeEvent(event: AppEvent): void {
       if (event.payload.state !== 'queued' && event.payload.state !== 'running') void loadProjects();
       break;
     case 'job.progress': {
-      const { jobId, index, step, steps, etaMs, preview } = event.payload;
-      state.setJobProgress(jobId, { index, step, steps, etaMs, preview });
+      const { jobId, index, step, steps, etaMs, preview, backend } = event.payload;
+      state.setJobProgress(jobId, { index, step, steps, etaMs, preview, backend: backend ?? null });
       break;
     }
     case 'engine.status':

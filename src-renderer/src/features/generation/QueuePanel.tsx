@@ -176,7 +176,9 @@ function JobRow({ job, canUp, canDown }: { job: Job; canUp: boolean; canDown: bo
               aria-label={`Step progress of ${name}`}
             />
             <span className="muted">
-              {progress ? `step ${progress.step}/${progress.steps} · ETA ${formatEta(progress.etaMs)}` : 'starting…'}
+              {progress
+                ? `step ${progress.step}/${progress.steps} · ETA ${formatEta(progress.etaMs)}${progress.backend ? ` · on ${progress.backend}` : ''}`
+                : 'starting…'}
             </span>
           </div>
         )}

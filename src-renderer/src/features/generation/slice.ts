@@ -45,6 +45,8 @@ export interface JobProgress {
   etaMs: number;
   /** The latest latent preview (a PNG data URL); kept across steps that carry none. */
   preview: string | null;
+  /** The ComfyUI server making the image; null (or absent) for this computer. */
+  backend?: string | null;
 }
 
 /** The generation queue as the core reports it: jobs of every project, the engine's state. */
