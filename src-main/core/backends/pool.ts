@@ -314,6 +314,12 @@ export class BackendPool {
       onPreview: (url) => callbacks.onPreview?.(url),
     });
     const seconds = (performance.now() - started) / 1000;
+    // A server whose graph came out at another size (a custom node resizing, a wrong output node) made something else.
+    if (result.width !== job.settings.width || result.height !== job.settings.height)
+      throw new ComfyBackendError(
+        'execution',
+        `${remote.label()} sent back a ${result.width}×${result.height} image for a ${job.settings.width}×${job.settings.height} job`,
+      );
     const parameters = await this.parameters(task, remote.name, notes);
     return { png: addPngText(result.png, 'parameters', parameters), parameters, width: result.width, height: result.height, seconds };
   }
