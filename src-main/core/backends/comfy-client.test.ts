@@ -254,11 +254,12 @@ describe('ComfyClient', () => {
   });
 
   it('a prompt waiting its turn behind another client is not a timeout', async () => {
-    const busy = await startComfyImitation({ checkpoints: { 'tiny-sd.safetensors': model }, stepDelayMs: 150 });
+    const busy = await startComfyImitation({ checkpoints: { 'tiny-sd.safetensors': model }, stepDelayMs: 350 });
     const other = new ComfyClient({ name: 'busy', url: busy.url });
-    const mine = new ComfyClient({ name: 'busy', url: busy.url, idleTimeoutMs: 800 });
+    const mine = new ComfyClient({ name: 'busy', url: busy.url, idleTimeoutMs: 2500 });
     try {
-      // The other client's prompt runs about 2.4 s (three idle times); mine hears nothing meanwhile (its messages go to the other client).
+      // The other client's prompt runs about 5.6 s (two idle times; an idle time long enough that a
+      // loaded machine still hears from a running prompt in time); mine hears nothing meanwhile (its messages go to the other client).
       const theirs = other.run(exampleGraph({ ckpt: 'tiny-sd.safetensors', positive: 'theirs', seed: 1, steps: 16 }), { outputNode: '9' });
       // Settled whatever happens here, so a failure below is not also an unhandled rejection.
       const theirsDone = theirs.then(

@@ -11,7 +11,16 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApiError, LOCAL_BACKEND, type BackendTestResult, type BackendView, type Job } from '../api/index.js';
-import { addPngText, extractLoraTags, formatParameters, modelHash, readModelFolder } from '../diffusion/index.js';
+import {
+  addPngText,
+  extractLoraTags,
+  formatParameters,
+  loraNames,
+  loraShortHash,
+  matchLoraName,
+  modelHash,
+  readModelFolder,
+} from '../diffusion/index.js';
 import { appPackage } from '../util/index.js';
 import { ComfyBackendError, ComfyClient } from './comfy-client.js';
 import { closestComfyName, comfyInitImage, matchComfyName, toComfyGraph } from './comfy-graph.js';
@@ -329,14 +338,16 @@ export class BackendPool {
     const { job } = task;
     const model = path.basename(job.settings.model);
     const modelDir = this.modelDir(job.settings.model);
-    const hash = await this.cached(`model:${modelDir}`, async () => modelHash(readModelFolder(modelDir))).catch(() => '');
+    // The hashes of the files installed here (a model or LoRA only the servers have has none to give).
+    const hash = await (async () => modelHash(readModelFolder(modelDir)))().catch(() => '');
+    const installed = loraNames(this.options.loraDir);
     const loraHashes: string[] = [];
     for (const tag of extractLoraTags(job.prompt).loras) {
-      if (tag.weight === 0) continue;
-      const file = loraFile(this.options.loraDir, tag.name);
-      if (!file) continue;
-      const digest = await this.cached(`lora:${file}`, () => shortFileHash(file, 12)).catch(() => null);
-      if (digest) loraHashes.push(`${path.basename(file, path.extname(file))}: ${digest}`);
+      const name = tag.weight === 0 ? undefined : matchLoraName(installed, tag.name);
+      if (!name) continue;
+      const file = path.join(this.options.loraDir, `${name}.safetensors`);
+      const digest = await this.loraHash(file).catch(() => null);
+      if (digest) loraHashes.push(`${name}: ${digest}`);
     }
     return formatParameters({
       prompt: job.prompt,
@@ -371,10 +382,13 @@ export class BackendPool {
     return path.isAbsolute(model) ? model : path.join(this.options.modelsDir, model);
   }
 
-  private cached(key: string, make: () => Promise<string>): Promise<string> {
+  /** A LoRA file's short hash, remembered while the file is unchanged (size and modification time). */
+  private async loraHash(file: string): Promise<string> {
+    const stat = await fs.promises.stat(file);
+    const key = `${file}:${stat.size}:${stat.mtimeMs}`;
     let hit = this.hashes.get(key);
     if (!hit) {
-      hit = make();
+      hit = loraShortHash(file);
       hit.catch(() => this.hashes.delete(key));
       this.hashes.set(key, hit);
     }
@@ -385,21 +399,4 @@ export class BackendPool {
     for (const remote of this.remotes.values()) remote.client.close();
     this.remotes.clear();
   }
-}
-
-/** A LoRA's file in the LoRA folder, by name (case-insensitive), or null. */
-function loraFile(dir: string, name: string): string | null {
-  try {
-    const want = `${name}.safetensors`.toLowerCase();
-    const found = fs.readdirSync(dir).find((f) => f.toLowerCase() === want);
-    return found ? path.join(dir, found) : null;
-  } catch {
-    return null;
-  }
-}
-
-async function shortFileHash(file: string, digits: number): Promise<string> {
-  const hash = crypto.createHash('sha256');
-  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex').slice(0, digits);
 }

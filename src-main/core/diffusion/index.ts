@@ -36,7 +36,7 @@ export {
   type VaeConfig,
   type WeightSource,
 } from './graph/index.js';
-export { loraHints, loraNames } from './lora.js';
+export { loraHints, loraNames, loraShortHash, matchLoraName } from './lora.js';
 export {
   folderLayout,
   MANIFEST_FILE,

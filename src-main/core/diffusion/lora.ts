@@ -95,7 +95,7 @@ export async function readLora(file: string, name = path.basename(file, path.ext
       count(unknownKeys, `${keyGroup(`${module}.*`)} (${error.message})`, group.keys.size);
     }
   }
-  return { name, file, hash: await shortHash(file), modules, unknownKeys, family: loraFamily(family, modules.values()) };
+  return { name, file, hash: await loraShortHash(file), modules, unknownKeys, family: loraFamily(family, modules.values()) };
 }
 
 /** Widths of the text that cross-attention reads, and of text encoders, in the families' real models. */
@@ -131,7 +131,8 @@ function loraFamily(byKey: LoadedLora['family'], modules: Iterable<LoraModule>):
   return byKey;
 }
 
-async function shortHash(file: string): Promise<string> {
+/** A1111's short hash of a LoRA file: the first 12 hex digits of its SHA-256 (streamed). */
+export async function loraShortHash(file: string): Promise<string> {
   const hash = crypto.createHash('sha256');
   for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest('hex').slice(0, 12);
@@ -352,6 +353,11 @@ export function loraNames(dir: string): string[] {
     .sort();
 }
 
+/** A LoRA tag's name as a file in the folder is named (the exact name, else ignoring case); undefined when none is. */
+export function matchLoraName(names: readonly string[], name: string): string | undefined {
+  return names.find((n) => n === name) ?? names.find((n) => n.toLowerCase() === name.toLowerCase());
+}
+
 /**
  * LoRA files in a folder, resolved by name (case-insensitive), read once and kept while unchanged,
  * least recently used first out when their factors (and merged deltas) pass `maxBytes`.
@@ -408,7 +414,7 @@ export class LoraLibrary {
 
   private async entry(name: string): Promise<CacheEntry> {
     const names = this.list();
-    const exact = names.find((n) => n === name) ?? names.find((n) => n.toLowerCase() === name.toLowerCase());
+    const exact = matchLoraName(names, name);
     if (!exact) {
       const close = closeMatches(name, names);
       throw new LoraError(

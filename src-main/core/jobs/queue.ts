@@ -65,7 +65,8 @@ interface ActiveJob {
   refused: Map<string, string>;
   /** The local engine failed it: other backends may still make its images. */
   localFailed?: string;
-  lastRemoteError?: string;
+  /** Why the local engine cannot make it (its model or a LoRA not installed here), asked once when it starts; null when it can. */
+  localLacks: string | null;
 }
 
 /** What `start` found and did. */
@@ -764,6 +765,7 @@ export class GenerationQueue {
       gpuSeconds: 0,
       localSeconds: 0,
       refused: new Map(),
+      localLacks: this.localLacks(job),
     });
     this.timelog.activity(job.projectId, 'generate');
     return true;
@@ -794,7 +796,7 @@ export class GenerationQueue {
       this.startRemote(active, capable[0]!, active.todo.shift()!);
       return true;
     }
-    if (!localFree || active.localFailed !== undefined || this.localLacks(job) !== null) return false;
+    if (!localFree || active.localFailed !== undefined || active.localLacks !== null) return false;
     const shared = remotes.some((r) => r.usable() && !active.refused.has(r.name) && !('reason' in r.plan(job)));
     this.startLocal(active, shared ? 1 : active.todo.length);
     return true;
@@ -862,10 +864,10 @@ export class GenerationQueue {
       .then(
         (image) => {
           remote.succeeded(job.settings.model);
+          // Closing (the catalogue about to close): the job went back to the queue; the image is made again at the next start.
+          if (this.closed || !this.owner) return;
           active.gpuSeconds += image.seconds;
           this.timelog.backendWork(job.projectId, remote.name, image.seconds, remote.config.ratePerHour);
-          // Closing: the job went back to the queue; the image is made again at the next start.
-          if (this.closed || !this.owner) return;
           active.received.add(index);
           this.keep(active, {
             type: 'image',
@@ -880,7 +882,6 @@ export class GenerationQueue {
         },
         (error: Error) => {
           if (controller.signal.aborted) return;
-          active.lastRemoteError = error.message;
           // A graph the server refused (a model or LoRA it does not have after all) says nothing of
           // its health: the job is not sent there again, and what it has is asked anew.
           if (error instanceof ComfyBackendError && error.kind === 'rejected') {
@@ -900,7 +901,10 @@ export class GenerationQueue {
         this.emitBackends();
         this.settle(active);
         void this.pump();
-      });
+      })
+      .catch((error: unknown) =>
+        console.error(`onbrand: image ${index + 1} of job ${job.id} from ${remote.label()}: ${(error as Error).message}`),
+      );
   }
 
   /** Stops what is being made of a job: the worker between steps, each server's image by /interrupt. */
@@ -926,7 +930,7 @@ export class GenerationQueue {
       const localOn = this.options.backends?.registry.localEnabled() ?? true;
       const why = this.unmakeable(active.job, localOn, remotes, active.refused, active.localFailed);
       if (why === null) return;
-      active.failure = active.localFailed !== undefined && remotes.length === 0 ? active.localFailed : why;
+      active.failure = why;
     }
     this.active.delete(active.job.id);
     const { job } = active;
